@@ -1,0 +1,76 @@
+/**
+ * The declaration of one Stripe entity. Everything else (the mock's routes and generators, the
+ * extractor's windows, the event router, the Silver contracts and the quality checks) is derived
+ * from these declarations, never from lookup tables of its own.
+ */
+
+/** Entities that are listed from the API and land in Bronze. */
+export type EntityName =
+  | 'customers'
+  | 'payment_intents'
+  | 'charges'
+  | 'refunds'
+  | 'invoices'
+  | 'subscriptions'
+  | 'balance_transactions'
+  | 'disputes'
+  | 'events';
+
+/** Bronze/Silver tables: the API entities plus webhook deliveries. */
+export type TableName = EntityName | 'webhook_events';
+
+/** DuckDB column types used by the Silver contracts. */
+export type ColumnType = 'VARCHAR' | 'BIGINT' | 'INTEGER' | 'DOUBLE' | 'BOOLEAN' | 'TIMESTAMPTZ' | 'DATE' | 'JSON';
+
+export interface ColumnDef {
+  readonly name: string;
+  readonly type: ColumnType;
+  /** One sentence for the data dictionary. */
+  readonly description?: string;
+}
+
+/** A foreign key that the quality checks resolve (`ref.<table>.<column>`). */
+export interface ForeignKey {
+  readonly column: string;
+  /** The table the key points at; several when the reference is polymorphic (resolved by id prefix). */
+  readonly references: readonly TableName[];
+}
+
+export interface SilverContract {
+  /** One sentence: what one row is. */
+  readonly grain: string;
+  readonly primaryKey: string;
+  readonly columns: readonly ColumnDef[];
+  readonly foreignKeys: readonly ForeignKey[];
+}
+
+export interface EntityDef {
+  readonly name: EntityName;
+  /** The `object` field of the API's objects (`charge`), used to route event objects. */
+  readonly objectName: string;
+  /** Id prefixes, the first being the one the mock generates. */
+  readonly idPrefixes: readonly string[];
+  /** List endpoint path, e.g. `/v1/charges`. */
+  readonly endpoint: string;
+  /**
+   * Extra query parameters every list call needs. Stripe quirk: listing subscriptions hides
+   * canceled ones unless `status=all`.
+   */
+  readonly listParams: Readonly<Record<string, string>>;
+  /** Entities whose objects this one references; parents extract and build first. */
+  readonly dependsOn: readonly EntityName[];
+  /** Whether objects change after creation (and so need the events pass). */
+  readonly mutable: boolean;
+  /** Every event type whose `data.object` is a version of this entity (creations and changes). */
+  readonly eventTypes: readonly string[];
+  /**
+   * The subset of `eventTypes` whose `data.object` is a deletion: the object becomes a tombstone.
+   * `customer.subscription.deleted` is NOT one: the subscription lives on with status `canceled`.
+   */
+  readonly deleteEvents: readonly string[];
+  /**
+   * Objects that change without emitting an event are re-read over this many seconds before the
+   * window start (balance transactions turn `available` at `available_on` silently). 0 = none.
+   */
+  readonly changeLookbackSeconds: number;
+}

@@ -1,0 +1,162 @@
+import { randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { copyFile, link, mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { assertValidKey, type ObjectInfo, type ObjectStore } from './object-store.js';
+
+/** Temp files live under this folder of the root, outside every listed prefix. */
+const TMP_DIR = '.tmp';
+
+/**
+ * The object store on the local filesystem. Writes go to a temp file under `<root>/.tmp` and are
+ * renamed into place (atomic on one filesystem); `putIfAbsent` hard-links the temp file, which
+ * fails if the key exists, so exactly one concurrent creator wins and readers never see a part.
+ */
+export class LocalObjectStore implements ObjectStore {
+  readonly root: string;
+
+  constructor(root: string) {
+    this.root = resolve(root);
+  }
+
+  private path(key: string): string {
+    assertValidKey(key);
+    return join(this.root, ...key.split('/'));
+  }
+
+  private async tempPath(): Promise<string> {
+    const dir = join(this.root, TMP_DIR);
+    await mkdir(dir, { recursive: true });
+    return join(dir, randomUUID());
+  }
+
+  private async commit(tmp: string, key: string): Promise<void> {
+    const dest = this.path(key);
+    await mkdir(dirname(dest), { recursive: true });
+    await rename(tmp, dest);
+  }
+
+  async put(key: string, body: Uint8Array | string): Promise<void> {
+    this.path(key);
+    const tmp = await this.tempPath();
+    try {
+      await writeFile(tmp, body);
+      await this.commit(tmp, key);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
+    }
+  }
+
+  async putStream(key: string, body: Readable): Promise<void> {
+    this.path(key);
+    const tmp = await this.tempPath();
+    try {
+      await pipeline(body, createWriteStream(tmp));
+      await this.commit(tmp, key);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
+    }
+  }
+
+  async putFile(key: string, localPath: string): Promise<void> {
+    this.path(key);
+    const tmp = await this.tempPath();
+    try {
+      await copyFile(localPath, tmp);
+      await this.commit(tmp, key);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
+    }
+  }
+
+  async putIfAbsent(key: string, body: Uint8Array | string): Promise<boolean> {
+    const dest = this.path(key);
+    const tmp = await this.tempPath();
+    try {
+      await writeFile(tmp, body);
+      await mkdir(dirname(dest), { recursive: true });
+      await link(tmp, dest);
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw err;
+    } finally {
+      await rm(tmp, { force: true });
+    }
+  }
+
+  async get(key: string): Promise<Uint8Array | undefined> {
+    try {
+      return await readFile(this.path(key));
+    } catch (err) {
+      if (isMissing(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async getToFile(key: string, localPath: string): Promise<boolean> {
+    try {
+      await mkdir(dirname(localPath), { recursive: true });
+      await copyFile(this.path(key), localPath);
+      return true;
+    } catch (err) {
+      if (isMissing(err)) return false;
+      throw err;
+    }
+  }
+
+  async head(key: string): Promise<ObjectInfo | undefined> {
+    try {
+      const s = await stat(this.path(key));
+      return s.isFile() ? { key, size: s.size, modifiedMs: s.mtimeMs } : undefined;
+    } catch (err) {
+      if (isMissing(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async list(prefix: string): Promise<ObjectInfo[]> {
+    // Walk only the deepest folder the prefix names fully, then filter by the rest of it.
+    const cut = prefix.lastIndexOf('/');
+    const base = cut >= 0 ? prefix.slice(0, cut) : '';
+    const out: ObjectInfo[] = [];
+    const walk = async (rel: string): Promise<void> => {
+      let entries: import('node:fs').Dirent[];
+      try {
+        entries = await readdir(rel ? join(this.root, ...rel.split('/')) : this.root, { withFileTypes: true });
+      } catch (err) {
+        if (isMissing(err) || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return;
+        throw err;
+      }
+      for (const ent of entries) {
+        const key = rel ? `${rel}/${ent.name}` : ent.name;
+        if (!rel && ent.name === TMP_DIR) continue;
+        if (ent.isDirectory()) {
+          if (prefix.startsWith(`${key}/`) || key.startsWith(prefix)) await walk(key);
+        } else if (ent.isFile() && key.startsWith(prefix)) {
+          const s = await stat(join(this.root, ...key.split('/')));
+          out.push({ key, size: s.size, modifiedMs: s.mtimeMs });
+        }
+      }
+    };
+    await walk(base);
+    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  async delete(key: string): Promise<void> {
+    try {
+      await unlink(this.path(key));
+    } catch (err) {
+      if (!isMissing(err)) throw err;
+    }
+  }
+}
+
+function isMissing(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException)?.code === 'ENOENT';
+}

@@ -1,0 +1,54 @@
+import type { Readable } from 'node:stream';
+
+/** Metadata of one stored object. */
+export interface ObjectInfo {
+  readonly key: string;
+  readonly size: number;
+  /** Last modification time, milliseconds since the epoch. */
+  readonly modifiedMs: number;
+}
+
+/**
+ * Where every key of the lake lives: the local filesystem or S3, with identical keys.
+ * Keys are `/`-separated, relative, never starting with `/`.
+ *
+ * @example
+ * const store = createObjectStore(settings);
+ * await store.put('silver/x/data.parquet', bytes);
+ * const created = await store.putIfAbsent('_state/lock.json', body); // false if it existed
+ */
+export interface ObjectStore {
+  /** A human-readable root (`/data/lake` or `s3://bucket/prefix`) for logs and summaries. */
+  readonly root: string;
+  /** Atomic write: readers see the whole new object or the old one, never a part. */
+  put(key: string, body: Uint8Array | string): Promise<void>;
+  /** Atomic streaming write of a possibly large object (multipart upload on S3). */
+  putStream(key: string, body: Readable): Promise<void>;
+  /** Atomic upload of a local file (staged Parquet, Bronze parts). */
+  putFile(key: string, localPath: string): Promise<void>;
+  /** Create only if absent; exactly one of N concurrent callers gets `true`. */
+  putIfAbsent(key: string, body: Uint8Array | string): Promise<boolean>;
+  /** The object's bytes, or `undefined` if it does not exist. */
+  get(key: string): Promise<Uint8Array | undefined>;
+  /** Download an object to a local file; false if it does not exist. */
+  getToFile(key: string, localPath: string): Promise<boolean>;
+  /** Every object whose key starts with `prefix`, sorted by key. Never lists temp files. */
+  list(prefix: string): Promise<ObjectInfo[]>;
+  /** Metadata of one object, or `undefined`. */
+  head(key: string): Promise<ObjectInfo | undefined>;
+  /** Remove an object; removing a missing key is not an error. */
+  delete(key: string): Promise<void>;
+}
+
+/** Throws when a key could escape the store's root or is otherwise malformed. */
+export function assertValidKey(key: string): void {
+  if (
+    key.length === 0 ||
+    key.startsWith('/') ||
+    key.endsWith('/') ||
+    key.includes('\\') ||
+    key.split('/').some((part) => part === '' || part === '.' || part === '..')
+  ) {
+    throw new Error(`invalid object key "${key}"`);
+  }
+}

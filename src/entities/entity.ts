@@ -20,7 +20,15 @@ export type EntityName =
 export type TableName = EntityName | 'webhook_events';
 
 /** DuckDB column types used by the Silver contracts. */
-export type ColumnType = 'VARCHAR' | 'BIGINT' | 'INTEGER' | 'DOUBLE' | 'BOOLEAN' | 'TIMESTAMPTZ' | 'DATE' | 'JSON';
+export type ColumnType =
+  | 'VARCHAR'
+  | 'BIGINT'
+  | 'INTEGER'
+  | 'DOUBLE'
+  | 'BOOLEAN'
+  | 'TIMESTAMPTZ'
+  | 'DATE'
+  | 'JSON';
 
 export interface ColumnDef {
   readonly name: string;

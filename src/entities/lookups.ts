@@ -3,7 +3,9 @@ import { ENTITIES } from './registry.js';
 
 const byName = new Map<string, EntityDef>(ENTITIES.map((e) => [e.name, e]));
 const byObject = new Map<string, EntityDef>(ENTITIES.map((e) => [e.objectName, e]));
-const byEventType = new Map<string, EntityDef>(ENTITIES.flatMap((e) => e.eventTypes.map((t) => [t, e] as const)));
+const byEventType = new Map<string, EntityDef>(
+  ENTITIES.flatMap((e) => e.eventTypes.map((t) => [t, e] as const)),
+);
 
 export const ENTITY_NAMES: readonly EntityName[] = ENTITIES.map((e) => e.name);
 

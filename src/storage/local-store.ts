@@ -1,6 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { copyFile, link, mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import {
+  copyFile,
+  link,
+  mkdir,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  unlink,
+  writeFile,
+} from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -128,7 +139,9 @@ export class LocalObjectStore implements ObjectStore {
     const walk = async (rel: string): Promise<void> => {
       let entries: import('node:fs').Dirent[];
       try {
-        entries = await readdir(rel ? join(this.root, ...rel.split('/')) : this.root, { withFileTypes: true });
+        entries = await readdir(rel ? join(this.root, ...rel.split('/')) : this.root, {
+          withFileTypes: true,
+        });
       } catch (err) {
         if (isMissing(err) || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return;
         throw err;

@@ -1,0 +1,50 @@
+/**
+ * The storage layout of SPEC section 3.1: the only place that spells keys. Identical in LOCAL and
+ * AWS; other tools read these keys, so they never change shape.
+ */
+
+const DT = /^\d{4}-\d{2}-\d{2}$/;
+
+/** UTC calendar date (`YYYY-MM-DD`) of a Unix time in seconds. */
+export function utcDate(unixSeconds: number): string {
+  return new Date(unixSeconds * 1000).toISOString().slice(0, 10);
+}
+
+export const layout = {
+  bronzeEntityPrefix: (entity: string) => `bronze/source=stripe/entity=${entity}/`,
+  bronzePartitionPrefix: (entity: string, dt: string) => `bronze/source=stripe/entity=${entity}/dt=${dt}/`,
+  bronzePart: (entity: string, dt: string, runId: string, part: number) =>
+    `bronze/source=stripe/entity=${entity}/dt=${dt}/run_id=${runId}/part-${String(part).padStart(5, '0')}.jsonl`,
+  silverEntityPrefix: (entity: string) => `silver/source=stripe/entity=${entity}/`,
+  silverPartition: (entity: string, dt: string) =>
+    `silver/source=stripe/entity=${entity}/dt=${dt}/data.parquet`,
+  goldModelPrefix: (model: string) => `gold/model=${model}/`,
+  goldPartition: (model: string, dt: string) => `gold/model=${model}/dt=${dt}/data.parquet`,
+  watermark: (entity: string) => `_state/watermarks/${entity}.json`,
+  manifestPrefix: () => '_state/manifests/run_',
+  manifest: (runId: string) => `_state/manifests/run_${runId}.json`,
+  latestPointer: (model: string) => `_state/manifests/_latest/${model}.json`,
+  lock: () => '_state/lock.json',
+} as const;
+
+/** Parsed parts of a Bronze key, or undefined if the key is not a Bronze part. */
+export interface BronzeKeyParts {
+  entity: string;
+  dt: string;
+  runId: string;
+  part: string;
+}
+
+const BRONZE_KEY = /^bronze\/source=stripe\/entity=([^/]+)\/dt=([^/]+)\/run_id=([^/]+)\/([^/]+)$/;
+
+export function parseBronzeKey(key: string): BronzeKeyParts | undefined {
+  const m = BRONZE_KEY.exec(key);
+  if (!m || !DT.test(m[2]!)) return undefined;
+  return { entity: m[1]!, dt: m[2]!, runId: m[3]!, part: m[4]! };
+}
+
+/** The `dt=` value in any partitioned key, or undefined. */
+export function dtOfKey(key: string): string | undefined {
+  const m = /\/dt=(\d{4}-\d{2}-\d{2})\//.exec(key);
+  return m?.[1];
+}

@@ -158,6 +158,9 @@ mon max pg per osd = 1000
 # Small disks and tmpfs must not stop the monitor.
 mon data avail crit = 0
 mon data avail warn = 0
+# Commit map changes every 50 ms instead of every second: RGW creates ~7 pools at first start.
+paxos propose interval = 0.05
+paxos min wait = 0.01
 # Few threads: the test machine has 2 cores.
 ms async op threads = 1
 osd op num shards = 1
@@ -185,6 +188,14 @@ rgw data = $DIR/rgw
 # Listing must see what was written a moment ago.
 rgw cache enabled = true
 EOF
+}
+
+# One SigV4-signed request with an empty body (curl signs it; RGW wants the payload hash header).
+s3_request() {
+  local method="$1" path="$2" out="$3"
+  curl -sS -m 30 -o "$out" -w '%{http_code}' -X "$method" --data-binary '' \
+    -H 'x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' \
+    --aws-sigv4 'aws:amz:us-east-1:s3' --user "$ACCESS_KEY:$SECRET_KEY" "$(endpoint)$path"
 }
 
 cmd_start() {
@@ -251,12 +262,15 @@ EOF
   radosgw-admin -c "$CONF" -n client.admin user create --uid=pp-test --display-name="payments-pipeline tests" \
     --access-key="$ACCESS_KEY" --secret="$SECRET_KEY" >/dev/null 2>"$DIR/log/user-create.log" ||
     die "radosgw-admin user create failed: $(cat "$DIR/log/user-create.log")"
-  # A signed PUT creates the bucket (curl signs SigV4 itself; 409 = it exists already).
+  # A signed PUT creates the bucket (409 = it exists already); a first object then makes RGW
+  # create its data pool now rather than inside the first test.
   local code
-  code="$(curl -sS -m 20 -o "$DIR/log/bucket-create.log" -w '%{http_code}' -X PUT \
-    --aws-sigv4 'aws:amz:us-east-1:s3' --user "$ACCESS_KEY:$SECRET_KEY" "http://127.0.0.1:$s3_port/$BUCKET")"
+  code="$(s3_request PUT "/$BUCKET" "$DIR/log/bucket-create.log")"
   [[ "$code" == 200 || "$code" == 409 ]] ||
     die "creating bucket $BUCKET failed with HTTP $code: $(cat "$DIR/log/bucket-create.log")"
+  code="$(s3_request PUT "/$BUCKET/_s3-server-warmup" "$DIR/log/warmup.log")"
+  [[ "$code" == 200 ]] || die "first PUT to $BUCKET failed with HTTP $code: $(cat "$DIR/log/warmup.log")"
+  s3_request DELETE "/$BUCKET/_s3-server-warmup" /dev/null >/dev/null
   log "user and bucket '$BUCKET' ready; booted in $(elapsed)"
   read_env_file
 }

@@ -1,0 +1,95 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { silentLogger } from '../obs/logger.js';
+import { LocalObjectStore } from '../storage/local-store.js';
+import { acquireLock, isStale, LockHeldError, type LockHolder } from './lock.js';
+
+const logger = silentLogger();
+const tempStore = async () => new LocalObjectStore(await mkdtemp(join(tmpdir(), 'pp-lock-')));
+
+describe('run lock', () => {
+  it('lets one run in and names the holder to the second', async () => {
+    const store = await tempStore();
+    const a = await acquireLock({ store, runId: 'run-a', command: 'run-all', logger });
+    const err = await acquireLock({ store, runId: 'run-b', command: 'run-all', logger }).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(LockHeldError);
+    expect((err as LockHeldError).exitCode).toBe(3);
+    expect((err as Error).message).toContain('run_id=run-a');
+    expect((err as Error).message).toContain(`pid=${process.pid}`);
+    await a.release();
+    const b = await acquireLock({ store, runId: 'run-b', command: 'run-all', logger });
+    expect(b.holder.run_id).toBe('run-b');
+    await b.release();
+    expect(await store.get('_state/lock.json')).toBeUndefined();
+  });
+
+  it('takes over a lock whose lease expired, exactly once among racers', async () => {
+    const store = await tempStore();
+    let t = 1_000_000;
+    const now = () => t;
+    await acquireLock({
+      store,
+      runId: 'dead',
+      command: 'run-all',
+      logger,
+      now,
+      leaseMs: 1000,
+      host: 'other-host',
+    });
+    t += 5000;
+    const results = await Promise.allSettled(
+      ['x', 'y', 'z'].map((id) =>
+        acquireLock({ store, runId: id, command: 'run-all', logger, now, host: 'h2' }),
+      ),
+    );
+    const won = results.filter((r) => r.status === 'fulfilled');
+    expect(won).toHaveLength(1);
+    expect(
+      results
+        .filter((r) => r.status === 'rejected')
+        .every((r) => (r as PromiseRejectedResult).reason instanceof LockHeldError),
+    ).toBe(true);
+  });
+
+  it('takes over at once a lock left by a dead process on this host', async () => {
+    const store = await tempStore();
+    const holder: LockHolder = {
+      host: 'me',
+      pid: 999_999,
+      run_id: 'killed',
+      command: 'run-all',
+      acquired_at: new Date().toISOString(),
+      expires_at_ms: Date.now() + 3_600_000,
+    };
+    await store.put('_state/lock.json', JSON.stringify(holder));
+    const lock = await acquireLock({
+      store,
+      runId: 'next',
+      command: 'run-all',
+      logger,
+      host: 'me',
+      isProcessAlive: () => false,
+    });
+    expect(lock.holder.run_id).toBe('next');
+    await lock.release();
+  });
+
+  it('decides staleness by lease, host and process', () => {
+    const h: LockHolder = {
+      host: 'a',
+      pid: 1,
+      run_id: 'r',
+      command: 'c',
+      acquired_at: '',
+      expires_at_ms: 100,
+    };
+    expect(isStale(h, 101, 'b', () => true)).toBe(true);
+    expect(isStale(h, 50, 'b', () => false)).toBe(false);
+    expect(isStale(h, 50, 'a', () => false)).toBe(true);
+    expect(isStale(h, 50, 'a', () => true)).toBe(false);
+  });
+});

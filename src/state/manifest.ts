@@ -1,0 +1,96 @@
+import { layout } from '../storage/layout.js';
+import type { ObjectStore } from '../storage/object-store.js';
+
+export type RunStatus = 'running' | 'succeeded' | 'failed';
+
+/** `_state/manifests/run_<run_id>.json` (SPEC section 10). */
+export interface RunManifestData {
+  run_id: string;
+  command: string;
+  status: RunStatus;
+  started_at: string;
+  finished_at?: string;
+  settings: Record<string, unknown>;
+  extract?: Record<string, unknown>;
+  transform?: Record<string, unknown>;
+  quality?: { passed: boolean; checks: unknown[] };
+  published?: unknown[];
+  error?: { step: string; message: string };
+  [section: string]: unknown;
+}
+
+/**
+ * The run manifest: written at start (`running`), rewritten after each step with that step's
+ * section added, final at the end. Each write carries every earlier section, so a crash never
+ * loses one.
+ */
+export class RunManifest {
+  private data: RunManifestData;
+
+  private constructor(
+    private readonly store: ObjectStore,
+    data: RunManifestData,
+  ) {
+    this.data = data;
+  }
+
+  static async start(
+    store: ObjectStore,
+    init: { runId: string; command: string; settings: Record<string, unknown>; startedAt?: Date },
+  ): Promise<RunManifest> {
+    const m = new RunManifest(store, {
+      run_id: init.runId,
+      command: init.command,
+      status: 'running',
+      started_at: (init.startedAt ?? new Date()).toISOString(),
+      settings: init.settings,
+    });
+    await m.write();
+    return m;
+  }
+
+  get snapshot(): Readonly<RunManifestData> {
+    return this.data;
+  }
+
+  /** Adds (or replaces) one step's section and persists the manifest. */
+  async section(name: string, value: unknown): Promise<void> {
+    this.data = { ...this.data, [name]: value };
+    await this.write();
+  }
+
+  async finish(
+    status: Exclude<RunStatus, 'running'>,
+    error?: { step: string; message: string },
+  ): Promise<void> {
+    this.data = { ...this.data, status, finished_at: new Date().toISOString(), ...(error ? { error } : {}) };
+    await this.write();
+  }
+
+  private async write(): Promise<void> {
+    await this.store.put(layout.manifest(this.data.run_id), `${JSON.stringify(this.data, null, 2)}\n`);
+  }
+}
+
+/** Reads one manifest, or undefined. Throws with the key when it is not valid JSON. */
+export async function readManifest(store: ObjectStore, runId: string): Promise<RunManifestData | undefined> {
+  const key = layout.manifest(runId);
+  const bytes = await store.get(key);
+  if (!bytes) return undefined;
+  try {
+    return JSON.parse(Buffer.from(bytes).toString('utf8')) as RunManifestData;
+  } catch (err) {
+    throw new Error(`${key}: not valid JSON (${(err as Error).message})`);
+  }
+}
+
+/** Run ids of the stored manifests, newest first (run ids sort by time). */
+export async function listRunIds(store: ObjectStore): Promise<string[]> {
+  const prefix = layout.manifestPrefix();
+  const objs = await store.list(prefix);
+  return objs
+    .map((o) => o.key.slice(prefix.length).replace(/\.json$/, ''))
+    .filter((id) => id.length > 0 && !id.includes('/'))
+    .sort()
+    .reverse();
+}

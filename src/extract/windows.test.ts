@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import { DAY_SECONDS, planEntity, splitEvenly, timeSlices } from './windows.js';
+
+const base = { safetySeconds: 300, days: 30, changeLookbackSeconds: 0, usesEvents: true };
+const END = 1_700_000_000;
+
+describe('planEntity', () => {
+  it('loads DEFAULT_DAYS back from the end on a first run', () => {
+    expect(planEntity({ ...base, end: END })).toEqual({
+      mode: 'first',
+      window: { gte: END - 30 * DAY_SECONDS, lt: END },
+    });
+    expect(planEntity({ ...base, end: 1000 }).window).toEqual({ gte: 0, lt: 1000 });
+  });
+
+  it('starts at the watermark minus the safety window afterwards', () => {
+    const p = planEntity({ ...base, end: END, watermark: { created: END - 3600, events: END - 60 } });
+    expect(p).toEqual({
+      mode: 'incremental',
+      window: { gte: END - 3900, lt: END },
+      eventsFrom: END - 360,
+    });
+    expect(planEntity({ ...base, end: 1000, watermark: { created: 100, events: 100 } }).window.gte).toBe(0);
+  });
+
+  it('reaches further back by the change lookback, for the window only', () => {
+    const p = planEntity({
+      ...base,
+      end: END,
+      usesEvents: false,
+      changeLookbackSeconds: 10 * DAY_SECONDS,
+      watermark: { created: END - 100, events: END - 100 },
+    });
+    expect(p.window.gte).toBe(END - 100 - 300 - 10 * DAY_SECONDS);
+    expect(p.eventsFrom).toBeUndefined();
+  });
+
+  it('re-extracts fully when the events watermark is beyond the 30 days of retention', () => {
+    const wm = { created: END - 100, events: END - 31 * DAY_SECONDS };
+    expect(planEntity({ ...base, end: END, watermark: wm }).mode).toBe('stale');
+    expect(planEntity({ ...base, end: END, watermark: { ...wm, events: END - 29 * DAY_SECONDS } }).mode).toBe(
+      'incremental',
+    );
+    // The event log itself does not depend on events watermarks for its updates.
+    expect(planEntity({ ...base, usesEvents: false, end: END, watermark: wm }).mode).toBe('incremental');
+  });
+
+  it('takes a backfill window as given', () => {
+    expect(
+      planEntity({ ...base, end: END, backfill: { gte: 10, lt: 20 }, watermark: { created: 5, events: 5 } }),
+    ).toEqual({ mode: 'backfill', window: { gte: 10, lt: 20 } });
+  });
+
+  it('never starts after the end (watermark ahead of --until)', () => {
+    const p = planEntity({ ...base, end: 1000, watermark: { created: 5000, events: 1000 } });
+    expect(p.window).toEqual({ gte: 1000, lt: 1000 });
+  });
+});
+
+describe('timeSlices', () => {
+  it('cuts at UTC midnight, newest first, covering the window exactly', () => {
+    const w = { gte: 3600, lt: 2 * DAY_SECONDS + 10 };
+    expect(timeSlices(w)).toEqual([
+      { gte: 2 * DAY_SECONDS, lt: 2 * DAY_SECONDS + 10 },
+      { gte: DAY_SECONDS, lt: 2 * DAY_SECONDS },
+      { gte: 3600, lt: DAY_SECONDS },
+    ]);
+  });
+
+  it('bounds slice length and stays within one day', () => {
+    const w = { gte: 1000, lt: 3 * DAY_SECONDS + 5000 };
+    const slices = timeSlices(w, 6 * 3600);
+    let covered = 0;
+    for (const s of slices) {
+      expect(s.lt - s.gte).toBeLessThanOrEqual(6 * 3600);
+      expect(Math.floor(s.gte / DAY_SECONDS)).toBe(Math.floor((s.lt - 1) / DAY_SECONDS));
+      covered += s.lt - s.gte;
+    }
+    expect(covered).toBe(w.lt - w.gte);
+    expect(slices.at(-1)?.gte).toBe(1000);
+    for (let i = 1; i < slices.length; i++) expect(slices[i]!.lt).toBe(slices[i - 1]!.gte);
+  });
+
+  it('is empty for an empty window and rejects a zero length', () => {
+    expect(timeSlices({ gte: 10, lt: 10 })).toEqual([]);
+    expect(() => timeSlices({ gte: 0, lt: 10 }, 0)).toThrow(RangeError);
+  });
+});
+
+describe('splitEvenly', () => {
+  it('partitions the range contiguously', () => {
+    expect(splitEvenly({ gte: 0, lt: 10 }, 3)).toEqual([
+      { gte: 0, lt: 3 },
+      { gte: 3, lt: 6 },
+      { gte: 6, lt: 10 },
+    ]);
+    expect(splitEvenly({ gte: 5, lt: 7 }, 8)).toEqual([
+      { gte: 5, lt: 6 },
+      { gte: 6, lt: 7 },
+    ]);
+  });
+});

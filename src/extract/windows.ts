@@ -1,0 +1,105 @@
+/**
+ * Window and slice arithmetic of extraction (SPEC section 5). Pure: all times are Unix seconds.
+ */
+
+export const DAY_SECONDS = 86_400;
+
+/** Stripe keeps events for 30 days: an older events watermark cannot be caught up from events. */
+export const EVENTS_RETENTION_SECONDS = 30 * DAY_SECONDS;
+
+/** A half-open range of `created` times, `[gte, lt)`. */
+export interface TimeWindow {
+  readonly gte: number;
+  readonly lt: number;
+}
+
+/** How an entity is extracted in this run. */
+export type ExtractMode =
+  /** No watermark yet: the last `days` days. */
+  | 'first'
+  /** From the created watermark (minus the safety window); changes come from the events pass. */
+  | 'incremental'
+  /** The events watermark is older than Stripe's event retention: extracted again like a first run. */
+  | 'stale'
+  /** A closed window asked for explicitly, regardless of watermarks. */
+  | 'backfill';
+
+export interface EntityPlan {
+  readonly mode: ExtractMode;
+  /** The `created` window listed from the API. */
+  readonly window: TimeWindow;
+  /** Where this entity's share of the events pass starts (only in `incremental` mode). */
+  readonly eventsFrom?: number;
+}
+
+export interface PlanInput {
+  readonly watermark?: { readonly created: number; readonly events: number };
+  /** Exclusive end of every window of the run. */
+  readonly end: number;
+  readonly safetySeconds: number;
+  /** History of a first (or stale) load, days. */
+  readonly days: number;
+  /** Extra re-read before the window start for entities that change without events. */
+  readonly changeLookbackSeconds: number;
+  readonly backfill?: TimeWindow;
+  /** Whether this entity takes part in the events pass (the events log itself does not). */
+  readonly usesEvents: boolean;
+}
+
+/**
+ * The window of one entity: `[max(0, watermark - safety - lookback), end)` once loaded,
+ * `[end - days, end)` on a first run or when the events watermark is beyond Stripe's retention.
+ *
+ * @example
+ * planEntity({ watermark: { created: 1000, events: 1000 }, end: 5000, safetySeconds: 300,
+ *   days: 30, changeLookbackSeconds: 0, usesEvents: true });
+ * // { mode: 'incremental', window: { gte: 700, lt: 5000 }, eventsFrom: 700 }
+ */
+export function planEntity(p: PlanInput): EntityPlan {
+  if (p.backfill) return { mode: 'backfill', window: { gte: p.backfill.gte, lt: p.backfill.lt } };
+  const full: TimeWindow = { gte: Math.max(0, p.end - p.days * DAY_SECONDS), lt: p.end };
+  if (!p.watermark) return { mode: 'first', window: full };
+  if (p.usesEvents && p.end - p.watermark.events > EVENTS_RETENTION_SECONDS) {
+    return { mode: 'stale', window: full };
+  }
+  const gte = Math.max(0, p.watermark.created - p.safetySeconds - p.changeLookbackSeconds);
+  const window = { gte: Math.min(gte, p.end), lt: p.end };
+  if (!p.usesEvents) return { mode: 'incremental', window };
+  return { mode: 'incremental', window, eventsFrom: Math.max(0, p.watermark.events - p.safetySeconds) };
+}
+
+/**
+ * Splits a window into slices that never cross a UTC midnight (so each slice's records fall in one
+ * Bronze `dt`) and span at most `maxSeconds`. Newest first, so the most recent data lands first.
+ *
+ * @example
+ * timeSlices({ gte: 0, lt: 2 * 86_400 + 10 }); // [[172800,172810), [86400,172800), [0,86400)]
+ */
+export function timeSlices(w: TimeWindow, maxSeconds = DAY_SECONDS): TimeWindow[] {
+  if (maxSeconds <= 0) throw new RangeError(`slice length must be positive, got ${maxSeconds}`);
+  const out: TimeWindow[] = [];
+  let lt = w.lt;
+  while (lt > w.gte) {
+    const dayStart = Math.floor((lt - 1) / DAY_SECONDS) * DAY_SECONDS;
+    const gte = Math.max(w.gte, dayStart, lt - maxSeconds);
+    out.push({ gte, lt });
+    lt = gte;
+  }
+  return out;
+}
+
+/**
+ * Splits `[gte, lt)` into `n` contiguous parts of nearly equal length (for re-slicing a dense
+ * slice); fewer when the range is shorter than `n` seconds.
+ */
+export function splitEvenly(w: TimeWindow, n: number): TimeWindow[] {
+  const span = w.lt - w.gte;
+  const parts = Math.max(1, Math.min(n, span));
+  const out: TimeWindow[] = [];
+  for (let i = 0; i < parts; i++) {
+    const gte = w.gte + Math.floor((span * i) / parts);
+    const lt = w.gte + Math.floor((span * (i + 1)) / parts);
+    if (lt > gte) out.push({ gte, lt });
+  }
+  return out;
+}

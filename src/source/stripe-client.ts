@@ -1,0 +1,193 @@
+import { Pool } from 'undici';
+import {
+  type BackoffOptions,
+  backoffDelayMs,
+  DEFAULT_BACKOFF,
+  isRetryableStatus,
+  parseRetryAfter,
+} from './backoff.js';
+import {
+  ApiKeyRejectedError,
+  ProtocolError,
+  RetriesExhaustedError,
+  StripeApiError,
+  type StripeErrorBody,
+} from './errors.js';
+import { type RequestLimiter, sleep } from './request-limiter.js';
+
+/** One page of a Stripe list. */
+export interface ListPage {
+  readonly data: Record<string, unknown>[];
+  readonly hasMore: boolean;
+  /** The response's `Date` header in Unix seconds (the source's clock); the local clock if absent. */
+  readonly sourceTime: number;
+  /** Retries this page needed. */
+  readonly retries: number;
+}
+
+/** Query values of a list call; arrays repeat the key (`types[]=a&types[]=b`). */
+export type ListParams = Readonly<Record<string, string | number | readonly string[] | undefined>>;
+
+export interface StripeClientOptions {
+  /** e.g. `https://api.stripe.com` or `http://127.0.0.1:8000` (no trailing slash needed). */
+  readonly baseUrl: string;
+  readonly apiKey: string;
+  /** Sent as `Stripe-Version` when set. */
+  readonly apiVersion?: string;
+  /** Per request (headers and body each), `HTTP_TIMEOUT_MS`. */
+  readonly timeoutMs: number;
+  /** Retries per request for 429, 5xx, network errors and timeouts (`MAX_RETRIES`). */
+  readonly maxRetries: number;
+  /** The run's shared limiter (concurrency and rate). */
+  readonly limiter: RequestLimiter;
+  /** Keep-alive connections to the API; the limiter's concurrency. */
+  readonly connections: number;
+  readonly backoff?: BackoffOptions;
+  /** Randomness of the jitter (tests pin it). */
+  readonly random?: () => number;
+  /** Told about each retry, for logs. */
+  readonly onRetry?: (info: {
+    entity: string;
+    path: string;
+    attempt: number;
+    delayMs: number;
+    reason: string;
+  }) => void;
+}
+
+/**
+ * Stripe's list protocol over keep-alive HTTP: bearer key, `Stripe-Version`, `limit` /
+ * `starting_after` / `created[...]`, `{data, has_more}`, retries with full-jitter backoff that
+ * honours `Retry-After`, typed errors for everything else.
+ *
+ * @example
+ * const client = new StripeClient({ baseUrl, apiKey, timeoutMs: 30_000, maxRetries: 8,
+ *   limiter: new RequestLimiter({ concurrency: 8 }), connections: 8 });
+ * const page = await client.listPage('charges', '/v1/charges', { limit: 100, 'created[gte]': 0 });
+ */
+export class StripeClient {
+  private readonly pool: Pool;
+  private readonly prefix: string;
+  private readonly headers: Record<string, string>;
+
+  constructor(private readonly opts: StripeClientOptions) {
+    const url = new URL(opts.baseUrl);
+    this.pool = new Pool(url.origin, {
+      connections: opts.connections,
+      pipelining: 1,
+      headersTimeout: opts.timeoutMs,
+      bodyTimeout: opts.timeoutMs,
+      connectTimeout: Math.min(opts.timeoutMs, 10_000),
+    });
+    this.prefix = url.pathname.replace(/\/+$/, '');
+    this.headers = {
+      authorization: `Bearer ${opts.apiKey}`,
+      accept: 'application/json',
+      'user-agent': 'payments-pipeline',
+      ...(opts.apiVersion ? { 'stripe-version': opts.apiVersion } : {}),
+    };
+  }
+
+  /** Fetches one page of `endpoint` (e.g. `/v1/charges`), retrying transient failures. */
+  async listPage(
+    entity: string,
+    endpoint: string,
+    params: ListParams,
+    signal?: AbortSignal,
+  ): Promise<ListPage> {
+    const path = `${this.prefix}${endpoint}`;
+    const url = `${path}?${buildQuery(params)}`;
+    const random = this.opts.random ?? Math.random;
+    const backoff = this.opts.backoff ?? DEFAULT_BACKOFF;
+    let retries = 0;
+    for (;;) {
+      const outcome = await this.opts.limiter.run(() => this.attempt(entity, path, url, signal), signal);
+      if (outcome.kind === 'page') return { ...outcome.page, retries };
+      if (retries >= this.opts.maxRetries) {
+        throw new RetriesExhaustedError(entity, path, retries + 1, outcome.status, outcome.reason);
+      }
+      const delayMs = backoffDelayMs(retries, backoff, random, outcome.retryAfterMs);
+      this.opts.onRetry?.({ entity, path, attempt: retries + 1, delayMs, reason: outcome.reason });
+      retries++;
+      await sleep(delayMs, signal);
+    }
+  }
+
+  /** One HTTP exchange: a page, a retryable failure, or a thrown typed error. */
+  private async attempt(
+    entity: string,
+    path: string,
+    url: string,
+    signal?: AbortSignal,
+  ): Promise<
+    | { kind: 'page'; page: Omit<ListPage, 'retries'> }
+    | { kind: 'retry'; status?: number; retryAfterMs?: number; reason: string }
+  > {
+    let res: Awaited<ReturnType<Pool['request']>>;
+    let text: string;
+    try {
+      res = await this.pool.request({ method: 'GET', path: url, headers: this.headers, signal });
+      text = await res.body.text();
+    } catch (err) {
+      if (signal?.aborted) throw signal.reason;
+      return { kind: 'retry', reason: `network error: ${(err as Error).message ?? String(err)}` };
+    }
+    const status = res.statusCode;
+    if (status === 200) {
+      const body = parseJson(text);
+      const data = (body as { data?: unknown })?.data;
+      const hasMore = (body as { has_more?: unknown })?.has_more;
+      if (!Array.isArray(data) || typeof hasMore !== 'boolean') {
+        throw new ProtocolError(entity, path, 'expected a JSON list object with "data" and "has_more"');
+      }
+      return {
+        kind: 'page',
+        page: { data: data as Record<string, unknown>[], hasMore, sourceTime: sourceTime(res.headers.date) },
+      };
+    }
+    const stripe = ((parseJson(text) as { error?: StripeErrorBody })?.error ?? {}) as StripeErrorBody;
+    if (isRetryableStatus(status)) {
+      const retryAfter = res.headers['retry-after'];
+      return {
+        kind: 'retry',
+        status,
+        retryAfterMs: parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, Date.now()),
+        reason: `HTTP ${status}${stripe.message ? `: ${stripe.message}` : ''}`,
+      };
+    }
+    if (status === 401) throw new ApiKeyRejectedError(entity, path, stripe);
+    throw new StripeApiError(status, entity, path, stripe);
+  }
+
+  /** Closes the keep-alive connections. */
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+}
+
+/** `k=v&...` with Stripe's bracketed keys left readable (`created[gte]=1`), values encoded. */
+export function buildQuery(params: ListParams): string {
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(params)) {
+    if (v === undefined) continue;
+    const key = encodeURIComponent(k).replace(/%5B/g, '[').replace(/%5D/g, ']');
+    if (Array.isArray(v)) for (const x of v) parts.push(`${key}=${encodeURIComponent(x)}`);
+    else parts.push(`${key}=${encodeURIComponent(String(v))}`);
+  }
+  return parts.join('&');
+}
+
+/** The `Date` header as Unix seconds; the local clock when absent or unreadable. */
+export function sourceTime(date: string | string[] | undefined): number {
+  const v = Array.isArray(date) ? date[0] : date;
+  const ms = v ? Date.parse(v) : Number.NaN;
+  return Math.floor((Number.isNaN(ms) ? Date.now() : ms) / 1000);
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,282 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { dirname } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { assertValidKey, type ObjectInfo, type ObjectStore } from './object-store.js';
+
+/** Options of {@link S3ObjectStore}. */
+export interface S3ObjectStoreOptions {
+  readonly bucket: string;
+  /** Key prefix inside the bucket (no leading or trailing `/` needed); empty = the bucket root. */
+  readonly prefix?: string;
+  readonly region: string;
+  /** An S3-compatible endpoint (Ceph RGW, MinIO); turns on path-style addressing. */
+  readonly endpoint?: string;
+  /** Static credentials; otherwise the SDK's default chain (env, profile, instance role). */
+  readonly credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /** Multipart part size for streams and files, bytes (S3's minimum, 5 MiB, and up). Default 8 MiB. */
+  readonly partSizeBytes?: number;
+  /** Parts uploaded at once per stream. Default 4. */
+  readonly partConcurrency?: number;
+  /** Sockets kept per host; sized for ~32 concurrent operations. Default 64. */
+  readonly maxSockets?: number;
+  /** Keys per ListObjectsV2 page (S3's maximum, 1000, by default; tests use less to page). */
+  readonly listPageSize?: number;
+}
+
+/** One failed S3 operation, with the operation and the object it touched (never credentials). */
+export class S3StoreError extends Error {
+  override readonly name = 'S3StoreError';
+  constructor(
+    readonly operation: string,
+    readonly location: string,
+    readonly status: number | undefined,
+    options: { cause: unknown },
+  ) {
+    super(`S3 ${operation} ${location} failed: ${describe(options.cause)}`, options);
+  }
+}
+
+const MIB = 1024 * 1024;
+
+/**
+ * The object store on S3 or an S3-compatible server. Every write is atomic by S3's own semantics
+ * (a PUT or a completed multipart upload replaces the whole object); `putIfAbsent` sends
+ * `If-None-Match: *`, so the server picks exactly one winner among concurrent creators.
+ *
+ * @example
+ * const store = new S3ObjectStore({ bucket: 'lake', prefix: 'prod', region: 'us-east-1' });
+ * await store.put('gold/x/_latest.json', '{"run_id":"…"}');
+ */
+export class S3ObjectStore implements ObjectStore {
+  readonly root: string;
+  private readonly client: S3Client;
+  private readonly bucket: string;
+  private readonly prefix: string;
+  private readonly partSize: number;
+  private readonly partConcurrency: number;
+  private readonly listPageSize: number | undefined;
+
+  constructor(options: S3ObjectStoreOptions) {
+    this.bucket = options.bucket;
+    this.prefix = normalizePrefix(options.prefix ?? '');
+    this.root = this.prefix ? `s3://${this.bucket}/${this.prefix}` : `s3://${this.bucket}`;
+    this.partSize = Math.max(5 * MIB, options.partSizeBytes ?? 8 * MIB);
+    this.partConcurrency = Math.max(1, options.partConcurrency ?? 4);
+    this.listPageSize = options.listPageSize;
+    const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 64 };
+    this.client = new S3Client({
+      region: options.region,
+      ...(options.endpoint ? { endpoint: options.endpoint, forcePathStyle: true } : {}),
+      ...(options.credentials ? { credentials: options.credentials } : {}),
+      // S3-compatible servers (Ceph Pacific, older MinIO) reject the SDK's default trailing
+      // CRC checksums (aws-chunked uploads); send checksums only where an operation requires one.
+      ...(options.endpoint
+        ? { requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' }
+        : {}),
+      requestHandler: { httpAgent: new HttpAgent(agentOptions), httpsAgent: new HttpsAgent(agentOptions) },
+    });
+  }
+
+  /** The full S3 key of a store key; validates it. */
+  private s3Key(key: string): string {
+    assertValidKey(key);
+    return this.prefix ? `${this.prefix}/${key}` : key;
+  }
+
+  private fail(operation: string, key: string, err: unknown): S3StoreError {
+    return new S3StoreError(
+      operation,
+      `s3://${this.bucket}/${this.prefix ? `${this.prefix}/` : ''}${key}`,
+      status(err),
+      {
+        cause: err,
+      },
+    );
+  }
+
+  async put(key: string, body: Uint8Array | string): Promise<void> {
+    const Key = this.s3Key(key);
+    try {
+      await this.client.send(
+        new PutObjectCommand({ Bucket: this.bucket, Key, Body: body, ContentLength: byteLength(body) }),
+      );
+    } catch (err) {
+      throw this.fail('PutObject', key, err);
+    }
+  }
+
+  async putStream(key: string, body: Readable): Promise<void> {
+    const Key = this.s3Key(key);
+    // A stream shorter than one part becomes a single PUT sent only after the stream ended;
+    // a longer one a multipart upload that is aborted on error. Either way a failed stream
+    // leaves no object and the previous version intact.
+    const upload = new Upload({
+      client: this.client,
+      params: { Bucket: this.bucket, Key, Body: body },
+      partSize: this.partSize,
+      queueSize: this.partConcurrency,
+      leavePartsOnError: false,
+    });
+    try {
+      await upload.done();
+    } catch (err) {
+      throw this.fail('Upload', key, err);
+    }
+  }
+
+  async putFile(key: string, localPath: string): Promise<void> {
+    this.s3Key(key);
+    await this.putStream(key, createReadStream(localPath));
+  }
+
+  async putIfAbsent(key: string, body: Uint8Array | string): Promise<boolean> {
+    const Key = this.s3Key(key);
+    try {
+      await this.client.send(
+        new PutObjectCommand({ Bucket: this.bucket, Key, Body: body, IfNoneMatch: '*' }),
+      );
+      return true;
+    } catch (err) {
+      // 412: the key exists. 409 ConditionalRequestConflict (AWS): another conditional write to
+      // the key is in flight, and that one wins.
+      const code = status(err);
+      const name = (err as { name?: string }).name;
+      if (
+        code === 412 ||
+        code === 409 ||
+        name === 'PreconditionFailed' ||
+        name === 'ConditionalRequestConflict'
+      ) {
+        return false;
+      }
+      throw this.fail('PutObject If-None-Match', key, err);
+    }
+  }
+
+  async get(key: string): Promise<Uint8Array | undefined> {
+    const Key = this.s3Key(key);
+    try {
+      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key }));
+      return out.Body ? await out.Body.transformToByteArray() : new Uint8Array();
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw this.fail('GetObject', key, err);
+    }
+  }
+
+  async getToFile(key: string, localPath: string): Promise<boolean> {
+    const Key = this.s3Key(key);
+    // Download beside the target and rename, so the local file is never seen half written.
+    const tmp = `${localPath}.${process.pid}.${Date.now()}.part`;
+    try {
+      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key }));
+      await mkdir(dirname(localPath), { recursive: true });
+      await pipeline(out.Body as Readable, createWriteStream(tmp));
+      await rename(tmp, localPath);
+      return true;
+    } catch (err) {
+      await rm(tmp, { force: true });
+      if (isNotFound(err)) return false;
+      throw this.fail(`GetObject to ${localPath}`, key, err);
+    }
+  }
+
+  async head(key: string): Promise<ObjectInfo | undefined> {
+    const Key = this.s3Key(key);
+    try {
+      const out = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key }));
+      return { key, size: out.ContentLength ?? 0, modifiedMs: out.LastModified?.getTime() ?? 0 };
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw this.fail('HeadObject', key, err);
+    }
+  }
+
+  async list(prefix: string): Promise<ObjectInfo[]> {
+    const root = this.prefix ? `${this.prefix}/` : '';
+    const out: ObjectInfo[] = [];
+    let token: string | undefined;
+    try {
+      do {
+        const page = await this.client.send(
+          new ListObjectsV2Command({
+            Bucket: this.bucket,
+            Prefix: root + prefix,
+            ContinuationToken: token,
+            MaxKeys: this.listPageSize,
+          }),
+        );
+        for (const obj of page.Contents ?? []) {
+          if (!obj.Key?.startsWith(root)) continue;
+          out.push({
+            key: obj.Key.slice(root.length),
+            size: obj.Size ?? 0,
+            modifiedMs: obj.LastModified?.getTime() ?? 0,
+          });
+        }
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
+    } catch (err) {
+      throw this.fail('ListObjectsV2', `${prefix}*`, err);
+    }
+    // S3 sorts by UTF-8 bytes; sort by JS string order like the local store does.
+    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  async delete(key: string): Promise<void> {
+    const Key = this.s3Key(key);
+    try {
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key }));
+    } catch (err) {
+      // A missing key is a 204 on S3; a 404 here means the bucket is missing, a real error.
+      throw this.fail('DeleteObject', key, err);
+    }
+  }
+
+  /** Closes the kept-alive sockets. */
+  close(): void {
+    this.client.destroy();
+  }
+}
+
+/** `a//b/` -> `a/b`: the prefix without empty segments. */
+export function normalizePrefix(prefix: string): string {
+  return prefix
+    .split('/')
+    .filter((p) => p !== '')
+    .join('/');
+}
+
+/** Sent explicitly: the SDK cannot tell the length of an empty string body. */
+function byteLength(body: Uint8Array | string): number {
+  return typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
+}
+
+function status(err: unknown): number | undefined {
+  return (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+}
+
+/** The key is missing (GetObject: NoSuchKey; HeadObject has no body, so only NotFound). */
+function isNotFound(err: unknown): boolean {
+  const name = (err as { name?: string })?.name;
+  return name === 'NoSuchKey' || name === 'NotFound';
+}
+
+function describe(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const code = status(err);
+  return `${err.name}${code ? ` (HTTP ${code})` : ''}: ${err.message}`;
+}

@@ -18,3 +18,9 @@ export function exitCodeFor(err: unknown): number {
   if (hasExitCode(err)) return err.exitCode;
   return EXIT.failed;
 }
+
+/** Bad usage the parser could not catch (e.g. a window that ends before it starts): exit 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+  readonly exitCode = EXIT.usage;
+}

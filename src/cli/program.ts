@@ -18,21 +18,75 @@ interface CommandSpec {
 }
 
 const untilOption = () =>
-  new Option(
-    '--until <time>',
-    'exclusive end of every window: unix seconds or ISO time (default: run start)',
-  );
+  new Option('--until <time>', 'exclusive end of every window: unix seconds or ISO time (default: run start)');
+const entityOption = () =>
+  new Option('--entity <name>', 'only this entity (repeatable)').argParser((v: string, prev: string[] = []) => [...prev, v]);
 
-/** The command table. Each command module is imported only when it runs. */
-const COMMANDS: CommandSpec[] = [];
-
-/** Registers a command (called by this file's table; kept as a function so the table stays data). */
-function command(spec: CommandSpec): void {
-  COMMANDS.push(spec);
-}
-
-void untilOption;
-void command;
+/** The command table: options, an example, and the module that runs it (imported only then). */
+const COMMANDS: CommandSpec[] = [
+  {
+    name: 'run-all',
+    description: 'extract, transform, quality checks and publishing of _latest pointers, under one run id',
+    example: 'payments-pipeline run-all --until 2024-06-01T00:00:00Z',
+    options: [untilOption(), new Option('--days <n>', 'history fetched on an entity\'s first run (else DEFAULT_DAYS)')],
+    load: () => import('./commands/run-all.js'),
+  },
+  {
+    name: 'extract',
+    description: 'extraction to Bronze only',
+    example: 'payments-pipeline extract --entity charges --entity refunds --days 7',
+    options: [entityOption(), new Option('--days <n>', 'history fetched on a first run (else DEFAULT_DAYS)'), untilOption()],
+    load: () => import('./commands/extract.js'),
+  },
+  {
+    name: 'transform',
+    description: 'Bronze -> Silver -> Gold for partitions with Bronze not yet built',
+    example: 'payments-pipeline transform --full-refresh',
+    options: [new Option('--full-refresh', 'rebuild every partition')],
+    load: () => import('./commands/transform.js'),
+  },
+  {
+    name: 'quality',
+    description: 'run the data quality checks; exit 1 if an error-severity check fails',
+    example: 'payments-pipeline quality',
+    options: [],
+    load: () => import('./commands/quality.js'),
+  },
+  {
+    name: 'backfill',
+    description: 're-extract a closed window regardless of watermarks, then transform',
+    example: 'payments-pipeline backfill --from 2024-01-01 --to 2024-01-31',
+    options: [
+      new Option('--from <date>', 'first day (YYYY-MM-DD, UTC)').makeOptionMandatory(),
+      new Option('--to <date>', 'last day, included (YYYY-MM-DD, UTC)').makeOptionMandatory(),
+      entityOption(),
+    ],
+    load: () => import('./commands/backfill.js'),
+  },
+  {
+    name: 'status',
+    description: 'watermarks, recent runs, _latest pointers and their freshness',
+    example: 'payments-pipeline status --json',
+    options: [new Option('--json', 'machine-readable output')],
+    load: () => import('./commands/status.js'),
+  },
+  {
+    name: 'mock-api',
+    description: 'serve the Stripe-like mock API',
+    example: 'payments-pipeline mock-api --preset demo --port 8000',
+    options: [
+      new Option('--host <host>', 'listen address (MOCK_HOST, default 127.0.0.1)'),
+      new Option('--port <port>', 'listen port (MOCK_PORT, default 8000)'),
+      new Option('--seed <n>', 'dataset seed (MOCK_SEED)'),
+      new Option('--days <n>', 'history length before the clock start (MOCK_DAYS)'),
+      new Option('--charges-per-day <n>', 'charges per day (MOCK_CHARGES_PER_DAY)'),
+      new Option('--customers-per-day <n>', 'new customers per day (MOCK_CUSTOMERS_PER_DAY)'),
+      new Option('--preset <name>', 'tiny|demo|100k|1m (MOCK_PRESET)'),
+      new Option('--now <time>', 'freeze the clock: unix seconds or ISO time (MOCK_NOW)'),
+    ],
+    load: () => import('./commands/mock-api.js'),
+  },
+];
 
 export interface ProgramResult {
   exitCode: number;

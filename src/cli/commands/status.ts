@@ -1,0 +1,90 @@
+import Table from 'cli-table3';
+import { ENTITY_NAMES } from '../../entities/lookups.js';
+import { listRunIds, readManifest } from '../../state/manifest.js';
+import { readLatest } from '../../state/publish.js';
+import { layout } from '../../storage/layout.js';
+import type { ObjectStore } from '../../storage/object-store.js';
+import type { CommandContext } from '../context.js';
+import { storeFor } from '../pipeline.js';
+
+const GOLD_MODELS = ['fct_payments', 'fct_balance_transactions', 'fct_invoices', 'daily_overview', 'dim_customers'];
+
+export interface StatusReport {
+  data_root: string;
+  watermarks: Record<string, { created_watermark: number | null; events_watermark: number | null; run_id: string; updated_at: string } | null>;
+  runs: { run_id: string; command: string; status: string; started_at: string; finished_at?: string; error?: string }[];
+  latest: Record<string, { run_id: string; row_count: number; partitions: number; max_business_ts: number | null; age_hours: number | null; updated_at: string } | null>;
+}
+
+async function readJson<T>(store: ObjectStore, key: string): Promise<T | null> {
+  const bytes = await store.get(key);
+  if (!bytes) return null;
+  try {
+    return JSON.parse(Buffer.from(bytes).toString('utf8')) as T;
+  } catch {
+    throw new Error(`${key}: not valid JSON`);
+  }
+}
+
+/** Everything `status` shows, from state alone (no API call, no data scan). */
+export async function collectStatus(store: ObjectStore, now = Date.now() / 1000, recent = 10): Promise<StatusReport> {
+  const [watermarks, runIds, latest] = await Promise.all([
+    Promise.all(ENTITY_NAMES.map(async (e) => [e, await readJson<StatusReport['watermarks'][string]>(store, layout.watermark(e))] as const)),
+    listRunIds(store),
+    Promise.all(GOLD_MODELS.map(async (m) => [m, await readLatest(store, m)] as const)),
+  ]);
+  const runs = await Promise.all(
+    runIds.slice(0, recent).map(async (id) => {
+      const m = await readManifest(store, id);
+      return {
+        run_id: id,
+        command: m?.command ?? '?',
+        status: m?.status ?? '?',
+        started_at: m?.started_at ?? '?',
+        ...(m?.finished_at ? { finished_at: m.finished_at } : {}),
+        ...(m?.error ? { error: `${m.error.step}: ${m.error.message}` } : {}),
+      };
+    }),
+  );
+  return {
+    data_root: store.root,
+    watermarks: Object.fromEntries(watermarks),
+    runs,
+    latest: Object.fromEntries(
+      latest.map(([m, p]) => [
+        m,
+        p
+          ? {
+              run_id: p.run_id,
+              row_count: p.row_count,
+              partitions: p.keys.length,
+              max_business_ts: p.max_business_ts,
+              age_hours: p.max_business_ts === null ? null : Math.round(((now - p.max_business_ts) / 3600) * 10) / 10,
+              updated_at: p.updated_at,
+            }
+          : null,
+      ]),
+    ),
+  };
+}
+
+const iso = (t: number | null | undefined) => (typeof t === 'number' ? new Date(t * 1000).toISOString() : '-');
+
+/** `status`: watermarks, recent runs, `_latest` pointers and their freshness. */
+export default async function status(opts: { json?: boolean }, ctx: CommandContext): Promise<number> {
+  const report = await collectStatus(storeFor(ctx));
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    return 0;
+  }
+  const wm = new Table({ head: ['entity', 'created watermark', 'events watermark', 'run'] });
+  for (const [e, w] of Object.entries(report.watermarks)) wm.push([e, iso(w?.created_watermark), iso(w?.events_watermark), w?.run_id ?? 'never extracted']);
+  const runs = new Table({ head: ['run', 'command', 'status', 'started', 'error'] });
+  for (const r of report.runs) runs.push([r.run_id, r.command, r.status, r.started_at, r.error ?? '']);
+  const latest = new Table({ head: ['model', 'run', 'rows', 'partitions', 'newest data', 'age (h)'] });
+  for (const [m, p] of Object.entries(report.latest)) {
+    latest.push(p ? [m, p.run_id, p.row_count, p.partitions, iso(p.max_business_ts), p.age_hours ?? '-'] : [m, 'never published', '', '', '', '']);
+  }
+  process.stdout.write(`data root: ${report.data_root}\n\nwatermarks\n${wm}\n\nrecent runs\n${runs}\n\n_latest\n${latest}\n`);
+  return 0;
+}

@@ -1,0 +1,177 @@
+import type { EntityName } from '../entities/entity.js';
+import { createProgress } from '../obs/progress.js';
+import { renderSummary, type RunSummary } from '../obs/summary.js';
+import { redactSettings } from '../config/settings.js';
+import { acquireLock } from '../state/lock.js';
+import { RunManifest } from '../state/manifest.js';
+import { publishLatest } from '../state/publish.js';
+import { createObjectStore } from '../storage/create-store.js';
+import type { ObjectStore } from '../storage/object-store.js';
+import type { CommandContext } from './context.js';
+import { EXIT } from './exit-codes.js';
+import { resolveSource } from './source.js';
+
+export type Step = 'extract' | 'transform' | 'quality' | 'publish';
+
+export interface PipelineOptions {
+  steps: readonly Step[];
+  /** Exclusive end of every extraction window (unix seconds); default: the run's start. */
+  until?: number;
+  days?: number;
+  entities?: EntityName[];
+  backfill?: { from: number; to: number };
+  fullRefresh?: boolean;
+}
+
+export interface PipelineResult {
+  exitCode: number;
+  summary: RunSummary;
+}
+
+/** The store the settings ask for. */
+export function storeFor(ctx: CommandContext): ObjectStore {
+  const s = ctx.settings;
+  return createObjectStore({
+    env: s.PIPELINE_ENV,
+    localDataDir: s.LOCAL_DATA_DIR,
+    awsRegion: s.AWS_REGION,
+    ...(s.S3_BUCKET ? { s3Bucket: s.S3_BUCKET } : {}),
+    s3Prefix: s.S3_PREFIX,
+    ...(s.S3_ENDPOINT_URL ? { s3EndpointUrl: s.S3_ENDPOINT_URL } : {}),
+  });
+}
+
+/** Marks an error with the step it happened in, for the manifest. */
+class StepError extends Error {
+  constructor(
+    readonly step: Step,
+    override readonly cause: unknown,
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause));
+  }
+}
+
+async function inStep<T>(step: Step, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw new StepError(step, err);
+  }
+}
+
+/**
+ * The batch flow under one run id and one lock: extract, transform, quality, publish (each only
+ * if asked for), the manifest written at start, after each step and at the end. `_latest`
+ * pointers move only when every error-severity check passed. Failures leave state that the next
+ * run heals (watermarks only move after durable Bronze; pending partitions come from state).
+ */
+export async function runPipeline(ctx: CommandContext, opts: PipelineOptions): Promise<PipelineResult> {
+  const { settings, logger, runId } = ctx;
+  const started = Date.now();
+  const until = opts.until ?? Math.floor(started / 1000);
+  const store = storeFor(ctx);
+  const lock = await acquireLock({ store, runId, command: ctx.command, logger });
+  const progress = createProgress(ctx.interactive);
+  const summary: RunSummary = { runId, status: 'succeeded', seconds: 0, dataRoot: store.root };
+  let manifest: RunManifest | undefined;
+  let exitCode: number = EXIT.ok;
+  try {
+    manifest = await RunManifest.start(store, {
+      runId,
+      command: ctx.command,
+      settings: { ...redactSettings(settings), until, ...(opts.backfill ? { backfill: opts.backfill } : {}) },
+    });
+    logger.info({ step: 'start', data_root: store.root, until }, `run ${runId} started (${ctx.command})`);
+
+    if (opts.steps.includes('extract')) {
+      const { runExtract } = await import('../extract/run-extract.js');
+      const source = await inStep('extract', () => resolveSource(ctx));
+      try {
+        progress.stage('extract');
+        const report = await inStep('extract', () =>
+          runExtract({
+            store,
+            settings,
+            logger: logger.child({ step: 'extract' }),
+            runId,
+            baseUrl: source.baseUrl,
+            apiKey: source.apiKey,
+            ...(source.rateLimitRps !== undefined ? { rateLimitRps: source.rateLimitRps } : {}),
+            until,
+            ...(opts.days !== undefined ? { days: opts.days } : {}),
+            ...(opts.entities ? { entities: opts.entities } : {}),
+            ...(opts.backfill ? { backfill: opts.backfill } : {}),
+            onProgress: (p) => progress.update(p),
+          }),
+        );
+        summary.extract = report.entities;
+        await manifest.section('extract', report.entities);
+      } finally {
+        await source.close();
+      }
+    }
+
+    if (opts.steps.includes('transform')) {
+      const { runTransform } = await import('../transform/run-transform.js');
+      progress.stage('transform');
+      const report = await inStep('transform', () =>
+        runTransform({
+          store,
+          settings,
+          logger: logger.child({ step: 'transform' }),
+          runId,
+          asOf: until,
+          ...(opts.fullRefresh ? { fullRefresh: true } : {}),
+        }),
+      );
+      summary.transform = report.models;
+      await manifest.section('transform', report.models);
+    }
+
+    if (opts.steps.includes('quality')) {
+      const { runQuality } = await import('../quality/run-quality.js');
+      progress.stage('quality');
+      const report = await inStep('quality', () =>
+        runQuality({ store, settings, logger: logger.child({ step: 'quality' }), runId, now: until }),
+      );
+      summary.quality = report;
+      await manifest.section('quality', report);
+      if (!report.passed) {
+        exitCode = EXIT.failed;
+        const failed = report.checks.filter((c) => !c.passed && c.severity === 'error').map((c) => c.name);
+        logger.error({ step: 'quality', failed }, `quality failed: ${failed.join(', ')}; _latest pointers not moved`);
+      }
+    }
+
+    if (opts.steps.includes('publish') && exitCode === EXIT.ok) {
+      const { goldPublishInputs } = await import('../transform/run-transform.js');
+      const inputs = await inStep('publish', () => goldPublishInputs(store));
+      const pointers = await inStep('publish', () => publishLatest(store, runId, inputs));
+      summary.published = pointers.map((p) => p.model);
+      await manifest.section(
+        'published',
+        pointers.map((p) => ({ model: p.model, row_count: p.row_count, partitions: p.keys.length })),
+      );
+    } else if (opts.steps.includes('publish')) {
+      summary.published = [];
+      await manifest.section('published', []);
+    }
+
+    summary.status = exitCode === EXIT.ok ? 'succeeded' : 'failed';
+    await manifest.finish(summary.status, exitCode === EXIT.ok ? undefined : { step: 'quality', message: 'error-severity checks failed' });
+  } catch (err) {
+    summary.status = 'failed';
+    summary.error = err instanceof Error ? err.message : String(err);
+    const step = err instanceof StepError ? err.step : 'start';
+    await manifest?.finish('failed', { step, message: summary.error }).catch(() => {});
+    logger.error({ step, err: err instanceof StepError ? err.cause : err }, `run ${runId} failed in ${step}`);
+    throw err instanceof StepError ? err.cause : err;
+  } finally {
+    progress.stop();
+    await lock.release().catch((err: unknown) => logger.warn({ err }, 'could not release the run lock'));
+    summary.seconds = (Date.now() - started) / 1000;
+    if (ctx.interactive) process.stderr.write(`\n${renderSummary(summary)}`);
+    logger.info({ step: 'end', status: summary.status, seconds: summary.seconds }, `run ${runId} ${summary.status}`);
+  }
+  return { exitCode, summary };
+}

@@ -1,0 +1,50 @@
+import { ConfigError, effectiveRateLimit } from '../config/settings.js';
+import type { CommandContext } from './context.js';
+
+/** Where extraction reads from: the configured API, or the embedded mock API. */
+export interface ResolvedSource {
+  readonly baseUrl: string;
+  readonly apiKey: string;
+  readonly rateLimitRps: number | undefined;
+  readonly embedded: boolean;
+  close(): Promise<void>;
+}
+
+/** The key the embedded mock is called with (it accepts any `sk_test_` key). */
+const EMBEDDED_KEY = 'sk_test_embedded_mock';
+
+/**
+ * Resolves the source API. With no `API_BASE_URL` in LOCAL, starts the mock API in-process on a
+ * free loopback port (the `demo` preset on the wall clock unless `MOCK_…` variables say otherwise)
+ * and says so in one log line. In AWS, `API_BASE_URL` is required.
+ */
+export async function resolveSource(ctx: CommandContext): Promise<ResolvedSource> {
+  const { settings, logger } = ctx;
+  if (settings.API_BASE_URL) {
+    if (!settings.API_KEY) throw new ConfigError('API_KEY: required when API_BASE_URL is set (a Stripe secret key sk_…)');
+    return {
+      baseUrl: settings.API_BASE_URL,
+      apiKey: settings.API_KEY,
+      rateLimitRps: effectiveRateLimit(settings, false),
+      embedded: false,
+      close: async () => {},
+    };
+  }
+  if (settings.PIPELINE_ENV === 'AWS') {
+    throw new ConfigError('API_BASE_URL: required when PIPELINE_ENV=AWS (e.g. https://api.stripe.com)');
+  }
+  const { parseMockOptions, startMockApi } = await import('../mock/index.js');
+  const options = parseMockOptions({}, { MOCK_PRESET: 'demo', ...process.env });
+  const mock = await startMockApi({ ...options, host: '127.0.0.1', port: 0, quiet: true });
+  logger.info(
+    { mock_url: mock.url, preset: options.preset ?? 'custom', seed: options.seed },
+    `no API_BASE_URL set: using the embedded mock API at ${mock.url} (preset ${options.preset ?? 'custom'})`,
+  );
+  return {
+    baseUrl: mock.url,
+    apiKey: settings.API_KEY?.startsWith('sk_test_') ? settings.API_KEY : EMBEDDED_KEY,
+    rateLimitRps: effectiveRateLimit(settings, true),
+    embedded: true,
+    close: () => mock.close(),
+  };
+}

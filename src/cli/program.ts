@@ -1,4 +1,5 @@
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { ENTITY_NAMES, isEntityName } from '../entities/lookups.js';
 import { createContext, type GlobalOptions } from './context.js';
 
 /** A command's implementation: typed options in, exit code out (0 unless it says otherwise). */
@@ -12,15 +13,22 @@ interface CommandSpec {
   description: string;
   example: string;
   options: Option[];
-  /** Options that are also settings: flag attribute -> variable name. */
-  settingFlags?: Record<string, string>;
   load: () => Promise<{ default: CommandRunner<never> }>;
 }
 
 const untilOption = () =>
-  new Option('--until <time>', 'exclusive end of every window: unix seconds or ISO time (default: run start)');
+  new Option(
+    '--until <time>',
+    'exclusive end of every window: unix seconds or ISO time (default: run start)',
+  );
 const entityOption = () =>
-  new Option('--entity <name>', 'only this entity (repeatable)').argParser((v: string, prev: string[] = []) => [...prev, v]);
+  new Option('--entity <name>', `only this entity (repeatable): ${ENTITY_NAMES.join(', ')}`).argParser(
+    (v: string, prev: string[] = []) => {
+      if (!isEntityName(v))
+        throw new InvalidArgumentError(`unknown entity; accepts ${ENTITY_NAMES.join(', ')}`);
+      return [...prev, v];
+    },
+  );
 
 /** The command table: options, an example, and the module that runs it (imported only then). */
 const COMMANDS: CommandSpec[] = [
@@ -28,14 +36,21 @@ const COMMANDS: CommandSpec[] = [
     name: 'run-all',
     description: 'extract, transform, quality checks and publishing of _latest pointers, under one run id',
     example: 'payments-pipeline run-all --until 2024-06-01T00:00:00Z',
-    options: [untilOption(), new Option('--days <n>', 'history fetched on an entity\'s first run (else DEFAULT_DAYS)')],
+    options: [
+      untilOption(),
+      new Option('--days <n>', "history fetched on an entity's first run (else DEFAULT_DAYS)"),
+    ],
     load: () => import('./commands/run-all.js'),
   },
   {
     name: 'extract',
     description: 'extraction to Bronze only',
     example: 'payments-pipeline extract --entity charges --entity refunds --days 7',
-    options: [entityOption(), new Option('--days <n>', 'history fetched on a first run (else DEFAULT_DAYS)'), untilOption()],
+    options: [
+      entityOption(),
+      new Option('--days <n>', 'history fetched on a first run (else DEFAULT_DAYS)'),
+      untilOption(),
+    ],
     load: () => import('./commands/extract.js'),
   },
   {
@@ -86,13 +101,19 @@ const COMMANDS: CommandSpec[] = [
     ],
     load: () => import('./commands/mock-api.js'),
   },
+  {
+    name: 'webhooks',
+    description: 'serve the webhook receiver (POST /webhooks/stripe)',
+    example: 'WEBHOOK_SECRET=whsec_... payments-pipeline webhooks --port 8001',
+    options: [
+      new Option('--host <host>', 'listen address (default 127.0.0.1)'),
+      new Option('--port <port>', 'listen port (default 8001)'),
+    ],
+    load: () => import('./commands/webhooks.js'),
+  },
 ];
 
-export interface ProgramResult {
-  exitCode: number;
-}
-
-/** Builds the commander program; `onRun` receives the exit code of the command that ran. */
+/** Builds the commander program; `onExit` receives the exit code of the command that ran. */
 export function buildProgram(version: string, onExit: (code: number) => void): Command {
   const program = new Command('payments-pipeline')
     .description('Stripe (or the bundled mock API) to a Bronze/Silver/Gold lake on disk or S3')
@@ -111,12 +132,7 @@ export function buildProgram(version: string, onExit: (code: number) => void): C
     for (const o of spec.options) cmd.addOption(o);
     cmd.action(async (opts: Record<string, unknown>) => {
       const globals = program.opts<GlobalOptions>();
-      const overrides: Record<string, string | undefined> = {};
-      for (const [attr, variable] of Object.entries(spec.settingFlags ?? {})) {
-        const v = opts[attr];
-        if (v !== undefined) overrides[variable] = String(v);
-      }
-      const ctx = createContext(spec.name, globals, overrides);
+      const ctx = createContext(spec.name, globals);
       const mod = await spec.load();
       const code = await (mod.default as CommandRunner<Record<string, unknown>>)(opts, ctx);
       onExit(code ?? 0);

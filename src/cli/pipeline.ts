@@ -1,7 +1,7 @@
+import { redactSettings } from '../config/settings.js';
 import type { EntityName } from '../entities/entity.js';
 import { createProgress } from '../obs/progress.js';
-import { renderSummary, type RunSummary } from '../obs/summary.js';
-import { redactSettings } from '../config/settings.js';
+import { type RunSummary, renderSummary } from '../obs/summary.js';
 import { acquireLock } from '../state/lock.js';
 import { RunManifest } from '../state/manifest.js';
 import { publishLatest } from '../state/publish.js';
@@ -139,7 +139,10 @@ export async function runPipeline(ctx: CommandContext, opts: PipelineOptions): P
       if (!report.passed) {
         exitCode = EXIT.failed;
         const failed = report.checks.filter((c) => !c.passed && c.severity === 'error').map((c) => c.name);
-        logger.error({ step: 'quality', failed }, `quality failed: ${failed.join(', ')}; _latest pointers not moved`);
+        logger.error(
+          { step: 'quality', failed },
+          `quality failed: ${failed.join(', ')}; _latest pointers not moved`,
+        );
       }
     }
 
@@ -158,7 +161,10 @@ export async function runPipeline(ctx: CommandContext, opts: PipelineOptions): P
     }
 
     summary.status = exitCode === EXIT.ok ? 'succeeded' : 'failed';
-    await manifest.finish(summary.status, exitCode === EXIT.ok ? undefined : { step: 'quality', message: 'error-severity checks failed' });
+    await manifest.finish(
+      summary.status,
+      exitCode === EXIT.ok ? undefined : { step: 'quality', message: 'error-severity checks failed' },
+    );
   } catch (err) {
     summary.status = 'failed';
     summary.error = err instanceof Error ? err.message : String(err);
@@ -171,7 +177,10 @@ export async function runPipeline(ctx: CommandContext, opts: PipelineOptions): P
     await lock.release().catch((err: unknown) => logger.warn({ err }, 'could not release the run lock'));
     summary.seconds = (Date.now() - started) / 1000;
     if (ctx.interactive) process.stderr.write(`\n${renderSummary(summary)}`);
-    logger.info({ step: 'end', status: summary.status, seconds: summary.seconds }, `run ${runId} ${summary.status}`);
+    logger.info(
+      { step: 'end', status: summary.status, seconds: summary.seconds },
+      `run ${runId} ${summary.status}`,
+    );
   }
   return { exitCode, summary };
 }

@@ -21,7 +21,8 @@ const EMBEDDED_KEY = 'sk_test_embedded_mock';
 export async function resolveSource(ctx: CommandContext): Promise<ResolvedSource> {
   const { settings, logger } = ctx;
   if (settings.API_BASE_URL) {
-    if (!settings.API_KEY) throw new ConfigError('API_KEY: required when API_BASE_URL is set (a Stripe secret key sk_…)');
+    if (!settings.API_KEY)
+      throw new ConfigError('API_KEY: required when API_BASE_URL is set (a Stripe secret key sk_…)');
     return {
       baseUrl: settings.API_BASE_URL,
       apiKey: settings.API_KEY,

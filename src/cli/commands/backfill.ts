@@ -1,7 +1,7 @@
 import { parseDateArg } from '../../config/time.js';
 import type { EntityName } from '../../entities/entity.js';
-import { UsageError } from '../exit-codes.js';
 import type { CommandContext } from '../context.js';
+import { UsageError } from '../exit-codes.js';
 import { runPipeline } from '../pipeline.js';
 
 const DAY = 86_400;

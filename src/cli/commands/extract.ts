@@ -1,5 +1,5 @@
-import type { EntityName } from '../../entities/entity.js';
 import { parseTimeArg } from '../../config/time.js';
+import type { EntityName } from '../../entities/entity.js';
 import type { CommandContext } from '../context.js';
 import { runPipeline } from '../pipeline.js';
 

@@ -1,11 +1,17 @@
 import type { CommandContext } from '../context.js';
 
 /** `mock-api`: serve the Stripe-like mock API until SIGINT/SIGTERM. */
-export default async function mockApi(opts: Record<string, string | undefined>, ctx: CommandContext): Promise<number> {
+export default async function mockApi(
+  opts: Record<string, string | undefined>,
+  ctx: CommandContext,
+): Promise<number> {
   const { parseMockOptions, startMockApi } = await import('../../mock/index.js');
   const options = parseMockOptions(opts, process.env);
   const api = await startMockApi(options);
-  ctx.logger.info({ url: api.url, preset: options.preset, seed: options.seed }, `mock API listening on ${api.url}`);
+  ctx.logger.info(
+    { url: api.url, preset: options.preset, seed: options.seed },
+    `mock API listening on ${api.url}`,
+  );
   await waitForSignal();
   await api.close();
   return 0;

@@ -3,7 +3,10 @@ import type { CommandContext } from '../context.js';
 import { runPipeline } from '../pipeline.js';
 
 /** `run-all`: extract, transform, quality, publish under one run id and one lock. */
-export default async function runAll(opts: { until?: string; days?: string }, ctx: CommandContext): Promise<number> {
+export default async function runAll(
+  opts: { until?: string; days?: string },
+  ctx: CommandContext,
+): Promise<number> {
   const { exitCode } = await runPipeline(ctx, {
     steps: ['extract', 'transform', 'quality', 'publish'],
     ...(opts.until ? { until: parseTimeArg(opts.until, '--until') } : {}),

@@ -7,13 +7,44 @@ import type { ObjectStore } from '../../storage/object-store.js';
 import type { CommandContext } from '../context.js';
 import { storeFor } from '../pipeline.js';
 
-const GOLD_MODELS = ['fct_payments', 'fct_balance_transactions', 'fct_invoices', 'daily_overview', 'dim_customers'];
+const GOLD_MODELS = [
+  'fct_payments',
+  'fct_balance_transactions',
+  'fct_invoices',
+  'daily_overview',
+  'dim_customers',
+];
 
 export interface StatusReport {
   data_root: string;
-  watermarks: Record<string, { created_watermark: number | null; events_watermark: number | null; run_id: string; updated_at: string } | null>;
-  runs: { run_id: string; command: string; status: string; started_at: string; finished_at?: string; error?: string }[];
-  latest: Record<string, { run_id: string; row_count: number; partitions: number; max_business_ts: number | null; age_hours: number | null; updated_at: string } | null>;
+  watermarks: Record<
+    string,
+    {
+      created_watermark: number | null;
+      events_watermark: number | null;
+      run_id: string;
+      updated_at: string;
+    } | null
+  >;
+  runs: {
+    run_id: string;
+    command: string;
+    status: string;
+    started_at: string;
+    finished_at?: string;
+    error?: string;
+  }[];
+  latest: Record<
+    string,
+    {
+      run_id: string;
+      row_count: number;
+      partitions: number;
+      max_business_ts: number | null;
+      age_hours: number | null;
+      updated_at: string;
+    } | null
+  >;
 }
 
 async function readJson<T>(store: ObjectStore, key: string): Promise<T | null> {
@@ -27,9 +58,18 @@ async function readJson<T>(store: ObjectStore, key: string): Promise<T | null> {
 }
 
 /** Everything `status` shows, from state alone (no API call, no data scan). */
-export async function collectStatus(store: ObjectStore, now = Date.now() / 1000, recent = 10): Promise<StatusReport> {
+export async function collectStatus(
+  store: ObjectStore,
+  now = Date.now() / 1000,
+  recent = 10,
+): Promise<StatusReport> {
   const [watermarks, runIds, latest] = await Promise.all([
-    Promise.all(ENTITY_NAMES.map(async (e) => [e, await readJson<StatusReport['watermarks'][string]>(store, layout.watermark(e))] as const)),
+    Promise.all(
+      ENTITY_NAMES.map(
+        async (e) =>
+          [e, await readJson<StatusReport['watermarks'][string]>(store, layout.watermark(e))] as const,
+      ),
+    ),
     listRunIds(store),
     Promise.all(GOLD_MODELS.map(async (m) => [m, await readLatest(store, m)] as const)),
   ]);
@@ -59,7 +99,8 @@ export async function collectStatus(store: ObjectStore, now = Date.now() / 1000,
               row_count: p.row_count,
               partitions: p.keys.length,
               max_business_ts: p.max_business_ts,
-              age_hours: p.max_business_ts === null ? null : Math.round(((now - p.max_business_ts) / 3600) * 10) / 10,
+              age_hours:
+                p.max_business_ts === null ? null : Math.round(((now - p.max_business_ts) / 3600) * 10) / 10,
               updated_at: p.updated_at,
             }
           : null,
@@ -68,7 +109,8 @@ export async function collectStatus(store: ObjectStore, now = Date.now() / 1000,
   };
 }
 
-const iso = (t: number | null | undefined) => (typeof t === 'number' ? new Date(t * 1000).toISOString() : '-');
+const iso = (t: number | null | undefined) =>
+  typeof t === 'number' ? new Date(t * 1000).toISOString() : '-';
 
 /** `status`: watermarks, recent runs, `_latest` pointers and their freshness. */
 export default async function status(opts: { json?: boolean }, ctx: CommandContext): Promise<number> {
@@ -78,13 +120,20 @@ export default async function status(opts: { json?: boolean }, ctx: CommandConte
     return 0;
   }
   const wm = new Table({ head: ['entity', 'created watermark', 'events watermark', 'run'] });
-  for (const [e, w] of Object.entries(report.watermarks)) wm.push([e, iso(w?.created_watermark), iso(w?.events_watermark), w?.run_id ?? 'never extracted']);
+  for (const [e, w] of Object.entries(report.watermarks))
+    wm.push([e, iso(w?.created_watermark), iso(w?.events_watermark), w?.run_id ?? 'never extracted']);
   const runs = new Table({ head: ['run', 'command', 'status', 'started', 'error'] });
   for (const r of report.runs) runs.push([r.run_id, r.command, r.status, r.started_at, r.error ?? '']);
   const latest = new Table({ head: ['model', 'run', 'rows', 'partitions', 'newest data', 'age (h)'] });
   for (const [m, p] of Object.entries(report.latest)) {
-    latest.push(p ? [m, p.run_id, p.row_count, p.partitions, iso(p.max_business_ts), p.age_hours ?? '-'] : [m, 'never published', '', '', '', '']);
+    latest.push(
+      p
+        ? [m, p.run_id, p.row_count, p.partitions, iso(p.max_business_ts), p.age_hours ?? '-']
+        : [m, 'never published', '', '', '', ''],
+    );
   }
-  process.stdout.write(`data root: ${report.data_root}\n\nwatermarks\n${wm}\n\nrecent runs\n${runs}\n\n_latest\n${latest}\n`);
+  process.stdout.write(
+    `data root: ${report.data_root}\n\nwatermarks\n${wm}\n\nrecent runs\n${runs}\n\n_latest\n${latest}\n`,
+  );
   return 0;
 }

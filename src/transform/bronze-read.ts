@@ -1,0 +1,32 @@
+import type { PayloadFields } from '../entities/silver-contracts.js';
+import { sqlIdent, sqlString, sqlStringList } from './sql-template.js';
+
+/** DuckDB type of the Bronze envelope's `meta` (SPEC section 6). */
+export const META_TYPE =
+  'STRUCT(entity VARCHAR, run_id VARCHAR, ingested_at VARCHAR, source VARCHAR, version_ts BIGINT, event_id VARCHAR, deleted BOOLEAN)';
+
+/** `STRUCT(...)` of a payload declaration. */
+export function payloadType(fields: PayloadFields): string {
+  return `STRUCT(${Object.entries(fields)
+    .map(([k, t]) => `${sqlIdent(k)} ${t}`)
+    .join(', ')})`;
+}
+
+/** The type of a webhook delivery's `data` (a whole event) whose object is read as `payload`. */
+export function webhookEventType(payload: PayloadFields): string {
+  return `STRUCT(id VARCHAR, type VARCHAR, created BIGINT, data STRUCT(object ${payloadType(payload)}))`;
+}
+
+/**
+ * A relation `(data, meta, filename)` over NDJSON Bronze files, parsed once with explicit types:
+ * extra fields are ignored, missing ones are NULL, a value that cannot take its type fails the
+ * query (reported with its key and line by `locateBadLine`). No files: an empty typed relation.
+ */
+export function readBronzeRelation(paths: readonly string[], dataType: string): string {
+  if (paths.length === 0) {
+    return `(select NULL::${dataType} as data, NULL::${META_TYPE} as meta, NULL::VARCHAR as filename limit 0)`;
+  }
+  return `read_json(${sqlStringList(paths)}, format = 'newline_delimited', filename = true, columns = {data: ${sqlString(
+    dataType,
+  )}, meta: ${sqlString(META_TYPE)}})`;
+}

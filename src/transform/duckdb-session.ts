@@ -1,0 +1,56 @@
+import { mkdir } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { SOURCE_RANK } from '../bronze/envelope.js';
+import { sqlString } from './sql-template.js';
+
+export interface DuckSession {
+  readonly conn: DuckDBConnection;
+  /** Runs a query and returns its rows as JSON-friendly objects. */
+  rows<T = Record<string, unknown>>(sql: string): Promise<T[]>;
+  close(): void;
+}
+
+/**
+ * One in-memory DuckDB per transform run: threads = cores, a memory limit with spilling to a
+ * temp directory, UTC session time zone (dt is a UTC date), and the helper macros the models use.
+ */
+export async function openDuckSession(opts: {
+  workDir: string;
+  pathBase: string;
+  memoryLimit?: string;
+}): Promise<DuckSession> {
+  const tmp = join(opts.workDir, 'duckdb-tmp');
+  await mkdir(tmp, { recursive: true });
+  const instance = await DuckDBInstance.create(':memory:');
+  const conn = await instance.connect();
+  const base = opts.pathBase.replace(/\\/g, '/').replace(/\/+$/, '');
+  const rankCases = Object.entries(SOURCE_RANK)
+    .map(([s, r]) => `when ${sqlString(s)} then ${r}`)
+    .join(' ');
+  for (const stmt of [
+    `set threads = ${availableParallelism()}`,
+    `set memory_limit = ${sqlString(opts.memoryLimit ?? '1GB')}`,
+    `set temp_directory = ${sqlString(tmp)}`,
+    `set TimeZone = 'UTC'`,
+    // api > events > webhook on equal version time (SPEC section 7), from the envelope's table
+    `create or replace macro source_rank(s) as case s ${rankCases} else 0 end`,
+    // a reference is an id string, or an expanded object carrying the id
+    `create or replace macro ref_id(j) as case when json_type(j) = 'OBJECT' then j ->> '$.id' else j ->> '$' end`,
+    `create or replace macro bronze_key(p) as substr(replace(p, '\\', '/'), ${base.length + 2})`,
+  ]) {
+    await conn.run(stmt);
+  }
+  return {
+    conn,
+    async rows<T>(sql: string): Promise<T[]> {
+      const reader = await conn.runAndReadAll(sql);
+      return reader.getRowObjectsJson() as T[];
+    },
+    close() {
+      conn.closeSync();
+      instance.closeSync();
+    },
+  };
+}

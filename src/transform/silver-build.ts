@@ -1,0 +1,216 @@
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { TableName } from '../entities/entity.js';
+import { entity } from '../entities/lookups.js';
+import { BRONZE_PAYLOADS } from '../entities/silver-contracts.js';
+import type { Logger } from '../obs/logger.js';
+import { dtOfKey, layout } from '../storage/layout.js';
+import type { ObjectStore } from '../storage/object-store.js';
+import { payloadType, readBronzeRelation, webhookEventType } from './bronze-read.js';
+import type { DuckSession } from './duckdb-session.js';
+import { BronzeParseError, TransformError } from './errors.js';
+import { fileOfDuckdbError, locateBadLine, type RecordShape } from './line-scanner.js';
+import { copyPartitioned } from './partitioned-copy.js';
+import {
+  describeInputs,
+  loadSilverState,
+  type SilverState,
+  saveSilverState,
+  unconsumedKeys,
+} from './silver-state.js';
+import { renderSql, sqlString, sqlStringList } from './sql-template.js';
+import type { Stager } from './stager.js';
+
+export interface BuildContext {
+  readonly session: DuckSession;
+  readonly store: ObjectStore;
+  readonly stager: Stager;
+  readonly workDir: string;
+  readonly logger: Logger;
+  readonly runId: string;
+  readonly fullRefresh: boolean;
+}
+
+export interface ModelResult {
+  partitions: number;
+  rows: number;
+  seconds: number;
+  keys: string[];
+}
+
+/** The SQL text of a model file (`sql/silver/<name>.sql` or `sql/gold/<name>.sql`). */
+export async function readModelSql(layer: 'silver' | 'gold', name: string): Promise<string> {
+  return readFile(new URL(`./sql/${layer}/${name}.sql`, import.meta.url), 'utf8');
+}
+
+/** Bronze keys of an entity (data files only). */
+export async function listBronzeKeys(store: ObjectStore, entityName: string): Promise<string[]> {
+  const listed = await store.list(layout.bronzeEntityPrefix(entityName));
+  return listed
+    .map((o) => o.key)
+    .filter((k) => dtOfKey(k) !== undefined && (k.endsWith('.jsonl') || k.endsWith('.json')));
+}
+
+/** Which Bronze a Silver table reads: its own entity files, and webhook deliveries or not. */
+export function silverInputs(
+  table: TableName,
+  entityKeys: readonly string[],
+  webhookKeys: readonly string[],
+): { own: readonly string[]; webhooks: readonly string[] } {
+  if (table === 'webhook_events') return { own: webhookKeys, webhooks: [] };
+  if (table === 'events') return { own: entityKeys, webhooks: [] };
+  return { own: entityKeys, webhooks: webhookKeys };
+}
+
+/** Renders a Silver model over the given local files. */
+export function renderSilverModel(
+  table: TableName,
+  template: string,
+  files: { own: readonly string[]; webhooks: readonly string[]; knownCreated?: string },
+): string {
+  const payload = BRONZE_PAYLOADS[table];
+  const vars: Record<string, string> = { bronze: readBronzeRelation(files.own, payloadType(payload)) };
+  if (table !== 'events' && table !== 'webhook_events') {
+    const def = entity(table);
+    vars.webhooks = readBronzeRelation(files.webhooks, webhookEventType(payload));
+    vars.object_name = sqlString(def.objectName);
+    vars.delete_event_types = sqlStringList(def.deleteEvents);
+    vars.known_created =
+      files.knownCreated ?? '(select NULL::VARCHAR as id, NULL::BIGINT as created limit 0)';
+  }
+  return renderSql(template, vars);
+}
+
+/**
+ * Runs a statement over Bronze files; a reader error becomes a `BronzeParseError` naming the key
+ * and line (found by scanning the file DuckDB named), never a silent drop.
+ */
+async function withBronzeErrors<T>(
+  ctx: BuildContext,
+  table: TableName,
+  webhookPaths: ReadonlySet<string>,
+  fn: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    const message = (err as Error).message ?? String(err);
+    const where = fileOfDuckdbError(message);
+    if (!where) throw new TransformError(`silver.${table}`, message, { cause: err });
+    const key = where.path.replace(/\\/g, '/').slice(ctx.stager.base.replace(/\\/g, '/').length + 1);
+    const payload = BRONZE_PAYLOADS[table];
+    const shape: RecordShape = webhookPaths.has(where.path)
+      ? { kind: 'webhook', payload }
+      : { kind: 'object', payload };
+    const found = await locateBadLine(where.path, shape);
+    throw new BronzeParseError(key, found?.line ?? where.line ?? 0, found?.reason ?? message.split('\n')[0]!);
+  }
+}
+
+/**
+ * Builds the pending Silver partitions of one table. Pending = partitions touched by Bronze not
+ * yet consumed (per the table's state). All pending partitions are written by one query.
+ */
+export async function buildSilverTable(
+  ctx: BuildContext,
+  table: TableName,
+  webhookKeys: readonly string[],
+): Promise<ModelResult> {
+  const started = performance.now();
+  const entityKeys = table === 'webhook_events' ? [] : await listBronzeKeys(ctx.store, table);
+  const inputs = silverInputs(table, entityKeys, webhookKeys);
+  const listed = [...inputs.own, ...inputs.webhooks];
+  const state = ctx.fullRefresh ? undefined : await loadSilverState(ctx.store, table);
+  const firstBuild = !state || Object.keys(state.partitions).length === 0;
+  const fresh = firstBuild ? listed : unconsumedKeys(listed, state.inputs);
+  const done = (partitions: number, rows: number, keys: string[]): ModelResult => ({
+    partitions,
+    rows,
+    seconds: (performance.now() - started) / 1000,
+    keys,
+  });
+  if (fresh.length === 0) return done(0, 0, []);
+
+  const template = await readModelSql('silver', table);
+  const ownSet = new Set(inputs.own);
+  const split = (keys: readonly string[]) => ({
+    own: keys.filter((k) => ownSet.has(k)).map((k) => ctx.stager.localPath(k)),
+    webhooks: keys.filter((k) => !ownSet.has(k)).map((k) => ctx.stager.localPath(k)),
+  });
+  const webhookPaths = new Set(inputs.webhooks.map((k) => ctx.stager.localPath(k)));
+  const knownCreated = firstBuild ? undefined : await loadKnownCreated(ctx, table);
+
+  let readKeys = fresh;
+  let pending: string[] | undefined;
+  if (!firstBuild) {
+    // Phase A: which Silver partitions do the new versions land in (tombstones placed too).
+    await ctx.stager.stage(fresh);
+    const sql = renderSilverModel(table, template, { ...split(fresh), knownCreated });
+    const rows = await withBronzeErrors(ctx, table, webhookPaths, () =>
+      ctx.session.rows<{ dt: string }>(`select distinct dt::VARCHAR as dt from (${sql}) order by dt`),
+    );
+    pending = rows.map((r) => r.dt);
+    // Phase B inputs: the new keys plus the keys holding the current winners of those partitions.
+    const winners = pending.flatMap((dt) => state.partitions[dt]?.keys ?? []);
+    readKeys = [...new Set([...fresh, ...winners])].sort();
+  }
+  await ctx.stager.stage(readKeys);
+  const model = renderSilverModel(table, template, { ...split(readKeys), knownCreated });
+  const filter = pending ? `where dt::VARCHAR in (select unnest(${sqlStringList(pending)}))` : '';
+  const outDir = join(ctx.workDir, 'out', 'silver', table);
+  const written = await withBronzeErrors(ctx, table, webhookPaths, () =>
+    copyPartitioned({
+      session: ctx.session,
+      store: ctx.store,
+      query: `select * from (${model}) ${filter}`,
+      orderBy: 'dt, id',
+      outDir,
+      keyOf: (dt) => layout.silverPartition(table, dt),
+    }),
+  );
+  const stats = written.dts.length
+    ? await ctx.session.rows<{ dt: string; n: number; keys: string[] }>(
+        `select dt::VARCHAR as dt, count(*)::INTEGER as n, list(distinct _bronze_key order by _bronze_key) as keys
+         from read_parquet(${sqlString(join(outDir, '*', '*.parquet'))}, hive_partitioning = false)
+         group by dt order by dt`,
+      )
+    : [];
+  await rm(outDir, { recursive: true, force: true });
+  const partitions: SilverState['partitions'] = firstBuild ? {} : { ...state.partitions };
+  for (const s of stats) partitions[s.dt] = { rows: s.n, keys: s.keys };
+  // Only now, with every Parquet durable, record what was consumed.
+  await saveSilverState(ctx.store, {
+    version: 1,
+    table,
+    runId: ctx.runId,
+    updatedAt: new Date().toISOString(),
+    inputs: describeInputs(listed),
+    partitions,
+  });
+  const rows = stats.reduce((a, s) => a + s.n, 0);
+  ctx.logger.info(
+    { step: 'transform', model: `silver.${table}`, partitions: written.dts.length, rows },
+    'silver built',
+  );
+  return done(written.dts.length, rows, written.keys);
+}
+
+/**
+ * For tables with tombstones: the creation time of every id already in Silver, so a tombstone
+ * without `created` arriving alone lands in its object's partition.
+ */
+async function loadKnownCreated(ctx: BuildContext, table: TableName): Promise<string | undefined> {
+  if (table === 'events' || table === 'webhook_events' || entity(table).deleteEvents.length === 0)
+    return undefined;
+  const keys = (await ctx.store.list(layout.silverEntityPrefix(table)))
+    .map((o) => o.key)
+    .filter((k) => k.endsWith('.parquet'));
+  if (keys.length === 0) return undefined;
+  await ctx.stager.stage(keys);
+  const name = `known_created_${table}`;
+  await ctx.session.conn.run(
+    `create or replace temp table ${name} as select id, epoch(created_ts)::BIGINT as created
+     from read_parquet(${sqlStringList(keys.map((k) => ctx.stager.localPath(k)))}) where created_ts is not null`,
+  );
+  return name;
+}

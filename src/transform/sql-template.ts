@@ -1,0 +1,44 @@
+/**
+ * Minimal, safe templating of the SQL models: `{{name}}` placeholders filled with SQL fragments
+ * that the runner builds with the quoting helpers below. Unknown or unfilled placeholders throw,
+ * so a typo can never run a half-rendered query.
+ */
+
+/** A single-quoted SQL string literal. */
+export function sqlString(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+/** A `VARCHAR[]` list literal (typed even when empty). */
+export function sqlStringList(values: readonly string[]): string {
+  return values.length === 0 ? '[]::VARCHAR[]' : `[${values.map(sqlString).join(', ')}]`;
+}
+
+/** A double-quoted SQL identifier. */
+export function sqlIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+export class SqlTemplateError extends Error {
+  override readonly name = 'SqlTemplateError';
+}
+
+/**
+ * Replaces every `{{name}}` with `vars[name]`; throws on a placeholder without a value and on a
+ * value no placeholder uses.
+ *
+ * @example
+ * renderSql('select * from {{t}}', { t: 'read_json(...)' });
+ */
+export function renderSql(template: string, vars: Readonly<Record<string, string>>): string {
+  const used = new Set<string>();
+  const out = template.replace(/\{\{\s*([a-z_][a-z0-9_]*)\s*\}\}/gi, (_m, name: string) => {
+    const v = vars[name];
+    if (v === undefined) throw new SqlTemplateError(`SQL placeholder {{${name}}} has no value`);
+    used.add(name);
+    return v;
+  });
+  const unused = Object.keys(vars).filter((k) => !used.has(k));
+  if (unused.length > 0) throw new SqlTemplateError(`SQL values never used: ${unused.join(', ')}`);
+  return out;
+}

@@ -1,0 +1,62 @@
+-- Gold fct_balance_transactions
+-- Grain: one row per balance transaction; dt = its UTC created date. Key: balance_transaction_id.
+-- The source (charge, refund or dispute) is resolved by joining each Silver table on its id;
+-- the customer is the source charge's customer. Balance transactions are never deleted.
+with
+
+balance_transactions as (
+    select * from silver_balance_transactions
+),
+
+charges as (
+    select id, customer_id from silver_charges
+),
+
+refunds as (
+    select id, charge_id from silver_refunds
+),
+
+disputes as (
+    select id, charge_id from silver_disputes
+),
+
+sources as (
+    select
+        balance_transactions.*,
+        case
+            when charges.id is not null then 'charge'
+            when refunds.id is not null then 'refund'
+            when disputes.id is not null then 'dispute'
+        end as source_type,
+        coalesce(charges.id, refunds.charge_id, disputes.charge_id) as source_charge_id
+    from balance_transactions
+    left join charges on charges.id = balance_transactions.source_id
+    left join refunds on refunds.id = balance_transactions.source_id
+    left join disputes on disputes.id = balance_transactions.source_id
+),
+
+final as (
+    select
+        -- ids
+        sources.id as balance_transaction_id,
+        sources.created_ts,
+        sources.available_on_ts,
+        -- amounts (minor units)
+        sources.currency,
+        sources.amount,
+        sources.fee,
+        sources.net,
+        -- attributes
+        sources.type,
+        sources.reporting_category,
+        sources.status,
+        sources.source_type,
+        sources.source_id,
+        sources.source_charge_id as charge_id,
+        source_charges.customer_id,
+        sources.dt
+    from sources
+    left join charges as source_charges on source_charges.id = sources.source_charge_id
+)
+
+select * from final

@@ -1,0 +1,290 @@
+import type { EntityName } from '../entities/entity.js';
+import { ENTITIES } from '../entities/registry.js';
+import { ApiError, invalidParam, resourceMissing } from './api-error.js';
+import {
+  decodeEventId,
+  decodeObjectId,
+  eventId,
+  KIND_ENTITY,
+  Kind,
+  packHi,
+  packLo,
+  type Ref,
+  unpack,
+} from './ids.js';
+import { chargeFamily, customerFamily, describe, EVENT_TYPES, type Sink } from './model.js';
+import { type Json, ObjectFactory } from './objects.js';
+import type { MockVolume } from './options.js';
+import {
+  customerPlan,
+  DAY,
+  firstCustomerDay,
+  nCharges,
+  nCustomers,
+  oneOffChargePlan,
+  subscriptionPlan,
+  type World,
+} from './plan.js';
+import { IndexBuilder, type SortedIndex } from './sorted-index.js';
+
+/** The Stripe API version the mock speaks (the one the bundled `stripe` client pins). */
+export const MOCK_API_VERSION = '2026-10-28.endive';
+
+/** How far past `now` the index is built, so a moving clock rarely triggers a rebuild. */
+const HORIZON_SLACK = 7 * DAY;
+
+const OBJECT_ENTITIES = ENTITIES.filter((e) => e.name !== 'events').map((e) => e.name);
+
+/** A parsed list request. */
+export interface ListQuery {
+  limit: number;
+  startingAfter?: string;
+  endingBefore?: string;
+  gte: number;
+  lte: number;
+  /** Event type codes to keep (events only); undefined = all. */
+  types?: Set<number>;
+  /** Subscriptions: 'all', 'active', 'canceled' or a status that never matches; default hides canceled. */
+  status?: string;
+}
+
+export interface ListPage {
+  data: Json[];
+  has_more: boolean;
+}
+
+/**
+ * The dataset: a pure function of seed, volume and the clock's start, indexed up to a horizon.
+ * Objects are built on demand from their refs; memory holds only the sorted typed arrays.
+ */
+export class Dataset {
+  readonly world: World;
+  readonly factory: ObjectFactory;
+  private indexes = new Map<EntityName, SortedIndex>();
+  private horizonTime = 0;
+  /** Milliseconds the last (re)build took. */
+  buildMs = 0;
+
+  constructor(seed: number, volume: MockVolume, start: number) {
+    this.world = { seed, volume, firstDay: Math.floor(start / DAY) - volume.days };
+    this.factory = new ObjectFactory(this.world);
+    this.build(start + HORIZON_SLACK);
+  }
+
+  get horizon(): number {
+    return this.horizonTime;
+  }
+
+  /** Makes sure every object and event created up to `now` is indexed. */
+  ensure(now: number): void {
+    if (now > this.horizonTime) this.build(now + HORIZON_SLACK);
+  }
+
+  /** Number of indexed entries of an entity (including some created after now). */
+  size(e: EntityName): number {
+    return this.index(e).length;
+  }
+
+  /** Bytes held by the indexes. */
+  get indexBytes(): number {
+    let n = 0;
+    for (const ix of this.indexes.values()) n += ix.bytes;
+    return n;
+  }
+
+  private index(e: EntityName): SortedIndex {
+    return this.indexes.get(e)!;
+  }
+
+  private build(horizon: number): void {
+    const started = performance.now();
+    const w = this.world;
+    const builders = new Map<EntityName, IndexBuilder>(ENTITIES.map((e) => [e.name, new IndexBuilder()]));
+    const events = builders.get('events')!;
+    const byKind: IndexBuilder[] = [];
+    for (const [k, e] of Object.entries(KIND_ENTITY)) byKind[Number(k)] = builders.get(e)!;
+    const emit: Sink = {
+      add(k, d, i, s, n, t, type) {
+        const hi = k * 65536 + d;
+        const lo = i * 4096 + s;
+        if (n === 0) byKind[k]!.push(t, hi, lo);
+        if (type) events.push(t, hi, lo, n, type);
+      },
+    };
+    const lastDay = Math.floor(horizon / DAY);
+    for (let d = firstCustomerDay(w); d <= lastDay; d++) {
+      const n = nCustomers(w, d);
+      for (let i = 0; i < n; i++) customerFamily(w, customerPlan(w, d, i)!, horizon, emit);
+    }
+    for (let d = w.firstDay; d <= lastDay; d++) {
+      const n = nCharges(w, d);
+      for (let i = 0; i < n; i++) chargeFamily(oneOffChargePlan(w, d, i)!, horizon, emit);
+    }
+    this.indexes = new Map([...builders].map(([e, b]) => [e, b.finish()]));
+    this.horizonTime = horizon;
+    this.buildMs = performance.now() - started;
+  }
+
+  // --- reading ---------------------------------------------------------------------------------
+
+  /** The event at index position `p` (events index). */
+  private eventAt(p: number): Json {
+    const ix = this.index('events');
+    return this.event(unpack(ix.hi[p]!, ix.lo[p]!), ix.v[p]!, ix.created[p]!);
+  }
+
+  private event(ref: Ref, v: number, t: number): Json {
+    const d = describe(this.world, ref, t)!;
+    const version = d.versions[v]!;
+    const object = this.factory.build(d, v);
+    const data: Json = { object };
+    const type = EVENT_TYPES[version.type - 1]!;
+    if (v > 0 && !type.endsWith('.deleted')) {
+      data['previous_attributes'] = previousAttributes(this.factory.build(d, v - 1), object);
+    }
+    return {
+      id: eventId(this.world.seed, ref, v),
+      object: 'event',
+      api_version: MOCK_API_VERSION,
+      created: version.t,
+      data,
+      livemode: false,
+      pending_webhooks: 0,
+      request: { id: null, idempotency_key: null },
+      type,
+    };
+  }
+
+  /** The item at position `p` of an entity's index, in its state at `now`. */
+  itemAt(e: EntityName, p: number, now: number): Json {
+    if (e === 'events') return this.eventAt(p);
+    const ix = this.index(e);
+    return this.factory.stateAt(unpack(ix.hi[p]!, ix.lo[p]!), now)!;
+  }
+
+  /** Whether position `p` shows in a list at `now` (deleted customers and canceled subscriptions are hidden). */
+  private visible(e: EntityName, ix: SortedIndex, p: number, q: ListQuery, now: number): boolean {
+    if (e === 'events') return !q.types || q.types.has(ix.type[p]!);
+    if (e === 'customers') {
+      const r = unpack(ix.hi[p]!, ix.lo[p]!);
+      const c = customerPlan(this.world, r.d, r.i)!;
+      return c.deletedAt === null || c.deletedAt > now;
+    }
+    if (e === 'subscriptions' && q.status !== 'all') {
+      const r = unpack(ix.hi[p]!, ix.lo[p]!);
+      const s = subscriptionPlan(this.world, r.d, r.i)!;
+      const canceled = s.canceledAt !== null && s.canceledAt <= now;
+      if (q.status === 'canceled') return canceled;
+      if (q.status === undefined || q.status === 'active') return !canceled;
+      return false;
+    }
+    return true;
+  }
+
+  /** Position of the object or event `id` in its index as of `now`, or -1. */
+  private positionOf(e: EntityName, id: string, now: number): number {
+    const ix = this.index(e);
+    if (e === 'events') {
+      const dec = decodeEventId(this.world.seed, id);
+      const d = dec && describe(this.world, dec.ref, now);
+      const version = d?.versions[dec!.v];
+      if (!version?.type) return -1;
+      return ix.find(version.t, packHi(dec!.ref), packLo(dec!.ref), dec!.v);
+    }
+    const ref = decodeObjectId(this.world.seed, e, id);
+    const d = ref && describe(this.world, ref, now);
+    if (!d) return -1;
+    return ix.find(d.versions[0]!.t, packHi(ref!), packLo(ref!));
+  }
+
+  /** One page of a list, Stripe's semantics: newest first, cursors, `created` bounds. */
+  list(e: EntityName, q: ListQuery, now: number): ListPage {
+    this.ensure(now);
+    const ix = this.index(e);
+    const lower = ix.lowerBound(q.gte);
+    const upper = ix.upperBound(Math.min(q.lte, now)); // exclusive
+    const objectName = e === 'events' ? 'event' : e.slice(0, -1);
+    const data: Json[] = [];
+    if (q.endingBefore !== undefined) {
+      const p = this.positionOf(e, q.endingBefore, now);
+      if (p < 0) throw resourceMissing(400, objectName, q.endingBefore, 'ending_before');
+      const found: number[] = [];
+      let k = Math.max(p + 1, lower);
+      for (; k < upper && found.length < q.limit; k++) if (this.visible(e, ix, k, q, now)) found.push(k);
+      let more = false;
+      for (; k < upper && !more; k++) more = this.visible(e, ix, k, q, now);
+      for (let n = found.length - 1; n >= 0; n--) data.push(this.itemAt(e, found[n]!, now));
+      return { data, has_more: more };
+    }
+    let k = upper - 1;
+    if (q.startingAfter !== undefined) {
+      const p = this.positionOf(e, q.startingAfter, now);
+      if (p < 0) throw resourceMissing(400, objectName, q.startingAfter, 'starting_after');
+      k = Math.min(k, p - 1);
+    }
+    for (; k >= lower && data.length < q.limit; k--) {
+      if (this.visible(e, ix, k, q, now)) data.push(this.itemAt(e, k, now));
+    }
+    let more = false;
+    for (; k >= lower && !more; k--) more = this.visible(e, ix, k, q, now);
+    return { data, has_more: more };
+  }
+
+  /** `GET /v1/<entity>/<id>` at `now`. */
+  retrieve(e: EntityName, id: string, now: number): Json {
+    this.ensure(now);
+    const objectName = e === 'events' ? 'event' : e.slice(0, -1);
+    if (e === 'events') {
+      const dec = decodeEventId(this.world.seed, id);
+      const d = dec && describe(this.world, dec.ref, now);
+      const version = d?.versions[dec!.v];
+      if (!version?.type) throw resourceMissing(404, objectName, id, 'id');
+      return this.event(dec!.ref, dec!.v, version.t);
+    }
+    const ref = decodeObjectId(this.world.seed, e, id);
+    const obj = ref && this.factory.stateAt(ref, now);
+    if (!obj) throw resourceMissing(404, objectName, id, 'id');
+    return obj;
+  }
+
+  /** Every object (or event) of `e` existing at `now`, newest first, in its state at `now`. */
+  *truth(e: EntityName, now: number): Generator<Json> {
+    this.ensure(now);
+    const ix = this.index(e);
+    for (let p = ix.upperBound(now) - 1; p >= 0; p--) yield this.itemAt(e, p, now);
+  }
+
+  /** Events with `after < created <= until`, oldest first (the webhook sender's feed). */
+  *eventsBetween(after: number, until: number): Generator<Json> {
+    this.ensure(until);
+    const ix = this.index('events');
+    const end = ix.upperBound(until);
+    for (let p = ix.upperBound(after); p < end; p++) yield this.eventAt(p);
+  }
+
+  /** Entities the dataset serves (the registry's). */
+  static readonly entities: readonly EntityName[] = [...OBJECT_ENTITIES, 'events'];
+}
+
+/** Stripe's `previous_attributes`: the old value of every top-level field that changed. */
+export function previousAttributes(before: Json, after: Json): Json {
+  const out: Json = {};
+  for (const k of Object.keys(before)) {
+    if (JSON.stringify(before[k]) !== JSON.stringify(after[k])) out[k] = before[k];
+  }
+  return out;
+}
+
+/** Event type codes for a `types[]`/`type` filter (`charge.*` wildcards as Stripe allows). */
+export function eventTypeCodes(patterns: readonly string[]): Set<number> {
+  const out = new Set<number>();
+  for (const pat of patterns) {
+    const prefix = pat.endsWith('.*') ? pat.slice(0, -1) : null;
+    EVENT_TYPES.forEach((t, n) => {
+      if (t === pat || (prefix && t.startsWith(prefix))) out.add(n + 1);
+    });
+  }
+  return out;
+}
+
+export { ApiError, EVENT_TYPES, invalidParam, Kind };

@@ -1,0 +1,160 @@
+import type { EntityName } from '../entities/entity.js';
+import { entity } from '../entities/lookups.js';
+import { hash32 } from './rng.js';
+
+/**
+ * Object identity in the mock: a `Ref` (kind, day, index, sub) that ids encode and decode, so
+ * `retrieve` and `starting_after` resolve without a global id map.
+ */
+
+/** What an object is and which generator family it belongs to. */
+export const Kind = {
+  customer: 1,
+  subscription: 2,
+  invoice: 3,
+  chargeOneOff: 4,
+  chargeInvoice: 5,
+  piOneOff: 6,
+  piInvoice: 7,
+  refundOneOff: 8,
+  refundInvoice: 9,
+  disputeOneOff: 10,
+  disputeInvoice: 11,
+  btChargeOneOff: 12,
+  btRefundOneOff: 13,
+  btDisputeOneOff: 14,
+  btChargeInvoice: 15,
+  btRefundInvoice: 16,
+  btDisputeInvoice: 17,
+} as const;
+export type KindCode = (typeof Kind)[keyof typeof Kind];
+
+/** The entity each kind lists under. */
+export const KIND_ENTITY: Readonly<Record<number, EntityName>> = {
+  1: 'customers',
+  2: 'subscriptions',
+  3: 'invoices',
+  4: 'charges',
+  5: 'charges',
+  6: 'payment_intents',
+  7: 'payment_intents',
+  8: 'refunds',
+  9: 'refunds',
+  10: 'disputes',
+  11: 'disputes',
+  12: 'balance_transactions',
+  13: 'balance_transactions',
+  14: 'balance_transactions',
+  15: 'balance_transactions',
+  16: 'balance_transactions',
+  17: 'balance_transactions',
+};
+
+/**
+ * An object's coordinates: kind, root day (unix day number), index within that day, and a sub
+ * number (invoice cycle, refund number, ...). Packed as `hi = k << 16 | d`, `lo = i << 12 | s`.
+ */
+export interface Ref {
+  readonly k: number;
+  readonly d: number;
+  readonly i: number;
+  readonly s: number;
+}
+
+export const MAX_INDEX = 1 << 20;
+export const MAX_SUB = 1 << 12;
+
+const B62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+const B62_VALUE = new Map([...B62].map((c, i) => [c, i]));
+
+/** Fixed-width base62 (ASCII order, so string order equals numeric order). */
+export function b62(n: number, width: number): string {
+  let out = '';
+  for (let w = 0; w < width; w++) {
+    out = B62[n % 62]! + out;
+    n = Math.floor(n / 62);
+  }
+  return out;
+}
+
+function unb62(s: string): number {
+  let n = 0;
+  for (const c of s) {
+    const v = B62_VALUE.get(c);
+    if (v === undefined) return Number.NaN;
+    n = n * 62 + v;
+  }
+  return n;
+}
+
+function filler(seed: number, hi: number, lo: number, v: number, len: number): string {
+  let out = '';
+  let h = hash32(seed, hi, lo, v, 77);
+  for (let n = 0; n < len; n++) {
+    if (n % 5 === 4) h = hash32(seed, hi, lo, v, n);
+    out += B62[h % 62];
+    h = Math.floor(h / 62);
+  }
+  return out;
+}
+
+export const packHi = (r: Ref): number => r.k * 65536 + r.d;
+export const packLo = (r: Ref): number => r.i * 4096 + r.s;
+export const unpack = (hi: number, lo: number): Ref => ({
+  k: Math.floor(hi / 65536),
+  d: hi % 65536,
+  i: Math.floor(lo / 4096),
+  s: lo % 4096,
+});
+
+const FIELDS_LEN = 1 + 3 + 4 + 2;
+const OBJECT_FILLER = 14;
+const EVENT_FILLER = 12;
+
+function prefixOf(k: number): string {
+  return entity(KIND_ENTITY[k]!).idPrefixes[0]!;
+}
+
+function fields(r: Ref): string {
+  return B62[r.k]! + b62(r.d, 3) + b62(r.i, 4) + b62(r.s, 2);
+}
+
+/** The Stripe-looking id of an object, e.g. `ch_4Pg10001000XyZ…`. */
+export function objectId(seed: number, r: Ref): string {
+  return prefixOf(r.k) + fields(r) + filler(seed, packHi(r), packLo(r), 0, OBJECT_FILLER);
+}
+
+/** The id of the event for version `v` of the object `r`. */
+export function eventId(seed: number, r: Ref, v: number): string {
+  return 'evt_' + fields(r) + B62[v] + filler(seed, packHi(r), packLo(r), v + 1, EVENT_FILLER);
+}
+
+function decodeFields(body: string): Ref | null {
+  const k = B62_VALUE.get(body[0] ?? '');
+  const d = unb62(body.slice(1, 4));
+  const i = unb62(body.slice(4, 8));
+  const s = unb62(body.slice(8, 10));
+  if (k === undefined || !KIND_ENTITY[k] || Number.isNaN(d) || Number.isNaN(i) || Number.isNaN(s))
+    return null;
+  if (i >= MAX_INDEX || s >= MAX_SUB) return null;
+  return { k, d, i, s };
+}
+
+/** Decodes an object id of `entityName`; null when it is not one the mock could have made. */
+export function decodeObjectId(seed: number, entityName: EntityName, id: string): Ref | null {
+  const prefix = entity(entityName).idPrefixes[0]!;
+  if (!id.startsWith(prefix) || id.length !== prefix.length + FIELDS_LEN + OBJECT_FILLER) return null;
+  const r = decodeFields(id.slice(prefix.length));
+  if (!r || KIND_ENTITY[r.k] !== entityName) return null;
+  return objectId(seed, r) === id ? r : null;
+}
+
+/** Decodes an event id into the object it is about and the version number. */
+export function decodeEventId(seed: number, id: string): { ref: Ref; v: number } | null {
+  if (!id.startsWith('evt_') || id.length !== 4 + FIELDS_LEN + 1 + EVENT_FILLER) return null;
+  const body = id.slice(4);
+  const r = decodeFields(body);
+  const v = B62_VALUE.get(body[FIELDS_LEN] ?? '');
+  if (!r || v === undefined) return null;
+  return eventId(seed, r, v) === id ? { ref: r, v } : null;
+}

@@ -1,0 +1,845 @@
+import { b62, Kind, objectId, type Ref } from './ids.js';
+import { type Described, describe, EVENT_TYPES } from './model.js';
+import {
+  AVAILABLE_AFTER,
+  type ChargePlan,
+  type CustomerPlan,
+  chargePlanOf,
+  customerPlan,
+  DAY,
+  FINALIZE_AFTER,
+  invoiceCreated,
+  invoicesBy,
+  type SubscriptionPlan,
+  stripeFee,
+  subscriptionPlan,
+  type World,
+} from './plan.js';
+import { hash32 } from './rng.js';
+
+/**
+ * Object builders: a Stripe-shaped JSON object for any ref at any time, with the same top-level
+ * fields and JSON types as Stripe's example objects (`fixtures3.json`).
+ */
+
+export type Json = Record<string, unknown>;
+
+const FIRST = ['Ada', 'Grace', 'Alan', 'Edsger', 'Barbara', 'Ken', 'Linus', 'Margaret', 'Dennis', 'Frances'];
+const LAST = [
+  'Lovelace',
+  'Hopper',
+  'Turing',
+  'Dijkstra',
+  'Liskov',
+  'Thompson',
+  'Torvalds',
+  'Hamilton',
+  'Ritchie',
+  'Allen',
+];
+const COUNTRY: Readonly<Record<string, string>> = {
+  usd: 'US',
+  eur: 'DE',
+  gbp: 'GB',
+  cad: 'CA',
+  aud: 'AU',
+  sek: 'SE',
+};
+const BRANDS = ['visa', 'visa', 'visa', 'mastercard', 'mastercard', 'amex'] as const;
+const LAST4 = ['4242', '4444', '0005', '1881', '5556', '8431', '3220', '0077'];
+
+const nullAddress = (): Json => ({
+  city: null,
+  country: null,
+  line1: null,
+  line2: null,
+  postal_code: null,
+  state: null,
+});
+const list = (url: string, data: unknown[]): Json => ({ object: 'list', data, has_more: false, url });
+const chars = (seed: number, a: number, b: number, n: number): string => {
+  let out = '';
+  for (let k = 0; out.length < n; k++) out += b62(hash32(seed, a, b, k, 99) % 916132832, 5);
+  return out.slice(0, n);
+};
+
+/** Builds objects of one world; `id(ref)` is the only way ids are made. */
+export class ObjectFactory {
+  constructor(readonly w: World) {}
+
+  id(ref: Ref): string {
+    return objectId(this.w.seed, ref);
+  }
+
+  /**
+   * The object as it exists at `t` (the state of its last version at or before `t`), a deleted
+   * customer as Stripe shows it (`{id, object, deleted: true}`), or null if it does not exist.
+   */
+  stateAt(ref: Ref, t: number): Json | null {
+    const d = describe(this.w, ref, t);
+    if (!d) return null;
+    return this.build(d, d.versions.length - 1, true);
+  }
+
+  /** The object of version `v` of a described object (what that version's event carries). */
+  build(d: Described, v: number, showDeleted = false): Json {
+    const version = d.versions[v]!;
+    const tv = version.t;
+    const ref = d.ref;
+    switch (ref.k) {
+      case Kind.customer: {
+        const c = customerPlan(this.w, ref.d, ref.i)!;
+        if (showDeleted && EVENT_TYPES[version.type - 1] === 'customer.deleted')
+          return { id: this.id(ref), object: 'customer', deleted: true };
+        return this.customer(c, tv);
+      }
+      case Kind.subscription:
+        return this.subscription(subscriptionPlan(this.w, ref.d, ref.i)!, tv);
+      case Kind.invoice:
+        return this.invoice(subscriptionPlan(this.w, ref.d, ref.i)!, ref.s / 4, tv);
+      default: {
+        const p = chargePlanOf(this.w, ref)!;
+        switch (ref.k) {
+          case Kind.chargeOneOff:
+          case Kind.chargeInvoice:
+            return this.charge(p, tv);
+          case Kind.piOneOff:
+          case Kind.piInvoice:
+            return this.paymentIntent(p, tv);
+          case Kind.refundOneOff:
+          case Kind.refundInvoice:
+            return this.refund(p, ref.s % 4);
+          case Kind.disputeOneOff:
+          case Kind.disputeInvoice:
+            return this.dispute(p, tv);
+          default:
+            return this.balanceTransaction(ref, p, tv);
+        }
+      }
+    }
+  }
+
+  // --- refs of a charge family --------------------------------------------------------------
+
+  private famRef(p: ChargePlan, oneOff: number, invoice: number, n = 0): Ref {
+    return { k: p.family ? invoice : oneOff, d: p.d, i: p.i, s: p.m * 4 + n };
+  }
+  chargeId = (p: ChargePlan): string => this.id(this.famRef(p, Kind.chargeOneOff, Kind.chargeInvoice));
+  piId = (p: ChargePlan): string => this.id(this.famRef(p, Kind.piOneOff, Kind.piInvoice));
+  customerId = (c: CustomerPlan | null): string | null =>
+    c ? this.id({ k: Kind.customer, d: c.d, i: c.i, s: 0 }) : null;
+  subscriptionId = (s: SubscriptionPlan): string =>
+    this.id({ k: Kind.subscription, d: s.customer.d, i: s.customer.i, s: 0 });
+  invoiceId = (s: SubscriptionPlan, m: number): string =>
+    this.id({ k: Kind.invoice, d: s.customer.d, i: s.customer.i, s: m * 4 });
+
+  private pmId(p: ChargePlan): string {
+    return `pm_${chars(this.w.seed, p.cardSeed, 1, 24)}`;
+  }
+
+  // --- customers ---------------------------------------------------------------------------
+
+  customer(c: CustomerPlan, t: number): Json {
+    const first = FIRST[c.nameSeed % FIRST.length]!;
+    const last = LAST[Math.floor(c.nameSeed / 16) % LAST.length]!;
+    const updated = c.updatedAt !== null && t >= c.updatedAt;
+    const tag = c.nameSeed % 1000;
+    return {
+      id: this.customerId(c),
+      object: 'customer',
+      address: updated
+        ? {
+            city: 'Springfield',
+            country: COUNTRY[c.currency] ?? 'US',
+            line1: `${tag} Main St`,
+            line2: null,
+            postal_code: `${10000 + tag}`,
+            state: null,
+          }
+        : nullAddress(),
+      balance: 0,
+      created: c.created,
+      currency: c.currency,
+      default_source: null,
+      delinquent: false,
+      description: null,
+      discount: null,
+      email: `${first}.${last}${tag}@example.${updated ? 'org' : 'com'}`.toLowerCase(),
+      invoice_prefix: chars(this.w.seed, c.nameSeed, 2, 8).toUpperCase(),
+      invoice_settings: {
+        custom_fields: null,
+        default_payment_method: null,
+        footer: null,
+        rendering_options: null,
+      },
+      livemode: false,
+      metadata: updated ? { tier: 'gold' } : {},
+      name: `${first} ${last}`,
+      next_invoice_sequence: 1,
+      phone: updated ? `+1555${String(1000000 + tag).slice(1)}` : null,
+      preferred_locales: [],
+      shipping: null,
+      tax_exempt: 'none',
+      test_clock: null,
+    };
+  }
+
+  // --- payments ------------------------------------------------------------------------------
+
+  private card(p: ChargePlan): Json {
+    const h = p.cardSeed;
+    const brand = BRANDS[h % BRANDS.length]!;
+    return {
+      amount_authorized: p.failure ? null : p.amount,
+      authorization_code: p.failure ? null : String(100000 + (h % 900000)),
+      brand,
+      checks: { address_line1_check: null, address_postal_code_check: 'pass', cvc_check: 'pass' },
+      country: COUNTRY[p.currency] ?? 'US',
+      exp_month: 1 + (h % 12),
+      exp_year: 2027 + (h % 6),
+      extended_authorization: { status: 'disabled' },
+      fingerprint: chars(this.w.seed, h, 3, 16),
+      funding: h % 5 === 0 ? 'debit' : 'credit',
+      incremental_authorization: { status: 'unavailable' },
+      installments: null,
+      last4: LAST4[Math.floor(h / 7) % LAST4.length]!,
+      mandate: null,
+      multicapture: { status: 'unavailable' },
+      network: brand,
+      network_token: { used: false },
+      network_transaction_id: String(h),
+      overcapture: { maximum_amount_capturable: p.amount, status: 'unavailable' },
+      regulated_status: 'unregulated',
+      three_d_secure: null,
+      transaction_link_id: null,
+      wallet: null,
+    };
+  }
+
+  paymentIntent(p: ChargePlan, t: number): Json {
+    const charged = t >= p.created;
+    const id = this.piId(p);
+    const status = !charged ? 'requires_confirmation' : p.failure ? 'requires_payment_method' : 'succeeded';
+    const s = p.family === 1 ? subscriptionPlan(this.w, p.d, p.i) : null;
+    return {
+      id,
+      object: 'payment_intent',
+      amount: p.amount,
+      amount_capturable: 0,
+      amount_details: { tip: {} },
+      amount_received: status === 'succeeded' ? p.amount : 0,
+      application: null,
+      application_fee_amount: null,
+      automatic_payment_methods: { enabled: true },
+      canceled_at: null,
+      cancellation_reason: null,
+      capture_method: 'automatic',
+      client_secret: `${id}_secret_${chars(this.w.seed, p.cardSeed, 4, 25)}`,
+      confirmation_method: 'automatic',
+      created: p.piCreated,
+      currency: p.currency,
+      customer: this.customerId(p.customer),
+      description: s ? 'Subscription update' : null,
+      excluded_payment_method_types: null,
+      last_payment_error:
+        charged && p.failure
+          ? {
+              type: 'card_error',
+              code: p.failure[0],
+              decline_code: p.failure[0] === 'card_declined' ? 'generic_decline' : p.failure[0],
+              message: p.failure[1],
+              charge: this.chargeId(p),
+            }
+          : null,
+      latest_charge: charged ? this.chargeId(p) : null,
+      livemode: false,
+      metadata: {},
+      next_action: null,
+      on_behalf_of: null,
+      payment_method: this.pmId(p),
+      payment_method_configuration_details: null,
+      payment_method_options: {
+        card: {
+          installments: null,
+          mandate_options: null,
+          network: null,
+          request_three_d_secure: 'automatic',
+        },
+      },
+      payment_method_types: ['card'],
+      processing: null,
+      receipt_email: null,
+      review: null,
+      setup_future_usage: s ? 'off_session' : null,
+      shipping: null,
+      source: null,
+      statement_descriptor: null,
+      statement_descriptor_suffix: null,
+      status,
+      transfer_data: null,
+      transfer_group: null,
+      customer_account: null,
+      managed_payments: { enabled: false },
+    };
+  }
+
+  charge(p: ChargePlan, t: number): Json {
+    const id = this.chargeId(p);
+    const refunds = p.refunds.map((_, n) => n).filter((n) => p.refunds[n]!.created <= t);
+    const refunded = refunds.reduce((sum, n) => sum + p.refunds[n]!.amount, 0);
+    const failed = p.failure !== null;
+    const cust = p.customer;
+    const first = cust ? FIRST[cust.nameSeed % FIRST.length]! : 'Guest';
+    const last = cust ? LAST[Math.floor(cust.nameSeed / 16) % LAST.length]! : 'Buyer';
+    const card = this.card(p);
+    return {
+      id,
+      object: 'charge',
+      amount: p.amount,
+      amount_captured: failed ? 0 : p.amount,
+      amount_refunded: refunded,
+      application: null,
+      application_fee: null,
+      application_fee_amount: null,
+      balance_transaction: failed ? null : this.id(this.famRef(p, Kind.btChargeOneOff, Kind.btChargeInvoice)),
+      billing_details: {
+        address: { ...nullAddress(), country: card.country, postal_code: `${10000 + (p.cardSeed % 89999)}` },
+        email: null,
+        name: `${first} ${last}`,
+        phone: null,
+        tax_id: null,
+      },
+      calculated_statement_descriptor: 'PAYMENTS MOCK',
+      captured: !failed,
+      created: p.created,
+      currency: p.currency,
+      customer: this.customerId(cust),
+      description: p.family === 1 ? 'Subscription update' : `Order #${p.d}-${p.i}`,
+      disputed: p.dispute !== null && t >= p.dispute.created,
+      failure_balance_transaction: null,
+      failure_code: p.failure ? p.failure[0] : null,
+      failure_message: p.failure ? p.failure[1] : null,
+      fraud_details: {},
+      livemode: false,
+      metadata: p.family === 1 ? {} : { order_id: `${p.d}-${p.i}` },
+      on_behalf_of: null,
+      outcome: {
+        advice_code: null,
+        network_advice_code: null,
+        network_decline_code: null,
+        network_status: failed ? 'declined_by_network' : 'approved_by_network',
+        reason: failed ? (p.failure![0] === 'card_declined' ? 'generic_decline' : p.failure![0]) : null,
+        risk_level: 'normal',
+        risk_score: p.cardSeed % 65,
+        seller_message: failed
+          ? 'The bank did not return any further details with this decline.'
+          : 'Payment complete.',
+        type: failed ? 'issuer_declined' : 'authorized',
+      },
+      paid: !failed,
+      payment_intent: this.piId(p),
+      payment_method: this.pmId(p),
+      payment_method_details: { card, type: 'card' },
+      receipt_email: null,
+      receipt_number: null,
+      receipt_url: `https://pay.stripe.com/receipts/payment/${chars(this.w.seed, p.cardSeed, 5, 40)}`,
+      refunded: refunded >= p.amount,
+      refunds: list(
+        `/v1/charges/${id}/refunds`,
+        refunds.reverse().map((n) => this.refund(p, n)),
+      ),
+      review: null,
+      shipping: null,
+      source: null,
+      source_transfer: null,
+      statement_descriptor: null,
+      statement_descriptor_suffix: null,
+      status: failed ? 'failed' : 'succeeded',
+      transfer_data: null,
+      transfer_group: null,
+    };
+  }
+
+  refund(p: ChargePlan, n: number): Json {
+    const r = p.refunds[n]!;
+    return {
+      id: this.id(this.famRef(p, Kind.refundOneOff, Kind.refundInvoice, n)),
+      object: 'refund',
+      amount: r.amount,
+      balance_transaction: this.id(this.famRef(p, Kind.btRefundOneOff, Kind.btRefundInvoice, n)),
+      charge: this.chargeId(p),
+      created: r.created,
+      currency: p.currency,
+      customer: this.customerId(p.customer),
+      customer_account: null,
+      destination_details: {
+        card: {
+          reference: String(p.cardSeed + n),
+          reference_status: 'available',
+          reference_type: 'acquirer_reference_number',
+          type: 'refund',
+        },
+        type: 'card',
+      },
+      metadata: {},
+      payment_intent: this.piId(p),
+      payment_method: this.pmId(p),
+      reason: r.amount === p.amount ? 'requested_by_customer' : null,
+      receipt_number: null,
+      source_transfer_reversal: null,
+      status: 'succeeded',
+      transfer_reversal: null,
+    };
+  }
+
+  dispute(p: ChargePlan, t: number): Json {
+    const dp = p.dispute!;
+    const closed = t >= dp.closedAt;
+    const bts = [
+      this.balanceTransaction(this.famRef(p, Kind.btDisputeOneOff, Kind.btDisputeInvoice, 0), p, t),
+    ];
+    if (closed && dp.won)
+      bts.push(this.balanceTransaction(this.famRef(p, Kind.btDisputeOneOff, Kind.btDisputeInvoice, 1), p, t));
+    const evidence: Json = {};
+    for (const k of EVIDENCE_FIELDS) evidence[k] = null;
+    evidence['enhanced_evidence'] = {};
+    return {
+      id: this.id(this.famRef(p, Kind.disputeOneOff, Kind.disputeInvoice)),
+      object: 'dispute',
+      amount: p.amount,
+      balance_transactions: bts,
+      charge: this.chargeId(p),
+      created: dp.created,
+      currency: p.currency,
+      enhanced_eligibility_types: [],
+      evidence,
+      evidence_details: {
+        due_by: dp.created + 7 * DAY,
+        enhanced_eligibility: {},
+        has_evidence: false,
+        past_due: false,
+        submission_count: 0,
+      },
+      is_charge_refundable: false,
+      livemode: false,
+      metadata: {},
+      payment_intent: this.piId(p),
+      payment_method_details: {
+        card: {
+          brand: BRANDS[p.cardSeed % BRANDS.length]!,
+          case_type: 'chargeback',
+          network_reason_code: '10.4',
+        },
+        type: 'card',
+      },
+      reason: dp.reason,
+      status: closed ? (dp.won ? 'won' : 'lost') : 'needs_response',
+    };
+  }
+
+  /**
+   * A balance transaction; `asOf` only decides pending/available. Embedded in a dispute it is
+   * built at the dispute's version time so the dispute never changes without an event.
+   */
+  balanceTransaction(ref: Ref, p: ChargePlan, asOf: number): Json {
+    const kind = (ref.k - Kind.btChargeOneOff) % 3; // 0 charge, 1 refund, 2 dispute
+    const n = ref.s % 4;
+    let amount: number;
+    let fee = 0;
+    let created: number;
+    let source: string;
+    let type: string;
+    let category: string;
+    let description: string | null;
+    if (kind === 0) {
+      amount = p.amount;
+      fee = stripeFee(p.amount);
+      created = p.created;
+      source = this.chargeId(p);
+      type = 'charge';
+      category = 'charge';
+      description = p.family === 1 ? 'Subscription update' : `Order #${p.d}-${p.i}`;
+    } else if (kind === 1) {
+      const r = p.refunds[n]!;
+      amount = -r.amount;
+      created = r.created;
+      source = this.id(this.famRef(p, Kind.refundOneOff, Kind.refundInvoice, n));
+      type = 'refund';
+      category = 'refund';
+      description = 'REFUND FOR CHARGE';
+    } else {
+      const dp = p.dispute!;
+      const won = n === 1;
+      amount = won ? p.amount : -p.amount;
+      fee = won ? 0 : 1500;
+      created = won ? dp.closedAt : dp.created;
+      source = this.id(this.famRef(p, Kind.disputeOneOff, Kind.disputeInvoice));
+      type = 'adjustment';
+      category = won ? 'dispute_reversal' : 'dispute';
+      description = won
+        ? `Chargeback reversal for ${this.chargeId(p)}`
+        : `Chargeback withdrawal for ${this.chargeId(p)}`;
+    }
+    const availableOn = created + AVAILABLE_AFTER;
+    return {
+      id: this.id(ref),
+      object: 'balance_transaction',
+      amount,
+      available_on: availableOn,
+      balance_type: 'payments',
+      created,
+      currency: p.currency,
+      description,
+      exchange_rate: null,
+      fee,
+      fee_details:
+        fee === 0
+          ? []
+          : [
+              {
+                amount: fee,
+                application: null,
+                currency: p.currency,
+                description: kind === 2 ? 'Dispute fee' : 'Stripe processing fees',
+                type: 'stripe_fee',
+              },
+            ],
+      net: amount - fee,
+      reporting_category: category,
+      source,
+      status: asOf >= availableOn ? 'available' : 'pending',
+      type,
+    };
+  }
+
+  // --- billing -------------------------------------------------------------------------------
+
+  private price(s: SubscriptionPlan): Json {
+    const productId = `prod_${chars(this.w.seed, s.price, 6, 14)}`;
+    return {
+      id: `price_${chars(this.w.seed, s.price, 7, 24)}`,
+      object: 'price',
+      active: true,
+      billing_scheme: 'per_unit',
+      created: 1_700_000_000,
+      currency: s.customer.currency,
+      custom_unit_amount: null,
+      livemode: false,
+      lookup_key: null,
+      metadata: {},
+      nickname: s.product,
+      product: productId,
+      recurring: {
+        interval: 'month',
+        interval_count: 1,
+        meter: null,
+        trial_period_days: null,
+        usage_type: 'licensed',
+      },
+      tax_behavior: 'unspecified',
+      tiers_mode: null,
+      transform_quantity: null,
+      type: 'recurring',
+      unit_amount: s.price,
+      unit_amount_decimal: String(s.price),
+    };
+  }
+
+  subscription(s: SubscriptionPlan, t: number): Json {
+    const id = this.subscriptionId(s);
+    const canceled = s.canceledAt !== null && t >= s.canceledAt;
+    const m = Math.max(1, invoicesBy(s, t)) - 1; // current period's invoice
+    const periodStart = invoiceCreated(s, m);
+    const periodEnd = invoiceCreated(s, m + 1);
+    const price = this.price(s);
+    const c = s.customer;
+    return {
+      id,
+      object: 'subscription',
+      application: null,
+      application_fee_percent: null,
+      automatic_tax: { disabled_reason: null, enabled: false, liability: null },
+      billing_cycle_anchor: s.created,
+      billing_cycle_anchor_config: null,
+      billing_mode: { type: 'classic' },
+      billing_schedules: [],
+      billing_thresholds: null,
+      cancel_at: null,
+      cancel_at_period_end: false,
+      canceled_at: canceled ? s.canceledAt : null,
+      cancellation_details: {
+        comment: null,
+        feedback: null,
+        reason: canceled ? 'cancellation_requested' : null,
+      },
+      collection_method: 'charge_automatically',
+      created: s.created,
+      currency: c.currency,
+      customer: this.customerId(c),
+      customer_account: null,
+      days_until_due: null,
+      default_payment_method: `pm_${chars(this.w.seed, c.nameSeed, 8, 24)}`,
+      default_source: null,
+      default_tax_rates: [],
+      description: null,
+      discounts: [],
+      ended_at: canceled ? s.canceledAt : null,
+      invoice_settings: { account_tax_ids: null, issuer: { type: 'self' } },
+      items: list(`/v1/subscription_items?subscription=${id}`, [
+        {
+          id: `si_${chars(this.w.seed, c.nameSeed, 9, 14)}`,
+          object: 'subscription_item',
+          billing_thresholds: null,
+          created: s.created,
+          current_period_end: periodEnd,
+          current_period_start: periodStart,
+          discounts: [],
+          metadata: {},
+          plan: {
+            id: price['id'],
+            object: 'plan',
+            active: true,
+            amount: s.price,
+            amount_decimal: String(s.price),
+            billing_scheme: 'per_unit',
+            created: 1_700_000_000,
+            currency: c.currency,
+            interval: 'month',
+            interval_count: 1,
+            livemode: false,
+            metadata: {},
+            meter: null,
+            nickname: s.product,
+            product: price['product'],
+            tiers_mode: null,
+            transform_usage: null,
+            trial_period_days: null,
+            usage_type: 'licensed',
+          },
+          price,
+          quantity: 1,
+          subscription: id,
+          tax_rates: [],
+        },
+      ]),
+      latest_invoice: this.invoiceId(s, m),
+      livemode: false,
+      managed_payments: { enabled: false },
+      metadata: {},
+      next_pending_invoice_item_invoice: null,
+      on_behalf_of: null,
+      pause_collection: null,
+      payment_settings: {
+        payment_method_options: null,
+        payment_method_types: null,
+        save_default_payment_method: 'off',
+      },
+      pending_invoice_item_interval: null,
+      pending_setup_intent: null,
+      pending_update: null,
+      schedule: null,
+      start_date: s.created,
+      status: canceled ? 'canceled' : 'active',
+      test_clock: null,
+      transfer_data: null,
+      trial_end: null,
+      trial_settings: { end_behavior: { missing_payment_method: 'create_invoice' } },
+      trial_start: null,
+    };
+  }
+
+  invoice(s: SubscriptionPlan, m: number, t: number): Json {
+    const id = this.invoiceId(s, m);
+    const created = invoiceCreated(s, m);
+    const finalizedAt = created + FINALIZE_AFTER;
+    const paidAt = finalizedAt + 3;
+    const finalized = t >= finalizedAt;
+    const paid = t >= paidAt;
+    const c = s.customer;
+    const customer = this.customer(c, created);
+    const subId = this.subscriptionId(s);
+    const periodEnd = invoiceCreated(s, m + 1);
+    const pi = this.id({ k: Kind.piInvoice, d: c.d, i: c.i, s: m * 4 });
+    const price = this.price(s);
+    const prefix = customer['invoice_prefix'] as string;
+    return {
+      id,
+      object: 'invoice',
+      account_country: 'US',
+      account_name: 'Payments Mock',
+      account_tax_ids: null,
+      amount_due: s.price,
+      amount_overpaid: 0,
+      amount_paid: paid ? s.price : 0,
+      amount_remaining: paid ? 0 : s.price,
+      amount_shipping: 0,
+      application: null,
+      attempt_count: paid ? 1 : 0,
+      attempted: paid,
+      auto_advance: !paid,
+      automatic_tax: { disabled_reason: null, enabled: false, liability: null, provider: null, status: null },
+      automatically_finalizes_at: finalized ? null : finalizedAt,
+      billing_reason: m === 0 ? 'subscription_create' : 'subscription_cycle',
+      collection_method: 'charge_automatically',
+      created,
+      currency: c.currency,
+      custom_fields: null,
+      customer: customer['id'],
+      customer_account: null,
+      customer_address: customer['address'],
+      customer_email: customer['email'],
+      customer_name: customer['name'],
+      customer_phone: null,
+      customer_shipping: null,
+      customer_tax_exempt: 'none',
+      customer_tax_ids: [],
+      default_payment_method: null,
+      default_source: null,
+      default_tax_rates: [],
+      description: null,
+      discounts: [],
+      due_date: null,
+      effective_at: finalized ? finalizedAt : null,
+      ending_balance: finalized ? 0 : null,
+      footer: null,
+      from_invoice: null,
+      hosted_invoice_url: finalized
+        ? `https://invoice.stripe.com/i/${chars(this.w.seed, c.nameSeed, 10 + m, 32)}`
+        : null,
+      invoice_pdf: finalized
+        ? `https://pay.stripe.com/invoice/${chars(this.w.seed, c.nameSeed, 10 + m, 32)}/pdf`
+        : null,
+      issuer: { type: 'self' },
+      last_finalization_error: null,
+      latest_revision: null,
+      lines: list(`/v1/invoices/${id}/lines`, [
+        {
+          id: `il_${chars(this.w.seed, c.nameSeed, 11 + m, 24)}`,
+          object: 'line_item',
+          amount: s.price,
+          currency: c.currency,
+          description: `1 × ${s.product} (at ${(s.price / 100).toFixed(2)} / month)`,
+          discount_amounts: [],
+          discountable: true,
+          discounts: [],
+          invoice: id,
+          livemode: false,
+          metadata: {},
+          parent: {
+            invoice_item_details: null,
+            subscription_item_details: {
+              invoice_item: null,
+              proration: false,
+              proration_details: { credited_items: null },
+              subscription: subId,
+              subscription_item: `si_${chars(this.w.seed, c.nameSeed, 9, 14)}`,
+            },
+            type: 'subscription_item_details',
+          },
+          period: { end: periodEnd, start: created },
+          pretax_credit_amounts: [],
+          pricing: {
+            price_details: { price: price['id'], product: price['product'] },
+            type: 'price_details',
+            unit_amount_decimal: String(s.price),
+          },
+          quantity: 1,
+          quantity_decimal: '1',
+          subscription: subId,
+          subtotal: s.price,
+          taxes: [],
+        },
+      ]),
+      livemode: false,
+      metadata: {},
+      next_payment_attempt: finalized && !paid ? finalizedAt : null,
+      number: finalized ? `${prefix}-${String(m + 1).padStart(4, '0')}` : null,
+      on_behalf_of: null,
+      parent: {
+        quote_details: null,
+        subscription_details: { metadata: {}, subscription: subId },
+        type: 'subscription_details',
+      },
+      payment_settings: { default_mandate: null, payment_method_options: null, payment_method_types: null },
+      // Current API versions link invoices to payments via invoice_payment objects (expanded).
+      payments: list(
+        `/v1/invoice_payments?invoice=${id}`,
+        finalized
+          ? [
+              {
+                id: `inpay_${chars(this.w.seed, c.nameSeed, 12 + m, 24)}`,
+                object: 'invoice_payment',
+                amount_paid: paid ? s.price : null,
+                amount_requested: s.price,
+                created: finalizedAt,
+                currency: c.currency,
+                invoice: id,
+                is_default: true,
+                livemode: false,
+                payment: { type: 'payment_intent', payment_intent: pi },
+                status: paid ? 'paid' : 'open',
+                status_transitions: { canceled_at: null, paid_at: paid ? paidAt : null },
+              },
+            ]
+          : [],
+      ),
+      period_end: created,
+      period_start: m === 0 ? created : invoiceCreated(s, m - 1),
+      post_payment_credit_notes_amount: 0,
+      pre_payment_credit_notes_amount: 0,
+      receipt_number: null,
+      rendering: null,
+      shipping_cost: null,
+      shipping_details: null,
+      starting_balance: 0,
+      statement_descriptor: null,
+      status: paid ? 'paid' : finalized ? 'open' : 'draft',
+      status_transitions: {
+        finalized_at: finalized ? finalizedAt : null,
+        marked_uncollectible_at: null,
+        paid_at: paid ? paidAt : null,
+        voided_at: null,
+      },
+      subscription: subId,
+      subtotal: s.price,
+      subtotal_excluding_tax: s.price,
+      test_clock: null,
+      total: s.price,
+      total_discount_amounts: [],
+      total_excluding_tax: s.price,
+      total_pretax_credit_amounts: [],
+      total_taxes: [],
+      webhooks_delivered_at: created,
+    };
+  }
+}
+
+const EVIDENCE_FIELDS = [
+  'access_activity_log',
+  'billing_address',
+  'cancellation_policy',
+  'cancellation_policy_disclosure',
+  'cancellation_rebuttal',
+  'customer_communication',
+  'customer_email_address',
+  'customer_name',
+  'customer_purchase_ip',
+  'customer_signature',
+  'duplicate_charge_documentation',
+  'duplicate_charge_explanation',
+  'duplicate_charge_id',
+  'product_description',
+  'receipt',
+  'refund_policy',
+  'refund_policy_disclosure',
+  'refund_refusal_explanation',
+  'service_date',
+  'service_documentation',
+  'shipping_address',
+  'shipping_carrier',
+  'shipping_date',
+  'shipping_documentation',
+  'shipping_tracking_number',
+  'uncategorized_file',
+  'uncategorized_text',
+];

@@ -1,0 +1,296 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { EntityName } from '../entities/entity.js';
+import { ENTITIES } from '../entities/registry.js';
+import { ApiError } from './api-error.js';
+import type { MockClock } from './clock.js';
+import { type Dataset, MOCK_API_VERSION } from './dataset.js';
+import { FaultConfigError, type Faults } from './faults.js';
+import { parseListQuery } from './list-query.js';
+import { parseWebhookTarget, type WebhookSender, WebhookTargetError } from './webhook-sender.js';
+
+/**
+ * The HTTP layer (plain `node:http`: measured faster than a framework for this one job, and the
+ * routes are few): Stripe's `/v1` routes with auth and faults, `/health`, and the `/_mock`
+ * control API.
+ */
+
+export interface ServerParts {
+  readonly dataset: Dataset;
+  readonly clock: MockClock;
+  readonly faults: Faults;
+  readonly webhooks: WebhookSender;
+}
+
+const BY_SEGMENT = new Map<string, EntityName>(
+  ENTITIES.map((e) => [e.endpoint.slice('/v1/'.length), e.name]),
+);
+const MAX_BODY = 1 << 20;
+
+export function createMockServer(parts: ServerParts): Server {
+  const server = createServer({ keepAliveTimeout: 5000 }, (req, res) => {
+    handle(parts, req, res).catch((err: unknown) => {
+      if (!res.headersSent) send(res, parts.clock, 500, apiErrorBody('api_error', (err as Error).message));
+      else res.destroy();
+    });
+  });
+  return server;
+}
+
+/** Starts listening and resolves with the bound port. */
+export function listen(server: Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+let dateSecond = -1;
+let dateString = '';
+function httpDate(t: number): string {
+  if (t !== dateSecond) {
+    dateSecond = t;
+    dateString = new Date(t * 1000).toUTCString();
+  }
+  return dateString;
+}
+
+function send(
+  res: ServerResponse,
+  clock: MockClock,
+  status: number,
+  body: unknown,
+  extra?: Record<string, string>,
+): void {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    date: httpDate(clock.now()),
+    'request-id': `req_${randomBytes(7).toString('hex')}`,
+    'stripe-version': MOCK_API_VERSION,
+    ...extra,
+  });
+  res.end(text);
+}
+
+const apiErrorBody = (type: string, message: string): unknown => ({ error: { type, message } });
+
+async function handle(parts: ServerParts, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const { clock } = parts;
+  const url = new URL(req.url ?? '/', 'http://mock');
+  const path = url.pathname;
+  if (path === '/health') {
+    send(res, clock, 200, { status: 'ok', now: clock.now() });
+    return;
+  }
+  if (path.startsWith('/v1/')) {
+    await handleV1(parts, req, res, path, url.searchParams);
+    return;
+  }
+  if (path.startsWith('/_mock/')) {
+    await handleControl(parts, req, res, path);
+    return;
+  }
+  send(
+    res,
+    clock,
+    404,
+    apiErrorBody('invalid_request_error', `Unrecognized request URL (${req.method}: ${path}).`),
+  );
+}
+
+function authorized(req: IncomingMessage): boolean {
+  const h = req.headers.authorization ?? '';
+  if (h.startsWith('Bearer ')) return h.slice(7).startsWith('sk_test_');
+  if (h.startsWith('Basic ')) return Buffer.from(h.slice(6), 'base64').toString().startsWith('sk_test_');
+  return false;
+}
+
+async function handleV1(
+  parts: ServerParts,
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+  params: URLSearchParams,
+): Promise<void> {
+  const { clock, dataset, faults } = parts;
+  const verdict = faults.check(Date.now());
+  const delay = faults.latency();
+  if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+  if (verdict.kind === 'rate_limited') {
+    send(
+      res,
+      clock,
+      429,
+      {
+        error: {
+          type: 'invalid_request_error',
+          code: 'rate_limit',
+          message:
+            'Too many requests hit the API too quickly. We recommend an exponential backoff of your requests.',
+        },
+      },
+      { 'retry-after': String(verdict.retryAfter) },
+    );
+    return;
+  }
+  if (verdict.kind === 'fail') {
+    send(res, clock, 500, apiErrorBody('api_error', 'An unexpected error occurred (injected by the mock).'));
+    return;
+  }
+  if (!authorized(req)) {
+    send(res, clock, 401, {
+      error: {
+        type: 'invalid_request_error',
+        message: 'Invalid API Key provided. The mock accepts any key starting with sk_test_.',
+      },
+    });
+    return;
+  }
+  const segments = path.slice(4).split('/');
+  const entityName = BY_SEGMENT.get(segments[0] ?? '');
+  if (req.method !== 'GET' || !entityName || segments.length > 2 || segments[1] === '') {
+    send(
+      res,
+      clock,
+      404,
+      apiErrorBody('invalid_request_error', `Unrecognized request URL (${req.method}: ${path}).`),
+    );
+    return;
+  }
+  const now = clock.now();
+  try {
+    if (segments.length === 2) {
+      send(res, clock, 200, dataset.retrieve(entityName, decodeURIComponent(segments[1]!), now));
+      return;
+    }
+    const page = dataset.list(entityName, parseListQuery(entityName, params), now);
+    send(res, clock, 200, {
+      object: 'list',
+      data: page.data,
+      has_more: page.has_more,
+      url: `/v1/${segments[0]}`,
+    });
+  } catch (err) {
+    if (err instanceof ApiError) send(res, clock, err.status, err.body());
+    else throw err;
+  }
+}
+
+async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req) {
+    size += (c as Buffer).length;
+    if (size > MAX_BODY) throw new ControlError(413, 'body too large');
+    chunks.push(c as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString('utf8').trim();
+  if (text === '') return {};
+  try {
+    const v = JSON.parse(text) as unknown;
+    if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
+  } catch {
+    // fall through
+  }
+  throw new ControlError(400, 'body must be a JSON object');
+}
+
+class ControlError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ControlError';
+  }
+}
+
+async function handleControl(
+  parts: ServerParts,
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+): Promise<void> {
+  const { clock, dataset, faults, webhooks } = parts;
+  const method = req.method ?? 'GET';
+  try {
+    if (path === '/_mock/config') {
+      if (method === 'POST') faults.update(await readJson(req));
+      else if (method !== 'GET') throw new ControlError(405, 'use GET or POST');
+      const w = dataset.world;
+      send(res, clock, 200, {
+        ...faults.config,
+        seed: w.seed,
+        days: w.volume.days,
+        charges_per_day: w.volume.chargesPerDay,
+        customers_per_day: w.volume.customersPerDay,
+        now: clock.now(),
+        frozen: clock.frozen,
+      });
+      return;
+    }
+    if (path === '/_mock/clock') {
+      if (method === 'POST') {
+        const body = await readJson(req);
+        if (typeof body['now'] === 'number') clock.setNow(body['now']);
+        else if (typeof body['advance_seconds'] === 'number') clock.advance(body['advance_seconds']);
+        else throw new ControlError(400, 'expected {"now": <unix seconds>} or {"advance_seconds": <n>}');
+      } else if (method !== 'GET') throw new ControlError(405, 'use GET or POST');
+      send(res, clock, 200, { now: clock.now(), frozen: clock.frozen });
+      return;
+    }
+    if (path === '/_mock/webhooks') {
+      if (method === 'POST') webhooks.start(parseWebhookTarget(await readJson(req)));
+      else if (method === 'DELETE') webhooks.stop();
+      else if (method !== 'GET') throw new ControlError(405, 'use GET, POST or DELETE');
+      const t = webhooks.active;
+      send(res, clock, 200, { active: t !== null, url: t?.url ?? null, ...webhooks.stats() });
+      return;
+    }
+    const truth = /^\/_mock\/truth\/([a-z_]+)$/.exec(path);
+    if (truth && method === 'GET') {
+      const e = BY_SEGMENT.get(truth[1]!);
+      if (!e) throw new ControlError(404, `unknown entity ${truth[1]}`);
+      await streamTruth(res, clock, dataset, e);
+      return;
+    }
+    throw new ControlError(404, `unknown control route ${method} ${path}`);
+  } catch (err) {
+    if (err instanceof ControlError) send(res, clock, err.status, { error: { message: err.message } });
+    else if (
+      err instanceof FaultConfigError ||
+      err instanceof WebhookTargetError ||
+      err instanceof RangeError
+    ) {
+      send(res, clock, 400, { error: { message: err.message } });
+    } else throw err;
+  }
+}
+
+/** NDJSON of every object existing now, newest first, written with backpressure. */
+async function streamTruth(
+  res: ServerResponse,
+  clock: MockClock,
+  dataset: Dataset,
+  e: EntityName,
+): Promise<void> {
+  const now = clock.now();
+  res.writeHead(200, { 'content-type': 'application/x-ndjson', date: httpDate(now) });
+  let chunk = '';
+  for (const obj of dataset.truth(e, now)) {
+    chunk += JSON.stringify(obj) + '\n';
+    if (chunk.length > 256 * 1024) {
+      const ok = res.write(chunk);
+      chunk = '';
+      if (!ok) await new Promise((r) => res.once('drain', r));
+      if (res.destroyed) return;
+    }
+  }
+  res.end(chunk);
+}

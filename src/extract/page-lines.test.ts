@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { toJsonLine } from '../bronze/envelope.js';
+import { apiPageBatches, eventPageBatches } from './page-lines.js';
+
+const DAY1 = 1_704_067_200; // 2024-01-01T00:00:00Z
+
+describe('apiPageBatches', () => {
+  it('writes the envelope exactly like toJsonLine, grouped by the created date', () => {
+    const meta = { entity: 'charges', run_id: 'r', ingested_at: 'T', source: 'api' as const, version_ts: 9 };
+    const a = { id: 'ch_a', object: 'charge', created: DAY1 + 5 };
+    const b = { id: 'ch_b', object: 'charge', created: DAY1 - 5 };
+    const { batches, maxCreated } = apiPageBatches([a, b], meta, 0);
+    expect(maxCreated).toBe(DAY1 + 5);
+    expect(batches.get('charges/2024-01-01')).toEqual({
+      entity: 'charges',
+      dt: '2024-01-01',
+      lines: toJsonLine({ data: a, meta }),
+      records: 1,
+    });
+    expect(batches.get('charges/2023-12-31')?.lines).toBe(toJsonLine({ data: b, meta }));
+  });
+});
+
+describe('eventPageBatches', () => {
+  const ev = (id: string, type: string, created: number, object: Record<string, unknown>) => ({
+    id,
+    object: 'event',
+    type,
+    created,
+    data: { object },
+  });
+  const events = [
+    ev('evt_1', 'customer.deleted', DAY1 + 100, { id: 'cus_1', object: 'customer', created: DAY1 - 86_400 }),
+    ev('evt_2', 'charge.refunded', DAY1 + 50, { id: 'ch_1', object: 'charge', created: DAY1 + 10 }),
+    { not: 'an event' },
+  ];
+
+  it('routes events and their objects through eventToRecords', () => {
+    const r = eventPageBatches(events, {
+      runId: 'r',
+      ingestedAt: 'T',
+      keepEvents: true,
+      targets: new Set(['customers', 'charges']),
+    });
+    expect(r.maxCreated).toBe(DAY1 + 100);
+    expect(r.batches.get('events/2024-01-01')?.records).toBe(2);
+    const cus = JSON.parse(r.batches.get('customers/2023-12-31')!.lines);
+    expect(cus.meta).toMatchObject({
+      entity: 'customers',
+      source: 'events',
+      deleted: true,
+      event_id: 'evt_1',
+    });
+    expect(cus.meta.version_ts).toBe(DAY1 + 100);
+    expect(r.routed.get('charges')).toBe(1);
+  });
+
+  it('leaves out entities that are not targets and raw events when not kept', () => {
+    const r = eventPageBatches(events, {
+      runId: 'r',
+      ingestedAt: 'T',
+      keepEvents: false,
+      targets: new Set(['charges']),
+    });
+    expect([...r.batches.keys()]).toEqual(['charges/2024-01-01']);
+  });
+});

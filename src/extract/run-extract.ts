@@ -1,0 +1,405 @@
+import pLimit from 'p-limit';
+import type { Settings } from '../config/settings.js';
+import type { EntityDef, EntityName } from '../entities/entity.js';
+import { dependencyOrder, entity as entityDef } from '../entities/lookups.js';
+import type { Logger } from '../obs/logger.js';
+import { RequestLimiter } from '../source/request-limiter.js';
+import { type ListPage, StripeClient } from '../source/stripe-client.js';
+import { advanceWatermark, readWatermark, type Watermark } from '../state/watermarks.js';
+import type { ObjectStore } from '../storage/object-store.js';
+import { BronzeSink } from './bronze-sink.js';
+import { apiPageBatches, type Batches, eventPageBatches } from './page-lines.js';
+import {
+  DAY_SECONDS,
+  type EntityPlan,
+  EVENTS_RETENTION_SECONDS,
+  planEntity,
+  splitEvenly,
+  type TimeWindow,
+  timeSlices,
+} from './windows.js';
+
+export interface ExtractOptions {
+  readonly store: ObjectStore;
+  readonly settings: Settings;
+  readonly logger: Logger;
+  readonly runId: string;
+  readonly baseUrl: string;
+  readonly apiKey: string;
+  /** Client-side request cap; undefined = none (the embedded mock). */
+  readonly rateLimitRps?: number;
+  /** Entities to extract (default all). */
+  readonly entities?: readonly EntityName[];
+  /** Exclusive end of every window, Unix seconds (default: now, fixed for the run). */
+  readonly until?: number;
+  /** First-run history in days (default `DEFAULT_DAYS`). */
+  readonly days?: number;
+  /** Re-extract `[from, to)` regardless of watermarks; no watermark moves. */
+  readonly backfill?: { readonly from: number; readonly to: number };
+  readonly onProgress?: (p: { entity: string; pages: number; records: number; retries: number }) => void;
+  readonly signal?: AbortSignal;
+  /** Longest time slice, seconds (default one day; slices never cross UTC midnight). */
+  readonly sliceSeconds?: number;
+  /** Bronze part size bound, bytes (default 64 MiB). */
+  readonly maxPartBytes?: number;
+}
+
+/** The manifest's `extract` section for one entity. */
+export interface EntityExtractReport {
+  window: TimeWindow;
+  pages: number;
+  records: number;
+  retries: number;
+  bronze_keys: string[];
+}
+
+export interface ExtractReport {
+  entities: Record<string, EntityExtractReport>;
+  bronzeKeys: string[];
+}
+
+/** Wrong options given to `runExtract`. */
+export class ExtractOptionsError extends Error {
+  override readonly name = 'ExtractOptionsError';
+  readonly exitCode = 2;
+}
+
+interface Task {
+  /** `api` lists the entity itself; `events` is a slice of the one events pass. */
+  readonly kind: 'api' | 'events';
+  readonly def: EntityDef;
+  readonly window: TimeWindow;
+}
+
+interface Stats {
+  pages: number;
+  records: number;
+  retries: number;
+  maxCreated: number | undefined;
+  /** Earliest `Date` among the entity's responses: when its load began, on the source's clock. */
+  firstSourceTime: number | undefined;
+}
+
+const EVENTS: EntityName = 'events';
+
+/**
+ * Incremental extraction to Bronze (SPEC section 5). Per entity, lists `[watermark - safety, end)`
+ * (the last `days` days on a first run) in time slices fetched concurrently, all entities under
+ * one limiter; then one pass over `/v1/events` routes updates and deletions of already loaded
+ * entities into their Bronze and stores the raw events. Records stream to Bronze parts as pages
+ * arrive; a watermark moves (forwards only) once the Bronze behind it is durable.
+ *
+ * @example
+ * const report = await runExtract({ store, settings, logger, runId, baseUrl, apiKey });
+ * report.entities.charges.records;
+ */
+export async function runExtract(opts: ExtractOptions): Promise<ExtractReport> {
+  const { store, settings, logger, runId } = opts;
+  const end = opts.until ?? Math.floor(Date.now() / 1000);
+  const days = opts.days ?? settings.DEFAULT_DAYS;
+  if (!Number.isInteger(days) || days < 1)
+    throw new ExtractOptionsError(`days must be a positive integer, got ${days}`);
+  const backfill = opts.backfill ? { gte: opts.backfill.from, lt: opts.backfill.to } : undefined;
+  if (backfill && !(backfill.gte < backfill.lt)) {
+    throw new ExtractOptionsError(
+      `backfill window is empty: from ${backfill.gte} is not before to ${backfill.lt}`,
+    );
+  }
+  const selected = dependencyOrder().filter((d) => !opts.entities || opts.entities.includes(d.name));
+  const selectedNames = new Set(selected.map((d) => d.name));
+
+  // Plans from the watermarks (read together; an unreadable one fails the run before any request).
+  const watermarks = new Map<string, Watermark | undefined>();
+  await Promise.all(selected.map(async (d) => watermarks.set(d.name, await readWatermark(store, d.name))));
+  const plans = new Map<string, EntityPlan>();
+  for (const d of selected) {
+    const wm = watermarks.get(d.name);
+    const isEvents = d.name === EVENTS;
+    const plan = planEntity({
+      ...(wm ? { watermark: { created: wm.created_watermark, events: wm.events_watermark } } : {}),
+      end,
+      safetySeconds: settings.SAFETY_WINDOW_SECONDS,
+      // Stripe keeps 30 days of events: no point asking the event log for more.
+      days: isEvents ? Math.min(days, EVENTS_RETENTION_SECONDS / DAY_SECONDS) : days,
+      changeLookbackSeconds: d.changeLookbackSeconds,
+      usesEvents: !isEvents && d.eventTypes.length > 0,
+      ...(backfill ? { backfill } : {}),
+    });
+    plans.set(d.name, plan);
+    if (plan.mode === 'stale') {
+      logger.warn(
+        { entity: d.name, events_watermark: wm?.events_watermark },
+        `${d.name}: events watermark ${new Date((wm?.events_watermark ?? 0) * 1000).toISOString()} is older than 30 days (Stripe keeps events for 30 days), so its changes cannot be caught up from events: re-extracting the last ${days} days`,
+      );
+    }
+    logger.info(
+      { entity: d.name, mode: plan.mode, gte: plan.window.gte, lt: plan.window.lt },
+      `${d.name}: ${plan.mode} window [${iso(plan.window.gte)}, ${iso(plan.window.lt)})`,
+    );
+  }
+
+  // The events pass: one listing of /v1/events for every loaded entity (and the event log itself).
+  const targets = new Set(
+    selected.filter((d) => plans.get(d.name)?.eventsFrom !== undefined).map((d) => d.name),
+  );
+  const keepEvents = selectedNames.has(EVENTS);
+  const passStarts = [
+    ...(keepEvents ? [plans.get(EVENTS)!.window.gte] : []),
+    ...[...targets].map((t) => plans.get(t)!.eventsFrom!),
+  ];
+  const passWindow: TimeWindow | undefined =
+    passStarts.length > 0
+      ? { gte: Math.min(...passStarts, end), lt: backfill ? backfill.lt : end }
+      : undefined;
+
+  const stats = new Map<string, Stats>(
+    selected.map((d) => [
+      d.name,
+      { pages: 0, records: 0, retries: 0, maxCreated: undefined, firstSourceTime: undefined },
+    ]),
+  );
+  let passMaxCreated: number | undefined;
+
+  const sink = await BronzeSink.create({
+    store,
+    runId,
+    ...(opts.maxPartBytes ? { maxPartBytes: opts.maxPartBytes } : {}),
+  });
+  const client = new StripeClient({
+    baseUrl: opts.baseUrl,
+    apiKey: opts.apiKey,
+    ...(settings.STRIPE_API_VERSION ? { apiVersion: settings.STRIPE_API_VERSION } : {}),
+    timeoutMs: settings.HTTP_TIMEOUT_MS,
+    maxRetries: settings.MAX_RETRIES,
+    limiter: new RequestLimiter({
+      concurrency: settings.EXTRACT_CONCURRENCY,
+      ...(opts.rateLimitRps !== undefined ? { ratePerSecond: opts.rateLimitRps } : {}),
+    }),
+    connections: settings.EXTRACT_CONCURRENCY,
+    onRetry: (r) => logger.debug(r, `retrying ${r.path} in ${r.delayMs} ms (${r.reason})`),
+  });
+
+  // Internal abort: the caller's signal, or the first failure stops every other slice.
+  const ctl = new AbortController();
+  const onOuterAbort = () => ctl.abort(opts.signal?.reason);
+  if (opts.signal?.aborted) ctl.abort(opts.signal.reason);
+  opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  const signal = ctl.signal;
+  let failure: { error: unknown } | undefined;
+  const fail = (error: unknown) => {
+    if (!failure) failure = { error: opts.signal?.aborted ? opts.signal.reason : error };
+    if (!signal.aborted) ctl.abort(error);
+  };
+
+  // Watermark writes of one entity happen one after the other (two parts may finish together).
+  const wmChains = new Map<string, Promise<unknown>>();
+  const moveWatermark = (name: string, next: { created: number; events: number }) => {
+    const p = (wmChains.get(name) ?? Promise.resolve()).then(() =>
+      advanceWatermark(store, name, next, runId),
+    );
+    wmChains.set(name, p);
+    return p;
+  };
+
+  /** What happens when every slice of a group is done: flush, then move watermarks. */
+  const completeApi = async (d: EntityDef) => {
+    await sink.flushEntity(d.name);
+    if (backfill) return;
+    const plan = plans.get(d.name)!;
+    const s = stats.get(d.name)!;
+    const firstLoad = plan.mode === 'first' || plan.mode === 'stale';
+    await moveWatermark(d.name, {
+      created: s.maxCreated ?? plan.window.gte,
+      // The events watermark starts at the source's clock when the load began (or the window end).
+      events: firstLoad ? Math.min(s.firstSourceTime ?? end, end) : 0,
+    });
+  };
+  const completeEvents = async () => {
+    await Promise.all([...(keepEvents ? [EVENTS] : []), ...targets].map((e) => sink.flushEntity(e)));
+    if (backfill || passMaxCreated === undefined) return;
+    const max = passMaxCreated;
+    await Promise.all([
+      ...[...targets].map((t) => moveWatermark(t, { created: 0, events: max })),
+      ...(keepEvents ? [moveWatermark(EVENTS, { created: max, events: max })] : []),
+    ]);
+  };
+
+  const pending = new Map<string, number>();
+  const inflight = new Set<Promise<void>>();
+  const sliceLimit = pLimit(Math.max(2, settings.EXTRACT_CONCURRENCY * 2));
+  const groupOf = (t: Task) => (t.kind === 'events' ? ' events-pass' : t.def.name);
+
+  const schedule = (task: Task) => {
+    const group = groupOf(task);
+    pending.set(group, (pending.get(group) ?? 0) + 1);
+    const p = sliceLimit(async () => {
+      if (signal.aborted) return;
+      await runTask(task);
+    })
+      .then(async () => {
+        const left = (pending.get(group) ?? 1) - 1;
+        pending.set(group, left);
+        if (left === 0 && !signal.aborted) {
+          await (task.kind === 'events' ? completeEvents() : completeApi(task.def));
+        }
+      })
+      .catch(fail)
+      .finally(() => inflight.delete(p));
+    inflight.add(p);
+  };
+
+  const limit = settings.MAX_PAGE_SIZE;
+  const ingestedAt = () => new Date().toISOString();
+
+  const runTask = async (task: Task) => {
+    const { def } = task;
+    let gte = task.window.gte;
+    const lt = task.window.lt;
+    let startingAfter: string | undefined;
+    for (let first = true; ; first = false) {
+      signal.throwIfAborted();
+      const page: ListPage = await client.listPage(
+        def.name,
+        def.endpoint,
+        {
+          limit,
+          'created[gte]': gte,
+          'created[lt]': lt,
+          ...def.listParams,
+          starting_after: startingAfter,
+        },
+        signal,
+      );
+      await handlePage(task, page);
+      const last = page.data.at(-1);
+      if (!page.hasMore || !last || typeof last.id !== 'string') break;
+      startingAfter = last.id;
+      // A dense slice: list the older part as new concurrent slices; this one keeps only the
+      // objects created in the same second as the last one seen (its cursor stays valid).
+      const oldest = last.created;
+      if (first && page.data.length >= limit && typeof oldest === 'number' && oldest - gte >= 2) {
+        const estPages = (oldest - gte) / Math.max(1, lt - oldest);
+        if (estPages >= 2) {
+          for (const w of splitEvenly({ gte, lt: oldest }, Math.min(8, Math.ceil(estPages)))) {
+            schedule({ ...task, window: w });
+          }
+          gte = oldest;
+        }
+      }
+    }
+  };
+
+  const writeBatches = async (batches: Batches) => {
+    for (const b of batches.values()) await sink.write(b.entity, b.dt, b.lines, b.records);
+  };
+
+  const progress = (name: string) => {
+    const s = stats.get(name);
+    if (s) opts.onProgress?.({ entity: name, pages: s.pages, records: s.records, retries: s.retries });
+  };
+
+  const handlePage = async (task: Task, page: ListPage) => {
+    if (task.kind === 'api') {
+      const s = stats.get(task.def.name)!;
+      const { batches, maxCreated } = apiPageBatches(
+        page.data,
+        {
+          entity: task.def.name,
+          run_id: runId,
+          ingested_at: ingestedAt(),
+          source: 'api',
+          version_ts: page.sourceTime,
+        },
+        task.window.gte,
+      );
+      await writeBatches(batches);
+      s.pages++;
+      s.records += page.data.length;
+      s.retries += page.retries;
+      if (maxCreated !== undefined && (s.maxCreated === undefined || maxCreated > s.maxCreated)) {
+        s.maxCreated = maxCreated;
+      }
+      if (s.firstSourceTime === undefined || page.sourceTime < s.firstSourceTime)
+        s.firstSourceTime = page.sourceTime;
+      progress(task.def.name);
+      return;
+    }
+    const { batches, maxCreated, routed } = eventPageBatches(page.data, {
+      runId,
+      ingestedAt: ingestedAt(),
+      keepEvents,
+      targets,
+    });
+    await writeBatches(batches);
+    if (maxCreated !== undefined && (passMaxCreated === undefined || maxCreated > passMaxCreated)) {
+      passMaxCreated = maxCreated;
+    }
+    const ev = stats.get(EVENTS);
+    if (ev) {
+      ev.pages++;
+      ev.retries += page.retries;
+      if (keepEvents) ev.records += page.data.length;
+    }
+    for (const [name, n] of routed) {
+      stats.get(name)!.records += n;
+      progress(name);
+    }
+    progress(EVENTS);
+  };
+
+  try {
+    const sliceSeconds = opts.sliceSeconds ?? DAY_SECONDS;
+    for (const d of selected) {
+      if (d.name === EVENTS) continue;
+      const slices = timeSlices(plans.get(d.name)!.window, sliceSeconds);
+      if (slices.length === 0) {
+        // Nothing to list (window ends where it starts): still a completed load.
+        pending.set(d.name, 1);
+        const p = completeApi(d)
+          .catch(fail)
+          .finally(() => inflight.delete(p));
+        inflight.add(p);
+        continue;
+      }
+      for (const w of slices) schedule({ kind: 'api', def: d, window: w });
+    }
+    if (passWindow) {
+      for (const w of timeSlices(passWindow, sliceSeconds))
+        schedule({ kind: 'events', def: entityDef(EVENTS), window: w });
+    }
+    while (inflight.size > 0) await Promise.all([...inflight]);
+  } finally {
+    opts.signal?.removeEventListener('abort', onOuterAbort);
+    await client.close().catch(() => {});
+    // Whatever was written is valid Bronze: upload it even on failure (no watermark covers it).
+    await sink.close().catch((err: unknown) => {
+      if (!failure) fail(err);
+    });
+  }
+  if (failure) throw failure.error;
+
+  const entities: Record<string, EntityExtractReport> = {};
+  for (const d of selected) {
+    const s = stats.get(d.name)!;
+    const window = d.name === EVENTS && passWindow ? passWindow : plans.get(d.name)!.window;
+    entities[d.name] = {
+      window: { gte: window.gte, lt: window.lt },
+      pages: s.pages,
+      records: s.records,
+      retries: s.retries,
+      bronze_keys: sink.keysOf(d.name),
+    };
+  }
+  const bronzeKeys = Object.values(entities)
+    .flatMap((e) => e.bronze_keys)
+    .sort();
+  logger.info(
+    { records: Object.values(entities).reduce((n, e) => n + e.records, 0), parts: bronzeKeys.length },
+    'extraction finished',
+  );
+  return { entities, bronzeKeys };
+}
+
+function iso(unix: number): string {
+  return new Date(unix * 1000).toISOString();
+}

@@ -99,21 +99,25 @@ gateway_up() {
 }
 
 stop_daemons() {
-  local pidfile pid names=(rgw osd mon)
-  for name in "${names[@]}"; do
+  local name pidfile pid pids=()
+  for name in rgw osd mon; do
     pidfile="$DIR/run/$name.pid"
     [[ -f "$pidfile" ]] || continue
     pid="$(cat "$pidfile")"
-    # Only kill the process this script started: its command line names our config file.
+    # Only kill a process this script started: its command line names our config file.
+    # SIGKILL: memstore keeps nothing worth a clean shutdown, and radosgw takes seconds on SIGTERM.
     if [[ -n "$pid" ]] && grep -qF "$CONF" "/proc/$pid/cmdline" 2>/dev/null; then
-      kill "$pid" 2>/dev/null || true
-      for _ in $(seq 1 40); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-      done
       kill -9 "$pid" 2>/dev/null || true
+      pids+=("$pid")
     fi
     rm -f "$pidfile"
+  done
+  # Exiting takes a moment (threads, memory); wait so the ports are free when we return.
+  for pid in "${pids[@]}"; do
+    for _ in $(seq 1 100); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.05
+    done
   done
 }
 
@@ -178,6 +182,10 @@ memstore device bytes = $MEM_BYTES
 osd journal size = 0
 osd max object name len = 256
 osd max object namespace len = 64
+# The OSD would send its CRUSH placement to the monitor itself, but under load it can send it before
+# it knows the cluster's fsid ('wrong fsid', then it aborts): this script places it instead.
+osd crush update on start = false
+osd class update on start = false
 
 [client.rgw]
 rgw frontends = beast endpoint=127.0.0.1:$s3_port
@@ -240,6 +248,8 @@ cmd_start() {
   osd_uuid="$(cat /proc/sys/kernel/random/uuid)"
   osd_id="$(ceph_cli osd new "$osd_uuid")" || die "ceph osd new failed"
   [[ "$osd_id" == 0 ]] || die "expected osd id 0, got '$osd_id'"
+  ceph_cli osd crush add osd.0 1.0 host=localhost root=default >/dev/null 2>&1 ||
+    die "ceph osd crush add failed"
   ceph-osd -c "$CONF" -i 0 --mkfs --osd-uuid "$osd_uuid" >/dev/null 2>"$DIR/log/osd-mkfs.log" ||
     die "ceph-osd --mkfs failed: $(cat "$DIR/log/osd-mkfs.log")"
   ceph-osd -c "$CONF" -i 0 --pid-file "$DIR/run/osd.pid" 2>>"$DIR/log/osd-start.log" ||

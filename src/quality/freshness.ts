@@ -1,0 +1,55 @@
+import { GOLD_CONTRACTS } from '../transform/index.js';
+import { sqlIdent } from '../transform/sql-template.js';
+import { goldView, type QualityContext } from './quality-context.js';
+import type { CheckResult, PlannedCheck, Severity } from './types.js';
+
+/** Pure verdict: is the newest business time within `maxHours` of `now` (both unix seconds)? */
+export function freshnessVerdict(
+  newestTs: number | null,
+  now: number,
+  maxHours: number,
+): { passed: boolean; age_hours: number | null } {
+  if (newestTs === null) return { passed: false, age_hours: null };
+  const age = (now - newestTs) / 3600;
+  return { passed: age <= maxHours, age_hours: Math.round(age * 100) / 100 };
+}
+
+const iso = (unix: number) => new Date(unix * 1000).toISOString();
+
+/**
+ * `freshness.<model>`: the newest business timestamp in the latest Gold (the partitions that would
+ * be published) is within `FRESHNESS_MAX_HOURS` of `now`. Severity from `FRESHNESS_SEVERITY`:
+ * stale but correct data still publishes by default.
+ */
+export function freshnessChecks(ctx: QualityContext): PlannedCheck[] {
+  const severity: Severity = ctx.settings.FRESHNESS_SEVERITY;
+  const maxHours = ctx.settings.FRESHNESS_MAX_HOURS;
+  return GOLD_CONTRACTS.map((contract) => {
+    const name = `freshness.${contract.name}`;
+    return {
+      name,
+      severity,
+      run: async (): Promise<CheckResult> => {
+        const col = sqlIdent(contract.businessTsColumn);
+        const [row] = await ctx.db.rows<{ ts: number | null }>(
+          `select epoch(max(${col})::TIMESTAMPTZ)::DOUBLE as ts from ${goldView(contract.name)}`,
+        );
+        const newest = row?.ts ?? null;
+        const v = freshnessVerdict(newest, ctx.now, maxHours);
+        return {
+          name,
+          severity,
+          passed: v.passed,
+          details: {
+            business_ts_column: contract.businessTsColumn,
+            newest_business_ts: newest === null ? null : iso(newest),
+            now: iso(ctx.now),
+            age_hours: v.age_hours,
+            max_hours: maxHours,
+            ...(newest === null ? { reason: 'the model has no rows with a business timestamp' } : {}),
+          },
+        };
+      },
+    };
+  });
+}

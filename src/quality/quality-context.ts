@@ -1,0 +1,132 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Settings } from '../config/settings.js';
+import type { TableName } from '../entities/entity.js';
+import { SILVER_CONTRACTS, SILVER_TABLES } from '../entities/silver-contracts.js';
+import type { Logger } from '../obs/logger.js';
+import { layout } from '../storage/layout.js';
+import type { ObjectInfo, ObjectStore } from '../storage/object-store.js';
+import { type DuckSession, openDuckSession } from '../transform/duckdb-session.js';
+import { GOLD_CONTRACTS, type GoldModelName, goldModelSummary } from '../transform/index.js';
+import { sqlIdent, sqlStringList } from '../transform/sql-template.js';
+import { createStager, type Stager } from '../transform/stager.js';
+import type { QualityScope, TableContract } from './types.js';
+
+/** Everything the checks share: one DuckDB session, staged Silver/Gold, and views over them. */
+export interface QualityContext {
+  readonly store: ObjectStore;
+  readonly settings: Settings;
+  readonly logger: Logger;
+  readonly runId: string;
+  /** Unix seconds. */
+  readonly now: number;
+  readonly scope: QualityScope;
+  readonly db: DuckSession;
+  readonly stager: Stager;
+  /** Silver Parquet per table (listing, with modification times). */
+  readonly silver: ReadonlyMap<TableName, readonly ObjectInfo[]>;
+  /**
+   * The Gold partitions that would be published per model (a snapshot model: its newest dt):
+   * those present, and those the transform state names but the store lacks.
+   */
+  readonly gold: ReadonlyMap<
+    GoldModelName,
+    { readonly keys: readonly string[]; readonly missing: readonly string[] }
+  >;
+}
+
+/** View name of a Silver table (`silver_charges`) or a Gold model (`gold_fct_payments`). */
+export const silverView = (table: string) => `silver_${table}`;
+export const goldView = (model: string) => `gold_${model}`;
+
+/**
+ * A relation over Parquet files, read by column name so a file missing a column yields NULLs
+ * there (the schema check reports it) instead of breaking every other check; the `_file` column
+ * names each row's file. No files: a typed empty relation from the contract.
+ */
+export function parquetRelation(paths: readonly string[], contract: TableContract): string {
+  if (paths.length === 0) {
+    const cols = contract.columns.map((c) => `NULL::${c.type} as ${sqlIdent(c.name)}`);
+    return `(select ${cols.join(', ')}, NULL::VARCHAR as _file limit 0)`;
+  }
+  return `read_parquet(${sqlStringList(paths)}, union_by_name = true, hive_partitioning = false, filename = '_file')`;
+}
+
+/** The Gold keys that would be published: from the transform's Gold state, else from a listing. */
+async function currentGoldKeys(
+  store: ObjectStore,
+  model: GoldModelName,
+  snapshot: boolean,
+): Promise<string[]> {
+  const summary = await goldModelSummary(store, model);
+  if (summary.keys.length > 0) return summary.keys;
+  const keys = (await store.list(layout.goldModelPrefix(model)))
+    .map((o) => o.key)
+    .filter((k) => k.endsWith('/data.parquet'))
+    .sort();
+  return snapshot ? keys.slice(-1) : keys;
+}
+
+/**
+ * Lists and stages Silver and Gold, opens DuckDB and creates the views the checks query. Gold keys
+ * named by the state but missing from the store are left out of the view (the schema check
+ * reports them). Call `close()` when done.
+ */
+export async function openQualityContext(opts: {
+  store: ObjectStore;
+  settings: Settings;
+  logger: Logger;
+  runId: string;
+  now: number;
+  scope: QualityScope;
+}): Promise<QualityContext & { close(): Promise<void> }> {
+  const workDir = await mkdtemp(join(tmpdir(), 'pp-quality-'));
+  const stager = createStager(opts.store, join(workDir, 'stage'));
+  const db = await openDuckSession({ workDir, pathBase: stager.base });
+  try {
+    const silver = new Map<TableName, ObjectInfo[]>();
+    for (const table of SILVER_TABLES) {
+      const objs = (await opts.store.list(layout.silverEntityPrefix(table))).filter((o) =>
+        o.key.endsWith('/data.parquet'),
+      );
+      await stager.stage(objs.map((o) => o.key));
+      silver.set(table, objs);
+      const rel = parquetRelation(
+        objs.map((o) => stager.localPath(o.key)),
+        SILVER_CONTRACTS[table],
+      );
+      await db.conn.run(`create or replace view ${silverView(table)} as select * from ${rel}`);
+    }
+    const gold = new Map<GoldModelName, { keys: string[]; missing: string[] }>();
+    for (const contract of GOLD_CONTRACTS) {
+      const keys = await currentGoldKeys(opts.store, contract.name, contract.snapshot);
+      const present = new Set(
+        (await opts.store.list(layout.goldModelPrefix(contract.name))).map((o) => o.key),
+      );
+      const existing = keys.filter((k) => present.has(k));
+      await stager.stage(existing);
+      gold.set(contract.name, { keys: existing, missing: keys.filter((k) => !present.has(k)) });
+      const rel = parquetRelation(
+        existing.map((k) => stager.localPath(k)),
+        contract,
+      );
+      await db.conn.run(`create or replace view ${goldView(contract.name)} as select * from ${rel}`);
+    }
+    return {
+      ...opts,
+      db,
+      stager,
+      silver,
+      gold,
+      async close() {
+        db.close();
+        await rm(workDir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    db.close();
+    await rm(workDir, { recursive: true, force: true });
+    throw err;
+  }
+}

@@ -1,0 +1,194 @@
+import type { TableName } from '../entities/entity.js';
+import { entity, isEntityName } from '../entities/lookups.js';
+import { SILVER_TABLES } from '../entities/silver-contracts.js';
+import { dtOfKey, layout, parseBronzeKey } from '../storage/layout.js';
+import type { ObjectInfo } from '../storage/object-store.js';
+import { sqlString, sqlStringList } from '../transform/sql-template.js';
+import { capped, MAX_EXAMPLES, num } from './examples.js';
+import { type QualityContext, silverView } from './quality-context.js';
+import { changedDts, changedSince } from './scope.js';
+import type { CheckResult, PlannedCheck } from './types.js';
+
+/** Only the id is parsed from each Bronze line: DuckDB skips the rest of the JSON cheaply. */
+const ID_ONLY = 'STRUCT(id VARCHAR)';
+/** A webhook delivery's `data` is a whole event; its object flows into that entity's Silver. */
+const WEBHOOK_OBJECT = 'STRUCT(id VARCHAR, data STRUCT(object STRUCT(id VARCHAR, object VARCHAR)))';
+
+const WEBHOOK_PREFIX = layout.bronzeEntityPrefix('webhook_events');
+
+/** Tables whose Silver also takes the objects of webhook-delivered events. */
+const takesWebhookObjects = (t: TableName) => t !== 'events' && t !== 'webhook_events';
+
+function readJson(paths: readonly string[], dataType: string): string {
+  return `read_json(${sqlStringList(paths)}, format = 'newline_delimited', filename = true, columns = {data: ${sqlString(dataType)}})`;
+}
+
+/** What every Bronze -> Silver check shares: the cutoff and the webhook deliveries listing. */
+export interface BronzeSilverShared {
+  /** Partitions written at or after this (ms) are checked; undefined = everything. */
+  readonly since: number | undefined;
+  readonly webhookKeys: readonly ObjectInfo[];
+}
+
+export async function prepareBronzeSilver(ctx: QualityContext): Promise<BronzeSilverShared> {
+  const since = ctx.scope === 'all' ? undefined : await changedSince(ctx.store, ctx.runId);
+  const webhookKeys = (await ctx.store.list(WEBHOOK_PREFIX)).filter((o) => dtOfKey(o.key) !== undefined);
+  return { since, webhookKeys };
+}
+
+/**
+ * `reconcile.bronze_silver.<table>`: the distinct ids in Bronze (every source, including the
+ * objects of webhook deliveries) equal the Silver rows, exactly. Reports ids missing from Silver
+ * (with the Bronze key holding them), Silver ids absent from Bronze, and duplicated Silver ids.
+ *
+ * Cost: Bronze is GBs of JSON at scale, so with `scope: 'changed'` only the partitions whose
+ * Silver or Bronze was written since the previous passing quality run are read (plus new webhook
+ * deliveries, plus the Bronze keys the checked Silver rows name as their lineage, since a row's
+ * winning version may sit in another dt, e.g. a webhook received on a later day). Silver ids are
+ * always read in full (one Parquet column). `scope: 'all'` reads every Bronze line.
+ */
+export async function checkBronzeSilver(
+  ctx: QualityContext,
+  table: TableName,
+  shared: BronzeSilverShared,
+): Promise<CheckResult> {
+  const name = `reconcile.bronze_silver.${table}`;
+  const view = silverView(table);
+  const isWebhookTable = table === 'webhook_events';
+  const { since } = shared;
+  const entityKeys = isWebhookTable
+    ? shared.webhookKeys
+    : (await ctx.store.list(layout.bronzeEntityPrefix(table))).filter((o) => parseBronzeKey(o.key));
+  const dts =
+    since === undefined
+      ? undefined
+      : changedDts([...(ctx.silver.get(table) ?? []), ...entityKeys], since, dtOfKey);
+
+  const entityRead = new Set(
+    entityKeys.filter((o) => !dts || dts.has(dtOfKey(o.key) ?? '')).map((o) => o.key),
+  );
+  const newWebhooks = shared.webhookKeys
+    .filter((o) => since === undefined || o.modifiedMs >= since)
+    .map((o) => o.key);
+  const objectName = takesWebhookObjects(table) && isEntityName(table) ? entity(table).objectName : undefined;
+  const webhookRead = new Set(objectName ? newWebhooks : []);
+  if (isWebhookTable) for (const k of newWebhooks) entityRead.add(k);
+
+  const dtFilter = dts ? `dt::VARCHAR in (select unnest(${sqlStringList([...dts])}))` : 'true';
+  const lineageMissing: string[] = [];
+  if (dts) {
+    // the Bronze holding each checked row's winning version, wherever its partition is
+    const known = new Set([...entityKeys, ...shared.webhookKeys].map((o) => o.key));
+    const lineage = await ctx.db.rows<{ k: string }>(
+      `select distinct _bronze_key as k from ${view} where ${dtFilter} and _bronze_key is not null`,
+    );
+    for (const { k } of lineage) {
+      if (!known.has(k)) lineageMissing.push(k);
+      else if (k.startsWith(WEBHOOK_PREFIX) && objectName) webhookRead.add(k);
+      else entityRead.add(k);
+    }
+  }
+
+  const entityPaths = [...entityRead].sort();
+  const webhookPaths = [...webhookRead].sort();
+  await ctx.stager.stage([...entityPaths, ...webhookPaths]);
+  const parts: string[] = [];
+  if (entityPaths.length > 0) {
+    parts.push(
+      `select data.id as id, bronze_key(filename) as bronze_key from ${readJson(
+        entityPaths.map((k) => ctx.stager.localPath(k)),
+        ID_ONLY,
+      )}`,
+    );
+  }
+  if (webhookPaths.length > 0 && objectName) {
+    parts.push(
+      `select data.data.object.id as id, bronze_key(filename) as bronze_key from ${readJson(
+        webhookPaths.map((k) => ctx.stager.localPath(k)),
+        WEBHOOK_OBJECT,
+      )} where data.data.object.object = ${sqlString(objectName)}`,
+    );
+  }
+  const bronze =
+    parts.length > 0
+      ? parts.join(' union all ')
+      : 'select NULL::VARCHAR as id, NULL::VARCHAR as bronze_key limit 0';
+  const tmp = `q_bronze_ids_${table}`;
+  await ctx.db.conn.run(
+    `create or replace temp table ${tmp} as select id, min(bronze_key) as bronze_key from (${bronze}) where id is not null group by id`,
+  );
+  try {
+    const checked = `(select id, dt from ${view} where ${dtFilter})`;
+    const [c] = await ctx.db.rows<{
+      bronze_ids: string;
+      silver_rows: string;
+      missing: string;
+      extra: string;
+      dups: string;
+    }>(
+      `select
+         (select count(*) from ${tmp}) as bronze_ids,
+         (select count(*) from ${checked}) as silver_rows,
+         (select count(*) from ${tmp} b where not exists (select 1 from ${view} s where s.id = b.id)) as missing,
+         (select count(*) from ${checked} s where s.id is null or not exists (select 1 from ${tmp} b where b.id = s.id)) as extra,
+         (select count(*) from (select id from ${checked} group by id having count(*) > 1)) as dups`,
+    );
+    const missing = num(c?.missing);
+    const extra = num(c?.extra);
+    const dups = num(c?.dups);
+    const missingRows =
+      missing === 0
+        ? []
+        : await ctx.db.rows<{ id: string; bronze_key: string }>(
+            `select id, bronze_key from ${tmp} b where not exists (select 1 from ${view} s where s.id = b.id)
+             order by bronze_key, id limit ${MAX_EXAMPLES}`,
+          );
+    const extraRows =
+      extra === 0
+        ? []
+        : await ctx.db.rows<{ id: string | null; dt: string }>(
+            `select id, dt::VARCHAR as dt from ${checked} s
+             where s.id is null or not exists (select 1 from ${tmp} b where b.id = s.id) order by dt, id limit ${MAX_EXAMPLES}`,
+          );
+    const dupRows =
+      dups === 0
+        ? []
+        : await ctx.db.rows<{ id: string; copies: string; dts: string[] }>(
+            `select id, count(*) as copies, list(distinct dt::VARCHAR order by dt::VARCHAR) as dts from ${checked}
+             group by id having count(*) > 1 order by id limit ${MAX_EXAMPLES}`,
+          );
+    return {
+      name,
+      severity: 'error',
+      passed: missing === 0 && extra === 0 && dups === 0 && lineageMissing.length === 0,
+      details: {
+        scope: dts ? 'changed' : 'all',
+        changed_since: since === undefined ? null : new Date(since).toISOString(),
+        partitions_checked: dts ? [...dts].sort() : 'all',
+        bronze_files_read: entityPaths.length + webhookPaths.length,
+        bronze_distinct_ids: num(c?.bronze_ids),
+        silver_rows_checked: num(c?.silver_rows),
+        missing_from_silver: capped(missingRows, MAX_EXAMPLES, missing),
+        not_in_bronze: capped(extraRows, MAX_EXAMPLES, extra),
+        duplicated_in_silver: capped(
+          dupRows.map((d) => ({ id: d.id, copies: num(d.copies), dts: d.dts })),
+          MAX_EXAMPLES,
+          dups,
+        ),
+        ...(lineageMissing.length > 0 ? { lineage_keys_missing: capped(lineageMissing.sort()) } : {}),
+      },
+    };
+  } finally {
+    await ctx.db.conn.run(`drop table if exists ${tmp}`);
+  }
+}
+
+/** One check per Silver table, sharing the cutoff and the webhook listing. */
+export async function bronzeSilverChecks(ctx: QualityContext): Promise<PlannedCheck[]> {
+  const shared = await prepareBronzeSilver(ctx);
+  return SILVER_TABLES.map((table) => ({
+    name: `reconcile.bronze_silver.${table}`,
+    severity: 'error' as const,
+    run: () => checkBronzeSilver(ctx, table, shared),
+  }));
+}

@@ -1,0 +1,237 @@
+import { sqlIdent } from '../transform/sql-template.js';
+import { capped, MAX_EXAMPLES, num } from './examples.js';
+import { goldView, type QualityContext, silverView } from './quality-context.js';
+import type { CheckResult, PlannedCheck } from './types.js';
+
+/**
+ * One Silver-to-Gold comparison: both sides give rows of `keys` + `measures`, summed per key, and
+ * must agree to the cent. Aggregates per day (`absentIsZero`) treat a key missing on one side as
+ * zeros; row-level models report keys missing from or extra in Gold, and duplicated Gold keys.
+ */
+export interface Reconciliation {
+  readonly name: string;
+  readonly keys: readonly string[];
+  readonly measures: readonly string[];
+  /** SQL over the `silver_*` views: one row per contribution (summed per key) or per key. */
+  readonly silver: string;
+  /** SQL over the `gold_*` views. */
+  readonly gold: string;
+  readonly absentIsZero: boolean;
+}
+
+const S = silverView;
+const G = goldView;
+
+/**
+ * The reconciliations, each stated the way the Gold SQL defines its columns (see the header of
+ * `transform/sql/gold/<model>.sql`), but computed again from Silver independently.
+ */
+export const RECONCILIATIONS: readonly Reconciliation[] = [
+  {
+    name: 'reconcile.silver_gold.daily_overview_sales',
+    keys: ['date_day', 'currency'],
+    measures: ['sales_amount', 'sales_count'],
+    silver: `select dt as date_day, currency, amount as sales_amount, 1 as sales_count
+             from ${S('charges')} where status = 'succeeded'`,
+    gold: `select date_day, currency, sales_amount, sales_count from ${G('daily_overview')}`,
+    absentIsZero: true,
+  },
+  {
+    name: 'reconcile.silver_gold.daily_overview_failed_charges',
+    keys: ['date_day', 'currency'],
+    measures: ['failed_charges_amount', 'failed_charges_count'],
+    silver: `select dt as date_day, currency, amount as failed_charges_amount, 1 as failed_charges_count
+             from ${S('charges')} where status = 'failed'`,
+    gold: `select date_day, currency, failed_charges_amount, failed_charges_count from ${G('daily_overview')}`,
+    absentIsZero: true,
+  },
+  {
+    name: 'reconcile.silver_gold.daily_overview_refunds',
+    keys: ['date_day', 'currency'],
+    measures: ['refunds_amount', 'refunds_count'],
+    silver: `select dt as date_day, currency, amount as refunds_amount, 1 as refunds_count
+             from ${S('refunds')} where not is_deleted and status = 'succeeded'`,
+    gold: `select date_day, currency, refunds_amount, refunds_count from ${G('daily_overview')}`,
+    absentIsZero: true,
+  },
+  {
+    name: 'reconcile.silver_gold.daily_overview_disputes',
+    keys: ['date_day', 'currency'],
+    measures: ['disputes_amount', 'disputes_count'],
+    silver: `select dt as date_day, currency, amount as disputes_amount, 1 as disputes_count
+             from ${S('disputes')} where not is_deleted`,
+    gold: `select date_day, currency, disputes_amount, disputes_count from ${G('daily_overview')}`,
+    absentIsZero: true,
+  },
+  {
+    name: 'reconcile.silver_gold.daily_overview_fees',
+    keys: ['date_day', 'currency'],
+    measures: ['fees_amount', 'net_amount'],
+    silver: `select dt as date_day, currency, fee as fees_amount, net as net_amount from ${S('balance_transactions')}`,
+    gold: `select date_day, currency, fees_amount, net_amount from ${G('daily_overview')}`,
+    absentIsZero: true,
+  },
+  {
+    name: 'reconcile.silver_gold.daily_overview_customers',
+    keys: ['date_day', 'currency'],
+    measures: ['new_customers', 'paying_customers'],
+    silver: `select dt as date_day, currency, 1 as new_customers, 0 as paying_customers
+             from ${S('customers')} where not is_deleted and currency is not null
+             union all
+             select dt as date_day, currency, 0, count(distinct customer_id)
+             from ${S('charges')} where status = 'succeeded' group by all`,
+    gold: `select date_day, currency, new_customers, paying_customers from ${G('daily_overview')}`,
+    absentIsZero: true,
+  },
+  {
+    name: 'reconcile.silver_gold.fct_payments',
+    keys: ['charge_id'],
+    measures: ['amount', 'amount_refunded', 'fee', 'net'],
+    silver: `select c.id as charge_id, c.amount, c.amount_refunded, bt.fee, bt.net
+             from ${S('charges')} c left join ${S('balance_transactions')} bt on bt.id = c.balance_transaction_id`,
+    gold: `select charge_id, amount, amount_refunded, fee, net from ${G('fct_payments')}`,
+    absentIsZero: false,
+  },
+  {
+    name: 'reconcile.silver_gold.fct_balance_transactions',
+    keys: ['balance_transaction_id'],
+    measures: ['amount', 'fee', 'net'],
+    silver: `select id as balance_transaction_id, amount, fee, net from ${S('balance_transactions')}`,
+    gold: `select balance_transaction_id, amount, fee, net from ${G('fct_balance_transactions')}`,
+    absentIsZero: false,
+  },
+  {
+    name: 'reconcile.silver_gold.fct_invoices',
+    keys: ['invoice_id'],
+    measures: ['amount_due', 'amount_paid', 'amount_remaining', 'total'],
+    silver: `select id as invoice_id, amount_due, amount_paid, amount_remaining, total
+             from ${S('invoices')} where not is_deleted`,
+    gold: `select invoice_id, amount_due, amount_paid, amount_remaining, total from ${G('fct_invoices')}`,
+    absentIsZero: false,
+  },
+  {
+    // a customer pays in one currency (its own, else its first charge's); other currencies are
+    // left out of its totals
+    name: 'reconcile.silver_gold.dim_customers',
+    keys: ['customer_id'],
+    measures: ['total_sales_amount', 'total_sales_count', 'total_refunds_amount'],
+    silver: `with cc as (
+               select cu.id, coalesce(cu.currency, (
+                 select arg_min(ch.currency, struct_pack(ch.created_ts, ch.id)) from ${S('charges')} ch
+                 where ch.customer_id = cu.id)) as currency
+               from ${S('customers')} cu
+             ),
+             sales as (
+               select ch.customer_id, sum(ch.amount) as amount, count(*) as n from ${S('charges')} ch
+               join cc on cc.id = ch.customer_id and cc.currency = ch.currency
+               where ch.status = 'succeeded' group by 1
+             ),
+             refunds as (
+               select ch.customer_id, sum(r.amount) as amount from ${S('refunds')} r
+               join ${S('charges')} ch on ch.id = r.charge_id
+               join cc on cc.id = ch.customer_id and cc.currency = r.currency
+               where not r.is_deleted and r.status = 'succeeded' group by 1
+             )
+             select cc.id as customer_id, coalesce(sales.amount, 0) as total_sales_amount,
+                    coalesce(sales.n, 0) as total_sales_count, coalesce(refunds.amount, 0) as total_refunds_amount
+             from cc left join sales on sales.customer_id = cc.id left join refunds on refunds.customer_id = cc.id`,
+    gold: `select customer_id, total_sales_amount, total_sales_count, total_refunds_amount from ${G('dim_customers')}`,
+    absentIsZero: false,
+  },
+];
+
+type Row = Record<string, unknown>;
+
+/** Runs one reconciliation; details name the keys (day and currency, or id) and both amounts. */
+export async function runReconciliation(ctx: QualityContext, r: Reconciliation): Promise<CheckResult> {
+  const k = r.keys.map(sqlIdent);
+  // measures are plain lower-case identifiers from the code above, so prefixes can be added
+  const m = r.measures;
+  const agg = (sql: string) =>
+    `select ${k.join(', ')}, count(*) as _rows, ${m.map((c) => `sum(${c}) as ${c}`).join(', ')} from (${sql}) group by all`;
+  const val = (side: string, c: string) => (r.absentIsZero ? `coalesce(${side}.${c}, 0)` : `${side}.${c}`);
+  const differs = m.map((c) => `${val('s', c)} is distinct from ${val('g', c)}`).join(' or ');
+  const on = k.map((c) => `s.${c} is not distinct from g.${c}`).join(' and ');
+  const rel = `s as (${agg(r.silver)}), g as (${agg(r.gold)}),
+    j as (
+      select ${k.map((c) => `coalesce(s.${c}, g.${c}) as ${c}`).join(', ')},
+             s._rows is not null as in_silver, g._rows is not null as in_gold, coalesce(g._rows, 0) as gold_rows,
+             ${m.map((c) => `s.${c} as s_${c}, g.${c} as g_${c}`).join(', ')},
+             (${differs}) as differs
+      from s full outer join g on ${on}
+    )`;
+  const kind = r.absentIsZero
+    ? `case when differs then 'mismatch' end`
+    : `case when not in_gold then 'missing_in_gold' when not in_silver then 'extra_in_gold'
+            when gold_rows > 1 then 'duplicated_in_gold' when differs then 'mismatch' end`;
+  const [totals] = await ctx.db.rows<Row>(
+    `with ${rel}, p as (select *, ${kind} as problem from j)
+     select count(*) filter (where in_silver) as silver_keys, count(*) filter (where in_gold) as gold_keys,
+            ${m.map((c) => `sum(s_${c}) as silver_${c}, sum(g_${c}) as gold_${c}`).join(', ')},
+            count(*) filter (where problem = 'mismatch') as mismatch,
+            count(*) filter (where problem = 'missing_in_gold') as missing_in_gold,
+            count(*) filter (where problem = 'extra_in_gold') as extra_in_gold,
+            count(*) filter (where problem = 'duplicated_in_gold') as duplicated_in_gold
+     from p`,
+  );
+  const counts = {
+    mismatch: num(totals?.mismatch),
+    missing_in_gold: num(totals?.missing_in_gold),
+    extra_in_gold: num(totals?.extra_in_gold),
+    duplicated_in_gold: num(totals?.duplicated_in_gold),
+  };
+  const failing = Object.values(counts).some((n) => n > 0);
+  const examples = failing
+    ? await ctx.db.rows<Row>(
+        `with ${rel}, p as (select *, ${kind} as problem from j)
+         select * from p where problem is not null
+         qualify row_number() over (partition by problem order by ${k.join(', ')}) <= ${MAX_EXAMPLES}
+         order by ${k.join(', ')}`,
+      )
+    : [];
+  const show = (e: Row) => ({
+    ...Object.fromEntries(r.keys.map((c) => [c, e[c]])),
+    ...(e.problem === 'duplicated_in_gold' ? { gold_rows: num(e.gold_rows) } : {}),
+    silver: e.in_silver ? Object.fromEntries(r.measures.map((c) => [c, nullableNum(e[`s_${c}`])])) : null,
+    gold: e.in_gold ? Object.fromEntries(r.measures.map((c) => [c, nullableNum(e[`g_${c}`])])) : null,
+  });
+  const listOf = (problem: keyof typeof counts) =>
+    capped(examples.filter((e) => e.problem === problem).map(show), MAX_EXAMPLES, counts[problem]);
+  const totalsOut = Object.fromEntries(
+    r.measures.map((c) => [
+      c,
+      { silver: nullableNum(totals?.[`silver_${c}`]), gold: nullableNum(totals?.[`gold_${c}`]) },
+    ]),
+  );
+  return {
+    name: r.name,
+    severity: 'error',
+    passed: !failing,
+    details: {
+      keys: r.keys,
+      silver_keys: num(totals?.silver_keys),
+      gold_keys: num(totals?.gold_keys),
+      totals: totalsOut,
+      mismatches: listOf('mismatch'),
+      ...(r.absentIsZero
+        ? {}
+        : {
+            missing_in_gold: listOf('missing_in_gold'),
+            extra_in_gold: listOf('extra_in_gold'),
+            duplicated_in_gold: listOf('duplicated_in_gold'),
+          }),
+    },
+  };
+}
+
+function nullableNum(v: unknown): number | null {
+  return v === null || v === undefined ? null : num(v);
+}
+
+export function silverGoldChecks(ctx: QualityContext): PlannedCheck[] {
+  return RECONCILIATIONS.map((r) => ({
+    name: r.name,
+    severity: 'error' as const,
+    run: () => runReconciliation(ctx, r),
+  }));
+}

@@ -1,0 +1,205 @@
+import { SILVER_CONTRACTS, SILVER_TABLES } from '../entities/silver-contracts.js';
+import { dtOfKey } from '../storage/layout.js';
+import { GOLD_CONTRACTS } from '../transform/index.js';
+import { sqlIdent, sqlStringList } from '../transform/sql-template.js';
+import { capped, MAX_EXAMPLES, num } from './examples.js';
+import { goldView, type QualityContext, silverView } from './quality-context.js';
+import type { CheckResult, PlannedCheck, TableContract } from './types.js';
+
+/** DuckDB spells some types two ways; the contracts use the short names. */
+const TYPE_ALIASES: Readonly<Record<string, string>> = {
+  'TIMESTAMP WITH TIME ZONE': 'TIMESTAMPTZ',
+  INT64: 'BIGINT',
+  INT8: 'BIGINT',
+  INT4: 'INTEGER',
+  INT: 'INTEGER',
+  FLOAT8: 'DOUBLE',
+  BOOL: 'BOOLEAN',
+  STRING: 'VARCHAR',
+  TEXT: 'VARCHAR',
+};
+
+export function normalizeType(type: string): string {
+  const t = type.trim().toUpperCase();
+  return TYPE_ALIASES[t] ?? t;
+}
+
+/** How one file's columns differ from the contract. */
+export interface ColumnDiff {
+  missing: string[];
+  extra: string[];
+  wrong_type: { column: string; expected: string; actual: string }[];
+  /** Same columns and types, different order. */
+  order_differs: boolean;
+}
+
+/** Compares actual columns (name, DuckDB type, in file order) with a contract, exactly. */
+export function diffColumns(
+  expected: TableContract['columns'],
+  actual: readonly { name: string; type: string }[],
+): ColumnDiff {
+  const want = new Map(expected.map((c) => [c.name, normalizeType(c.type)]));
+  const have = new Map(actual.map((c) => [c.name, normalizeType(c.type)]));
+  const missing = expected.map((c) => c.name).filter((n) => !have.has(n));
+  const extra = actual.map((c) => c.name).filter((n) => !want.has(n));
+  const wrong_type = expected
+    .filter((c) => have.has(c.name) && have.get(c.name) !== want.get(c.name))
+    .map((c) => ({ column: c.name, expected: want.get(c.name)!, actual: have.get(c.name)! }));
+  const sameSet = missing.length === 0 && extra.length === 0;
+  const order_differs = sameSet && expected.some((c, i) => actual[i]?.name !== c.name);
+  return { missing, extra, wrong_type, order_differs };
+}
+
+export function diffIsEmpty(d: ColumnDiff): boolean {
+  return d.missing.length === 0 && d.extra.length === 0 && d.wrong_type.length === 0 && !d.order_differs;
+}
+
+/** Columns of each Parquet file in one pass over the footers (no data read). */
+async function fileColumns(
+  ctx: QualityContext,
+  paths: readonly string[],
+): Promise<Map<string, { name: string; type: string }[]>> {
+  const out = new Map<string, { name: string; type: string }[]>(paths.map((p) => [p, []]));
+  if (paths.length === 0) return out;
+  const rows = await ctx.db.rows<{ file_name: string; name: string; duckdb_type: string | null }>(
+    `select file_name, name, duckdb_type from parquet_schema(${sqlStringList(paths)})
+     where column_id > 0 order by file_name, column_id`,
+  );
+  for (const r of rows) out.get(r.file_name)?.push({ name: r.name, type: r.duckdb_type ?? 'UNKNOWN' });
+  return out;
+}
+
+/**
+ * Duplicated and NULL primary keys over a view, with the partitions holding each duplicate.
+ * A composite key is reported as an object per key.
+ */
+async function primaryKeyProblems(
+  ctx: QualityContext,
+  view: string,
+  key: readonly string[],
+): Promise<Record<string, unknown>> {
+  const cols = key.map(sqlIdent);
+  const keyExpr =
+    key.length === 1
+      ? cols[0]!
+      : `struct_pack(${key.map((k) => `${sqlIdent(k)} := ${sqlIdent(k)}`).join(', ')})`;
+  const nulls = await ctx.db.rows<{ n: string; files: string[] }>(
+    `select count(*) as n, list(distinct _file) as files from ${view} where ${cols.map((c) => `${c} is null`).join(' or ')}`,
+  );
+  const dupCount = await ctx.db.rows<{ n: string }>(
+    `select count(*) as n from (select 1 from ${view} group by ${cols.join(', ')} having count(*) > 1)`,
+  );
+  const dups = await ctx.db.rows<{ key: unknown; copies: string; files: string[] }>(
+    `select ${keyExpr} as key, count(*) as copies, list(distinct _file order by _file) as files
+     from ${view} where ${cols.map((c) => `${c} is not null`).join(' and ')}
+     group by ${cols.join(', ')} having count(*) > 1 order by 1 limit ${MAX_EXAMPLES}`,
+  );
+  const nullRows = num(nulls[0]?.n);
+  return {
+    null_keys: nullRows === 0 ? 0 : { count: nullRows, partitions: (nulls[0]?.files ?? []).map(partitionOf) },
+    duplicated_keys: capped(
+      dups.map((d) => ({ key: d.key, copies: num(d.copies), partitions: d.files.map(partitionOf) })),
+      MAX_EXAMPLES,
+      num(dupCount[0]?.n),
+    ),
+  };
+}
+
+/** `dt=…` of a local path (a person recognises the partition, not a temp path). */
+function partitionOf(path: string): string {
+  return dtOfKey(path.replace(/\\/g, '/')) ?? path;
+}
+
+/**
+ * `schema.<layer>.<table>`: every Parquet file's columns and DuckDB types equal the contract
+ * exactly (missing, extra, wrong type, order, each with the partitions affected); primary key
+ * non-null and unique across all partitions.
+ */
+export async function checkTableSchema(
+  ctx: QualityContext,
+  opts: {
+    name: string;
+    contract: TableContract;
+    view: string;
+    keys: readonly string[];
+    /** Keys that should exist but do not (Gold state naming a vanished partition). */
+    missingKeys?: readonly string[];
+  },
+): Promise<CheckResult> {
+  const paths = opts.keys.map((k) => ctx.stager.localPath(k));
+  const columns = await fileColumns(ctx, paths);
+  // group files by their difference from the contract: usually one group, reported once
+  const groups = new Map<string, { diff: ColumnDiff; partitions: string[] }>();
+  for (const [path, cols] of columns) {
+    const diff = diffColumns(opts.contract.columns, cols);
+    if (diffIsEmpty(diff)) continue;
+    const sig = JSON.stringify(diff);
+    const g = groups.get(sig) ?? { diff, partitions: [] };
+    g.partitions.push(partitionOf(path));
+    groups.set(sig, g);
+  }
+  const pk =
+    typeof opts.contract.primaryKey === 'string' ? [opts.contract.primaryKey] : opts.contract.primaryKey;
+  let keyProblems: Record<string, unknown>;
+  let keyOk: boolean;
+  try {
+    keyProblems = await primaryKeyProblems(ctx, opts.view, pk);
+    keyOk = keyProblems.null_keys === 0 && (keyProblems.duplicated_keys as { count: number }).count === 0;
+  } catch (err) {
+    keyProblems = { primary_key_error: (err as Error).message };
+    keyOk = false;
+  }
+  const columnProblems = [...groups.values()].map((g) => ({
+    ...Object.fromEntries(
+      Object.entries(g.diff).filter(([, v]) => (Array.isArray(v) ? v.length > 0 : v === true)),
+    ),
+    partitions: capped(g.partitions.sort()),
+  }));
+  const missingKeys = opts.missingKeys ?? [];
+  return {
+    name: opts.name,
+    severity: 'error',
+    passed: columnProblems.length === 0 && keyOk && missingKeys.length === 0,
+    details: {
+      partitions: opts.keys.length,
+      primary_key: pk,
+      ...(columnProblems.length > 0 ? { column_mismatches: columnProblems } : {}),
+      ...(missingKeys.length > 0 ? { missing_partitions: capped(missingKeys) } : {}),
+      ...keyProblems,
+    },
+  };
+}
+
+/** Every `schema.silver.<table>` and `schema.gold.<model>` check. */
+export function schemaChecks(ctx: QualityContext): PlannedCheck[] {
+  const silver = SILVER_TABLES.map((table) => {
+    const name = `schema.silver.${table}`;
+    return {
+      name,
+      severity: 'error' as const,
+      run: () =>
+        checkTableSchema(ctx, {
+          name,
+          contract: SILVER_CONTRACTS[table],
+          view: silverView(table),
+          keys: (ctx.silver.get(table) ?? []).map((o) => o.key),
+        }),
+    };
+  });
+  const gold = GOLD_CONTRACTS.map((contract) => {
+    const name = `schema.gold.${contract.name}`;
+    return {
+      name,
+      severity: 'error' as const,
+      run: () =>
+        checkTableSchema(ctx, {
+          name,
+          contract,
+          view: goldView(contract.name),
+          keys: ctx.gold.get(contract.name)?.keys ?? [],
+          missingKeys: ctx.gold.get(contract.name)?.missing ?? [],
+        }),
+    };
+  });
+  return [...silver, ...gold];
+}

@@ -101,6 +101,16 @@ describe('webhook receiver (inject)', () => {
     expect(await store.list('bronze/')).toHaveLength(1);
   });
 
+  it('gives exactly one of 25 racing copies duplicate: false, and stores one object', async () => {
+    const body = JSON.stringify(makeEvent('evt_race'));
+    const answers = await Promise.all(
+      Array.from({ length: 25 }, () => post(body, { 'stripe-signature': sign(body) })),
+    );
+    expect(answers.map((a) => a.statusCode)).toEqual(Array(25).fill(200));
+    expect(answers.filter((a) => a.json().duplicate === false)).toHaveLength(1);
+    expect(await store.list('bronze/')).toHaveLength(1);
+  });
+
   it('keeps one object when a copy arrives on a later day', async () => {
     const body = JSON.stringify(makeEvent('evt_late'));
     await post(body, { 'stripe-signature': sign(body) });

@@ -96,7 +96,7 @@ final as (
         obj.amount_remaining as amount_remaining,
         obj.subtotal as subtotal,
         obj.total as total,
-        coalesce((obj.lines -> '$.total_count')::BIGINT, json_array_length(obj.lines, '$.data'))
+        coalesce((obj.lines -> '$.total_count')::BIGINT, json_array_length(obj.lines, '$.data')::BIGINT)
             as line_item_count,
         -- timestamps
         to_timestamp(obj.period_start) as period_start_ts,

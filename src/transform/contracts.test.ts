@@ -1,0 +1,54 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SILVER_CONTRACTS, SILVER_TABLES } from '../entities/silver-contracts.js';
+import { LocalObjectStore } from '../storage/local-store.js';
+import { type DuckSession, openDuckSession } from './duckdb-session.js';
+import { createSilverViews, renderGoldModel } from './gold-build.js';
+import { GOLD_CONTRACTS } from './gold-contracts.js';
+import { readModelSql, renderSilverModel } from './silver-build.js';
+import { createStager } from './stager.js';
+
+let dir: string;
+let session: DuckSession;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'contracts-'));
+  session = await openDuckSession({ workDir: dir, pathBase: dir });
+});
+afterAll(async () => {
+  session.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const describeSql = async (sql: string) =>
+  (await session.rows<{ column_name: string; column_type: string }>(`describe ${sql}`)).map(
+    (r) => `${r.column_name} ${r.column_type}`,
+  );
+
+describe('SQL models return exactly their contract', () => {
+  it.each(SILVER_TABLES)('silver.%s', async (table) => {
+    const sql = renderSilverModel(table, await readModelSql('silver', table), { own: [], webhooks: [] });
+    const expected = SILVER_CONTRACTS[table].columns.map(
+      (c) => `${c.name} ${c.type === 'TIMESTAMPTZ' ? 'TIMESTAMP WITH TIME ZONE' : c.type}`,
+    );
+    expect(await describeSql(sql)).toEqual(expected);
+  });
+
+  it.each(GOLD_CONTRACTS.map((c) => c.name))('gold.%s', async (model) => {
+    const store = new LocalObjectStore(join(dir, 'lake'));
+    await createSilverViews(session, store, createStager(store, join(dir, 'stage')));
+    // earlier models are inputs of later ones
+    for (const c of GOLD_CONTRACTS) {
+      await session.conn.run(
+        `create or replace temp table ${c.name} as ${renderGoldModel(await readModelSql('gold', c.name), 0)}`,
+      );
+      if (c.name === model) break;
+    }
+    const contract = GOLD_CONTRACTS.find((c) => c.name === model)!;
+    const expected = contract.columns.map(
+      (c) => `${c.name} ${c.type === 'TIMESTAMPTZ' ? 'TIMESTAMP WITH TIME ZONE' : c.type}`,
+    );
+    expect(await describeSql(`select * from ${model}`)).toEqual(expected);
+  });
+});

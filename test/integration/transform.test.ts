@@ -1,0 +1,513 @@
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseSettings } from '../../src/config/settings.js';
+import { silentLogger } from '../../src/obs/logger.js';
+import { layout } from '../../src/storage/layout.js';
+import { LocalObjectStore } from '../../src/storage/local-store.js';
+import { BronzeParseError } from '../../src/transform/errors.js';
+import { runTransform } from '../../src/transform/run-transform.js';
+import { silverStateKey } from '../../src/transform/silver-state.js';
+import {
+  at,
+  makeBalanceTransaction,
+  makeCharge,
+  makeCustomer,
+  makeDispute,
+  makeRefund,
+  meta,
+  writeBronze,
+  writeWebhook,
+} from '../fixtures/bronze/factories.js';
+
+const R1 = '20240110T000000Z-aaaaaa';
+const R2 = '20240111T000000Z-bbbbbb';
+const settings = parseSettings({});
+let root: string;
+let store: LocalObjectStore;
+
+beforeEach(async () => {
+  root = await mkdtemp(join(tmpdir(), 'transform-it-'));
+  store = new LocalObjectStore(root);
+});
+afterEach(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+const run = (runId = 'r-test', extra: { fullRefresh?: boolean; asOf?: number } = {}) =>
+  runTransform({ store, settings, logger: silentLogger(), runId, asOf: at('2024-01-20'), ...extra });
+
+async function query<T = Record<string, unknown>>(sql: string): Promise<T[]> {
+  const inst = await DuckDBInstance.create(':memory:');
+  const conn = await inst.connect();
+  await conn.run("set TimeZone = 'UTC'");
+  const rows = (await conn.runAndReadAll(sql)).getRowObjectsJson() as T[];
+  conn.closeSync();
+  inst.closeSync();
+  return rows;
+}
+const silver = (table: string, where = 'true') =>
+  query(
+    `select * from read_parquet('${root}/silver/source=stripe/entity=${table}/*/data.parquet', hive_partitioning=false) where ${where} order by id`,
+  );
+const gold = (model: string) =>
+  query(
+    `select * exclude (dt), dt::VARCHAR as dt from read_parquet('${root}/gold/model=${model}/*/data.parquet', hive_partitioning=false)`,
+  );
+
+describe('Silver', () => {
+  it('types real Stripe example objects (fixtures3.json)', async () => {
+    const fx = JSON.parse(readFileSync('/work/shared/stripe/fixtures3.json', 'utf8')).resources;
+    const dt = '2009-02-13'; // created 1234567890
+    for (const [entity, obj] of [
+      ['charges', fx.charge],
+      ['customers', fx.customer],
+      ['payment_intents', fx.payment_intent],
+      ['refunds', fx.refund],
+      ['invoices', fx.invoice],
+      ['subscriptions', fx.subscription],
+      ['balance_transactions', fx.balance_transaction],
+      ['disputes', fx.dispute],
+      ['events', fx.event],
+    ] as const) {
+      await writeBronze(store, entity, dt, R1, [{ data: obj, meta: meta(entity, { run_id: R1 }) }]);
+    }
+    await run();
+    const [ch] = await silver('charges');
+    expect(ch).toMatchObject({
+      id: 'ch_1PgafuB7WZ01zgkWXYmPNZs8',
+      amount: '100',
+      amount_captured: '0',
+      currency: 'usd',
+      status: 'succeeded',
+      paid: true,
+      captured: false,
+      balance_transaction_id: 'txn_1PgaxNB7WZ01zgkWEV3TLf40',
+      customer_id: null,
+      payment_method_type: 'card',
+      card_brand: 'visa',
+      outcome_type: 'type',
+      created_ts: '2009-02-13 23:31:30+00',
+      dt,
+      livemode: false,
+      is_deleted: false,
+      _source: 'api',
+      _run_id: R1,
+    });
+    const [cus] = await silver('customers');
+    expect(cus).toMatchObject({
+      id: 'cus_QXg1o8vcGmoR32',
+      balance: '0',
+      is_delinquent: false,
+      currency: 'usd',
+    });
+    const [inv] = await silver('invoices');
+    expect(inv).toMatchObject({
+      customer_id: 'cus_QXg1o8vcGmoR32',
+      subscription_id: 'subscription', // parent.subscription_details.subscription of the example
+      amount_due: '1000',
+      amount_remaining: '1000',
+      line_item_count: '1',
+      paid_at_ts: null,
+      status: 'draft',
+    });
+    const [sub] = await silver('subscriptions');
+    expect(sub).toMatchObject({
+      status: 'active',
+      cancel_at_period_end: true,
+      canceled_at_ts: '2009-02-13 23:31:30+00',
+    });
+    const [bt] = await silver('balance_transactions');
+    expect(bt).toMatchObject({
+      source_id: 'ch_1PgafuB7WZ01zgkWXYmPNZs8',
+      fee: '0',
+      net: '100',
+      available_on_ts: '2009-02-13 23:31:30+00',
+    });
+    const [dp] = await silver('disputes');
+    expect(dp).toMatchObject({
+      charge_id: 'ch_1PgafuB7WZ01zgkWXYmPNZs8',
+      status: 'warning_needs_response',
+      reason: 'general',
+    });
+    const [re] = await silver('refunds');
+    expect(re).toMatchObject({
+      charge_id: 'ch_1PgafuB7WZ01zgkWXYmPNZs8',
+      amount: '100',
+      status: 'succeeded',
+    });
+    const [ev] = await silver('events');
+    expect(ev).toMatchObject({
+      type: 'plan.created',
+      data_object_id: 'price_1PgafmB7WZ01zgkW6dKueIc5',
+      data_object_type: 'plan',
+    });
+  });
+
+  it('keeps the latest version: version time, then api > events > webhook, then the later run', async () => {
+    const a = makeCharge({ status: 'pending' });
+    const b = makeCharge();
+    const v = at('2024-01-10');
+    await writeBronze(store, 'charges', '2024-01-01', R1, [
+      { data: { ...a, status: 'succeeded' }, meta: meta('charges', { version_ts: v + 5, source: 'events' }) },
+      { data: a, meta: meta('charges', { version_ts: v, source: 'api' }) },
+      { data: { ...b, status: 'failed' }, meta: meta('charges', { version_ts: v, source: 'events' }) },
+      { data: { ...b, status: 'from-api' }, meta: meta('charges', { version_ts: v, source: 'api' }) },
+    ]);
+    await writeBronze(store, 'charges', '2024-01-01', R2, [
+      {
+        data: { ...b, status: 'later-run-api' },
+        meta: meta('charges', { version_ts: v, source: 'api', run_id: R2 }),
+      },
+    ]);
+    await run();
+    const rows = await silver('charges');
+    expect(rows).toHaveLength(2);
+    expect(rows.find((r) => r.id === a.id)).toMatchObject({ status: 'succeeded', _source: 'events' });
+    expect(rows.find((r) => r.id === b.id)).toMatchObject({ status: 'later-run-api', _run_id: R2 });
+  });
+
+  it('ignores unknown fields and gives NULL for missing ones', async () => {
+    const { amount: _drop, ...noAmount } = makeCharge();
+    await writeBronze(store, 'charges', '2024-01-01', R1, [
+      { data: { ...noAmount, brand_new_field: { x: [1] } }, meta: meta('charges') },
+    ]);
+    await run();
+    const [row] = await silver('charges');
+    expect(row).toMatchObject({ amount: null, status: 'succeeded' });
+  });
+
+  it('fails on a line that is not JSON, naming key and line', async () => {
+    const key = layout.bronzePart('charges', '2024-01-01', R1, 0);
+    await store.put(
+      key,
+      `${JSON.stringify({ data: makeCharge(), meta: meta('charges') })}\n{"data": {oops\n`,
+    );
+    const err = await run().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BronzeParseError);
+    expect(err).toMatchObject({ key, line: 2 });
+    expect(await store.list('silver/')).toEqual([]);
+  });
+
+  it('fails on a field of the wrong JSON type, naming key and line', async () => {
+    const key = await writeBronze(store, 'charges', '2024-01-01', R1, [
+      { data: makeCharge(), meta: meta('charges') },
+      { data: makeCharge(), meta: meta('charges') },
+      { data: makeCharge({ amount: { value: 5 } }), meta: meta('charges') },
+    ]);
+    const err = (await run().catch((e: unknown) => e)) as BronzeParseError;
+    expect(err).toBeInstanceOf(BronzeParseError);
+    expect(err.key).toBe(key);
+    expect(err.line).toBe(3);
+    expect(err.message).toMatch(/data\.amount/);
+  });
+
+  it('routes webhook-delivered objects into their entity and keeps webhook_events by event date', async () => {
+    const c = makeCharge({ status: 'pending' });
+    await writeBronze(store, 'charges', '2024-01-01', R1, [
+      { data: c, meta: meta('charges', { version_ts: at('2024-01-02') }) },
+    ]);
+    await writeWebhook(store, '2024-01-05', {
+      id: 'evt_1',
+      type: 'charge.succeeded',
+      created: at('2024-01-04'),
+      data: { object: { ...c, status: 'succeeded' } },
+    });
+    const cus = makeCustomer();
+    await writeWebhook(store, '2024-01-05', {
+      id: 'evt_2',
+      type: 'customer.created',
+      created: at('2024-01-01'),
+      data: { object: cus },
+    });
+    await writeWebhook(store, '2024-01-06', {
+      id: 'evt_3',
+      type: 'customer.deleted',
+      created: at('2024-01-06'),
+      data: { object: { id: cus.id, object: 'customer', deleted: true } },
+    });
+    await run();
+    expect(await silver('charges')).toMatchObject([{ id: c.id, status: 'succeeded', _source: 'webhook' }]);
+    expect(await silver('customers')).toMatchObject([
+      { id: cus.id, is_deleted: true, email: null, dt: '2024-01-01' },
+    ]);
+    const events = await silver('webhook_events');
+    expect(events.map((e) => [e.id, e.dt])).toEqual([
+      ['evt_1', '2024-01-04'],
+      ['evt_2', '2024-01-01'],
+      ['evt_3', '2024-01-06'],
+    ]);
+  });
+
+  it('places a tombstone without `created` that arrives alone in its object partition', async () => {
+    const cus = makeCustomer({ created: at('2024-01-02') });
+    await writeBronze(store, 'customers', '2024-01-02', R1, [{ data: cus, meta: meta('customers') }]);
+    await run('r1');
+    // a later run: the tombstone lands in Bronze under another date
+    await writeBronze(store, 'customers', '2024-01-09', R2, [
+      {
+        data: { id: cus.id, object: 'customer', deleted: true },
+        meta: meta('customers', {
+          run_id: R2,
+          source: 'events',
+          version_ts: at('2024-01-11'),
+          deleted: true,
+        }),
+      },
+    ]);
+    const report = await run('r2');
+    expect(report.models['silver.customers']).toMatchObject({ partitions: 1, rows: 1 });
+    expect(await silver('customers')).toMatchObject([
+      { id: cus.id, is_deleted: true, dt: '2024-01-02', created_ts: '2024-01-02 01:00:00+00', email: null },
+    ]);
+    expect(await store.list('silver/source=stripe/entity=customers/dt=2024-01-09')).toEqual([]);
+    // and a later rebuild of that partition keeps it there
+    await writeBronze(store, 'customers', '2024-01-02', '20240112T000000Z-cccccc', [
+      { data: makeCustomer({ created: at('2024-01-02') }), meta: meta('customers') },
+    ]);
+    await run('r3');
+    expect((await silver('customers')).find((r) => r.id === cus.id)).toMatchObject({
+      is_deleted: true,
+      dt: '2024-01-02',
+    });
+  });
+});
+
+describe('incremental', () => {
+  async function seed() {
+    for (const dt of ['2024-01-01', '2024-01-02', '2024-01-03']) {
+      await writeBronze(store, 'charges', dt, R1, [
+        { data: makeCharge({ created: at(dt) }), meta: meta('charges') },
+        { data: makeCharge({ created: at(dt), status: 'failed' }), meta: meta('charges') },
+      ]);
+    }
+  }
+  const bytes = async () => {
+    const out: Record<string, string> = {};
+    for (const o of [...(await store.list('silver/')), ...(await store.list('gold/'))]) {
+      out[o.key] = Buffer.from((await store.get(o.key))!).toString('base64');
+    }
+    return out;
+  };
+
+  it('rebuilds nothing without new Bronze and leaves Parquet identical', async () => {
+    await seed();
+    const first = await run('r1');
+    expect(first.models['silver.charges']).toMatchObject({ partitions: 3, rows: 6 });
+    const before = await bytes();
+    const second = await run('r2');
+    expect(second.silverKeys).toEqual([]);
+    expect(second.goldKeys).toEqual([]);
+    expect(await bytes()).toEqual(before);
+  });
+
+  it('rebuilds only the partition with new Bronze', async () => {
+    await seed();
+    await run('r1');
+    await writeBronze(store, 'charges', '2024-01-02', R2, [
+      { data: makeCharge({ created: at('2024-01-02') }), meta: meta('charges', { run_id: R2 }) },
+    ]);
+    const r = await run('r2');
+    expect(r.silverKeys).toEqual([layout.silverPartition('charges', '2024-01-02')]);
+    expect(r.models['silver.charges']).toMatchObject({ partitions: 1, rows: 3 });
+    expect(r.goldKeys.filter((k) => k.includes('fct_payments'))).toEqual([
+      layout.goldPartition('fct_payments', '2024-01-02'),
+    ]);
+    expect(await silver('charges')).toHaveLength(7);
+  });
+
+  it('heals a crash between the Parquet write and the state write', async () => {
+    await seed();
+    await run('r1');
+    const stateBefore = await store.get(silverStateKey('charges'));
+    const c = makeCharge({ created: at('2024-01-03') });
+    await writeBronze(store, 'charges', '2024-01-03', R2, [
+      { data: c, meta: meta('charges', { run_id: R2 }) },
+    ]);
+    await run('r2');
+    // simulate the crash: Parquet written, state not
+    await store.put(silverStateKey('charges'), stateBefore!);
+    const healed = await run('r3');
+    expect(healed.models['silver.charges']).toMatchObject({ partitions: 1, rows: 3 });
+    expect(await silver('charges')).toHaveLength(7);
+    expect((await run('r4')).silverKeys).toEqual([]);
+  });
+
+  it('--full-refresh rebuilds everything to the same rows', async () => {
+    await seed();
+    await run('r1');
+    const rows = await silver('charges');
+    const r = await run('r2', { fullRefresh: true });
+    expect(r.models['silver.charges']).toMatchObject({ partitions: 3 });
+    expect(await silver('charges')).toEqual(rows);
+  });
+});
+
+describe('Gold', () => {
+  it('daily_overview equals a computation from the same inputs, to the cent', async () => {
+    const cus = [
+      makeCustomer({ currency: 'usd' }),
+      makeCustomer({ currency: 'eur', created: at('2024-01-02') }),
+    ];
+    await writeBronze(store, 'customers', '2024-01-01', R1, [{ data: cus[0]!, meta: meta('customers') }]);
+    await writeBronze(store, 'customers', '2024-01-02', R1, [{ data: cus[1]!, meta: meta('customers') }]);
+    const charges = [
+      makeCharge({ customer: cus[0]!.id, amount: 1234 }),
+      makeCharge({ customer: cus[0]!.id, amount: 999, status: 'failed' }),
+      makeCharge({ customer: cus[0]!.id, amount: 501 }),
+      makeCharge({ customer: cus[1]!.id, amount: 700, currency: 'eur' }),
+      makeCharge({ customer: cus[1]!.id, amount: 300, currency: 'eur', created: at('2024-01-02') }),
+    ];
+    const refunds = [makeRefund({ charge: charges[0]!.id, amount: 234, created: at('2024-01-02') })];
+    await writeBronze(
+      store,
+      'refunds',
+      '2024-01-02',
+      R1,
+      refunds.map((r) => ({ data: r, meta: meta('refunds') })),
+    );
+    const disputes = [makeDispute({ charge: charges[2]!.id, amount: 501 })];
+    await writeBronze(
+      store,
+      'disputes',
+      '2024-01-01',
+      R1,
+      disputes.map((d) => ({ data: d, meta: meta('disputes') })),
+    );
+    const bts = charges
+      .filter((c) => c.status === 'succeeded')
+      .map((c) => {
+        const fee = Math.round(Number(c.amount) * 0.029) + 30;
+        const bt = makeBalanceTransaction({
+          source: c.id,
+          amount: c.amount,
+          fee,
+          net: Number(c.amount) - fee,
+          currency: c.currency,
+          created: c.created,
+        });
+        c.balance_transaction = bt.id;
+        return bt;
+      });
+    for (const dt of ['2024-01-01', '2024-01-02']) {
+      const day = bts.filter((b) => new Date(Number(b.created) * 1000).toISOString().startsWith(dt));
+      await writeBronze(
+        store,
+        'balance_transactions',
+        dt,
+        R1,
+        day.map((b) => ({ data: b, meta: meta('balance_transactions') })),
+      );
+    }
+    await writeBronze(
+      store,
+      'charges',
+      '2024-01-01',
+      R1,
+      charges.slice(0, 4).map((c) => ({ data: c, meta: meta('charges') })),
+    );
+    await writeBronze(store, 'charges', '2024-01-02', R1, [{ data: charges[4]!, meta: meta('charges') }]);
+    await run();
+
+    const expected = new Map<string, Record<string, number | string>>();
+    const row = (ts: number, currency: string) => {
+      const day = new Date(ts * 1000).toISOString().slice(0, 10);
+      const k = `${day}|${currency}`;
+      if (!expected.has(k)) {
+        expected.set(k, {
+          date_day: day,
+          currency,
+          sales_amount: 0,
+          sales_count: 0,
+          refunds_amount: 0,
+          refunds_count: 0,
+          disputes_amount: 0,
+          disputes_count: 0,
+          failed_charges_amount: 0,
+          failed_charges_count: 0,
+          fees_amount: 0,
+          net_amount: 0,
+          new_customers: 0,
+          paying_customers: 0,
+        });
+      }
+      return expected.get(k)! as Record<string, number>;
+    };
+    const payers = new Map<string, Set<string>>();
+    for (const c of charges) {
+      const r = row(Number(c.created), String(c.currency));
+      if (c.status === 'succeeded') {
+        r.sales_amount! += Number(c.amount);
+        r.sales_count! += 1;
+        const k = `${new Date(Number(c.created) * 1000).toISOString().slice(0, 10)}|${c.currency}`;
+        payers.set(k, (payers.get(k) ?? new Set()).add(String(c.customer)));
+        r.paying_customers = payers.get(k)!.size;
+      } else {
+        r.failed_charges_amount! += Number(c.amount);
+        r.failed_charges_count! += 1;
+      }
+    }
+    for (const x of refunds)
+      Object.assign(row(x.created, x.currency), {
+        refunds_amount: row(x.created, x.currency).refunds_amount! + x.amount,
+        refunds_count: row(x.created, x.currency).refunds_count! + 1,
+      });
+    for (const x of disputes)
+      Object.assign(row(x.created, x.currency), {
+        disputes_amount: row(x.created, x.currency).disputes_amount! + x.amount,
+        disputes_count: row(x.created, x.currency).disputes_count! + 1,
+      });
+    for (const b of bts) {
+      const r = row(Number(b.created), String(b.currency));
+      r.fees_amount! += Number(b.fee);
+      r.net_amount! += Number(b.net);
+    }
+    for (const c of cus) row(Number(c.created), String(c.currency)).new_customers! += 1;
+
+    const actual = (await gold('daily_overview'))
+      .map(({ dt, ...r }) => {
+        expect(dt).toBe(r.date_day);
+        return Object.fromEntries(
+          Object.entries(r).map(([k, v]) => [k, k === 'date_day' || k === 'currency' ? v : Number(v)]),
+        );
+      })
+      .sort((a, b) => `${a.date_day}${a.currency}`.localeCompare(`${b.date_day}${b.currency}`));
+    const want = [...expected.values()].sort((a, b) =>
+      `${a.date_day}${a.currency}`.localeCompare(`${b.date_day}${b.currency}`),
+    );
+    expect(actual).toEqual(want);
+
+    // dim_customers: one currency per customer, other currencies counted apart
+    const dims = await gold('dim_customers');
+    const d0 = dims.find((d) => d.customer_id === cus[0]!.id)!;
+    const usdBts = bts.filter((b) => b.currency === 'usd');
+    expect(d0).toMatchObject({
+      currency: 'usd',
+      total_sales_amount: '1735',
+      total_sales_count: '2',
+      total_refunds_amount: '234',
+      failed_charges_count: '1',
+      other_currency_charges: '0',
+      total_fees: String(usdBts.reduce((a, b) => a + Number(b.fee), 0)),
+      total_net: String(usdBts.reduce((a, b) => a + Number(b.net), 0)),
+      dt: '2024-01-20',
+    });
+    expect(dims.find((d) => d.customer_id === cus[1]!.id)).toMatchObject({
+      total_sales_amount: '1000',
+      currency: 'eur',
+    });
+
+    // fct_payments: fee/net from the balance transaction, dispute flags
+    const pay = await gold('fct_payments');
+    expect(pay).toHaveLength(5);
+    expect(pay.find((p) => p.charge_id === charges[2]!.id)).toMatchObject({
+      is_disputed: true,
+      dispute_status: 'needs_response',
+      fee: '45',
+      net: '456',
+    });
+  });
+});

@@ -99,7 +99,8 @@ async function generate(root: string): Promise<void> {
         source: 'api',
         version_ts: DAY0 + 40 * 86400,
       };
-      if (!out.write(`${JSON.stringify({ data, meta })}\n`)) await new Promise((r) => out.once('drain', r));
+      if (!out.write(`${JSON.stringify({ data, meta })}\n`))
+        await new Promise<void>((r) => out.once('drain', () => r()));
     }
     await new Promise<void>((r, j) => out.end((e?: Error | null) => (e ? j(e) : r())));
   }

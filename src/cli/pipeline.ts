@@ -21,6 +21,12 @@ export interface PipelineOptions {
   entities?: EntityName[];
   backfill?: { from: number; to: number };
   fullRefresh?: boolean;
+  /**
+   * Stops the run cleanly when aborted (e.g. the Lambda deadline): extraction stops its requests,
+   * and no later step up to quality starts (publishing after passed checks is cheap, so it goes
+   * on); the run fails with the signal's reason and the manifest says so.
+   */
+  signal?: AbortSignal;
 }
 
 export interface PipelineResult {
@@ -84,6 +90,7 @@ export async function runPipeline(ctx: CommandContext, opts: PipelineOptions): P
     logger.info({ step: 'start', data_root: store.root, until }, `run ${runId} started (${ctx.command})`);
 
     if (opts.steps.includes('extract')) {
+      await inStep('extract', async () => opts.signal?.throwIfAborted());
       const { runExtract } = await import('../extract/run-extract.js');
       const source = await inStep('extract', () => resolveSource(ctx));
       try {
@@ -102,6 +109,7 @@ export async function runPipeline(ctx: CommandContext, opts: PipelineOptions): P
             ...(opts.entities ? { entities: opts.entities } : {}),
             ...(opts.backfill ? { backfill: opts.backfill } : {}),
             onProgress: (p) => progress.update(p),
+            ...(opts.signal ? { signal: opts.signal } : {}),
           }),
         );
         summary.extract = report.entities;
@@ -112,6 +120,7 @@ export async function runPipeline(ctx: CommandContext, opts: PipelineOptions): P
     }
 
     if (opts.steps.includes('transform')) {
+      await inStep('transform', async () => opts.signal?.throwIfAborted());
       const { runTransform } = await import('../transform/run-transform.js');
       progress.stage('transform');
       const report = await inStep('transform', () =>
@@ -129,6 +138,7 @@ export async function runPipeline(ctx: CommandContext, opts: PipelineOptions): P
     }
 
     if (opts.steps.includes('quality')) {
+      await inStep('quality', async () => opts.signal?.throwIfAborted());
       const { runQuality } = await import('../quality/run-quality.js');
       progress.stage('quality');
       const report = await inStep('quality', () =>

@@ -35,6 +35,8 @@ log() { echo "[s3-server] $*" >&2; }
 die() {
   log "ERROR: $*"
   dump_logs
+  # A failed start leaves no daemons behind; the dir stays for its logs (the next start clears it).
+  [[ -n "${STARTING:-}" ]] && stop_daemons
   exit 1
 }
 
@@ -92,9 +94,9 @@ read_env_file() {
 
 endpoint() { sed -n 's/^S3_ENDPOINT_URL=//p' "$DIR/env" 2>/dev/null; }
 
+# Whether the gateway at $1 (default: the one in the env file) answers.
 gateway_up() {
-  local url
-  url="$(endpoint)"
+  local url="${1:-$(endpoint)}"
   [[ -n "$url" ]] && curl -fsS -m 2 -o /dev/null "$url/"
 }
 
@@ -203,7 +205,7 @@ s3_request() {
   local method="$1" path="$2" out="$3"
   curl -sS -m 30 -o "$out" -w '%{http_code}' -X "$method" --data-binary '' \
     -H 'x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' \
-    --aws-sigv4 'aws:amz:us-east-1:s3' --user "$ACCESS_KEY:$SECRET_KEY" "$(endpoint)$path"
+    --aws-sigv4 'aws:amz:us-east-1:s3' --user "$ACCESS_KEY:$SECRET_KEY" "$S3_URL$path"
 }
 
 cmd_start() {
@@ -217,6 +219,7 @@ cmd_start() {
     log "stale cluster dir $DIR: cleaning up"
     cmd_stop
   fi
+  STARTING=1
   install_if_missing
   log "packages ready ($(elapsed))"
 
@@ -260,13 +263,8 @@ cmd_start() {
   # Gateway: it creates its pools on first start.
   radosgw -c "$CONF" -n client.rgw --pid-file "$DIR/run/rgw.pid" 2>>"$DIR/log/rgw-start.log" ||
     die "radosgw did not start"
-  cat >"$DIR/env" <<EOF
-S3_ENDPOINT_URL=http://127.0.0.1:$s3_port
-AWS_ACCESS_KEY_ID=$ACCESS_KEY
-AWS_SECRET_ACCESS_KEY=$SECRET_KEY
-S3_BUCKET=$BUCKET
-EOF
-  wait_for "radosgw on 127.0.0.1:$s3_port" gateway_up
+  S3_URL="http://127.0.0.1:$s3_port"
+  wait_for "radosgw on 127.0.0.1:$s3_port" gateway_up "$S3_URL"
   log "radosgw up on 127.0.0.1:$s3_port ($(elapsed))"
 
   radosgw-admin -c "$CONF" -n client.admin user create --uid=pp-test --display-name="payments-pipeline tests" \
@@ -281,12 +279,21 @@ EOF
   code="$(s3_request PUT "/$BUCKET/_s3-server-warmup" "$DIR/log/warmup.log")"
   [[ "$code" == 200 ]] || die "first PUT to $BUCKET failed with HTTP $code: $(cat "$DIR/log/warmup.log")"
   s3_request DELETE "/$BUCKET/_s3-server-warmup" /dev/null >/dev/null
+  # Written last: `env` and an idempotent `start` trust only a cluster that got this far.
+  cat >"$DIR/env" <<EOF
+S3_ENDPOINT_URL=$S3_URL
+AWS_ACCESS_KEY_ID=$ACCESS_KEY
+AWS_SECRET_ACCESS_KEY=$SECRET_KEY
+S3_BUCKET=$BUCKET
+EOF
   log "user and bucket '$BUCKET' ready; booted in $(elapsed)"
   read_env_file
 }
 
 cmd_env() {
-  read_env_file || die "no server in $DIR (run: $0 start)"
+  read_env_file && return 0
+  log "no server in $DIR (run: $0 start)"
+  return 1
 }
 
 cmd_status() {

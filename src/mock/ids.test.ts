@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { decodeEventId, decodeObjectId, eventId, Kind, objectId } from './ids.js';
+
+describe('ids', () => {
+  it('encode and decode refs; order of ids equals order of refs', () => {
+    const refs = [
+      { k: Kind.chargeOneOff, d: 20_500, i: 0, s: 0 },
+      { k: Kind.chargeOneOff, d: 20_500, i: 1, s: 0 },
+      { k: Kind.chargeInvoice, d: 20_400, i: 12, s: 8 },
+    ];
+    const ids = refs.map((r) => objectId(42, r));
+    for (const [n, id] of ids.entries()) {
+      expect(id).toMatch(/^ch_[0-9A-Za-z]{24}$/);
+      expect(decodeObjectId(42, 'charges', id)).toEqual(refs[n]);
+    }
+    expect([...ids].sort()).toEqual(ids);
+  });
+
+  it('rejects ids it did not make', () => {
+    const id = objectId(42, { k: Kind.customer, d: 20_500, i: 3, s: 0 });
+    expect(decodeObjectId(43, 'customers', id)).toBeNull();
+    expect(decodeObjectId(42, 'charges', id)).toBeNull();
+    expect(decodeObjectId(42, 'customers', `${id.slice(0, -1)}x`)).toBeNull();
+    expect(decodeObjectId(42, 'customers', 'cus_nope')).toBeNull();
+  });
+
+  it('event ids carry the object ref and version', () => {
+    const ref = { k: Kind.invoice, d: 20_500, i: 7, s: 4 };
+    const id = eventId(42, ref, 2);
+    expect(id).toMatch(/^evt_[0-9A-Za-z]{23}$/);
+    expect(decodeEventId(42, id)).toEqual({ ref, v: 2 });
+    expect(decodeEventId(42, id.replace(/.$/, '0'))).toBeNull();
+  });
+});

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { Agent as HttpAgent } from 'node:http';
@@ -142,6 +143,10 @@ export class S3ObjectStore implements ObjectStore {
     await this.putStream(key, createReadStream(localPath));
   }
 
+  /**
+   * `If-None-Match: *` PUT. One caveat of S3 itself: if a first attempt is applied but its answer
+   * is lost and the SDK retries, the retry gets 412 and this returns false for an object it wrote.
+   */
   async putIfAbsent(key: string, body: Uint8Array | string): Promise<boolean> {
     const Key = this.s3Key(key);
     try {
@@ -180,7 +185,7 @@ export class S3ObjectStore implements ObjectStore {
   async getToFile(key: string, localPath: string): Promise<boolean> {
     const Key = this.s3Key(key);
     // Download beside the target and rename, so the local file is never seen half written.
-    const tmp = `${localPath}.${process.pid}.${Date.now()}.part`;
+    const tmp = `${localPath}.${randomUUID()}.part`;
     try {
       const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key }));
       await mkdir(dirname(localPath), { recursive: true });

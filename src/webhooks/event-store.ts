@@ -41,6 +41,9 @@ export interface StoreResult {
  * order could leave an object without a marker, and a retry on the next day would store it twice.
  * Both steps are create-only, so however many copies race, one Bronze object exists per id, and
  * the copy that created it is the one answered `duplicate: false`.
+ * If S3 applies a create but its answer is lost and the SDK's retry gets 412, the marker case falls
+ * into the "already claimed" path below and still writes the object; the Bronze case only flips
+ * that delivery's `duplicate` flag. Neither changes how many objects exist.
  */
 export async function storeWebhookEvent(
   store: ObjectStore,

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
 import type { Settings } from '../config/settings.js';
 import type { EntityDef, EntityName } from '../entities/entity.js';
@@ -119,8 +120,7 @@ export async function runExtract(opts: ExtractOptions): Promise<ExtractReport> {
       ...(wm ? { watermark: { created: wm.created_watermark, events: wm.events_watermark } } : {}),
       end,
       safetySeconds: settings.SAFETY_WINDOW_SECONDS,
-      // Stripe keeps 30 days of events: no point asking the event log for more.
-      days: isEvents ? Math.min(days, EVENTS_RETENTION_SECONDS / DAY_SECONDS) : days,
+      days,
       changeLookbackSeconds: d.changeLookbackSeconds,
       usesEvents: !isEvents && d.eventTypes.length > 0,
       ...(backfill ? { backfill } : {}),
@@ -185,6 +185,8 @@ export async function runExtract(opts: ExtractOptions): Promise<ExtractReport> {
   if (opts.signal?.aborted) ctl.abort(opts.signal.reason);
   opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
   const signal = ctl.signal;
+  // Every slice and request listens on it: more than Node's default 10 listeners is expected.
+  setMaxListeners(0, signal);
   let failure: { error: unknown } | undefined;
   const fail = (error: unknown) => {
     if (!failure) failure = { error: opts.signal?.aborted ? opts.signal.reason : error };
@@ -201,26 +203,60 @@ export async function runExtract(opts: ExtractOptions): Promise<ExtractReport> {
     return p;
   };
 
-  /** What happens when every slice of a group is done: flush, then move watermarks. */
+  /**
+   * When every slice of a group is done: flush, then move watermarks. An incremental entity's
+   * created watermark follows its listing and its events watermark the events pass; a full load
+   * that also takes tombstones from the pass writes its first watermark once both are durable.
+   */
+  const isFullLoad = (name: string) => {
+    const mode = plans.get(name)?.mode;
+    return mode === 'first' || mode === 'stale';
+  };
+  const fullLoadMark = (name: string) => {
+    const plan = plans.get(name)!;
+    const s = stats.get(name)!;
+    return {
+      created: s.maxCreated ?? plan.window.gte,
+      // The events watermark starts at the source's clock when the load began (or the window end).
+      events: Math.min(s.firstSourceTime ?? end, end),
+    };
+  };
+  const done = new Map<string, number>();
+  /** Counts the completed halves of a full load that needs the pass; true when both are done. */
+  const bothDone = (name: string) => {
+    const n = (done.get(name) ?? 0) + 1;
+    done.set(name, n);
+    return n === 2;
+  };
   const completeApi = async (d: EntityDef) => {
     await sink.flushEntity(d.name);
     if (backfill) return;
-    const plan = plans.get(d.name)!;
-    const s = stats.get(d.name)!;
-    const firstLoad = plan.mode === 'first' || plan.mode === 'stale';
-    await moveWatermark(d.name, {
-      created: s.maxCreated ?? plan.window.gte,
-      // The events watermark starts at the source's clock when the load began (or the window end).
-      events: firstLoad ? Math.min(s.firstSourceTime ?? end, end) : 0,
-    });
+    if (!isFullLoad(d.name)) {
+      await moveWatermark(d.name, { created: stats.get(d.name)!.maxCreated ?? 0, events: 0 });
+    } else if (!targets.has(d.name) || bothDone(d.name)) {
+      await moveWatermark(d.name, fullLoadMark(d.name));
+    }
   };
   const completeEvents = async () => {
     await Promise.all([...(keepEvents ? [EVENTS] : []), ...targets].map((e) => sink.flushEntity(e)));
-    if (backfill || passMaxCreated === undefined) return;
+    if (backfill) return;
     const max = passMaxCreated;
     await Promise.all([
-      ...[...targets].map((t) => moveWatermark(t, { created: 0, events: max })),
-      ...(keepEvents ? [moveWatermark(EVENTS, { created: max, events: max })] : []),
+      ...[...targets].map(async (t) => {
+        if (isFullLoad(t)) {
+          if (bothDone(t)) await moveWatermark(t, fullLoadMark(t));
+        } else if (max !== undefined) {
+          await moveWatermark(t, { created: 0, events: max });
+        }
+      }),
+      ...(keepEvents
+        ? [
+            moveWatermark(EVENTS, {
+              created: max ?? plans.get(EVENTS)!.window.gte,
+              events: max ?? plans.get(EVENTS)!.window.gte,
+            }),
+          ]
+        : []),
     ]);
   };
 

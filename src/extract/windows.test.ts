@@ -9,8 +9,12 @@ describe('planEntity', () => {
     expect(planEntity({ ...base, end: END })).toEqual({
       mode: 'first',
       window: { gte: END - 30 * DAY_SECONDS, lt: END },
+      eventsFrom: END - 30 * DAY_SECONDS,
     });
     expect(planEntity({ ...base, end: 1000 }).window).toEqual({ gte: 0, lt: 1000 });
+    // Tombstones of objects deleted before the load come from the events Stripe still keeps.
+    expect(planEntity({ ...base, days: 90, end: END }).eventsFrom).toBe(END - 90 * DAY_SECONDS);
+    expect(planEntity({ ...base, usesEvents: false, end: END }).eventsFrom).toBeUndefined();
   });
 
   it('starts at the watermark minus the safety window afterwards', () => {

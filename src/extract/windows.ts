@@ -28,7 +28,7 @@ export interface EntityPlan {
   readonly mode: ExtractMode;
   /** The `created` window listed from the API. */
   readonly window: TimeWindow;
-  /** Where this entity's share of the events pass starts (only in `incremental` mode). */
+  /** Where this entity's share of the events pass starts (entities whose changes emit events). */
   readonly eventsFrom?: number;
 }
 
@@ -58,9 +58,12 @@ export interface PlanInput {
 export function planEntity(p: PlanInput): EntityPlan {
   if (p.backfill) return { mode: 'backfill', window: { gte: p.backfill.gte, lt: p.backfill.lt } };
   const full: TimeWindow = { gte: Math.max(0, p.end - p.days * DAY_SECONDS), lt: p.end };
-  if (!p.watermark) return { mode: 'first', window: full };
+  // A list never shows what was deleted before it (a deleted customer): on a full load, the
+  // events of the same window supply those tombstones (Stripe returns the 30 days it keeps).
+  const fullEvents = p.usesEvents ? { eventsFrom: full.gte } : {};
+  if (!p.watermark) return { mode: 'first', window: full, ...fullEvents };
   if (p.usesEvents && p.end - p.watermark.events > EVENTS_RETENTION_SECONDS) {
-    return { mode: 'stale', window: full };
+    return { mode: 'stale', window: full, ...fullEvents };
   }
   const gte = Math.max(0, p.watermark.created - p.safetySeconds - p.changeLookbackSeconds);
   const window = { gte: Math.min(gte, p.end), lt: p.end };

@@ -1,0 +1,159 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseSettings, type Settings } from '../../src/config/settings.js';
+import { ENTITY_NAMES } from '../../src/entities/lookups.js';
+import { type ExtractOptions, runExtract } from '../../src/extract/run-extract.js';
+import { startMockApi } from '../../src/mock/index.js';
+import { silentLogger } from '../../src/obs/logger.js';
+import { ApiKeyRejectedError } from '../../src/source/errors.js';
+import { readWatermark } from '../../src/state/watermarks.js';
+import { LocalObjectStore } from '../../src/storage/local-store.js';
+import { bronzeRecords, diffAgainstTruth, duplicateApiIds, mockPost, truth } from './extract-helpers.js';
+
+const NOW = 1_717_243_200; // 2024-06-01T12:00:00Z
+const KEY = 'sk_test_extract';
+
+let dir: string;
+let store: LocalObjectStore;
+let mock: Awaited<ReturnType<typeof startMockApi>>;
+let settings: Settings;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'extract-it-'));
+  store = new LocalObjectStore(dir);
+  // `tiny` (3 days of history): its objects reach ~17 days back; DEFAULT_DAYS=30 covers them all.
+  mock = await startMockApi({ preset: 'tiny', now: NOW, port: 0, host: '127.0.0.1', quiet: true });
+  settings = parseSettings(
+    { LOCAL_DATA_DIR: dir, DEFAULT_DAYS: '30', EXTRACT_CONCURRENCY: '8', MAX_RETRIES: '8' },
+    { isTTY: false },
+  );
+});
+afterEach(async () => {
+  await mock.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const extract = (runId: string, extra: Partial<ExtractOptions> = {}) =>
+  // The mock's clock is frozen in the past: every window ends at the mock's now (as `--until` would).
+  runExtract({
+    store,
+    settings,
+    logger: silentLogger(),
+    runId,
+    baseUrl: mock.url,
+    apiKey: KEY,
+    until: mock.now(),
+    ...extra,
+  });
+
+describe('extraction against the mock API', () => {
+  it('loads everything, then captures new objects, updates and deletions incrementally', async () => {
+    const r1 = await extract('run1');
+    expect(await diffAgainstTruth(store, mock.url, { states: true })).toEqual([]);
+    expect(Object.keys(r1.entities).sort()).toEqual([...ENTITY_NAMES].sort());
+    expect(r1.entities.charges!.records).toBeGreaterThan(0);
+    expect(r1.entities.charges!.window).toEqual({ gte: NOW - 30 * 86_400, lt: NOW });
+    expect(r1.bronzeKeys.length).toBeGreaterThan(0);
+    for (const e of ENTITY_NAMES) {
+      const wm = await readWatermark(store, e);
+      expect(wm?.run_id).toBe('run1');
+      expect(wm!.created_watermark).toBeLessThan(NOW);
+    }
+    expect((await readWatermark(store, 'charges'))!.events_watermark).toBe(NOW);
+
+    await mockPost(mock.url, '/_mock/clock', { advance_seconds: 86_400 });
+    const r2 = await extract('run2');
+    expect(await diffAgainstTruth(store, mock.url, { states: true })).toEqual([]);
+    // Updates came through the events pass; the second window starts at the watermark.
+    const charges = await bronzeRecords(store, 'charges');
+    expect(charges.some((r) => r.meta.source === 'events' && r.meta.run_id === 'run2')).toBe(true);
+    const wm1 = (await readWatermark(store, 'customers'))!;
+    expect(r2.entities.customers!.window.lt).toBe(NOW + 86_400);
+    expect(r2.entities.customers!.window.gte).toBeGreaterThan(NOW - 2 * 86_400);
+    expect(wm1.events_watermark).toBeGreaterThan(NOW);
+    for (const e of ENTITY_NAMES) {
+      expect(await duplicateApiIds(store, e, 'run1')).toEqual([]);
+      expect(await duplicateApiIds(store, e, 'run2')).toEqual([]);
+    }
+  });
+
+  it('captures deletions: before the first load from events, between runs from the events pass', async () => {
+    // A longer, thinner history: customers are deleted 40-120 days after creation.
+    await mock.close();
+    mock = await startMockApi({
+      preset: 'tiny',
+      days: 60,
+      chargesPerDay: 1,
+      customersPerDay: 20,
+      now: NOW,
+      port: 0,
+      host: '127.0.0.1',
+      quiet: true,
+    });
+    settings = { ...settings, DEFAULT_DAYS: 90 };
+    await extract('run1');
+    const deleted = () =>
+      truth(mock.url, 'customers').then((t) => [...t.values()].filter((c) => c.deleted === true).length);
+    const before = await deleted();
+    expect(before).toBeGreaterThan(0);
+    expect(await diffAgainstTruth(store, mock.url, { states: true })).toEqual([]);
+    const tombstones = (await bronzeRecords(store, 'customers')).filter((r) => r.meta.deleted === true);
+    expect(tombstones.every((r) => r.meta.source === 'events' && typeof r.meta.event_id === 'string')).toBe(
+      true,
+    );
+    // Advance until a customer is deleted between two runs.
+    let run = 2;
+    while ((await deleted()) === before && run < 12) {
+      await mockPost(mock.url, '/_mock/clock', { advance_seconds: 86_400 });
+      await extract(`run${run++}`);
+    }
+    expect(await deleted()).toBeGreaterThan(before);
+    expect(await diffAgainstTruth(store, mock.url, { states: true })).toEqual([]);
+  });
+
+  it('survives 500s, rate limiting and latency without losing or duplicating records', async () => {
+    await mockPost(mock.url, '/_mock/config', { failure_rate: 0.2, rate_limit_rps: 200, latency_ms: 5 });
+    const r1 = await extract('run1', { rateLimitRps: 300 });
+    const retries = Object.values(r1.entities).reduce((n, e) => n + e.retries, 0);
+    expect(retries).toBeGreaterThan(0);
+    await mockPost(mock.url, '/_mock/clock', { advance_seconds: 86_400 });
+    await extract('run2', { rateLimitRps: 300 });
+    expect(await diffAgainstTruth(store, mock.url, { states: true })).toEqual([]);
+    for (const e of ENTITY_NAMES) expect(await duplicateApiIds(store, e, 'run2')).toEqual([]);
+  });
+
+  it('fails at once with "API key rejected" and moves no watermark', async () => {
+    const err = await extract('run1', { apiKey: 'rk_wrong_key' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiKeyRejectedError);
+    expect((err as Error).message).toContain('API key rejected');
+    expect((err as Error).message).not.toContain('rk_wrong_key');
+    expect(await store.list('_state/watermarks/')).toEqual([]);
+  });
+
+  it('an aborted run leaves no watermark ahead of durable Bronze; the next run completes the data', async () => {
+    await mockPost(mock.url, '/_mock/config', { latency_ms: 20 });
+    const ctl = new AbortController();
+    let pages = 0;
+    const err = await extract('run1', {
+      signal: ctl.signal,
+      onProgress: () => {
+        if (++pages === 12) ctl.abort(new Error('operator abort'));
+      },
+    }).catch((e: unknown) => e);
+    expect((err as Error).message).toBe('operator abort');
+    for (const e of ENTITY_NAMES) {
+      const wm = await readWatermark(store, e);
+      if (!wm) continue;
+      const have = new Set((await bronzeRecords(store, e)).map((r) => r.data.id as string));
+      for (const [id, obj] of await truth(mock.url, e)) {
+        if (typeof obj.created === 'number' && obj.created <= wm.created_watermark)
+          expect(have.has(id)).toBe(true);
+      }
+    }
+    await mockPost(mock.url, '/_mock/config', { latency_ms: 0 });
+    await extract('run2');
+    expect(await diffAgainstTruth(store, mock.url, { states: true })).toEqual([]);
+  });
+});

@@ -13,7 +13,6 @@ import { apiPageBatches, type Batches, eventPageBatches } from './page-lines.js'
 import {
   DAY_SECONDS,
   type EntityPlan,
-  EVENTS_RETENTION_SECONDS,
   planEntity,
   splitEvenly,
   type TimeWindow,

@@ -1,4 +1,4 @@
-import { b62, Kind, objectId, type Ref } from './ids.js';
+import { Kind, objectId, type Ref } from './ids.js';
 import { type Described, describe, EVENT_TYPES } from './model.js';
 import {
   AVAILABLE_AFTER,
@@ -57,10 +57,18 @@ const nullAddress = (): Json => ({
   state: null,
 });
 const list = (url: string, data: unknown[]): Json => ({ object: 'list', data, has_more: false, url });
+const B62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+/** `n` random-looking base62 characters from one hash and an xorshift stream (hot path: cheap). */
 const chars = (seed: number, a: number, b: number, n: number): string => {
+  let x = hash32(seed, a, b, 99) | 1;
   let out = '';
-  for (let k = 0; out.length < n; k++) out += b62(hash32(seed, a, b, k, 99) % 916132832, 5);
-  return out.slice(0, n);
+  for (let k = 0; k < n; k++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out += B62[(x >>> 0) % 62];
+  }
+  return out;
 };
 
 /** Builds objects of one world; `id(ref)` is the only way ids are made. */

@@ -1,0 +1,44 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { dtOfKey, layout } from '../storage/layout.js';
+import { LocalObjectStore } from '../storage/local-store.js';
+import { CUTOFF_MARGIN_MS, changedDts, changedSince } from './scope.js';
+
+describe('changedDts', () => {
+  const objs = [
+    { key: 'silver/source=stripe/entity=charges/dt=2024-03-01/data.parquet', modifiedMs: 100 },
+    { key: 'silver/source=stripe/entity=charges/dt=2024-03-02/data.parquet', modifiedMs: 300 },
+  ];
+  it('keeps the partitions written at or after the cutoff; all without one', () => {
+    expect([...changedDts(objs, 300, dtOfKey)]).toEqual(['2024-03-02']);
+    expect([...changedDts(objs, undefined, dtOfKey)].sort()).toEqual(['2024-03-01', '2024-03-02']);
+  });
+});
+
+describe('changedSince', () => {
+  it('is the start of the newest other run whose quality passed, minus a margin', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'pp-scope-'));
+    try {
+      const store = new LocalObjectStore(dir);
+      const put = (id: string, started: string, passed?: boolean) =>
+        store.put(
+          layout.manifest(id),
+          JSON.stringify({
+            run_id: id,
+            started_at: started,
+            ...(passed === undefined ? {} : { quality: { passed } }),
+          }),
+        );
+      expect(await changedSince(store, 'r9')).toBeUndefined();
+      await put('r1', '2024-03-01T00:00:00.000Z', true);
+      await put('r2', '2024-03-02T00:00:00.000Z', false);
+      await put('r3', '2024-03-03T00:00:00.000Z');
+      await put('r4', '2024-03-04T00:00:00.000Z', true); // the current run itself
+      expect(await changedSince(store, 'r4')).toBe(Date.parse('2024-03-01T00:00:00.000Z') - CUTOFF_MARGIN_MS);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

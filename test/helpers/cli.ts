@@ -1,7 +1,9 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const BIN = fileURLToPath(new URL('../../bin/payments-pipeline.js', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+// An absolute loader URL, so that the CLI also runs from a temp working directory.
+const TSX = new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
 
 export interface CliResult {
   code: number | null;
@@ -11,15 +13,15 @@ export interface CliResult {
 }
 
 /**
- * Runs the built CLI as a child process (the real executable of `npm start`), with a clean
- * environment plus `env`, in `cwd`.
+ * Runs the CLI as a child process from its TypeScript sources (through tsx), with a clean
+ * environment plus `env`, in `cwd`. `.ci/run` smoke-tests the built `bin/` separately.
  */
 export function runCli(
   args: string[],
   opts: { env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const child = spawn(process.execPath, ['--import', TSX, MAIN, ...args], {
       cwd: opts.cwd ?? process.cwd(),
       env: {
         PATH: process.env.PATH ?? '',

@@ -1,0 +1,171 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OBJECT_ENTITIES } from '../../src/entities/lookups.js';
+import { startMockApi } from '../../src/mock/index.js';
+import { runCli } from '../helpers/cli.js';
+import { advanceMockClock, configureMock, fetchTruth, readLayer } from '../helpers/lake.js';
+
+const NOW = Date.UTC(2024, 5, 15, 12, 0, 0) / 1000;
+type Mock = Awaited<ReturnType<typeof startMockApi>>;
+
+/** Top-level scalar fields of a truth object that Silver keeps under the same name. */
+function comparableFields(truth: Record<string, unknown>, row: Record<string, unknown>): string[] {
+  return Object.keys(truth).filter(
+    (k) =>
+      k in row &&
+      k !== 'created' &&
+      (typeof truth[k] === 'string' || typeof truth[k] === 'number' || typeof truth[k] === 'boolean'),
+  );
+}
+
+/** Asserts Silver equals the truth for every object entity: same ids, same latest state. */
+async function expectSilverEqualsTruth(root: string, mockUrl: string): Promise<void> {
+  for (const def of OBJECT_ENTITIES) {
+    const truth = await fetchTruth(mockUrl, def.name);
+    const rows = await readLayer(root, 'silver', def.name);
+    const byId = new Map(rows.map((r) => [String(r.id), r]));
+    expect(rows.length, `${def.name}: no duplicate ids in Silver`).toBe(byId.size);
+    expect([...byId.keys()].sort(), `${def.name}: Silver ids = truth ids`).toEqual(
+      truth.map((t) => String(t.id)).sort(),
+    );
+    for (const t of truth) {
+      const row = byId.get(String(t.id))!;
+      if (t.deleted === true) {
+        expect(row.is_deleted, `${def.name} ${t.id} is a tombstone`).toBe(true);
+        continue;
+      }
+      expect(row.is_deleted, `${def.name} ${t.id} not deleted`).toBe(false);
+      for (const k of comparableFields(t, row)) {
+        expect(String(row[k]), `${def.name} ${t.id}.${k}`).toBe(String(t[k]));
+      }
+      expect(new Date(String(row.created_ts)).getTime() / 1000, `${def.name} ${t.id}.created_ts`).toBe(
+        t.created,
+      );
+    }
+  }
+}
+
+/** daily_overview sales straight from the truth, per day and currency. */
+async function expectDailySalesEqualTruth(root: string, mockUrl: string): Promise<void> {
+  const charges = await fetchTruth(mockUrl, 'charges');
+  const expected = new Map<string, { amount: number; count: number }>();
+  for (const c of charges) {
+    if (c.status !== 'succeeded') continue;
+    const key = `${new Date(Number(c.created) * 1000).toISOString().slice(0, 10)}|${c.currency}`;
+    const e = expected.get(key) ?? { amount: 0, count: 0 };
+    e.amount += Number(c.amount);
+    e.count += 1;
+    expected.set(key, e);
+  }
+  const rows = await readLayer(root, 'gold', 'daily_overview');
+  const actual = new Map<string, { amount: number; count: number }>();
+  for (const r of rows) {
+    if (Number(r.sales_count) === 0) continue;
+    actual.set(`${String(r.date_day).slice(0, 10)}|${r.currency}`, {
+      amount: Number(r.sales_amount),
+      count: Number(r.sales_count),
+    });
+  }
+  expect(Object.fromEntries(actual)).toEqual(Object.fromEntries(expected));
+}
+
+async function manifestOf(root: string, runId: string): Promise<Record<string, any>> {
+  return JSON.parse(await readFile(join(root, '_state', 'manifests', `run_${runId}.json`), 'utf8'));
+}
+
+describe('run-all end to end against the mock API', () => {
+  let mock: Mock;
+  let root: string;
+  const env = () => ({
+    API_BASE_URL: mock.url,
+    API_KEY: 'sk_test_e2e',
+    LOCAL_DATA_DIR: root,
+    DEFAULT_DAYS: '30',
+    LOG_LEVEL: 'warn',
+  });
+
+  beforeAll(async () => {
+    mock = await startMockApi({ preset: 'tiny', now: NOW, port: 0, quiet: true });
+    root = await mkdtemp(join(tmpdir(), 'pp-e2e-'));
+  });
+  afterAll(async () => {
+    await mock?.close();
+  });
+
+  it('loads everything, then a day later applies new objects, updates and deletions', async () => {
+    const first = await runCli(['run-all', '--run-id', 'e2e-1', '--until', String(NOW)], { env: env() });
+    expect(first.stderr).not.toMatch(/sk_test_e2e/);
+    expect(first.code, first.stderr).toBe(0);
+    await expectSilverEqualsTruth(root, mock.url);
+    await expectDailySalesEqualTruth(root, mock.url);
+    const m1 = await manifestOf(root, 'e2e-1');
+    expect(m1.status).toBe('succeeded');
+    expect(m1.quality.passed).toBe(true);
+    for (const model of [
+      'fct_payments',
+      'fct_balance_transactions',
+      'fct_invoices',
+      'daily_overview',
+      'dim_customers',
+    ]) {
+      const pointer = JSON.parse(
+        await readFile(join(root, '_state/manifests/_latest', `${model}.json`), 'utf8'),
+      );
+      expect(pointer.run_id).toBe('e2e-1');
+      for (const key of pointer.keys) expect(existsSync(join(root, key)), key).toBe(true);
+    }
+
+    await advanceMockClock(mock.url, 86_400);
+    const second = await runCli(['run-all', '--run-id', 'e2e-2', '--until', String(NOW + 86_400)], {
+      env: env(),
+    });
+    expect(second.code, second.stderr).toBe(0);
+    await expectSilverEqualsTruth(root, mock.url);
+    await expectDailySalesEqualTruth(root, mock.url);
+    const m2 = await manifestOf(root, 'e2e-2');
+    const silverCharges = await readdir(join(root, 'silver/source=stripe/entity=charges'));
+    expect(m2.transform['silver.charges'].partitions).toBeGreaterThan(0);
+    expect(
+      m2.transform['silver.charges'].partitions,
+      'the second run rebuilt only changed partitions',
+    ).toBeLessThan(silverCharges.length);
+    expect(m2.extract.charges.records).toBeLessThan(m1.extract.charges.records);
+  });
+
+  it('lets one of two concurrent runs in; the other exits 3 naming the holder', async () => {
+    await configureMock(mock.url, { latency_ms: 150 });
+    try {
+      const a = runCli(['run-all', '--run-id', 'holder-run', '--until', String(NOW + 86_400)], {
+        env: env(),
+      });
+      const lockFile = join(root, '_state', 'lock.json');
+      for (let i = 0; i < 200 && !existsSync(lockFile); i++) await new Promise((r) => setTimeout(r, 50));
+      const b = await runCli(['run-all', '--run-id', 'second-run', '--until', String(NOW + 86_400)], {
+        env: env(),
+      });
+      expect(b.code).toBe(3);
+      expect(b.stderr).toContain('holder-run');
+      expect((await a).code).toBe(0);
+    } finally {
+      await configureMock(mock.url, { latency_ms: 0 });
+    }
+  });
+
+  it('fails with exit 1 on a rejected key and moves no pointer and no watermark', async () => {
+    const pointer = () => readFile(join(root, '_state/manifests/_latest/daily_overview.json'), 'utf8');
+    const watermark = () => readFile(join(root, '_state/watermarks/charges.json'), 'utf8');
+    const [p0, w0] = [await pointer(), await watermark()];
+    const r = await runCli(['run-all', '--run-id', 'bad-key', '--until', String(NOW + 2 * 86_400)], {
+      env: { ...env(), API_KEY: 'bogus_key_123' },
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('API key rejected');
+    expect(r.stderr).not.toContain('bogus_key_123');
+    expect(await pointer()).toBe(p0);
+    expect(await watermark()).toBe(w0);
+    expect((await manifestOf(root, 'bad-key')).status).toBe('failed');
+  });
+});

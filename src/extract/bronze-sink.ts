@@ -34,7 +34,8 @@ export class BronzeSink {
     private readonly opts: BronzeSinkOptions,
     private readonly tmpDir: string,
   ) {
-    this.maxOpen = opts.maxOpen ?? 64;
+    // Events route objects to many dates at once; too few open parts would mean many tiny parts.
+    this.maxOpen = opts.maxOpen ?? 256;
   }
 
   static async create(opts: BronzeSinkOptions): Promise<BronzeSink> {

@@ -40,7 +40,10 @@ describe('eventPageBatches', () => {
       runId: 'r',
       ingestedAt: 'T',
       keepEvents: true,
-      targets: new Set(['customers', 'charges']),
+      targets: new Map([
+        ['customers', 'all'],
+        ['charges', 'all'],
+      ] as const),
     });
     expect(r.maxCreated).toBe(DAY1 + 100);
     expect(r.batches.get('events/2024-01-01')?.records).toBe(2);
@@ -60,8 +63,21 @@ describe('eventPageBatches', () => {
       runId: 'r',
       ingestedAt: 'T',
       keepEvents: false,
-      targets: new Set(['charges']),
+      targets: new Map([['charges', 'all']] as const),
     });
     expect([...r.batches.keys()]).toEqual(['charges/2024-01-01']);
+  });
+
+  it('takes only tombstones for a full load', () => {
+    const r = eventPageBatches(events, {
+      runId: 'r',
+      ingestedAt: 'T',
+      keepEvents: false,
+      targets: new Map([
+        ['charges', 'deletes'],
+        ['customers', 'deletes'],
+      ] as const),
+    });
+    expect([...r.batches.keys()]).toEqual(['customers/2023-12-31']);
   });
 });

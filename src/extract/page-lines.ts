@@ -54,13 +54,20 @@ export function apiPageBatches(
 }
 
 /**
+ * Which event objects an entity takes from the events pass: `all` (an incremental load: every
+ * change) or `deletes` (a full load: the list already has every live object's current state, only
+ * the tombstones of objects deleted before the listing are missing).
+ */
+export type EventRouting = 'all' | 'deletes';
+
+/**
  * The Bronze lines of one page of `/v1/events`, through the shared `eventToRecords` path: the raw
  * event to `entity=events` (dt = the event's date) when `keepEvents`, its object to its entity's
- * Bronze (dt = the object's date) when that entity is in `targets`.
+ * Bronze (dt = the object's date) as that entity's routing in `targets` says.
  */
 export function eventPageBatches(
   events: readonly unknown[],
-  ctx: { runId: string; ingestedAt: string; keepEvents: boolean; targets: ReadonlySet<string> },
+  ctx: { runId: string; ingestedAt: string; keepEvents: boolean; targets: ReadonlyMap<string, EventRouting> },
 ): { batches: Batches; maxCreated: number | undefined; routed: Map<string, number> } {
   const batches: Batches = new Map();
   const routed = new Map<string, number>();
@@ -71,7 +78,8 @@ export function eventPageBatches(
     const recs = eventToRecords(ev, { source: 'events', runId: ctx.runId, ingestedAt: ctx.ingestedAt });
     if (ctx.keepEvents) add(batches, 'events', utcDate(ev.created), line(recs.event));
     const obj = recs.object;
-    if (obj && ctx.targets.has(obj.meta.entity)) {
+    const routing = obj ? ctx.targets.get(obj.meta.entity) : undefined;
+    if (obj && (routing === 'all' || (routing === 'deletes' && obj.meta.deleted === true))) {
       add(batches, obj.meta.entity, objectDt(obj.data, ev.created), line(obj));
       routed.set(obj.meta.entity, (routed.get(obj.meta.entity) ?? 0) + 1);
     }

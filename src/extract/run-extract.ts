@@ -9,7 +9,7 @@ import { type ListPage, StripeClient } from '../source/stripe-client.js';
 import { advanceWatermark, readWatermark, type Watermark } from '../state/watermarks.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { BronzeSink } from './bronze-sink.js';
-import { apiPageBatches, type Batches, eventPageBatches } from './page-lines.js';
+import { apiPageBatches, type Batches, type EventRouting, eventPageBatches } from './page-lines.js';
 import {
   DAY_SECONDS,
   type EntityPlan,
@@ -140,6 +140,12 @@ export async function runExtract(opts: ExtractOptions): Promise<ExtractReport> {
   // The events pass: one listing of /v1/events for every loaded entity (and the event log itself).
   const targets = new Set(
     selected.filter((d) => plans.get(d.name)?.eventsFrom !== undefined).map((d) => d.name),
+  );
+  const routing = new Map<string, EventRouting>(
+    [...targets].map((t) => {
+      const mode = plans.get(t)?.mode;
+      return [t, mode === 'first' || mode === 'stale' ? 'deletes' : 'all'];
+    }),
   );
   const keepEvents = selectedNames.has(EVENTS);
   const passStarts = [
@@ -363,7 +369,7 @@ export async function runExtract(opts: ExtractOptions): Promise<ExtractReport> {
       runId,
       ingestedAt: ingestedAt(),
       keepEvents,
-      targets,
+      targets: routing,
     });
     await writeBatches(batches);
     if (maxCreated !== undefined && (passMaxCreated === undefined || maxCreated > passMaxCreated)) {

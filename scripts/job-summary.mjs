@@ -98,6 +98,7 @@ export function renderJobSummary(m) {
       out.push(
         ...table(
           ['check', 'severity', 'result'],
+          'lll',
           checks.map((c) => [c.name, c.severity, c.passed ? 'passed' : 'FAILED']),
         ),
       );

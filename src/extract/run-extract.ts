@@ -315,13 +315,15 @@ export async function runExtract(opts: ExtractOptions): Promise<ExtractReport> {
       const last = page.data.at(-1);
       if (!page.hasMore || !last || typeof last.id !== 'string') break;
       startingAfter = last.id;
-      // A dense slice: list the older part as new concurrent slices; this one keeps only the
-      // objects created in the same second as the last one seen (its cursor stays valid).
+      // A dense slice while other slices run short: list the older part as new concurrent
+      // slices; this one keeps only the objects created in the same second as the last one seen
+      // (its cursor stays valid). Only then, since every split adds a part-filled page.
       const oldest = last.created;
-      if (first && page.data.length >= limit && typeof oldest === 'number' && oldest - gte >= 2) {
+      const starving = sliceLimit.pendingCount < settings.EXTRACT_CONCURRENCY;
+      if (first && starving && page.data.length >= limit && typeof oldest === 'number' && oldest - gte >= 2) {
         const estPages = (oldest - gte) / Math.max(1, lt - oldest);
-        if (estPages >= 2) {
-          for (const w of splitEvenly({ gte, lt: oldest }, Math.min(8, Math.ceil(estPages)))) {
+        if (estPages >= 8) {
+          for (const w of splitEvenly({ gte, lt: oldest }, Math.min(8, Math.floor(estPages / 4)))) {
             schedule({ ...task, window: w });
           }
           gte = oldest;

@@ -124,6 +124,22 @@ describe('extraction against the mock API', () => {
     for (const e of ENTITY_NAMES) expect(await duplicateApiIds(store, e, 'run2')).toEqual([]);
   });
 
+  it('splits dense slices into concurrent sub-slices without losing or repeating an object', async () => {
+    // Two objects per page make every day "dense": the first page of a day slice splits the rest.
+    settings = { ...settings, MAX_PAGE_SIZE: 2 };
+    const r = await extract('run1', { entities: ['charges'], days: 2 });
+    const window = r.entities.charges!.window;
+    const want = [...(await truth(mock.url, 'charges')).values()].filter(
+      (c) => (c.created as number) >= window.gte && (c.created as number) < window.lt,
+    );
+    expect(want.length).toBeGreaterThan(20);
+    const got = await bronzeRecords(store, 'charges');
+    expect(new Set(got.map((x) => x.data.id)).size).toBe(want.length);
+    expect(await duplicateApiIds(store, 'charges', 'run1')).toEqual([]);
+    // More pages than a sequential listing of the two day slices needs: sub-slices were listed.
+    expect(r.entities.charges!.pages).toBeGreaterThan(Math.ceil(want.length / 2) + 2);
+  });
+
   it('fails at once with "API key rejected" and moves no watermark', async () => {
     const err = await extract('run1', { apiKey: 'rk_wrong_key' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApiKeyRejectedError);

@@ -1,0 +1,44 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseSettings } from '../../src/config/settings.js';
+import { ENTITY_NAMES } from '../../src/entities/lookups.js';
+import { runExtract } from '../../src/extract/run-extract.js';
+import { startMockApi } from '../../src/mock/index.js';
+import { silentLogger } from '../../src/obs/logger.js';
+import { readWatermark } from '../../src/state/watermarks.js';
+import { S3ObjectStore } from '../../src/storage/s3-store.js';
+import { freshPrefix, s3TestConfig } from '../s3-env.js';
+import { diffAgainstTruth } from './extract-helpers.js';
+
+const NOW = 1_717_243_200; // 2024-06-01T12:00:00Z
+
+let mock: Awaited<ReturnType<typeof startMockApi>>;
+beforeEach(async () => {
+  mock = await startMockApi({ preset: 'tiny', now: NOW, port: 0, host: '127.0.0.1', quiet: true });
+});
+afterEach(() => mock.close());
+
+describe('extraction to S3', () => {
+  it('a first extract into the S3 server holds exactly the mock truth, watermarks after it', async () => {
+    const s3 = s3TestConfig();
+    const store = new S3ObjectStore({
+      bucket: s3.bucket,
+      prefix: freshPrefix('extract'),
+      region: s3.region,
+      endpoint: s3.endpoint,
+      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+    });
+    const settings = parseSettings({ DEFAULT_DAYS: '30', EXTRACT_CONCURRENCY: '8' }, { isTTY: false });
+    const report = await runExtract({
+      store,
+      settings,
+      logger: silentLogger(),
+      runId: 'runs3',
+      baseUrl: mock.url,
+      apiKey: 'sk_test_s3',
+      until: mock.now(),
+    });
+    expect(await diffAgainstTruth(store, mock.url, { states: true })).toEqual([]);
+    for (const key of report.bronzeKeys) expect(await store.head(key)).toBeDefined();
+    for (const e of ENTITY_NAMES) expect((await readWatermark(store, e))?.run_id).toBe('runs3');
+  });
+});

@@ -7,7 +7,13 @@ import { LocalObjectStore } from '../storage/local-store.js';
 import { type DuckSession, openDuckSession } from './duckdb-session.js';
 import { createSilverViews, renderGoldModel } from './gold-build.js';
 import { GOLD_CONTRACTS } from './gold-contracts.js';
-import { readModelSql, renderSilverModel } from './silver-build.js';
+import {
+  readModelSql,
+  readSilverModelSql,
+  renderSilverModel,
+  type SilverFragment,
+  silverFragmentOf,
+} from './silver-build.js';
 import { createStager } from './stager.js';
 
 let dir: string;
@@ -28,11 +34,25 @@ const describeSql = async (sql: string) =>
 
 describe('SQL models return exactly their contract', () => {
   it.each(SILVER_TABLES)('silver.%s', async (table) => {
-    const sql = renderSilverModel(table, await readModelSql('silver', table), { own: [], webhooks: [] });
+    const sql = renderSilverModel(table, await readSilverModelSql(table), { own: [], webhooks: [] });
     const expected = SILVER_CONTRACTS[table].columns.map(
       (c) => `${c.name} ${c.type === 'TIMESTAMPTZ' ? 'TIMESTAMP WITH TIME ZONE' : c.type}`,
     );
     expect(await describeSql(sql)).toEqual(expected);
+  });
+
+  // what each model's `latest` CTE can use (documented in the fragment's header)
+  const FRAGMENT_COLUMNS: Record<SilverFragment, string[]> = {
+    latest_versions:
+      '_version_ts _source _run_id _event_id _ingested_at _is_tombstone _bronze_key _created'.split(' '),
+    latest_events: '_version_ts _source _run_id _ingested_at _bronze_key'.split(' '),
+  };
+  it.each(Object.entries(FRAGMENT_COLUMNS))('silver fragment _%s.sql', async (name, columns) => {
+    const table = SILVER_TABLES.find((t) => silverFragmentOf(t) === name)!;
+    const fragment = await readModelSql('silver', `_${name}`);
+    const sql = renderSilverModel(table, { model: `{{${name}}}`, fragment }, { own: [], webhooks: [] });
+    const described = await session.rows<{ column_name: string }>(`describe select * from ${sql}`);
+    expect(described.map((r) => r.column_name)).toEqual(['obj', ...columns]);
   });
 
   it.each(GOLD_CONTRACTS.map((c) => c.name))('gold.%s', async (model) => {

@@ -38,9 +38,35 @@ export interface ModelResult {
   keys: string[];
 }
 
-/** The SQL text of a model file (`sql/silver/<name>.sql` or `sql/gold/<name>.sql`). */
+/**
+ * The SQL text of a file in `sql/silver/` or `sql/gold/`: a model `<name>.sql`, or a shared
+ * fragment `_<name>.sql` (pass the name with its underscore).
+ */
 export async function readModelSql(layer: 'silver' | 'gold', name: string): Promise<string> {
   return readFile(new URL(`./sql/${layer}/${name}.sql`, import.meta.url), 'utf8');
+}
+
+/** The shared dedup fragment a Silver model selects from: `{{<name>}}` in the model, `_<name>.sql`. */
+export type SilverFragment = 'latest_versions' | 'latest_events';
+
+/** Entities: versions from their Bronze and webhooks, with tombstones; events: immutable records. */
+export function silverFragmentOf(table: TableName): SilverFragment {
+  return table === 'events' || table === 'webhook_events' ? 'latest_events' : 'latest_versions';
+}
+
+/** A Silver model's own SQL (typing only) and the shared fragment it starts from. */
+export interface SilverModelSql {
+  readonly model: string;
+  readonly fragment: string;
+}
+
+/** Reads a Silver model and its shared fragment. */
+export async function readSilverModelSql(table: TableName): Promise<SilverModelSql> {
+  const [model, fragment] = await Promise.all([
+    readModelSql('silver', table),
+    readModelSql('silver', `_${silverFragmentOf(table)}`),
+  ]);
+  return { model, fragment };
 }
 
 /** Bronze keys of an entity (data files only). */
@@ -62,10 +88,13 @@ export function silverInputs(
   return { own: entityKeys, webhooks: webhookKeys };
 }
 
-/** Renders a Silver model over the given local files. */
+/**
+ * Renders a Silver model over the given local files: the shared fragment gets the inputs, the
+ * model gets the rendered fragment as a subquery in its `{{latest_versions}}`/`{{latest_events}}`.
+ */
 export function renderSilverModel(
   table: TableName,
-  template: string,
+  sql: SilverModelSql,
   files: { own: readonly string[]; webhooks: readonly string[]; knownCreated?: string },
 ): string {
   const payload = BRONZE_PAYLOADS[table];
@@ -78,7 +107,8 @@ export function renderSilverModel(
     vars.known_created =
       files.knownCreated ?? '(select NULL::VARCHAR as id, NULL::BIGINT as created limit 0)';
   }
-  return renderSql(template, vars);
+  const latest = renderSql(sql.fragment, vars);
+  return renderSql(sql.model, { [silverFragmentOf(table)]: `(\n${latest}\n)` });
 }
 
 /**
@@ -131,7 +161,7 @@ export async function buildSilverTable(
   });
   if (fresh.length === 0) return done(0, 0, []);
 
-  const template = await readModelSql('silver', table);
+  const modelSql = await readSilverModelSql(table);
   const ownSet = new Set(inputs.own);
   const split = (keys: readonly string[]) => ({
     own: keys.filter((k) => ownSet.has(k)).map((k) => ctx.stager.localPath(k)),
@@ -145,7 +175,7 @@ export async function buildSilverTable(
   if (!firstBuild) {
     // Phase A: which Silver partitions do the new versions land in (tombstones placed too).
     await ctx.stager.stage(fresh);
-    const sql = renderSilverModel(table, template, { ...split(fresh), knownCreated });
+    const sql = renderSilverModel(table, modelSql, { ...split(fresh), knownCreated });
     const rows = await withBronzeErrors(ctx, table, webhookPaths, () =>
       ctx.session.rows<{ dt: string }>(`select distinct dt::VARCHAR as dt from (${sql}) order by dt`),
     );
@@ -155,7 +185,7 @@ export async function buildSilverTable(
     readKeys = [...new Set([...fresh, ...winners])].sort();
   }
   await ctx.stager.stage(readKeys);
-  const model = renderSilverModel(table, template, { ...split(readKeys), knownCreated });
+  const model = renderSilverModel(table, modelSql, { ...split(readKeys), knownCreated });
   const filter = pending ? `where dt::VARCHAR in (select unnest(${sqlStringList(pending)}))` : '';
   const outDir = join(ctx.workDir, 'out', 'silver', table);
   const written = await withBronzeErrors(ctx, table, webhookPaths, () =>

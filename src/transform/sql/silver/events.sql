@@ -3,38 +3,9 @@
 -- Keys: id (primary).
 with
 
-bronze as (
-    select * from {{bronze}}
-),
-
-versions as (
-    select
-        data as obj,
-        meta.version_ts as _version_ts,
-        meta.source as _source,
-        meta.run_id as _run_id,
-        meta.ingested_at as _ingested_at,
-        bronze_key(filename) as _bronze_key
-    from bronze
-),
-
-ranked as (
-    select
-        *,
-        row_number() over (
-            partition by obj.id
-            order by
-                _version_ts desc,
-                source_rank(_source) desc,
-                _run_id desc,
-                _bronze_key desc,
-                _ingested_at desc
-        ) as _rank
-    from versions
-),
-
+-- one row per event id (shared dedup: _latest_events.sql)
 latest as (
-    select * from ranked where _rank = 1
+    select * from {{latest_events}}
 ),
 
 final as (

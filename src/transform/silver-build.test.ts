@@ -1,0 +1,42 @@
+import { readdir } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { SILVER_TABLES } from '../entities/silver-contracts.js';
+import { readSilverModelSql, renderSilverModel, silverFragmentOf } from './silver-build.js';
+import { SqlTemplateError } from './sql-template.js';
+
+const noFiles = { own: [], webhooks: [] };
+const placeholders = (sql: string) => [...sql.matchAll(/\{\{\s*([a-z_]+)\s*\}\}/gi)].map((m) => m[1]);
+
+describe('Silver SQL layout: one model per table, dedup only in the shared fragments', () => {
+  it('sql/silver holds exactly the Silver tables plus the `_` fragments they use', async () => {
+    const files = (await readdir(new URL('./sql/silver/', import.meta.url))).filter((f) =>
+      f.endsWith('.sql'),
+    );
+    const models = files.filter((f) => !f.startsWith('_')).map((f) => f.slice(0, -4));
+    const fragments = files.filter((f) => f.startsWith('_')).map((f) => f.slice(1, -4));
+    expect(models.sort()).toEqual([...SILVER_TABLES].sort());
+    expect(fragments.sort()).toEqual([...new Set(SILVER_TABLES.map(silverFragmentOf))].sort());
+  });
+
+  it.each(SILVER_TABLES)('silver.%s only types: its one placeholder is its fragment', async (table) => {
+    const { model } = await readSilverModelSql(table);
+    expect(placeholders(model)).toEqual([silverFragmentOf(table)]);
+    expect(model).not.toMatch(/row_number|union all|bronze_key\(/i);
+  });
+});
+
+describe('renderSilverModel', () => {
+  it('inlines the rendered fragment once and leaves no placeholder', async () => {
+    const sql = renderSilverModel('charges', await readSilverModelSql('charges'), noFiles);
+    expect(sql).not.toContain('{{');
+    expect(sql.match(/row_number\(\)/g)).toHaveLength(1);
+    expect(sql).toContain("data.data.object.object = 'charge'");
+  });
+
+  it('refuses a model that does not start from its fragment', async () => {
+    const { fragment } = await readSilverModelSql('customers');
+    expect(() => renderSilverModel('customers', { model: 'select 1', fragment }, noFiles)).toThrow(
+      SqlTemplateError,
+    );
+  });
+});

@@ -12,5 +12,6 @@ if (!existsSync('dist/cli/main.js')) {
   console.error('build failed: dist/cli/main.js was not emitted');
   process.exit(r.status || 1);
 }
-if (r.status !== 0) console.error('build: emitted with type errors (see above; `npm run typecheck` fails on them)');
+if (r.status !== 0)
+  console.error('build: emitted with type errors (see above; `npm run typecheck` fails on them)');
 cpSync('src/transform/sql', 'dist/transform/sql', { recursive: true });

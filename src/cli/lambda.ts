@@ -153,7 +153,7 @@ export async function handler(event: unknown, context: LambdaContextLike): Promi
   timer.unref();
   try {
     const { exitCode, summary } = await runPipeline(ctx, {
-      steps: ['extract', 'transform', 'quality', 'publish'],
+      steps: ['extract', 'transform', 'references', 'quality', 'publish'],
       ...(request.until !== undefined ? { until: request.until } : {}),
       ...(request.days !== undefined ? { days: request.days } : {}),
       signal: deadline.signal,

@@ -9,9 +9,9 @@ import { createObjectStore } from '../storage/create-store.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import type { CommandContext } from './context.js';
 import { EXIT } from './exit-codes.js';
-import { resolveSource } from './source.js';
+import { type ResolvedSource, resolveSource } from './source.js';
 
-export type Step = 'extract' | 'transform' | 'quality' | 'publish';
+export type Step = 'extract' | 'transform' | 'references' | 'quality' | 'publish';
 
 export interface PipelineOptions {
   steps: readonly Step[];
@@ -81,6 +81,59 @@ export async function runPipeline(ctx: CommandContext, opts: PipelineOptions): P
   const summary: RunSummary = { runId, status: 'succeeded', seconds: 0, dataRoot: store.root };
   let manifest: RunManifest | undefined;
   let exitCode: number = EXIT.ok;
+  let source: ResolvedSource | undefined;
+  const openSource = async () => {
+    source ??= await resolveSource(ctx);
+    return source;
+  };
+
+  /**
+   * The references pass: objects that Silver rows reference but no window covered (customers
+   * created before the first run's DEFAULT_DAYS, the old charge of today's refund) are retrieved
+   * by id and transformed, a few rounds at most (a fetched charge may name another customer).
+   */
+  const resolveReferences = async (retransform: () => Promise<unknown>) => {
+    const { findDanglingReferences } = await import('../quality/index.js');
+    const { fetchReferences } = await import('../extract/fetch-references.js');
+    const out = {
+      rounds: 0,
+      fetched: {} as Record<string, number>,
+      not_found: [] as string[],
+      bronze_keys: 0,
+    };
+    const log = logger.child({ step: 'references' });
+    for (let round = 1; round <= 3; round++) {
+      const missing = await inStep('references', () =>
+        findDanglingReferences({ store, settings, logger: log, runId, now: until }),
+      );
+      const known = new Set(out.not_found);
+      const todo = missing.filter((m) => !known.has(`${m.table}/${m.id}`));
+      if (todo.length === 0) break;
+      out.rounds = round;
+      log.info({ missing: todo.length }, `fetching ${todo.length} referenced objects by id`);
+      const src = await inStep('references', () => openSource());
+      const report = await inStep('references', () =>
+        fetchReferences({
+          store,
+          settings,
+          logger: log,
+          runId,
+          baseUrl: src.baseUrl,
+          apiKey: src.apiKey,
+          ...(src.rateLimitRps !== undefined ? { rateLimitRps: src.rateLimitRps } : {}),
+          refs: todo,
+          ...(opts.signal ? { signal: opts.signal } : {}),
+        }),
+      );
+      for (const [e, n] of Object.entries(report.fetched)) out.fetched[e] = (out.fetched[e] ?? 0) + n;
+      out.not_found.push(...report.not_found);
+      out.bronze_keys += report.bronze_keys.length;
+      if (report.bronze_keys.length === 0) break;
+      await retransform();
+    }
+    return out;
+  };
+
   try {
     manifest = await RunManifest.start(store, {
       runId,
@@ -92,49 +145,54 @@ export async function runPipeline(ctx: CommandContext, opts: PipelineOptions): P
     if (opts.steps.includes('extract')) {
       await inStep('extract', async () => opts.signal?.throwIfAborted());
       const { runExtract } = await import('../extract/run-extract.js');
-      const source = await inStep('extract', () => resolveSource(ctx));
-      try {
-        progress.stage('extract');
-        const report = await inStep('extract', () =>
-          runExtract({
-            store,
-            settings,
-            logger: logger.child({ step: 'extract' }),
-            runId,
-            baseUrl: source.baseUrl,
-            apiKey: source.apiKey,
-            ...(source.rateLimitRps !== undefined ? { rateLimitRps: source.rateLimitRps } : {}),
-            until,
-            ...(opts.days !== undefined ? { days: opts.days } : {}),
-            ...(opts.entities ? { entities: opts.entities } : {}),
-            ...(opts.backfill ? { backfill: opts.backfill } : {}),
-            onProgress: (p) => progress.update(p),
-            ...(opts.signal ? { signal: opts.signal } : {}),
-          }),
-        );
-        summary.extract = report.entities;
-        await manifest.section('extract', report.entities);
-      } finally {
-        await source.close();
-      }
+      const src = await inStep('extract', () => openSource());
+      progress.stage('extract');
+      const report = await inStep('extract', () =>
+        runExtract({
+          store,
+          settings,
+          logger: logger.child({ step: 'extract' }),
+          runId,
+          baseUrl: src.baseUrl,
+          apiKey: src.apiKey,
+          ...(src.rateLimitRps !== undefined ? { rateLimitRps: src.rateLimitRps } : {}),
+          until,
+          ...(opts.days !== undefined ? { days: opts.days } : {}),
+          ...(opts.entities ? { entities: opts.entities } : {}),
+          ...(opts.backfill ? { backfill: opts.backfill } : {}),
+          onProgress: (p) => progress.update(p),
+          ...(opts.signal ? { signal: opts.signal } : {}),
+        }),
+      );
+      summary.extract = report.entities;
+      await manifest.section('extract', report.entities);
     }
 
-    if (opts.steps.includes('transform')) {
-      await inStep('transform', async () => opts.signal?.throwIfAborted());
+    const transform = async (step: Step) => {
+      await inStep(step, async () => opts.signal?.throwIfAborted());
       const { runTransform } = await import('../transform/run-transform.js');
-      progress.stage('transform');
-      const report = await inStep('transform', () =>
+      progress.stage(step === 'transform' ? 'transform' : 'references');
+      return inStep(step, () =>
         runTransform({
           store,
           settings,
-          logger: logger.child({ step: 'transform' }),
+          logger: logger.child({ step }),
           runId,
           asOf: until,
-          ...(opts.fullRefresh ? { fullRefresh: true } : {}),
+          ...(opts.fullRefresh && step === 'transform' ? { fullRefresh: true } : {}),
         }),
       );
+    };
+
+    if (opts.steps.includes('transform')) {
+      const report = await transform('transform');
       summary.transform = report.models;
       await manifest.section('transform', report.models);
+    }
+
+    if (opts.steps.includes('references')) {
+      const refs = await resolveReferences(() => transform('references'));
+      await manifest.section('references', refs);
     }
 
     if (opts.steps.includes('quality')) {
@@ -184,6 +242,7 @@ export async function runPipeline(ctx: CommandContext, opts: PipelineOptions): P
     throw err instanceof StepError ? err.cause : err;
   } finally {
     progress.stop();
+    await source?.close().catch((err: unknown) => logger.warn({ err }, 'could not stop the source client'));
     await lock.release().catch((err: unknown) => logger.warn({ err }, 'could not release the run lock'));
     summary.seconds = (Date.now() - started) / 1000;
     if (ctx.interactive) process.stderr.write(`\n${renderSummary(summary)}`);

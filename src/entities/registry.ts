@@ -1,4 +1,4 @@
-import type { EntityDef, EntityName } from './entity.js';
+import type { EntityDef } from './entity.js';
 
 const DAY = 86_400;
 

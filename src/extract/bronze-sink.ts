@@ -10,6 +10,11 @@ export interface BronzeSinkOptions {
   /** Parts open at once (local files); the least recently written is closed beyond this. */
   readonly maxOpen?: number;
   readonly maxPartBytes?: number;
+  /**
+   * First part number of each (entity, dt). A second sink in the same run (the references pass)
+   * starts where extraction parts never reach, so the two never race for one key.
+   */
+  readonly firstPartNumber?: number;
 }
 
 /**
@@ -104,7 +109,7 @@ export class BronzeSink {
       tmpDir: this.tmpDir,
       ...(this.opts.maxPartBytes ? { maxPartBytes: this.opts.maxPartBytes } : {}),
       nextPartNumber: () => {
-        const n = this.partCounters.get(counterKey) ?? 0;
+        const n = this.partCounters.get(counterKey) ?? this.opts.firstPartNumber ?? 0;
         this.partCounters.set(counterKey, n + 1);
         return n;
       },

@@ -4,8 +4,8 @@ import type { Settings } from '../config/settings.js';
 import type { EntityDef, EntityName } from '../entities/entity.js';
 import { dependencyOrder, entity as entityDef } from '../entities/lookups.js';
 import type { Logger } from '../obs/logger.js';
-import { RequestLimiter } from '../source/request-limiter.js';
-import { type ListPage, StripeClient } from '../source/stripe-client.js';
+import { createStripeClient } from '../source/create-client.js';
+import type { ListPage } from '../source/stripe-client.js';
 import { advanceWatermark, readWatermark, type Watermark } from '../state/watermarks.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { BronzeSink } from './bronze-sink.js';
@@ -170,18 +170,12 @@ export async function runExtract(opts: ExtractOptions): Promise<ExtractReport> {
     runId,
     ...(opts.maxPartBytes ? { maxPartBytes: opts.maxPartBytes } : {}),
   });
-  const client = new StripeClient({
+  const client = createStripeClient({
+    settings,
+    logger,
     baseUrl: opts.baseUrl,
     apiKey: opts.apiKey,
-    ...(settings.STRIPE_API_VERSION ? { apiVersion: settings.STRIPE_API_VERSION } : {}),
-    timeoutMs: settings.HTTP_TIMEOUT_MS,
-    maxRetries: settings.MAX_RETRIES,
-    limiter: new RequestLimiter({
-      concurrency: settings.EXTRACT_CONCURRENCY,
-      ...(opts.rateLimitRps !== undefined ? { ratePerSecond: opts.rateLimitRps } : {}),
-    }),
-    connections: settings.EXTRACT_CONCURRENCY,
-    onRetry: (r) => logger.debug(r, `retrying ${r.path} in ${r.delayMs} ms (${r.reason})`),
+    ...(opts.rateLimitRps !== undefined ? { rateLimitRps: opts.rateLimitRps } : {}),
   });
 
   // Internal abort: the caller's signal, or the first failure stops every other slice.

@@ -16,13 +16,20 @@ export interface RunSummary {
 export function renderSummary(s: RunSummary): string {
   const out: string[] = [];
   if (s.extract && Object.keys(s.extract).length > 0) {
-    const t = new Table({ head: ['entity', 'records', 'pages', 'retries'], colAligns: ['left', 'right', 'right', 'right'] });
+    const t = new Table({
+      head: ['entity', 'records', 'pages', 'retries'],
+      colAligns: ['left', 'right', 'right', 'right'],
+    });
     for (const [name, e] of Object.entries(s.extract)) t.push([name, e.records, e.pages, e.retries]);
     out.push(t.toString());
   }
   if (s.transform && Object.keys(s.transform).length > 0) {
-    const t = new Table({ head: ['model', 'partitions', 'rows', 'seconds'], colAligns: ['left', 'right', 'right', 'right'] });
-    for (const [name, m] of Object.entries(s.transform)) t.push([name, m.partitions, m.rows, m.seconds.toFixed(2)]);
+    const t = new Table({
+      head: ['model', 'partitions', 'rows', 'seconds'],
+      colAligns: ['left', 'right', 'right', 'right'],
+    });
+    for (const [name, m] of Object.entries(s.transform))
+      t.push([name, m.partitions, m.rows, m.seconds.toFixed(2)]);
     out.push(t.toString());
   }
   if (s.quality) {

@@ -20,6 +20,43 @@ export function prefixResolver(column: string, tables: readonly TableName[]): st
   return `case ${whens.join(' ')} else NULL end`;
 }
 
+/** SQL of the orphan rows of one foreign key: `id, ref, ref_table, dt`. */
+function orphansSql(table: TableName, fk: ForeignKey): { sql: string; col: string } {
+  const col = `c.${sqlIdent(fk.column)}`;
+  const pk = sqlIdent(SILVER_CONTRACTS[table].primaryKey);
+  const resolved =
+    fk.references.length === 1 ? sqlString(fk.references[0]!) : prefixResolver(col, fk.references);
+  const targets = fk.references
+    .map(
+      (t) =>
+        `select ${sqlString(t)} as t, ${sqlIdent(SILVER_CONTRACTS[t].primaryKey)} as id from ${silverView(t)}`,
+    )
+    .join(' union all ');
+  const sql = `
+    with targets as (${targets}),
+    refs as (select c.${pk} as id, ${col} as ref, ${resolved} as ref_table, c.dt from ${silverView(table)} c where ${col} is not null)
+    select refs.* from refs
+    where refs.ref_table is null
+       or not exists (select 1 from targets where targets.t = refs.ref_table and targets.id = refs.ref)`;
+  return { sql, col };
+}
+
+/**
+ * Every referenced object that Silver lacks, deduplicated, with the table that should hold it:
+ * what the references pass of run-all retrieves by id. References whose id prefix belongs to no
+ * referenced table cannot be fetched and are left to the check.
+ */
+export async function danglingReferences(ctx: QualityContext): Promise<{ table: TableName; id: string }[]> {
+  const parts = SILVER_TABLES.flatMap((table) =>
+    SILVER_CONTRACTS[table].foreignKeys.map((fk) => orphansSql(table, fk).sql),
+  );
+  if (parts.length === 0) return [];
+  const rows = await ctx.db.rows<{ ref_table: string; ref: string }>(
+    `select distinct ref_table, ref from (${parts.map((p) => `(${p})`).join(' union all ')}) where ref_table is not null order by ref_table, ref`,
+  );
+  return rows.map((r) => ({ table: r.ref_table as TableName, id: r.ref }));
+}
+
 /**
  * `ref.<table>.<column>`: every non-NULL foreign key resolves to a row of the table it references
  * (a tombstone counts: a deleted customer still existed). Polymorphic keys resolve by id prefix.
@@ -31,22 +68,7 @@ export async function checkForeignKey(
   fk: ForeignKey,
 ): Promise<CheckResult> {
   const name = `ref.${table}.${fk.column}`;
-  const col = `c.${sqlIdent(fk.column)}`;
-  const pk = sqlIdent(SILVER_CONTRACTS[table].primaryKey);
-  const resolved =
-    fk.references.length === 1 ? sqlString(fk.references[0]!) : prefixResolver(col, fk.references);
-  const targets = fk.references
-    .map(
-      (t) =>
-        `select ${sqlString(t)} as t, ${sqlIdent(SILVER_CONTRACTS[t].primaryKey)} as id from ${silverView(t)}`,
-    )
-    .join(' union all ');
-  const orphans = `
-    with targets as (${targets}),
-    refs as (select c.${pk} as id, ${col} as ref, ${resolved} as ref_table, c.dt from ${silverView(table)} c where ${col} is not null)
-    select refs.* from refs
-    where refs.ref_table is null
-       or not exists (select 1 from targets where targets.t = refs.ref_table and targets.id = refs.ref)`;
+  const { sql: orphans, col } = orphansSql(table, fk);
   const [counts] = await ctx.db.rows<{ checked: string; orphans: string }>(
     `select (select count(*) from ${silverView(table)} c where ${col} is not null) as checked,
             (select count(*) from (${orphans})) as orphans`,

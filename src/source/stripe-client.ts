@@ -96,13 +96,57 @@ export class StripeClient {
     signal?: AbortSignal,
   ): Promise<ListPage> {
     const path = `${this.prefix}${endpoint}`;
-    const url = `${path}?${buildQuery(params)}`;
+    const { body, sourceTime, retries } = await this.get(
+      entity,
+      path,
+      `${path}?${buildQuery(params)}`,
+      signal,
+    );
+    const data = (body as { data?: unknown })?.data;
+    const hasMore = (body as { has_more?: unknown })?.has_more;
+    if (!Array.isArray(data) || typeof hasMore !== 'boolean') {
+      throw new ProtocolError(entity, path, 'expected a JSON list object with "data" and "has_more"');
+    }
+    return { data: data as Record<string, unknown>[], hasMore, sourceTime, retries };
+  }
+
+  /**
+   * Retrieves one object by id (`GET /v1/customers/cus_…`); `undefined` when the API says it does
+   * not exist (404 `resource_missing`). A deleted object comes back as Stripe shows it:
+   * `{id, object, deleted: true}`.
+   */
+  async retrieve(
+    entity: string,
+    endpoint: string,
+    id: string,
+    signal?: AbortSignal,
+  ): Promise<{ object: Record<string, unknown>; sourceTime: number; retries: number } | undefined> {
+    const path = `${this.prefix}${endpoint}/${encodeURIComponent(id)}`;
+    try {
+      const { body, sourceTime, retries } = await this.get(entity, path, path, signal);
+      if (typeof body !== 'object' || body === null || typeof (body as { id?: unknown }).id !== 'string') {
+        throw new ProtocolError(entity, path, 'expected a JSON object with a string "id"');
+      }
+      return { object: body as Record<string, unknown>, sourceTime, retries };
+    } catch (err) {
+      if (err instanceof StripeApiError && err.status === 404) return undefined;
+      throw err;
+    }
+  }
+
+  /** One GET with retries: the parsed JSON body of a 200 answer and the source's clock. */
+  private async get(
+    entity: string,
+    path: string,
+    url: string,
+    signal?: AbortSignal,
+  ): Promise<{ body: unknown; sourceTime: number; retries: number }> {
     const random = this.opts.random ?? Math.random;
     const backoff = this.opts.backoff ?? DEFAULT_BACKOFF;
     let retries = 0;
     for (;;) {
       const outcome = await this.opts.limiter.run(() => this.attempt(entity, path, url, signal), signal);
-      if (outcome.kind === 'page') return { ...outcome.page, retries };
+      if (outcome.kind === 'ok') return { body: outcome.body, sourceTime: outcome.sourceTime, retries };
       if (retries >= this.opts.maxRetries) {
         throw new RetriesExhaustedError(entity, path, retries + 1, outcome.status, outcome.reason);
       }
@@ -113,14 +157,14 @@ export class StripeClient {
     }
   }
 
-  /** One HTTP exchange: a page, a retryable failure, or a thrown typed error. */
+  /** One HTTP exchange: a 200 body, a retryable failure, or a thrown typed error. */
   private async attempt(
     entity: string,
     path: string,
     url: string,
     signal?: AbortSignal,
   ): Promise<
-    | { kind: 'page'; page: Omit<ListPage, 'retries'> }
+    | { kind: 'ok'; body: unknown; sourceTime: number }
     | { kind: 'retry'; status?: number; retryAfterMs?: number; reason: string }
   > {
     let res: Awaited<ReturnType<Pool['request']>>;
@@ -135,15 +179,8 @@ export class StripeClient {
     const status = res.statusCode;
     if (status === 200) {
       const body = parseJson(text);
-      const data = (body as { data?: unknown })?.data;
-      const hasMore = (body as { has_more?: unknown })?.has_more;
-      if (!Array.isArray(data) || typeof hasMore !== 'boolean') {
-        throw new ProtocolError(entity, path, 'expected a JSON list object with "data" and "has_more"');
-      }
-      return {
-        kind: 'page',
-        page: { data: data as Record<string, unknown>[], hasMore, sourceTime: sourceTime(res.headers.date) },
-      };
+      if (body === undefined) throw new ProtocolError(entity, path, 'the response body is not JSON');
+      return { kind: 'ok', body, sourceTime: sourceTime(res.headers.date) };
     }
     const stripe = ((parseJson(text) as { error?: StripeErrorBody })?.error ?? {}) as StripeErrorBody;
     if (isRetryableStatus(status)) {

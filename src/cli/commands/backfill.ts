@@ -20,7 +20,7 @@ export default async function backfill(
   const now = Math.floor(Date.now() / 1000);
   if (to > now) throw new UsageError(`--to ${opts.to}: a backfill window must be closed (end before now)`);
   const { exitCode } = await runPipeline(ctx, {
-    steps: ['extract', 'transform'],
+    steps: ['extract', 'transform', 'references'],
     backfill: { from, to },
     until: to,
     ...(opts.entity && opts.entity.length > 0 ? { entities: opts.entity } : {}),

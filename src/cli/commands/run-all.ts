@@ -8,7 +8,7 @@ export default async function runAll(
   ctx: CommandContext,
 ): Promise<number> {
   const { exitCode } = await runPipeline(ctx, {
-    steps: ['extract', 'transform', 'quality', 'publish'],
+    steps: ['extract', 'transform', 'references', 'quality', 'publish'],
     ...(opts.until ? { until: parseTimeArg(opts.until, '--until') } : {}),
     ...(opts.days ? { days: Number(opts.days) } : {}),
   });

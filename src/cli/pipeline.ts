@@ -79,6 +79,16 @@ export async function runPipeline(ctx: CommandContext, opts: PipelineOptions): P
   const lock = await acquireLock({ store, runId, command: ctx.command, logger });
   const progress = createProgress(ctx.interactive);
   const summary: RunSummary = { runId, status: 'succeeded', seconds: 0, dataRoot: store.root };
+  // Wall-clock seconds per step, for the manifest (benchmarks read them).
+  const timings: Record<string, number> = {};
+  const timed = async <T>(step: Step, fn: () => Promise<T>): Promise<T> => {
+    const t0 = performance.now();
+    try {
+      return await inStep(step, fn);
+    } finally {
+      timings[step] = Math.round(((timings[step] ?? 0) + (performance.now() - t0) / 1000) * 1000) / 1000;
+    }
+  };
   let manifest: RunManifest | undefined;
   let exitCode: number = EXIT.ok;
   let source: ResolvedSource | undefined;
@@ -103,7 +113,7 @@ export async function runPipeline(ctx: CommandContext, opts: PipelineOptions): P
     };
     const log = logger.child({ step: 'references' });
     for (let round = 1; round <= 3; round++) {
-      const missing = await inStep('references', () =>
+      const missing = await timed('references', () =>
         findDanglingReferences({ store, settings, logger: log, runId, now: until }),
       );
       const known = new Set(out.not_found);
@@ -111,8 +121,8 @@ export async function runPipeline(ctx: CommandContext, opts: PipelineOptions): P
       if (todo.length === 0) break;
       out.rounds = round;
       log.info({ missing: todo.length }, `fetching ${todo.length} referenced objects by id`);
-      const src = await inStep('references', () => openSource());
-      const report = await inStep('references', () =>
+      const src = await timed('references', () => openSource());
+      const report = await timed('references', () =>
         fetchReferences({
           store,
           settings,
@@ -143,11 +153,11 @@ export async function runPipeline(ctx: CommandContext, opts: PipelineOptions): P
     logger.info({ step: 'start', data_root: store.root, until }, `run ${runId} started (${ctx.command})`);
 
     if (opts.steps.includes('extract')) {
-      await inStep('extract', async () => opts.signal?.throwIfAborted());
+      await timed('extract', async () => opts.signal?.throwIfAborted());
       const { runExtract } = await import('../extract/run-extract.js');
-      const src = await inStep('extract', () => openSource());
+      const src = await timed('extract', () => openSource());
       progress.stage('extract');
-      const report = await inStep('extract', () =>
+      const report = await timed('extract', () =>
         runExtract({
           store,
           settings,
@@ -169,10 +179,10 @@ export async function runPipeline(ctx: CommandContext, opts: PipelineOptions): P
     }
 
     const transform = async (step: Step) => {
-      await inStep(step, async () => opts.signal?.throwIfAborted());
+      await timed(step, async () => opts.signal?.throwIfAborted());
       const { runTransform } = await import('../transform/run-transform.js');
       progress.stage(step === 'transform' ? 'transform' : 'references');
-      return inStep(step, () =>
+      return timed(step, () =>
         runTransform({
           store,
           settings,
@@ -196,10 +206,10 @@ export async function runPipeline(ctx: CommandContext, opts: PipelineOptions): P
     }
 
     if (opts.steps.includes('quality')) {
-      await inStep('quality', async () => opts.signal?.throwIfAborted());
+      await timed('quality', async () => opts.signal?.throwIfAborted());
       const { runQuality } = await import('../quality/run-quality.js');
       progress.stage('quality');
-      const report = await inStep('quality', () =>
+      const report = await timed('quality', () =>
         runQuality({ store, settings, logger: logger.child({ step: 'quality' }), runId, now: until }),
       );
       summary.quality = report;
@@ -216,8 +226,8 @@ export async function runPipeline(ctx: CommandContext, opts: PipelineOptions): P
 
     if (opts.steps.includes('publish') && exitCode === EXIT.ok) {
       const { goldPublishInputs } = await import('../transform/run-transform.js');
-      const inputs = await inStep('publish', () => goldPublishInputs(store));
-      const pointers = await inStep('publish', () => publishLatest(store, runId, inputs));
+      const inputs = await timed('publish', () => goldPublishInputs(store));
+      const pointers = await timed('publish', () => publishLatest(store, runId, inputs));
       summary.published = pointers.map((p) => p.model);
       await manifest.section(
         'published',
@@ -229,6 +239,7 @@ export async function runPipeline(ctx: CommandContext, opts: PipelineOptions): P
     }
 
     summary.status = exitCode === EXIT.ok ? 'succeeded' : 'failed';
+    await manifest.section('timings', timings);
     await manifest.finish(
       summary.status,
       exitCode === EXIT.ok ? undefined : { step: 'quality', message: 'error-severity checks failed' },
@@ -237,7 +248,10 @@ export async function runPipeline(ctx: CommandContext, opts: PipelineOptions): P
     summary.status = 'failed';
     summary.error = err instanceof Error ? err.message : String(err);
     const step = err instanceof StepError ? err.step : 'start';
-    await manifest?.finish('failed', { step, message: summary.error }).catch(() => {});
+    await manifest
+      ?.section('timings', timings)
+      .then(() => manifest?.finish('failed', { step, message: summary.error ?? '' }))
+      .catch(() => {});
     logger.error({ step, err: err instanceof StepError ? err.cause : err }, `run ${runId} failed in ${step}`);
     throw err instanceof StepError ? err.cause : err;
   } finally {

@@ -1,0 +1,135 @@
+/**
+ * Child processes of the benchmark: the mock API and the CLI, run with tsx's loader, with their
+ * peak RSS sampled from /proc while they live.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** Repository root (bench/lib/../..). */
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** tsx's loader by absolute path, so children work from any cwd. */
+const TSX_LOADER = fileURLToPath(new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url));
+
+/** A child process of the benchmark failed. */
+export class BenchChildError extends Error {
+  constructor(
+    message: string,
+    readonly stderr: string,
+  ) {
+    super(stderr ? `${message}\n${stderr.slice(-4000)}` : message);
+    this.name = 'BenchChildError';
+  }
+}
+
+/** Reads `VmHWM` (peak resident set) of a live process in KiB; undefined once it is gone. */
+export function readPeakRssKiB(pid: number): number | undefined {
+  try {
+    return parsePeakRssKiB(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The larger of `VmHWM` and `VmRSS` in a `/proc/<pid>/status` text, KiB (0 when absent). */
+export function parsePeakRssKiB(status: string): number {
+  let peak = 0;
+  for (const m of status.matchAll(/^Vm(?:HWM|RSS):\s+(\d+)\s+kB$/gm)) peak = Math.max(peak, Number(m[1]));
+  return peak;
+}
+
+/** Samples a child's peak RSS every `everyMs` until it exits (VmHWM is monotonic, so the last read wins). */
+export function watchPeakRss(child: ChildProcess, everyMs = 100): () => number {
+  let peak = 0;
+  const sample = () => {
+    if (child.pid !== undefined) peak = Math.max(peak, readPeakRssKiB(child.pid) ?? 0);
+  };
+  const timer = setInterval(sample, everyMs);
+  sample();
+  return () => {
+    clearInterval(timer);
+    return peak;
+  };
+}
+
+/** A running mock API child. */
+export interface MockChild {
+  readonly url: string;
+  readonly port: number;
+  readonly startupMs: number;
+  /** Moves the mock clock forward (its `/_mock/clock` control API); resolves the new time. */
+  advance(seconds: number): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/** Starts the mock API (frozen clock at `now`) in a separate process. */
+export async function startMockChild(preset: string, now: number): Promise<MockChild> {
+  const child = spawn(
+    process.execPath,
+    ['--import', TSX_LOADER, fileURLToPath(new URL('./mock-child.ts', import.meta.url)), preset, String(now)],
+    { stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT },
+  );
+  let stderr = '';
+  child.stderr!.on('data', (c: Buffer) => {
+    stderr += c.toString();
+  });
+  const info = await new Promise<{ url: string; port: number; startup_ms: number }>((resolve, reject) => {
+    let buf = '';
+    child.stdout!.on('data', (c: Buffer) => {
+      buf += c.toString();
+      const nl = buf.indexOf('\n');
+      if (nl >= 0) resolve(JSON.parse(buf.slice(0, nl)));
+    });
+    child.once('exit', (code) =>
+      reject(new BenchChildError(`mock API exited with ${code} before listening`, stderr)),
+    );
+  });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  return {
+    url: info.url,
+    port: info.port,
+    startupMs: info.startup_ms,
+    async advance(seconds) {
+      const res = await fetch(`${info.url}/_mock/clock`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ advance_seconds: seconds }),
+      });
+      if (!res.ok) throw new BenchChildError(`POST /_mock/clock answered ${res.status}`, await res.text());
+      return ((await res.json()) as { now: number }).now;
+    },
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** What one CLI run took. */
+export interface CliRun {
+  readonly seconds: number;
+  readonly peakRssMiB: number;
+  readonly stderr: string;
+}
+
+/** Runs `payments-pipeline <args>` (src/cli/main.ts under tsx); rejects on a non-zero exit. */
+export async function runCli(args: string[], env: Record<string, string>): Promise<CliRun> {
+  const t0 = performance.now();
+  const child = spawn(process.execPath, ['--import', TSX_LOADER, 'src/cli/main.ts', ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp', ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const stopWatch = watchPeakRss(child);
+  let stderr = '';
+  child.stderr!.on('data', (c: Buffer) => {
+    stderr += c.toString();
+    if (stderr.length > 1_000_000) stderr = stderr.slice(-100_000);
+  });
+  const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+  const seconds = (performance.now() - t0) / 1000;
+  const peak = stopWatch();
+  if (code !== 0)
+    throw new BenchChildError(`payments-pipeline ${args.join(' ')} exited with ${code}`, stderr);
+  return { seconds, peakRssMiB: peak / 1024, stderr };
+}

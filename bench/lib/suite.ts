@@ -1,0 +1,226 @@
+/**
+ * The benchmark suite of SPEC section 14, in one run on one dataset: the mock API in its own
+ * process, a full `run-all` into a fresh data root (per-stage time, records/s, peak RSS), the
+ * extraction floor, the transform floor and the naive `stripe` peer on the same windows and
+ * Bronze, then an incremental `run-all` after the mock clock moves by a fraction of the history.
+ */
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { TimeWindow } from '../../src/extract/windows.js';
+import { type CliRun, runCli, startMockChild } from './child.js';
+import { extractFloor, type FetchResult } from './extract-floor.js';
+import { fmtInt, fmtMiB, fmtSeconds, type Row, ratioRow } from './report.js';
+import { stripePeer } from './stripe-peer.js';
+import { type TransformFloorResult, transformFloor } from './transform-floor.js';
+
+/** Dataset scales: the mock preset and its history length. */
+export const SCALES = { tiny: 3, '100k': 365, '1m': 365 } as const;
+export type Scale = keyof typeof SCALES;
+/** The frozen mock clock of every run: 2025-01-01T00:00:00Z, so every run sees the same data. */
+export const BENCH_NOW = 1_735_689_600;
+const API_KEY = 'sk_test_bench';
+const GiB_MiB = 1024;
+
+export interface SuiteOptions {
+  readonly scale: Scale;
+  /** Fresh data root and scratch space; removed at the end unless `keep`. */
+  readonly workDir: string;
+  readonly concurrency: number;
+  /** New data for the incremental run, as a fraction of the history (0.01 = 1%). */
+  readonly incrementalFraction: number;
+  /** Peak RSS of the 100k run, for the 1m run's growth ratio. */
+  readonly baselinePeakRssMiB?: number;
+  readonly keep?: boolean;
+  /** Progress lines. */
+  readonly log?: (line: string) => void;
+}
+
+interface Manifest {
+  status: string;
+  timings: Record<string, number>;
+  extract: Record<
+    string,
+    { window: TimeWindow; pages: number; records: number; retries: number; bronze_keys: string[] }
+  >;
+  transform: Record<string, { partitions: number; rows: number; seconds: number }>;
+  references?: { fetched?: Record<string, number> };
+}
+
+/** One `run-all` as measured. */
+export interface RunMeasure {
+  readonly wall_seconds: number;
+  readonly peak_rss_mib: number;
+  readonly stages: Record<string, number>;
+  readonly records: number;
+  readonly pages: number;
+  readonly records_per_s: number;
+}
+
+/** Everything the suite measured, as written to the JSON file. */
+export interface SuiteResult {
+  readonly scale: Scale;
+  readonly date: string;
+  readonly machine: Record<string, string | number>;
+  readonly mock_startup_ms: number;
+  readonly full: RunMeasure;
+  readonly extract_floor: FetchResult;
+  readonly transform_floor: TransformFloorResult;
+  readonly peer: Omit<FetchResult, 'pages'>;
+  readonly incremental: RunMeasure & { readonly advance_seconds: number };
+  readonly rows: readonly Row[];
+}
+
+async function readManifest(root: string, runId: string): Promise<Manifest> {
+  return JSON.parse(
+    await readFile(join(root, '_state', 'manifests', `run_${runId}.json`), 'utf8'),
+  ) as Manifest;
+}
+
+function measure(run: CliRun, m: Manifest): RunMeasure {
+  const extracted = Object.values(m.extract);
+  const refs = Object.values(m.references?.fetched ?? {}).reduce((a, b) => a + b, 0);
+  const records = extracted.reduce((n, e) => n + e.records, 0) + refs;
+  return {
+    wall_seconds: run.seconds,
+    peak_rss_mib: run.peakRssMiB,
+    stages: m.timings,
+    records,
+    pages: extracted.reduce((n, e) => n + e.pages, 0),
+    records_per_s: records / run.seconds,
+  };
+}
+
+/** The table rows from the measures (pure). */
+export function verdict(
+  r: Omit<SuiteResult, 'rows' | 'date' | 'machine' | 'mock_startup_ms'>,
+  scale: Scale,
+  baselinePeakRssMiB?: number,
+): Row[] {
+  const ext = r.full.stages['extract'] ?? Number.NaN;
+  const tr = r.full.stages['transform'] ?? Number.NaN;
+  const rows: Row[] = [
+    {
+      figure: `end-to-end \`run-all\` (${fmtInt(r.full.records)} records)`,
+      ours: `${fmtSeconds(r.full.wall_seconds)}, ${fmtInt(r.full.records_per_s)} records/s`,
+      other: '',
+    },
+    ratioRow(
+      'extraction vs floor (same pages, tightest keep-alive loop)',
+      fmtSeconds(ext),
+      fmtSeconds(r.extract_floor.seconds),
+      ext / r.extract_floor.seconds,
+      { op: '<=', bound: 1.3 },
+    ),
+    ratioRow(
+      'transform vs floor (DuckDB `read_ndjson` -> `COPY` Parquet)',
+      fmtSeconds(tr),
+      fmtSeconds(r.transform_floor.seconds),
+      tr / r.transform_floor.seconds,
+      { op: '<=', bound: 2 },
+    ),
+    ratioRow(
+      'naive peer (`stripe` `autoPagingEach` -> JSONL) / our extraction',
+      fmtSeconds(ext),
+      fmtSeconds(r.peer.seconds),
+      r.peer.seconds / ext,
+      { op: '>=', bound: 3 },
+    ),
+    ratioRow(
+      `incremental \`run-all\` (+${fmtInt(r.incremental.advance_seconds / 3600)} h of data) / full run`,
+      fmtSeconds(r.incremental.wall_seconds),
+      fmtSeconds(r.full.wall_seconds),
+      r.incremental.wall_seconds / r.full.wall_seconds,
+      { op: '<=', bound: 0.05 },
+    ),
+    ratioRow(
+      `peak RSS of \`run-all\` / 1 GiB${scale === '1m' ? '' : ' (target set at 1m)'}`,
+      fmtMiB(r.full.peak_rss_mib),
+      fmtMiB(GiB_MiB),
+      r.full.peak_rss_mib / GiB_MiB,
+      { op: '<=', bound: 1 },
+    ),
+  ];
+  if (scale === '1m' && baselinePeakRssMiB) {
+    rows.push(
+      ratioRow(
+        'peak RSS at 1m / at 100k',
+        fmtMiB(r.full.peak_rss_mib),
+        fmtMiB(baselinePeakRssMiB),
+        r.full.peak_rss_mib / baselinePeakRssMiB,
+        { op: '<=', bound: 1.5 },
+      ),
+    );
+  }
+  return rows;
+}
+
+/** Runs the whole suite; the mock and the data root are cleaned up whatever happens. */
+export async function runSuite(o: SuiteOptions): Promise<Omit<SuiteResult, 'date' | 'machine'>> {
+  const log = o.log ?? (() => {});
+  const days = SCALES[o.scale];
+  const root = join(o.workDir, 'lake');
+  const env = {
+    PIPELINE_ENV: 'LOCAL',
+    API_KEY,
+    LOCAL_DATA_DIR: root,
+    DEFAULT_DAYS: String(days + 1),
+    EXTRACT_CONCURRENCY: String(o.concurrency),
+    // The mock has no rate limit; the sk_test_ default cap (25/s) would measure the cap.
+    API_RATE_LIMIT_RPS: '1000000',
+    LOG_LEVEL: 'warn',
+    LOG_FORMAT: 'json',
+  };
+  log(`starting the mock API (${o.scale})`);
+  const mock = await startMockChild(o.scale, BENCH_NOW);
+  try {
+    log(`mock ready in ${mock.startupMs} ms at ${mock.url}; full run-all`);
+    const fullRun = await runCli(['run-all', '--until', String(BENCH_NOW), '--run-id', 'bench-full'], {
+      ...env,
+      API_BASE_URL: mock.url,
+    });
+    const fullManifest = await readManifest(root, 'bench-full');
+    const full = measure(fullRun, fullManifest);
+    log(
+      `full: ${fmtSeconds(full.wall_seconds)} ${JSON.stringify(full.stages)} peak ${fmtMiB(full.peak_rss_mib)}`,
+    );
+
+    const windows = new Map(Object.entries(fullManifest.extract).map(([e, x]) => [e, x.window]));
+    const extract_floor = await extractFloor(mock.url, API_KEY, windows, o.concurrency);
+    log(`extraction floor: ${fmtSeconds(extract_floor.seconds)}, ${fmtInt(extract_floor.records)} records`);
+
+    const files = new Map(
+      Object.entries(fullManifest.extract).map(([e, x]) => [
+        e,
+        x.bronze_keys.map((k) => join(root, ...k.split('/'))),
+      ]),
+    );
+    const transform_floor = await transformFloor(files, join(o.workDir, 'floor-parquet'));
+    log(`transform floor: ${fmtSeconds(transform_floor.seconds)}, ${fmtInt(transform_floor.rows)} rows`);
+
+    const peer = await stripePeer(mock.port, API_KEY, windows, join(o.workDir, 'peer'));
+    log(`peer: ${fmtSeconds(peer.seconds)}, ${fmtInt(peer.records)} records`);
+    await rm(join(o.workDir, 'peer'), { recursive: true, force: true });
+
+    const advance = Math.round(days * 86_400 * o.incrementalFraction);
+    const until = await mock.advance(advance);
+    const incRun = await runCli(['run-all', '--until', String(until), '--run-id', 'bench-incremental'], {
+      ...env,
+      API_BASE_URL: mock.url,
+    });
+    const incremental = {
+      ...measure(incRun, await readManifest(root, 'bench-incremental')),
+      advance_seconds: advance,
+    };
+    log(`incremental: ${fmtSeconds(incremental.wall_seconds)} ${JSON.stringify(incremental.stages)}`);
+
+    const measured = { full, extract_floor, transform_floor, peer, incremental, scale: o.scale };
+    return {
+      ...measured,
+      mock_startup_ms: mock.startupMs,
+      rows: verdict(measured, o.scale, o.baselinePeakRssMiB),
+    };
+  } finally {
+    await mock.stop();
+    if (!o.keep) await rm(o.workDir, { recursive: true, force: true });
+  }
+}

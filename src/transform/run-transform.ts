@@ -46,7 +46,8 @@ export async function runTransform(opts: TransformOptions): Promise<TransformRep
   const workDir = opts.workDir ?? (await mkdtemp(join(tmpdir(), 'pp-transform-')));
   const stager = createStager(opts.store, join(workDir, 'stage-bronze'));
   const session = await openDuckSession({ workDir, pathBase: stager.base, memoryLimit: opts.memoryLimit });
-  const logger = opts.logger.child({ step: 'transform' });
+  // The caller binds the step (transform, or the references pass) to the logger it hands in.
+  const logger = opts.logger;
   const fullRefresh = opts.fullRefresh ?? false;
   const report: TransformReport = { models: {}, silverKeys: [], goldKeys: [] };
   try {

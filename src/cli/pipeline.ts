@@ -5,11 +5,10 @@ import { type RunSummary, renderSummary } from '../obs/summary.js';
 import { acquireLock } from '../state/lock.js';
 import { RunManifest } from '../state/manifest.js';
 import { publishLatest } from '../state/publish.js';
-import { createObjectStore } from '../storage/create-store.js';
-import type { ObjectStore } from '../storage/object-store.js';
 import type { CommandContext } from './context.js';
 import { EXIT } from './exit-codes.js';
 import { type ResolvedSource, resolveSource } from './source.js';
+import { storeFor } from './store.js';
 
 export type Step = 'extract' | 'transform' | 'references' | 'quality' | 'publish';
 
@@ -32,19 +31,6 @@ export interface PipelineOptions {
 export interface PipelineResult {
   exitCode: number;
   summary: RunSummary;
-}
-
-/** The store the settings ask for. */
-export function storeFor(ctx: CommandContext): ObjectStore {
-  const s = ctx.settings;
-  return createObjectStore({
-    env: s.PIPELINE_ENV,
-    localDataDir: s.LOCAL_DATA_DIR,
-    awsRegion: s.AWS_REGION,
-    ...(s.S3_BUCKET ? { s3Bucket: s.S3_BUCKET } : {}),
-    s3Prefix: s.S3_PREFIX,
-    ...(s.S3_ENDPOINT_URL ? { s3EndpointUrl: s.S3_ENDPOINT_URL } : {}),
-  });
 }
 
 /** Marks an error with the step it happened in, for the manifest. */

@@ -57,3 +57,11 @@ describe('CLI frame', () => {
     expect(JSON.parse(ok.stdout)).toHaveProperty('watermarks');
   });
 });
+
+describe('mock-api command', () => {
+  it('exits 2 naming a bad flag', async () => {
+    const r = await runCli(['mock-api', '--preset', 'huge']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--preset');
+  });
+});

@@ -4,16 +4,10 @@ import { listRunIds, readManifest } from '../../state/manifest.js';
 import { readLatest } from '../../state/publish.js';
 import { layout } from '../../storage/layout.js';
 import type { ObjectStore } from '../../storage/object-store.js';
+import { GOLD_MODELS } from '../../transform/gold-contracts.js';
 import type { CommandContext } from '../context.js';
-import { storeFor } from '../pipeline.js';
+import { storeFor } from '../store.js';
 
-const GOLD_MODELS = [
-  'fct_payments',
-  'fct_balance_transactions',
-  'fct_invoices',
-  'daily_overview',
-  'dim_customers',
-];
 
 export interface StatusReport {
   data_root: string;

@@ -1,6 +1,7 @@
 import { ConfigError } from '../../config/settings.js';
-import { createObjectStore } from '../../storage/create-store.js';
 import type { CommandContext } from '../context.js';
+import { nextSignal } from '../signals.js';
+import { storeFor } from '../store.js';
 
 export interface WebhooksOptions {
   host?: string;
@@ -26,14 +27,7 @@ export default async function webhooks(opts: WebhooksOptions, ctx: CommandContex
   const port = parsePort(opts.port, 8001);
   const host = opts.host ?? '127.0.0.1';
   const s = ctx.settings;
-  const store = createObjectStore({
-    env: s.PIPELINE_ENV,
-    localDataDir: s.LOCAL_DATA_DIR,
-    awsRegion: s.AWS_REGION,
-    ...(s.S3_BUCKET ? { s3Bucket: s.S3_BUCKET } : {}),
-    s3Prefix: s.S3_PREFIX,
-    ...(s.S3_ENDPOINT_URL ? { s3EndpointUrl: s.S3_ENDPOINT_URL } : {}),
-  });
+  const store = storeFor(ctx);
   const server = await startWebhookServer({
     store,
     settings: s,
@@ -55,17 +49,4 @@ export default async function webhooks(opts: WebhooksOptions, ctx: CommandContex
   ctx.logger.info({ signal }, 'webhook receiver stopping');
   await server.close();
   return 0;
-}
-
-/** Resolves on the first SIGINT or SIGTERM (and stops listening for both). */
-function nextSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const on = (sig: NodeJS.Signals) => {
-      process.off('SIGINT', on);
-      process.off('SIGTERM', on);
-      resolve(sig);
-    };
-    process.on('SIGINT', on);
-    process.on('SIGTERM', on);
-  });
 }

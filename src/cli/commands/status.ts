@@ -8,7 +8,6 @@ import { GOLD_MODELS } from '../../transform/gold-contracts.js';
 import type { CommandContext } from '../context.js';
 import { storeFor } from '../store.js';
 
-
 export interface StatusReport {
   data_root: string;
   watermarks: Record<

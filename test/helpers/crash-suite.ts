@@ -1,0 +1,165 @@
+import { cp, mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startMockApi } from '../../src/mock/index.js';
+import { runCli } from './cli.js';
+import {
+  type CrashPoint,
+  checkLake,
+  diffSnapshots,
+  type KillPlan,
+  killPlan,
+  type LakeTarget,
+  type Landing,
+  landingOf,
+  localTarget,
+  readRunManifest,
+  runAndKill,
+  type StepTimings,
+  snapshotLake,
+} from './crash.js';
+
+/** A frozen source clock for the first load; the incremental run comes a day later. */
+export const CRASH_NOW = Date.UTC(2024, 5, 15, 12, 0, 0) / 1000;
+const DAY = 86_400;
+// Longer than the tiny preset's history: the first load sees everything, so reruns converge.
+const DAYS = 30;
+const SAFETY = 300;
+
+type Mock = Awaited<ReturnType<typeof startMockApi>>;
+
+/**
+ * The fixed ground of a crash campaign: two mock APIs over the same dataset frozen at NOW and
+ * NOW + 1 day, the uninterrupted reference lakes after the first load and after the next day's
+ * incremental run (their snapshots and step timings), and a copy-able day-1 lake.
+ */
+export interface CrashBench {
+  readonly day1: Mock;
+  readonly day2: Mock;
+  readonly day1Root: string;
+  readonly reference: { first: Record<string, string[]>; incremental: Record<string, string[]> };
+  readonly timings: { first: StepTimings; incremental: StepTimings };
+  close(): Promise<void>;
+}
+
+/** Environment of every run against `mockUrl` (no client-side rate cap: the mock is local). */
+export function crashEnv(mockUrl: string): Record<string, string> {
+  return {
+    API_BASE_URL: mockUrl,
+    API_KEY: 'sk_test_crash',
+    DEFAULT_DAYS: String(DAYS),
+    SAFETY_WINDOW_SECONDS: String(SAFETY),
+    API_RATE_LIMIT_RPS: '1000',
+    LOG_LEVEL: 'warn',
+  };
+}
+
+async function mustRun(args: string[], env: Record<string, string>): Promise<void> {
+  const r = await runCli(args, { env });
+  if (r.code !== 0) throw new Error(`${args.join(' ')} exited ${r.code}:\n${r.stderr.slice(-3000)}`);
+}
+
+/** Builds the reference lakes (two uninterrupted runs) and measures their step timings. */
+export async function prepareCrashBench(): Promise<CrashBench> {
+  const day1 = await startMockApi({ preset: 'tiny', now: CRASH_NOW, port: 0, quiet: true });
+  const day2 = await startMockApi({ preset: 'tiny', now: CRASH_NOW + DAY, port: 0, quiet: true });
+  try {
+    const day1Root = await mkdtemp(join(tmpdir(), 'pp-crash-ref1-'));
+    const ref1 = localTarget(day1Root);
+    await mustRun(['run-all', '--run-id', 'r1-ref', '--until', String(CRASH_NOW)], {
+      ...crashEnv(day1.url),
+      ...ref1.env,
+    });
+    const ref2Root = await mkdtemp(join(tmpdir(), 'pp-crash-ref2-'));
+    await cp(day1Root, ref2Root, { recursive: true });
+    const ref2 = localTarget(ref2Root);
+    await mustRun(['run-all', '--run-id', 'r2-ref', '--until', String(CRASH_NOW + DAY)], {
+      ...crashEnv(day2.url),
+      ...ref2.env,
+    });
+    const m1 = await readRunManifest(ref1.store, 'r1-ref');
+    const m2 = await readRunManifest(ref2.store, 'r2-ref');
+    return {
+      day1,
+      day2,
+      day1Root,
+      reference: { first: await snapshotLake(ref1.store), incremental: await snapshotLake(ref2.store) },
+      timings: { first: m1?.timings as StepTimings, incremental: m2?.timings as StepTimings },
+      close: async () => {
+        await day1.close();
+        await day2.close();
+      },
+    };
+  } catch (err) {
+    await day1.close();
+    await day2.close();
+    throw err;
+  }
+}
+
+/** What happened at one crash point. */
+export interface CrashPointResult {
+  readonly index: number;
+  readonly phase: 'first' | 'incremental';
+  readonly target: string;
+  readonly plan: KillPlan;
+  /** Where the killed run was, from its manifest. */
+  readonly landing: Landing;
+  readonly killed: boolean;
+  /** Invariant violations right after the kill, and after the clean run. */
+  readonly afterCrash: string[];
+  readonly afterClean: string[];
+  readonly cleanExit: number | null;
+  readonly cleanStderr: string;
+  /** First difference from the uninterrupted reference, or undefined. */
+  readonly diff: string | undefined;
+}
+
+/**
+ * One crash point: a `run-all` killed per the point's plan, the lake checked, a clean `run-all`
+ * with the same `--until`, the lake checked again and compared with the reference.
+ * `phase` first: an empty lake; incremental: a copy of the day-1 lake, runs a day later.
+ * `target` defaults to a fresh local directory (incremental needs local: it copies the day-1 lake).
+ */
+export async function runCrashPoint(
+  bench: CrashBench,
+  point: CrashPoint,
+  phase: 'first' | 'incremental',
+  target?: LakeTarget,
+): Promise<CrashPointResult> {
+  let lake = target;
+  if (!lake) {
+    const root = await mkdtemp(join(tmpdir(), `pp-crash-${point.index}-`));
+    if (phase === 'incremental') await cp(bench.day1Root, root, { recursive: true });
+    lake = localTarget(root);
+  }
+  const mock = phase === 'first' ? bench.day1 : bench.day2;
+  const until = phase === 'first' ? CRASH_NOW : CRASH_NOW + DAY;
+  const env = { ...crashEnv(mock.url), ...lake.env };
+  const plan = killPlan(point, bench.timings[phase]);
+  const tag = `p${String(point.index).padStart(3, '0')}`;
+  const crashId = `${tag}-a-crash`;
+  const killedRun = await runAndKill(['run-all', '--run-id', crashId, '--until', String(until)], env, plan);
+  const landing = killedRun.killed ? landingOf(await readRunManifest(lake.store, crashId)) : 'completed';
+  const exp = { mockUrl: mock.url, until, safetySeconds: SAFETY, firstWindowStart: CRASH_NOW - DAYS * DAY };
+  const afterCrash = await checkLake(lake.store, exp);
+  const clean = await runCli(['run-all', '--run-id', `${tag}-b-clean`, '--until', String(until)], { env });
+  const afterClean = await checkLake(lake.store, exp);
+  const diff =
+    clean.code === 0
+      ? diffSnapshots(bench.reference[phase], await snapshotLake(lake.store))
+      : 'clean run failed';
+  return {
+    index: point.index,
+    phase,
+    target: point.target,
+    plan,
+    landing,
+    killed: killedRun.killed,
+    afterCrash,
+    afterClean,
+    cleanExit: clean.code,
+    cleanStderr: clean.stderr.slice(-2000),
+    diff,
+  };
+}

@@ -5,6 +5,9 @@ import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { SOURCE_RANK } from '../bronze/envelope.js';
 import { sqlString } from './sql-template.js';
 
+/** Rows a partitioned COPY buffers per partition before writing them (bounded memory). */
+export const PARTITIONED_WRITE_FLUSH_ROWS = 20_000;
+
 export interface DuckSession {
   readonly conn: DuckDBConnection;
   /** Runs a query and returns its rows as JSON-friendly objects. */
@@ -34,6 +37,10 @@ export async function openDuckSession(opts: {
     `set memory_limit = ${sqlString(opts.memoryLimit ?? '1GB')}`,
     `set temp_directory = ${sqlString(tmp)}`,
     `set TimeZone = 'UTC'`,
+    // A partitioned COPY buffers rows per partition until this many (default 524,288): with
+    // wide Stripe rows (~2 KB) that is over the memory limit before anything is written
+    // (silver.events at 100k charges failed with "Out of Memory"); flush far sooner.
+    `set partitioned_write_flush_threshold = ${PARTITIONED_WRITE_FLUSH_ROWS}`,
     // api > events > webhook on equal version time (SPEC section 7), from the envelope's table
     `create or replace macro source_rank(s) as case s ${rankCases} else 0 end`,
     // a reference is an id string, or an expanded object carrying the id

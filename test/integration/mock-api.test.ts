@@ -20,7 +20,7 @@ const SMALL = {
   quiet: true,
 } as const;
 const FIXTURES = JSON.parse(
-  readFileSync(new URL('../../../shared/stripe/fixtures3.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('../fixtures/stripe/fixtures3.json', import.meta.url), 'utf8'),
 ).resources as Record<string, Record<string, unknown>>;
 
 type Obj = Record<string, unknown> & { id: string; created: number };

@@ -187,5 +187,5 @@ describe('run-all operations', () => {
         (await readLayer(root, 'gold', model)).map((r) => JSON.stringify(r)).sort();
       expect(await rows(copy), model).toEqual(await rows(localRoot));
     }
-  });
+  }, 240_000);
 });

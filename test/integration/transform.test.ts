@@ -60,7 +60,9 @@ const gold = (model: string) =>
 
 describe('Silver', () => {
   it('types real Stripe example objects (fixtures3.json)', async () => {
-    const fx = JSON.parse(readFileSync('/work/shared/stripe/fixtures3.json', 'utf8')).resources;
+    const fx = JSON.parse(
+      readFileSync(new URL('../fixtures/stripe/fixtures3.json', import.meta.url), 'utf8'),
+    ).resources;
     const dt = '2009-02-13'; // created 1234567890
     for (const [entity, obj] of [
       ['charges', fx.charge],

@@ -92,4 +92,31 @@ describe('run lock', () => {
     expect(isStale(h, 50, 'a', () => false)).toBe(true);
     expect(isStale(h, 50, 'a', () => true)).toBe(false);
   });
+
+  it('takes over a second unreadable lock, and a stale lock whose run id was stale before', async () => {
+    const store = await tempStore();
+    for (const runId of ['after-1', 'after-2']) {
+      await store.put('_state/lock.json', '{"host": "half-writ');
+      const lock = await acquireLock({ store, runId, command: 'run-all', logger });
+      expect(lock.holder.run_id).toBe(runId);
+      await lock.release();
+    }
+    let t = 1_000_000;
+    for (const runId of ['next-1', 'next-2']) {
+      // The same (reused) run id goes stale twice, with different leases.
+      await acquireLock({
+        store,
+        runId: 'fixed-id',
+        command: 'run-all',
+        logger,
+        now: () => t,
+        leaseMs: 1000,
+        host: 'gone',
+      });
+      t += 5000;
+      const lock = await acquireLock({ store, runId, command: 'run-all', logger, now: () => t, host: 'h2' });
+      expect(lock.holder.run_id).toBe(runId);
+      await lock.release();
+    }
+  });
 });

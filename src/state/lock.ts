@@ -94,7 +94,17 @@ export async function acquireLock(opts: LockOptions): Promise<RunLock> {
     const current = await readHolder(store, key);
     if (current && !isStale(current, now(), host, alive)) throw new LockHeldError(current);
     const staleId = current?.run_id ?? 'unreadable';
-    const won = await store.putIfAbsent(`_state/lock-takeover/${staleId}.json`, JSON.stringify(holder));
+    // The claim names this very stale lock (its run id and lease, or for an unreadable one the
+    // object's time): a claim named by run id alone outlives the takeover, and the next stale
+    // lock with that id ("unreadable", a reused RUN_ID) could then never be taken over.
+    const stamp =
+      current && current.expires_at_ms > 0
+        ? current.expires_at_ms
+        : Math.round((await store.head(key))?.modifiedMs ?? 0);
+    const won = await store.putIfAbsent(
+      `_state/lock-takeover/${staleId}-${stamp}.json`,
+      JSON.stringify(holder),
+    );
     // Re-read: a racer may have finished its takeover between our read and our claim.
     const again = await readHolder(store, key);
     if (!won || (again && again.run_id !== staleId && !isStale(again, now(), host, alive))) {

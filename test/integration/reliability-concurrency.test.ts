@@ -57,7 +57,7 @@ describe('run-all concurrency and stale locks', () => {
       const a = startCli(['run-all', '--run-id', 'twin-a', '--until', String(NOW)], { env: env() });
       const b = startCli(['run-all', '--run-id', 'twin-b', '--until', String(NOW)], { env: env() });
       const ends: Record<string, number> = {};
-      const [ra, rb] = await Promise.all(
+      const both = await Promise.all(
         [a, b].map((p, i) =>
           p.done.then((r) => {
             ends[i === 0 ? 'twin-a' : 'twin-b'] = Date.now() - started;
@@ -65,6 +65,7 @@ describe('run-all concurrency and stale locks', () => {
           }),
         ),
       );
+      const [ra, rb] = [both[0]!, both[1]!];
       const codes = [ra.code, rb.code].sort();
       expect(codes, `${ra.stderr.slice(-1500)}\n---\n${rb.stderr.slice(-1500)}`).toEqual([0, 3]);
       const [winner, loser] = ra.code === 0 ? ['twin-a', rb] : ['twin-b', ra];
@@ -130,6 +131,16 @@ describe('run-all concurrency and stale locks', () => {
     });
     expect(after.code, after.stderr.slice(-2000)).toBe(0);
     expect(after.stderr).toContain('taking over a stale run lock');
+    await healthy();
+  }, 120_000);
+
+  it('an unreadable lock is taken over, and so is the next one', async () => {
+    for (const runId of ['after-garbage-1', 'after-garbage-2']) {
+      await writeFile(lockFile(), '{"host": "half-writ');
+      const r = await runCli(['run-all', '--run-id', runId, '--until', String(NOW)], { env: env() });
+      expect(r.code, `${runId}: ${r.stderr.slice(-2000)}`).toBe(0);
+      expect(existsSync(lockFile())).toBe(false);
+    }
     await healthy();
   }, 120_000);
 });

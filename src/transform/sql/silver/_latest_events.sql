@@ -2,7 +2,9 @@
 -- copies across runs and deliveries collapse to one). The events and webhook_events models select
 -- from it (as `latest_events`) and only type columns.
 -- Fills: bronze (the table's Bronze).
--- Returns one row per `obj.id`: obj, _version_ts, _source, _run_id, _ingested_at, _bronze_key.
+-- Returns one row per `obj.id`: obj, then the standard columns every Silver table ends with, in
+--        the contract's order (COMMON_SILVER_COLUMNS): created_ts, dt, livemode, is_deleted (always
+--        false: events are never deleted), _version_ts, _source, _run_id, _ingested_at, _bronze_key.
 with
 
 bronze as (
@@ -35,8 +37,19 @@ ranked as (
     from versions
 ),
 
+-- the standard columns, typed as the contract says
 latest as (
-    select obj, _version_ts, _source, _run_id, _ingested_at, _bronze_key
+    select
+        obj,
+        to_timestamp(obj.created) as created_ts,
+        coalesce(to_timestamp(obj.created), to_timestamp(_version_ts))::DATE as dt,
+        obj.livemode as livemode,
+        false as is_deleted,
+        _version_ts,
+        _source,
+        _run_id,
+        _ingested_at::TIMESTAMPTZ as _ingested_at,
+        _bronze_key
     from ranked
     where _rank = 1
 )

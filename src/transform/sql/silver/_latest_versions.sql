@@ -2,8 +2,9 @@
 -- and sources. Each entity model selects from it (as `latest_versions`) and only types columns.
 -- Fills: bronze (the entity's Bronze), webhooks (webhook deliveries), known_created
 --        (id -> created already in Silver), delete_event_types, object_name.
--- Returns one row per `obj.id`: obj, _version_ts, _source, _run_id, _event_id, _ingested_at,
---        _is_tombstone, _bronze_key, _created.
+-- Returns one row per `obj.id`: obj, then the standard columns every Silver table ends with, in
+--        the contract's order (COMMON_SILVER_COLUMNS): created_ts, dt, livemode, is_deleted,
+--        _version_ts, _source, _run_id, _ingested_at, _bronze_key.
 with
 
 entity_bronze as (
@@ -80,6 +81,23 @@ latest as (
     from ranked
     left join known_created on known_created.id = ranked.obj.id
     where ranked._rank = 1
+),
+
+-- the standard columns, typed as the contract says
+final as (
+    select
+        obj,
+        to_timestamp(_created) as created_ts,
+        -- a tombstone whose creation is unknown everywhere lands on its deletion date
+        coalesce(to_timestamp(_created), to_timestamp(_version_ts))::DATE as dt,
+        obj.livemode as livemode,
+        _is_tombstone as is_deleted,
+        _version_ts,
+        _source,
+        _run_id,
+        _ingested_at::TIMESTAMPTZ as _ingested_at,
+        _bronze_key
+    from latest
 )
 
-select * from latest
+select * from final

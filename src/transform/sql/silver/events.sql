@@ -21,16 +21,8 @@ final as (
         -- nested
         obj.data as data,
         obj.data -> '$.previous_attributes' as previous_attributes,
-        -- timestamps and lineage
-        to_timestamp(obj.created) as created_ts,
-        coalesce(to_timestamp(obj.created), to_timestamp(_version_ts))::DATE as dt,
-        obj.livemode as livemode,
-        false as is_deleted,
-        _version_ts,
-        _source,
-        _run_id,
-        _ingested_at::TIMESTAMPTZ as _ingested_at,
-        _bronze_key
+        -- the standard columns (created_ts, dt, livemode, is_deleted, lineage): _latest_events.sql
+        latest.* exclude (obj)
     from latest
 )
 

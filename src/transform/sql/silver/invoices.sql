@@ -40,17 +40,8 @@ final as (
         to_timestamp(obj.due_date) as due_date_ts,
         to_timestamp((obj.status_transitions -> '$.paid_at')::BIGINT) as paid_at_ts,
         obj.metadata as metadata,
-        -- timestamps and lineage
-        to_timestamp(_created) as created_ts,
-        -- a tombstone whose creation is unknown everywhere lands on its deletion date
-        coalesce(to_timestamp(_created), to_timestamp(_version_ts))::DATE as dt,
-        obj.livemode as livemode,
-        _is_tombstone as is_deleted,
-        _version_ts,
-        _source,
-        _run_id,
-        _ingested_at::TIMESTAMPTZ as _ingested_at,
-        _bronze_key
+        -- the standard columns (created_ts, dt, livemode, is_deleted, lineage): _latest_versions.sql
+        latest.* exclude (obj)
     from latest
 )
 

@@ -22,6 +22,7 @@ const { values } = parseArgs({
     'work-dir': { type: 'string' },
     keep: { type: 'boolean', default: false },
     docs: { type: 'string' },
+    'peer-days': { type: 'string' },
   },
 });
 const scale = values.scale as Scale;
@@ -56,6 +57,7 @@ const measured = await runSuite({
   concurrency: Number(values.concurrency),
   incrementalFraction: Number(values['incremental-fraction']),
   keep: values.keep,
+  ...(values['peer-days'] ? { peerDays: Number(values['peer-days']) } : {}),
   ...(baseline ? { baselinePeakRssMiB: baseline } : {}),
   log: (line) =>
     process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)} load ${load()}] ${line}\n`),

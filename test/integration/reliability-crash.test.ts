@@ -15,7 +15,7 @@ import {
  * `CRASH_SEED=<seed>`; `scripts/crash-soak.ts` runs 50 points.
  */
 const SEED = Number(process.env.CRASH_SEED ?? 20240615);
-const POINTS = planCrashPoints(SEED, 6);
+const POINTS = planCrashPoints(SEED, 5);
 
 describe(`run-all killed at ${POINTS.length} seeded moments (seed ${SEED})`, () => {
   let bench: CrashBench;

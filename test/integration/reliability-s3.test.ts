@@ -12,7 +12,7 @@ import { freshPrefix, s3TestConfig } from '../s3-env.js';
 
 /**
  * SPEC 15 where storage matters, on the real S3 server (Ceph RGW): `run-all` killed during
- * extraction into S3, then healed by a clean run, equals the uninterrupted
+ * extraction or transform on S3, then healed by a clean run, equals the uninterrupted
  * (local) reference; two `run-all`s at once on one S3 prefix: one runs, the other exits 3.
  */
 describe('reliability on S3', () => {
@@ -24,9 +24,9 @@ describe('reliability on S3', () => {
     await bench?.close();
   });
 
-  // Point 0 of this seed aims at extract. A kill during transform on S3 (point 1) is not healed
-  // yet (the clean run fails quality with duplicated Gold rows): a known open bug, see the report.
-  for (const point of planCrashPoints(Number(process.env.CRASH_SEED ?? 20240615), 1)) {
+  // Point 0 of this seed aims at extract, point 1 at transform (staging and uploads are what
+  // differ from the local disk).
+  for (const point of planCrashPoints(Number(process.env.CRASH_SEED ?? 20240615), 2)) {
     it(`run-all killed in ${point.target} on S3 heals to the reference`, async () => {
       const r = await runCrashPoint(bench, point, 'first', s3Target(s3TestConfig(), freshPrefix('crash')));
       const where = `point ${point.index} aimed at ${point.target}, landed in ${r.landing}`;

@@ -83,6 +83,8 @@ const stages = (s: Record<string, number>) =>
   Object.entries(s)
     .map(([k, v]) => `${k} ${fmtSeconds(v)}`)
     .join(', ');
+const cpu = (c: { cpu_seconds: number; mock_cpu_seconds: number }) =>
+  `${Math.round(c.cpu_seconds)} / ${Math.round(c.mock_cpu_seconds)}`;
 const section = [
   `## Suite at ${scale}: \`npm run bench -- --scale ${scale}\` (${result.date.slice(0, 10)})`,
   '',
@@ -92,6 +94,7 @@ const section = [
   '',
   `Full run stages: ${stages(result.full.stages)}; ${result.full.pages.toLocaleString('en-US')} list pages; peak RSS ${Math.round(result.full.peak_rss_mib)} MiB.`,
   `Incremental run stages: ${stages(result.incremental.stages)}; ${result.incremental.records.toLocaleString('en-US')} records.`,
+  `CPU seconds, measuring process / mock API: full run ${cpu(result.full)}; extraction floor ${cpu(result.extract_floor)}; DuckDB copy ${cpu(result.transform_floor)}; peer ${cpu(result.peer)}; incremental run ${cpu(result.incremental)}.`,
   `Floors: extraction ${result.extract_floor.pages.toLocaleString('en-US')} pages / ${result.extract_floor.records.toLocaleString('en-US')} records; DuckDB copy ${result.transform_floor.rows.toLocaleString('en-US')} rows; peer ${result.peer.records.toLocaleString('en-US')} records. Raw numbers: \`bench/results/${scale}.json\`.`,
   '',
 ].join('\n');

@@ -38,17 +38,39 @@ export function parsePeakRssKiB(status: string): number {
   return peak;
 }
 
+/** CPU seconds (user + system, all threads) a live process has used; undefined once it is gone. */
+export function readCpuSeconds(pid: number): number | undefined {
+  try {
+    return parseCpuSeconds(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** utime + stime of a `/proc/<pid>/stat` line, in seconds (clock ticks of 1/100 s). */
+export function parseCpuSeconds(stat: string): number {
+  // Fields after the parenthesised command name (which may hold spaces): state is field 3.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 /** Samples a child's peak RSS every `everyMs` until it exits (VmHWM is monotonic, so the last read wins). */
-export function watchPeakRss(child: ChildProcess, everyMs = 100): () => number {
+export function watchPeakRss(
+  child: ChildProcess,
+  everyMs = 100,
+): () => { peakKiB: number; cpuSeconds: number } {
   let peak = 0;
+  let cpu = 0;
   const sample = () => {
-    if (child.pid !== undefined) peak = Math.max(peak, readPeakRssKiB(child.pid) ?? 0);
+    if (child.pid === undefined) return;
+    peak = Math.max(peak, readPeakRssKiB(child.pid) ?? 0);
+    cpu = Math.max(cpu, readCpuSeconds(child.pid) ?? 0);
   };
   const timer = setInterval(sample, everyMs);
   sample();
   return () => {
     clearInterval(timer);
-    return peak;
+    return { peakKiB: peak, cpuSeconds: cpu };
   };
 }
 
@@ -57,6 +79,8 @@ export interface MockChild {
   readonly url: string;
   readonly port: number;
   readonly startupMs: number;
+  /** CPU seconds the mock process has used so far. */
+  cpuSeconds(): number;
   /** Moves the mock clock forward (its `/_mock/clock` control API); resolves the new time. */
   advance(seconds: number): Promise<number>;
   stop(): Promise<void>;
@@ -89,6 +113,7 @@ export async function startMockChild(preset: string, now: number): Promise<MockC
     url: info.url,
     port: info.port,
     startupMs: info.startup_ms,
+    cpuSeconds: () => (child.pid === undefined ? 0 : (readCpuSeconds(child.pid) ?? 0)),
     async advance(seconds) {
       const res = await fetch(`${info.url}/_mock/clock`, {
         method: 'POST',
@@ -109,6 +134,8 @@ export async function startMockChild(preset: string, now: number): Promise<MockC
 export interface CliRun {
   readonly seconds: number;
   readonly peakRssMiB: number;
+  /** CPU seconds of the process (sampled every 100 ms, so up to 0.1 s short). */
+  readonly cpuSeconds: number;
   readonly stderr: string;
 }
 
@@ -128,8 +155,8 @@ export async function runCli(args: string[], env: Record<string, string>): Promi
   });
   const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
   const seconds = (performance.now() - t0) / 1000;
-  const peak = stopWatch();
+  const { peakKiB, cpuSeconds } = stopWatch();
   if (code !== 0)
     throw new BenchChildError(`payments-pipeline ${args.join(' ')} exited with ${code}`, stderr);
-  return { seconds, peakRssMiB: peak / 1024, stderr };
+  return { seconds, peakRssMiB: peakKiB / 1024, cpuSeconds, stderr };
 }

@@ -7,7 +7,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TimeWindow } from '../../src/extract/windows.js';
-import { type CliRun, runCli, startMockChild } from './child.js';
+import { type CliRun, type MockChild, runCli, startMockChild } from './child.js';
 import { extractFloor, type FetchResult } from './extract-floor.js';
 import { fmtInt, fmtMiB, fmtSeconds, type Row, ratioRow } from './report.js';
 import { stripePeer } from './stripe-peer.js';
@@ -52,12 +52,21 @@ interface Manifest {
 export interface RunMeasure {
   readonly wall_seconds: number;
   readonly peak_rss_mib: number;
+  /** CPU seconds of the pipeline process and of the mock API while it ran. */
+  readonly cpu_seconds: number;
+  readonly mock_cpu_seconds: number;
   readonly stages: Record<string, number>;
   /** Records listed (entities and events) plus those fetched by id in the references step. */
   readonly records: number;
   readonly listed_records: number;
   readonly pages: number;
   readonly records_per_s: number;
+}
+
+/** CPU seconds of the measuring process and of the mock API during a measure. */
+export interface Cpu {
+  readonly cpu_seconds: number;
+  readonly mock_cpu_seconds: number;
 }
 
 /** Everything the suite measured, as written to the JSON file. */
@@ -67,9 +76,9 @@ export interface SuiteResult {
   readonly machine: Record<string, string | number>;
   readonly mock_startup_ms: number;
   readonly full: RunMeasure;
-  readonly extract_floor: FetchResult;
-  readonly transform_floor: TransformFloorResult;
-  readonly peer: Omit<FetchResult, 'pages'>;
+  readonly extract_floor: FetchResult & Cpu;
+  readonly transform_floor: TransformFloorResult & Cpu;
+  readonly peer: Omit<FetchResult, 'pages'> & Cpu;
   readonly incremental: RunMeasure & { readonly advance_seconds: number };
   readonly rows: readonly Row[];
 }
@@ -80,19 +89,33 @@ async function readManifest(root: string, runId: string): Promise<Manifest> {
   ) as Manifest;
 }
 
-function measure(run: CliRun, m: Manifest): RunMeasure {
+function measure(run: CliRun, m: Manifest, mockCpu: number): RunMeasure {
   const extracted = Object.values(m.extract);
   const refs = Object.values(m.references?.fetched ?? {}).reduce((a, b) => a + b, 0);
   const records = extracted.reduce((n, e) => n + e.records, 0) + refs;
   return {
     wall_seconds: run.seconds,
     peak_rss_mib: run.peakRssMiB,
+    cpu_seconds: run.cpuSeconds,
+    mock_cpu_seconds: mockCpu,
     stages: m.timings,
     records,
     listed_records: records - refs,
     pages: extracted.reduce((n, e) => n + e.pages, 0),
     records_per_s: records / run.seconds,
   };
+}
+
+/** CPU seconds of this process and of the mock while `fn` ran, added to its result. */
+async function withCpu<T extends object>(
+  mock: MockChild,
+  fn: () => Promise<T>,
+): Promise<T & { cpu_seconds: number; mock_cpu_seconds: number }> {
+  const own = process.cpuUsage();
+  const m0 = mock.cpuSeconds();
+  const r = await fn();
+  const used = process.cpuUsage(own);
+  return { ...r, cpu_seconds: (used.user + used.system) / 1e6, mock_cpu_seconds: mock.cpuSeconds() - m0 };
 }
 
 /** The newest `seconds` of each window. */
@@ -184,18 +207,19 @@ export async function runSuite(o: SuiteOptions): Promise<Omit<SuiteResult, 'date
   const mock = await startMockChild(o.scale, BENCH_NOW);
   try {
     log(`mock ready in ${mock.startupMs} ms at ${mock.url}; full run-all`);
+    let mockCpu0 = mock.cpuSeconds();
     const fullRun = await runCli(['run-all', '--until', String(BENCH_NOW), '--run-id', 'bench-full'], {
       ...env,
       API_BASE_URL: mock.url,
     });
     const fullManifest = await readManifest(root, 'bench-full');
-    const full = measure(fullRun, fullManifest);
+    const full = measure(fullRun, fullManifest, mock.cpuSeconds() - mockCpu0);
     log(
       `full: ${fmtSeconds(full.wall_seconds)} ${JSON.stringify(full.stages)} peak ${fmtMiB(full.peak_rss_mib)}`,
     );
 
     const windows = new Map(Object.entries(fullManifest.extract).map(([e, x]) => [e, x.window]));
-    const extract_floor = await extractFloor(mock.url, API_KEY, windows, o.concurrency);
+    const extract_floor = await withCpu(mock, () => extractFloor(mock.url, API_KEY, windows, o.concurrency));
     log(`extraction floor: ${fmtSeconds(extract_floor.seconds)}, ${fmtInt(extract_floor.records)} records`);
 
     const files = new Map(
@@ -204,22 +228,27 @@ export async function runSuite(o: SuiteOptions): Promise<Omit<SuiteResult, 'date
         x.bronze_keys.map((k) => join(root, ...k.split('/'))),
       ]),
     );
-    const transform_floor = await transformFloor(files, join(o.workDir, 'floor-parquet'));
+    const transform_floor = await withCpu(mock, () =>
+      transformFloor(files, join(o.workDir, 'floor-parquet')),
+    );
     log(`transform floor: ${fmtSeconds(transform_floor.seconds)}, ${fmtInt(transform_floor.rows)} rows`);
 
     const peerWindows = o.peerDays ? newest(windows, o.peerDays * 86_400) : windows;
-    const peer = await stripePeer(mock.port, API_KEY, peerWindows, join(o.workDir, 'peer'));
+    const peer = await withCpu(mock, () =>
+      stripePeer(mock.port, API_KEY, peerWindows, join(o.workDir, 'peer')),
+    );
     log(`peer: ${fmtSeconds(peer.seconds)}, ${fmtInt(peer.records)} records`);
     await rm(join(o.workDir, 'peer'), { recursive: true, force: true });
 
     const advance = Math.round(days * 86_400 * o.incrementalFraction);
     const until = await mock.advance(advance);
+    mockCpu0 = mock.cpuSeconds();
     const incRun = await runCli(['run-all', '--until', String(until), '--run-id', 'bench-incremental'], {
       ...env,
       API_BASE_URL: mock.url,
     });
     const incremental = {
-      ...measure(incRun, await readManifest(root, 'bench-incremental')),
+      ...measure(incRun, await readManifest(root, 'bench-incremental'), mock.cpuSeconds() - mockCpu0),
       advance_seconds: advance,
     };
     log(`incremental: ${fmtSeconds(incremental.wall_seconds)} ${JSON.stringify(incremental.stages)}`);

@@ -2,7 +2,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parsePeakRssKiB } from '../../bench/lib/child.js';
+import { parseCpuSeconds, parsePeakRssKiB } from '../../bench/lib/child.js';
 import { markdownTable, meets, ratioRow } from '../../bench/lib/report.js';
 import { runSuite } from '../../bench/lib/suite.js';
 
@@ -35,6 +35,11 @@ describe('bench report', () => {
     ).toBe(204800);
     expect(parsePeakRssKiB('Name:\tkthreadd\n')).toBe(0);
   });
+
+  it('reads CPU seconds (utime + stime) from /proc stat, command names with spaces included', () => {
+    const stat = '123 (node my app) S 1 123 123 0 -1 4194560 100 0 0 0 250 75 0 0 20 0 11 0 5 0 0';
+    expect(parseCpuSeconds(stat)).toBe(3.25);
+  });
 });
 
 describe('npm run bench -- --scale tiny', () => {
@@ -51,6 +56,9 @@ describe('npm run bench -- --scale tiny', () => {
       expect.arrayContaining(['extract', 'transform', 'references', 'quality', 'publish']),
     );
     expect(r.full.peak_rss_mib).toBeGreaterThan(30);
+    expect(r.full.cpu_seconds).toBeGreaterThan(0.5);
+    expect(r.full.mock_cpu_seconds).toBeGreaterThan(0);
+    expect(r.extract_floor.cpu_seconds).toBeGreaterThan(0);
     expect(r.incremental.records).toBeGreaterThan(0);
     expect(r.rows.map((row) => row.target?.bound)).toEqual([undefined, 1.3, 2, 3, 0.05, 1]);
     for (const row of r.rows.slice(1)) expect(Number.isFinite(row.ratio)).toBe(true);

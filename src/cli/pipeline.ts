@@ -87,9 +87,13 @@ export async function runPipeline(ctx: CommandContext, opts: PipelineOptions): P
    * The references pass: objects that Silver rows reference but no window covered (customers
    * created before the first run's DEFAULT_DAYS, the old charge of today's refund) are retrieved
    * by id and transformed, a few rounds at most (a fetched charge may name another customer).
+   * The transform reports what is missing while it has Silver open, so this costs nothing when
+   * nothing is missing.
    */
-  const resolveReferences = async (retransform: () => Promise<unknown>) => {
-    const { findDanglingReferences } = await import('../quality/index.js');
+  const resolveReferences = async (
+    first: { table: EntityName; id: string }[],
+    retransform: () => Promise<{ dangling: { table: EntityName; id: string }[] }>,
+  ) => {
     const { fetchReferences } = await import('../extract/fetch-references.js');
     const out = {
       rounds: 0,
@@ -98,10 +102,8 @@ export async function runPipeline(ctx: CommandContext, opts: PipelineOptions): P
       bronze_keys: 0,
     };
     const log = logger.child({ step: 'references' });
+    let missing = first;
     for (let round = 1; round <= 3; round++) {
-      const missing = await timed('references', () =>
-        findDanglingReferences({ store, settings, logger: log, runId, now: until }),
-      );
       const known = new Set(out.not_found);
       const todo = missing.filter((m) => !known.has(`${m.table}/${m.id}`));
       if (todo.length === 0) break;
@@ -125,7 +127,7 @@ export async function runPipeline(ctx: CommandContext, opts: PipelineOptions): P
       out.not_found.push(...report.not_found);
       out.bronze_keys += report.bronze_keys.length;
       if (report.bronze_keys.length === 0) break;
-      await retransform();
+      missing = (await retransform()).dangling;
     }
     return out;
   };
@@ -180,14 +182,16 @@ export async function runPipeline(ctx: CommandContext, opts: PipelineOptions): P
       );
     };
 
+    let dangling: { table: EntityName; id: string }[] = [];
     if (opts.steps.includes('transform')) {
       const report = await transform('transform');
+      dangling = report.dangling;
       summary.transform = report.models;
       await manifest.section('transform', report.models);
     }
 
     if (opts.steps.includes('references')) {
-      const refs = await resolveReferences(() => transform('references'));
+      const refs = await resolveReferences(dangling, () => transform('references'));
       await manifest.section('references', refs);
     }
 

@@ -9,6 +9,7 @@ import { layout } from '../storage/layout.js';
 import type { ObjectInfo, ObjectStore } from '../storage/object-store.js';
 import { type DuckSession, openDuckSession } from '../transform/duckdb-session.js';
 import { GOLD_CONTRACTS, type GoldModelName, goldModelSummary } from '../transform/index.js';
+import { silverView } from '../transform/references.js';
 import { sqlIdent, sqlStringList } from '../transform/sql-template.js';
 import { createStager, type Stager } from '../transform/stager.js';
 import type { QualityScope, TableContract } from './types.js';
@@ -36,8 +37,8 @@ export interface QualityContext {
   >;
 }
 
-/** View name of a Silver table (`silver_charges`) or a Gold model (`gold_fct_payments`). */
-export const silverView = (table: string) => `silver_${table}`;
+/** View names of Silver tables (`silver_charges`, shared with the transform) and Gold models. */
+export { silverView };
 export const goldView = (model: string) => `gold_${model}`;
 
 /**

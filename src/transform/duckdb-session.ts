@@ -8,6 +8,9 @@ import { sqlString } from './sql-template.js';
 /** Rows a partitioned COPY buffers per partition before writing them (bounded memory). */
 export const PARTITIONED_WRITE_FLUSH_ROWS = 20_000;
 
+/** DuckDB's share of the process memory (the rest is Node's heap and I/O buffers). */
+export const DEFAULT_MEMORY_LIMIT = '600MB';
+
 export interface DuckSession {
   readonly conn: DuckDBConnection;
   /** Runs a query and returns its rows as JSON-friendly objects. */
@@ -34,7 +37,8 @@ export async function openDuckSession(opts: {
     .join(' ');
   for (const stmt of [
     `set threads = ${availableParallelism()}`,
-    `set memory_limit = ${sqlString(opts.memoryLimit ?? '1GB')}`,
+    // DuckDB spills above this; with Node's own heap the process stays under SPEC 14's 1 GiB.
+    `set memory_limit = ${sqlString(opts.memoryLimit ?? DEFAULT_MEMORY_LIMIT)}`,
     `set temp_directory = ${sqlString(tmp)}`,
     `set TimeZone = 'UTC'`,
     // A partitioned COPY buffers rows per partition until this many (default 524,288): with

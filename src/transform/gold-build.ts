@@ -8,6 +8,7 @@ import type { DuckSession } from './duckdb-session.js';
 import { GOLD_CONTRACTS, type GoldModelName, goldContract } from './gold-contracts.js';
 import { changedPartitions, type GoldState, loadGoldState, saveGoldState } from './gold-state.js';
 import { copyPartitioned } from './partitioned-copy.js';
+import { silverView } from './references.js';
 import { readModelSql } from './silver-build.js';
 import { renderSql, sqlString, sqlStringList } from './sql-template.js';
 import type { Stager } from './stager.js';
@@ -44,7 +45,7 @@ export async function createSilverViews(
             keys.map((k) => stager.localPath(k)),
           )}, hive_partitioning = false)`
         : `select ${cols.map((c) => `NULL::${c.type} as "${c.name}"`).join(', ')} limit 0`;
-    await session.conn.run(`create or replace view silver_${table} as ${body}`);
+    await session.conn.run(`create or replace view ${silverView(table)} as ${body}`);
   }
 }
 

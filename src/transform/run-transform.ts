@@ -2,12 +2,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Settings } from '../config/settings.js';
+import type { EntityName } from '../entities/entity.js';
 import { SILVER_TABLES } from '../entities/silver-contracts.js';
 import type { Logger } from '../obs/logger.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { openDuckSession } from './duckdb-session.js';
 import { buildGold, goldModelSummary } from './gold-build.js';
 import { GOLD_MODELS } from './gold-contracts.js';
+import { danglingReferences } from './references.js';
 import { buildSilverTable, listBronzeKeys } from './silver-build.js';
 import { createStager } from './stager.js';
 
@@ -31,6 +33,8 @@ export interface TransformReport {
   models: Record<string, { partitions: number; rows: number; seconds: number }>;
   silverKeys: string[];
   goldKeys: string[];
+  /** Objects Silver rows reference but Silver lacks (API entities only, deduplicated). */
+  dangling: { table: EntityName; id: string }[];
 }
 
 /**
@@ -49,7 +53,7 @@ export async function runTransform(opts: TransformOptions): Promise<TransformRep
   // The caller binds the step (transform, or the references pass) to the logger it hands in.
   const logger = opts.logger;
   const fullRefresh = opts.fullRefresh ?? false;
-  const report: TransformReport = { models: {}, silverKeys: [], goldKeys: [] };
+  const report: TransformReport = { models: {}, silverKeys: [], goldKeys: [], dangling: [] };
   try {
     const ctx = { session, store: opts.store, stager, workDir, logger, runId: opts.runId, fullRefresh };
     const webhookKeys = await listBronzeKeys(opts.store, 'webhook_events');
@@ -68,6 +72,8 @@ export async function runTransform(opts: TransformOptions): Promise<TransformRep
       report.models[`gold.${model}`] = { partitions: r.partitions, rows: r.rows, seconds: r.seconds };
       report.goldKeys.push(...r.keys);
     }
+    // While the Silver views are open: what Silver references but lacks (for the references pass).
+    report.dangling = await danglingReferences(session);
     return report;
   } finally {
     session.close();

@@ -1,0 +1,66 @@
+import type { EntityName, ForeignKey, TableName } from '../entities/entity.js';
+import { entity, isEntityName } from '../entities/lookups.js';
+import { SILVER_CONTRACTS, SILVER_TABLES } from '../entities/silver-contracts.js';
+import type { DuckSession } from './duckdb-session.js';
+import { sqlIdent, sqlString } from './sql-template.js';
+
+/**
+ * Foreign keys over the `silver_<table>` views: the orphan rows of one key (the quality checks
+ * `ref.<table>.<column>` report them) and the referenced objects Silver lacks (run-all's
+ * references pass retrieves them by id). Both read the views the session already has.
+ */
+
+/** View name of a Silver table in a session (`silver_charges`). */
+export const silverView = (table: string) => `silver_${table}`;
+
+/**
+ * SQL naming the table a polymorphic reference points at, by id prefix (longest prefix first, as
+ * `entityForId` resolves it); NULL when no referenced table owns the prefix.
+ */
+export function prefixResolver(column: string, tables: readonly TableName[]): string {
+  const pairs = tables
+    .filter(isEntityName)
+    .flatMap((t) => entity(t).idPrefixes.map((p) => [p, t] as const))
+    .sort((a, b) => b[0].length - a[0].length);
+  if (pairs.length === 0) return 'NULL::VARCHAR';
+  const whens = pairs.map(([p, t]) => `when starts_with(${column}, ${sqlString(p)}) then ${sqlString(t)}`);
+  return `case ${whens.join(' ')} else NULL end`;
+}
+
+/** SQL of the orphan rows of one foreign key: `id, ref, ref_table, dt`. */
+export function orphansSql(table: TableName, fk: ForeignKey): { sql: string; col: string } {
+  const col = `c.${sqlIdent(fk.column)}`;
+  const pk = sqlIdent(SILVER_CONTRACTS[table].primaryKey);
+  const resolved =
+    fk.references.length === 1 ? sqlString(fk.references[0]!) : prefixResolver(col, fk.references);
+  const targets = fk.references
+    .map(
+      (t) =>
+        `select ${sqlString(t)} as t, ${sqlIdent(SILVER_CONTRACTS[t].primaryKey)} as id from ${silverView(t)}`,
+    )
+    .join(' union all ');
+  const sql = `
+    with targets as (${targets}),
+    refs as (select c.${pk} as id, ${col} as ref, ${resolved} as ref_table, c.dt from ${silverView(table)} c where ${col} is not null)
+    select refs.* from refs
+    where refs.ref_table is null
+       or not exists (select 1 from targets where targets.t = refs.ref_table and targets.id = refs.ref)`;
+  return { sql, col };
+}
+
+/**
+ * Every referenced object that Silver lacks, deduplicated, with the table that should hold it:
+ * what the references pass of run-all retrieves by id. References whose id prefix belongs to no
+ * referenced table cannot be fetched and are left to the check.
+ */
+export async function danglingReferences(session: DuckSession): Promise<{ table: EntityName; id: string }[]> {
+  const parts = SILVER_TABLES.flatMap((table) =>
+    SILVER_CONTRACTS[table].foreignKeys.map((fk) => orphansSql(table, fk).sql),
+  );
+  if (parts.length === 0) return [];
+  const rows = await session.rows<{ ref_table: string; ref: string }>(
+    `select distinct ref_table, ref from (${parts.map((p) => `(${p})`).join(' union all ')}) where ref_table is not null order by ref_table, ref`,
+  );
+  // Only API entities can be retrieved by id (webhook_events is ours, not the API's).
+  return rows.flatMap((r) => (isEntityName(r.ref_table) ? [{ table: r.ref_table, id: r.ref }] : []));
+}

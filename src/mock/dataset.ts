@@ -12,7 +12,14 @@ import {
   type Ref,
   unpack,
 } from './ids.js';
-import { chargeFamily, customerFamily, describe, EVENT_TYPES, type Sink } from './model.js';
+import {
+  chargeFamily,
+  customerFamily,
+  describe,
+  EVENT_RETENTION_SECONDS,
+  EVENT_TYPES,
+  type Sink,
+} from './model.js';
 import { type Json, ObjectFactory } from './objects.js';
 import type { MockVolume } from './options.js';
 import {
@@ -34,6 +41,9 @@ export const MOCK_API_VERSION = '2026-10-28.endive';
 const HORIZON_SLACK = 7 * DAY;
 
 const OBJECT_ENTITIES = ENTITIES.filter((e) => e.name !== 'events').map((e) => e.name);
+
+/** The oldest `created` of an event still retained at `now` (Stripe keeps events 30 days). */
+export const oldestRetainedEvent = (now: number): number => now - EVENT_RETENTION_SECONDS + 1;
 
 /** A parsed list request. */
 export interface ListQuery {
@@ -188,7 +198,7 @@ export class Dataset {
       const dec = decodeEventId(this.world.seed, id);
       const d = dec && describe(this.world, dec.ref, now);
       const version = d?.versions[dec!.v];
-      if (!version?.type) return -1;
+      if (!version?.type || version.t < oldestRetainedEvent(now)) return -1;
       return ix.find(version.t, packHi(dec!.ref), packLo(dec!.ref), dec!.v);
     }
     const ref = decodeObjectId(this.world.seed, e, id);
@@ -201,7 +211,8 @@ export class Dataset {
   list(e: EntityName, q: ListQuery, now: number): ListPage {
     this.ensure(now);
     const ix = this.index(e);
-    const lower = ix.lowerBound(q.gte);
+    // Events older than the retention are gone, whatever `created` bounds are asked.
+    const lower = ix.lowerBound(e === 'events' ? Math.max(q.gte, oldestRetainedEvent(now)) : q.gte);
     const upper = ix.upperBound(Math.min(q.lte, now)); // exclusive
     const objectName = e === 'events' ? 'event' : e.slice(0, -1);
     const data: Json[] = [];
@@ -238,7 +249,8 @@ export class Dataset {
       const dec = decodeEventId(this.world.seed, id);
       const d = dec && describe(this.world, dec.ref, now);
       const version = d?.versions[dec!.v];
-      if (!version?.type) throw resourceMissing(404, objectName, id, 'id');
+      if (!version?.type || version.t < oldestRetainedEvent(now))
+        throw resourceMissing(404, objectName, id, 'id');
       return this.event(dec!.ref, dec!.v, version.t);
     }
     const ref = decodeObjectId(this.world.seed, e, id);
@@ -247,14 +259,21 @@ export class Dataset {
     return obj;
   }
 
-  /** Every object (or event) of `e` existing at `now`, newest first, in its state at `now`. */
+  /**
+   * Every object of `e` existing at `now`, newest first, in its state at `now`; for events, the
+   * ones still retained at `now`.
+   */
   *truth(e: EntityName, now: number): Generator<Json> {
     this.ensure(now);
     const ix = this.index(e);
-    for (let p = ix.upperBound(now) - 1; p >= 0; p--) yield this.itemAt(e, p, now);
+    const lower = e === 'events' ? ix.lowerBound(oldestRetainedEvent(now)) : 0;
+    for (let p = ix.upperBound(now) - 1; p >= lower; p--) yield this.itemAt(e, p, now);
   }
 
-  /** Events with `after < created <= until`, oldest first (the webhook sender's feed). */
+  /**
+   * Events with `after < created <= until`, oldest first (the webhook sender's feed; not subject
+   * to retention, since webhooks go out as events happen).
+   */
   *eventsBetween(after: number, until: number): Generator<Json> {
     this.ensure(until);
     const ix = this.index('events');

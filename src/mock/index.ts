@@ -21,6 +21,7 @@ export { ApiError } from './api-error.js';
 export { MockClock } from './clock.js';
 export { Dataset, MOCK_API_VERSION } from './dataset.js';
 export type { FaultConfig } from './faults.js';
+export { EVENT_RETENTION_SECONDS } from './model.js';
 export {
   MOCK_PRESETS,
   MockOptionError,

@@ -24,6 +24,13 @@ import {
  * because the index walks millions of objects at start-up).
  */
 
+/**
+ * How long the mock keeps events, as Stripe does: `GET /v1/events` lists, retrieves and accepts
+ * as cursors only events with `created > now - EVENT_RETENTION_SECONDS`, and `/_mock/truth/events`
+ * shows only those. Objects themselves are kept forever; webhooks are sent as events happen.
+ */
+export const EVENT_RETENTION_SECONDS = 30 * 86_400;
+
 /** Every event type of the registry; an event type's code is its index + 1 (0 = silent). */
 export const EVENT_TYPES: readonly string[] = ENTITIES.flatMap((e) => e.eventTypes);
 const code = (type: string): number => {

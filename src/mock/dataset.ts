@@ -20,7 +20,7 @@ import {
   EVENT_TYPES,
   type Sink,
 } from './model.js';
-import { type Json, ObjectFactory } from './objects.js';
+import { ObjectFactory } from './objects.js';
 import type { MockVolume } from './options.js';
 import {
   customerPlan,
@@ -32,6 +32,7 @@ import {
   subscriptionPlan,
   type World,
 } from './plan.js';
+import { JsonRenderer, previousAttributesJson } from './render.js';
 import { IndexBuilder, type SortedIndex } from './sorted-index.js';
 
 /** The Stripe API version the mock speaks (the one the bundled `stripe` client pins). */
@@ -58,18 +59,23 @@ export interface ListQuery {
   status?: string;
 }
 
+/** One page of a list: the objects as JSON texts, newest first. */
 export interface ListPage {
-  data: Json[];
+  data: string[];
   has_more: boolean;
 }
 
 /**
  * The dataset: a pure function of seed, volume and the clock's start, indexed up to a horizon.
- * Objects are built on demand from their refs; memory holds only the sorted typed arrays.
+ * Objects are rendered to JSON text on demand from their refs (`JsonRenderer`, the fast twin of
+ * `ObjectFactory`); memory holds only the sorted typed arrays.
  */
 export class Dataset {
   readonly world: World;
+  /** The reference object builder (JS objects; the renderer must equal it). */
   readonly factory: ObjectFactory;
+  /** What the server sends: objects rendered straight to JSON text. */
+  readonly renderer: JsonRenderer;
   private indexes = new Map<EntityName, SortedIndex>();
   private horizonTime = 0;
   /** Milliseconds the last (re)build took. */
@@ -78,6 +84,7 @@ export class Dataset {
   constructor(seed: number, volume: MockVolume, start: number) {
     this.world = { seed, volume, firstDay: Math.floor(start / DAY) - volume.days };
     this.factory = new ObjectFactory(this.world);
+    this.renderer = new JsonRenderer(this.world);
     this.build(start + HORIZON_SLACK);
   }
 
@@ -137,39 +144,35 @@ export class Dataset {
 
   // --- reading ---------------------------------------------------------------------------------
 
-  /** The event at index position `p` (events index). */
-  private eventAt(p: number): Json {
+  /** The event at index position `p` (events index), as JSON text. */
+  private eventAt(p: number): string {
     const ix = this.index('events');
     return this.event(unpack(ix.hi[p]!, ix.lo[p]!), ix.v[p]!, ix.created[p]!);
   }
 
-  private event(ref: Ref, v: number, t: number): Json {
+  /** The event of version `v` of `ref` (created at `t`), as JSON text: the object as of the event. */
+  private event(ref: Ref, v: number, t: number): string {
     const d = describe(this.world, ref, t)!;
     const version = d.versions[v]!;
-    const object = this.factory.build(d, v);
-    const data: Json = { object };
+    const object = this.renderer.build(d, v);
     const type = EVENT_TYPES[version.type - 1]!;
-    if (v > 0 && !type.endsWith('.deleted')) {
-      data['previous_attributes'] = previousAttributes(this.factory.build(d, v - 1), object);
-    }
-    return {
-      id: eventId(this.world.seed, ref, v),
-      object: 'event',
-      api_version: MOCK_API_VERSION,
-      created: version.t,
-      data,
-      livemode: false,
-      pending_webhooks: 0,
-      request: { id: null, idempotency_key: null },
-      type,
-    };
+    const previous =
+      v > 0 && !type.endsWith('.deleted')
+        ? `,"previous_attributes":${previousAttributesJson(this.renderer.build(d, v - 1), object)}`
+        : '';
+    return (
+      `{"id":"${eventId(this.world.seed, ref, v)}","object":"event","api_version":"${MOCK_API_VERSION}",` +
+      `"created":${version.t},"data":{"object":${object}${previous}},"livemode":false,"pending_webhooks":0,` +
+      `"request":{"id":null,"idempotency_key":null},"type":"${type}"}`
+    );
   }
 
-  /** The item at position `p` of an entity's index, in its state at `now`. */
-  itemAt(e: EntityName, p: number, now: number): Json {
+  /** The item at position `p` of an entity's index, in its state at `now`, as JSON text. */
+  itemAt(e: EntityName, p: number, now: number): string {
     if (e === 'events') return this.eventAt(p);
     const ix = this.index(e);
-    return this.factory.stateAt(unpack(ix.hi[p]!, ix.lo[p]!), now)!;
+    const d = describe(this.world, unpack(ix.hi[p]!, ix.lo[p]!), now)!;
+    return this.renderer.build(d, d.versions.length - 1, true);
   }
 
   /** Whether position `p` shows in a list at `now` (deleted customers and canceled subscriptions are hidden). */
@@ -215,7 +218,7 @@ export class Dataset {
     const lower = ix.lowerBound(e === 'events' ? Math.max(q.gte, oldestRetainedEvent(now)) : q.gte);
     const upper = ix.upperBound(Math.min(q.lte, now)); // exclusive
     const objectName = e === 'events' ? 'event' : e.slice(0, -1);
-    const data: Json[] = [];
+    const data: string[] = [];
     if (q.endingBefore !== undefined) {
       const p = this.positionOf(e, q.endingBefore, now);
       if (p < 0) throw resourceMissing(400, objectName, q.endingBefore, 'ending_before');
@@ -241,8 +244,8 @@ export class Dataset {
     return { data, has_more: more };
   }
 
-  /** `GET /v1/<entity>/<id>` at `now`. */
-  retrieve(e: EntityName, id: string, now: number): Json {
+  /** `GET /v1/<entity>/<id>` at `now`, as JSON text. */
+  retrieve(e: EntityName, id: string, now: number): string {
     this.ensure(now);
     const objectName = e === 'events' ? 'event' : e.slice(0, -1);
     if (e === 'events') {
@@ -254,16 +257,16 @@ export class Dataset {
       return this.event(dec!.ref, dec!.v, version.t);
     }
     const ref = decodeObjectId(this.world.seed, e, id);
-    const obj = ref && this.factory.stateAt(ref, now);
-    if (!obj) throw resourceMissing(404, objectName, id, 'id');
-    return obj;
+    const d = ref && describe(this.world, ref, now);
+    if (!d) throw resourceMissing(404, objectName, id, 'id');
+    return this.renderer.build(d, d.versions.length - 1, true);
   }
 
   /**
    * Every object of `e` existing at `now`, newest first, in its state at `now`; for events, the
    * ones still retained at `now`.
    */
-  *truth(e: EntityName, now: number): Generator<Json> {
+  *truth(e: EntityName, now: number): Generator<string> {
     this.ensure(now);
     const ix = this.index(e);
     const lower = e === 'events' ? ix.lowerBound(oldestRetainedEvent(now)) : 0;
@@ -274,7 +277,7 @@ export class Dataset {
    * Events with `after < created <= until`, oldest first (the webhook sender's feed; not subject
    * to retention, since webhooks go out as events happen).
    */
-  *eventsBetween(after: number, until: number): Generator<Json> {
+  *eventsBetween(after: number, until: number): Generator<string> {
     this.ensure(until);
     const ix = this.index('events');
     const end = ix.upperBound(until);
@@ -283,15 +286,6 @@ export class Dataset {
 
   /** Entities the dataset serves (the registry's). */
   static readonly entities: readonly EntityName[] = [...OBJECT_ENTITIES, 'events'];
-}
-
-/** Stripe's `previous_attributes`: the old value of every top-level field that changed. */
-export function previousAttributes(before: Json, after: Json): Json {
-  const out: Json = {};
-  for (const k of Object.keys(before)) {
-    if (JSON.stringify(before[k]) !== JSON.stringify(after[k])) out[k] = before[k];
-  }
-  return out;
 }
 
 /** Event type codes for a `types[]`/`type` filter (`charge.*` wildcards as Stripe allows). */

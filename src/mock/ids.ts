@@ -87,15 +87,47 @@ function unb62(s: string): number {
   return n;
 }
 
-function filler(seed: number, hi: number, lo: number, v: number, len: number): string {
-  let out = '';
+const B62_CODE = Array.from(B62, (c) => c.charCodeAt(0));
+/** Character-code scratch arrays by length: ids are made on every object of every page (hot). */
+const CODES: number[][] = [];
+const codes = (n: number): number[] => {
+  let a = CODES[n];
+  if (!a) CODES[n] = a = new Array<number>(n).fill(0);
+  return a;
+};
+
+/** Writes `width` base62 digits of `n` into `out` at `at` (most significant first). */
+function putB62(out: number[], at: number, n: number, width: number): void {
+  for (let w = width - 1; w >= 0; w--) {
+    out[at + w] = B62_CODE[n % 62]!;
+    n = Math.floor(n / 62);
+  }
+}
+
+/** Writes the seeded filler characters into `out` from `at`. */
+function putFiller(
+  out: number[],
+  at: number,
+  seed: number,
+  hi: number,
+  lo: number,
+  v: number,
+  len: number,
+): void {
   let h = hash32(seed, hi, lo, v, 77);
   for (let n = 0; n < len; n++) {
     if (n % 5 === 4) h = hash32(seed, hi, lo, v, n);
-    out += B62[h % 62];
+    out[at + n] = B62_CODE[h % 62]!;
     h = Math.floor(h / 62);
   }
-  return out;
+}
+
+/** Writes the ref's fixed-width fields (kind, day, index, sub) into `out` from `at`. */
+function putFields(out: number[], at: number, r: Ref): void {
+  out[at] = B62_CODE[r.k]!;
+  putB62(out, at + 1, r.d, 3);
+  putB62(out, at + 4, r.i, 4);
+  putB62(out, at + 8, r.s, 2);
 }
 
 export const packHi = (r: Ref): number => r.k * 65536 + r.d;
@@ -111,22 +143,27 @@ const FIELDS_LEN = 1 + 3 + 4 + 2;
 const OBJECT_FILLER = 14;
 const EVENT_FILLER = 12;
 
-function prefixOf(k: number): string {
-  return entity(KIND_ENTITY[k]!).idPrefixes[0]!;
-}
-
-function fields(r: Ref): string {
-  return B62[r.k]! + b62(r.d, 3) + b62(r.i, 4) + b62(r.s, 2);
-}
+const PREFIX: readonly string[] = Object.keys(KIND_ENTITY).reduce<string[]>((a, k) => {
+  a[Number(k)] = entity(KIND_ENTITY[Number(k)]!).idPrefixes[0]!;
+  return a;
+}, []);
+const prefixOf = (k: number): string => PREFIX[k]!;
 
 /** The Stripe-looking id of an object, e.g. `ch_4Pg10001000XyZ…`. */
 export function objectId(seed: number, r: Ref): string {
-  return prefixOf(r.k) + fields(r) + filler(seed, packHi(r), packLo(r), 0, OBJECT_FILLER);
+  const out = codes(FIELDS_LEN + OBJECT_FILLER);
+  putFields(out, 0, r);
+  putFiller(out, FIELDS_LEN, seed, packHi(r), packLo(r), 0, OBJECT_FILLER);
+  return prefixOf(r.k) + String.fromCharCode.apply(null, out);
 }
 
 /** The id of the event for version `v` of the object `r`. */
 export function eventId(seed: number, r: Ref, v: number): string {
-  return 'evt_' + fields(r) + B62[v] + filler(seed, packHi(r), packLo(r), v + 1, EVENT_FILLER);
+  const out = codes(FIELDS_LEN + 1 + EVENT_FILLER);
+  putFields(out, 0, r);
+  out[FIELDS_LEN] = B62_CODE[v]!;
+  putFiller(out, FIELDS_LEN + 1, seed, packHi(r), packLo(r), v + 1, EVENT_FILLER);
+  return `evt_${String.fromCharCode.apply(null, out)}`;
 }
 
 function decodeFields(body: string): Ref | null {

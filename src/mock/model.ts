@@ -77,6 +77,11 @@ export interface Version {
 export interface Described {
   readonly ref: Ref;
   readonly versions: readonly Version[];
+  /**
+   * The plan `describe` computed on the way (a customer's, a subscription's or invoice's, or a
+   * charge family's), so builders need not compute it again.
+   */
+  readonly plan: CustomerPlan | SubscriptionPlan | ChargePlan;
 }
 
 /** Walks every object of a charge family, versions up to `tMax`. */
@@ -198,26 +203,31 @@ class RefSink implements Sink {
 /** The versions (up to `tMax`) of any object, or null when the mock has no such object by then. */
 export function describe(w: World, ref: Ref, tMax: number): Described | null {
   const sink = new RefSink(ref);
+  let plan: CustomerPlan | SubscriptionPlan | ChargePlan | null = null;
   switch (ref.k) {
     case Kind.customer: {
       const c = ref.s === 0 ? customerPlan(w, ref.d, ref.i) : null;
       if (c) customerTimeline(c, tMax, sink);
+      plan = c;
       break;
     }
     case Kind.subscription: {
       const s = ref.s === 0 ? subscriptionPlan(w, ref.d, ref.i) : null;
       if (s) subscriptionTimeline(s, tMax, sink);
+      plan = s;
       break;
     }
     case Kind.invoice: {
       const s = ref.s % 4 === 0 ? subscriptionPlan(w, ref.d, ref.i) : null;
       if (s && ref.s / 4 < s.invoiceCount) invoiceTimeline(s, ref.s / 4, tMax, sink);
+      plan = s;
       break;
     }
     default: {
       const p = chargePlanOf(w, ref);
       if (p) chargeFamily(p, tMax, sink);
+      plan = p;
     }
   }
-  return sink.versions.length > 0 ? { ref, versions: sink.versions } : null;
+  return plan && sink.versions.length > 0 ? { ref, versions: sink.versions, plan } : null;
 }

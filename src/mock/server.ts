@@ -7,6 +7,7 @@ import { ApiError } from './api-error.js';
 import type { MockClock } from './clock.js';
 import { type Dataset, MOCK_API_VERSION } from './dataset.js';
 import { FaultConfigError, type Faults } from './faults.js';
+import { JsonBodyWriter } from './json-body.js';
 import { parseListQuery } from './list-query.js';
 import { parseWebhookTarget, type WebhookSender, WebhookTargetError } from './webhook-sender.js';
 
@@ -29,8 +30,9 @@ const BY_SEGMENT = new Map<string, EntityName>(
 const MAX_BODY = 1 << 20;
 
 export function createMockServer(parts: ServerParts): Server {
+  const bodies = new JsonBodyWriter();
   const server = createServer({ keepAliveTimeout: 5000 }, (req, res) => {
-    handle(parts, req, res).catch((err: unknown) => {
+    handle(parts, bodies, req, res).catch((err: unknown) => {
       if (!res.headersSent) send(res, parts.clock, 500, apiErrorBody('api_error', (err as Error).message));
       else res.destroy();
     });
@@ -49,6 +51,12 @@ export function listen(server: Server, host: string, port: number): Promise<numb
   });
 }
 
+// Request ids: a random per-process prefix and a counter (unique like Stripe's `req_…`, without
+// a crypto call per request).
+const REQUEST_PREFIX = `req_${randomBytes(4).toString('hex')}`;
+let requestCount = 0;
+const requestId = (): string => `${REQUEST_PREFIX}${(++requestCount).toString(16).padStart(8, '0')}`;
+
 let dateSecond = -1;
 let dateString = '';
 function httpDate(t: number): string {
@@ -66,12 +74,12 @@ function send(
   body: unknown,
   extra?: Record<string, string>,
 ): void {
-  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  const text = Buffer.isBuffer(body) ? body : typeof body === 'string' ? body : JSON.stringify(body);
   res.writeHead(status, {
     'content-type': 'application/json',
-    'content-length': Buffer.byteLength(text),
+    'content-length': typeof text === 'string' ? Buffer.byteLength(text) : text.length,
     date: httpDate(clock.now()),
-    'request-id': `req_${randomBytes(7).toString('hex')}`,
+    'request-id': requestId(),
     'stripe-version': MOCK_API_VERSION,
     ...extra,
   });
@@ -80,7 +88,12 @@ function send(
 
 const apiErrorBody = (type: string, message: string): unknown => ({ error: { type, message } });
 
-async function handle(parts: ServerParts, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(
+  parts: ServerParts,
+  bodies: JsonBodyWriter,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const { clock } = parts;
   const url = new URL(req.url ?? '/', 'http://mock');
   const path = url.pathname;
@@ -89,7 +102,7 @@ async function handle(parts: ServerParts, req: IncomingMessage, res: ServerRespo
     return;
   }
   if (path.startsWith('/v1/')) {
-    await handleV1(parts, req, res, path, url.searchParams);
+    await handleV1(parts, bodies, req, res, path, url.searchParams);
     return;
   }
   if (path.startsWith('/_mock/')) {
@@ -113,6 +126,7 @@ function authorized(req: IncomingMessage): boolean {
 
 async function handleV1(
   parts: ServerParts,
+  bodies: JsonBodyWriter,
   req: IncomingMessage,
   res: ServerResponse,
   path: string,
@@ -170,12 +184,9 @@ async function handleV1(
       return;
     }
     const page = dataset.list(entityName, parseListQuery(entityName, params), now);
-    send(res, clock, 200, {
-      object: 'list',
-      data: page.data,
-      has_more: page.has_more,
-      url: `/v1/${segments[0]}`,
-    });
+    // The objects are JSON text already: the page is written into one buffer, never re-serialised.
+    const tail = `],"has_more":${page.has_more},"url":"/v1/${segments[0]}"}`;
+    send(res, clock, 200, bodies.join('{"object":"list","data":[', page.data, tail));
   } catch (err) {
     if (err instanceof ApiError) send(res, clock, err.status, err.body());
     else throw err;
@@ -283,8 +294,8 @@ async function streamTruth(
   const now = clock.now();
   res.writeHead(200, { 'content-type': 'application/x-ndjson', date: httpDate(now) });
   let chunk = '';
-  for (const obj of dataset.truth(e, now)) {
-    chunk += JSON.stringify(obj) + '\n';
+  for (const text of dataset.truth(e, now)) {
+    chunk += `${text}\n`;
     if (chunk.length > 256 * 1024) {
       const ok = res.write(chunk);
       chunk = '';

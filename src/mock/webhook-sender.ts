@@ -147,8 +147,7 @@ export class WebhookSender {
     const now = this.clock.now();
     if (now <= this.cursor) return;
     const batch: Delivery[] = [];
-    for (const event of this.dataset.eventsBetween(this.cursor, now)) {
-      const body = JSON.stringify(event);
+    for (const body of this.dataset.eventsBetween(this.cursor, now)) {
       batch.push({ body, attempts: 0 });
       if (this.random() < target.duplicate_rate) {
         batch.push({ body, attempts: 0 });

@@ -28,7 +28,7 @@ describe('mock API: 30-day event retention', () => {
       maxNetworkRetries: 0,
     });
     const t = NOW - 35 * 86_400;
-    old = mock.dataset.eventsBetween(t, t + 86_400).next().value as unknown as Ev;
+    old = JSON.parse(mock.dataset.eventsBetween(t, t + 86_400).next().value ?? 'null') as Ev;
     expect(old).toBeDefined();
   });
   afterAll(async () => {

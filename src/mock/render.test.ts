@@ -1,0 +1,134 @@
+import { expect, it, describe as suite } from 'vitest';
+import { Dataset, MOCK_API_VERSION } from './dataset.js';
+import { decodeEventId, KIND_ENTITY, unpack } from './ids.js';
+import { chargeFamily, customerFamily, describe, EVENT_RETENTION_SECONDS, type Sink } from './model.js';
+import { ObjectFactory, previousAttributes } from './objects.js';
+import { customerPlan, DAY, firstCustomerDay, nCharges, nCustomers, oneOffChargePlan } from './plan.js';
+import { JsonRenderer, previousAttributesJson, topLevelFields } from './render.js';
+
+// 150 days of a small volume: enough refunds (full and partial), disputes won and lost,
+// updated and deleted customers, canceled subscriptions and many invoice cycles.
+const NOW = Date.parse('2026-03-15T12:00:00Z') / 1000;
+const VOLUME = { days: 150, chargesPerDay: 25, customersPerDay: 6 };
+
+interface Version {
+  k: number;
+  hi: number;
+  lo: number;
+  n: number;
+  t: number;
+}
+
+/** Every version of every object up to `tMax`, from the same walkers the index uses. */
+function allVersions(ds: Dataset, tMax: number): Version[] {
+  const out: Version[] = [];
+  const sink: Sink = {
+    add(k, d, i, s, n, t) {
+      out.push({ k, hi: k * 65536 + d, lo: i * 4096 + s, n, t });
+    },
+  };
+  const w = ds.world;
+  const last = Math.floor(tMax / DAY);
+  for (let d = firstCustomerDay(w); d <= last; d++)
+    for (let i = 0; i < nCustomers(w, d); i++) customerFamily(w, customerPlan(w, d, i)!, tMax, sink);
+  for (let d = w.firstDay; d <= last; d++)
+    for (let i = 0; i < nCharges(w, d); i++) chargeFamily(oneOffChargePlan(w, d, i)!, tMax, sink);
+  return out;
+}
+
+suite('JsonRenderer', () => {
+  const ds = new Dataset(7, VOLUME, NOW);
+  const factory = new ObjectFactory(ds.world);
+  const renderer = new JsonRenderer(ds.world);
+  const versions = allVersions(ds, NOW + 60 * DAY);
+
+  it('renders every version of every object byte for byte as JSON.stringify of the builder', () => {
+    const kinds = new Set<number>();
+    let checked = 0;
+    for (const v of versions) {
+      const d = describe(ds.world, unpack(v.hi, v.lo), v.t)!;
+      // The version itself, and the state at a later time (lists and retrieve show that).
+      expect(renderer.build(d, v.n)).toBe(JSON.stringify(factory.build(d, v.n)));
+      const later = describe(ds.world, d.ref, v.t + 3 * DAY)!;
+      const lastV = later.versions.length - 1;
+      expect(renderer.build(later, lastV, true)).toBe(JSON.stringify(factory.build(later, lastV, true)));
+      kinds.add(v.k);
+      checked++;
+    }
+    expect(new Set([...kinds].map((k) => KIND_ENTITY[k]))).toEqual(
+      new Set([
+        'customers',
+        'subscriptions',
+        'invoices',
+        'charges',
+        'payment_intents',
+        'refunds',
+        'disputes',
+        'balance_transactions',
+      ]),
+    );
+    expect(kinds.size).toBe(17);
+    expect(checked).toBeGreaterThan(20_000);
+  });
+
+  it('the variants the checks above must cover do occur', () => {
+    const texts = versions
+      .filter((v) => v.n > 0)
+      .map((v) => {
+        const d = describe(ds.world, unpack(v.hi, v.lo), v.t)!;
+        return renderer.build(d, v.n, true);
+      });
+    for (const needle of [
+      '"deleted":true',
+      '"status":"won"',
+      '"status":"lost"',
+      '"status":"canceled"',
+      '"status":"paid"',
+      '"refunded":true',
+      '"refunded":false,"refunds":{"object":"list","data":[{',
+      '"status":"available"',
+      '"tier":"gold"',
+    ])
+      expect(
+        texts.some((t) => t.includes(needle)),
+        needle,
+      ).toBe(true);
+  });
+
+  it('events (every retained one) equal JSON.stringify of the reference event', () => {
+    const now = NOW + 40 * DAY;
+    let changes = 0;
+    for (const text of ds.truth('events', now)) {
+      const ev = JSON.parse(text) as { id: string; created: number };
+      const { ref, v } = decodeEventId(ds.world.seed, ev.id)!;
+      expect(text).toBe(JSON.stringify(factory.event(ref, v, ev.created, MOCK_API_VERSION)));
+      if (text.includes('"previous_attributes":{"')) changes++;
+      expect(ev.created).toBeGreaterThan(now - EVENT_RETENTION_SECONDS);
+    }
+    expect(changes).toBeGreaterThan(100);
+  });
+});
+
+suite('topLevelFields / previousAttributesJson', () => {
+  it('splits top-level fields, honouring strings with escapes, brackets and commas', () => {
+    const obj = {
+      a: 'x,"y}]',
+      b: { c: [1, { d: '\\' }], e: null },
+      f: [],
+      g: -1.5,
+      h: true,
+      i: 'é × \n',
+    };
+    const json = JSON.stringify(obj);
+    expect(topLevelFields(json)).toEqual(Object.entries(obj).map(([k, v]) => [k, JSON.stringify(v)]));
+    expect(topLevelFields('{}')).toEqual([]);
+  });
+
+  it('equals the reference previous_attributes', () => {
+    const before = { id: 'x', a: { b: 1 }, c: 'same', d: [1, 2], e: null };
+    const after = { id: 'x', a: { b: 2 }, c: 'same', d: [1, 2], e: 'now' };
+    expect(previousAttributesJson(JSON.stringify(before), JSON.stringify(after))).toBe(
+      JSON.stringify(previousAttributes(before, after)),
+    );
+  });
+});

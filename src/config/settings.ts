@@ -54,6 +54,12 @@ const schema = z.object({
     .describe('client-side request rate cap (default 25 for sk_test_, 90 for sk_live_, none for the mock)'),
   HTTP_TIMEOUT_MS: int(100).default(30000).describe('per-request timeout in ms, >= 100'),
   MAX_RETRIES: int(0, 50).default(8).describe('retries per request for 429, 5xx and network errors, 0-50'),
+  DUCKDB_MEMORY_LIMIT: z
+    .string()
+    .trim()
+    .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/i, 'a size such as 512MB or 1GB')
+    .default('512MB')
+    .describe("DuckDB's memory limit for transform and quality (it spills to disk beyond it), e.g. 512MB or 2GB"),
   FRESHNESS_MAX_HOURS: int(1).default(26).describe('freshness check threshold in hours'),
   FRESHNESS_SEVERITY: z.enum(['warn', 'error']).default('warn').describe('warn or error'),
   WEBHOOK_SECRET: z

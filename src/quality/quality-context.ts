@@ -84,7 +84,11 @@ export async function openQualityContext(opts: {
 }): Promise<QualityContext & { close(): Promise<void> }> {
   const workDir = await mkdtemp(join(tmpdir(), 'pp-quality-'));
   const stager = createStager(opts.store, join(workDir, 'stage'));
-  const db = await openDuckSession({ workDir, pathBase: stager.base });
+  const db = await openDuckSession({
+    workDir,
+    pathBase: stager.base,
+    memoryLimit: opts.settings.DUCKDB_MEMORY_LIMIT,
+  });
   try {
     const silver = new Map<TableName, ObjectInfo[]>();
     for (const table of SILVER_TABLES) {

@@ -9,11 +9,10 @@ import { sqlString } from './sql-template.js';
 export const PARTITIONED_WRITE_FLUSH_ROWS = 20_000;
 
 /**
- * DuckDB's share of the process memory. 600 MB would keep the process under SPEC 14's 1 GiB, but
- * the dedup window of `silver.events` (wide rows) then fails with "Out of Memory" at 100k charges:
- * it needs a narrow dedup first (see docs/benchmarks.md).
+ * DuckDB's memory limit when the caller gives none (the pipeline passes the `DUCKDB_MEMORY_LIMIT`
+ * setting). Beyond it DuckDB spills to the session's temp directory.
  */
-export const DEFAULT_MEMORY_LIMIT = '1GB';
+export const DEFAULT_MEMORY_LIMIT = '512MB';
 
 export interface DuckSession {
   readonly conn: DuckDBConnection;

@@ -24,7 +24,7 @@ export interface TransformOptions {
   asOf?: number;
   /** Local scratch directory (staging, DuckDB temp, Parquet out); default: a new temp dir, removed after. */
   workDir?: string;
-  /** DuckDB memory limit (default 1GB). */
+  /** DuckDB memory limit (default: the `DUCKDB_MEMORY_LIMIT` setting). */
   memoryLimit?: string;
 }
 
@@ -49,7 +49,8 @@ export async function runTransform(opts: TransformOptions): Promise<TransformRep
   const ownWorkDir = !opts.workDir;
   const workDir = opts.workDir ?? (await mkdtemp(join(tmpdir(), 'pp-transform-')));
   const stager = createStager(opts.store, join(workDir, 'stage-bronze'));
-  const session = await openDuckSession({ workDir, pathBase: stager.base, memoryLimit: opts.memoryLimit });
+  const session = await openDuckSession({ workDir, pathBase: stager.base, memoryLimit: opts.memoryLimit ?? opts.settings.DUCKDB_MEMORY_LIMIT,
+  });
   // The caller binds the step (transform, or the references pass) to the logger it hands in.
   const logger = opts.logger;
   const fullRefresh = opts.fullRefresh ?? false;

@@ -7,11 +7,12 @@
 --        false: events are never deleted), _version_ts, _source, _run_id, _ingested_at, _bronze_key.
 with
 
-bronze as (
+bronze as not materialized (
     select * from {{bronze}}
 ),
 
-versions as (
+-- read twice (narrow ids, then whole rows), streamed both times rather than materialised
+versions as not materialized (
     select
         data as obj,
         meta.version_ts as _version_ts,
@@ -22,9 +23,19 @@ versions as (
     from bronze
 ),
 
+-- ids seen more than once (a re-read overlap, a duplicated delivery): only they need ranking;
+-- ranking every event would sort every wide row. This pass reads ids only.
+repeated as (
+    select obj.id as id
+    from versions
+    group by obj.id
+    having count(*) > 1
+),
+
+-- the copies of an event are equal but for lineage: keep the latest, deterministically
 ranked as (
     select
-        *,
+        versions.*,
         row_number() over (
             partition by obj.id
             order by
@@ -35,6 +46,15 @@ ranked as (
                 _ingested_at desc
         ) as _rank
     from versions
+    semi join repeated on repeated.id = versions.obj.id
+),
+
+winners as (
+    select versions.*
+    from versions
+    anti join repeated on repeated.id = versions.obj.id
+    union all by name
+    select * exclude (_rank) from ranked where _rank = 1
 ),
 
 -- the standard columns, typed as the contract says
@@ -50,8 +70,7 @@ latest as (
         _run_id,
         _ingested_at::TIMESTAMPTZ as _ingested_at,
         _bronze_key
-    from ranked
-    where _rank = 1
+    from winners
 )
 
 select * from latest

@@ -7,11 +7,11 @@
 --        _version_ts, _source, _run_id, _ingested_at, _bronze_key.
 with
 
-entity_bronze as (
+entity_bronze as not materialized (
     select * from {{bronze}}
 ),
 
-webhook_bronze as (
+webhook_bronze as not materialized (
     select * from {{webhooks}}
 ),
 
@@ -20,8 +20,9 @@ known_created as (
 ),
 
 -- every version of every object: the entity's Bronze (api + events passes) and the objects of
--- webhook-delivered events, routed by `data.object.object`
-versions as (
+-- webhook-delivered events, routed by `data.object.object`. Read twice (narrow ids, then whole
+-- rows), streamed both times rather than materialised.
+versions as not materialized (
     select
         data as obj,
         meta.version_ts as _version_ts,
@@ -47,11 +48,21 @@ versions as (
     where data.data.object.object = {{object_name}}
 ),
 
+-- ids with more than one version (across runs, sources or deliveries): only they need ranking.
+-- On a first load nearly every id has one version, and ranking them all would sort every wide row
+-- (time, and memory beyond DuckDB's limit at 1m charges); this pass reads ids only.
+repeated as (
+    select obj.id as id
+    from versions
+    group by obj.id
+    having count(*) > 1
+),
+
 -- latest version first: version time, then source (api > events > webhook), then run, then a
 -- deterministic last tie-break
 ranked as (
     select
-        *,
+        versions.*,
         row_number() over (
             partition by obj.id
             order by
@@ -65,22 +76,31 @@ ranked as (
         -- a tombstone ({id, object, deleted}) has no `created`: take it from the other versions
         max(obj.created) over (partition by obj.id) as _any_created
     from versions
+    semi join repeated on repeated.id = versions.obj.id
+),
+
+-- one row per id: the only version, or the first ranked
+winners as (
+    select versions.*, versions.obj.created as _any_created
+    from versions
+    anti join repeated on repeated.id = versions.obj.id
+    union all by name
+    select * exclude (_rank) from ranked where _rank = 1
 ),
 
 latest as (
     select
-        ranked.obj,
-        ranked._version_ts,
-        ranked._source,
-        ranked._run_id,
-        ranked._event_id,
-        ranked._ingested_at,
-        ranked._is_tombstone,
-        ranked._bronze_key,
-        coalesce(ranked.obj.created, ranked._any_created, known_created.created) as _created
-    from ranked
-    left join known_created on known_created.id = ranked.obj.id
-    where ranked._rank = 1
+        winners.obj,
+        winners._version_ts,
+        winners._source,
+        winners._run_id,
+        winners._event_id,
+        winners._ingested_at,
+        winners._is_tombstone,
+        winners._bronze_key,
+        coalesce(winners.obj.created, winners._any_created, known_created.created) as _created
+    from winners
+    left join known_created on known_created.id = winners.obj.id
 ),
 
 -- the standard columns, typed as the contract says

@@ -1,7 +1,9 @@
 /**
  * Mock API benchmark: start-up time, peak RSS, and pages/s of `GET /v1/charges?limit=100`
  * paging (keep-alive, several clients over different created slices) against a bare
- * `node:http` server replaying the same recorded bytes for the same URLs.
+ * `node:http` server replaying the same recorded bytes for the same URLs. Both servers run on
+ * the main thread and the clients in worker threads, so the main thread's CPU time per page is
+ * each server's own cost, a figure that a loaded machine distorts less than pages/s.
  *
  *   npx tsx bench/mock-api.ts --preset 1m [--clients 4] [--seconds 10] [--pages 60]
  *
@@ -10,6 +12,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { type MockPreset, startMockApi } from '../src/mock/index.js';
@@ -20,14 +23,27 @@ const { values } = parseArgs({
     clients: { type: 'string', default: '4' },
     seconds: { type: 'string', default: '10' },
     pages: { type: 'string', default: '60' },
+    rounds: { type: 'string', default: '5' },
   },
 });
 const preset = values.preset as MockPreset;
 const clients = Number(values.clients);
 const seconds = Number(values.seconds);
 const pagesPerSlice = Number(values.pages);
+const rounds = Number(values.rounds);
 const NOW = Date.parse('2026-03-01T00:00:00Z') / 1000;
 const mb = (kb: number): number => Math.round(kb / 1024);
+
+/**
+ * CPU milliseconds the main thread (where both servers run) has used: utime + stime of
+ * /proc/self/task/<pid>/stat, in clock ticks of 10 ms. Unlike wall time, a loaded machine does
+ * not inflate it much.
+ */
+function mainThreadCpuMs(): number {
+  const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10;
+}
 
 // The client runs in a worker thread so it does not share the server's event loop.
 const CLIENT = `
@@ -38,6 +54,7 @@ const pool = new Pool(base, { connections: 1, pipelining: 1 });
 (async () => {
   const recorded = [];
   let n = 0, bytes = 0;
+  const started = performance.now();
   const until = Date.now() + seconds * 1000;
   outer: for (;;) {
     let after = null;
@@ -55,46 +72,51 @@ const pool = new Pool(base, { connections: 1, pipelining: 1 });
     }
     if (record || Date.now() > until) break;
   }
+  const elapsed = (performance.now() - started) / 1000;
   await pool.close();
-  parentPort.postMessage({ n, bytes, recorded });
+  parentPort.postMessage({ n, bytes, recorded, elapsed });
 })().catch((e) => { parentPort.postMessage({ error: String(e) }); });
 `;
 
 interface ClientResult {
   n: number;
   bytes: number;
+  /** Seconds from the client's first request to its last response (worker start-up excluded). */
+  elapsed: number;
   recorded: [string, string][];
   error?: string;
 }
 
-async function runClients(
-  base: string,
-  slices: [number, number][],
-  record: boolean,
-): Promise<{ pages: number; bytes: number; seconds: number; recorded: [string, string][] }> {
+interface Run {
+  pages: number;
+  bytes: number;
+  seconds: number;
+  recorded: [string, string][];
+}
+
+async function runClients(base: string, slices: [number, number][], record: boolean, secs: number): Promise<Run> {
   const undici = import.meta
     .resolve('undici')
     .replace('file://', '')
     .replace(/index\.js$/, 'index.js');
-  const started = performance.now();
   const results = await Promise.all(
     slices.map(
       (slice) =>
         new Promise<ClientResult>((resolve, reject) => {
           const w = new Worker(CLIENT, {
             eval: true,
-            workerData: { base, slice, pages: pagesPerSlice, seconds, record, undici },
+            workerData: { base, slice, pages: pagesPerSlice, seconds: secs, record, undici },
           });
           w.once('message', (m: ClientResult) => (m.error ? reject(new Error(m.error)) : resolve(m)));
           w.once('error', reject);
         }),
     ),
   );
-  const elapsed = (performance.now() - started) / 1000;
   return {
     pages: results.reduce((s, r) => s + r.n, 0),
     bytes: results.reduce((s, r) => s + r.bytes, 0),
-    seconds: elapsed,
+    // The clients run side by side: their mean time is the run's.
+    seconds: results.reduce((s, r) => s + r.elapsed, 0) / results.length,
     recorded: results.flatMap((r) => r.recorded),
   };
 }
@@ -109,13 +131,10 @@ const slices: [number, number][] = Array.from({ length: clients }, (_, k) => [
   NOW - span + Math.floor(((k + 1) * span) / clients),
 ]);
 
-// Record the exact URL sequence and bytes, then time the mock and the bare server on it.
-const rec = await runClients(mock.url, slices, true);
+// Record the exact URL sequence and bytes, then time the mock and the bare server on it, in
+// alternating rounds so that both see the same machine load (the machine is shared).
+const rec = await runClients(mock.url, slices, true, seconds);
 const replay = new Map(rec.recorded.map(([p, b]) => [p, Buffer.from(b)]));
-const mockRun = await runClients(mock.url, slices, false);
-const peakRssMock = process.resourceUsage().maxRSS;
-await mock.close();
-
 const bare = createServer({ keepAliveTimeout: 5000 }, (req, res) => {
   const body = replay.get(req.url ?? '');
   if (!body) {
@@ -126,8 +145,30 @@ const bare = createServer({ keepAliveTimeout: 5000 }, (req, res) => {
   res.end(body);
 });
 await new Promise<void>((r) => bare.listen(0, '127.0.0.1', r));
-const bareRun = await runClients(`http://127.0.0.1:${(bare.address() as AddressInfo).port}`, slices, false);
+const bareUrl = `http://127.0.0.1:${(bare.address() as AddressInfo).port}`;
+
+const load1 = loadavg()[0]!;
+const mockRun: Run = { pages: 0, bytes: 0, seconds: 0, recorded: [] };
+const bareRun: Run = { pages: 0, bytes: 0, seconds: 0, recorded: [] };
+let mockCpuMs = 0;
+let bareCpuMs = 0;
+const add = (to: Run, r: Run): void => {
+  to.pages += r.pages;
+  to.bytes += r.bytes;
+  to.seconds += r.seconds;
+};
+for (let r = 0; r < rounds; r++) {
+  let cpu = mainThreadCpuMs();
+  add(mockRun, await runClients(mock.url, slices, false, seconds / rounds));
+  mockCpuMs += mainThreadCpuMs() - cpu;
+  cpu = mainThreadCpuMs();
+  add(bareRun, await runClients(bareUrl, slices, false, seconds / rounds));
+  bareCpuMs += mainThreadCpuMs() - cpu;
+}
+const load2 = loadavg()[0]!;
+const peakRssMock = process.resourceUsage().maxRSS;
 await new Promise((r) => bare.close(r));
+await mock.close();
 
 const result = {
   preset,
@@ -155,6 +196,9 @@ const result = {
   mock_pages_per_s: Math.round(mockRun.pages / mockRun.seconds),
   bare_pages_per_s: Math.round(bareRun.pages / bareRun.seconds),
   ratio: Number((mockRun.pages / mockRun.seconds / (bareRun.pages / bareRun.seconds)).toFixed(2)),
+  mock_server_cpu_ms_per_page: Number((mockCpuMs / mockRun.pages).toFixed(2)),
+  bare_server_cpu_ms_per_page: Number((bareCpuMs / bareRun.pages).toFixed(2)),
+  load_average_1m: [Number(load1.toFixed(2)), Number(load2.toFixed(2))],
   node: process.version,
   cpus: (await import('node:os')).cpus().length,
 };
@@ -172,11 +216,13 @@ const section = `## Mock API
   .join(', ')} |
 | start-up (index build + listen) | ${result.startup_ms} ms |
 | index memory | ${result.index_mb} MB |
-| RSS after start / peak while serving | ${result.rss_after_start_mb} MiB / ${result.peak_rss_mb} MiB |
+| RSS after start / peak (both servers and the recorded pages in one process) | ${result.rss_after_start_mb} MiB / ${result.peak_rss_mb} MiB |
 | page size (\`limit=100\` charges) | ${result.page_kb} KiB |
-| mock pages/s (${clients} keep-alive clients, different created slices) | ${result.mock_pages_per_s} |
+| mock pages/s (${clients} keep-alive clients, different created slices; ${rounds} rounds of ${seconds / rounds} s alternating with the bare server) | ${result.mock_pages_per_s} |
 | bare \`node:http\` replaying the same bytes | ${result.bare_pages_per_s} |
 | ratio (target >= 0.7) | ${result.ratio} |
+| server CPU per page (main thread): mock / bare | ${result.mock_server_cpu_ms_per_page} ms / ${result.bare_server_cpu_ms_per_page} ms |
+| load average (1 min) before / after the timed rounds | ${result.load_average_1m.join(' / ')} |
 
 \`\`\`json
 ${JSON.stringify(result, null, 2)}

@@ -59,11 +59,8 @@ export interface ListQuery {
   status?: string;
 }
 
-/** One page of a list: the objects as JSON texts, newest first. */
-export interface ListPage {
-  data: string[];
-  has_more: boolean;
-}
+/** Receives the objects of a list page as JSON texts, in page order (newest first). */
+export type ItemSink = (json: string) => void;
 
 /**
  * The dataset: a pure function of seed, volume and the clock's start, indexed up to a horizon.
@@ -171,8 +168,7 @@ export class Dataset {
   itemAt(e: EntityName, p: number, now: number): string {
     if (e === 'events') return this.eventAt(p);
     const ix = this.index(e);
-    const d = describe(this.world, unpack(ix.hi[p]!, ix.lo[p]!), now)!;
-    return this.renderer.build(d, d.versions.length - 1, true);
+    return this.renderer.stateAt(unpack(ix.hi[p]!, ix.lo[p]!), now);
   }
 
   /** Whether position `p` shows in a list at `now` (deleted customers and canceled subscriptions are hidden). */
@@ -210,15 +206,18 @@ export class Dataset {
     return ix.find(d.versions[0]!.t, packHi(ref!), packLo(ref!));
   }
 
-  /** One page of a list, Stripe's semantics: newest first, cursors, `created` bounds. */
-  list(e: EntityName, q: ListQuery, now: number): ListPage {
+  /**
+   * One page of a list, Stripe's semantics: newest first, cursors, `created` bounds. Each
+   * object goes to `sink` as soon as it is rendered (errors are thrown before the first);
+   * returns `has_more`.
+   */
+  list(e: EntityName, q: ListQuery, now: number, sink: ItemSink): boolean {
     this.ensure(now);
     const ix = this.index(e);
     // Events older than the retention are gone, whatever `created` bounds are asked.
     const lower = ix.lowerBound(e === 'events' ? Math.max(q.gte, oldestRetainedEvent(now)) : q.gte);
     const upper = ix.upperBound(Math.min(q.lte, now)); // exclusive
     const objectName = e === 'events' ? 'event' : e.slice(0, -1);
-    const data: string[] = [];
     if (q.endingBefore !== undefined) {
       const p = this.positionOf(e, q.endingBefore, now);
       if (p < 0) throw resourceMissing(400, objectName, q.endingBefore, 'ending_before');
@@ -227,8 +226,8 @@ export class Dataset {
       for (; k < upper && found.length < q.limit; k++) if (this.visible(e, ix, k, q, now)) found.push(k);
       let more = false;
       for (; k < upper && !more; k++) more = this.visible(e, ix, k, q, now);
-      for (let n = found.length - 1; n >= 0; n--) data.push(this.itemAt(e, found[n]!, now));
-      return { data, has_more: more };
+      for (let n = found.length - 1; n >= 0; n--) sink(this.itemAt(e, found[n]!, now));
+      return more;
     }
     let k = upper - 1;
     if (q.startingAfter !== undefined) {
@@ -236,12 +235,16 @@ export class Dataset {
       if (p < 0) throw resourceMissing(400, objectName, q.startingAfter, 'starting_after');
       k = Math.min(k, p - 1);
     }
-    for (; k >= lower && data.length < q.limit; k--) {
-      if (this.visible(e, ix, k, q, now)) data.push(this.itemAt(e, k, now));
+    let count = 0;
+    for (; k >= lower && count < q.limit; k--) {
+      if (this.visible(e, ix, k, q, now)) {
+        sink(this.itemAt(e, k, now));
+        count++;
+      }
     }
     let more = false;
     for (; k >= lower && !more; k--) more = this.visible(e, ix, k, q, now);
-    return { data, has_more: more };
+    return more;
   }
 
   /** `GET /v1/<entity>/<id>` at `now`, as JSON text. */

@@ -118,7 +118,7 @@ function putFiller(
   for (let n = 0; n < len; n++) {
     if (n % 5 === 4) h = hash32(seed, hi, lo, v, n);
     out[at + n] = B62_CODE[h % 62]!;
-    h = Math.floor(h / 62);
+    h = (h / 62) >>> 0; // = Math.floor for the uint32 `h`
   }
 }
 

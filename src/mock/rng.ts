@@ -19,8 +19,9 @@ export function hash32(seed: number, a: number, b = 0, c = 0, d = 0): number {
 }
 
 function mix(h: number, v: number): number {
-  // Values may exceed 32 bits (unix times): fold the high part in too.
-  let k = (v | 0) ^ Math.floor(v / 4294967296);
+  // Values may exceed 32 bits (unix times): fold the high part in too (it is 0 for the usual
+  // 32-bit values, and the division is skipped: this runs millions of times a second).
+  let k = v >= 0 && v < 4294967296 ? v | 0 : (v | 0) ^ Math.floor(v / 4294967296);
   k = Math.imul(k, 0xcc9e2d51);
   k = (k << 15) | (k >>> 17);
   k = Math.imul(k, 0x1b873593);

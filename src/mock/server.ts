@@ -183,10 +183,15 @@ async function handleV1(
       send(res, clock, 200, dataset.retrieve(entityName, decodeURIComponent(segments[1]!), now));
       return;
     }
-    const page = dataset.list(entityName, parseListQuery(entityName, params), now);
-    // The objects are JSON text already: the page is written into one buffer, never re-serialised.
-    const tail = `],"has_more":${page.has_more},"url":"/v1/${segments[0]}"}`;
-    send(res, clock, 200, bodies.join('{"object":"list","data":[', page.data, tail));
+    const q = parseListQuery(entityName, params);
+    // The objects are rendered to JSON text and written into one buffer, never re-serialised.
+    const body = bodies.write('{"object":"list","data":[', (add) => {
+      const more = dataset.list(entityName, q, now, add);
+      return `],"has_more":${more},"url":"/v1/${segments[0]}"}`;
+    });
+    // Reused once the response is handed to the OS (a closed connection just leaves it to the GC).
+    res.once('finish', () => bodies.release(body));
+    send(res, clock, 200, body);
   } catch (err) {
     if (err instanceof ApiError) send(res, clock, err.status, err.body());
     else throw err;

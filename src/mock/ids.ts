@@ -122,12 +122,12 @@ function putFiller(
   }
 }
 
-/** Writes the ref's fixed-width fields (kind, day, index, sub) into `out` from `at`. */
-function putFields(out: number[], at: number, r: Ref): void {
-  out[at] = B62_CODE[r.k]!;
-  putB62(out, at + 1, r.d, 3);
-  putB62(out, at + 4, r.i, 4);
-  putB62(out, at + 8, r.s, 2);
+/** Writes a ref's fixed-width fields (kind, day, index, sub) into `out` from `at`. */
+function putFields(out: number[], at: number, k: number, d: number, i: number, s: number): void {
+  out[at] = B62_CODE[k]!;
+  putB62(out, at + 1, d, 3);
+  putB62(out, at + 4, i, 4);
+  putB62(out, at + 8, s, 2);
 }
 
 export const packHi = (r: Ref): number => r.k * 65536 + r.d;
@@ -151,16 +151,21 @@ const prefixOf = (k: number): string => PREFIX[k]!;
 
 /** The Stripe-looking id of an object, e.g. `ch_4Pg10001000XyZ…`. */
 export function objectId(seed: number, r: Ref): string {
+  return objectIdOf(seed, r.k, r.d, r.i, r.s);
+}
+
+/** `objectId` of the ref (k, d, i, s), without a `Ref` object (renderers make ids by the million). */
+export function objectIdOf(seed: number, k: number, d: number, i: number, s: number): string {
   const out = codes(FIELDS_LEN + OBJECT_FILLER);
-  putFields(out, 0, r);
-  putFiller(out, FIELDS_LEN, seed, packHi(r), packLo(r), 0, OBJECT_FILLER);
-  return prefixOf(r.k) + String.fromCharCode.apply(null, out);
+  putFields(out, 0, k, d, i, s);
+  putFiller(out, FIELDS_LEN, seed, k * 65536 + d, i * 4096 + s, 0, OBJECT_FILLER);
+  return prefixOf(k) + String.fromCharCode.apply(null, out);
 }
 
 /** The id of the event for version `v` of the object `r`. */
 export function eventId(seed: number, r: Ref, v: number): string {
   const out = codes(FIELDS_LEN + 1 + EVENT_FILLER);
-  putFields(out, 0, r);
+  putFields(out, 0, r.k, r.d, r.i, r.s);
   out[FIELDS_LEN] = B62_CODE[v]!;
   putFiller(out, FIELDS_LEN + 1, seed, packHi(r), packLo(r), v + 1, EVENT_FILLER);
   return `evt_${String.fromCharCode.apply(null, out)}`;

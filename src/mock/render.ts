@@ -1,4 +1,4 @@
-import { Kind, objectId, type Ref } from './ids.js';
+import { Kind, objectId, objectIdOf, type Ref } from './ids.js';
 import { type Described, describe, EVENT_TYPES } from './model.js';
 import { BRANDS, COUNTRY, chars, EVIDENCE_FIELDS, FIRST, LAST, LAST4 } from './objects.js';
 import {
@@ -127,23 +127,27 @@ export class JsonRenderer {
 
   // --- ids -----------------------------------------------------------------------------------
 
+  /** The id of the object of kind `oneOff`/`invoice` (by the family) and number `n` of a charge family. */
+  private famId(p: ChargePlan, oneOff: number, invoice: number, n = 0): string {
+    return objectIdOf(this.w.seed, p.family ? invoice : oneOff, p.d, p.i, p.m * 4 + n);
+  }
   private famRef(p: ChargePlan, oneOff: number, invoice: number, n = 0): Ref {
     return { k: p.family ? invoice : oneOff, d: p.d, i: p.i, s: p.m * 4 + n };
   }
   private chargeId(p: ChargePlan): string {
-    return this.id(this.famRef(p, Kind.chargeOneOff, Kind.chargeInvoice));
+    return this.famId(p, Kind.chargeOneOff, Kind.chargeInvoice);
   }
   private piId(p: ChargePlan): string {
-    return this.id(this.famRef(p, Kind.piOneOff, Kind.piInvoice));
+    return this.famId(p, Kind.piOneOff, Kind.piInvoice);
   }
   private customerRef(c: CustomerPlan | null): string {
-    return c ? `"${this.id({ k: Kind.customer, d: c.d, i: c.i, s: 0 })}"` : 'null';
+    return c ? `"${objectIdOf(this.w.seed, Kind.customer, c.d, c.i, 0)}"` : 'null';
   }
   private subscriptionId(s: SubscriptionPlan): string {
-    return this.id({ k: Kind.subscription, d: s.customer.d, i: s.customer.i, s: 0 });
+    return objectIdOf(this.w.seed, Kind.subscription, s.customer.d, s.customer.i, 0);
   }
   private invoiceId(s: SubscriptionPlan, m: number): string {
-    return this.id({ k: Kind.invoice, d: s.customer.d, i: s.customer.i, s: m * 4 });
+    return objectIdOf(this.w.seed, Kind.invoice, s.customer.d, s.customer.i, m * 4);
   }
   private pmId(p: ChargePlan): string {
     return `pm_${chars(this.w.seed, p.cardSeed, 1, 24)}`;
@@ -258,7 +262,7 @@ export class JsonRenderer {
     return (
       `{"id":"${id}","object":"charge","amount":${p.amount},"amount_captured":${failed ? 0 : p.amount},` +
       `"amount_refunded":${refunded},"application":null,"application_fee":null,"application_fee_amount":null,` +
-      `"balance_transaction":${failed ? 'null' : `"${this.id(this.famRef(p, Kind.btChargeOneOff, Kind.btChargeInvoice))}"`},` +
+      `"balance_transaction":${failed ? 'null' : `"${this.famId(p, Kind.btChargeOneOff, Kind.btChargeInvoice)}"`},` +
       `"billing_details":{"address":{"city":null,"country":"${country}","line1":null,"line2":null,` +
       `"postal_code":"${10000 + (p.cardSeed % 89999)}","state":null},"email":null,` +
       `"name":${q(`${first} ${last}`)},"phone":null,"tax_id":null},` +
@@ -287,8 +291,8 @@ export class JsonRenderer {
   refund(p: ChargePlan, n: number, chargeId: string, piId: string, pmId: string): string {
     const r = p.refunds[n]!;
     return (
-      `{"id":"${this.id(this.famRef(p, Kind.refundOneOff, Kind.refundInvoice, n))}","object":"refund",` +
-      `"amount":${r.amount},"balance_transaction":"${this.id(this.famRef(p, Kind.btRefundOneOff, Kind.btRefundInvoice, n))}",` +
+      `{"id":"${this.famId(p, Kind.refundOneOff, Kind.refundInvoice, n)}","object":"refund",` +
+      `"amount":${r.amount},"balance_transaction":"${this.famId(p, Kind.btRefundOneOff, Kind.btRefundInvoice, n)}",` +
       `"charge":"${chargeId}","created":${r.created},"currency":"${p.currency}",` +
       `"customer":${this.customerRef(p.customer)},"customer_account":null,` +
       `"destination_details":{"card":{"reference":"${p.cardSeed + n}","reference_status":"available",` +
@@ -306,7 +310,7 @@ export class JsonRenderer {
     if (closed && dp.won)
       bts += `,${this.balanceTransaction(this.famRef(p, Kind.btDisputeOneOff, Kind.btDisputeInvoice, 1), p, t)}`;
     return (
-      `{"id":"${this.id(this.famRef(p, Kind.disputeOneOff, Kind.disputeInvoice))}","object":"dispute",` +
+      `{"id":"${this.famId(p, Kind.disputeOneOff, Kind.disputeInvoice)}","object":"dispute",` +
       `"amount":${p.amount},"balance_transactions":[${bts}],"charge":"${this.chargeId(p)}",` +
       `"created":${dp.created},"currency":"${p.currency}","enhanced_eligibility_types":[],` +
       `"evidence":${EVIDENCE},"evidence_details":{"due_by":${dp.created + 7 * DAY},"enhanced_eligibility":{},` +
@@ -340,7 +344,7 @@ export class JsonRenderer {
       const r = p.refunds[n]!;
       amount = -r.amount;
       created = r.created;
-      source = this.id(this.famRef(p, Kind.refundOneOff, Kind.refundInvoice, n));
+      source = this.famId(p, Kind.refundOneOff, Kind.refundInvoice, n);
       type = 'refund';
       category = 'refund';
       description = '"REFUND FOR CHARGE"';
@@ -350,7 +354,7 @@ export class JsonRenderer {
       amount = won ? p.amount : -p.amount;
       fee = won ? 0 : 1500;
       created = won ? dp.closedAt : dp.created;
-      source = this.id(this.famRef(p, Kind.disputeOneOff, Kind.disputeInvoice));
+      source = this.famId(p, Kind.disputeOneOff, Kind.disputeInvoice);
       type = 'adjustment';
       category = won ? 'dispute_reversal' : 'dispute';
       description = `"Chargeback ${won ? 'reversal' : 'withdrawal'} for ${this.chargeId(p)}"`;
@@ -455,7 +459,7 @@ export class JsonRenderer {
       ? `{"id":"inpay_${chars(seed, c.nameSeed, 12 + m, 24)}","object":"invoice_payment",` +
         `"amount_paid":${paid ? price : 'null'},"amount_requested":${price},"created":${finalizedAt},` +
         `"currency":"${c.currency}","invoice":"${id}","is_default":true,"livemode":false,` +
-        `"payment":{"type":"payment_intent","payment_intent":"${this.id({ k: Kind.piInvoice, d: c.d, i: c.i, s: m * 4 })}"},` +
+        `"payment":{"type":"payment_intent","payment_intent":"${objectIdOf(this.w.seed, Kind.piInvoice, c.d, c.i, m * 4)}"},` +
         `"status":"${paid ? 'paid' : 'open'}","status_transitions":{"canceled_at":null,"paid_at":${paidAtText}}}`
       : '';
     const hosted = finalized ? chars(seed, c.nameSeed, 10 + m, 32) : '';

@@ -1,6 +1,8 @@
 /**
  * The transform floor (SPEC section 14): DuckDB's own `read_ndjson` -> `COPY … (FORMAT parquet)`
- * of the same Bronze parts, one statement per entity, no typing, no dedup, no Gold.
+ * of the same Bronze parts, one statement per entity, no typing, no dedup, no Gold. With
+ * `union_by_name`, as DuckDB's own error message advises: the schema it detects from a sample of
+ * one part fails on another whose `meta` has a key the sample lacked (`event_id`).
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -33,7 +35,7 @@ export async function transformFloor(
       if (files.length === 0) continue;
       const t = performance.now();
       const reader = await conn.runAndReadAll(
-        `COPY (SELECT * FROM read_ndjson([${files.map(sqlString).join(', ')}])) TO ${sqlString(join(outDir, `${entity}.parquet`))} (FORMAT parquet)`,
+        `COPY (SELECT * FROM read_ndjson([${files.map(sqlString).join(', ')}], union_by_name = true)) TO ${sqlString(join(outDir, `${entity}.parquet`))} (FORMAT parquet)`,
       );
       const n = Number(reader.getRows()[0]?.[0] ?? 0);
       entities[entity] = { seconds: (performance.now() - t) / 1000, rows: n };

@@ -115,11 +115,15 @@ export const RECONCILIATIONS: readonly Reconciliation[] = [
     name: 'reconcile.silver_gold.dim_customers',
     keys: ['customer_id'],
     measures: ['total_sales_amount', 'total_sales_count', 'total_refunds_amount'],
-    silver: `with cc as (
-               select cu.id, coalesce(cu.currency, (
-                 select arg_min(ch.currency, struct_pack(ch.created_ts, ch.id)) from ${S('charges')} ch
-                 where ch.customer_id = cu.id)) as currency
-               from ${S('customers')} cu
+    // the first charge's currency by one grouped pass (a correlated subquery per customer made
+    // this the slowest check: 10.7 s of 33 at 100k charges)
+    silver: `with first_currency as (
+               select customer_id, arg_min(currency, struct_pack(created_ts, id)) as currency
+               from ${S('charges')} group by customer_id
+             ),
+             cc as (
+               select cu.id, coalesce(cu.currency, fc.currency) as currency
+               from ${S('customers')} cu left join first_currency fc on fc.customer_id = cu.id
              ),
              sales as (
                select ch.customer_id, sum(ch.amount) as amount, count(*) as n from ${S('charges')} ch

@@ -14,10 +14,24 @@ export const PARTITIONED_WRITE_FLUSH_ROWS = 20_000;
  */
 export const DEFAULT_MEMORY_LIMIT = '512MB';
 
+/** Bytes of a DuckDB size setting such as `512MB`, `1GB` or `768MiB` (decimal and binary units). */
+export function sizeBytes(size: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(KB|MB|GB|KiB|MiB|GiB)$/i.exec(size.trim());
+  if (!m) throw new Error(`not a size: "${size}" (expected e.g. 512MB or 1GB)`);
+  const unit = m[2]!.toLowerCase();
+  const base = unit.endsWith('ib') ? 1024 : 1000;
+  const power = { k: 1, m: 2, g: 3 }[unit[0] as 'k' | 'm' | 'g'];
+  return Math.round(Number(m[1]) * base ** power);
+}
+
 export interface DuckSession {
   readonly conn: DuckDBConnection;
+  /** The session's memory limit in bytes. */
+  readonly memoryBytes: number;
   /** Runs a query and returns its rows as JSON-friendly objects. */
   rows<T = Record<string, unknown>>(sql: string): Promise<T[]>;
+  /** Another connection to the same database (macros shared), for independent statements in parallel. */
+  connect(): Promise<DuckDBConnection>;
   close(): void;
 }
 
@@ -57,9 +71,13 @@ export async function openDuckSession(opts: {
   }
   return {
     conn,
+    memoryBytes: sizeBytes(opts.memoryLimit ?? DEFAULT_MEMORY_LIMIT),
     async rows<T>(sql: string): Promise<T[]> {
       const reader = await conn.runAndReadAll(sql);
       return reader.getRowObjectsJson() as T[];
+    },
+    connect() {
+      return instance.connect();
     },
     close() {
       conn.closeSync();

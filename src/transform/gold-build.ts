@@ -7,7 +7,7 @@ import type { ObjectStore } from '../storage/object-store.js';
 import type { DuckSession } from './duckdb-session.js';
 import { GOLD_CONTRACTS, type GoldModelName, goldContract } from './gold-contracts.js';
 import { changedPartitions, type GoldState, loadGoldState, saveGoldState } from './gold-state.js';
-import { copyPartitioned } from './partitioned-copy.js';
+import { copyPartitioned, sortsInQuery } from './partitioned-copy.js';
 import { silverView } from './references.js';
 import { readModelSql } from './silver-build.js';
 import { renderSql, sqlString, sqlStringList } from './sql-template.js';
@@ -25,6 +25,9 @@ export interface GoldContext {
   /** Unix seconds; the snapshot models' dt. */
   readonly asOf: number;
 }
+
+/** A generous guess of a Gold row's size in memory (typed columns, a few short strings). */
+const GOLD_ROW_BYTES = 512;
 
 /** Creates a view `silver_<table>` over every Silver partition (typed empty when none). */
 export async function createSilverViews(
@@ -97,6 +100,10 @@ export async function buildGold(
         orderBy: contract.primaryKey.join(', '),
         outDir: join(ctx.workDir, 'out', 'gold', model),
         keyOf: (dt) => layout.goldPartition(model, dt),
+        sortInQuery: sortsInQuery(
+          rows.filter((r) => changed.includes(r.dt)).reduce((a, r) => a + r.n, 0) * GOLD_ROW_BYTES,
+          ctx.session.memoryBytes,
+        ),
       });
       keys = written.keys;
     }

@@ -1,4 +1,4 @@
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TableName } from '../entities/entity.js';
 import { entity } from '../entities/lookups.js';
@@ -10,7 +10,7 @@ import { payloadType, readBronzeRelation, webhookEventType } from './bronze-read
 import type { DuckSession } from './duckdb-session.js';
 import { BronzeParseError, TransformError } from './errors.js';
 import { fileOfDuckdbError, locateBadLine, type RecordShape } from './line-scanner.js';
-import { copyPartitioned } from './partitioned-copy.js';
+import { copyPartitioned, sortsInQuery } from './partitioned-copy.js';
 import {
   describeInputs,
   loadSilverState,
@@ -188,6 +188,10 @@ export async function buildSilverTable(
   const model = renderSilverModel(table, modelSql, { ...split(readKeys), knownCreated });
   const filter = pending ? `where dt::VARCHAR in (select unnest(${sqlStringList(pending)}))` : '';
   const outDir = join(ctx.workDir, 'out', 'silver', table);
+  const sortInQuery = sortsInQuery(
+    await localBytes(readKeys.map((k) => ctx.stager.localPath(k))),
+    ctx.session.memoryBytes,
+  );
   const written = await withBronzeErrors(ctx, table, webhookPaths, () =>
     copyPartitioned({
       session: ctx.session,
@@ -196,6 +200,7 @@ export async function buildSilverTable(
       orderBy: 'dt, id',
       outDir,
       keyOf: (dt) => layout.silverPartition(table, dt),
+      sortInQuery,
     }),
   );
   const stats = written.dts.length
@@ -223,6 +228,13 @@ export async function buildSilverTable(
     'silver built',
   );
   return done(written.dts.length, rows, written.keys);
+}
+
+/** Total size of local (staged) files. */
+async function localBytes(paths: readonly string[]): Promise<number> {
+  let total = 0;
+  for (const p of paths) total += (await stat(p)).size;
+  return total;
 }
 
 /**

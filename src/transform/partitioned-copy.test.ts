@@ -1,0 +1,67 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalObjectStore } from '../storage/local-store.js';
+import { type DuckSession, openDuckSession, sizeBytes } from './duckdb-session.js';
+import { copyPartitioned, sortsInQuery } from './partitioned-copy.js';
+
+describe('sizeBytes', () => {
+  it('reads decimal and binary units', () => {
+    expect(sizeBytes('512MB')).toBe(512_000_000);
+    expect(sizeBytes('1GB')).toBe(1_000_000_000);
+    expect(sizeBytes('768MiB')).toBe(768 * 1024 * 1024);
+    expect(sizeBytes(' 1.5 gib ')).toBe(1.5 * 1024 ** 3);
+  });
+  it('rejects what is not a size', () => {
+    expect(() => sizeBytes('lots')).toThrow(/not a size: "lots"/);
+  });
+});
+
+describe('sortsInQuery', () => {
+  it('sorts in one query only what fits in half the memory limit', () => {
+    expect(sortsInQuery(200_000_000, 512_000_000)).toBe(true);
+    expect(sortsInQuery(256_000_000, 512_000_000)).toBe(true);
+    expect(sortsInQuery(256_000_001, 512_000_000)).toBe(false);
+  });
+});
+
+describe('copyPartitioned', () => {
+  let dir: string;
+  let session: DuckSession;
+  let store: LocalObjectStore;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'partitioned-copy-'));
+    session = await openDuckSession({ workDir: dir, pathBase: dir, memoryLimit: '256MB' });
+    store = new LocalObjectStore(join(dir, 'lake'));
+  });
+  afterAll(async () => {
+    session.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  // 20,000 rows over 4 dts, ids shuffled so that no writer order is already sorted
+  const query = `select ('2024-01-0' || (1 + i % 4))::DATE as dt, hash(i)::VARCHAR as id, i as n from range(20000) t(i)`;
+
+  for (const sortInQuery of [true, false]) {
+    it(`writes one file per dt, sorted by the key (sortInQuery: ${sortInQuery})`, async () => {
+      const written = await copyPartitioned({
+        session,
+        store,
+        query,
+        orderBy: 'dt, id',
+        outDir: join(dir, `out-${sortInQuery}`),
+        keyOf: (dt) => `t-${sortInQuery}/dt=${dt}/data.parquet`,
+        sortInQuery,
+      });
+      expect(written.dts).toEqual(['2024-01-01', '2024-01-02', '2024-01-03', '2024-01-04']);
+      for (const key of written.keys) {
+        const path = join(dir, 'lake', key);
+        const rows = await session.rows<{ id: string }>(`select id from read_parquet('${path}')`);
+        expect(rows).toHaveLength(5000);
+        const ids = rows.map((r) => r.id);
+        expect(ids).toEqual([...ids].sort());
+      }
+    });
+  }
+});

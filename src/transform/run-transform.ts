@@ -49,7 +49,10 @@ export async function runTransform(opts: TransformOptions): Promise<TransformRep
   const ownWorkDir = !opts.workDir;
   const workDir = opts.workDir ?? (await mkdtemp(join(tmpdir(), 'pp-transform-')));
   const stager = createStager(opts.store, join(workDir, 'stage-bronze'));
-  const session = await openDuckSession({ workDir, pathBase: stager.base, memoryLimit: opts.memoryLimit ?? opts.settings.DUCKDB_MEMORY_LIMIT,
+  const session = await openDuckSession({
+    workDir,
+    pathBase: stager.base,
+    memoryLimit: opts.memoryLimit ?? opts.settings.DUCKDB_MEMORY_LIMIT,
   });
   // The caller binds the step (transform, or the references pass) to the logger it hands in.
   const logger = opts.logger;

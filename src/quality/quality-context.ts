@@ -25,6 +25,8 @@ export interface QualityContext {
   readonly scope: QualityScope;
   readonly db: DuckSession;
   readonly stager: Stager;
+  /** A local scratch directory of this quality run (removed on close). */
+  readonly workDir: string;
   /** Silver Parquet per table (listing, with modification times). */
   readonly silver: ReadonlyMap<TableName, readonly ObjectInfo[]>;
   /**
@@ -122,6 +124,7 @@ export async function openQualityContext(opts: {
       ...opts,
       db,
       stager,
+      workDir,
       silver,
       gold,
       async close() {

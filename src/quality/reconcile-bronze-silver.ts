@@ -4,6 +4,7 @@ import { SILVER_TABLES } from '../entities/silver-contracts.js';
 import { dtOfKey, layout, parseBronzeKey } from '../storage/layout.js';
 import type { ObjectInfo } from '../storage/object-store.js';
 import { sqlString, sqlStringList } from '../transform/sql-template.js';
+import { loadCachedIds, saveCachedIds } from './bronze-id-cache.js';
 import { capped, MAX_EXAMPLES, num } from './examples.js';
 import { type QualityContext, silverView } from './quality-context.js';
 import { changedDts, changedSince } from './scope.js';
@@ -45,7 +46,8 @@ export async function prepareBronzeSilver(ctx: QualityContext): Promise<BronzeSi
  * Silver or Bronze was written since the previous passing quality run are read (plus new webhook
  * deliveries, plus the Bronze keys the checked Silver rows name as their lineage, since a row's
  * winning version may sit in another dt, e.g. a webhook received on a later day). Silver ids are
- * always read in full (one Parquet column). `scope: 'all'` reads every Bronze line.
+ * always read in full (one Parquet column). The ids of Bronze objects read by an earlier run come
+ * from the Bronze id cache (`bronze-id-cache.ts`). `scope: 'all'` reads every Bronze line.
  */
 export async function checkBronzeSilver(
   ctx: QualityContext,
@@ -91,32 +93,41 @@ export async function checkBronzeSilver(
 
   const entityPaths = [...entityRead].sort();
   const webhookPaths = [...webhookRead].sort();
-  await ctx.stager.stage([...entityPaths, ...webhookPaths]);
+  const raw = `q_bronze_raw_${table}`;
+  await ctx.db.conn.run(`create or replace temp table ${raw} (id VARCHAR, bronze_key VARCHAR)`);
+  // Bronze objects never change: ids read by an earlier run are taken from the cache (not with
+  // scope 'all', which re-reads every line)
+  const useCache = ctx.scope !== 'all';
+  const cached = useCache
+    ? await loadCachedIds(ctx, table, [...entityPaths, ...webhookPaths], raw)
+    : new Set<string>();
+  const entityToRead = entityPaths.filter((k) => !cached.has(k));
+  const webhookToRead = webhookPaths.filter((k) => !cached.has(k));
+  await ctx.stager.stage([...entityToRead, ...webhookToRead]);
   const parts: string[] = [];
-  if (entityPaths.length > 0) {
+  if (entityToRead.length > 0) {
     parts.push(
       `select data.id as id, bronze_key(filename) as bronze_key from ${readJson(
-        entityPaths.map((k) => ctx.stager.localPath(k)),
+        entityToRead.map((k) => ctx.stager.localPath(k)),
         ID_ONLY,
       )}`,
     );
   }
-  if (webhookPaths.length > 0 && objectName) {
+  if (webhookToRead.length > 0 && objectName) {
     parts.push(
       `select data.data.object.id as id, bronze_key(filename) as bronze_key from ${readJson(
-        webhookPaths.map((k) => ctx.stager.localPath(k)),
+        webhookToRead.map((k) => ctx.stager.localPath(k)),
         WEBHOOK_OBJECT,
       )} where data.data.object.object = ${sqlString(objectName)}`,
     );
   }
-  const bronze =
-    parts.length > 0
-      ? parts.join(' union all ')
-      : 'select NULL::VARCHAR as id, NULL::VARCHAR as bronze_key limit 0';
+  if (parts.length > 0) await ctx.db.conn.run(`insert into ${raw} ${parts.join(' union all ')}`);
+  if (useCache) await saveCachedIds(ctx, table, [...entityToRead, ...webhookToRead], raw);
   const tmp = `q_bronze_ids_${table}`;
   await ctx.db.conn.run(
-    `create or replace temp table ${tmp} as select id, min(bronze_key) as bronze_key from (${bronze}) where id is not null group by id`,
+    `create or replace temp table ${tmp} as select id, min(bronze_key) as bronze_key from ${raw} where id is not null group by id`,
   );
+  await ctx.db.conn.run(`drop table if exists ${raw}`);
   try {
     const checked = `(select id, dt from ${view} where ${dtFilter})`;
     const [c] = await ctx.db.rows<{
@@ -165,7 +176,9 @@ export async function checkBronzeSilver(
         scope: dts ? 'changed' : 'all',
         changed_since: since === undefined ? null : new Date(since).toISOString(),
         partitions_checked: dts ? [...dts].sort() : 'all',
-        bronze_files_read: entityPaths.length + webhookPaths.length,
+        bronze_files_read: entityToRead.length + webhookToRead.length,
+        bronze_files_from_id_cache:
+          entityPaths.length + webhookPaths.length - entityToRead.length - webhookToRead.length,
         bronze_distinct_ids: num(c?.bronze_ids),
         silver_rows_checked: num(c?.silver_rows),
         missing_from_silver: capped(missingRows, MAX_EXAMPLES, missing),

@@ -7,6 +7,7 @@ import type { TableName } from '../../src/entities/entity.js';
 import { entity, isEntityName } from '../../src/entities/lookups.js';
 import { SILVER_CONTRACTS, SILVER_TABLES } from '../../src/entities/silver-contracts.js';
 import { silentLogger } from '../../src/obs/logger.js';
+import { MAX_CACHE_FILES } from '../../src/quality/bronze-id-cache.js';
 import { renderQualityReport, runQuality } from '../../src/quality/index.js';
 import type { CheckResult, QualityReport } from '../../src/quality/types.js';
 import { layout, utcDate } from '../../src/storage/layout.js';
@@ -706,5 +707,63 @@ describe('Bronze -> Silver scope', () => {
     expect(again.details).toMatchObject({ partitions_checked: [utcDate(DAY1)] });
     expect(again.passed).toBe(false);
     expect(again.details.missing_from_silver).toMatchObject({ examples: [{ id: 'ch_old_lost' }] });
+  });
+});
+
+describe('Bronze id cache', () => {
+  it('takes the ids of Bronze read before from the cache, and still finds what Silver lost', async () => {
+    await lake.write(goodDataset());
+    const first = check(await quality(), 'reconcile.bronze_silver.charges');
+    expect(first.passed).toBe(true);
+    const filesRead = first.details.bronze_files_read as number;
+    expect(filesRead).toBeGreaterThan(0);
+    expect(first.details.bronze_files_from_id_cache).toBe(0);
+    expect((await lake.store.list('_state/quality/bronze_ids/charges/')).map((o) => o.key)).toEqual([
+      '_state/quality/bronze_ids/charges/run_q1.parquet',
+    ]);
+
+    const second = check(await quality(), 'reconcile.bronze_silver.charges');
+    expect(second.passed).toBe(true);
+    expect(second.details).toMatchObject({ bronze_files_read: 0, bronze_files_from_id_cache: filesRead });
+
+    // Silver loses ch_1: the cached Bronze ids still name it
+    const key = layout.silverPartition('charges', utcDate(DAY1));
+    await lake.rewrite(key, `select * from t where id <> 'ch_1'`);
+    const lost = check(await quality(), 'reconcile.bronze_silver.charges');
+    expect(lost.passed).toBe(false);
+    expect(lost.details.bronze_files_read).toBe(0);
+    expect(lost.details.missing_from_silver).toMatchObject({ examples: [{ id: 'ch_1' }] });
+
+    // scope 'all' reads every Bronze line again
+    const all = check(await quality({}, NOW, 'all'), 'reconcile.bronze_silver.charges');
+    expect(all.details).toMatchObject({ bronze_files_read: filesRead, bronze_files_from_id_cache: 0 });
+    expect(all.passed).toBe(false);
+  });
+
+  it('merges its files past MAX_CACHE_FILES, and a merged cache still holds every id', async () => {
+    await lake.write(goodDataset());
+    await quality();
+    const prefix = '_state/quality/bronze_ids/charges/';
+    const first = await lake.store.get(`${prefix}run_q1.parquet`);
+    for (let i = 0; i < MAX_CACHE_FILES; i++) await lake.store.put(`${prefix}run_old${i}.parquet`, first!);
+    // a new Bronze object (a later version of ch_1) must be read and cached
+    await lake.store.put(
+      layout.bronzePart('charges', utcDate(DAY1), 'r2', 0),
+      bronzeLine('charges', { id: 'ch_1', created: DAY1 + 3 * 3600 }),
+    );
+    const report = await runQuality({
+      store: lake.store,
+      settings: parseSettings({}),
+      logger: silentLogger(),
+      runId: 'q2',
+      now: NOW,
+    });
+    const c = check(report, 'reconcile.bronze_silver.charges');
+    expect(c.passed).toBe(true);
+    expect(c.details).toMatchObject({ bronze_files_read: 1 });
+    expect((await lake.store.list(prefix)).map((o) => o.key)).toEqual([`${prefix}run_q2.parquet`]);
+    const again = check(await quality(), 'reconcile.bronze_silver.charges');
+    expect(again.details).toMatchObject({ bronze_files_read: 0, bronze_distinct_ids: 3 });
+    expect(again.passed).toBe(true);
   });
 });

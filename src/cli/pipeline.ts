@@ -166,7 +166,7 @@ export async function runPipeline(ctx: CommandContext, opts: PipelineOptions): P
       await manifest.section('extract', report.entities);
     }
 
-    const transform = async (step: Step) => {
+    const transform = async (step: Step, layers: { silver: boolean; gold: boolean }) => {
       await timed(step, async () => opts.signal?.throwIfAborted());
       const { runTransform } = await import('../transform/run-transform.js');
       progress.stage(step === 'transform' ? 'transform' : 'references');
@@ -177,22 +177,36 @@ export async function runPipeline(ctx: CommandContext, opts: PipelineOptions): P
           logger: logger.child({ step }),
           runId,
           asOf: until,
+          ...layers,
           ...(opts.fullRefresh && step === 'transform' ? { fullRefresh: true } : {}),
         }),
       );
     };
 
+    // With the references pass to follow, Gold waits for it: the pass may add objects, and every
+    // Gold build reads all of Silver (at 100k charges, two rounds rebuilt Gold twice: 47 s).
+    const withReferences = opts.steps.includes('references');
     let dangling: { table: EntityName; id: string }[] = [];
     if (opts.steps.includes('transform')) {
-      const report = await transform('transform');
+      const report = await transform('transform', { silver: true, gold: !withReferences });
       dangling = report.dangling;
       summary.transform = report.models;
       await manifest.section('transform', report.models);
     }
 
-    if (opts.steps.includes('references')) {
-      const refs = await resolveReferences(dangling, () => transform('references'));
+    if (withReferences) {
+      const refs = await resolveReferences(dangling, () =>
+        transform('references', { silver: true, gold: false }),
+      );
       await manifest.section('references', refs);
+      if (opts.steps.includes('transform')) {
+        const gold = await transform('transform', { silver: false, gold: true });
+        const models = { ...summary.transform };
+        for (const [model, r] of Object.entries(gold.models))
+          if (model.startsWith('gold.')) models[model] = r;
+        summary.transform = models;
+        await manifest.section('transform', models);
+      }
     }
 
     if (opts.steps.includes('quality')) {

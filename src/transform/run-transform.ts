@@ -7,7 +7,7 @@ import { SILVER_TABLES } from '../entities/silver-contracts.js';
 import type { Logger } from '../obs/logger.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { openDuckSession } from './duckdb-session.js';
-import { buildGold, goldModelSummary } from './gold-build.js';
+import { buildGold, createSilverViews, goldModelSummary } from './gold-build.js';
 import { GOLD_MODELS } from './gold-contracts.js';
 import { danglingReferences } from './references.js';
 import { buildSilverTable, listBronzeKeys } from './silver-build.js';
@@ -24,6 +24,13 @@ export interface TransformOptions {
   asOf?: number;
   /** Local scratch directory (staging, DuckDB temp, Parquet out); default: a new temp dir, removed after. */
   workDir?: string;
+  /**
+   * Build Gold too (default). The run-all flow builds Silver only while the references pass may
+   * still add objects, then Gold once: each Gold build reads all of Silver.
+   */
+  gold?: boolean;
+  /** Build the pending Silver partitions (default); false: Gold only, over the Silver there is. */
+  silver?: boolean;
   /** DuckDB memory limit (default: the `DUCKDB_MEMORY_LIMIT` setting). */
   memoryLimit?: string;
 }
@@ -61,20 +68,25 @@ export async function runTransform(opts: TransformOptions): Promise<TransformRep
   try {
     const ctx = { session, store: opts.store, stager, workDir, logger, runId: opts.runId, fullRefresh };
     const webhookKeys = await listBronzeKeys(opts.store, 'webhook_events');
-    for (const table of SILVER_TABLES) {
+    for (const table of opts.silver === false ? [] : SILVER_TABLES) {
       const r = await buildSilverTable(ctx, table, webhookKeys);
       report.models[`silver.${table}`] = { partitions: r.partitions, rows: r.rows, seconds: r.seconds };
       report.silverKeys.push(...r.keys);
     }
-    const gold = await buildGold({
-      ...ctx,
-      // Silver objects changed during this run: stage them afresh, apart from the Bronze.
-      stager: createStager(opts.store, join(workDir, 'stage-silver')),
-      asOf: opts.asOf ?? Math.floor(Date.now() / 1000),
-    });
-    for (const [model, r] of Object.entries(gold)) {
-      report.models[`gold.${model}`] = { partitions: r.partitions, rows: r.rows, seconds: r.seconds };
-      report.goldKeys.push(...r.keys);
+    // Silver objects changed during this run: stage them afresh, apart from the Bronze.
+    const silverStager = createStager(opts.store, join(workDir, 'stage-silver'));
+    if (opts.gold ?? true) {
+      const gold = await buildGold({
+        ...ctx,
+        stager: silverStager,
+        asOf: opts.asOf ?? Math.floor(Date.now() / 1000),
+      });
+      for (const [model, r] of Object.entries(gold)) {
+        report.models[`gold.${model}`] = { partitions: r.partitions, rows: r.rows, seconds: r.seconds };
+        report.goldKeys.push(...r.keys);
+      }
+    } else {
+      await createSilverViews(session, opts.store, silverStager);
     }
     // While the Silver views are open: what Silver references but lacks (for the references pass).
     report.dangling = await danglingReferences(session);

@@ -4,7 +4,8 @@
  * to docs/benchmarks.md with the machine and date.
  *
  *   npm run bench -- --scale 100k [--concurrency 8] [--incremental-fraction 0.01]
- *     [--work-dir DIR] [--keep] [--docs FILE|none]
+ *     [--work-dir DIR] [--keep] [--docs FILE|none] [--peer-days N]
+ *     [--network-latency-ms 100 (0: skip)] [--network-days 2]
  */
 import { appendFile, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
@@ -23,6 +24,8 @@ const { values } = parseArgs({
     keep: { type: 'boolean', default: false },
     docs: { type: 'string' },
     'peer-days': { type: 'string' },
+    'network-latency-ms': { type: 'string', default: '100' },
+    'network-days': { type: 'string', default: '2' },
   },
 });
 const scale = values.scale as Scale;
@@ -58,6 +61,9 @@ const measured = await runSuite({
   incrementalFraction: Number(values['incremental-fraction']),
   keep: values.keep,
   ...(values['peer-days'] ? { peerDays: Number(values['peer-days']) } : {}),
+  ...(Number(values['network-latency-ms']) > 0
+    ? { network: { latencyMs: Number(values['network-latency-ms']), days: Number(values['network-days']) } }
+    : {}),
   ...(baseline ? { baselinePeakRssMiB: baseline } : {}),
   log: (line) =>
     process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)} load ${load()}] ${line}\n`),

@@ -83,6 +83,8 @@ export interface MockChild {
   cpuSeconds(): number;
   /** Moves the mock clock forward (its `/_mock/clock` control API); resolves the new time. */
   advance(seconds: number): Promise<number>;
+  /** Sets fault/latency options through `/_mock/config` (e.g. `{ latency_ms: 100 }`). */
+  configure(patch: Record<string, number>): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -122,6 +124,14 @@ export async function startMockChild(preset: string, now: number): Promise<MockC
       });
       if (!res.ok) throw new BenchChildError(`POST /_mock/clock answered ${res.status}`, await res.text());
       return ((await res.json()) as { now: number }).now;
+    },
+    async configure(patch) {
+      const res = await fetch(`${info.url}/_mock/config`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(patch),
+      });
+      if (!res.ok) throw new BenchChildError(`POST /_mock/config answered ${res.status}`, await res.text());
     },
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');

@@ -30,6 +30,11 @@ export interface SuiteOptions {
   readonly incrementalFraction: number;
   /** Days (newest) of each window the peer fetches; all when unset. Compared per record. */
   readonly peerDays?: number;
+  /**
+   * The peer again over a network: the mock answers every request after `latency_ms` (+ up to half
+   * as much jitter), and our `extract` and the peer fetch the same newest `days` (first load).
+   */
+  readonly network?: { readonly latencyMs: number; readonly days: number };
   /** Peak RSS of the 100k run, for the 1m run's growth ratio. */
   readonly baselinePeakRssMiB?: number;
   readonly keep?: boolean;
@@ -79,6 +84,15 @@ export interface SuiteResult {
   readonly extract_floor: FetchResult & Cpu;
   readonly transform_floor: TransformFloorResult & Cpu;
   readonly peer: Omit<FetchResult, 'pages'> & Cpu;
+  /** Our extraction and the peer over the same days with network latency (see `network`). */
+  readonly network?: {
+    readonly latency_ms: number;
+    readonly days: number;
+    readonly ours_seconds: number;
+    readonly ours_records: number;
+    readonly peer_seconds: number;
+    readonly peer_records: number;
+  };
   readonly incremental: RunMeasure & { readonly advance_seconds: number };
   readonly rows: readonly Row[];
 }
@@ -158,6 +172,19 @@ export function verdict(
       r.peer.seconds / r.peer.records / (ext / r.full.listed_records),
       { op: '>=', bound: 3 },
     ),
+    ...(r.network
+      ? [
+          ratioRow(
+            `naive peer over a network (every request +${r.network.latency_ms} ms, +jitter), newest ${r.network.days} days, time per record / ours`,
+            `${fmtSeconds(r.network.ours_seconds)} for ${fmtInt(r.network.ours_records)}`,
+            `${fmtSeconds(r.network.peer_seconds)} for ${fmtInt(r.network.peer_records)}`,
+            r.network.peer_seconds /
+              r.network.peer_records /
+              (r.network.ours_seconds / r.network.ours_records),
+            { op: '>=', bound: 3 },
+          ),
+        ]
+      : []),
     ratioRow(
       `incremental \`run-all\` (+${fmtInt(r.incremental.advance_seconds / 3600)} h of data) / full run`,
       fmtSeconds(r.incremental.wall_seconds),
@@ -240,6 +267,36 @@ export async function runSuite(o: SuiteOptions): Promise<Omit<SuiteResult, 'date
     log(`peer: ${fmtSeconds(peer.seconds)}, ${fmtInt(peer.records)} records`);
     await rm(join(o.workDir, 'peer'), { recursive: true, force: true });
 
+    let network: SuiteResult['network'];
+    if (o.network) {
+      const { latencyMs, days: netDays } = o.network;
+      await mock.configure({ latency_ms: latencyMs });
+      const netRoot = join(o.workDir, 'network-lake');
+      await runCli(['extract', '--until', String(BENCH_NOW), '--run-id', 'bench-network'], {
+        ...env,
+        LOCAL_DATA_DIR: netRoot,
+        DEFAULT_DAYS: String(netDays),
+        API_BASE_URL: mock.url,
+      });
+      const m = await readManifest(netRoot, 'bench-network');
+      const netWindows = new Map(Object.entries(m.extract).map(([e, x]) => [e, x.window]));
+      const netPeer = await stripePeer(mock.port, API_KEY, netWindows, join(o.workDir, 'peer-network'));
+      await mock.configure({ latency_ms: 0, latency_jitter_ms: 0 });
+      network = {
+        latency_ms: latencyMs,
+        days: netDays,
+        ours_seconds: m.timings.extract ?? Number.NaN,
+        ours_records: Object.values(m.extract).reduce((a, x) => a + x.records, 0),
+        peer_seconds: netPeer.seconds,
+        peer_records: netPeer.records,
+      };
+      log(
+        `network (${latencyMs} ms, ${netDays} days): ours ${fmtSeconds(network.ours_seconds)}, peer ${fmtSeconds(netPeer.seconds)}`,
+      );
+      await rm(join(o.workDir, 'peer-network'), { recursive: true, force: true });
+      await rm(netRoot, { recursive: true, force: true });
+    }
+
     const advance = Math.round(days * 86_400 * o.incrementalFraction);
     const until = await mock.advance(advance);
     mockCpu0 = mock.cpuSeconds();
@@ -253,7 +310,15 @@ export async function runSuite(o: SuiteOptions): Promise<Omit<SuiteResult, 'date
     };
     log(`incremental: ${fmtSeconds(incremental.wall_seconds)} ${JSON.stringify(incremental.stages)}`);
 
-    const measured = { full, extract_floor, transform_floor, peer, incremental, scale: o.scale };
+    const measured = {
+      full,
+      extract_floor,
+      transform_floor,
+      peer,
+      ...(network ? { network } : {}),
+      incremental,
+      scale: o.scale,
+    };
     return {
       ...measured,
       mock_startup_ms: mock.startupMs,

@@ -45,7 +45,13 @@ describe('bench report', () => {
 describe('npm run bench -- --scale tiny', () => {
   it('measures run-all, the floors, the peer and the incremental run on the same data', async () => {
     const workDir = await mkdtemp(join(tmpdir(), 'bench-smoke-'));
-    const r = await runSuite({ scale: 'tiny', workDir, concurrency: 4, incrementalFraction: 0.01 });
+    const r = await runSuite({
+      scale: 'tiny',
+      workDir,
+      concurrency: 4,
+      incrementalFraction: 0.01,
+      network: { latencyMs: 20, days: 1 },
+    });
     // The floor and the peer fetched exactly the records our extraction listed; DuckDB copied at
     // least those (the events pass adds tombstones to entity Bronze).
     expect(r.full.records).toBeGreaterThan(100);
@@ -60,7 +66,10 @@ describe('npm run bench -- --scale tiny', () => {
     expect(r.full.mock_cpu_seconds).toBeGreaterThan(0);
     expect(r.extract_floor.cpu_seconds).toBeGreaterThan(0);
     expect(r.incremental.records).toBeGreaterThan(0);
-    expect(r.rows.map((row) => row.target?.bound)).toEqual([undefined, 1.3, 2, 3, 0.05, 1]);
+    // over a network, our extraction and the peer fetched the same records
+    expect(r.network?.ours_records).toBeGreaterThan(0);
+    expect(r.network?.peer_records).toBe(r.network?.ours_records);
+    expect(r.rows.map((row) => row.target?.bound)).toEqual([undefined, 1.3, 2, 3, 3, 0.05, 1]);
     for (const row of r.rows.slice(1)) expect(Number.isFinite(row.ratio)).toBe(true);
   }, 90_000);
 });

@@ -242,7 +242,7 @@ thin: the plan hashing of ~100 charge families, ~7 ids and random strings per ch
 concatenation and the UTF-8 write, and young-generation GC (~15%; on this 2-core machine the
 parallel scavenger competes with the client threads). Under \`tsx\` each call across modules also
 goes through an export getter (~7%). Server and clients share 2 cores, so the ratio is about
-(client + bare CPU) / (client + mock CPU) and moves with the machine's load: eleven runs on
+(client + bare CPU) / (client + mock CPU) and moves with the machine's load: twelve runs on
 2026-11-30 at load averages 2–6 (other engineers' test suites) gave 0.63–0.84, median 0.67; the
 rounds alternate so both servers see the same load. The target (>= 0.7) is met only in some runs.
 

@@ -44,16 +44,30 @@ export { silverView };
 export const goldView = (model: string) => `gold_${model}`;
 
 /**
- * A relation over Parquet files, read by column name so a file missing a column yields NULLs
- * there (the schema check reports it) instead of breaking every other check; the `_file` column
- * names each row's file. No files: a typed empty relation from the contract.
+ * A relation over Parquet files with a `_file` column naming each row's file. Files that disagree
+ * on their columns are read by column name (`union_by_name`), so a file missing a column yields
+ * NULLs there (the schema check reports it) instead of breaking every other check; files that
+ * agree, the normal case, are read plainly: `union_by_name` costs DuckDB its statistics, and the
+ * dim_customers reconciliation took 14 s instead of 0.5 s at 100k charges. No files: a typed
+ * empty relation from the contract.
  */
-export function parquetRelation(paths: readonly string[], contract: TableContract): string {
+export async function parquetRelation(
+  db: DuckSession,
+  paths: readonly string[],
+  contract: TableContract,
+): Promise<string> {
   if (paths.length === 0) {
     const cols = contract.columns.map((c) => `NULL::${c.type} as ${sqlIdent(c.name)}`);
     return `(select ${cols.join(', ')}, NULL::VARCHAR as _file limit 0)`;
   }
-  return `read_parquet(${sqlStringList(paths)}, union_by_name = true, hive_partitioning = false, filename = '_file')`;
+  const [shapes] = await db.rows<{ n: number }>(
+    `select count(distinct sig)::INTEGER as n from (
+       select string_agg(name || ' ' || coalesce(duckdb_type, ''), ',' order by column_id) as sig
+       from parquet_schema(${sqlStringList(paths)}) group by file_name
+     )`,
+  );
+  const byName = shapes?.n === 1 ? '' : ', union_by_name = true';
+  return `read_parquet(${sqlStringList(paths)}${byName}, hive_partitioning = false, filename = '_file')`;
 }
 
 /** The Gold keys that would be published: from the transform's Gold state, else from a listing. */
@@ -99,7 +113,8 @@ export async function openQualityContext(opts: {
       );
       await stager.stage(objs.map((o) => o.key));
       silver.set(table, objs);
-      const rel = parquetRelation(
+      const rel = await parquetRelation(
+        db,
         objs.map((o) => stager.localPath(o.key)),
         SILVER_CONTRACTS[table],
       );
@@ -114,7 +129,8 @@ export async function openQualityContext(opts: {
       const existing = keys.filter((k) => present.has(k));
       await stager.stage(existing);
       gold.set(contract.name, { keys: existing, missing: keys.filter((k) => !present.has(k)) });
-      const rel = parquetRelation(
+      const rel = await parquetRelation(
+        db,
         existing.map((k) => stager.localPath(k)),
         contract,
       );

@@ -57,6 +57,8 @@ export async function openDuckSession(opts: {
     `set memory_limit = ${sqlString(opts.memoryLimit ?? DEFAULT_MEMORY_LIMIT)}`,
     `set temp_directory = ${sqlString(tmp)}`,
     `set TimeZone = 'UTC'`,
+    // checks and Gold read the same Parquet files many times: keep their footers
+    'set parquet_metadata_cache = true',
     // A partitioned COPY buffers rows per partition until this many (default 524,288): with
     // wide Stripe rows (~2 KB) that is over the memory limit before anything is written
     // (silver.events at 100k charges failed with "Out of Memory"); flush far sooner.

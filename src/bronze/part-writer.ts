@@ -124,7 +124,7 @@ export class PartWriter {
         );
         // A reused run id must not overwrite an earlier part: skip numbers already taken.
         if (await this.opts.store.head(key)) continue;
-        await this.opts.store.putFile(key, part.path);
+        await this.opts.store.putFile(key, part.path, { move: true });
         this.uploaded.push(key);
         break;
       }

@@ -19,6 +19,19 @@ describe('apiPageBatches', () => {
     });
     expect(batches.get('charges/2023-12-31')?.lines).toBe(toJsonLine({ data: b, meta }));
   });
+
+  it('stores the JSON text the API sent when given, instead of serialising again', () => {
+    const meta = { entity: 'charges', run_id: 'r', ingested_at: 'T', source: 'api' as const, version_ts: 9 };
+    const a = { id: 'ch_a', amount: 1.5, created: DAY1 };
+    const raw = ['{"id":"ch_a","amount":1.50,"created":1704067200}'];
+    const { batches } = apiPageBatches([a], meta, 0, raw);
+    expect(batches.get('charges/2024-01-01')?.lines).toBe(
+      `{"data":${raw[0]},"meta":${JSON.stringify(meta)}}\n`,
+    );
+    // a raw list that does not match the objects one for one is not used
+    const { batches: again } = apiPageBatches([a], meta, 0, []);
+    expect(again.get('charges/2024-01-01')?.lines).toBe(toJsonLine({ data: a, meta }));
+  });
 });
 
 describe('eventPageBatches', () => {

@@ -29,17 +29,21 @@ export function objectDt(obj: Record<string, unknown>, fallback: number): string
 
 /**
  * The envelope lines of one API list page. Every record of a page shares its meta (same response,
- * same `Date`), so the meta is serialised once; the line equals `toJsonLine({data, meta})`.
+ * same `Date`), so the meta is serialised once; the line equals `toJsonLine({data, meta})`. With
+ * `raw` (each object's JSON text as the API sent it) the objects are not serialised again.
  */
 export function apiPageBatches(
   data: readonly Record<string, unknown>[],
   meta: Omit<BronzeMeta, 'event_id' | 'deleted'>,
   fallbackCreated: number,
+  raw?: readonly string[],
 ): { batches: Batches; maxCreated: number | undefined } {
+  const texts = raw && raw.length === data.length ? raw : undefined;
   const metaJson = JSON.stringify(meta);
   const batches: Batches = new Map();
   let maxCreated: number | undefined;
-  for (const obj of data) {
+  for (let i = 0; i < data.length; i++) {
+    const obj = data[i]!;
     if (typeof obj.created === 'number' && (maxCreated === undefined || obj.created > maxCreated)) {
       maxCreated = obj.created;
     }
@@ -47,7 +51,7 @@ export function apiPageBatches(
       batches,
       meta.entity,
       objectDt(obj, fallbackCreated),
-      `{"data":${JSON.stringify(obj)},"meta":${metaJson}}\n`,
+      `{"data":${texts ? texts[i] : JSON.stringify(obj)},"meta":${metaJson}}\n`,
     );
   }
   return { batches, maxCreated };

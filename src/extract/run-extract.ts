@@ -348,6 +348,7 @@ export async function runExtract(opts: ExtractOptions): Promise<ExtractReport> {
           version_ts: page.sourceTime,
         },
         task.window.gte,
+        page.raw,
       );
       await writeBatches(batches);
       s.pages++;

@@ -59,7 +59,14 @@ describe('StripeClient', () => {
       'created[lt]': 20,
       status: 'all',
     });
-    expect(page).toEqual({ data: list.data, hasMore: true, sourceTime: 1_700_000_000, retries: 0 });
+    expect(page).toEqual({
+      data: list.data,
+      hasMore: true,
+      sourceTime: 1_700_000_000,
+      retries: 0,
+      // the objects' JSON text as sent, for Bronze
+      raw: list.data.map((o) => JSON.stringify(o)),
+    });
     const req = requests[0]!;
     expect(req.url).toBe('/v1/charges?limit=100&created[gte]=10&created[lt]=20&status=all');
     expect(req.headers.authorization).toBe('Bearer sk_test_secret123');

@@ -13,6 +13,7 @@ import {
   StripeApiError,
   type StripeErrorBody,
 } from './errors.js';
+import { rawListItems } from './raw-items.js';
 import { type RequestLimiter, sleep } from './request-limiter.js';
 
 /** One page of a Stripe list. */
@@ -23,6 +24,8 @@ export interface ListPage {
   readonly sourceTime: number;
   /** Retries this page needed. */
   readonly retries: number;
+  /** Each `data` element's JSON text exactly as sent, where it could be sliced (`rawListItems`). */
+  readonly raw?: readonly string[];
 }
 
 /** Query values of a list call; arrays repeat the key (`types[]=a&types[]=b`). */
@@ -96,7 +99,7 @@ export class StripeClient {
     signal?: AbortSignal,
   ): Promise<ListPage> {
     const path = `${this.prefix}${endpoint}`;
-    const { body, sourceTime, retries } = await this.get(
+    const { body, text, sourceTime, retries } = await this.get(
       entity,
       path,
       `${path}?${buildQuery(params)}`,
@@ -107,7 +110,9 @@ export class StripeClient {
     if (!Array.isArray(data) || typeof hasMore !== 'boolean') {
       throw new ProtocolError(entity, path, 'expected a JSON list object with "data" and "has_more"');
     }
-    return { data: data as Record<string, unknown>[], hasMore, sourceTime, retries };
+    const objects = data as Record<string, unknown>[];
+    const raw = rawListItems(text, objects);
+    return { data: objects, hasMore, sourceTime, retries, ...(raw ? { raw } : {}) };
   }
 
   /**
@@ -140,13 +145,14 @@ export class StripeClient {
     path: string,
     url: string,
     signal?: AbortSignal,
-  ): Promise<{ body: unknown; sourceTime: number; retries: number }> {
+  ): Promise<{ body: unknown; text: string; sourceTime: number; retries: number }> {
     const random = this.opts.random ?? Math.random;
     const backoff = this.opts.backoff ?? DEFAULT_BACKOFF;
     let retries = 0;
     for (;;) {
       const outcome = await this.opts.limiter.run(() => this.attempt(entity, path, url, signal), signal);
-      if (outcome.kind === 'ok') return { body: outcome.body, sourceTime: outcome.sourceTime, retries };
+      if (outcome.kind === 'ok')
+        return { body: outcome.body, text: outcome.text, sourceTime: outcome.sourceTime, retries };
       if (retries >= this.opts.maxRetries) {
         throw new RetriesExhaustedError(entity, path, retries + 1, outcome.status, outcome.reason);
       }
@@ -164,7 +170,7 @@ export class StripeClient {
     url: string,
     signal?: AbortSignal,
   ): Promise<
-    | { kind: 'ok'; body: unknown; sourceTime: number }
+    | { kind: 'ok'; body: unknown; text: string; sourceTime: number }
     | { kind: 'retry'; status?: number; retryAfterMs?: number; reason: string }
   > {
     let res: Awaited<ReturnType<Pool['request']>>;
@@ -180,7 +186,7 @@ export class StripeClient {
     if (status === 200) {
       const body = parseJson(text);
       if (body === undefined) throw new ProtocolError(entity, path, 'the response body is not JSON');
-      return { kind: 'ok', body, sourceTime: sourceTime(res.headers.date) };
+      return { kind: 'ok', body, text, sourceTime: sourceTime(res.headers.date) };
     }
     const stripe = ((parseJson(text) as { error?: StripeErrorBody })?.error ?? {}) as StripeErrorBody;
     if (isRetryableStatus(status)) {

@@ -73,11 +73,22 @@ export class LocalObjectStore implements ObjectStore {
     }
   }
 
-  async putFile(key: string, localPath: string): Promise<void> {
+  async putFile(key: string, localPath: string, opts: { move?: boolean } = {}): Promise<void> {
     this.path(key);
     const tmp = await this.tempPath();
     try {
-      await copyFile(localPath, tmp);
+      // a move on one filesystem is a rename (Bronze parts: no second copy of every byte);
+      // across filesystems, or without `move`, a copy
+      const moved = opts.move
+        ? await rename(localPath, tmp).then(
+            () => true,
+            (err: NodeJS.ErrnoException) => {
+              if (err.code === 'EXDEV') return false;
+              throw err;
+            },
+          )
+        : false;
+      if (!moved) await copyFile(localPath, tmp);
       await this.commit(tmp, key);
     } catch (err) {
       await rm(tmp, { force: true });

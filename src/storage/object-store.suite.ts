@@ -173,6 +173,12 @@ export function objectStoreSuite(name: string, makeStore: () => Promise<StoreFix
       await writeFile(small, 'small file');
       await store().putFile('big/small.txt', small);
       expect(text(await store().get('big/small.txt'))).toBe('small file');
+
+      // with `move` the store may take the file; the object is stored whole either way
+      const moving = join(scratch, `${Date.now()}-move.txt`);
+      await writeFile(moving, 'moved file');
+      await store().putFile('big/moved.txt', moving, { move: true });
+      expect(text(await store().get('big/moved.txt'))).toBe('moved file');
     });
 
     it('rejects invalid keys in every operation and writes nothing', async () => {

@@ -24,8 +24,11 @@ export interface ObjectStore {
   put(key: string, body: Uint8Array | string): Promise<void>;
   /** Atomic streaming write of a possibly large object (multipart upload on S3). */
   putStream(key: string, body: Readable): Promise<void>;
-  /** Atomic upload of a local file (staged Parquet, Bronze parts). */
-  putFile(key: string, localPath: string): Promise<void>;
+  /**
+   * Atomic upload of a local file (staged Parquet, Bronze parts). With `move`, the store may take
+   * the file itself (a rename on the local store, no copy): the caller must not use it afterwards.
+   */
+  putFile(key: string, localPath: string, opts?: { move?: boolean }): Promise<void>;
   /** Create only if absent; exactly one of N concurrent callers gets `true`. */
   putIfAbsent(key: string, body: Uint8Array | string): Promise<boolean>;
   /** The object's bytes, or `undefined` if it does not exist. */

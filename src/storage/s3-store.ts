@@ -138,7 +138,8 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
-  async putFile(key: string, localPath: string): Promise<void> {
+  /** Uploads the file (`move` changes nothing here: the caller removes its file as always). */
+  async putFile(key: string, localPath: string, _opts?: { move?: boolean }): Promise<void> {
     this.s3Key(key);
     await this.putStream(key, createReadStream(localPath));
   }

@@ -8,6 +8,9 @@ import { sqlString } from './sql-template.js';
 /** Rows a partitioned COPY buffers per partition before writing them (bounded memory). */
 export const PARTITIONED_WRITE_FLUSH_ROWS = 20_000;
 
+/** Partition files a partitioned COPY keeps open (each buffers up to a row group). */
+export const PARTITIONED_WRITE_MAX_OPEN_FILES = 16;
+
 /**
  * DuckDB's memory limit when the caller gives none (the pipeline passes the `DUCKDB_MEMORY_LIMIT`
  * setting). Beyond it DuckDB spills to the session's temp directory.
@@ -63,6 +66,10 @@ export async function openDuckSession(opts: {
     // wide Stripe rows (~2 KB) that is over the memory limit before anything is written
     // (silver.events at 100k charges failed with "Out of Memory"); flush far sooner.
     `set partitioned_write_flush_threshold = ${PARTITIONED_WRITE_FLUSH_ROWS}`,
+    // ...and every open partition file buffers its row group: at 1m charges (3,200 wide rows a
+    // day) 100 open files (the default) hold over 512 MB. Fewer open files: a partition seen
+    // again after its file was closed gets a second file, which the per-partition rewrite merges.
+    `set partitioned_write_max_open_files = ${PARTITIONED_WRITE_MAX_OPEN_FILES}`,
     // api > events > webhook on equal version time (SPEC section 7), from the envelope's table
     `create or replace macro source_rank(s) as case s ${rankCases} else 0 end`,
     // a reference is an id string, or an expanded object carrying the id

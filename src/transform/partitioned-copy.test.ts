@@ -1,9 +1,15 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalObjectStore } from '../storage/local-store.js';
-import { type DuckSession, openDuckSession, sizeBytes } from './duckdb-session.js';
+import {
+  type DuckSession,
+  openDuckSession,
+  PARTITIONED_WRITE_FLUSH_ROWS,
+  PARTITIONED_WRITE_MAX_OPEN_FILES,
+  sizeBytes,
+} from './duckdb-session.js';
 import { copyPartitioned, sortsInQuery } from './partitioned-copy.js';
 
 describe('sizeBytes', () => {
@@ -42,6 +48,35 @@ describe('copyPartitioned', () => {
 
   // 20,000 rows over 4 dts, ids shuffled so that no writer order is already sorted
   const query = `select ('2024-01-0' || (1 + i % 4))::DATE as dt, hash(i)::VARCHAR as id, i as n from range(20000) t(i)`;
+
+  it('loses no row when partitions outnumber the files DuckDB keeps open (each reopened gets a new file)', async () => {
+    await session.conn.run('set partitioned_write_max_open_files = 1');
+    await session.conn.run('set partitioned_write_flush_threshold = 1000');
+    try {
+      const written = await copyPartitioned({
+        session,
+        store,
+        query,
+        orderBy: 'dt, id',
+        outDir: join(dir, 'out-reopen'),
+        keyOf: (dt) => `t-reopen/dt=${dt}/data.parquet`,
+        sortInQuery: false,
+      });
+      for (const key of written.keys) {
+        const path = join(dir, 'lake', key);
+        const rows = await session.rows<{ id: string }>(`select id from read_parquet('${path}')`);
+        expect(rows).toHaveLength(5000);
+        const ids = rows.map((r) => r.id);
+        expect(ids).toEqual([...ids].sort());
+      }
+      // DuckDB did split partitions over several files here
+      const files = await readdir(join(dir, 'out-reopen', 'dt=2024-01-01'));
+      expect(files.filter((f) => f.endsWith('.parquet')).length).toBeGreaterThan(1);
+    } finally {
+      await session.conn.run(`set partitioned_write_max_open_files = ${PARTITIONED_WRITE_MAX_OPEN_FILES}`);
+      await session.conn.run(`set partitioned_write_flush_threshold = ${PARTITIONED_WRITE_FLUSH_ROWS}`);
+    }
+  });
 
   for (const sortInQuery of [true, false]) {
     it(`writes one file per dt, sorted by the key (sortInQuery: ${sortInQuery})`, async () => {

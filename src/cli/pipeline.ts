@@ -2,6 +2,7 @@ import { redactSettings } from '../config/settings.js';
 import type { EntityName } from '../entities/entity.js';
 import { createProgress } from '../obs/progress.js';
 import { type RunSummary, renderSummary } from '../obs/summary.js';
+import type { QualityScope } from '../quality/types.js';
 import { acquireLock } from '../state/lock.js';
 import { RunManifest } from '../state/manifest.js';
 import { publishLatest } from '../state/publish.js';
@@ -20,6 +21,8 @@ export interface PipelineOptions {
   entities?: EntityName[];
   backfill?: { from: number; to: number };
   fullRefresh?: boolean;
+  /** Bronze read by the Bronze -> Silver reconciliation (default `changed`). */
+  qualityScope?: QualityScope;
   /**
    * Stops the run cleanly when aborted (e.g. the Lambda deadline): extraction stops its requests,
    * and no later step up to quality starts (publishing after passed checks is cheap, so it goes
@@ -214,7 +217,14 @@ export async function runPipeline(ctx: CommandContext, opts: PipelineOptions): P
       const { runQuality } = await import('../quality/run-quality.js');
       progress.stage('quality');
       const report = await timed('quality', () =>
-        runQuality({ store, settings, logger: logger.child({ step: 'quality' }), runId, now: until }),
+        runQuality({
+          store,
+          settings,
+          logger: logger.child({ step: 'quality' }),
+          runId,
+          now: until,
+          ...(opts.qualityScope ? { scope: opts.qualityScope } : {}),
+        }),
       );
       summary.quality = report;
       await manifest.section('quality', report);

@@ -63,8 +63,15 @@ const COMMANDS: CommandSpec[] = [
   {
     name: 'quality',
     description: 'run the data quality checks; exit 1 if an error-severity check fails',
-    example: 'payments-pipeline quality',
-    options: [],
+    example: 'payments-pipeline quality --scope all',
+    options: [
+      new Option(
+        '--scope <scope>',
+        'Bronze read by the Bronze -> Silver reconciliation: changed (since the last passing run, ids of older Bronze from the id cache) or all (every Bronze line again)',
+      )
+        .choices(['changed', 'all'])
+        .default('changed'),
+    ],
     load: () => import('./commands/quality.js'),
   },
   {

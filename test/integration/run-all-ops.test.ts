@@ -98,6 +98,22 @@ describe('run-all operations', () => {
     const pointer = JSON.parse(await readFile(pointerPath, 'utf8')) as { keys: string[]; run_id: string };
     expect(pointer.run_id).toBe('good');
 
+    // Quality again: the Bronze ids come from the id cache; with --scope all every line is re-read.
+    const bronzeCheck = async (runId: string, args: string[]) => {
+      const q = await runCli(['quality', '--run-id', runId, ...args], { env: env(root) });
+      expect(q.code, q.stderr).toBe(0);
+      const m = JSON.parse(await readFile(join(root, `_state/manifests/run_${runId}.json`), 'utf8'));
+      return m.quality.checks.find((c: { name: string }) => c.name === 'reconcile.bronze_silver.charges')
+        .details as Record<string, unknown>;
+    };
+    const cached = await bronzeCheck('q-changed', []);
+    expect(cached.bronze_files_read).toBe(0);
+    expect(cached.bronze_files_from_id_cache).toBeGreaterThan(0);
+    const all = await bronzeCheck('q-all', ['--scope', 'all']);
+    expect(all.bronze_files_from_id_cache).toBe(0);
+    expect(all.bronze_files_read).toBeGreaterThan(0);
+    expect((await runCli(['quality', '--scope', 'some'], { env: env(root) })).code).toBe(2);
+
     // Tamper with one Gold partition: its sales are off by one cent.
     const key = pointer.keys[0]!;
     const file = join(root, key);
@@ -126,6 +142,8 @@ describe('run-all operations', () => {
     const report = JSON.parse(status.stdout);
     // Newest first by run id (these test ids sort alphabetically, not by time).
     expect(report.runs.map((r: { run_id: string; status: string }) => [r.run_id, r.status])).toEqual([
+      ['q-changed', 'succeeded'],
+      ['q-all', 'succeeded'],
       ['good', 'succeeded'],
       ['after-tamper', 'failed'],
     ]);

@@ -7,6 +7,7 @@ import { sqlString, sqlStringList } from '../transform/sql-template.js';
 import { loadCachedIds, saveCachedIds } from './bronze-id-cache.js';
 import { capped, MAX_EXAMPLES, num } from './examples.js';
 import { type QualityContext, silverView } from './quality-context.js';
+import { chunksOfBytes } from './read-chunks.js';
 import { changedDts, changedSince } from './scope.js';
 import type { CheckResult, PlannedCheck } from './types.js';
 
@@ -104,24 +105,26 @@ export async function checkBronzeSilver(
   const entityToRead = entityPaths.filter((k) => !cached.has(k));
   const webhookToRead = webhookPaths.filter((k) => !cached.has(k));
   await ctx.stager.stage([...entityToRead, ...webhookToRead]);
-  const parts: string[] = [];
-  if (entityToRead.length > 0) {
-    parts.push(
-      `select data.id as id, bronze_key(filename) as bronze_key from ${readJson(
-        entityToRead.map((k) => ctx.stager.localPath(k)),
+  // in chunks of files: what one statement reads, DuckDB's JSON reader holds until it ends
+  const sizes = new Map([...entityKeys, ...shared.webhookKeys].map((o) => [o.key, o.size]));
+  for (const chunk of chunksOfBytes(entityToRead, sizes)) {
+    await ctx.db.conn.run(
+      `insert into ${raw} select data.id as id, bronze_key(filename) as bronze_key from ${readJson(
+        chunk.map((k) => ctx.stager.localPath(k)),
         ID_ONLY,
       )}`,
     );
   }
-  if (webhookToRead.length > 0 && objectName) {
-    parts.push(
-      `select data.data.object.id as id, bronze_key(filename) as bronze_key from ${readJson(
-        webhookToRead.map((k) => ctx.stager.localPath(k)),
-        WEBHOOK_OBJECT,
-      )} where data.data.object.object = ${sqlString(objectName)}`,
-    );
+  if (objectName) {
+    for (const chunk of chunksOfBytes(webhookToRead, sizes)) {
+      await ctx.db.conn.run(
+        `insert into ${raw} select data.data.object.id as id, bronze_key(filename) as bronze_key from ${readJson(
+          chunk.map((k) => ctx.stager.localPath(k)),
+          WEBHOOK_OBJECT,
+        )} where data.data.object.object = ${sqlString(objectName)}`,
+      );
+    }
   }
-  if (parts.length > 0) await ctx.db.conn.run(`insert into ${raw} ${parts.join(' union all ')}`);
   if (useCache) await saveCachedIds(ctx, table, [...entityToRead, ...webhookToRead], raw);
   const tmp = `q_bronze_ids_${table}`;
   await ctx.db.conn.run(

@@ -23,15 +23,32 @@ balance_transactions as (
     select * from fct_balance_transactions
 ),
 
+-- the currency of each customer's first charge, for customers without one of their own
+first_charge_currency as (
+    select
+        customer_id,
+        arg_min(currency, struct_pack(created_ts, id)) as currency
+    from charges
+    group by customer_id
+),
+
 customer_currency as (
     select
         customers.id as customer_id,
-        coalesce(
-            customers.currency,
-            (select arg_min(charges.currency, struct_pack(charges.created_ts, charges.id))
-             from charges where charges.customer_id = customers.id)
-        ) as currency
+        coalesce(customers.currency, first_charge_currency.currency) as currency
     from customers
+    left join first_charge_currency on first_charge_currency.customer_id = customers.id
+),
+
+-- each charge with its customer's currency, materialised so that refunds join it by charge:
+-- left to reorder, the optimiser joined refunds to customers on currency alone first
+charge_currency as materialized (
+    select
+        charges.id as charge_id,
+        charges.customer_id,
+        customer_currency.currency
+    from charges
+    join customer_currency on customer_currency.customer_id = charges.customer_id
 ),
 
 charge_totals as (
@@ -57,13 +74,13 @@ charge_totals as (
 
 refund_totals as (
     select
-        charges.customer_id,
+        charge_currency.customer_id,
         sum(refunds.amount) as total_refunds_amount
     from refunds
-    join charges on charges.id = refunds.charge_id
-    join customer_currency on customer_currency.customer_id = charges.customer_id
-    where refunds.currency = customer_currency.currency
-    group by charges.customer_id
+    join charge_currency
+        on charge_currency.charge_id = refunds.charge_id
+        and charge_currency.currency = refunds.currency
+    group by charge_currency.customer_id
 ),
 
 balance_totals as (

@@ -70,12 +70,16 @@ export async function runPipeline(ctx: CommandContext, opts: PipelineOptions): P
   const summary: RunSummary = { runId, status: 'succeeded', seconds: 0, dataRoot: store.root };
   // Wall-clock seconds per step, for the manifest (benchmarks read them).
   const timings: Record<string, number> = {};
+  // The process's peak RSS (MiB) as each step ends: the first step reaching the final figure is
+  // where the peak was (the manifest's `memory`; sizing DUCKDB_MEMORY_LIMIT and the machine).
+  const memory: Record<string, number> = {};
   const timed = async <T>(step: Step, fn: () => Promise<T>): Promise<T> => {
     const t0 = performance.now();
     try {
       return await inStep(step, fn);
     } finally {
       timings[step] = Math.round(((timings[step] ?? 0) + (performance.now() - t0) / 1000) * 1000) / 1000;
+      memory[step] = Math.round(process.resourceUsage().maxRSS / 1024);
     }
   };
   let manifest: RunManifest | undefined;
@@ -254,6 +258,7 @@ export async function runPipeline(ctx: CommandContext, opts: PipelineOptions): P
 
     summary.status = exitCode === EXIT.ok ? 'succeeded' : 'failed';
     await manifest.section('timings', timings);
+    await manifest.section('memory', { peak_rss_mib_after: memory });
     await manifest.finish(
       summary.status,
       exitCode === EXIT.ok ? undefined : { step: 'quality', message: 'error-severity checks failed' },
@@ -264,6 +269,7 @@ export async function runPipeline(ctx: CommandContext, opts: PipelineOptions): P
     const step = err instanceof StepError ? err.step : 'start';
     await manifest
       ?.section('timings', timings)
+      .then(() => manifest?.section('memory', { peak_rss_mib_after: memory }))
       .then(() => manifest?.finish('failed', { step, message: summary.error ?? '' }))
       .catch(() => {});
     logger.error({ step, err: err instanceof StepError ? err.cause : err }, `run ${runId} failed in ${step}`);

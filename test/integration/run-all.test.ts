@@ -46,6 +46,8 @@ interface Manifest {
   transform: Record<string, { partitions: number }>;
   extract: Record<string, { records: number }>;
   references?: { fetched: Record<string, number>; not_found: string[] };
+  timings: Record<string, number>;
+  memory: { peak_rss_mib_after: Record<string, number> };
 }
 
 async function manifestOf(root: string, runId: string): Promise<Manifest> {
@@ -80,6 +82,11 @@ describe('run-all end to end against the mock API', () => {
     const m1 = await manifestOf(root, 'e2e-1');
     expect(m1.status).toBe('succeeded');
     expect(m1.quality.passed).toBe(true);
+    // seconds and the peak RSS so far, per step; the peak never goes down
+    const peaks = m1.memory.peak_rss_mib_after;
+    expect(Object.keys(m1.timings)).toEqual(Object.keys(peaks));
+    expect(peaks.extract).toBeGreaterThan(30);
+    expect(peaks.quality).toBeGreaterThanOrEqual(peaks.extract!);
     for (const model of [
       'fct_payments',
       'fct_balance_transactions',

@@ -59,7 +59,9 @@ const schema = z.object({
     .trim()
     .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/i, 'a size such as 512MB or 1GB')
     .default('512MB')
-    .describe("DuckDB's memory limit for transform and quality (it spills to disk beyond it), e.g. 512MB or 2GB"),
+    .describe(
+      "DuckDB's memory limit for transform and quality (it spills to disk beyond it), e.g. 512MB or 2GB",
+    ),
   FRESHNESS_MAX_HOURS: int(1).default(26).describe('freshness check threshold in hours'),
   FRESHNESS_SEVERITY: z.enum(['warn', 'error']).default('warn').describe('warn or error'),
   WEBHOOK_SECRET: z

@@ -58,12 +58,12 @@ export class PartWriter {
   }
 
   /** Appends complete JSONL lines (`records` of them); waits when the disk lags behind. */
-  async write(lines: string, records: number): Promise<void> {
+  async write(lines: string | Uint8Array, records: number): Promise<void> {
     if (this.closed) throw new Error(`part writer ${this.opts.entity}/${this.opts.dt} is closed`);
     if (lines.length === 0) return;
     const part = this.current ?? this.open();
     const ok = part.stream.write(lines);
-    part.bytes += Buffer.byteLength(lines);
+    part.bytes += typeof lines === 'string' ? Buffer.byteLength(lines) : lines.length;
     part.records += records;
     if (part.bytes >= this.maxBytes) {
       this.current = undefined;

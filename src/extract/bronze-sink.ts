@@ -48,7 +48,7 @@ export class BronzeSink {
   }
 
   /** Appends JSONL lines of `entity` whose objects were created on `dt`. */
-  async write(entity: string, dt: string, lines: string, records: number): Promise<void> {
+  async write(entity: string, dt: string, lines: string | Uint8Array, records: number): Promise<void> {
     const id = `${entity}/${dt}`;
     let slot = this.open.get(id);
     if (slot) {

@@ -1,26 +1,45 @@
 import type { BronzeMeta, BronzeRecord } from '../bronze/envelope.js';
-import { eventToRecords, isStripeEvent } from '../bronze/from-event.js';
+import { eventToRecords, isStripeEvent, type StripeEvent } from '../bronze/from-event.js';
+import { isDeleteEvent } from '../entities/lookups.js';
+import type { RawItem } from '../source/stripe-client.js';
 import { utcDate } from '../storage/layout.js';
 
-/** JSONL lines bound for one Bronze partition. */
+/** JSONL lines bound for one Bronze partition, as byte chunks (`linesOf` joins them). */
 export interface PartitionLines {
   readonly entity: string;
   readonly dt: string;
-  lines: string;
+  readonly chunks: Uint8Array[];
+  bytes: number;
   records: number;
 }
 
 /** Lines grouped by `entity/dt`. */
 export type Batches = Map<string, PartitionLines>;
 
-function add(batches: Batches, entity: string, dt: string, line: string): void {
-  const id = `${entity}/${dt}`;
-  const b = batches.get(id);
-  if (b) {
-    b.lines += line;
-    b.records++;
-  } else batches.set(id, { entity, dt, lines: line, records: 1 });
+/** The JSONL bytes of one partition's lines. */
+export function linesOf(b: PartitionLines): Buffer {
+  return Buffer.concat(b.chunks, b.bytes);
 }
+
+function batchOf(batches: Batches, entity: string, dt: string): PartitionLines {
+  const id = `${entity}/${dt}`;
+  let b = batches.get(id);
+  if (!b) {
+    b = { entity, dt, chunks: [], bytes: 0, records: 0 };
+    batches.set(id, b);
+  }
+  return b;
+}
+
+function add(batches: Batches, entity: string, dt: string, line: string): void {
+  const b = batchOf(batches, entity, dt);
+  const bytes = Buffer.from(line);
+  b.chunks.push(bytes);
+  b.bytes += bytes.length;
+  b.records++;
+}
+
+const DATA_PREFIX = Buffer.from('{"data":');
 
 /** The Bronze `dt` of an object: the UTC date of its `created`, else of `fallback`. */
 export function objectDt(obj: Record<string, unknown>, fallback: number): string {
@@ -28,31 +47,34 @@ export function objectDt(obj: Record<string, unknown>, fallback: number): string
 }
 
 /**
- * The envelope lines of one API list page. Every record of a page shares its meta (same response,
- * same `Date`), so the meta is serialised once; the line equals `toJsonLine({data, meta})`. With
- * `raw` (each object's JSON text as the API sent it) the objects are not serialised again.
+ * The envelope lines of one API list page, built from each element's bytes as the API sent them
+ * (no serialising). Every record of a page shares its meta (same response, same `Date`), so the
+ * meta is serialised once; a line equals `toJsonLine({data, meta})` of the parsed object.
  */
 export function apiPageBatches(
-  data: readonly Record<string, unknown>[],
+  items: readonly RawItem[],
   meta: Omit<BronzeMeta, 'event_id' | 'deleted'>,
   fallbackCreated: number,
-  raw?: readonly string[],
 ): { batches: Batches; maxCreated: number | undefined } {
-  const texts = raw && raw.length === data.length ? raw : undefined;
-  const metaJson = JSON.stringify(meta);
+  const suffix = Buffer.from(`,"meta":${JSON.stringify(meta)}}\n`);
   const batches: Batches = new Map();
   let maxCreated: number | undefined;
-  for (let i = 0; i < data.length; i++) {
-    const obj = data[i]!;
-    if (typeof obj.created === 'number' && (maxCreated === undefined || obj.created > maxCreated)) {
-      maxCreated = obj.created;
+  // A page's objects mostly share a date: remember the last one's.
+  let day = Number.NaN;
+  let batch: PartitionLines | undefined;
+  for (const item of items) {
+    const created = item.created ?? fallbackCreated;
+    if (item.created !== undefined && (maxCreated === undefined || item.created > maxCreated)) {
+      maxCreated = item.created;
     }
-    add(
-      batches,
-      meta.entity,
-      objectDt(obj, fallbackCreated),
-      `{"data":${texts ? texts[i] : JSON.stringify(obj)},"meta":${metaJson}}\n`,
-    );
+    const d = Math.floor(created / 86_400);
+    if (d !== day || !batch) {
+      day = d;
+      batch = batchOf(batches, meta.entity, utcDate(created));
+    }
+    batch.chunks.push(DATA_PREFIX, item.json, suffix);
+    batch.bytes += DATA_PREFIX.length + item.json.length + suffix.length;
+    batch.records++;
   }
   return { batches, maxCreated };
 }
@@ -65,30 +87,61 @@ export function apiPageBatches(
 export type EventRouting = 'all' | 'deletes';
 
 /**
- * The Bronze lines of one page of `/v1/events`, through the shared `eventToRecords` path: the raw
- * event to `entity=events` (dt = the event's date) when `keepEvents`, its object to its entity's
- * Bronze (dt = the object's date) as that entity's routing in `targets` says.
+ * The Bronze lines of one page of `/v1/events`: the raw event to `entity=events` (dt = the event's
+ * date) when `keepEvents`, as the bytes the API sent; its object to its entity's Bronze (dt = the
+ * object's date) as that entity's routing in `targets` says, through the shared `eventToRecords`
+ * path. An event is parsed only when its object may be routed (every event for an `all` target,
+ * only deleting types when every target takes `deletes`), or when the scan did not find its id,
+ * type and created; a line equals `toJsonLine` of the parsed records either way.
  */
 export function eventPageBatches(
-  events: readonly unknown[],
+  items: readonly RawItem[],
   ctx: { runId: string; ingestedAt: string; keepEvents: boolean; targets: ReadonlyMap<string, EventRouting> },
 ): { batches: Batches; maxCreated: number | undefined; routed: Map<string, number> } {
   const batches: Batches = new Map();
   const routed = new Map<string, number>();
+  const routings = new Set(ctx.targets.values());
   let maxCreated: number | undefined;
-  for (const ev of events) {
-    if (!isStripeEvent(ev)) continue;
-    if (maxCreated === undefined || ev.created > maxCreated) maxCreated = ev.created;
-    const recs = eventToRecords(ev, { source: 'events', runId: ctx.runId, ingestedAt: ctx.ingestedAt });
-    if (ctx.keepEvents) add(batches, 'events', utcDate(ev.created), line(recs.event));
-    const obj = recs.object;
+  for (const item of items) {
+    let ev: StripeEvent | undefined;
+    let { id, type, created } = item;
+    if (id === undefined || type === undefined || created === undefined) {
+      ev = parseEvent(item.json);
+      if (!ev) continue;
+      ({ id, type, created } = ev);
+    }
+    if (maxCreated === undefined || created > maxCreated) maxCreated = created;
+    if (ctx.keepEvents) {
+      const meta = {
+        entity: 'events',
+        run_id: ctx.runId,
+        ingested_at: ctx.ingestedAt,
+        source: 'events',
+        version_ts: created,
+        event_id: id,
+      };
+      const b = batchOf(batches, 'events', utcDate(created));
+      const suffix = Buffer.from(`,"meta":${JSON.stringify(meta)}}\n`);
+      b.chunks.push(DATA_PREFIX, item.json, suffix);
+      b.bytes += DATA_PREFIX.length + item.json.length + suffix.length;
+      b.records++;
+    }
+    if (!routings.has('all') && !(routings.has('deletes') && isDeleteEvent(type))) continue;
+    ev ??= parseEvent(item.json);
+    if (!ev) continue;
+    const obj = eventToRecords(ev, { source: 'events', runId: ctx.runId, ingestedAt: ctx.ingestedAt }).object;
     const routing = obj ? ctx.targets.get(obj.meta.entity) : undefined;
     if (obj && (routing === 'all' || (routing === 'deletes' && obj.meta.deleted === true))) {
-      add(batches, obj.meta.entity, objectDt(obj.data, ev.created), line(obj));
+      add(batches, obj.meta.entity, objectDt(obj.data, created), line(obj));
       routed.set(obj.meta.entity, (routed.get(obj.meta.entity) ?? 0) + 1);
     }
   }
   return { batches, maxCreated, routed };
+}
+
+function parseEvent(json: Buffer): StripeEvent | undefined {
+  const v: unknown = JSON.parse(json.toString('utf8'));
+  return isStripeEvent(v) ? v : undefined;
 }
 
 function line(r: BronzeRecord): string {

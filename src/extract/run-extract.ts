@@ -5,11 +5,12 @@ import type { EntityDef, EntityName } from '../entities/entity.js';
 import { dependencyOrder, entity as entityDef } from '../entities/lookups.js';
 import type { Logger } from '../obs/logger.js';
 import { createStripeClient } from '../source/create-client.js';
-import type { ListPage } from '../source/stripe-client.js';
+import { ProtocolError } from '../source/errors.js';
+import type { RawListPage } from '../source/stripe-client.js';
 import { advanceWatermark, readWatermark, type Watermark } from '../state/watermarks.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { BronzeSink } from './bronze-sink.js';
-import { apiPageBatches, type Batches, type EventRouting, eventPageBatches } from './page-lines.js';
+import { apiPageBatches, type Batches, type EventRouting, eventPageBatches, linesOf } from './page-lines.js';
 import {
   DAY_SECONDS,
   type EntityPlan,
@@ -293,28 +294,32 @@ export async function runExtract(opts: ExtractOptions): Promise<ExtractReport> {
     let startingAfter: string | undefined;
     for (let first = true; ; first = false) {
       signal.throwIfAborted();
-      const page: ListPage = await client.listPage(
-        def.name,
-        def.endpoint,
-        {
-          limit,
-          'created[gte]': gte,
-          'created[lt]': lt,
-          ...def.listParams,
-          starting_after: startingAfter,
-        },
-        signal,
-      );
-      await handlePage(task, page);
-      const last = page.data.at(-1);
-      if (!page.hasMore || !last || typeof last.id !== 'string') break;
-      startingAfter = last.id;
+      const params = {
+        limit,
+        'created[gte]': gte,
+        'created[lt]': lt,
+        ...def.listParams,
+        starting_after: startingAfter,
+      };
+      const page = await client.listRawPage(def.name, def.endpoint, params, signal);
+      await (task.kind === 'api' ? handleApiPage(task, page) : handleEventsPage(page));
+      const last = page.items.at(-1);
+      const next = { id: last?.id, created: last?.created, count: page.items.length, hasMore: page.hasMore };
+      if (!next.hasMore || next.count === 0) break;
+      if (next.id === undefined) {
+        throw new ProtocolError(
+          def.name,
+          def.endpoint,
+          'has_more is true but the last object has no string "id" to page from',
+        );
+      }
+      startingAfter = next.id;
       // A dense slice while other slices run short: list the older part as new concurrent
       // slices; this one keeps only the objects created in the same second as the last one seen
       // (its cursor stays valid). Only then, since every split adds a part-filled page.
-      const oldest = last.created;
+      const oldest = next.created;
       const starving = sliceLimit.pendingCount < settings.EXTRACT_CONCURRENCY;
-      if (first && starving && page.data.length >= limit && typeof oldest === 'number' && oldest - gte >= 2) {
+      if (first && starving && next.count >= limit && typeof oldest === 'number' && oldest - gte >= 2) {
         const estPages = (oldest - gte) / Math.max(1, lt - oldest);
         if (estPages >= 8) {
           for (const w of splitEvenly({ gte, lt: oldest }, Math.min(8, Math.floor(estPages / 4)))) {
@@ -327,7 +332,7 @@ export async function runExtract(opts: ExtractOptions): Promise<ExtractReport> {
   };
 
   const writeBatches = async (batches: Batches) => {
-    for (const b of batches.values()) await sink.write(b.entity, b.dt, b.lines, b.records);
+    for (const b of batches.values()) await sink.write(b.entity, b.dt, linesOf(b), b.records);
   };
 
   const progress = (name: string) => {
@@ -335,34 +340,33 @@ export async function runExtract(opts: ExtractOptions): Promise<ExtractReport> {
     if (s) opts.onProgress?.({ entity: name, pages: s.pages, records: s.records, retries: s.retries });
   };
 
-  const handlePage = async (task: Task, page: ListPage) => {
-    if (task.kind === 'api') {
-      const s = stats.get(task.def.name)!;
-      const { batches, maxCreated } = apiPageBatches(
-        page.data,
-        {
-          entity: task.def.name,
-          run_id: runId,
-          ingested_at: ingestedAt(),
-          source: 'api',
-          version_ts: page.sourceTime,
-        },
-        task.window.gte,
-        page.raw,
-      );
-      await writeBatches(batches);
-      s.pages++;
-      s.records += page.data.length;
-      s.retries += page.retries;
-      if (maxCreated !== undefined && (s.maxCreated === undefined || maxCreated > s.maxCreated)) {
-        s.maxCreated = maxCreated;
-      }
-      if (s.firstSourceTime === undefined || page.sourceTime < s.firstSourceTime)
-        s.firstSourceTime = page.sourceTime;
-      progress(task.def.name);
-      return;
+  const handleApiPage = async (task: Task, page: RawListPage) => {
+    const s = stats.get(task.def.name)!;
+    const { batches, maxCreated } = apiPageBatches(
+      page.items,
+      {
+        entity: task.def.name,
+        run_id: runId,
+        ingested_at: ingestedAt(),
+        source: 'api',
+        version_ts: page.sourceTime,
+      },
+      task.window.gte,
+    );
+    await writeBatches(batches);
+    s.pages++;
+    s.records += page.items.length;
+    s.retries += page.retries;
+    if (maxCreated !== undefined && (s.maxCreated === undefined || maxCreated > s.maxCreated)) {
+      s.maxCreated = maxCreated;
     }
-    const { batches, maxCreated, routed } = eventPageBatches(page.data, {
+    if (s.firstSourceTime === undefined || page.sourceTime < s.firstSourceTime)
+      s.firstSourceTime = page.sourceTime;
+    progress(task.def.name);
+  };
+
+  const handleEventsPage = async (page: RawListPage) => {
+    const { batches, maxCreated, routed } = eventPageBatches(page.items, {
       runId,
       ingestedAt: ingestedAt(),
       keepEvents,
@@ -376,7 +380,7 @@ export async function runExtract(opts: ExtractOptions): Promise<ExtractReport> {
     if (ev) {
       ev.pages++;
       ev.retries += page.retries;
-      if (keepEvents) ev.records += page.data.length;
+      if (keepEvents) ev.records += page.items.length;
     }
     for (const [name, n] of routed) {
       stats.get(name)!.records += n;

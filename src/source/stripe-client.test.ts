@@ -64,13 +64,46 @@ describe('StripeClient', () => {
       hasMore: true,
       sourceTime: 1_700_000_000,
       retries: 0,
-      // the objects' JSON text as sent, for Bronze
-      raw: list.data.map((o) => JSON.stringify(o)),
     });
     const req = requests[0]!;
     expect(req.url).toBe('/v1/charges?limit=100&created[gte]=10&created[lt]=20&status=all');
     expect(req.headers.authorization).toBe('Bearer sk_test_secret123');
     expect(req.headers['stripe-version']).toBe('2024-06-20');
+  });
+
+  it('gives raw pages: the bytes as sent from a compact body, re-serialised from a pretty one', async () => {
+    const compact =
+      '{"object":"list","data":[{"id":"ch_1","amount":1.50,"created":7,"name":"Zoë"}],"has_more":true}';
+    const pretty = JSON.stringify(
+      { object: 'list', data: [{ id: 'ch_2', amount: 1.5 }], has_more: false },
+      null,
+      2,
+    );
+    const { url } = await serve((_req, res, n) => {
+      res.writeHead(200, { 'content-type': 'application/json', date: 'Tue, 14 Nov 2023 22:13:20 GMT' });
+      res.end(n === 1 ? compact : pretty);
+    });
+    const c = makeClient(url);
+    const a = await c.listRawPage('charges', '/v1/charges', {});
+    expect(a).toMatchObject({ hasMore: true, sourceTime: 1_700_000_000, retries: 0 });
+    expect(a.items.map((i) => [i.id, i.created, Buffer.from(i.json).toString()])).toEqual([
+      ['ch_1', 7, '{"id":"ch_1","amount":1.50,"created":7,"name":"Zoë"}'],
+    ]);
+    const b = await c.listRawPage('charges', '/v1/charges', {});
+    expect(b.hasMore).toBe(false);
+    expect(b.items.map((i) => [i.id, i.created, Buffer.from(i.json).toString()])).toEqual([
+      ['ch_2', undefined, '{"id":"ch_2","amount":1.5}'],
+    ]);
+  });
+
+  it('rejects a raw page that is not a list, naming the endpoint', async () => {
+    const { url } = await serve((_req, res, n) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(n === 1 ? '{"object":"list","data":[{"id":"ch_1"}' : '{"data":{}}');
+    });
+    const c = makeClient(url);
+    await expect(c.listRawPage('charges', '/v1/charges', {})).rejects.toThrow(/\/v1\/charges.*not JSON/);
+    await expect(c.listRawPage('charges', '/v1/charges', {})).rejects.toThrow(/expected a JSON list/);
   });
 
   it('retries 5xx, 429 (honouring Retry-After) and dropped connections, and counts them', async () => {

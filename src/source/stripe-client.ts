@@ -13,7 +13,7 @@ import {
   StripeApiError,
   type StripeErrorBody,
 } from './errors.js';
-import { rawListItems } from './raw-items.js';
+import { scanList } from './list-scan.js';
 import { type RequestLimiter, sleep } from './request-limiter.js';
 
 /** One page of a Stripe list. */
@@ -24,8 +24,25 @@ export interface ListPage {
   readonly sourceTime: number;
   /** Retries this page needed. */
   readonly retries: number;
-  /** Each `data` element's JSON text exactly as sent, where it could be sliced (`rawListItems`). */
-  readonly raw?: readonly string[];
+}
+
+/** One list element as bytes: its JSON (one line) and the two fields that route it. */
+export interface RawItem {
+  readonly id: string | undefined;
+  /** Its top-level `created` when that is a number. */
+  readonly created: number | undefined;
+  /** Its top-level `type` when that is a string (an event's type). */
+  readonly type: string | undefined;
+  /** The element's JSON: exactly as sent when the body was compact, else re-serialised compactly. */
+  readonly json: Buffer;
+}
+
+/** One page of a Stripe list, its elements as bytes (`listRawPage`). */
+export interface RawListPage {
+  readonly items: readonly RawItem[];
+  readonly hasMore: boolean;
+  readonly sourceTime: number;
+  readonly retries: number;
 }
 
 /** Query values of a list call; arrays repeat the key (`types[]=a&types[]=b`). */
@@ -91,7 +108,7 @@ export class StripeClient {
     };
   }
 
-  /** Fetches one page of `endpoint` (e.g. `/v1/charges`), retrying transient failures. */
+  /** Fetches one page of `endpoint` (e.g. `/v1/charges`), parsed, retrying transient failures. */
   async listPage(
     entity: string,
     endpoint: string,
@@ -99,20 +116,52 @@ export class StripeClient {
     signal?: AbortSignal,
   ): Promise<ListPage> {
     const path = `${this.prefix}${endpoint}`;
-    const { body, text, sourceTime, retries } = await this.get(
+    const { bytes, sourceTime, retries } = await this.get(
       entity,
       path,
       `${path}?${buildQuery(params)}`,
       signal,
     );
-    const data = (body as { data?: unknown })?.data;
-    const hasMore = (body as { has_more?: unknown })?.has_more;
-    if (!Array.isArray(data) || typeof hasMore !== 'boolean') {
-      throw new ProtocolError(entity, path, 'expected a JSON list object with "data" and "has_more"');
+    const { data, hasMore } = parseList(entity, path, bytes);
+    return { data, hasMore, sourceTime, retries };
+  }
+
+  /**
+   * Like `listPage`, but each element comes as its JSON bytes with its `id` and `created`, found by
+   * one scan of the body (`scanList`) without decoding or parsing it; a body the scan cannot vouch
+   * for (pretty-printed, as Stripe's own) is parsed and each element serialised again.
+   */
+  async listRawPage(
+    entity: string,
+    endpoint: string,
+    params: ListParams,
+    signal?: AbortSignal,
+  ): Promise<RawListPage> {
+    const path = `${this.prefix}${endpoint}`;
+    const { bytes, sourceTime, retries } = await this.get(
+      entity,
+      path,
+      `${path}?${buildQuery(params)}`,
+      signal,
+    );
+    const scanned = scanList(bytes);
+    if (scanned) {
+      const items = scanned.items.map((it) => ({
+        id: it.id,
+        created: it.created,
+        type: it.type,
+        json: bytes.subarray(it.start, it.end),
+      }));
+      return { items, hasMore: scanned.hasMore, sourceTime, retries };
     }
-    const objects = data as Record<string, unknown>[];
-    const raw = rawListItems(text, objects);
-    return { data: objects, hasMore, sourceTime, retries, ...(raw ? { raw } : {}) };
+    const { data, hasMore } = parseList(entity, path, bytes);
+    const items = data.map((obj) => ({
+      id: typeof obj.id === 'string' ? obj.id : undefined,
+      created: typeof obj.created === 'number' ? obj.created : undefined,
+      type: typeof obj.type === 'string' ? obj.type : undefined,
+      json: Buffer.from(JSON.stringify(obj)),
+    }));
+    return { items, hasMore, sourceTime, retries };
   }
 
   /**
@@ -128,7 +177,8 @@ export class StripeClient {
   ): Promise<{ object: Record<string, unknown>; sourceTime: number; retries: number } | undefined> {
     const path = `${this.prefix}${endpoint}/${encodeURIComponent(id)}`;
     try {
-      const { body, sourceTime, retries } = await this.get(entity, path, path, signal);
+      const { bytes, sourceTime, retries } = await this.get(entity, path, path, signal);
+      const body = parseJson(bytes.toString('utf8'));
       if (typeof body !== 'object' || body === null || typeof (body as { id?: unknown }).id !== 'string') {
         throw new ProtocolError(entity, path, 'expected a JSON object with a string "id"');
       }
@@ -139,20 +189,19 @@ export class StripeClient {
     }
   }
 
-  /** One GET with retries: the parsed JSON body of a 200 answer and the source's clock. */
+  /** One GET with retries: the body of a 200 answer and the source's clock. */
   private async get(
     entity: string,
     path: string,
     url: string,
     signal?: AbortSignal,
-  ): Promise<{ body: unknown; text: string; sourceTime: number; retries: number }> {
+  ): Promise<{ bytes: Buffer; sourceTime: number; retries: number }> {
     const random = this.opts.random ?? Math.random;
     const backoff = this.opts.backoff ?? DEFAULT_BACKOFF;
     let retries = 0;
     for (;;) {
       const outcome = await this.opts.limiter.run(() => this.attempt(entity, path, url, signal), signal);
-      if (outcome.kind === 'ok')
-        return { body: outcome.body, text: outcome.text, sourceTime: outcome.sourceTime, retries };
+      if (outcome.kind === 'ok') return { bytes: outcome.bytes, sourceTime: outcome.sourceTime, retries };
       if (retries >= this.opts.maxRetries) {
         throw new RetriesExhaustedError(entity, path, retries + 1, outcome.status, outcome.reason);
       }
@@ -170,25 +219,23 @@ export class StripeClient {
     url: string,
     signal?: AbortSignal,
   ): Promise<
-    | { kind: 'ok'; body: unknown; text: string; sourceTime: number }
+    | { kind: 'ok'; bytes: Buffer; sourceTime: number }
     | { kind: 'retry'; status?: number; retryAfterMs?: number; reason: string }
   > {
     let res: Awaited<ReturnType<Pool['request']>>;
-    let text: string;
+    let bytes: Buffer;
     try {
       res = await this.pool.request({ method: 'GET', path: url, headers: this.headers, signal });
-      text = await res.body.text();
+      const u8 = await res.body.bytes();
+      bytes = Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
     } catch (err) {
       if (signal?.aborted) throw signal.reason;
       return { kind: 'retry', reason: `network error: ${(err as Error).message ?? String(err)}` };
     }
     const status = res.statusCode;
-    if (status === 200) {
-      const body = parseJson(text);
-      if (body === undefined) throw new ProtocolError(entity, path, 'the response body is not JSON');
-      return { kind: 'ok', body, text, sourceTime: sourceTime(res.headers.date) };
-    }
-    const stripe = ((parseJson(text) as { error?: StripeErrorBody })?.error ?? {}) as StripeErrorBody;
+    if (status === 200) return { kind: 'ok', bytes, sourceTime: sourceTime(res.headers.date) };
+    const stripe = ((parseJson(bytes.toString('utf8')) as { error?: StripeErrorBody })?.error ??
+      {}) as StripeErrorBody;
     if (isRetryableStatus(status)) {
       const retryAfter = res.headers['retry-after'];
       return {
@@ -225,6 +272,22 @@ export function sourceTime(date: string | string[] | undefined): number {
   const v = Array.isArray(date) ? date[0] : date;
   const ms = v ? Date.parse(v) : Number.NaN;
   return Math.floor((Number.isNaN(ms) ? Date.now() : ms) / 1000);
+}
+
+/** A list body's `data` and `has_more`, or a `ProtocolError` that says what is wrong. */
+function parseList(
+  entity: string,
+  path: string,
+  bytes: Buffer,
+): { data: Record<string, unknown>[]; hasMore: boolean } {
+  const body = parseJson(bytes.toString('utf8'));
+  if (body === undefined) throw new ProtocolError(entity, path, 'the response body is not JSON');
+  const data = (body as { data?: unknown })?.data;
+  const hasMore = (body as { has_more?: unknown })?.has_more;
+  if (!Array.isArray(data) || typeof hasMore !== 'boolean') {
+    throw new ProtocolError(entity, path, 'expected a JSON list object with "data" and "has_more"');
+  }
+  return { data: data as Record<string, unknown>[], hasMore };
 }
 
 function parseJson(text: string): unknown {

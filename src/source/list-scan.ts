@@ -1,0 +1,232 @@
+/**
+ * One pass over the bytes of a compact Stripe list body (`{"object":"list","data":[…],
+ * "has_more":…}`) that finds what extraction needs without decoding or parsing the page: each
+ * `data` element's byte range (its JSON exactly as sent, which Bronze stores as is), its top-level
+ * `id`, `created` and `type` (what routes an event), and `has_more`.
+ *
+ * Decoding a page to a string and `JSON.parse`-ing it, then encoding each record back to UTF-8
+ * for the Bronze file, was over half the extractor's CPU; the scan reads each byte once.
+ *
+ * What it checks, so that a slice is never wrong: valid UTF-8 (native `isUtf8`), containers
+ * balanced and of matching kinds, strings closed, free of raw control characters (so a slice
+ * is always one JSONL line) and with valid escapes, keys where keys belong, a colon after every key, only JSON's literal
+ * characters outside strings, one value at the top, and every element an object with a string
+ * `id`. It does not check the grammar of numbers and literals (`01`, `tru`): the API does not send
+ * those, and the transform's JSON reader reports such a line with its key and line number.
+ * Anything it does not expect — whitespace outside strings (Stripe's own pretty-printed bodies),
+ * escapes inside an `id`, depth over 64 — gives `undefined`, and the caller parses the page
+ * instead: at worst the slower path, never a wrong record.
+ *
+ * @example
+ * scanList(Buffer.from('{"object":"list","data":[{"id":"ch_1","created":5}],"has_more":false}'))
+ * // -> { items: [{ start: 26, end: 50, id: 'ch_1', created: 5, type: undefined }], hasMore: false }
+ */
+import { isUtf8 } from 'node:buffer';
+
+/** One `data` element: bytes `[start, end)` of the body, its top-level `id` and `created`. */
+export interface ScannedItem {
+  readonly start: number;
+  readonly end: number;
+  readonly id: string;
+  /** Its top-level `created` when that is a number. */
+  readonly created: number | undefined;
+  /** Its top-level `type` when that is an ASCII string without escapes (an event's type). */
+  readonly type: string | undefined;
+}
+
+export interface ScannedList {
+  readonly items: ScannedItem[];
+  readonly hasMore: boolean;
+}
+
+const MAX_DEPTH = 64;
+const OBJECT = 1;
+const ARRAY = 2;
+/** Depth of a `data` element's own keys: the body (1), `data` (2), the element (3). */
+const ITEM = 3;
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const LBRACE = 0x7b;
+const RBRACE = 0x7d;
+const LBRACKET = 0x5b;
+const RBRACKET = 0x5d;
+const COLON = 0x3a;
+const COMMA = 0x2c;
+
+/** Bytes that may appear in numbers and in `true`, `false`, `null`. */
+const LITERAL = new Uint8Array(256);
+for (const ch of '0123456789-+.eEtrufalsn') LITERAL[ch.charCodeAt(0)] = 1;
+
+/** Bytes that may follow a backslash in a string (`u` takes four hex digits). */
+const ESCAPE = new Uint8Array(256);
+for (const ch of '"\\/bfnrt') ESCAPE[ch.charCodeAt(0)] = 1;
+const HEX = new Uint8Array(256);
+for (const ch of '0123456789abcdefABCDEF') HEX[ch.charCodeAt(0)] = 1;
+
+const KEY_ID = bytes('id');
+const KEY_CREATED = bytes('created');
+const KEY_TYPE = bytes('type');
+const KEY_DATA = bytes('data');
+const KEY_HAS_MORE = bytes('has_more');
+
+function bytes(s: string): Uint8Array {
+  return Uint8Array.from(s, (ch) => ch.charCodeAt(0));
+}
+
+function keyIs(buf: Uint8Array, start: number, end: number, key: Uint8Array): boolean {
+  if (end - start !== key.length) return false;
+  for (let k = 0; k < key.length; k++) if (buf[start + k] !== key[k]) return false;
+  return true;
+}
+
+function latin1(buf: Uint8Array, start: number, end: number): string {
+  let s = '';
+  for (let k = start; k < end; k++) s += String.fromCharCode(buf[k]!);
+  return s;
+}
+
+/** The bytes as a string when all are ASCII (ids are), else `undefined`. */
+function ascii(buf: Uint8Array, start: number, end: number): string | undefined {
+  for (let k = start; k < end; k++) if (buf[k]! >= 0x80) return undefined;
+  return latin1(buf, start, end);
+}
+
+/** Scans a list body; `undefined` when it is not a compact list this scan can vouch for. */
+export function scanList(buf: Uint8Array): ScannedList | undefined {
+  if (!isUtf8(buf)) return undefined;
+  const n = buf.length;
+  const stack = new Uint8Array(MAX_DEPTH + 1);
+  const items: ScannedItem[] = [];
+  let depth = 0;
+  let topValues = 0;
+  let expectKey = false;
+  let needColon = false;
+  // The key whose value comes next, as a byte range of `buf`.
+  let keyStart = -1;
+  let keyEnd = -1;
+  // A value just ended: a comma or a close must come next.
+  let afterValue = false;
+  let inData = false;
+  let sawData = false;
+  let hasMore: boolean | undefined;
+  let itemStart = -1;
+  let itemId: string | undefined;
+  let itemCreated: number | undefined;
+  let itemType: string | undefined;
+
+  for (let i = 0; i < n; i++) {
+    const c = buf[i]!;
+    if (needColon && c !== COLON) return undefined;
+    if (c === QUOTE) {
+      const s = i + 1;
+      let j = s;
+      let escaped = false;
+      for (; j < n; j++) {
+        const b = buf[j]!;
+        if (b < 0x20) return undefined;
+        if (b === BACKSLASH) {
+          escaped = true;
+          const e = buf[++j];
+          if (e === 0x75 /* u */) {
+            for (let h = 1; h <= 4; h++) if (HEX[buf[j + h] ?? 0] !== 1) return undefined;
+            j += 4;
+          } else if (e === undefined || ESCAPE[e] !== 1) return undefined;
+        } else if (b === QUOTE) break;
+      }
+      if (j >= n || afterValue) return undefined;
+      if (expectKey) {
+        keyStart = s;
+        keyEnd = j;
+        expectKey = false;
+        needColon = true;
+      } else {
+        if (depth === 0 || (depth === ITEM - 1 && inData)) return undefined;
+        if (stack[depth] === OBJECT && keyStart < 0) return undefined;
+        if (depth === ITEM && inData) {
+          if (keyIs(buf, keyStart, keyEnd, KEY_ID)) {
+            if (escaped) return undefined;
+            itemId = ascii(buf, s, j);
+            if (itemId === undefined) return undefined;
+          } else if (keyIs(buf, keyStart, keyEnd, KEY_TYPE) && !escaped) itemType = ascii(buf, s, j);
+        }
+        keyStart = -1;
+        afterValue = true;
+      }
+      i = j;
+      continue;
+    }
+    if (expectKey && c !== RBRACE) return undefined;
+    switch (c) {
+      case LBRACE:
+      case LBRACKET: {
+        if (afterValue || (depth === 0 && topValues++ > 0)) return undefined;
+        if (depth === MAX_DEPTH) return undefined;
+        if (depth > 0 && stack[depth] === OBJECT && keyStart < 0) return undefined;
+        if (c === LBRACKET && depth === 1 && keyIs(buf, keyStart, keyEnd, KEY_DATA)) {
+          if (sawData) return undefined;
+          inData = true;
+          sawData = true;
+        }
+        if (depth === ITEM - 1 && inData) {
+          if (c !== LBRACE) return undefined;
+          itemStart = i;
+          itemId = undefined;
+          itemCreated = undefined;
+          itemType = undefined;
+        }
+        stack[++depth] = c === LBRACE ? OBJECT : ARRAY;
+        expectKey = c === LBRACE;
+        keyStart = -1;
+        break;
+      }
+      case RBRACE:
+      case RBRACKET: {
+        if (depth === 0 || stack[depth] !== (c === RBRACE ? OBJECT : ARRAY)) return undefined;
+        // `{"a":}` or `{"a":1,}`: a key without its value, or a comma before the close.
+        if (keyStart >= 0 || buf[i - 1] === COMMA) return undefined;
+        if (depth === ITEM && inData) {
+          if (itemId === undefined) return undefined;
+          items.push({ start: itemStart, end: i + 1, id: itemId, created: itemCreated, type: itemType });
+        }
+        depth--;
+        if (depth === 1 && inData) inData = false;
+        expectKey = false;
+        keyStart = -1;
+        afterValue = true;
+        break;
+      }
+      case COLON:
+        if (!needColon) return undefined;
+        needColon = false;
+        break;
+      case COMMA:
+        if (depth === 0 || !afterValue) return undefined;
+        afterValue = false;
+        expectKey = stack[depth] === OBJECT;
+        keyStart = -1;
+        break;
+      default: {
+        if (LITERAL[c] !== 1 || afterValue || (depth === ITEM - 1 && inData)) return undefined;
+        if (depth === 0) {
+          if (topValues++ > 0) return undefined;
+        } else if (stack[depth] === OBJECT && keyStart < 0) return undefined;
+        let j = i + 1;
+        while (j < n && LITERAL[buf[j]!] === 1) j++;
+        if (depth === ITEM && inData && keyIs(buf, keyStart, keyEnd, KEY_CREATED)) {
+          const v = Number(latin1(buf, i, j));
+          itemCreated = Number.isFinite(v) ? v : undefined;
+        } else if (depth === 1 && keyIs(buf, keyStart, keyEnd, KEY_HAS_MORE)) {
+          const lit = latin1(buf, i, j);
+          if (lit !== 'true' && lit !== 'false') return undefined;
+          hasMore = lit === 'true';
+        }
+        keyStart = -1;
+        afterValue = true;
+        i = j - 1;
+      }
+    }
+  }
+  if (depth !== 0 || needColon || stack[1] !== OBJECT || !sawData || hasMore === undefined) return undefined;
+  return { items, hasMore };
+}

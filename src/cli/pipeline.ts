@@ -6,6 +6,7 @@ import type { QualityScope } from '../quality/types.js';
 import { acquireLock } from '../state/lock.js';
 import { RunManifest } from '../state/manifest.js';
 import { publishLatest } from '../state/publish.js';
+import { sweepScratchDirs } from '../storage/scratch-dir.js';
 import type { CommandContext } from './context.js';
 import { EXIT } from './exit-codes.js';
 import { type ResolvedSource, resolveSource } from './source.js';
@@ -66,6 +67,10 @@ export async function runPipeline(ctx: CommandContext, opts: PipelineOptions): P
   const until = opts.until ?? Math.floor(started / 1000);
   const store = storeFor(ctx);
   const lock = await acquireLock({ store, runId, command: ctx.command, logger });
+  // Scratch space of runs killed on this host (parts, DuckDB spill files) is not theirs to remove.
+  const swept = await sweepScratchDirs();
+  if (swept.length > 0)
+    logger.info({ dirs: swept }, `removed ${swept.length} scratch directories of killed runs`);
   const progress = createProgress(ctx.interactive);
   const summary: RunSummary = { runId, status: 'succeeded', seconds: 0, dataRoot: store.root };
   // Wall-clock seconds per step, for the manifest (benchmarks read them).

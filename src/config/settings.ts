@@ -58,7 +58,7 @@ const schema = z.object({
     .string()
     .trim()
     .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/i, 'a size such as 512MB or 1GB')
-    .default('512MB')
+    .default('384MB')
     .describe(
       "DuckDB's memory limit for transform and quality (it spills to disk beyond it), e.g. 512MB or 2GB",
     ),

@@ -1,8 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { PartWriter } from '../bronze/part-writer.js';
 import type { ObjectStore } from '../storage/object-store.js';
+import { makeScratchDir } from '../storage/scratch-dir.js';
 
 export interface BronzeSinkOptions {
   readonly store: ObjectStore;
@@ -44,7 +43,7 @@ export class BronzeSink {
   }
 
   static async create(opts: BronzeSinkOptions): Promise<BronzeSink> {
-    return new BronzeSink(opts, await mkdtemp(join(tmpdir(), 'payments-pipeline-bronze-')));
+    return new BronzeSink(opts, await makeScratchDir('bronze'));
   }
 
   /** Appends JSONL lines of `entity` whose objects were created on `dt`. */

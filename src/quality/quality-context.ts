@@ -1,5 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Settings } from '../config/settings.js';
 import type { TableName } from '../entities/entity.js';
@@ -7,6 +6,7 @@ import { SILVER_CONTRACTS, SILVER_TABLES } from '../entities/silver-contracts.js
 import type { Logger } from '../obs/logger.js';
 import { layout } from '../storage/layout.js';
 import type { ObjectInfo, ObjectStore } from '../storage/object-store.js';
+import { makeScratchDir } from '../storage/scratch-dir.js';
 import { type DuckSession, openDuckSession } from '../transform/duckdb-session.js';
 import { GOLD_CONTRACTS, type GoldModelName, goldModelSummary } from '../transform/index.js';
 import { silverView } from '../transform/references.js';
@@ -98,7 +98,7 @@ export async function openQualityContext(opts: {
   now: number;
   scope: QualityScope;
 }): Promise<QualityContext & { close(): Promise<void> }> {
-  const workDir = await mkdtemp(join(tmpdir(), 'pp-quality-'));
+  const workDir = await makeScratchDir('quality');
   const stager = createStager(opts.store, join(workDir, 'stage'));
   const db = await openDuckSession({
     workDir,

@@ -89,11 +89,22 @@ async function primaryKeyProblems(
   const dupCount = await ctx.db.rows<{ n: string }>(
     `select count(*) as n from (select 1 from ${view} group by ${cols.join(', ')} having count(*) > 1)`,
   );
-  const dups = await ctx.db.rows<{ key: unknown; copies: string; files: string[] }>(
-    `select ${keyExpr} as key, count(*) as copies, list(distinct _file order by _file) as files
-     from ${view} where ${cols.map((c) => `${c} is not null`).join(' and ')}
-     group by ${cols.join(', ')} having count(*) > 1 order by 1 limit ${MAX_EXAMPLES}`,
-  );
+  // Files only for the example keys: a list per key over every group held each group's list state
+  // at once (2.6 s and 700 MB over 1.1m charges) to report none of them.
+  const dups =
+    num(dupCount[0]?.n) === 0
+      ? []
+      : await ctx.db.rows<{ key: unknown; copies: string; files: string[] }>(
+          `with examples as (
+             select ${cols.join(', ')}, count(*) as copies from ${view}
+             where ${cols.map((c) => `${c} is not null`).join(' and ')}
+             group by ${cols.join(', ')} having count(*) > 1 order by ${cols.join(', ')} limit ${MAX_EXAMPLES}
+           )
+           select ${keyExpr} as key, any_value(examples.copies) as copies,
+                  list(distinct v._file order by v._file) as files
+           from examples join ${view} v using (${cols.join(', ')})
+           group by ${cols.join(', ')} order by 1`,
+        );
   const nullRows = num(nulls[0]?.n);
   return {
     null_keys: nullRows === 0 ? 0 : { count: nullRows, partitions: (nulls[0]?.files ?? []).map(partitionOf) },

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import type { Logger } from '../obs/logger.js';
 import { layout } from '../storage/layout.js';
 import type { ObjectStore } from '../storage/object-store.js';
+import { processAlive } from '../storage/scratch-dir.js';
 
 /** Who holds the run lock, as stored in `_state/lock.json`. */
 export interface LockHolder {
@@ -42,16 +43,6 @@ export interface LockOptions {
   now?: () => number;
   isProcessAlive?: (pid: number) => boolean;
   host?: string;
-}
-
-/** Whether a process with this pid exists on this host. */
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**

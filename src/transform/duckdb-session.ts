@@ -15,7 +15,7 @@ export const PARTITIONED_WRITE_MAX_OPEN_FILES = 16;
  * DuckDB's memory limit when the caller gives none (the pipeline passes the `DUCKDB_MEMORY_LIMIT`
  * setting). Beyond it DuckDB spills to the session's temp directory.
  */
-export const DEFAULT_MEMORY_LIMIT = '512MB';
+export const DEFAULT_MEMORY_LIMIT = '384MB';
 
 /** Bytes of a DuckDB size setting such as `512MB`, `1GB` or `768MiB` (decimal and binary units). */
 export function sizeBytes(size: string): number {

@@ -1,11 +1,11 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Settings } from '../config/settings.js';
 import type { EntityName } from '../entities/entity.js';
 import { SILVER_TABLES } from '../entities/silver-contracts.js';
 import type { Logger } from '../obs/logger.js';
 import type { ObjectStore } from '../storage/object-store.js';
+import { makeScratchDir } from '../storage/scratch-dir.js';
 import { openDuckSession } from './duckdb-session.js';
 import { buildGold, createSilverViews, goldModelSummary } from './gold-build.js';
 import { GOLD_MODELS } from './gold-contracts.js';
@@ -54,7 +54,7 @@ export interface TransformReport {
  */
 export async function runTransform(opts: TransformOptions): Promise<TransformReport> {
   const ownWorkDir = !opts.workDir;
-  const workDir = opts.workDir ?? (await mkdtemp(join(tmpdir(), 'pp-transform-')));
+  const workDir = opts.workDir ?? (await makeScratchDir('transform'));
   const stager = createStager(opts.store, join(workDir, 'stage-bronze'));
   const session = await openDuckSession({
     workDir,

@@ -8,14 +8,16 @@ const noFiles = { own: [], webhooks: [] };
 const placeholders = (sql: string) => [...sql.matchAll(/\{\{\s*([a-z_]+)\s*\}\}/gi)].map((m) => m[1]);
 
 describe('Silver SQL layout: one model per table, dedup only in the shared fragments', () => {
-  it('sql/silver holds exactly the Silver tables plus the `_` fragments they use', async () => {
+  it('sql/silver holds exactly the Silver tables, the `_` fragments they use, and the merge', async () => {
     const files = (await readdir(new URL('./sql/silver/', import.meta.url))).filter((f) =>
       f.endsWith('.sql'),
     );
     const models = files.filter((f) => !f.startsWith('_')).map((f) => f.slice(0, -4));
     const fragments = files.filter((f) => f.startsWith('_')).map((f) => f.slice(1, -4));
     expect(models.sort()).toEqual([...SILVER_TABLES].sort());
-    expect(fragments.sort()).toEqual([...new Set(SILVER_TABLES.map(silverFragmentOf))].sort());
+    expect(fragments.sort()).toEqual(
+      [...new Set(SILVER_TABLES.map(silverFragmentOf)), 'merge_latest'].sort(),
+    );
   });
 
   it.each(SILVER_TABLES)('silver.%s only types: its one placeholder is its fragment', async (table) => {

@@ -2,7 +2,7 @@ import { readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TableName } from '../entities/entity.js';
 import { entity } from '../entities/lookups.js';
-import { BRONZE_PAYLOADS } from '../entities/silver-contracts.js';
+import { BRONZE_PAYLOADS, SILVER_CONTRACTS } from '../entities/silver-contracts.js';
 import type { Logger } from '../obs/logger.js';
 import { dtOfKey, layout } from '../storage/layout.js';
 import type { ObjectStore } from '../storage/object-store.js';
@@ -18,7 +18,7 @@ import {
   saveSilverState,
   unconsumedKeys,
 } from './silver-state.js';
-import { renderSql, sqlString, sqlStringList } from './sql-template.js';
+import { renderSql, sqlIdent, sqlString, sqlStringList } from './sql-template.js';
 import type { Stager } from './stager.js';
 
 export interface BuildContext {
@@ -170,39 +170,72 @@ export async function buildSilverTable(
   const webhookPaths = new Set(inputs.webhooks.map((k) => ctx.stager.localPath(k)));
   const knownCreated = firstBuild ? undefined : await loadKnownCreated(ctx, table);
 
-  let readKeys = fresh;
-  let pending: string[] | undefined;
-  if (!firstBuild) {
-    // Phase A: which Silver partitions do the new versions land in (tombstones placed too).
-    await ctx.stager.stage(fresh);
-    const sql = renderSilverModel(table, modelSql, { ...split(fresh), knownCreated });
-    const rows = await withBronzeErrors(ctx, table, webhookPaths, () =>
-      ctx.session.rows<{ dt: string }>(`select distinct dt::VARCHAR as dt from (${sql}) order by dt`),
-    );
-    pending = rows.map((r) => r.dt);
-    // Phase B inputs: the new keys plus the keys holding the current winners of those partitions.
-    const winners = pending.flatMap((dt) => state.partitions[dt]?.keys ?? []);
-    readKeys = [...new Set([...fresh, ...winners])].sort();
-  }
-  await ctx.stager.stage(readKeys);
-  const model = renderSilverModel(table, modelSql, { ...split(readKeys), knownCreated });
-  const filter = pending ? `where dt::VARCHAR in (select unnest(${sqlStringList(pending)}))` : '';
   const outDir = join(ctx.workDir, 'out', 'silver', table);
-  const sortInQuery = sortsInQuery(
-    await localBytes(readKeys.map((k) => ctx.stager.localPath(k))),
-    ctx.session.memoryBytes,
-  );
-  const written = await withBronzeErrors(ctx, table, webhookPaths, () =>
-    copyPartitioned({
-      session: ctx.session,
-      store: ctx.store,
-      query: `select * from (${model}) ${filter}`,
-      orderBy: 'dt, id',
-      outDir,
-      keyOf: (dt) => layout.silverPartition(table, dt),
-      sortInQuery,
-    }),
-  );
+  let written: Awaited<ReturnType<typeof copyPartitioned>>;
+  if (firstBuild) {
+    await ctx.stager.stage(fresh);
+    const model = renderSilverModel(table, modelSql, { ...split(fresh), knownCreated });
+    const sortInQuery = sortsInQuery(
+      await localBytes(fresh.map((k) => ctx.stager.localPath(k))),
+      ctx.session.memoryBytes,
+    );
+    written = await withBronzeErrors(ctx, table, webhookPaths, () =>
+      copyPartitioned({
+        session: ctx.session,
+        store: ctx.store,
+        query: model,
+        orderBy: 'dt, id',
+        outDir,
+        keyOf: (dt) => layout.silverPartition(table, dt),
+        sortInQuery,
+      }),
+    );
+  } else {
+    // Incremental: type only the new Bronze (one row per id, tombstones placed), then merge those
+    // rows into the current Silver of the partitions they land in (_merge_latest.sql).
+    await ctx.stager.stage(fresh);
+    const incoming = `silver_incoming_${table}`;
+    const typed = renderSilverModel(table, modelSql, { ...split(fresh), knownCreated });
+    await withBronzeErrors(ctx, table, webhookPaths, () =>
+      ctx.session.conn.run(`create or replace temp table ${incoming} as ${typed}`),
+    );
+    try {
+      const pending = (
+        await ctx.session.rows<{ dt: string }>(
+          `select distinct dt::VARCHAR as dt from ${incoming} order by dt`,
+        )
+      ).map((r) => r.dt);
+      const existing = new Set((await ctx.store.list(layout.silverEntityPrefix(table))).map((o) => o.key));
+      const currentKeys = pending
+        .map((dt) => layout.silverPartition(table, dt))
+        .filter((k) => existing.has(k));
+      await ctx.stager.stage(currentKeys);
+      const currentPaths = currentKeys.map((k) => ctx.stager.localPath(k));
+      const query = renderSql(await readModelSql('silver', '_merge_latest'), {
+        current:
+          currentPaths.length > 0
+            ? `read_parquet(${sqlStringList(currentPaths)}, hive_partitioning = false)`
+            : `(select * from ${incoming} limit 0)`,
+        incoming,
+        columns: SILVER_CONTRACTS[table].columns.map((c) => sqlIdent(c.name)).join(', '),
+      });
+      // Parquet expands several times in memory: judge the sort by a generous multiple.
+      const inputBytes =
+        PARQUET_EXPANSION * (await localBytes(currentPaths)) +
+        (await localBytes(fresh.map((k) => ctx.stager.localPath(k))));
+      written = await copyPartitioned({
+        session: ctx.session,
+        store: ctx.store,
+        query,
+        orderBy: 'dt, id',
+        outDir,
+        keyOf: (dt) => layout.silverPartition(table, dt),
+        sortInQuery: sortsInQuery(inputBytes, ctx.session.memoryBytes),
+      });
+    } finally {
+      await ctx.session.conn.run(`drop table if exists ${incoming}`);
+    }
+  }
   const stats = written.dts.length
     ? await ctx.session.rows<{ dt: string; n: number; keys: string[] }>(
         `select dt::VARCHAR as dt, count(*)::INTEGER as n, list(distinct _bronze_key order by _bronze_key) as keys
@@ -229,6 +262,9 @@ export async function buildSilverTable(
   );
   return done(written.dts.length, rows, written.keys);
 }
+
+/** How many times its Parquet size a Silver partition may take in memory (wide JSON columns). */
+const PARQUET_EXPANSION = 8;
 
 /** Total size of local (staged) files. */
 async function localBytes(paths: readonly string[]): Promise<number> {

@@ -1,7 +1,8 @@
-import { cp, mkdtemp } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startMockApi } from '../../src/mock/index.js';
+import { SCRATCH_PREFIX } from '../../src/storage/scratch-dir.js';
 import { runCli } from './cli.js';
 import {
   type CrashPoint,
@@ -59,6 +60,24 @@ async function mustRun(args: string[], env: Record<string, string>): Promise<voi
   if (r.code !== 0) throw new Error(`${args.join(' ')} exited ${r.code}:\n${r.stderr.slice(-3000)}`);
 }
 
+/** Scratch directories (in the OS temp directory) owned by process `pid`. */
+async function scratchDirsOf(pid: number | undefined): Promise<string[]> {
+  if (pid === undefined) return [];
+  const out: string[] = [];
+  for (const name of await readdir(tmpdir())) {
+    if (!name.startsWith(SCRATCH_PREFIX)) continue;
+    try {
+      const owner = JSON.parse(await readFile(join(tmpdir(), name, 'owner.json'), 'utf8')) as {
+        pid?: number;
+      };
+      if (owner.pid === pid) out.push(name);
+    } catch {
+      // not (or no longer) a scratch directory with an owner
+    }
+  }
+  return out;
+}
+
 /** Builds the reference lakes (two uninterrupted runs) and measures their step timings. */
 export async function prepareCrashBench(): Promise<CrashBench> {
   const day1 = await startMockApi({ preset: 'tiny', now: CRASH_NOW, port: 0, quiet: true });
@@ -109,6 +128,9 @@ export interface CrashPointResult {
   /** Invariant violations right after the kill, and after the clean run. */
   readonly afterCrash: string[];
   readonly afterClean: string[];
+  /** Scratch directories of the killed process right after the kill, and after the clean run. */
+  readonly scratchAfterKill: string[];
+  readonly scratchAfterClean: string[];
   readonly cleanExit: number | null;
   readonly cleanStderr: string;
   /** First difference from the uninterrupted reference, or undefined. */
@@ -143,8 +165,10 @@ export async function runCrashPoint(
   const landing = killedRun.killed ? landingOf(await readRunManifest(lake.store, crashId)) : 'completed';
   const exp = { mockUrl: mock.url, until, safetySeconds: SAFETY, firstWindowStart: CRASH_NOW - DAYS * DAY };
   const afterCrash = await checkLake(lake.store, exp);
+  const scratchAfterKill = await scratchDirsOf(killedRun.pid);
   const clean = await runCli(['run-all', '--run-id', `${tag}-b-clean`, '--until', String(until)], { env });
   const afterClean = await checkLake(lake.store, exp);
+  const scratchAfterClean = await scratchDirsOf(killedRun.pid);
   const diff =
     clean.code === 0
       ? diffSnapshots(bench.reference[phase], await snapshotLake(lake.store))
@@ -158,6 +182,8 @@ export async function runCrashPoint(
     killed: killedRun.killed,
     afterCrash,
     afterClean,
+    scratchAfterKill,
+    scratchAfterClean,
     cleanExit: clean.code,
     cleanStderr: clean.stderr.slice(-2000),
     diff,

@@ -411,6 +411,8 @@ export interface KilledRun {
   /** Whether the kill happened before the run ended on its own. */
   readonly killed: boolean;
   readonly result: CliResult;
+  /** The run's process id. */
+  readonly pid: number | undefined;
 }
 
 /**
@@ -436,7 +438,7 @@ export async function runAndKill(
   const result = await proc.done;
   exited = true;
   if (timer) clearTimeout(timer);
-  return { killed: killed && result.signal === 'SIGKILL', result };
+  return { killed: killed && result.signal === 'SIGKILL', result, pid: proc.child.pid };
 }
 
 /** Reads a run manifest from a store, or undefined. */

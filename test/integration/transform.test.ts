@@ -338,6 +338,72 @@ describe('incremental', () => {
     expect((await run('r4')).silverKeys).toEqual([]);
   });
 
+  it('merges new versions into current Silver: the rows a full refresh gives, winners by the same order', async () => {
+    const v = at('2024-01-10');
+    const a = makeCharge({ status: 'pending', created: at('2024-01-01') });
+    const b = makeCharge({ status: 'succeeded', created: at('2024-01-01') });
+    const d = makeCharge({ status: 'succeeded', created: at('2024-01-02') });
+    const c = makeCustomer({ created: at('2024-01-01') });
+    await writeBronze(store, 'charges', '2024-01-01', R1, [
+      { data: a, meta: meta('charges', { version_ts: v, source: 'api', run_id: R1 }) },
+      { data: b, meta: meta('charges', { version_ts: v, source: 'api', run_id: R1 }) },
+    ]);
+    await writeBronze(store, 'charges', '2024-01-02', R1, [
+      { data: d, meta: meta('charges', { version_ts: v, source: 'api', run_id: R1 }) },
+    ]);
+    await writeBronze(store, 'customers', '2024-01-01', R1, [
+      { data: c, meta: meta('customers', { version_ts: v, source: 'api', run_id: R1 }) },
+    ]);
+    await run('r1');
+    const e = makeCharge({ created: at('2024-01-03') });
+    await writeBronze(store, 'charges', '2024-01-01', R2, [
+      // newer: wins
+      {
+        data: { ...a, status: 'succeeded' },
+        meta: meta('charges', { version_ts: v + 10, source: 'events', run_id: R2 }),
+      },
+      // older: the current row stays
+      {
+        data: { ...b, status: 'stale' },
+        meta: meta('charges', { version_ts: v - 10, source: 'events', run_id: R2 }),
+      },
+    ]);
+    await writeBronze(store, 'charges', '2024-01-02', R2, [
+      // same version time from events: the current api row stays
+      {
+        data: { ...d, status: 'from-events' },
+        meta: meta('charges', { version_ts: v, source: 'events', run_id: R2 }),
+      },
+    ]);
+    await writeBronze(store, 'charges', '2024-01-03', R2, [
+      { data: e, meta: meta('charges', { run_id: R2 }) },
+    ]);
+    // a tombstone without `created`: placed in its customer's partition
+    await writeBronze(store, 'customers', '2024-01-10', R2, [
+      {
+        data: { id: c.id, object: 'customer', deleted: true },
+        meta: meta('customers', { version_ts: v + 5, source: 'events', run_id: R2, deleted: true }),
+      },
+    ]);
+    const r2 = await run('r2');
+    expect(r2.models['silver.charges']).toMatchObject({ partitions: 3, rows: 4 });
+    const charges = await silver('charges');
+    const customers = await silver('customers');
+    expect(charges.map((r) => [r.id, r.status, r._source])).toEqual(
+      [
+        [a.id, 'succeeded', 'events'],
+        [b.id, 'succeeded', 'api'],
+        [d.id, 'succeeded', 'api'],
+        [e.id, e.status, 'api'],
+      ].sort((x, y) => String(x[0]).localeCompare(String(y[0]))),
+    );
+    expect(customers).toHaveLength(1);
+    expect(customers[0]).toMatchObject({ id: c.id, is_deleted: true, dt: '2024-01-01' });
+    await run('r3', { fullRefresh: true });
+    expect(await silver('charges')).toEqual(charges);
+    expect(await silver('customers')).toEqual(customers);
+  });
+
   it('--full-refresh rebuilds everything to the same rows', async () => {
     await seed();
     await run('r1');

@@ -90,7 +90,14 @@ export class PartWriter {
     this.current = undefined;
     await Promise.allSettled(this.pending);
     if (part) {
-      part.stream.destroy();
+      // Wait for the stream to close: destroyed while still opening, it would create the file
+      // after the rm below.
+      if (!part.stream.closed) {
+        await new Promise<void>((resolve) => {
+          part.stream.once('close', () => resolve());
+          part.stream.destroy();
+        });
+      }
       await rm(part.path, { force: true });
     }
   }

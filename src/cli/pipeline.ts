@@ -3,10 +3,23 @@ import type { EntityName } from '../entities/entity.js';
 import { createProgress } from '../obs/progress.js';
 import { type RunSummary, renderSummary } from '../obs/summary.js';
 import type { QualityScope } from '../quality/types.js';
+import { failpoint } from '../state/failpoint.js';
 import { acquireLock } from '../state/lock.js';
 import { RunManifest } from '../state/manifest.js';
+import {
+  type Damage,
+  findDamage,
+  openRunView,
+  promote,
+  rebuildPlanOf,
+  rollForward,
+  sweepStagings,
+} from '../state/promote.js';
 import { publishLatest } from '../state/publish.js';
+import { layout } from '../storage/layout.js';
 import { sweepScratchDirs } from '../storage/scratch-dir.js';
+import type { StagedStore } from '../storage/staged-store.js';
+import type { RebuildPlan } from '../transform/run-transform.js';
 import type { CommandContext } from './context.js';
 import { EXIT } from './exit-codes.js';
 import { type ResolvedSource, resolveSource } from './source.js';
@@ -22,6 +35,8 @@ export interface PipelineOptions {
   entities?: EntityName[];
   backfill?: { from: number; to: number };
   fullRefresh?: boolean;
+  /** `transform --rebuild`: partitions rebuilt from Bronze, dts per Silver table and Gold model. */
+  rebuild?: RebuildPlan;
   /** Bronze read by the Bronze -> Silver reconciliation (default `changed`). */
   qualityScope?: QualityScope;
   /**
@@ -57,9 +72,13 @@ async function inStep<T>(step: Step, fn: () => Promise<T>): Promise<T> {
 
 /**
  * The batch flow under one run id and one lock: extract, transform, quality, publish (each only
- * if asked for), the manifest written at start, after each step and at the end. `_latest`
- * pointers move only when every error-severity check passed. Failures leave state that the next
- * run heals (watermarks only move after durable Bronze; pending partitions come from state).
+ * if asked for), the manifest written at start, after each step and at the end. A promote a
+ * killed run left half done is finished first. The transform writes under the run's staging
+ * (`_staging/run_id=<id>/`, with damaged published partitions rebuilt there too), quality reads
+ * the staged partitions over the published ones, and only when every error-severity check passed
+ * is the staging promoted (partitions, then the transform state, then the `_latest` pointers).
+ * Failures leave the published lake as it was and state that the next run heals (watermarks only
+ * move after durable Bronze; pending partitions come from the published transform state).
  */
 export async function runPipeline(ctx: CommandContext, opts: PipelineOptions): Promise<PipelineResult> {
   const { settings, logger, runId } = ctx;
@@ -145,12 +164,41 @@ export async function runPipeline(ctx: CommandContext, opts: PipelineOptions): P
   };
 
   try {
+    // Before anything else: a promote that a killed run left half done is finished.
+    const rolled = await inStep('publish', () => rollForward(store, logger));
+    failpoint('run.rolled_forward');
     manifest = await RunManifest.start(store, {
       runId,
       command: ctx.command,
       settings: { ...redactSettings(settings), until, ...(opts.backfill ? { backfill: opts.backfill } : {}) },
     });
     logger.info({ step: 'start', data_root: store.root, until }, `run ${runId} started (${ctx.command})`);
+    if (rolled.length > 0) await manifest.section('rolled_forward', rolled);
+
+    // A run that transforms builds under its staging; published partitions that no longer match
+    // the record of what was published are rebuilt there too (self-healing).
+    let view: StagedStore | undefined;
+    let healed: Damage[] = [];
+    let recordPrefixes: string[] = [];
+    let rebuild = opts.rebuild;
+    if (opts.steps.includes('transform')) {
+      view = await inStep('transform', () => openRunView(store, runId));
+      const expired = await inStep('transform', () => sweepStagings(store, { now: Date.now(), keep: runId }));
+      if (expired.length > 0)
+        logger.info({ runs: expired }, `removed the staging of ${expired.length} runs past retention`);
+      const found = await inStep('transform', () => findDamage(store));
+      healed = found.damage;
+      const plan = rebuildPlanOf(healed.map((d) => d.key));
+      recordPrefixes = [...found.stale, ...plan.prefixes];
+      if (healed.length > 0) {
+        logger.warn(
+          { step: 'transform', healed },
+          `${healed.length} published partitions are missing or changed: rebuilding them from Bronze`,
+        );
+        await manifest.section('healed', healed);
+        rebuild = mergePlans(rebuild, plan);
+      }
+    }
 
     if (opts.steps.includes('extract')) {
       await timed('extract', async () => opts.signal?.throwIfAborted());
@@ -190,7 +238,9 @@ export async function runPipeline(ctx: CommandContext, opts: PipelineOptions): P
           runId,
           asOf: until,
           ...layers,
+          ...(view ? { store: view } : {}),
           ...(opts.fullRefresh && step === 'transform' ? { fullRefresh: true } : {}),
+          ...(rebuild && step === 'transform' ? { rebuild } : {}),
         }),
       );
     };
@@ -204,6 +254,7 @@ export async function runPipeline(ctx: CommandContext, opts: PipelineOptions): P
       dangling = report.dangling;
       summary.transform = report.models;
       await manifest.section('transform', report.models);
+      failpoint('run.transformed');
     }
 
     if (withReferences) {
@@ -227,7 +278,7 @@ export async function runPipeline(ctx: CommandContext, opts: PipelineOptions): P
       progress.stage('quality');
       const report = await timed('quality', () =>
         runQuality({
-          store,
+          store: view ?? store,
           settings,
           logger: logger.child({ step: 'quality' }),
           runId,
@@ -241,16 +292,39 @@ export async function runPipeline(ctx: CommandContext, opts: PipelineOptions): P
         exitCode = EXIT.failed;
         const failed = report.checks.filter((c) => !c.passed && c.severity === 'error').map((c) => c.name);
         logger.error(
-          { step: 'quality', failed },
-          `quality failed: ${failed.join(', ')}; _latest pointers not moved`,
+          { step: 'quality', failed, ...(view ? { staging: layout.staging(runId) } : {}) },
+          `quality failed: ${failed.join(', ')}; nothing published${view ? `, the run's partitions kept under ${layout.staging(runId)}` : ''}`,
         );
       }
+      failpoint('run.checked');
     }
 
     if (opts.steps.includes('publish') && exitCode === EXIT.ok) {
       const { goldPublishInputs } = await import('../transform/run-transform.js');
-      const inputs = await timed('publish', () => goldPublishInputs(store));
-      const pointers = await timed('publish', () => publishLatest(store, runId, inputs));
+      const inputs = await timed('publish', () => goldPublishInputs(view ?? store));
+      let pointers: Awaited<ReturnType<typeof publishLatest>>;
+      if (view) {
+        const staged = view;
+        const report = await timed('publish', () =>
+          promote({
+            view: staged,
+            runId,
+            pointers: inputs,
+            recordPrefixes,
+            logger: logger.child({ step: 'publish' }),
+          }),
+        );
+        pointers = report.pointers;
+        await manifest.section('promote', {
+          journal: layout.publishJournal(runId),
+          partitions: report.partitions,
+          state_files: report.state_files,
+          deleted: report.deleted,
+        });
+        failpoint('run.promoted');
+      } else {
+        pointers = await timed('publish', () => publishLatest(store, runId, inputs));
+      }
       summary.published = pointers.map((p) => p.model);
       await manifest.section(
         'published',
@@ -291,4 +365,15 @@ export async function runPipeline(ctx: CommandContext, opts: PipelineOptions): P
     );
   }
   return { exitCode, summary };
+}
+
+/** Both plans' dts, per table and model. */
+function mergePlans(a: RebuildPlan | undefined, b: RebuildPlan): RebuildPlan {
+  const merge = (x: RebuildPlan['silver'] = {}, y: RebuildPlan['silver']) => {
+    const out: Record<string, string[]> = {};
+    for (const [k, v] of [...Object.entries(x), ...Object.entries(y)])
+      out[k] = [...new Set([...(out[k] ?? []), ...(v ?? [])])].sort();
+    return out;
+  };
+  return { silver: merge(a?.silver, b.silver), gold: merge(a?.gold, b.gold) };
 }

@@ -1,5 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ENTITY_NAMES, isEntityName } from '../entities/lookups.js';
+import { SILVER_TABLES } from '../entities/silver-contracts.js';
+import { GOLD_MODELS } from '../transform/gold-contracts.js';
 import { createContext, type GlobalOptions } from './context.js';
 
 /** A command's implementation: typed options in, exit code out (0 unless it says otherwise). */
@@ -30,6 +32,14 @@ const entityOption = () =>
     },
   );
 
+/** A repeatable option whose values must be one of `names`. */
+const listOf =
+  (names: readonly string[], what: string) =>
+  (v: string, prev: string[] = []) => {
+    if (!names.includes(v)) throw new InvalidArgumentError(`unknown ${what}; accepts ${names.join(', ')}`);
+    return [...prev, v];
+  };
+
 /** The command table: options, an example, and the module that runs it (imported only then). */
 const COMMANDS: CommandSpec[] = [
   {
@@ -55,9 +65,23 @@ const COMMANDS: CommandSpec[] = [
   },
   {
     name: 'transform',
-    description: 'Bronze -> Silver -> Gold for partitions with Bronze not yet built',
-    example: 'payments-pipeline transform --full-refresh',
-    options: [new Option('--full-refresh', 'rebuild every partition')],
+    description:
+      'Bronze -> Silver -> Gold for partitions with Bronze not yet built, staged, checked, then published',
+    example: 'payments-pipeline transform --rebuild --from 2024-06-01 --to 2024-06-01 --entity charges',
+    options: [
+      new Option('--full-refresh', 'rebuild every partition'),
+      new Option('--rebuild', 'rebuild the days --from..--to from Bronze (of --entity/--model, else all)'),
+      new Option('--from <date>', 'with --rebuild: first day (YYYY-MM-DD, UTC)'),
+      new Option('--to <date>', 'with --rebuild: last day, included (YYYY-MM-DD, UTC)'),
+      new Option(
+        '--entity <table>',
+        `with --rebuild: this Silver table (repeatable): ${SILVER_TABLES.join(', ')}`,
+      ).argParser(listOf(SILVER_TABLES, 'Silver table')),
+      new Option(
+        '--model <model>',
+        `with --rebuild: this Gold model (repeatable): ${GOLD_MODELS.join(', ')}`,
+      ).argParser(listOf(GOLD_MODELS, 'Gold model')),
+    ],
     load: () => import('./commands/transform.js'),
   },
   {

@@ -25,7 +25,30 @@ export const layout = {
   manifest: (runId: string) => `_state/manifests/run_${runId}.json`,
   latestPointer: (model: string) => `_state/manifests/_latest/${model}.json`,
   lock: () => '_state/lock.json',
+  /** A run's partitions (and transform state) before quality passed, under their published keys. */
+  stagingRoot: () => '_staging/',
+  staging: (runId: string) => `_staging/run_id=${runId}/`,
+  /** The promote journal of a run (SPEC section 9). */
+  publishJournalPrefix: () => '_state/publish/',
+  publishJournal: (runId: string) => `_state/publish/${runId}.json`,
+  /** Size and ETag/mtime of every published partition, for self-healing (run ids never start with `_`). */
+  publishedRecord: () => '_state/publish/_partitions.json',
 } as const;
+
+/** A published Silver or Gold partition key, parsed; undefined for anything else. */
+export type PartitionKey =
+  | { layer: 'silver'; table: string; dt: string }
+  | { layer: 'gold'; table: string; dt: string };
+
+const SILVER_KEY = /^silver\/source=stripe\/entity=([^/]+)\/dt=(\d{4}-\d{2}-\d{2})\/data\.parquet$/;
+const GOLD_KEY = /^gold\/model=([^/]+)\/dt=(\d{4}-\d{2}-\d{2})\/data\.parquet$/;
+
+export function parsePartitionKey(key: string): PartitionKey | undefined {
+  const s = SILVER_KEY.exec(key);
+  if (s) return { layer: 'silver', table: s[1]!, dt: s[2]! };
+  const g = GOLD_KEY.exec(key);
+  return g ? { layer: 'gold', table: g[1]!, dt: g[2]! } : undefined;
+}
 
 /** Parsed parts of a Bronze key, or undefined if the key is not a Bronze part. */
 export interface BronzeKeyParts {

@@ -8,6 +8,7 @@ import {
   readFile,
   rename,
   rm,
+  rmdir,
   stat,
   unlink,
   writeFile,
@@ -170,6 +171,30 @@ export class LocalObjectStore implements ObjectStore {
     };
     await walk(base);
     return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  async move(from: string, to: string): Promise<boolean> {
+    const src = this.path(from);
+    const dest = this.path(to);
+    await mkdir(dirname(dest), { recursive: true });
+    try {
+      await rename(src, dest);
+    } catch (err) {
+      if (isMissing(err)) return false;
+      throw err;
+    }
+    // A moved-out folder (a run's staging) would stay behind as empty directories: remove the
+    // source's empty parents, stopping at the first that is not empty.
+    for (let dir = dirname(src); dir.startsWith(`${this.root}/`); dir = dirname(dir)) {
+      if (
+        !(await rmdir(dir).then(
+          () => true,
+          () => false,
+        ))
+      )
+        break;
+    }
+    return true;
   }
 
   async delete(key: string): Promise<void> {

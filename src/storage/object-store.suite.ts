@@ -144,6 +144,18 @@ export function objectStoreSuite(name: string, makeStore: () => Promise<StoreFix
       await store().delete('d/never/was');
     });
 
+    it('moves an object over another key; a missing source moves nothing', async () => {
+      await store().put('m/_staging/run_id=r/a=1/data.bin', 'new bytes');
+      await store().put('m/a=1/data.bin', 'old');
+      expect(await store().move('m/_staging/run_id=r/a=1/data.bin', 'm/a=1/data.bin')).toBe(true);
+      expect(Buffer.from((await store().get('m/a=1/data.bin'))!).toString()).toBe('new bytes');
+      expect(await store().get('m/_staging/run_id=r/a=1/data.bin')).toBeUndefined();
+      // moved again (a roll-forward after a crash between the copy and the delete): a no-op
+      expect(await store().move('m/_staging/run_id=r/a=1/data.bin', 'm/a=1/data.bin')).toBe(false);
+      expect(Buffer.from((await store().get('m/a=1/data.bin'))!).toString()).toBe('new bytes');
+      expect((await store().list('m/')).map((o) => o.key)).toEqual(['m/a=1/data.bin']);
+    });
+
     it('heads an object: size and modification time', async () => {
       const before = Date.now();
       await store().put('h/obj', Buffer.alloc(1234, 7));

@@ -6,6 +6,8 @@ export interface ObjectInfo {
   readonly size: number;
   /** Last modification time, milliseconds since the epoch. */
   readonly modifiedMs: number;
+  /** The S3 ETag (without quotes); the local store has none (its mtime changes on every write). */
+  readonly etag?: string;
 }
 
 /**
@@ -39,6 +41,12 @@ export interface ObjectStore {
   list(prefix: string): Promise<ObjectInfo[]>;
   /** Metadata of one object, or `undefined`. */
   head(key: string): Promise<ObjectInfo | undefined>;
+  /**
+   * Moves an object to another key; readers of `to` see the old object or the whole new one
+   * (a rename locally; on S3 a server-side copy, then the source is deleted). False, and nothing
+   * done, when `from` does not exist.
+   */
+  move(from: string, to: string): Promise<boolean>;
   /** Remove an object; removing a missing key is not an error. */
   delete(key: string): Promise<void>;
 }

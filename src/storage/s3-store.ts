@@ -7,6 +7,7 @@ import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
+  CopyObjectCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -204,7 +205,12 @@ export class S3ObjectStore implements ObjectStore {
     const Key = this.s3Key(key);
     try {
       const out = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key }));
-      return { key, size: out.ContentLength ?? 0, modifiedMs: out.LastModified?.getTime() ?? 0 };
+      return {
+        key,
+        size: out.ContentLength ?? 0,
+        modifiedMs: out.LastModified?.getTime() ?? 0,
+        ...(out.ETag ? { etag: unquote(out.ETag) } : {}),
+      };
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw this.fail('HeadObject', key, err);
@@ -231,6 +237,7 @@ export class S3ObjectStore implements ObjectStore {
             key: obj.Key.slice(root.length),
             size: obj.Size ?? 0,
             modifiedMs: obj.LastModified?.getTime() ?? 0,
+            ...(obj.ETag ? { etag: unquote(obj.ETag) } : {}),
           });
         }
         token = page.IsTruncated ? page.NextContinuationToken : undefined;
@@ -240,6 +247,29 @@ export class S3ObjectStore implements ObjectStore {
     }
     // S3 sorts by UTF-8 bytes; sort by JS string order like the local store does.
     return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  /**
+   * A server-side CopyObject (atomic for readers of `to`; one request up to 5 GB, which a Parquet
+   * partition never approaches), then DeleteObject of the source.
+   */
+  async move(from: string, to: string): Promise<boolean> {
+    const source = this.s3Key(from);
+    const Key = this.s3Key(to);
+    try {
+      await this.client.send(
+        new CopyObjectCommand({
+          Bucket: this.bucket,
+          Key,
+          CopySource: `${this.bucket}/${source.split('/').map(encodeURIComponent).join('/')}`,
+        }),
+      );
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw this.fail(`CopyObject to ${to}`, from, err);
+    }
+    await this.delete(from);
+    return true;
   }
 
   async delete(key: string): Promise<void> {
@@ -264,6 +294,11 @@ export function normalizePrefix(prefix: string): string {
     .split('/')
     .filter((p) => p !== '')
     .join('/');
+}
+
+/** `"abc"` -> `abc` (S3 quotes ETags; `IfMatch` wants them bare). */
+function unquote(etag: string): string {
+  return etag.replace(/^"|"$/g, '');
 }
 
 /** Sent explicitly: the SDK cannot tell the length of an empty string body. */

@@ -24,6 +24,8 @@ export interface GoldContext {
   readonly fullRefresh: boolean;
   /** Unix seconds; the snapshot models' dt. */
   readonly asOf: number;
+  /** Per model, dts written even when their rows did not change (damaged, or asked for). */
+  readonly rebuild?: Readonly<Partial<Record<string, readonly string[]>>>;
 }
 
 /** A generous guess of a Gold row's size in memory (typed columns, a few short strings). */
@@ -90,7 +92,10 @@ export async function buildGold(
         .map((o) => dtOfKey(o.key))
         .filter((d): d is string => !!d),
     );
-    const changed = changedPartitions(fresh, previous?.partitions, existing);
+    const forced = (ctx.rebuild?.[model] ?? []).filter((dt) => fresh[dt]);
+    const changed = [
+      ...new Set([...changedPartitions(fresh, previous?.partitions, existing), ...forced]),
+    ].sort();
     let keys: string[] = [];
     if (changed.length > 0) {
       const written = await copyPartitioned({

@@ -33,6 +33,17 @@ export interface TransformOptions {
   silver?: boolean;
   /** DuckDB memory limit (default: the `DUCKDB_MEMORY_LIMIT` setting). */
   memoryLimit?: string;
+  /**
+   * Partitions rebuilt from Bronze even if no new Bronze touches them (self-healing, or
+   * `transform --rebuild`): Silver dts per table, Gold dts per model (written even when equal).
+   */
+  rebuild?: RebuildPlan;
+}
+
+/** Dts to rebuild, per Silver table and per Gold model. */
+export interface RebuildPlan {
+  readonly silver: Readonly<Partial<Record<string, readonly string[]>>>;
+  readonly gold: Readonly<Partial<Record<string, readonly string[]>>>;
 }
 
 /** Per model (`silver.<table>`, `gold.<model>`): partitions written, rows in them, seconds. */
@@ -69,7 +80,7 @@ export async function runTransform(opts: TransformOptions): Promise<TransformRep
     const ctx = { session, store: opts.store, stager, workDir, logger, runId: opts.runId, fullRefresh };
     const webhookKeys = await listBronzeKeys(opts.store, 'webhook_events');
     for (const table of opts.silver === false ? [] : SILVER_TABLES) {
-      const r = await buildSilverTable(ctx, table, webhookKeys);
+      const r = await buildSilverTable(ctx, table, webhookKeys, opts.rebuild?.silver[table] ?? []);
       report.models[`silver.${table}`] = { partitions: r.partitions, rows: r.rows, seconds: r.seconds };
       report.silverKeys.push(...r.keys);
     }
@@ -80,6 +91,7 @@ export async function runTransform(opts: TransformOptions): Promise<TransformRep
         ...ctx,
         stager: silverStager,
         asOf: opts.asOf ?? Math.floor(Date.now() / 1000),
+        ...(opts.rebuild ? { rebuild: opts.rebuild.gold } : {}),
       });
       for (const [model, r] of Object.entries(gold)) {
         report.models[`gold.${model}`] = { partitions: r.partitions, rows: r.rows, seconds: r.seconds };

@@ -139,12 +139,15 @@ async function withBronzeErrors<T>(
 
 /**
  * Builds the pending Silver partitions of one table. Pending = partitions touched by Bronze not
- * yet consumed (per the table's state). All pending partitions are written by one query.
+ * yet consumed (per the table's state), and the `rebuild` dts (a damaged partition, or one a
+ * person asked for): those are built afresh from every Bronze already consumed, never merged into
+ * their current Parquet, before the new Bronze is merged in as usual.
  */
 export async function buildSilverTable(
   ctx: BuildContext,
   table: TableName,
   webhookKeys: readonly string[],
+  rebuild: readonly string[] = [],
 ): Promise<ModelResult> {
   const started = performance.now();
   const entityKeys = table === 'webhook_events' ? [] : await listBronzeKeys(ctx.store, table);
@@ -153,13 +156,16 @@ export async function buildSilverTable(
   const state = ctx.fullRefresh ? undefined : await loadSilverState(ctx.store, table);
   const firstBuild = !state || Object.keys(state.partitions).length === 0;
   const fresh = firstBuild ? listed : unconsumedKeys(listed, state.inputs);
+  const freshSet = new Set(fresh);
+  const consumed = firstBuild ? [] : listed.filter((k) => !freshSet.has(k));
+  const rebuildDts = firstBuild || consumed.length === 0 ? [] : [...new Set(rebuild)].sort();
   const done = (partitions: number, rows: number, keys: string[]): ModelResult => ({
     partitions,
     rows,
     seconds: (performance.now() - started) / 1000,
     keys,
   });
-  if (fresh.length === 0) return done(0, 0, []);
+  if (fresh.length === 0 && rebuildDts.length === 0) return done(0, 0, []);
 
   const modelSql = await readSilverModelSql(table);
   const ownSet = new Set(inputs.own);
@@ -168,10 +174,33 @@ export async function buildSilverTable(
     webhooks: keys.filter((k) => !ownSet.has(k)).map((k) => ctx.stager.localPath(k)),
   });
   const webhookPaths = new Set(inputs.webhooks.map((k) => ctx.stager.localPath(k)));
-  const knownCreated = firstBuild ? undefined : await loadKnownCreated(ctx, table);
+  const knownCreated = firstBuild ? undefined : await loadKnownCreated(ctx, table, rebuildDts);
 
   const outDir = join(ctx.workDir, 'out', 'silver', table);
-  let written: Awaited<ReturnType<typeof copyPartitioned>>;
+  const stats = new Map<string, { n: number; keys: string[] }>();
+  const writtenKeys = new Set<string>();
+  const write = async (query: string, sortInQuery: boolean) => {
+    const written = await copyPartitioned({
+      session: ctx.session,
+      store: ctx.store,
+      query,
+      orderBy: 'dt, id',
+      outDir,
+      keyOf: (dt) => layout.silverPartition(table, dt),
+      sortInQuery,
+    });
+    const rows = written.dts.length
+      ? await ctx.session.rows<{ dt: string; n: number; keys: string[] }>(
+          `select dt::VARCHAR as dt, count(*)::INTEGER as n, list(distinct _bronze_key order by _bronze_key) as keys
+           from read_parquet(${sqlString(join(outDir, '*', '*.parquet'))}, hive_partitioning = false)
+           group by dt order by dt`,
+        )
+      : [];
+    await rm(outDir, { recursive: true, force: true });
+    for (const r of rows) stats.set(r.dt, { n: r.n, keys: r.keys });
+    for (const k of written.keys) writtenKeys.add(k);
+  };
+
   if (firstBuild) {
     await ctx.stager.stage(fresh);
     const model = renderSilverModel(table, modelSql, { ...split(fresh), knownCreated });
@@ -179,18 +208,21 @@ export async function buildSilverTable(
       await localBytes(fresh.map((k) => ctx.stager.localPath(k))),
       ctx.session.memoryBytes,
     );
-    written = await withBronzeErrors(ctx, table, webhookPaths, () =>
-      copyPartitioned({
-        session: ctx.session,
-        store: ctx.store,
-        query: model,
-        orderBy: 'dt, id',
-        outDir,
-        keyOf: (dt) => layout.silverPartition(table, dt),
-        sortInQuery,
-      }),
+    await withBronzeErrors(ctx, table, webhookPaths, () => write(model, sortInQuery));
+  }
+  if (rebuildDts.length > 0) {
+    // Every consumed Bronze, not only that of the dts: a row's winning version may sit in another
+    // dt's Bronze (a webhook received later, a tombstone), and the dedup must see them all.
+    await ctx.stager.stage(consumed);
+    const model = renderSilverModel(table, modelSql, { ...split(consumed), knownCreated });
+    const query = `select * from (${model}) where dt::VARCHAR in (select unnest(${sqlStringList(rebuildDts)}))`;
+    const sortInQuery = sortsInQuery(
+      await localBytes(consumed.map((k) => ctx.stager.localPath(k))),
+      ctx.session.memoryBytes,
     );
-  } else {
+    await withBronzeErrors(ctx, table, webhookPaths, () => write(query, sortInQuery));
+  }
+  if (!firstBuild && fresh.length > 0) {
     // Incremental: type only the new Bronze (one row per id, tombstones placed), then merge those
     // rows into the current Silver of the partitions they land in (_merge_latest.sql).
     await ctx.stager.stage(fresh);
@@ -223,29 +255,13 @@ export async function buildSilverTable(
       const inputBytes =
         PARQUET_EXPANSION * (await localBytes(currentPaths)) +
         (await localBytes(fresh.map((k) => ctx.stager.localPath(k))));
-      written = await copyPartitioned({
-        session: ctx.session,
-        store: ctx.store,
-        query,
-        orderBy: 'dt, id',
-        outDir,
-        keyOf: (dt) => layout.silverPartition(table, dt),
-        sortInQuery: sortsInQuery(inputBytes, ctx.session.memoryBytes),
-      });
+      await write(query, sortsInQuery(inputBytes, ctx.session.memoryBytes));
     } finally {
       await ctx.session.conn.run(`drop table if exists ${incoming}`);
     }
   }
-  const stats = written.dts.length
-    ? await ctx.session.rows<{ dt: string; n: number; keys: string[] }>(
-        `select dt::VARCHAR as dt, count(*)::INTEGER as n, list(distinct _bronze_key order by _bronze_key) as keys
-         from read_parquet(${sqlString(join(outDir, '*', '*.parquet'))}, hive_partitioning = false)
-         group by dt order by dt`,
-      )
-    : [];
-  await rm(outDir, { recursive: true, force: true });
   const partitions: SilverState['partitions'] = firstBuild ? {} : { ...state.partitions };
-  for (const s of stats) partitions[s.dt] = { rows: s.n, keys: s.keys };
+  for (const [dt, s] of stats) partitions[dt] = { rows: s.n, keys: s.keys };
   // Only now, with every Parquet durable, record what was consumed.
   await saveSilverState(ctx.store, {
     version: 1,
@@ -255,12 +271,12 @@ export async function buildSilverTable(
     inputs: describeInputs(listed),
     partitions,
   });
-  const rows = stats.reduce((a, s) => a + s.n, 0);
+  const rows = [...stats.values()].reduce((a, s) => a + s.n, 0);
   ctx.logger.info(
-    { step: 'transform', model: `silver.${table}`, partitions: written.dts.length, rows },
-    'silver built',
+    { step: 'transform', model: `silver.${table}`, partitions: stats.size, rows },
+    rebuildDts.length > 0 ? `silver built (${rebuildDts.length} partitions rebuilt)` : 'silver built',
   );
-  return done(written.dts.length, rows, written.keys);
+  return done(stats.size, rows, [...writtenKeys].sort());
 }
 
 /** How many times its Parquet size a Silver partition may take in memory (wide JSON columns). */
@@ -274,15 +290,22 @@ async function localBytes(paths: readonly string[]): Promise<number> {
 }
 
 /**
- * For tables with tombstones: the creation time of every id already in Silver, so a tombstone
+ * For tables with tombstones: the creation time of every id already in Silver (but the partitions
+ * being rebuilt), so a tombstone
  * without `created` arriving alone lands in its object's partition.
  */
-async function loadKnownCreated(ctx: BuildContext, table: TableName): Promise<string | undefined> {
+async function loadKnownCreated(
+  ctx: BuildContext,
+  table: TableName,
+  skipDts: readonly string[],
+): Promise<string | undefined> {
   if (table === 'events' || table === 'webhook_events' || entity(table).deleteEvents.length === 0)
     return undefined;
+  // partitions being rebuilt may be damaged (truncated, not Parquet at all): not read
+  const skip = new Set(skipDts);
   const keys = (await ctx.store.list(layout.silverEntityPrefix(table)))
     .map((o) => o.key)
-    .filter((k) => k.endsWith('.parquet'));
+    .filter((k) => k.endsWith('.parquet') && !skip.has(dtOfKey(k) ?? ''));
   if (keys.length === 0) return undefined;
   await ctx.stager.stage(keys);
   const name = `known_created_${table}`;

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import pLimit from 'p-limit';
 import { LocalObjectStore } from '../storage/local-store.js';
 import type { ObjectStore } from '../storage/object-store.js';
+import { StagedStore } from '../storage/staged-store.js';
 
 /**
  * Makes objects readable by DuckDB as local files. DuckDB cannot reach S3 here, so keys are
@@ -53,7 +54,29 @@ class DownloadStager implements Stager {
   }
 }
 
+/**
+ * A run's staged view: each key is read where its current version is (the run's staging prefix
+ * or the published key), through the stager of the store underneath. A key rewritten during the
+ * run gets a new local path, so an earlier download of the published version is never reused.
+ */
+class OverlayStager implements Stager {
+  constructor(
+    private readonly view: StagedStore,
+    private readonly inner: Stager,
+  ) {}
+  get base(): string {
+    return this.inner.base;
+  }
+  localPath(key: string): string {
+    return this.inner.localPath(this.view.physicalKey(key));
+  }
+  async stage(keys: readonly string[]): Promise<void> {
+    await this.inner.stage(keys.map((k) => this.view.physicalKey(k)));
+  }
+}
+
 /** The stager for a store: in place for the local store, downloads into `dir` otherwise. */
 export function createStager(store: ObjectStore, dir: string): Stager {
+  if (store instanceof StagedStore) return new OverlayStager(store, createStager(store.base, dir));
   return store instanceof LocalObjectStore ? new InPlaceStager(store.root) : new DownloadStager(store, dir);
 }

@@ -8,7 +8,8 @@ const DAY = 86_400;
 
 /**
  * `backfill --from --to`: re-extracts a closed window (both dates included) regardless of
- * watermarks, which never move backwards, then rebuilds the partitions it touched.
+ * watermarks, which never move backwards, then rebuilds the partitions it touched, checks and
+ * publishes them like run-all.
  */
 export default async function backfill(
   opts: { from: string; to: string; entity?: EntityName[] },
@@ -20,7 +21,8 @@ export default async function backfill(
   const now = Math.floor(Date.now() / 1000);
   if (to > now) throw new UsageError(`--to ${opts.to}: a backfill window must be closed (end before now)`);
   const { exitCode } = await runPipeline(ctx, {
-    steps: ['extract', 'transform', 'references'],
+    // the rebuilt partitions reach the published lake only through the checks
+    steps: ['extract', 'transform', 'references', 'quality', 'publish'],
     backfill: { from, to },
     until: to,
     ...(opts.entity && opts.entity.length > 0 ? { entities: opts.entity } : {}),

@@ -4,6 +4,7 @@ import type { Settings } from '../config/settings.js';
 import type { EntityName } from '../entities/entity.js';
 import { SILVER_TABLES } from '../entities/silver-contracts.js';
 import type { Logger } from '../obs/logger.js';
+import { failpoint } from '../state/failpoint.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { makeScratchDir } from '../storage/scratch-dir.js';
 import { openDuckSession } from './duckdb-session.js';
@@ -83,6 +84,7 @@ export async function runTransform(opts: TransformOptions): Promise<TransformRep
       const r = await buildSilverTable(ctx, table, webhookKeys, opts.rebuild?.silver[table] ?? []);
       report.models[`silver.${table}`] = { partitions: r.partitions, rows: r.rows, seconds: r.seconds };
       report.silverKeys.push(...r.keys);
+      failpoint('transform.silver_table');
     }
     // Silver objects changed during this run: stage them afresh, apart from the Bronze.
     const silverStager = createStager(opts.store, join(workDir, 'stage-silver'));

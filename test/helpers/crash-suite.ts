@@ -189,3 +189,60 @@ export async function runCrashPoint(
     diff,
   };
 }
+
+/** What happened at one failpoint crash (`runFailpointCrash`). */
+export interface FailpointCrashResult {
+  /** The run died of the SIGKILL it sent itself at the failpoint. */
+  readonly killed: boolean;
+  readonly afterCrash: string[];
+  readonly afterClean: string[];
+  readonly cleanExit: number | null;
+  readonly cleanStderr: string;
+  readonly diff: string | undefined;
+}
+
+/**
+ * A crash at an exact place: `run-all` with `PAYMENTS_PIPELINE_CRASH_AT=<failpoint>` SIGKILLs
+ * itself there (src/state/failpoint.ts), the lake is checked right after (what a reader could see
+ * then), a clean `run-all` with the same `--until` follows, and the lake is checked again and
+ * compared with the uninterrupted `reference`.
+ */
+export async function runFailpointCrash(opts: {
+  lake: LakeTarget;
+  mockUrl: string;
+  until: number;
+  failpoint: string;
+  tag: string;
+  reference: Record<string, string[]>;
+}): Promise<FailpointCrashResult> {
+  const env = { ...crashEnv(opts.mockUrl), ...opts.lake.env };
+  const crashed = await runCli(
+    ['run-all', '--run-id', `${opts.tag}-a-crash`, '--until', String(opts.until)],
+    {
+      env: { ...env, PAYMENTS_PIPELINE_CRASH_AT: opts.failpoint },
+    },
+  );
+  const exp = {
+    mockUrl: opts.mockUrl,
+    until: opts.until,
+    safetySeconds: SAFETY,
+    firstWindowStart: opts.until - DAYS * DAY,
+  };
+  const afterCrash = await checkLake(opts.lake.store, exp);
+  const clean = await runCli(['run-all', '--run-id', `${opts.tag}-b-clean`, '--until', String(opts.until)], {
+    env,
+  });
+  const afterClean = await checkLake(opts.lake.store, exp);
+  const diff =
+    clean.code === 0
+      ? diffSnapshots(opts.reference, await snapshotLake(opts.lake.store))
+      : 'clean run failed';
+  return {
+    killed: crashed.signal === 'SIGKILL',
+    afterCrash,
+    afterClean,
+    cleanExit: clean.code,
+    cleanStderr: clean.stderr.slice(-2000),
+    diff,
+  };
+}

@@ -1,6 +1,7 @@
 import Table from 'cli-table3';
 import { ENTITY_NAMES } from '../../entities/lookups.js';
 import { listRunIds, readManifest } from '../../state/manifest.js';
+import { listStagings, STAGING_RETENTION_MS } from '../../state/promote.js';
 import { readLatest } from '../../state/publish.js';
 import { layout } from '../../storage/layout.js';
 import type { ObjectStore } from '../../storage/object-store.js';
@@ -38,6 +39,8 @@ export interface StatusReport {
       updated_at: string;
     } | null
   >;
+  /** Partitions of runs that did not publish (failed checks, killed), kept for inspection until `expires_at`. */
+  staging: { run_id: string; objects: number; bytes: number; last_write: string; expires_at: string }[];
 }
 
 async function readJson<T>(store: ObjectStore, key: string): Promise<T | null> {
@@ -56,7 +59,7 @@ export async function collectStatus(
   now = Date.now() / 1000,
   recent = 10,
 ): Promise<StatusReport> {
-  const [watermarks, runIds, latest] = await Promise.all([
+  const [watermarks, runIds, latest, stagings] = await Promise.all([
     Promise.all(
       ENTITY_NAMES.map(
         async (e) =>
@@ -65,6 +68,7 @@ export async function collectStatus(
     ),
     listRunIds(store),
     Promise.all(GOLD_MODELS.map(async (m) => [m, await readLatest(store, m)] as const)),
+    listStagings(store),
   ]);
   const runs = await Promise.all(
     runIds.slice(0, recent).map(async (id) => {
@@ -99,6 +103,13 @@ export async function collectStatus(
           : null,
       ]),
     ),
+    staging: stagings.map((s) => ({
+      run_id: s.run_id,
+      objects: s.objects,
+      bytes: s.bytes,
+      last_write: new Date(s.newest_ms).toISOString(),
+      expires_at: new Date(s.newest_ms + STAGING_RETENTION_MS).toISOString(),
+    })),
   };
 }
 
@@ -125,8 +136,15 @@ export default async function status(opts: { json?: boolean }, ctx: CommandConte
         : [m, 'never published', '', '', '', ''],
     );
   }
+  const staged = report.staging
+    .map(
+      (s) =>
+        `  ${layout.staging(s.run_id)}  ${s.objects} objects, ${s.bytes} bytes, removed after ${s.expires_at}\n`,
+    )
+    .join('');
   process.stdout.write(
-    `data root: ${report.data_root}\n\nwatermarks\n${wm}\n\nrecent runs\n${runs}\n\n_latest\n${latest}\n`,
+    `data root: ${report.data_root}\n\nwatermarks\n${wm}\n\nrecent runs\n${runs}\n\n_latest\n${latest}\n` +
+      (staged ? `\nunpublished staging (runs that failed or were killed)\n${staged}` : ''),
   );
   return 0;
 }

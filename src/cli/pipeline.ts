@@ -35,6 +35,11 @@ export interface PipelineOptions {
   entities?: EntityName[];
   backfill?: { from: number; to: number };
   fullRefresh?: boolean;
+  /**
+   * The as-of time of snapshot models and of the freshness check (default `until`). A backfill's
+   * `until` is the end of its past window, not the time its Gold describes.
+   */
+  asOf?: number;
   /** `transform --rebuild`: partitions rebuilt from Bronze, dts per Silver table and Gold model. */
   rebuild?: RebuildPlan;
   /** Bronze read by the Bronze -> Silver reconciliation (default `changed`). */
@@ -236,7 +241,7 @@ export async function runPipeline(ctx: CommandContext, opts: PipelineOptions): P
           settings,
           logger: logger.child({ step }),
           runId,
-          asOf: until,
+          asOf: opts.asOf ?? until,
           ...layers,
           ...(view ? { store: view } : {}),
           ...(opts.fullRefresh && step === 'transform' ? { fullRefresh: true } : {}),
@@ -282,7 +287,7 @@ export async function runPipeline(ctx: CommandContext, opts: PipelineOptions): P
           settings,
           logger: logger.child({ step: 'quality' }),
           runId,
-          now: until,
+          now: opts.asOf ?? until,
           ...(opts.qualityScope ? { scope: opts.qualityScope } : {}),
         }),
       );

@@ -25,6 +25,7 @@ export default async function backfill(
     steps: ['extract', 'transform', 'references', 'quality', 'publish'],
     backfill: { from, to },
     until: to,
+    asOf: now,
     ...(opts.entity && opts.entity.length > 0 ? { entities: opts.entity } : {}),
   });
   return exitCode;

@@ -6,15 +6,7 @@ import type { QualityScope } from '../quality/types.js';
 import { failpoint } from '../state/failpoint.js';
 import { acquireLock } from '../state/lock.js';
 import { RunManifest } from '../state/manifest.js';
-import {
-  type Damage,
-  findDamage,
-  openRunView,
-  promote,
-  rebuildPlanOf,
-  rollForward,
-  sweepStagings,
-} from '../state/promote.js';
+import { prepareStagedRun, promote, rollForward } from '../state/promote.js';
 import { publishLatest } from '../state/publish.js';
 import { layout } from '../storage/layout.js';
 import { sweepScratchDirs } from '../storage/scratch-dir.js';
@@ -183,25 +175,23 @@ export async function runPipeline(ctx: CommandContext, opts: PipelineOptions): P
     // A run that transforms builds under its staging; published partitions that no longer match
     // the record of what was published are rebuilt there too (self-healing).
     let view: StagedStore | undefined;
-    let healed: Damage[] = [];
     let recordPrefixes: string[] = [];
     let rebuild = opts.rebuild;
     if (opts.steps.includes('transform')) {
-      view = await inStep('transform', () => openRunView(store, runId));
-      const expired = await inStep('transform', () => sweepStagings(store, { now: Date.now(), keep: runId }));
-      if (expired.length > 0)
-        logger.info({ runs: expired }, `removed the staging of ${expired.length} runs past retention`);
-      const found = await inStep('transform', () => findDamage(store));
-      healed = found.damage;
-      const plan = rebuildPlanOf(healed.map((d) => d.key));
-      recordPrefixes = [...found.stale, ...plan.prefixes];
-      if (healed.length > 0) {
-        logger.warn(
-          { step: 'transform', healed },
-          `${healed.length} published partitions are missing or changed: rebuilding them from Bronze`,
+      const staged = await inStep('transform', () => prepareStagedRun(store, runId, Date.now()));
+      ({ view, recordPrefixes } = staged);
+      if (staged.expired.length > 0)
+        logger.info(
+          { runs: staged.expired },
+          `removed the staging of ${staged.expired.length} runs past retention`,
         );
-        await manifest.section('healed', healed);
-        rebuild = mergePlans(rebuild, plan);
+      if (staged.damage.length > 0) {
+        logger.warn(
+          { step: 'transform', healed: staged.damage },
+          `${staged.damage.length} published partitions are missing or changed: rebuilding them from Bronze`,
+        );
+        await manifest.section('healed', staged.damage);
+        rebuild = mergePlans(rebuild, staged.rebuild);
       }
     }
 

@@ -300,6 +300,37 @@ export async function findDamage(store: ObjectStore): Promise<{ damage: Damage[]
   return { damage: damage.sort((a, b) => (a.key < b.key ? -1 : 1)), stale: [...stale].sort() };
 }
 
+/** What a transforming run starts from: its staged view, and what it must heal. */
+export interface StagedRun {
+  readonly view: StagedStore;
+  /** Runs whose staging passed the retention and was removed. */
+  readonly expired: string[];
+  /** Published partitions missing or changed since their promote. */
+  readonly damage: Damage[];
+  /** The damaged partitions as dts per Silver table and Gold model. */
+  readonly rebuild: { silver: Record<string, string[]>; gold: Record<string, string[]> };
+  /** Table prefixes the promote must re-record (healed, or copied with the same bytes). */
+  readonly recordPrefixes: string[];
+}
+
+/**
+ * Opens a run's staged view, removes stagings past retention and finds the damage to heal (one
+ * listing of `_staging/`, one of `silver/`, one of `gold/`).
+ */
+export async function prepareStagedRun(store: ObjectStore, runId: string, now: number): Promise<StagedRun> {
+  const view = await openRunView(store, runId);
+  const expired = await sweepStagings(store, { now, keep: runId });
+  const found = await findDamage(store);
+  const plan = rebuildPlanOf(found.damage.map((d) => d.key));
+  return {
+    view,
+    expired,
+    damage: found.damage,
+    rebuild: { silver: plan.silver, gold: plan.gold },
+    recordPrefixes: [...new Set([...found.stale, ...plan.prefixes])],
+  };
+}
+
 /** Damaged keys as dts to rebuild per Silver table and per Gold model. */
 export function rebuildPlanOf(keys: readonly string[]): {
   silver: Record<string, string[]>;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMockApi } from '../../src/mock/index.js';
 import { runCli } from '../helpers/cli.js';
-import { localTarget, s3Target, snapshotLake } from '../helpers/crash.js';
+import { type LakeTarget, localTarget, s3Target, snapshotLake } from '../helpers/crash.js';
 import { CRASH_NOW, crashEnv, type FailpointCrashResult, runFailpointCrash } from '../helpers/crash-suite.js';
 import { freshPrefix, s3TestConfig } from '../s3-env.js';
 
@@ -17,6 +17,7 @@ import { freshPrefix, s3TestConfig } from '../s3-env.js';
  * Kills inside the promote reuse one killed run: a lake whose run died right after writing its
  * journal is copied, and a `run-all` on each copy dies at the failpoint inside the roll-forward
  * (the same `applyJournal` the original promote runs), so each point costs one short run.
+ * The points run concurrently, each on its own lake.
  */
 type Mock = Awaited<ReturnType<typeof startMockApi>>;
 
@@ -33,6 +34,8 @@ const IN_PROMOTE = [
 describe('run-all killed at exact points of the staged publish', () => {
   let mock: Mock;
   let reference: Record<string, string[]>;
+  /** A lake whose run died right after writing its journal, and a pristine copy of it. */
+  let killedAfterJournal: LakeTarget;
   let journaled: string;
   beforeAll(async () => {
     mock = await startMockApi({ preset: 'tiny', now: CRASH_NOW, port: 0, quiet: true });
@@ -42,7 +45,18 @@ describe('run-all killed at exact points of the staged publish', () => {
     });
     expect(r.code, r.stderr.slice(-2000)).toBe(0);
     reference = await snapshotLake(ref.store);
-  }, 180_000);
+    killedAfterJournal = localTarget(await mkdtemp(join(tmpdir(), 'pp-promote-journal-')));
+    const crashed = await runCli(['run-all', '--run-id', 'j-a-crash', '--until', String(CRASH_NOW)], {
+      env: {
+        ...crashEnv(mock.url),
+        ...killedAfterJournal.env,
+        PAYMENTS_PIPELINE_CRASH_AT: 'promote.journal',
+      },
+    });
+    expect(crashed.signal).toBe('SIGKILL');
+    journaled = await mkdtemp(join(tmpdir(), 'pp-promote-journaled-'));
+    await cp(killedAfterJournal.env.LOCAL_DATA_DIR!, journaled, { recursive: true });
+  }, 240_000);
   afterAll(async () => {
     await mock?.close();
   });
@@ -55,27 +69,21 @@ describe('run-all killed at exact points of the staged publish', () => {
     expect(r.diff, `${where}: Silver and Gold equal the uninterrupted run`).toBeUndefined();
   };
 
-  it('killed right after writing its promote journal: nothing published yet, the next run finishes it', async () => {
-    const lake = localTarget(await mkdtemp(join(tmpdir(), 'pp-promote-journal-')));
-    // kill there, keep a copy of that lake for the points inside the promote
-    const env = { ...crashEnv(mock.url), ...lake.env };
-    const crashed = await runCli(['run-all', '--run-id', 'j-a-crash', '--until', String(CRASH_NOW)], {
-      env: { ...env, PAYMENTS_PIPELINE_CRASH_AT: 'promote.journal' },
-    });
-    expect(crashed.signal).toBe('SIGKILL');
+  it.concurrent('killed right after writing its promote journal: nothing published yet, the next run finishes it', async () => {
+    const lake = killedAfterJournal;
     expect(await lake.store.list('silver/')).toEqual([]);
     expect((await lake.store.list('_staging/run_id=j-a-crash/')).length).toBeGreaterThan(100);
-    journaled = await mkdtemp(join(tmpdir(), 'pp-promote-journaled-'));
-    await cp(lake.env.LOCAL_DATA_DIR!, journaled, { recursive: true });
-    const clean = await runCli(['run-all', '--run-id', 'j-b-clean', '--until', String(CRASH_NOW)], { env });
+    const clean = await runCli(['run-all', '--run-id', 'j-b-clean', '--until', String(CRASH_NOW)], {
+      env: { ...crashEnv(mock.url), ...lake.env, LOG_LEVEL: 'warn' },
+    });
     expect(clean.code, clean.stderr.slice(-2000)).toBe(0);
     expect(clean.stderr).toContain('finishing the interrupted promote of run j-a-crash');
     expect(await lake.store.list('_staging/')).toEqual([]);
     expect(await snapshotLake(lake.store)).toEqual(reference);
-  }, 180_000);
+  }, 240_000);
 
   for (const point of IN_PROMOTE) {
-    it(`killed inside the promote at ${point}`, async () => {
+    it.concurrent(`killed inside the promote at ${point}`, async () => {
       const root = await mkdtemp(join(tmpdir(), 'pp-promote-in-'));
       await cp(journaled, root, { recursive: true });
       const r = await runFailpointCrash({
@@ -87,11 +95,11 @@ describe('run-all killed at exact points of the staged publish', () => {
         reference,
       });
       expectHealed(r, point);
-    }, 180_000);
+    }, 240_000);
   }
 
   for (const point of DIRECT) {
-    it(`killed at ${point} (disk)`, async () => {
+    it.concurrent(`killed at ${point} (disk)`, async () => {
       const r = await runFailpointCrash({
         lake: localTarget(await mkdtemp(join(tmpdir(), 'pp-promote-direct-'))),
         mockUrl: mock.url,
@@ -101,10 +109,10 @@ describe('run-all killed at exact points of the staged publish', () => {
         reference,
       });
       expectHealed(r, point);
-    }, 180_000);
+    }, 240_000);
   }
 
-  it('killed between two partition moves on S3 (CopyObject + DeleteObject)', async () => {
+  it.concurrent('killed between two partition moves on S3 (CopyObject + DeleteObject)', async () => {
     const lake = s3Target(s3TestConfig(), freshPrefix('promote-crash'));
     const r = await runFailpointCrash({
       lake,

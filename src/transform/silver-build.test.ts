@@ -1,4 +1,4 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { SILVER_TABLES } from '../entities/silver-contracts.js';
 import { readSilverModelSql, renderSilverModel, silverFragmentOf } from './silver-build.js';
@@ -16,9 +16,18 @@ describe('Silver SQL layout: one model per table, dedup only in the shared fragm
     const fragments = files.filter((f) => f.startsWith('_')).map((f) => f.slice(1, -4));
     expect(models.sort()).toEqual([...SILVER_TABLES].sort());
     expect(fragments.sort()).toEqual(
-      [...new Set(SILVER_TABLES.map(silverFragmentOf)), 'merge_latest'].sort(),
+      [...new Set(SILVER_TABLES.map(silverFragmentOf)), 'merge_latest', 'version_order'].sort(),
     );
   });
+
+  it.each(['latest_versions', 'latest_events', 'merge_latest'])(
+    '_%s.sql ranks by the one shared version order, written nowhere else',
+    async (name) => {
+      const sql = await readFile(new URL(`./sql/silver/_${name}.sql`, import.meta.url), 'utf8');
+      expect(sql).toMatch(/row_number\(\) over \(partition by [a-z.]+ order by \{\{version_order\}\}\)/);
+      expect(sql).not.toMatch(/source_rank\(/);
+    },
+  );
 
   it.each(SILVER_TABLES)('silver.%s only types: its one placeholder is its fragment', async (table) => {
     const { model } = await readSilverModelSql(table);

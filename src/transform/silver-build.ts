@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TableName } from '../entities/entity.js';
@@ -45,6 +46,15 @@ export interface ModelResult {
 export async function readModelSql(layer: 'silver' | 'gold', name: string): Promise<string> {
   return readFile(new URL(`./sql/${layer}/${name}.sql`, import.meta.url), 'utf8');
 }
+
+/**
+ * The one "which version wins" order (`sql/silver/_version_order.sql`), filled into every dedup
+ * and the incremental merge. Read once: it is part of the code, not of a run's input.
+ */
+export const VERSION_ORDER = readFileSync(
+  new URL('./sql/silver/_version_order.sql', import.meta.url),
+  'utf8',
+);
 
 /** The shared dedup fragment a Silver model selects from: `{{<name>}}` in the model, `_<name>.sql`. */
 export type SilverFragment = 'latest_versions' | 'latest_events';
@@ -98,7 +108,10 @@ export function renderSilverModel(
   files: { own: readonly string[]; webhooks: readonly string[]; knownCreated?: string },
 ): string {
   const payload = BRONZE_PAYLOADS[table];
-  const vars: Record<string, string> = { bronze: readBronzeRelation(files.own, payloadType(payload)) };
+  const vars: Record<string, string> = {
+    bronze: readBronzeRelation(files.own, payloadType(payload)),
+    version_order: VERSION_ORDER,
+  };
   if (table !== 'events' && table !== 'webhook_events') {
     const def = entity(table);
     vars.webhooks = readBronzeRelation(files.webhooks, webhookEventType(payload));
@@ -218,6 +231,7 @@ export async function buildSilverTable(
             : `(select * from ${incoming} limit 0)`,
         incoming,
         columns: SILVER_CONTRACTS[table].columns.map((c) => sqlIdent(c.name)).join(', '),
+        version_order: VERSION_ORDER,
       });
       // Parquet expands several times in memory: judge the sort by a generous multiple.
       const inputBytes =

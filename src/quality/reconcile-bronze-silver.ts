@@ -1,6 +1,6 @@
+import { SILVER_TABLES } from '../contracts/silver.js';
 import type { TableName } from '../entities/entity.js';
 import { entity, isEntityName } from '../entities/lookups.js';
-import { SILVER_TABLES } from '../entities/silver-contracts.js';
 import { dtOfKey, layout, parseBronzeKey } from '../storage/layout.js';
 import type { ObjectInfo } from '../storage/object-store.js';
 import { sqlString, sqlStringList } from '../transform/sql-template.js';

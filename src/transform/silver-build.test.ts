@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { SILVER_TABLES } from '../entities/silver-contracts.js';
+import { SILVER_TABLES } from '../contracts/silver.js';
 import { readSilverModelSql, renderSilverModel, silverFragmentOf } from './silver-build.js';
 import { SqlTemplateError } from './sql-template.js';
 
@@ -29,11 +29,14 @@ describe('Silver SQL layout: one model per table, dedup only in the shared fragm
     },
   );
 
-  it.each(SILVER_TABLES)('silver.%s only types: its one placeholder is its fragment', async (table) => {
-    const { model } = await readSilverModelSql(table);
-    expect(placeholders(model)).toEqual([silverFragmentOf(table)]);
-    expect(model).not.toMatch(/row_number|union all|bronze_key\(/i);
-  });
+  it.each(SILVER_TABLES)(
+    'silver.%s only types: its placeholders are its fragment and the contract columns',
+    async (table) => {
+      const { model } = await readSilverModelSql(table);
+      expect(placeholders(model)).toEqual([silverFragmentOf(table), 'columns']);
+      expect(model).not.toMatch(/row_number|union all|bronze_key\(/i);
+    },
+  );
 });
 
 describe('renderSilverModel', () => {

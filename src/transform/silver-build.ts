@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { TableName } from '../entities/entity.js';
+import { BRONZE_PAYLOADS, SILVER_CONTRACTS } from '../contracts/silver.js';
+import type { EntityName, TableName } from '../entities/entity.js';
 import { entity } from '../entities/lookups.js';
-import { BRONZE_PAYLOADS, SILVER_CONTRACTS } from '../entities/silver-contracts.js';
 import type { Logger } from '../obs/logger.js';
 import { dtOfKey, layout } from '../storage/layout.js';
 import type { ObjectStore } from '../storage/object-store.js';
@@ -12,6 +12,7 @@ import type { DuckSession } from './duckdb-session.js';
 import { BronzeParseError, TransformError } from './errors.js';
 import { fileOfDuckdbError, locateBadLine, type RecordShape } from './line-scanner.js';
 import { copyPartitioned, sortsInQuery } from './partitioned-copy.js';
+import { silverSelectList } from './silver-columns.js';
 import {
   describeInputs,
   loadSilverState,
@@ -98,30 +99,41 @@ export function silverInputs(
   return { own: entityKeys, webhooks: webhookKeys };
 }
 
-/**
- * Renders a Silver model over the given local files: the shared fragment gets the inputs, the
- * model gets the rendered fragment as a subquery in its `{{latest_versions}}`/`{{latest_events}}`.
- */
-export function renderSilverModel(
-  table: TableName,
-  sql: SilverModelSql,
-  files: { own: readonly string[]; webhooks: readonly string[]; knownCreated?: string },
-): string {
+/** The Bronze files a Silver model reads (local paths), and ids already known to Silver. */
+export interface SilverModelFiles {
+  readonly own: readonly string[];
+  readonly webhooks: readonly string[];
+  readonly knownCreated?: string;
+}
+
+/** Renders a table's shared dedup fragment (`_latest_versions.sql` or `_latest_events.sql`) over its inputs. */
+export function renderSilverFragment(table: TableName, fragment: string, files: SilverModelFiles): string {
   const payload = BRONZE_PAYLOADS[table];
   const vars: Record<string, string> = {
     bronze: readBronzeRelation(files.own, payloadType(payload)),
     version_order: VERSION_ORDER,
   };
-  if (table !== 'events' && table !== 'webhook_events') {
-    const def = entity(table);
+  if (silverFragmentOf(table) === 'latest_versions') {
+    const def = entity(table as EntityName);
     vars.webhooks = readBronzeRelation(files.webhooks, webhookEventType(payload));
     vars.object_name = sqlString(def.objectName);
     vars.delete_event_types = sqlStringList(def.deleteEvents);
     vars.known_created =
       files.knownCreated ?? '(select NULL::VARCHAR as id, NULL::BIGINT as created limit 0)';
   }
-  const latest = renderSql(sql.fragment, vars);
-  return renderSql(sql.model, { [silverFragmentOf(table)]: `(\n${latest}\n)` });
+  return renderSql(fragment, vars);
+}
+
+/**
+ * Renders a Silver model over the given local files: the model gets its rendered fragment as a
+ * subquery in its `{{latest_versions}}`/`{{latest_events}}`, and its contract's typed select list
+ * in `{{columns}}`.
+ */
+export function renderSilverModel(table: TableName, sql: SilverModelSql, files: SilverModelFiles): string {
+  return renderSql(sql.model, {
+    [silverFragmentOf(table)]: `(\n${renderSilverFragment(table, sql.fragment, files)}\n)`,
+    columns: silverSelectList(table),
+  });
 }
 
 /**

@@ -15,7 +15,21 @@ import type { ColumnDef, ColumnType, ForeignKey, PayloadType, TableContract } fr
 
 export interface SilverContract extends TableContract<TableName> {
   readonly layer: 'silver';
+  readonly bronze: BronzeInputs;
 }
+
+/** What a Silver table is built from, and how its versions collapse to one row per id. */
+export interface BronzeInputs {
+  /** `own`: the table's own Bronze entity; `webhooks`: the webhook deliveries (entity=webhook_events). */
+  readonly from: 'own' | 'webhooks';
+  /** Whether the objects of webhook-delivered events (routed by `object`) are versions too. */
+  readonly webhookObjects: boolean;
+  /** The shared dedup (`sql/silver/_<dedup>.sql`): object versions with tombstones, or immutable events. */
+  readonly dedup: 'latest_versions' | 'latest_events';
+}
+
+/** An API object: its own Bronze plus webhook-delivered versions, tombstones included. */
+const OBJECT_VERSIONS: BronzeInputs = { from: 'own', webhookObjects: true, dedup: 'latest_versions' };
 
 type Opts = { readonly from?: string; readonly description?: string };
 const described = (description?: string) => (description ? { description } : {});
@@ -79,9 +93,11 @@ const table = (
   grain: string,
   columns: readonly ColumnDef[],
   foreignKeys: readonly ForeignKey[] = [],
+  bronze: BronzeInputs = OBJECT_VERSIONS,
 ): SilverContract => ({
   name,
   layer: 'silver',
+  bronze,
   grain,
   primaryKey: ['id'],
   columns: [col('id', 'VARCHAR'), ...columns, ...COMMON_SILVER_COLUMNS],
@@ -274,8 +290,18 @@ const CONTRACTS: readonly SilverContract[] = [
     ],
     [{ column: 'charge_id', references: ['charges'] }],
   ),
-  table('events', 'one row per event read from /v1/events', eventColumns),
-  table('webhook_events', 'one row per event delivered by webhook (dt = event created date)', eventColumns),
+  table('events', 'one row per event read from /v1/events', eventColumns, [], {
+    from: 'own',
+    webhookObjects: false,
+    dedup: 'latest_events',
+  }),
+  table(
+    'webhook_events',
+    'one row per event delivered by webhook (dt = event created date)',
+    eventColumns,
+    [],
+    { from: 'webhooks', webhookObjects: false, dedup: 'latest_events' },
+  ),
 ];
 
 export const SILVER_CONTRACTS = Object.fromEntries(CONTRACTS.map((c) => [c.name, c])) as Readonly<

@@ -62,7 +62,7 @@ export type SilverFragment = 'latest_versions' | 'latest_events';
 
 /** Entities: versions from their Bronze and webhooks, with tombstones; events: immutable records. */
 export function silverFragmentOf(table: TableName): SilverFragment {
-  return table === 'events' || table === 'webhook_events' ? 'latest_events' : 'latest_versions';
+  return SILVER_CONTRACTS[table].bronze.dedup;
 }
 
 /** A Silver model's own SQL (typing only) and the shared fragment it starts from. */
@@ -94,9 +94,8 @@ export function silverInputs(
   entityKeys: readonly string[],
   webhookKeys: readonly string[],
 ): { own: readonly string[]; webhooks: readonly string[] } {
-  if (table === 'webhook_events') return { own: webhookKeys, webhooks: [] };
-  if (table === 'events') return { own: entityKeys, webhooks: [] };
-  return { own: entityKeys, webhooks: webhookKeys };
+  const { from, webhookObjects } = SILVER_CONTRACTS[table].bronze;
+  return { own: from === 'webhooks' ? webhookKeys : entityKeys, webhooks: webhookObjects ? webhookKeys : [] };
 }
 
 /** The Bronze files a Silver model reads (local paths), and ids already known to Silver. */
@@ -172,7 +171,8 @@ export async function buildSilverTable(
   webhookKeys: readonly string[],
 ): Promise<ModelResult> {
   const started = performance.now();
-  const entityKeys = table === 'webhook_events' ? [] : await listBronzeKeys(ctx.store, table);
+  const entityKeys =
+    SILVER_CONTRACTS[table].bronze.from === 'webhooks' ? [] : await listBronzeKeys(ctx.store, table);
   const inputs = silverInputs(table, entityKeys, webhookKeys);
   const listed = [...inputs.own, ...inputs.webhooks];
   const state = ctx.fullRefresh ? undefined : await loadSilverState(ctx.store, table);
@@ -304,7 +304,7 @@ async function localBytes(paths: readonly string[]): Promise<number> {
  * without `created` arriving alone lands in its object's partition.
  */
 async function loadKnownCreated(ctx: BuildContext, table: TableName): Promise<string | undefined> {
-  if (table === 'events' || table === 'webhook_events' || entity(table).deleteEvents.length === 0)
+  if (silverFragmentOf(table) === 'latest_events' || entity(table as EntityName).deleteEvents.length === 0)
     return undefined;
   const keys = (await ctx.store.list(layout.silverEntityPrefix(table)))
     .map((o) => o.key)

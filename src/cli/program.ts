@@ -118,6 +118,23 @@ const COMMANDS: CommandSpec[] = [
     ],
     load: () => import('./commands/webhooks.js'),
   },
+  {
+    name: 'catalog',
+    description: 'print the DDL registering every published Silver and Gold table in DuckDB, Athena or Trino',
+    example: 'payments-pipeline catalog --engine athena --location s3://my-lake/payments > catalog.sql',
+    options: [
+      new Option('--engine <engine>', 'SQL dialect of the DDL')
+        .choices(['duckdb', 'athena', 'trino'])
+        .makeOptionMandatory(),
+      new Option('--location <uri>', 'root of the lake in the DDL (default: the data root of the settings)'),
+      new Option(
+        '--database <name>',
+        'Athena database (default payments) or Trino catalog.schema (default hive.payments)',
+      ),
+      new Option('--since <date>', 'Athena: first day of the dt partition projection (default 2009-01-01)'),
+    ],
+    load: () => import('./commands/catalog.js'),
+  },
 ];
 
 /** Builds the commander program; `onExit` receives the exit code of the command that ran. */

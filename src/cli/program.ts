@@ -1,4 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { readDotEnv } from '../config/load.js';
+import { resolveSecretSettings } from '../config/secrets.js';
 import { ENTITY_NAMES, isEntityName } from '../entities/lookups.js';
 import { createContext, type GlobalOptions } from './context.js';
 
@@ -156,7 +158,9 @@ export function buildProgram(version: string, onExit: (code: number) => void): C
     for (const o of spec.options) cmd.addOption(o);
     cmd.action(async (opts: Record<string, unknown>) => {
       const globals = program.opts<GlobalOptions>();
-      const ctx = createContext(spec.name, globals);
+      // API_KEY / WEBHOOK_SECRET from AWS when *_SECRET_ID / *_PARAMETER name them (else nothing).
+      const secrets = await resolveSecretSettings({ ...readDotEnv(process.cwd()), ...process.env });
+      const ctx = createContext(spec.name, globals, secrets);
       const mod = await spec.load();
       const code = await (mod.default as CommandRunner<Record<string, unknown>>)(opts, ctx);
       onExit(code ?? 0);

@@ -66,9 +66,13 @@ describe('GitHub Actions workflows', () => {
     const duration = Number(/role-duration-seconds: (\d+)/.exec(wf)?.[1]);
     expect(timeout).toBeGreaterThan(0);
     expect(duration).toBeGreaterThanOrEqual(timeout * 60);
-    // The role must allow sessions that long (IAM's default maximum is 3600 s).
-    const role = await readJson('deploy/iam-role-github-oidc.json');
-    expect(role.MaxSessionDuration as number).toBeGreaterThanOrEqual(duration);
+    // The role must allow sessions that long (IAM's default maximum is 3600 s): docs/deploy.md
+    // creates it with --max-session-duration.
+    const docs = await read('docs/deploy.md');
+    const create =
+      /aws iam create-role --role-name payments-pipeline-github[^\n]*(?:\\\n[^\n]*)*/.exec(docs)?.[0] ?? '';
+    expect(create).toContain('file://deploy/iam-trust-github-oidc.json');
+    expect(Number(/--max-session-duration (\d+)/.exec(create)?.[1])).toBeGreaterThanOrEqual(duration);
   });
 
   it('the validator rejects a broken workflow (the check can fail)', async () => {
@@ -129,8 +133,8 @@ describe('Dockerfile', () => {
     const stages = df.split(/^FROM /m).slice(1);
     expect(stages).toHaveLength(2);
     const [build, runtime] = stages as [string, string];
-    expect(build).toMatch(/^\$\{NODE_IMAGE\} AS build/);
-    expect(runtime).toMatch(/^\$\{NODE_IMAGE\} AS runtime/);
+    expect(build).toMatch(/^node:24\S+ AS build/);
+    expect(runtime.split(' ')[0]).toBe(build.split(' ')[0]);
     expect(build).toContain('RUN npm ci --ignore-scripts');
     expect(build).toContain('RUN npm run build');
     expect(runtime).toContain('npm ci --omit=dev --ignore-scripts');
@@ -143,7 +147,10 @@ describe('Dockerfile', () => {
 
   it('Node 24 base image pinned by digest; a HEALTHCHECK that runs the compiled probe', async () => {
     const df = await read('Dockerfile');
-    expect(df).toMatch(/^ARG NODE_IMAGE=node:24\.\d+\.\d+-bookworm-slim@sha256:[0-9a-f]{64}$/m);
+    const images = [...df.matchAll(/^FROM (\S+) AS/gm)].map((m) => m[1]);
+    expect(images).toHaveLength(2);
+    for (const image of images)
+      expect(image).toMatch(/^node:24\.\d+\.\d+-bookworm-slim@sha256:[0-9a-f]{64}$/);
     expect(df).toMatch(/^HEALTHCHECK (--\S+ )+\\\n\s+CMD \["node", "\/app\/dist\/cli\/healthcheck\.js"\]$/m);
     // The probe is compiled from src/ like the rest of dist/.
     await expect(read('src/cli/healthcheck.ts')).resolves.toContain('export async function checkHealth');

@@ -4,10 +4,10 @@
  * Hive-partitioned Parquet, `dt` as the partition key, column types from the contracts. The lake
  * itself is the interface: nothing is copied, the engines read the published keys in place.
  */
-import type { ColumnDef, ColumnType } from '../entities/entity.js';
-import { SILVER_CONTRACTS, SILVER_TABLES } from '../entities/silver-contracts.js';
+import type { ColumnDef, ColumnType } from '../contracts/contract.js';
+import { GOLD_CONTRACTS } from '../contracts/gold.js';
+import { SILVER_CONTRACTS, SILVER_TABLES } from '../contracts/silver.js';
 import { layout } from '../storage/layout.js';
-import { GOLD_CONTRACTS } from '../transform/gold-contracts.js';
 
 export type CatalogEngine = 'duckdb' | 'athena' | 'trino';
 export const CATALOG_ENGINES: readonly CatalogEngine[] = ['duckdb', 'athena', 'trino'];

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { catalogDdl, catalogTables } from '../../src/catalog/ddl.js';
+import { GOLD_MODELS } from '../../src/contracts/gold.js';
 import { startMockApi } from '../../src/mock/index.js';
-import { GOLD_MODELS } from '../../src/transform/gold-contracts.js';
 import { runCli } from '../helpers/cli.js';
 import { readLayer } from '../helpers/lake.js';
 

@@ -50,11 +50,12 @@ describe('catalog --engine duckdb over a lake built by run-all', () => {
   let mock: Awaited<ReturnType<typeof startMockApi>>;
   let root: string;
   let ddl: string;
+  let env: Record<string, string>;
 
   beforeAll(async () => {
     mock = await startMockApi({ preset: 'tiny', now: NOW, port: 0, quiet: true });
     root = await mkdtemp(join(tmpdir(), 'pp-catalog-'));
-    const env = {
+    env = {
       API_BASE_URL: mock.url,
       API_KEY: 'sk_test_catalog',
       LOCAL_DATA_DIR: root,
@@ -127,5 +128,17 @@ describe('catalog --engine duckdb over a lake built by run-all', () => {
       conn.closeSync();
       db.closeSync();
     }
+  });
+
+  it('bad usage exits 2 with a message: no engine, an engine that cannot read a local root', async () => {
+    const none = await runCli(['catalog'], { env });
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain("required option '--engine <engine>' not specified");
+    const athena = await runCli(['catalog', '--engine', 'athena'], { env });
+    expect(athena.code).toBe(2);
+    expect(athena.stderr).toMatch(
+      /--location: athena reads S3; accepts s3:\/\/bucket\[\/prefix\] \(got "\/.*"\)/,
+    );
+    expect(athena.stdout).toBe('');
   });
 });

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { layout } from '../../src/storage/layout.js';
@@ -170,6 +170,16 @@ describe('Dockerfile', () => {
 });
 
 describe('deploy/ examples', () => {
+  it('docs/deploy.md uses every file of deploy/, and every file it names exists', async () => {
+    const docs = await read('docs/deploy.md');
+    // `file://deploy/X.json`, or the trust file given to the walkthrough's `role` helper.
+    const named = new Set(
+      [...docs.matchAll(/(?:file:\/\/deploy\/|^role \S+ +)([\w.-]+\.json)/gm)].map((m) => m[1]!),
+    );
+    const files = (await readdir(join(ROOT, 'deploy'))).filter((f) => f.endsWith('.json'));
+    expect([...named].sort()).toEqual(files.sort());
+  });
+
   it('ECS task: Fargate, the image running run-all on S3, API key from Secrets Manager, init process', async () => {
     const td = await readJson('deploy/ecs-task-definition.json');
     expect(td.requiresCompatibilities).toEqual(['FARGATE']);

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { z } from 'zod';
+import { resolveSecretSettings } from '../config/secrets.js';
 import { parseTimeArg } from '../config/time.js';
 import type { RunSummary } from '../obs/summary.js';
 import { layout } from '../storage/layout.js';
@@ -145,8 +146,11 @@ export async function handler(event: unknown, context: LambdaContextLike): Promi
   // DuckDB and the SDK look for a home directory; Lambda sets none and only /tmp is writable.
   if (process.env.AWS_LAMBDA_FUNCTION_NAME && !process.env.HOME) process.env.HOME = '/tmp';
 
+  // API_KEY / WEBHOOK_SECRET from Secrets Manager or SSM when the function names them.
+  const secrets = await resolveSecretSettings(process.env);
   const ctx = createContext('run-all', request.runId ? { runId: request.runId } : {}, {
     ...lambdaSettingDefaults(process.env),
+    ...secrets,
   });
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(new LambdaDeadlineError(ctx.runId, budgetMs)), budgetMs);

@@ -1,7 +1,9 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { readDotEnv } from '../config/load.js';
+import { resolveSecretSettings } from '../config/secrets.js';
+import { GOLD_MODELS } from '../contracts/gold.js';
+import { SILVER_TABLES } from '../contracts/silver.js';
 import { ENTITY_NAMES, isEntityName } from '../entities/lookups.js';
-import { SILVER_TABLES } from '../entities/silver-contracts.js';
-import { GOLD_MODELS } from '../transform/gold-contracts.js';
 import { createContext, type GlobalOptions } from './context.js';
 
 /** A command's implementation: typed options in, exit code out (0 unless it says otherwise). */
@@ -142,6 +144,23 @@ const COMMANDS: CommandSpec[] = [
     ],
     load: () => import('./commands/webhooks.js'),
   },
+  {
+    name: 'catalog',
+    description: 'print the DDL registering every published Silver and Gold table in DuckDB, Athena or Trino',
+    example: 'payments-pipeline catalog --engine athena --location s3://my-lake/payments > catalog.sql',
+    options: [
+      new Option('--engine <engine>', 'SQL dialect of the DDL')
+        .choices(['duckdb', 'athena', 'trino'])
+        .makeOptionMandatory(),
+      new Option('--location <uri>', 'root of the lake in the DDL (default: the data root of the settings)'),
+      new Option(
+        '--database <name>',
+        'Athena database (default payments) or Trino catalog.schema (default hive.payments)',
+      ),
+      new Option('--since <date>', 'Athena: first day of the dt partition projection (default 2009-01-01)'),
+    ],
+    load: () => import('./commands/catalog.js'),
+  },
 ];
 
 /** Builds the commander program; `onExit` receives the exit code of the command that ran. */
@@ -163,7 +182,9 @@ export function buildProgram(version: string, onExit: (code: number) => void): C
     for (const o of spec.options) cmd.addOption(o);
     cmd.action(async (opts: Record<string, unknown>) => {
       const globals = program.opts<GlobalOptions>();
-      const ctx = createContext(spec.name, globals);
+      // API_KEY / WEBHOOK_SECRET from AWS when *_SECRET_ID / *_PARAMETER name them (else nothing).
+      const secrets = await resolveSecretSettings({ ...readDotEnv(process.cwd()), ...process.env });
+      const ctx = createContext(spec.name, globals, secrets);
       const mod = await spec.load();
       const code = await (mod.default as CommandRunner<Record<string, unknown>>)(opts, ctx);
       onExit(code ?? 0);

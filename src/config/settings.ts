@@ -13,6 +13,11 @@ const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
     .transform(Number)
     .pipe(z.number().int().min(min).max(max));
 
+/** A Secrets Manager secret or an SSM parameter: its name or ARN (src/config/secrets.ts reads it). */
+export const AWS_SECRET_REF = /^[A-Za-z0-9/_+=.@:!-]{1,2048}$/;
+const awsSecretRef = (what: string) =>
+  z.string().trim().regex(AWS_SECRET_REF, `a ${what} name or ARN`).optional().describe(`${what} name or ARN`);
+
 const bool = z.stringbool({ truthy: ['true', '1', 'yes'], falsy: ['false', '0', 'no'] });
 
 /**
@@ -39,6 +44,18 @@ const schema = z.object({
     .transform((s) => s?.replace(/\/+$/, ''))
     .describe('Stripe API base URL; unset in LOCAL = the embedded mock API'),
   API_KEY: z.string().min(1).optional().describe('API key, sent as Authorization: Bearer'),
+  API_KEY_SECRET_ID: awsSecretRef('Secrets Manager secret').describe(
+    'Secrets Manager secret (name or ARN) holding API_KEY, read at start (instead of API_KEY)',
+  ),
+  API_KEY_PARAMETER: awsSecretRef('SSM parameter').describe(
+    'SSM SecureString parameter (name or ARN) holding API_KEY, read at start (instead of API_KEY)',
+  ),
+  WEBHOOK_SECRET_SECRET_ID: awsSecretRef('Secrets Manager secret').describe(
+    'Secrets Manager secret (name or ARN) holding WEBHOOK_SECRET, read at start',
+  ),
+  WEBHOOK_SECRET_PARAMETER: awsSecretRef('SSM parameter').describe(
+    'SSM SecureString parameter (name or ARN) holding WEBHOOK_SECRET, read at start',
+  ),
   STRIPE_API_VERSION: z.string().min(1).optional().describe('sent as Stripe-Version'),
   MAX_PAGE_SIZE: int(1, 100).default(100).describe('list page size, 1-100'),
   SAFETY_WINDOW_SECONDS: int(0).default(300).describe('overlap subtracted from each watermark, seconds >= 0'),

@@ -19,39 +19,6 @@ export type EntityName =
 /** Bronze/Silver tables: the API entities plus webhook deliveries. */
 export type TableName = EntityName | 'webhook_events';
 
-/** DuckDB column types used by the Silver contracts. */
-export type ColumnType =
-  | 'VARCHAR'
-  | 'BIGINT'
-  | 'INTEGER'
-  | 'DOUBLE'
-  | 'BOOLEAN'
-  | 'TIMESTAMPTZ'
-  | 'DATE'
-  | 'JSON';
-
-export interface ColumnDef {
-  readonly name: string;
-  readonly type: ColumnType;
-  /** One sentence for the data dictionary. */
-  readonly description?: string;
-}
-
-/** A foreign key that the quality checks resolve (`ref.<table>.<column>`). */
-export interface ForeignKey {
-  readonly column: string;
-  /** The table the key points at; several when the reference is polymorphic (resolved by id prefix). */
-  readonly references: readonly TableName[];
-}
-
-export interface SilverContract {
-  /** One sentence: what one row is. */
-  readonly grain: string;
-  readonly primaryKey: string;
-  readonly columns: readonly ColumnDef[];
-  readonly foreignKeys: readonly ForeignKey[];
-}
-
 export interface EntityDef {
   readonly name: EntityName;
   /** The `object` field of the API's objects (`charge`), used to route event objects. */

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { SILVER_CONTRACTS, SILVER_TABLES } from '../contracts/silver.js';
 import type { EntityDef } from './entity.js';
 import {
   dependencyOrder,
@@ -10,7 +11,6 @@ import {
   isDeleteEvent,
 } from './lookups.js';
 import { ENTITIES } from './registry.js';
-import { SILVER_CONTRACTS, SILVER_TABLES } from './silver-contracts.js';
 
 describe('entity registry', () => {
   it('has unique names, object names, endpoints and id prefixes', () => {
@@ -58,7 +58,7 @@ describe('entity registry', () => {
   it('has a Silver contract and one SQL model per table, and nothing else', () => {
     expect([...SILVER_TABLES].sort()).toEqual([...ENTITY_NAMES, 'webhook_events'].sort());
     for (const table of SILVER_TABLES) {
-      expect(SILVER_CONTRACTS[table].primaryKey).toBe('id');
+      expect(SILVER_CONTRACTS[table].primaryKey).toEqual(['id']);
       expect(existsSync(new URL(`../transform/sql/silver/${table}.sql`, import.meta.url)), table).toBe(true);
       for (const fk of SILVER_CONTRACTS[table].foreignKeys) {
         for (const ref of fk.references) expect(SILVER_TABLES).toContain(ref);

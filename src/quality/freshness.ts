@@ -1,4 +1,4 @@
-import { GOLD_CONTRACTS } from '../transform/index.js';
+import { GOLD_CONTRACTS } from '../contracts/gold.js';
 import { sqlIdent } from '../transform/sql-template.js';
 import { goldView, type QualityContext } from './quality-context.js';
 import type { CheckResult, PlannedCheck, Severity } from './types.js';

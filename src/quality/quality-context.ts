@@ -1,18 +1,20 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Settings } from '../config/settings.js';
+import type { TableContract } from '../contracts/contract.js';
+import { GOLD_CONTRACTS, type GoldModelName } from '../contracts/gold.js';
+import { SILVER_CONTRACTS, SILVER_TABLES } from '../contracts/silver.js';
 import type { TableName } from '../entities/entity.js';
-import { SILVER_CONTRACTS, SILVER_TABLES } from '../entities/silver-contracts.js';
 import type { Logger } from '../obs/logger.js';
 import { layout } from '../storage/layout.js';
 import type { ObjectInfo, ObjectStore } from '../storage/object-store.js';
 import { makeScratchDir } from '../storage/scratch-dir.js';
 import { type DuckSession, openDuckSession } from '../transform/duckdb-session.js';
-import { GOLD_CONTRACTS, type GoldModelName, goldModelSummary } from '../transform/index.js';
+import { goldModelSummary } from '../transform/index.js';
 import { silverView } from '../transform/references.js';
 import { sqlIdent, sqlStringList } from '../transform/sql-template.js';
 import { createStager, type Stager } from '../transform/stager.js';
-import type { QualityScope, TableContract } from './types.js';
+import type { QualityScope } from './types.js';
 
 /** Everything the checks share: one DuckDB session, staged Silver/Gold, and views over them. */
 export interface QualityContext {

@@ -1,6 +1,6 @@
+import { SILVER_CONTRACTS, SILVER_TABLES } from '../contracts/silver.js';
 import type { TableName } from '../entities/entity.js';
 import { entity, isEntityName } from '../entities/lookups.js';
-import { SILVER_TABLES } from '../entities/silver-contracts.js';
 import { dtOfKey, layout, parseBronzeKey } from '../storage/layout.js';
 import type { ObjectInfo } from '../storage/object-store.js';
 import { sqlString, sqlStringList } from '../transform/sql-template.js';
@@ -19,7 +19,7 @@ const WEBHOOK_OBJECT = 'STRUCT(id VARCHAR, data STRUCT(object STRUCT(id VARCHAR,
 const WEBHOOK_PREFIX = layout.bronzeEntityPrefix('webhook_events');
 
 /** Tables whose Silver also takes the objects of webhook-delivered events. */
-const takesWebhookObjects = (t: TableName) => t !== 'events' && t !== 'webhook_events';
+const takesWebhookObjects = (t: TableName) => SILVER_CONTRACTS[t].bronze.webhookObjects;
 
 function readJson(paths: readonly string[], dataType: string): string {
   return `read_json(${sqlStringList(paths)}, format = 'newline_delimited', filename = true, columns = {data: ${sqlString(dataType)}})`;
@@ -57,7 +57,7 @@ export async function checkBronzeSilver(
 ): Promise<CheckResult> {
   const name = `reconcile.bronze_silver.${table}`;
   const view = silverView(table);
-  const isWebhookTable = table === 'webhook_events';
+  const isWebhookTable = SILVER_CONTRACTS[table].bronze.from === 'webhooks';
   const { since } = shared;
   const entityKeys = isWebhookTable
     ? shared.webhookKeys

@@ -1,5 +1,6 @@
-import type { ForeignKey, TableName } from '../entities/entity.js';
-import { SILVER_CONTRACTS, SILVER_TABLES } from '../entities/silver-contracts.js';
+import type { ForeignKey } from '../contracts/contract.js';
+import { SILVER_CONTRACTS, SILVER_TABLES } from '../contracts/silver.js';
+import type { TableName } from '../entities/entity.js';
 import { orphansSql, silverView } from '../transform/references.js';
 import { capped, MAX_EXAMPLES, num } from './examples.js';
 import type { QualityContext } from './quality-context.js';

@@ -1,10 +1,11 @@
-import { SILVER_CONTRACTS, SILVER_TABLES } from '../entities/silver-contracts.js';
+import type { TableContract } from '../contracts/contract.js';
+import { GOLD_CONTRACTS } from '../contracts/gold.js';
+import { SILVER_CONTRACTS, SILVER_TABLES } from '../contracts/silver.js';
 import { dtOfKey } from '../storage/layout.js';
-import { GOLD_CONTRACTS } from '../transform/index.js';
 import { sqlIdent, sqlStringList } from '../transform/sql-template.js';
 import { capped, MAX_EXAMPLES, num } from './examples.js';
 import { goldView, type QualityContext, silverView } from './quality-context.js';
-import type { CheckResult, PlannedCheck, TableContract } from './types.js';
+import type { CheckResult, PlannedCheck } from './types.js';
 
 /** DuckDB spells some types two ways; the contracts use the short names. */
 const TYPE_ALIASES: Readonly<Record<string, string>> = {
@@ -149,8 +150,7 @@ export async function checkTableSchema(
     g.partitions.push(partitionOf(path));
     groups.set(sig, g);
   }
-  const pk =
-    typeof opts.contract.primaryKey === 'string' ? [opts.contract.primaryKey] : opts.contract.primaryKey;
+  const pk = opts.contract.primaryKey;
   let keyProblems: Record<string, unknown>;
   let keyOk: boolean;
   try {

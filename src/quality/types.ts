@@ -1,5 +1,3 @@
-import type { ColumnType } from '../entities/entity.js';
-
 /** `error` fails the run (and blocks publishing); `warn` is reported only. */
 export type Severity = 'error' | 'warn';
 
@@ -20,13 +18,6 @@ export interface QualityReport {
   /** True when no error-severity check failed. */
   readonly passed: boolean;
   readonly checks: CheckResult[];
-}
-
-/** Columns and key of one table (Silver or Gold) as a contract declares them. */
-export interface TableContract {
-  readonly columns: readonly { readonly name: string; readonly type: ColumnType | string }[];
-  /** One column, or several for a composite key (`daily_overview`: date_day + currency). */
-  readonly primaryKey: string | readonly string[];
 }
 
 /** Which Bronze the Bronze -> Silver reconciliation reads: recently changed partitions, or all. */

@@ -1,4 +1,4 @@
-import type { PayloadFields } from '../entities/silver-contracts.js';
+import type { PayloadFields } from '../contracts/silver.js';
 import { sqlIdent, sqlString, sqlStringList } from './sql-template.js';
 
 /** DuckDB type of the Bronze envelope's `meta` (SPEC section 6). */

@@ -2,14 +2,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COMMON_SILVER_COLUMNS, SILVER_CONTRACTS, SILVER_TABLES } from '../entities/silver-contracts.js';
+import { GOLD_CONTRACTS } from '../contracts/gold.js';
+import { COMMON_SILVER_COLUMNS, SILVER_CONTRACTS, SILVER_TABLES } from '../contracts/silver.js';
 import { LocalObjectStore } from '../storage/local-store.js';
 import { type DuckSession, openDuckSession } from './duckdb-session.js';
 import { createSilverViews, renderGoldModel } from './gold-build.js';
-import { GOLD_CONTRACTS } from './gold-contracts.js';
 import {
   readModelSql,
   readSilverModelSql,
+  renderSilverFragment,
   renderSilverModel,
   type SilverFragment,
   silverFragmentOf,
@@ -47,8 +48,8 @@ describe('SQL models return exactly their contract', () => {
   it.each(FRAGMENTS)('silver fragment _%s.sql', async (name) => {
     const table = SILVER_TABLES.find((t) => silverFragmentOf(t) === name)!;
     const fragment = await readModelSql('silver', `_${name}`);
-    const sql = renderSilverModel(table, { model: `{{${name}}}`, fragment }, { own: [], webhooks: [] });
-    const [first, ...rest] = await describeSql(`select * from ${sql}`);
+    const sql = renderSilverFragment(table, fragment, { own: [], webhooks: [] });
+    const [first, ...rest] = await describeSql(`select * from (${sql})`);
     expect(first).toMatch(/^obj STRUCT\(/);
     expect(rest).toEqual(
       COMMON_SILVER_COLUMNS.map(

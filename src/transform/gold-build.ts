@@ -1,11 +1,11 @@
 import { join } from 'node:path';
+import { GOLD_CONTRACTS, type GoldModelName, goldContract } from '../contracts/gold.js';
+import { SILVER_CONTRACTS, SILVER_TABLES } from '../contracts/silver.js';
 import type { TableName } from '../entities/entity.js';
-import { SILVER_CONTRACTS, SILVER_TABLES } from '../entities/silver-contracts.js';
 import type { Logger } from '../obs/logger.js';
 import { dtOfKey, layout, utcDate } from '../storage/layout.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import type { DuckSession } from './duckdb-session.js';
-import { GOLD_CONTRACTS, type GoldModelName, goldContract } from './gold-contracts.js';
 import { changedPartitions, type GoldState, loadGoldState, saveGoldState } from './gold-state.js';
 import { copyPartitioned, sortsInQuery } from './partitioned-copy.js';
 import { silverView } from './references.js';

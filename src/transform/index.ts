@@ -1,13 +1,7 @@
 /** The transform's public surface for run-all, the publisher and the quality checks. */
+
 export { BronzeParseError, TransformError } from './errors.js';
 export { type GoldModelSummary, goldModelSummary } from './gold-build.js';
-export {
-  GOLD_CONTRACTS,
-  GOLD_MODELS,
-  type GoldContract,
-  type GoldModelName,
-  goldContract,
-} from './gold-contracts.js';
 export {
   goldPublishInputs,
   runTransform,

@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import type { PayloadFields } from '../entities/silver-contracts.js';
+import type { PayloadFields } from '../contracts/silver.js';
 
 const META_FIELDS: PayloadFields = {
   entity: 'VARCHAR',

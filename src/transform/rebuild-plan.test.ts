@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { SILVER_TABLES } from '../entities/silver-contracts.js';
-import { GOLD_MODELS } from './gold-contracts.js';
+import { GOLD_MODELS } from '../contracts/gold.js';
+import { SILVER_TABLES } from '../contracts/silver.js';
 import { rebuildPlan } from './rebuild-plan.js';
 
 const day = (d: string) => Date.parse(`${d}T00:00:00Z`) / 1000;

@@ -1,6 +1,6 @@
-import { SILVER_TABLES } from '../entities/silver-contracts.js';
+import { GOLD_MODELS } from '../contracts/gold.js';
+import { SILVER_TABLES } from '../contracts/silver.js';
 import { utcDate } from '../storage/layout.js';
-import { GOLD_MODELS } from './gold-contracts.js';
 import type { RebuildPlan } from './run-transform.js';
 
 const DAY = 86_400;

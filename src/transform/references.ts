@@ -1,6 +1,7 @@
-import type { EntityName, ForeignKey, TableName } from '../entities/entity.js';
+import type { ForeignKey } from '../contracts/contract.js';
+import { SILVER_CONTRACTS, SILVER_TABLES } from '../contracts/silver.js';
+import type { EntityName, TableName } from '../entities/entity.js';
 import { entity, isEntityName } from '../entities/lookups.js';
-import { SILVER_CONTRACTS, SILVER_TABLES } from '../entities/silver-contracts.js';
 import type { DuckSession } from './duckdb-session.js';
 import { sqlIdent, sqlString } from './sql-template.js';
 
@@ -30,18 +31,20 @@ export function prefixResolver(column: string, tables: readonly TableName[]): st
 /** SQL of the orphan rows of one foreign key: `id, ref, ref_table, dt`. */
 export function orphansSql(table: TableName, fk: ForeignKey): { sql: string; col: string } {
   const col = `c.${sqlIdent(fk.column)}`;
-  const pk = sqlIdent(SILVER_CONTRACTS[table].primaryKey);
+  // the referencing row, by its key (several columns joined with '/', as a composite key reads)
+  const rowId = SILVER_CONTRACTS[table].primaryKey.map((k) => `c.${sqlIdent(k)}`).join(" || '/' || ");
   const resolved =
     fk.references.length === 1 ? sqlString(fk.references[0]!) : prefixResolver(col, fk.references);
   const targets = fk.references
+    // a referenced table is an API entity: one key column, the object's id
     .map(
       (t) =>
-        `select ${sqlString(t)} as t, ${sqlIdent(SILVER_CONTRACTS[t].primaryKey)} as id from ${silverView(t)}`,
+        `select ${sqlString(t)} as t, ${sqlIdent(SILVER_CONTRACTS[t].primaryKey[0]!)} as id from ${silverView(t)}`,
     )
     .join(' union all ');
   const sql = `
     with targets as (${targets}),
-    refs as (select c.${pk} as id, ${col} as ref, ${resolved} as ref_table, c.dt from ${silverView(table)} c where ${col} is not null)
+    refs as (select ${rowId} as id, ${col} as ref, ${resolved} as ref_table, c.dt from ${silverView(table)} c where ${col} is not null)
     select refs.* from refs
     where refs.ref_table is null
        or not exists (select 1 from targets where targets.t = refs.ref_table and targets.id = refs.ref)`;

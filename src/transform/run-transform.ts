@@ -1,15 +1,15 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Settings } from '../config/settings.js';
+import { GOLD_MODELS } from '../contracts/gold.js';
+import { SILVER_TABLES } from '../contracts/silver.js';
 import type { EntityName } from '../entities/entity.js';
-import { SILVER_TABLES } from '../entities/silver-contracts.js';
 import type { Logger } from '../obs/logger.js';
 import { failpoint } from '../state/failpoint.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { makeScratchDir } from '../storage/scratch-dir.js';
 import { openDuckSession } from './duckdb-session.js';
 import { buildGold, createSilverViews, goldModelSummary } from './gold-build.js';
-import { GOLD_MODELS } from './gold-contracts.js';
 import { danglingReferences } from './references.js';
 import { buildSilverTable, listBronzeKeys } from './silver-build.js';
 import { createStager } from './stager.js';

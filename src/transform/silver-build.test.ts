@@ -1,6 +1,6 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { SILVER_TABLES } from '../entities/silver-contracts.js';
+import { SILVER_TABLES } from '../contracts/silver.js';
 import { readSilverModelSql, renderSilverModel, silverFragmentOf } from './silver-build.js';
 import { SqlTemplateError } from './sql-template.js';
 
@@ -16,15 +16,27 @@ describe('Silver SQL layout: one model per table, dedup only in the shared fragm
     const fragments = files.filter((f) => f.startsWith('_')).map((f) => f.slice(1, -4));
     expect(models.sort()).toEqual([...SILVER_TABLES].sort());
     expect(fragments.sort()).toEqual(
-      [...new Set(SILVER_TABLES.map(silverFragmentOf)), 'merge_latest'].sort(),
+      [...new Set(SILVER_TABLES.map(silverFragmentOf)), 'merge_latest', 'version_order'].sort(),
     );
   });
 
-  it.each(SILVER_TABLES)('silver.%s only types: its one placeholder is its fragment', async (table) => {
-    const { model } = await readSilverModelSql(table);
-    expect(placeholders(model)).toEqual([silverFragmentOf(table)]);
-    expect(model).not.toMatch(/row_number|union all|bronze_key\(/i);
-  });
+  it.each(['latest_versions', 'latest_events', 'merge_latest'])(
+    '_%s.sql ranks by the one shared version order, written nowhere else',
+    async (name) => {
+      const sql = await readFile(new URL(`./sql/silver/_${name}.sql`, import.meta.url), 'utf8');
+      expect(sql).toMatch(/row_number\(\) over \(partition by [a-z.]+ order by \{\{version_order\}\}\)/);
+      expect(sql).not.toMatch(/source_rank\(/);
+    },
+  );
+
+  it.each(SILVER_TABLES)(
+    'silver.%s only types: its placeholders are its fragment and the contract columns',
+    async (table) => {
+      const { model } = await readSilverModelSql(table);
+      expect(placeholders(model)).toEqual([silverFragmentOf(table), 'columns']);
+      expect(model).not.toMatch(/row_number|union all|bronze_key\(/i);
+    },
+  );
 });
 
 describe('renderSilverModel', () => {

@@ -1,8 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { TableName } from '../entities/entity.js';
+import { BRONZE_PAYLOADS, SILVER_CONTRACTS } from '../contracts/silver.js';
+import type { EntityName, TableName } from '../entities/entity.js';
 import { entity } from '../entities/lookups.js';
-import { BRONZE_PAYLOADS, SILVER_CONTRACTS } from '../entities/silver-contracts.js';
 import type { Logger } from '../obs/logger.js';
 import { dtOfKey, layout } from '../storage/layout.js';
 import type { ObjectStore } from '../storage/object-store.js';
@@ -11,6 +12,7 @@ import type { DuckSession } from './duckdb-session.js';
 import { BronzeParseError, TransformError } from './errors.js';
 import { fileOfDuckdbError, locateBadLine, type RecordShape } from './line-scanner.js';
 import { copyPartitioned, sortsInQuery } from './partitioned-copy.js';
+import { silverSelectList } from './silver-columns.js';
 import {
   describeInputs,
   loadSilverState,
@@ -46,12 +48,21 @@ export async function readModelSql(layer: 'silver' | 'gold', name: string): Prom
   return readFile(new URL(`./sql/${layer}/${name}.sql`, import.meta.url), 'utf8');
 }
 
+/**
+ * The one "which version wins" order (`sql/silver/_version_order.sql`), filled into every dedup
+ * and the incremental merge. Read once: it is part of the code, not of a run's input.
+ */
+export const VERSION_ORDER = readFileSync(
+  new URL('./sql/silver/_version_order.sql', import.meta.url),
+  'utf8',
+);
+
 /** The shared dedup fragment a Silver model selects from: `{{<name>}}` in the model, `_<name>.sql`. */
 export type SilverFragment = 'latest_versions' | 'latest_events';
 
 /** Entities: versions from their Bronze and webhooks, with tombstones; events: immutable records. */
 export function silverFragmentOf(table: TableName): SilverFragment {
-  return table === 'events' || table === 'webhook_events' ? 'latest_events' : 'latest_versions';
+  return SILVER_CONTRACTS[table].bronze.dedup;
 }
 
 /** A Silver model's own SQL (typing only) and the shared fragment it starts from. */
@@ -83,32 +94,45 @@ export function silverInputs(
   entityKeys: readonly string[],
   webhookKeys: readonly string[],
 ): { own: readonly string[]; webhooks: readonly string[] } {
-  if (table === 'webhook_events') return { own: webhookKeys, webhooks: [] };
-  if (table === 'events') return { own: entityKeys, webhooks: [] };
-  return { own: entityKeys, webhooks: webhookKeys };
+  const { from, webhookObjects } = SILVER_CONTRACTS[table].bronze;
+  return { own: from === 'webhooks' ? webhookKeys : entityKeys, webhooks: webhookObjects ? webhookKeys : [] };
 }
 
-/**
- * Renders a Silver model over the given local files: the shared fragment gets the inputs, the
- * model gets the rendered fragment as a subquery in its `{{latest_versions}}`/`{{latest_events}}`.
- */
-export function renderSilverModel(
-  table: TableName,
-  sql: SilverModelSql,
-  files: { own: readonly string[]; webhooks: readonly string[]; knownCreated?: string },
-): string {
+/** The Bronze files a Silver model reads (local paths), and ids already known to Silver. */
+export interface SilverModelFiles {
+  readonly own: readonly string[];
+  readonly webhooks: readonly string[];
+  readonly knownCreated?: string;
+}
+
+/** Renders a table's shared dedup fragment (`_latest_versions.sql` or `_latest_events.sql`) over its inputs. */
+export function renderSilverFragment(table: TableName, fragment: string, files: SilverModelFiles): string {
   const payload = BRONZE_PAYLOADS[table];
-  const vars: Record<string, string> = { bronze: readBronzeRelation(files.own, payloadType(payload)) };
-  if (table !== 'events' && table !== 'webhook_events') {
-    const def = entity(table);
+  const vars: Record<string, string> = {
+    bronze: readBronzeRelation(files.own, payloadType(payload)),
+    version_order: VERSION_ORDER,
+  };
+  if (silverFragmentOf(table) === 'latest_versions') {
+    const def = entity(table as EntityName);
     vars.webhooks = readBronzeRelation(files.webhooks, webhookEventType(payload));
     vars.object_name = sqlString(def.objectName);
     vars.delete_event_types = sqlStringList(def.deleteEvents);
     vars.known_created =
       files.knownCreated ?? '(select NULL::VARCHAR as id, NULL::BIGINT as created limit 0)';
   }
-  const latest = renderSql(sql.fragment, vars);
-  return renderSql(sql.model, { [silverFragmentOf(table)]: `(\n${latest}\n)` });
+  return renderSql(fragment, vars);
+}
+
+/**
+ * Renders a Silver model over the given local files: the model gets its rendered fragment as a
+ * subquery in its `{{latest_versions}}`/`{{latest_events}}`, and its contract's typed select list
+ * in `{{columns}}`.
+ */
+export function renderSilverModel(table: TableName, sql: SilverModelSql, files: SilverModelFiles): string {
+  return renderSql(sql.model, {
+    [silverFragmentOf(table)]: `(\n${renderSilverFragment(table, sql.fragment, files)}\n)`,
+    columns: silverSelectList(table),
+  });
 }
 
 /**
@@ -150,7 +174,8 @@ export async function buildSilverTable(
   rebuild: readonly string[] = [],
 ): Promise<ModelResult> {
   const started = performance.now();
-  const entityKeys = table === 'webhook_events' ? [] : await listBronzeKeys(ctx.store, table);
+  const entityKeys =
+    SILVER_CONTRACTS[table].bronze.from === 'webhooks' ? [] : await listBronzeKeys(ctx.store, table);
   const inputs = silverInputs(table, entityKeys, webhookKeys);
   const listed = [...inputs.own, ...inputs.webhooks];
   const state = ctx.fullRefresh ? undefined : await loadSilverState(ctx.store, table);
@@ -250,6 +275,7 @@ export async function buildSilverTable(
             : `(select * from ${incoming} limit 0)`,
         incoming,
         columns: SILVER_CONTRACTS[table].columns.map((c) => sqlIdent(c.name)).join(', '),
+        version_order: VERSION_ORDER,
       });
       // Parquet expands several times in memory: judge the sort by a generous multiple.
       const inputBytes =
@@ -299,7 +325,7 @@ async function loadKnownCreated(
   table: TableName,
   skipDts: readonly string[],
 ): Promise<string | undefined> {
-  if (table === 'events' || table === 'webhook_events' || entity(table).deleteEvents.length === 0)
+  if (silverFragmentOf(table) === 'latest_events' || entity(table as EntityName).deleteEvents.length === 0)
     return undefined;
   // partitions being rebuilt may be damaged (truncated, not Parquet at all): not read
   const skip = new Set(skipDts);

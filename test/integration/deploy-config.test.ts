@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { layout } from '../../src/storage/layout.js';
@@ -50,15 +50,42 @@ describe('GitHub Actions workflows', () => {
     },
   );
 
+  it.each(['.github/workflows/ci.yml', '.github/workflows/batch.yml'])(
+    '%s: every action pinned to a commit SHA, its release tag in a comment',
+    async (path) => {
+      const uses = (await read(path)).split('\n').filter((l) => /^\s*(- )?uses:/.test(l));
+      expect(uses.length).toBeGreaterThan(0);
+      for (const line of uses)
+        expect(line, line).toMatch(/uses: [\w.-]+\/[\w./-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$/);
+    },
+  );
+
+  it('batch.yml: the OIDC session outlives the job (role-duration-seconds >= timeout-minutes)', async () => {
+    const wf = await read('.github/workflows/batch.yml');
+    const timeout = Number(/timeout-minutes: (\d+)/.exec(wf)?.[1]);
+    const duration = Number(/role-duration-seconds: (\d+)/.exec(wf)?.[1]);
+    expect(timeout).toBeGreaterThan(0);
+    expect(duration).toBeGreaterThanOrEqual(timeout * 60);
+    // The role must allow sessions that long (IAM's default maximum is 3600 s): docs/deploy.md
+    // creates it with --max-session-duration.
+    const docs = await read('docs/deploy.md');
+    const create =
+      /aws iam create-role --role-name payments-pipeline-github[^\n]*(?:\\\n[^\n]*)*/.exec(docs)?.[0] ?? '';
+    expect(create).toContain('file://deploy/iam-trust-github-oidc.json');
+    expect(Number(/--max-session-duration (\d+)/.exec(create)?.[1])).toBeGreaterThanOrEqual(duration);
+  });
+
   it('the validator rejects a broken workflow (the check can fail)', async () => {
     const { validateWorkflow } = await actionValidator();
     const errors = validateWorkflow(await read('test/fixtures/deploy/broken-workflow.yml')).errors;
     expect(errors.map((e) => e.path)).toEqual(expect.arrayContaining(['/on', '/jobs/batch']));
   });
 
-  it('ci.yml runs .ci/run as root on Node 20', async () => {
+  it('ci.yml runs .ci/run as root on Node 24', async () => {
     const ci = await read('.github/workflows/ci.yml');
-    expect(ci).toMatch(/uses: actions\/setup-node@v\d+\n\s+with:\n\s+node-version: 20/);
+    expect(ci).toMatch(
+      /uses: actions\/setup-node@[0-9a-f]{40} # v\d+\.\d+\.\d+\n\s+with:\n\s+node-version: 24\n/,
+    );
     expect(ci).toMatch(/run: sudo env "PATH=\$PATH" CI=true bash \.ci\/run/);
   });
 
@@ -72,8 +99,11 @@ describe('GitHub Actions workflows', () => {
     expect(wf).toContain('args="run-all"');
     expect(wf).toContain('node bin/payments-pipeline.js $ARGS --run-id "$RUN_ID"');
     expect(wf).toContain(`node scripts/job-summary.mjs --run-id "\${{ steps.plan.outputs.run_id }}"`);
-    expect(wf).toMatch(/uses: actions\/upload-artifact@v4\n\s+with:\n\s+name: payments-pipeline-data-/);
-    expect(wf).toMatch(/if: env\.PIPELINE_ENV == 'AWS'\n\s+uses: aws-actions\/configure-aws-credentials@v4/);
+    expect(wf).toMatch(
+      /uses: actions\/upload-artifact@\S+ # v5\.0\.0\n\s+with:\n\s+name: payments-pipeline-data-/,
+    );
+    expect(wf).toMatch(/if: env\.PIPELINE_ENV == 'AWS'\n\s+uses: aws-actions\/configure-aws-credentials@/);
+    expect(wf).toMatch(/node-version: 24\n/);
     expect(wf).toContain('id-token: write');
     for (const name of ['API_BASE_URL', 'API_KEY']) expect(wf).toContain(`${name}: \${{ secrets.${name} }}`);
     for (const name of ['S3_BUCKET', 'S3_PREFIX', 'AWS_ROLE_ARN']) expect(wf).toContain(`vars.${name}`);
@@ -103,7 +133,8 @@ describe('Dockerfile', () => {
     const stages = df.split(/^FROM /m).slice(1);
     expect(stages).toHaveLength(2);
     const [build, runtime] = stages as [string, string];
-    expect(build).toMatch(/^node:\$\{NODE_VERSION\}-bookworm-slim AS build/);
+    expect(build).toMatch(/^node:24\S+ AS build/);
+    expect(runtime.split(' ')[0]).toBe(build.split(' ')[0]);
     expect(build).toContain('RUN npm ci --ignore-scripts');
     expect(build).toContain('RUN npm run build');
     expect(runtime).toContain('npm ci --omit=dev --ignore-scripts');
@@ -112,6 +143,17 @@ describe('Dockerfile', () => {
     expect(runtime).toContain('ENTRYPOINT ["node", "/app/bin/payments-pipeline.js"]');
     expect(runtime).toContain('CMD ["run-all"]');
     expect(runtime).toContain('LOCAL_DATA_DIR=/data');
+  });
+
+  it('Node 24 base image pinned by digest; a HEALTHCHECK that runs the compiled probe', async () => {
+    const df = await read('Dockerfile');
+    const images = [...df.matchAll(/^FROM (\S+) AS/gm)].map((m) => m[1]);
+    expect(images).toHaveLength(2);
+    for (const image of images)
+      expect(image).toMatch(/^node:24\.\d+\.\d+-bookworm-slim@sha256:[0-9a-f]{64}$/);
+    expect(df).toMatch(/^HEALTHCHECK (--\S+ )+\\\n\s+CMD \["node", "\/app\/dist\/cli\/healthcheck\.js"\]$/m);
+    // The probe is compiled from src/ like the rest of dist/.
+    await expect(read('src/cli/healthcheck.ts')).resolves.toContain('export async function checkHealth');
   });
 
   it('.dockerignore lets in exactly what the Dockerfile copies, and never .env or node_modules', async () => {
@@ -128,6 +170,16 @@ describe('Dockerfile', () => {
 });
 
 describe('deploy/ examples', () => {
+  it('docs/deploy.md uses every file of deploy/, and every file it names exists', async () => {
+    const docs = await read('docs/deploy.md');
+    // `file://deploy/X.json`, or the trust file given to the walkthrough's `role` helper.
+    const named = new Set(
+      [...docs.matchAll(/(?:file:\/\/deploy\/|^role \S+ +)([\w.-]+\.json)/gm)].map((m) => m[1]!),
+    );
+    const files = (await readdir(join(ROOT, 'deploy'))).filter((f) => f.endsWith('.json'));
+    expect([...named].sort()).toEqual(files.sort());
+  });
+
   it('ECS task: Fargate, the image running run-all on S3, API key from Secrets Manager, init process', async () => {
     const td = await readJson('deploy/ecs-task-definition.json');
     expect(td.requiresCompatibilities).toEqual(['FARGATE']);
@@ -156,7 +208,7 @@ describe('deploy/ examples', () => {
 
   it('Lambda function: the handler export, 15-minute timeout, 10 GB /tmp', async () => {
     const f = await readJson('deploy/lambda-function.json');
-    expect(f).toMatchObject({ Handler: 'dist/cli/lambda.handler', Runtime: 'nodejs20.x', Timeout: 900 });
+    expect(f).toMatchObject({ Handler: 'dist/cli/lambda.handler', Runtime: 'nodejs24.x', Timeout: 900 });
     expect(f.EphemeralStorage).toEqual({ Size: 10240 });
     const mod = await import('../../src/cli/lambda.js');
     expect(typeof mod.handler).toBe('function');

@@ -404,6 +404,26 @@ describe('incremental', () => {
     expect(await silver('customers')).toEqual(customers);
   });
 
+  it('an incremental merge picks the winner a full refresh picks, even with a reused run id', async () => {
+    // Two versions of one charge at the same version time, source and run (the run id reused),
+    // in two Bronze objects built apart: the merge sees one as a current Silver row, the full
+    // dedup sees both at once. Both must rank by the shared order (_version_order.sql).
+    const v = at('2024-01-10');
+    const x = makeCharge({ status: 'pending', created: at('2024-01-01') });
+    const version = (status: string, eventId: string) => ({
+      data: { ...x, status },
+      meta: meta('charges', { version_ts: v, source: 'events', run_id: R1, event_id: eventId }),
+    });
+    await writeBronze(store, 'charges', '2024-01-01', R1, [version('first', 'evt_b')], 0);
+    await run(R1);
+    await writeBronze(store, 'charges', '2024-01-01', R1, [version('second', 'evt_a')], 1);
+    await run(R1);
+    const merged = await silver('charges');
+    expect(merged.map((r) => [r.id, r.status])).toEqual([[x.id, 'second']]);
+    await run(R1, { fullRefresh: true });
+    expect(await silver('charges')).toEqual(merged);
+  });
+
   it('--full-refresh rebuilds everything to the same rows', async () => {
     await seed();
     await run('r1');

@@ -1,11 +1,11 @@
 import Table from 'cli-table3';
+import { GOLD_MODELS } from '../../contracts/gold.js';
 import { ENTITY_NAMES } from '../../entities/lookups.js';
 import { listRunIds, readManifest } from '../../state/manifest.js';
 import { listStagings, STAGING_RETENTION_MS } from '../../state/promote.js';
 import { readLatest } from '../../state/publish.js';
 import { layout } from '../../storage/layout.js';
 import type { ObjectStore } from '../../storage/object-store.js';
-import { GOLD_MODELS } from '../../transform/gold-contracts.js';
 import type { CommandContext } from '../context.js';
 import { storeFor } from '../store.js';
 

@@ -1,7 +1,7 @@
 -- Shared fragment, not a model: one row per Stripe event `id` (an event is immutable, so its
 -- copies across runs and deliveries collapse to one). The events and webhook_events models select
 -- from it (as `latest_events`) and only type columns.
--- Fills: bronze (the table's Bronze).
+-- Fills: bronze (the table's Bronze), version_order.
 -- Returns one row per `obj.id`: obj, then the standard columns every Silver table ends with, in
 --        the contract's order (COMMON_SILVER_COLUMNS): created_ts, dt, livemode, is_deleted (always
 --        false: events are never deleted), _version_ts, _source, _run_id, _ingested_at, _bronze_key.
@@ -18,6 +18,8 @@ versions as not materialized (
         meta.version_ts as _version_ts,
         meta.source as _source,
         meta.run_id as _run_id,
+        -- the object is the event: its own id (constant per id, there for the shared order)
+        data.id as _event_id,
         meta.ingested_at as _ingested_at,
         bronze_key(filename) as _bronze_key
     from bronze
@@ -32,19 +34,12 @@ repeated as (
     having count(*) > 1
 ),
 
--- the copies of an event are equal but for lineage: keep the latest, deterministically
+-- the copies of an event are equal but for lineage: keep the latest by the shared order
+-- (_version_order.sql)
 ranked as (
     select
         versions.*,
-        row_number() over (
-            partition by obj.id
-            order by
-                _version_ts desc,
-                source_rank(_source) desc,
-                _run_id desc,
-                _bronze_key desc,
-                _ingested_at desc
-        ) as _rank
+        row_number() over (partition by obj.id order by {{version_order}}) as _rank
     from versions
     semi join repeated on repeated.id = versions.obj.id
 ),

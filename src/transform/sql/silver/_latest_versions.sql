@@ -1,7 +1,7 @@
 -- Shared fragment, not a model: the latest version of every object of one entity, across runs
 -- and sources. Each entity model selects from it (as `latest_versions`) and only types columns.
 -- Fills: bronze (the entity's Bronze), webhooks (webhook deliveries), known_created
---        (id -> created already in Silver), delete_event_types, object_name.
+--        (id -> created already in Silver), delete_event_types, object_name, version_order.
 -- Returns one row per `obj.id`: obj, then the standard columns every Silver table ends with, in
 --        the contract's order (COMMON_SILVER_COLUMNS): created_ts, dt, livemode, is_deleted,
 --        _version_ts, _source, _run_id, _ingested_at, _bronze_key.
@@ -58,21 +58,11 @@ repeated as (
     having count(*) > 1
 ),
 
--- latest version first: version time, then source (api > events > webhook), then run, then a
--- deterministic last tie-break
+-- latest version first, by the shared order (_version_order.sql)
 ranked as (
     select
         versions.*,
-        row_number() over (
-            partition by obj.id
-            order by
-                _version_ts desc,
-                source_rank(_source) desc,
-                _run_id desc,
-                _event_id desc nulls last,
-                _bronze_key desc,
-                _ingested_at desc
-        ) as _rank,
+        row_number() over (partition by obj.id order by {{version_order}}) as _rank,
         -- a tombstone ({id, object, deleted}) has no `created`: take it from the other versions
         max(obj.created) over (partition by obj.id) as _any_created
     from versions

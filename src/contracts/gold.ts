@@ -1,11 +1,8 @@
-import type { ColumnDef, ColumnType } from '../entities/entity.js';
+import type { ColumnDef, ColumnType, TableContract } from './contract.js';
 
 /** A Gold model's contract (SPEC section 8), read by the quality checks and the publisher. */
-export interface GoldContract {
-  readonly name: GoldModelName;
-  readonly grain: string;
-  readonly primaryKey: readonly string[];
-  readonly columns: readonly ColumnDef[];
+export interface GoldContract extends TableContract<GoldModelName> {
+  readonly layer: 'gold';
   /** Snapshot models write only the as-of date's partition and keep earlier ones. */
   readonly snapshot: boolean;
   /** The column whose maximum is the model's newest business time (`max_business_ts`). */
@@ -25,6 +22,8 @@ const c = (name: string, type: ColumnType): ColumnDef => ({ name, type });
 export const GOLD_CONTRACTS: readonly GoldContract[] = [
   {
     name: 'fct_payments',
+    layer: 'gold',
+    foreignKeys: [],
     grain: 'one row per charge; dt = the charge created date (UTC)',
     primaryKey: ['charge_id'],
     snapshot: false,
@@ -53,6 +52,8 @@ export const GOLD_CONTRACTS: readonly GoldContract[] = [
   },
   {
     name: 'fct_balance_transactions',
+    layer: 'gold',
+    foreignKeys: [],
     grain: 'one row per balance transaction; dt = its created date (UTC)',
     primaryKey: ['balance_transaction_id'],
     snapshot: false,
@@ -77,6 +78,8 @@ export const GOLD_CONTRACTS: readonly GoldContract[] = [
   },
   {
     name: 'fct_invoices',
+    layer: 'gold',
+    foreignKeys: [],
     grain: 'one row per (not deleted) invoice; dt = its created date (UTC)',
     primaryKey: ['invoice_id'],
     snapshot: false,
@@ -105,6 +108,8 @@ export const GOLD_CONTRACTS: readonly GoldContract[] = [
   },
   {
     name: 'daily_overview',
+    layer: 'gold',
+    foreignKeys: [],
     grain: 'one row per UTC day and currency; dt = date_day',
     primaryKey: ['date_day', 'currency'],
     snapshot: false,
@@ -129,6 +134,8 @@ export const GOLD_CONTRACTS: readonly GoldContract[] = [
   },
   {
     name: 'dim_customers',
+    layer: 'gold',
+    foreignKeys: [],
     grain: "one row per customer (snapshot); dt = the run's as-of date (UTC)",
     primaryKey: ['customer_id'],
     snapshot: true,

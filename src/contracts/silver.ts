@@ -1,0 +1,367 @@
+import type { TableName } from '../entities/entity.js';
+import type { ColumnDef, ColumnType, ForeignKey, PayloadType, TableContract } from './contract.js';
+
+/**
+ * The Silver contracts (SPEC section 7), declared once: per table every column with its DuckDB
+ * type and where it comes from in the raw object. From these declarations come the typing part of
+ * each model (`{{columns}}` in `transform/sql/silver/<table>.sql`), the raw fields the Bronze reader
+ * parses (`BRONZE_PAYLOADS`) and what the quality checks compare (a test runs every model and
+ * compares `DESCRIBE` with the contract). The `.sql` files keep only logic: the shared dedup, and
+ * the few columns typing alone cannot give (`source: model`).
+ *
+ * Adding a column: one line here. Adding a table: one entry here plus its `.sql` file (see
+ * docs/architecture.md, "Adding an entity").
+ */
+
+export interface SilverContract extends TableContract<TableName> {
+  readonly layer: 'silver';
+  readonly bronze: BronzeInputs;
+}
+
+/** What a Silver table is built from, and how its versions collapse to one row per id. */
+export interface BronzeInputs {
+  /** `own`: the table's own Bronze entity; `webhooks`: the webhook deliveries (entity=webhook_events). */
+  readonly from: 'own' | 'webhooks';
+  /** Whether the objects of webhook-delivered events (routed by `object`) are versions too. */
+  readonly webhookObjects: boolean;
+  /** The shared dedup (`sql/silver/_<dedup>.sql`): object versions with tombstones, or immutable events. */
+  readonly dedup: 'latest_versions' | 'latest_events';
+}
+
+/** An API object: its own Bronze plus webhook-delivered versions, tombstones included. */
+const OBJECT_VERSIONS: BronzeInputs = { from: 'own', webhookObjects: true, dedup: 'latest_versions' };
+
+type Opts = { readonly from?: string; readonly description?: string };
+const described = (description?: string) => (description ? { description } : {});
+
+/** `obj.<from ?? name>`, typed as the column. */
+const col = (name: string, type: ColumnType & PayloadType, o: Opts = {}): ColumnDef => ({
+  name,
+  type,
+  source: { kind: 'field', field: o.from ?? name },
+  ...described(o.description),
+});
+/** `customer_id` <- `ref_id(obj.customer)`: the id, whether the API sent an id or an expanded object. */
+const ref = (name: string, o: Opts = {}): ColumnDef => ({
+  name,
+  type: 'VARCHAR',
+  source: { kind: 'ref', field: o.from ?? name.replace(/_id$/, '') },
+  ...described(o.description),
+});
+/** `canceled_at_ts` <- `to_timestamp(obj.canceled_at)`. */
+const ts = (name: string, o: Opts = {}): ColumnDef => ({
+  name,
+  type: 'TIMESTAMPTZ',
+  source: { kind: 'time', field: o.from ?? name.replace(/_ts$/, '') },
+  ...described(o.description),
+});
+/** A value inside a nested object: text (`->>`), or JSON (`->`) for a JSON column. */
+const path = (name: string, type: 'VARCHAR' | 'JSON', field: string, jsonPath: string): ColumnDef => ({
+  name,
+  type,
+  source: { kind: 'path', field, path: jsonPath },
+});
+/** Logic in the model's `.sql` (a `derived` CTE), reading these raw fields. */
+const computed = (
+  name: string,
+  type: ColumnType,
+  reads: Readonly<Record<string, PayloadType>>,
+  description?: string,
+): ColumnDef => ({ name, type, source: { kind: 'model', reads }, ...described(description) });
+const lineage = (name: string, type: ColumnType, description?: string): ColumnDef => ({
+  name,
+  type,
+  source: { kind: 'lineage' },
+  ...described(description),
+});
+
+/** Columns every Silver table ends with (lineage and partitioning), added by the shared dedup. */
+export const COMMON_SILVER_COLUMNS: readonly ColumnDef[] = [
+  lineage('created_ts', 'TIMESTAMPTZ', "the object's `created`, UTC"),
+  lineage('dt', 'DATE', 'UTC date of created_ts: the partition'),
+  lineage('livemode', 'BOOLEAN'),
+  lineage('is_deleted', 'BOOLEAN', 'true when the latest version is a tombstone'),
+  lineage('_version_ts', 'BIGINT', 'meta.version_ts of the winning version (source clock, unix s)'),
+  lineage('_source', 'VARCHAR', 'api, events or webhook'),
+  lineage('_run_id', 'VARCHAR', 'run that wrote the winning version to Bronze'),
+  lineage('_ingested_at', 'TIMESTAMPTZ', 'when the winning version was written to Bronze'),
+  lineage('_bronze_key', 'VARCHAR', 'Bronze key holding the winning version (lineage)'),
+];
+
+const table = (
+  name: TableName,
+  grain: string,
+  columns: readonly ColumnDef[],
+  foreignKeys: readonly ForeignKey[] = [],
+  bronze: BronzeInputs = OBJECT_VERSIONS,
+): SilverContract => ({
+  name,
+  layer: 'silver',
+  bronze,
+  grain,
+  primaryKey: ['id'],
+  columns: [col('id', 'VARCHAR'), ...columns, ...COMMON_SILVER_COLUMNS],
+  foreignKeys,
+});
+
+const eventColumns: readonly ColumnDef[] = [
+  col('type', 'VARCHAR'),
+  col('api_version', 'VARCHAR'),
+  path('data_object_id', 'VARCHAR', 'data', '$.object.id'),
+  path('data_object_type', 'VARCHAR', 'data', '$.object.object'),
+  col('pending_webhooks', 'BIGINT'),
+  path('request_id', 'VARCHAR', 'request', '$.id'),
+  col('data', 'JSON', { description: 'the event data object: {object, previous_attributes}' }),
+  path('previous_attributes', 'JSON', 'data', '$.previous_attributes'),
+];
+
+const CONTRACTS: readonly SilverContract[] = [
+  table('customers', 'one row per customer (latest version)', [
+    col('email', 'VARCHAR'),
+    col('name', 'VARCHAR'),
+    col('description', 'VARCHAR'),
+    col('currency', 'VARCHAR'),
+    col('balance', 'BIGINT'),
+    col('is_delinquent', 'BOOLEAN', { from: 'delinquent' }),
+    col('metadata', 'JSON'),
+  ]),
+  table(
+    'payment_intents',
+    'one row per payment intent (latest version)',
+    [
+      ref('customer_id'),
+      ref('latest_charge_id'),
+      col('amount', 'BIGINT'),
+      col('amount_received', 'BIGINT'),
+      col('amount_capturable', 'BIGINT'),
+      col('currency', 'VARCHAR'),
+      col('status', 'VARCHAR'),
+      col('capture_method', 'VARCHAR'),
+      col('cancellation_reason', 'VARCHAR'),
+      ts('canceled_at_ts'),
+      col('description', 'VARCHAR'),
+      col('metadata', 'JSON'),
+    ],
+    [{ column: 'customer_id', references: ['customers'] }],
+  ),
+  table(
+    'charges',
+    'one row per charge (latest version)',
+    [
+      ref('customer_id'),
+      ref('payment_intent_id'),
+      ref('balance_transaction_id'),
+      ref('invoice_id', { description: '`charge.invoice` where the API version still serves it' }),
+      col('amount', 'BIGINT'),
+      col('amount_captured', 'BIGINT'),
+      col('amount_refunded', 'BIGINT'),
+      col('currency', 'VARCHAR'),
+      col('status', 'VARCHAR'),
+      col('paid', 'BOOLEAN'),
+      col('captured', 'BOOLEAN'),
+      col('refunded', 'BOOLEAN'),
+      col('disputed', 'BOOLEAN'),
+      col('failure_code', 'VARCHAR'),
+      col('failure_message', 'VARCHAR'),
+      path('outcome_type', 'VARCHAR', 'outcome', '$.type'),
+      path('payment_method_type', 'VARCHAR', 'payment_method_details', '$.type'),
+      path('card_brand', 'VARCHAR', 'payment_method_details', '$.card.brand'),
+      col('description', 'VARCHAR'),
+      col('payment_method_details', 'JSON'),
+      col('metadata', 'JSON'),
+    ],
+    [
+      { column: 'customer_id', references: ['customers'] },
+      { column: 'payment_intent_id', references: ['payment_intents'] },
+      { column: 'balance_transaction_id', references: ['balance_transactions'] },
+    ],
+  ),
+  table(
+    'refunds',
+    'one row per refund (latest version)',
+    [
+      ref('charge_id'),
+      ref('payment_intent_id'),
+      ref('balance_transaction_id'),
+      col('amount', 'BIGINT'),
+      col('currency', 'VARCHAR'),
+      col('status', 'VARCHAR'),
+      col('reason', 'VARCHAR'),
+      col('metadata', 'JSON'),
+    ],
+    [{ column: 'charge_id', references: ['charges'] }],
+  ),
+  table(
+    'invoices',
+    'one row per invoice (latest version)',
+    [
+      ref('customer_id'),
+      computed('subscription_id', 'VARCHAR', { subscription: 'JSON', parent: 'JSON' }),
+      computed(
+        'payment_intent_id',
+        'VARCHAR',
+        { payment_intent: 'JSON', payments: 'JSON' },
+        'from payments.data[0].payment.payment_intent (invoice_payment)',
+      ),
+      computed(
+        'charge_id',
+        'VARCHAR',
+        { charge: 'JSON', payments: 'JSON' },
+        '`invoice.charge` or the invoice_payment charge, where served',
+      ),
+      col('number', 'VARCHAR'),
+      col('status', 'VARCHAR'),
+      col('billing_reason', 'VARCHAR'),
+      col('collection_method', 'VARCHAR'),
+      col('currency', 'VARCHAR'),
+      col('amount_due', 'BIGINT'),
+      col('amount_paid', 'BIGINT'),
+      col('amount_remaining', 'BIGINT'),
+      col('subtotal', 'BIGINT'),
+      col('total', 'BIGINT'),
+      computed('line_item_count', 'BIGINT', { lines: 'JSON' }),
+      ts('period_start_ts'),
+      ts('period_end_ts'),
+      ts('due_date_ts'),
+      computed('paid_at_ts', 'TIMESTAMPTZ', { status_transitions: 'JSON' }),
+      col('metadata', 'JSON'),
+    ],
+    [
+      { column: 'customer_id', references: ['customers'] },
+      { column: 'subscription_id', references: ['subscriptions'] },
+    ],
+  ),
+  table(
+    'subscriptions',
+    'one row per subscription (latest version)',
+    [
+      ref('customer_id'),
+      ref('latest_invoice_id'),
+      col('status', 'VARCHAR'),
+      col('currency', 'VARCHAR'),
+      col('collection_method', 'VARCHAR'),
+      col('cancel_at_period_end', 'BOOLEAN'),
+      computed('current_period_start_ts', 'TIMESTAMPTZ', { current_period_start: 'BIGINT', items: 'JSON' }),
+      computed('current_period_end_ts', 'TIMESTAMPTZ', { current_period_end: 'BIGINT', items: 'JSON' }),
+      ts('start_date_ts'),
+      ts('cancel_at_ts'),
+      ts('canceled_at_ts'),
+      ts('ended_at_ts'),
+      ts('trial_start_ts'),
+      ts('trial_end_ts'),
+      col('items', 'JSON'),
+      col('metadata', 'JSON'),
+    ],
+    [{ column: 'customer_id', references: ['customers'] }],
+  ),
+  table(
+    'balance_transactions',
+    'one row per balance transaction (latest version)',
+    [
+      ref('source_id', {
+        description: 'charge, refund or dispute id (string or expanded object in the API)',
+      }),
+      col('amount', 'BIGINT'),
+      col('fee', 'BIGINT'),
+      col('net', 'BIGINT'),
+      col('currency', 'VARCHAR'),
+      col('type', 'VARCHAR'),
+      col('reporting_category', 'VARCHAR'),
+      col('status', 'VARCHAR'),
+      ts('available_on_ts'),
+      col('exchange_rate', 'DOUBLE'),
+      col('description', 'VARCHAR'),
+      col('fee_details', 'JSON'),
+    ],
+    [{ column: 'source_id', references: ['charges', 'refunds', 'disputes'] }],
+  ),
+  table(
+    'disputes',
+    'one row per dispute (latest version)',
+    [
+      ref('charge_id'),
+      ref('payment_intent_id'),
+      col('amount', 'BIGINT'),
+      col('currency', 'VARCHAR'),
+      col('status', 'VARCHAR'),
+      col('reason', 'VARCHAR'),
+      col('is_charge_refundable', 'BOOLEAN'),
+      col('metadata', 'JSON'),
+    ],
+    [{ column: 'charge_id', references: ['charges'] }],
+  ),
+  table('events', 'one row per event read from /v1/events', eventColumns, [], {
+    from: 'own',
+    webhookObjects: false,
+    dedup: 'latest_events',
+  }),
+  table(
+    'webhook_events',
+    'one row per event delivered by webhook (dt = event created date)',
+    eventColumns,
+    [],
+    { from: 'webhooks', webhookObjects: false, dedup: 'latest_events' },
+  ),
+];
+
+export const SILVER_CONTRACTS = Object.fromEntries(CONTRACTS.map((c) => [c.name, c])) as Readonly<
+  Record<TableName, SilverContract>
+>;
+
+/** Every Silver table (build order does not matter for Silver). */
+export const SILVER_TABLES: readonly TableName[] = CONTRACTS.map((c) => c.name);
+
+/** The raw payload fields a model reads from Bronze, with the type they are parsed as. */
+export type PayloadFields = Readonly<Record<string, PayloadType>>;
+
+/** Read for every table: the dedup and the standard columns need them. */
+const BASE_PAYLOAD: PayloadFields = {
+  id: 'VARCHAR',
+  object: 'VARCHAR',
+  created: 'BIGINT',
+  livemode: 'BOOLEAN',
+  deleted: 'BOOLEAN',
+};
+
+/** The raw fields one column reads. */
+function payloadOf(column: ColumnDef): PayloadFields {
+  const s = column.source;
+  switch (s?.kind) {
+    case 'field':
+      return { [s.field]: column.type as PayloadType };
+    case 'ref':
+    case 'path':
+      return { [s.field]: 'JSON' };
+    case 'time':
+      return { [s.field]: 'BIGINT' };
+    case 'model':
+      return s.reads;
+    default:
+      return {};
+  }
+}
+
+/**
+ * The raw fields read from Bronze per table, derived from the columns: the reader parses only
+ * these, typed, in one pass (extra fields are ignored, missing ones are NULL). Only scalars are
+ * typed; nested values are read as JSON, so objects of other types sharing a name never clash.
+ */
+export const BRONZE_PAYLOADS = Object.fromEntries(
+  CONTRACTS.map((c) => [c.name, payloadFields(c)]),
+) as Readonly<Record<TableName, PayloadFields>>;
+
+function payloadFields(contract: SilverContract): PayloadFields {
+  const fields: Record<string, PayloadType> = { ...BASE_PAYLOAD };
+  for (const column of contract.columns) {
+    for (const [field, type] of Object.entries(payloadOf(column))) {
+      // one raw field, one type: two columns reading it differently is a declaration error
+      if (fields[field] !== undefined && fields[field] !== type) {
+        throw new Error(
+          `silver.${contract.name}: raw field "${field}" read as ${fields[field]} and as ${type} (column ${column.name})`,
+        );
+      }
+      fields[field] = type;
+    }
+  }
+  return fields;
+}

@@ -1,0 +1,35 @@
+import type { ColumnDef } from '../contracts/contract.js';
+import { SILVER_CONTRACTS } from '../contracts/silver.js';
+import type { TableName } from '../entities/entity.js';
+import { sqlIdent, sqlString } from './sql-template.js';
+
+/** The SQL expression of one column over the latest version `obj` (or a name the model computed). */
+export function columnExpression(column: ColumnDef): string {
+  const s = column.source;
+  switch (s?.kind) {
+    case 'field':
+      return `obj.${sqlIdent(s.field)}`;
+    case 'ref':
+      return `ref_id(obj.${sqlIdent(s.field)})`;
+    case 'time':
+      return `to_timestamp(obj.${sqlIdent(s.field)})`;
+    case 'path':
+      return `obj.${sqlIdent(s.field)} ${column.type === 'JSON' ? '->' : '->>'} ${sqlString(s.path)}`;
+    default:
+      // computed by the model's own SQL, or a standard column of the shared dedup
+      return sqlIdent(column.name);
+  }
+}
+
+/**
+ * The select list a Silver model ends with (`select {{columns}} from …`): every contract column,
+ * in the contract's order, typed from the raw object as the contract declares.
+ */
+export function silverSelectList(table: TableName): string {
+  return SILVER_CONTRACTS[table].columns
+    .map((c) => {
+      const expr = columnExpression(c);
+      return expr === sqlIdent(c.name) ? expr : `${expr} as ${sqlIdent(c.name)}`;
+    })
+    .join(',\n    ');
+}

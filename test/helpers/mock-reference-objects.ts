@@ -24,6 +24,16 @@ import { AVAILABLE_AFTER, DAY, FINALIZE_AFTER, type World } from '../../src/mock
 
 export type Json = Record<string, unknown>;
 
+interface BalanceFields {
+  amount: number;
+  fee: number;
+  created: number;
+  source: string;
+  type: string;
+  category: string;
+  description: string;
+}
+
 const nullAddress = (): Json => ({
   city: null,
   country: null,
@@ -423,49 +433,57 @@ export class ObjectFactory {
     };
   }
 
+  private chargeTransaction(p: ChargePlan): BalanceFields {
+    return {
+      amount: p.amount,
+      fee: stripeFee(p.amount),
+      created: p.created,
+      source: this.chargeId(p),
+      type: 'charge',
+      category: 'charge',
+      description: p.family === 1 ? 'Subscription update' : `Order #${p.day}-${p.index}`,
+    };
+  }
+
+  private refundTransaction(p: ChargePlan, n: number): BalanceFields {
+    const refund = p.refunds[n]!;
+    return {
+      amount: -refund.amount,
+      fee: 0,
+      created: refund.created,
+      source: this.id(this.famRef(p, Kind.refundOneOff, Kind.refundInvoice, n)),
+      type: 'refund',
+      category: 'refund',
+      description: 'REFUND FOR CHARGE',
+    };
+  }
+
+  /** The withdrawal of a dispute, or its reinstatement when `won`. */
+  private disputeTransaction(p: ChargePlan, won: boolean): BalanceFields {
+    const dispute = p.dispute!;
+    return {
+      amount: won ? p.amount : -p.amount,
+      fee: won ? 0 : 1500,
+      created: won ? dispute.closedAt : dispute.created,
+      source: this.id(this.famRef(p, Kind.disputeOneOff, Kind.disputeInvoice)),
+      type: 'adjustment',
+      category: won ? 'dispute_reversal' : 'dispute',
+      description: `Chargeback ${won ? 'reversal' : 'withdrawal'} for ${this.chargeId(p)}`,
+    };
+  }
+
   /**
    * A balance transaction; `asOf` only decides pending/available. Embedded in a dispute it is
    * built at the dispute's version time so the dispute never changes without an event.
    */
   balanceTransaction(ref: ObjectRef, p: ChargePlan, asOf: number): Json {
     const kind = (ref.kind - Kind.btChargeOneOff) % 3; // 0 charge, 1 refund, 2 dispute
-    const n = ref.sub % 4;
-    let amount: number;
-    let fee = 0;
-    let created: number;
-    let source: string;
-    let type: string;
-    let category: string;
-    let description: string | null;
-    if (kind === 0) {
-      amount = p.amount;
-      fee = stripeFee(p.amount);
-      created = p.created;
-      source = this.chargeId(p);
-      type = 'charge';
-      category = 'charge';
-      description = p.family === 1 ? 'Subscription update' : `Order #${p.day}-${p.index}`;
-    } else if (kind === 1) {
-      const r = p.refunds[n]!;
-      amount = -r.amount;
-      created = r.created;
-      source = this.id(this.famRef(p, Kind.refundOneOff, Kind.refundInvoice, n));
-      type = 'refund';
-      category = 'refund';
-      description = 'REFUND FOR CHARGE';
-    } else {
-      const dp = p.dispute!;
-      const won = n === 1;
-      amount = won ? p.amount : -p.amount;
-      fee = won ? 0 : 1500;
-      created = won ? dp.closedAt : dp.created;
-      source = this.id(this.famRef(p, Kind.disputeOneOff, Kind.disputeInvoice));
-      type = 'adjustment';
-      category = won ? 'dispute_reversal' : 'dispute';
-      description = won
-        ? `Chargeback reversal for ${this.chargeId(p)}`
-        : `Chargeback withdrawal for ${this.chargeId(p)}`;
-    }
+    const { amount, fee, created, source, type, category, description } =
+      kind === 0
+        ? this.chargeTransaction(p)
+        : kind === 1
+          ? this.refundTransaction(p, ref.sub % 4)
+          : this.disputeTransaction(p, ref.sub % 4 === 1);
     const availableOn = created + AVAILABLE_AFTER;
     return {
       id: this.id(ref),
@@ -635,13 +653,13 @@ export class ObjectFactory {
   }
 
   invoice(s: SubscriptionPlan, m: number, t: number): Json {
+    const c = s.customer;
     const id = this.invoiceId(s, m);
     const created = invoiceCreated(s, m);
     const finalizedAt = created + FINALIZE_AFTER;
-    const paidAt = finalizedAt + 3;
-    const finalized = t >= finalizedAt;
-    const paid = t >= paidAt;
-    const c = s.customer;
+    const finalized = finalizedAt <= t;
+    const paidAt = finalizedAt + 3; // its charge succeeds 2 s after finalization
+    const paid = paidAt <= t;
     const customer = this.customer(c, created);
     const subId = this.subscriptionId(s);
     const periodEnd = invoiceCreated(s, m + 1);

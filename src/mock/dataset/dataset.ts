@@ -12,6 +12,11 @@ import { describe, walkWorld } from './timeline.js';
 import { oldestRetainedEvent, type VersionSink } from './versions.js';
 import { DAY, type World, worldAt } from './world.js';
 
+/**
+ * The dataset the server serves: the sorted indexes of every entity, built from the walk of the
+ * world, and Stripe's list / retrieve semantics over them, each object rendered as JSON text.
+ */
+
 /** How far past `now` the index is built, so a moving clock rarely triggers a rebuild. */
 const HORIZON_SLACK = 7 * DAY;
 

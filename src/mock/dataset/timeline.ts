@@ -47,10 +47,10 @@ export function walkCustomerFamily(w: World, c: CustomerPlan, tMax: number, sink
   const s = subscriptionPlan(w, c.day, c.index)!;
   if (s.created > tMax) return;
   subscriptionTimeline(s, tMax, sink);
-  for (let m = 0; m < s.invoiceCount; m++) {
-    if (invoiceCreated(s, m) > tMax) break;
-    invoiceTimeline(s, m, tMax, sink);
-    const p = invoiceChargePlan(w, c.day, c.index, m);
+  for (let cycle = 0; cycle < s.invoiceCount; cycle++) {
+    if (invoiceCreated(s, cycle) > tMax) break;
+    invoiceTimeline(s, cycle, tMax, sink);
+    const p = invoiceChargePlan(w, c.day, c.index, cycle);
     if (p) walkChargeFamily(p, tMax, sink);
   }
 }

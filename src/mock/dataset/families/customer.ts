@@ -142,8 +142,8 @@ export function subscriptionTimeline(s: SubscriptionPlan, tMax: number, sink: Ve
   if (s.created > tMax) return;
   sink.add(Kind.subscription, day, index, 0, 0, s.created, E.subCreated);
   let n = 1;
-  for (let m = 1; m < s.invoiceCount; m++) {
-    const t = invoiceCreated(s, m);
+  for (let cycle = 1; cycle < s.invoiceCount; cycle++) {
+    const t = invoiceCreated(s, cycle);
     if (t > tMax) break;
     sink.add(Kind.subscription, day, index, 0, n++, t, E.subUpdated);
   }

@@ -23,14 +23,14 @@ export function renderSubscription(w: World, s: SubscriptionPlan, t: number): st
   const seed = w.seed;
   const id = subscriptionId(seed, s);
   const canceled = s.canceledAt !== null && t >= s.canceledAt;
-  const m = Math.max(1, invoicesBy(s, t)) - 1; // current period's invoice
+  const cycle = Math.max(1, invoicesBy(s, t)) - 1; // the current period's invoice
   const c = s.customer;
   const [priceId, productId] = priceIds(seed, s);
   const canceledAt = canceled ? String(s.canceledAt) : 'null';
   const item =
     `{"id":"si_${chars(seed, c.nameSeed, 9, 14)}","object":"subscription_item","billing_thresholds":null,` +
-    `"created":${s.created},"current_period_end":${invoiceCreated(s, m + 1)},` +
-    `"current_period_start":${invoiceCreated(s, m)},"discounts":[],"metadata":{},` +
+    `"created":${s.created},"current_period_end":${invoiceCreated(s, cycle + 1)},` +
+    `"current_period_start":${invoiceCreated(s, cycle)},"discounts":[],"metadata":{},` +
     `"plan":{"id":"${priceId}","object":"plan","active":true,"amount":${s.price},"amount_decimal":"${s.price}",` +
     `"billing_scheme":"per_unit","created":1700000000,"currency":"${c.currency}","interval":"month",` +
     `"interval_count":1,"livemode":false,"metadata":{},"meter":null,"nickname":${q(s.product)},` +
@@ -50,7 +50,7 @@ export function renderSubscription(w: World, s: SubscriptionPlan, t: number): st
     `"default_tax_rates":[],"description":null,"discounts":[],"ended_at":${canceledAt},` +
     `"invoice_settings":{"account_tax_ids":null,"issuer":{"type":"self"}},` +
     `"items":${listJson(`/v1/subscription_items?subscription=${id}`, item)},` +
-    `"latest_invoice":"${invoiceId(seed, s, m)}","livemode":false,"managed_payments":{"enabled":false},` +
+    `"latest_invoice":"${invoiceId(seed, s, cycle)}","livemode":false,"managed_payments":{"enabled":false},` +
     `"metadata":{},"next_pending_invoice_item_invoice":null,"on_behalf_of":null,"pause_collection":null,` +
     `"payment_settings":{"payment_method_options":null,"payment_method_types":null,"save_default_payment_method":"off"},` +
     `"pending_invoice_item_interval":null,"pending_setup_intent":null,"pending_update":null,"schedule":null,` +

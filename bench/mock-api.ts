@@ -230,8 +230,8 @@ const section = `## Mock API
 | load average (1 min) before / after the timed rounds | ${result.load_average_1m.join(' / ')} |
 
 How a page is served (issue #3): each object is rendered straight to JSON text from per-kind
-templates (\`src/mock/render.ts\`; byte-equal to \`JSON.stringify\` of the reference builders in
-\`objects.ts\`, unit-tested) and written into a pooled buffer as soon as it is rendered; the page
+templates (\`src/mock/dataset/render/\`; byte-equal to \`JSON.stringify\` of the reference builders
+kept with the tests, unit-tested) and written into a pooled buffer as soon as it is rendered; the page
 goes out with one \`res.end\`. Nothing is cached: every page is rendered from the dataset. Before
 this, building ~100 JS objects per page and \`JSON.stringify\`-ing them cost about 6 ms of server
 CPU per page (ratio 0.2–0.3).

@@ -1,6 +1,8 @@
 import { MockClock } from './clock.js';
-import { Dataset } from './dataset.js';
-import { Faults } from './faults.js';
+import { Dataset } from './dataset/dataset.js';
+import { Faults } from './http/faults.js';
+import { createMockServer, listen } from './http/server.js';
+import { WebhookSender, type WebhookStats } from './http/webhook-sender.js';
 import {
   DEFAULT_HOST,
   DEFAULT_PORT,
@@ -9,8 +11,6 @@ import {
   type MockVolume,
   resolveVolume,
 } from './options.js';
-import { createMockServer, listen } from './server.js';
-import { WebhookSender, type WebhookStats } from './webhook-sender.js';
 
 /**
  * The Stripe-compatible mock API (SPEC 4.2): a deterministic, time-evolving dataset served with
@@ -19,9 +19,11 @@ import { WebhookSender, type WebhookStats } from './webhook-sender.js';
 
 export { ApiError } from './api-error.js';
 export { MockClock } from './clock.js';
-export { Dataset, MOCK_API_VERSION } from './dataset.js';
-export type { FaultConfig } from './faults.js';
-export { EVENT_RETENTION_SECONDS } from './model.js';
+export { Dataset } from './dataset/dataset.js';
+export { MOCK_API_VERSION } from './dataset/render/event.js';
+export { EVENT_RETENTION_SECONDS } from './dataset/versions.js';
+export type { FaultConfig } from './http/faults.js';
+export { signatureHeader, type WebhookStats, type WebhookTarget } from './http/webhook-sender.js';
 export {
   MOCK_PRESETS,
   MockOptionError,
@@ -31,7 +33,6 @@ export {
   parseMockOptions,
   resolveVolume,
 } from './options.js';
-export { signatureHeader, type WebhookStats, type WebhookTarget } from './webhook-sender.js';
 
 /** A running mock API. */
 export interface MockApi {

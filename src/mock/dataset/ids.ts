@@ -1,10 +1,10 @@
-import type { EntityName } from '../entities/entity.js';
-import { entity } from '../entities/lookups.js';
+import type { EntityName } from '../../entities/entity.js';
+import { entity } from '../../entities/lookups.js';
 import { hash32 } from './rng.js';
 
 /**
- * Object identity in the mock: a `Ref` (kind, day, index, sub) that ids encode and decode, so
- * `retrieve` and `starting_after` resolve without a global id map.
+ * Object identity in the mock: an `ObjectRef` (kind, day, index, sub) that ids encode and
+ * decode, so `retrieve` and `starting_after` resolve without a global id map.
  */
 
 /** What an object is and which generator family it belongs to. */
@@ -27,38 +27,40 @@ export const Kind = {
   btRefundInvoice: 16,
   btDisputeInvoice: 17,
 } as const;
-export type KindCode = (typeof Kind)[keyof typeof Kind];
 
 /** The entity each kind lists under. */
 export const KIND_ENTITY: Readonly<Record<number, EntityName>> = {
-  1: 'customers',
-  2: 'subscriptions',
-  3: 'invoices',
-  4: 'charges',
-  5: 'charges',
-  6: 'payment_intents',
-  7: 'payment_intents',
-  8: 'refunds',
-  9: 'refunds',
-  10: 'disputes',
-  11: 'disputes',
-  12: 'balance_transactions',
-  13: 'balance_transactions',
-  14: 'balance_transactions',
-  15: 'balance_transactions',
-  16: 'balance_transactions',
-  17: 'balance_transactions',
+  [Kind.customer]: 'customers',
+  [Kind.subscription]: 'subscriptions',
+  [Kind.invoice]: 'invoices',
+  [Kind.chargeOneOff]: 'charges',
+  [Kind.chargeInvoice]: 'charges',
+  [Kind.piOneOff]: 'payment_intents',
+  [Kind.piInvoice]: 'payment_intents',
+  [Kind.refundOneOff]: 'refunds',
+  [Kind.refundInvoice]: 'refunds',
+  [Kind.disputeOneOff]: 'disputes',
+  [Kind.disputeInvoice]: 'disputes',
+  [Kind.btChargeOneOff]: 'balance_transactions',
+  [Kind.btRefundOneOff]: 'balance_transactions',
+  [Kind.btDisputeOneOff]: 'balance_transactions',
+  [Kind.btChargeInvoice]: 'balance_transactions',
+  [Kind.btRefundInvoice]: 'balance_transactions',
+  [Kind.btDisputeInvoice]: 'balance_transactions',
 };
 
 /**
- * An object's coordinates: kind, root day (unix day number), index within that day, and a sub
- * number (invoice cycle, refund number, ...). Packed as `hi = k << 16 | d`, `lo = i << 12 | s`.
+ * An object's coordinates. Packed as `hi = kind << 16 | day`, `lo = index << 12 | sub`.
  */
-export interface Ref {
-  readonly k: number;
-  readonly d: number;
-  readonly i: number;
-  readonly s: number;
+export interface ObjectRef {
+  /** What the object is (`Kind`). */
+  readonly kind: number;
+  /** The root day of its family (unix day number). */
+  readonly day: number;
+  /** The family's index within that day. */
+  readonly index: number;
+  /** Which one within the family: `cycle * 4 + n` (invoice cycle, refund or dispute transaction n). */
+  readonly sub: number;
 }
 
 export const MAX_INDEX = 1 << 20;
@@ -66,16 +68,6 @@ export const MAX_SUB = 1 << 12;
 
 const B62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 const B62_VALUE = new Map([...B62].map((c, i) => [c, i]));
-
-/** Fixed-width base62 (ASCII order, so string order equals numeric order). */
-export function b62(n: number, width: number): string {
-  let out = '';
-  for (let w = 0; w < width; w++) {
-    out = B62[n % 62]! + out;
-    n = Math.floor(n / 62);
-  }
-  return out;
-}
 
 function unb62(s: string): number {
   let n = 0;
@@ -123,20 +115,20 @@ function putFiller(
 }
 
 /** Writes a ref's fixed-width fields (kind, day, index, sub) into `out` from `at`. */
-function putFields(out: number[], at: number, k: number, d: number, i: number, s: number): void {
-  out[at] = B62_CODE[k]!;
-  putB62(out, at + 1, d, 3);
-  putB62(out, at + 4, i, 4);
-  putB62(out, at + 8, s, 2);
+function putFields(out: number[], at: number, kind: number, day: number, index: number, sub: number): void {
+  out[at] = B62_CODE[kind]!;
+  putB62(out, at + 1, day, 3);
+  putB62(out, at + 4, index, 4);
+  putB62(out, at + 8, sub, 2);
 }
 
-export const packHi = (r: Ref): number => r.k * 65536 + r.d;
-export const packLo = (r: Ref): number => r.i * 4096 + r.s;
-export const unpack = (hi: number, lo: number): Ref => ({
-  k: Math.floor(hi / 65536),
-  d: hi % 65536,
-  i: Math.floor(lo / 4096),
-  s: lo % 4096,
+export const packHi = (r: ObjectRef): number => r.kind * 65536 + r.day;
+export const packLo = (r: ObjectRef): number => r.index * 4096 + r.sub;
+export const unpack = (hi: number, lo: number): ObjectRef => ({
+  kind: Math.floor(hi / 65536),
+  day: hi % 65536,
+  index: Math.floor(lo / 4096),
+  sub: lo % 4096,
 });
 
 const FIELDS_LEN = 1 + 3 + 4 + 2;
@@ -150,49 +142,55 @@ const PREFIX: readonly string[] = Object.keys(KIND_ENTITY).reduce<string[]>((a, 
 const prefixOf = (k: number): string => PREFIX[k]!;
 
 /** The Stripe-looking id of an object, e.g. `ch_4Pg10001000XyZ…`. */
-export function objectId(seed: number, r: Ref): string {
-  return objectIdOf(seed, r.k, r.d, r.i, r.s);
+export function objectId(seed: number, r: ObjectRef): string {
+  return objectIdOf(seed, r.kind, r.day, r.index, r.sub);
 }
 
-/** `objectId` of the ref (k, d, i, s), without a `Ref` object (renderers make ids by the million). */
-export function objectIdOf(seed: number, k: number, d: number, i: number, s: number): string {
+/** `objectId` of the ref's fields, without an `ObjectRef` (renderers make ids by the million). */
+export function objectIdOf(seed: number, kind: number, day: number, index: number, sub: number): string {
   const out = codes(FIELDS_LEN + OBJECT_FILLER);
-  putFields(out, 0, k, d, i, s);
-  putFiller(out, FIELDS_LEN, seed, k * 65536 + d, i * 4096 + s, 0, OBJECT_FILLER);
-  return prefixOf(k) + String.fromCharCode.apply(null, out);
+  putFields(out, 0, kind, day, index, sub);
+  putFiller(out, FIELDS_LEN, seed, kind * 65536 + day, index * 4096 + sub, 0, OBJECT_FILLER);
+  return prefixOf(kind) + String.fromCharCode.apply(null, out);
 }
 
 /** The id of the event for version `v` of the object `r`. */
-export function eventId(seed: number, r: Ref, v: number): string {
+export function eventId(seed: number, r: ObjectRef, v: number): string {
   const out = codes(FIELDS_LEN + 1 + EVENT_FILLER);
-  putFields(out, 0, r.k, r.d, r.i, r.s);
+  putFields(out, 0, r.kind, r.day, r.index, r.sub);
   out[FIELDS_LEN] = B62_CODE[v]!;
   putFiller(out, FIELDS_LEN + 1, seed, packHi(r), packLo(r), v + 1, EVENT_FILLER);
   return `evt_${String.fromCharCode.apply(null, out)}`;
 }
 
-function decodeFields(body: string): Ref | null {
-  const k = B62_VALUE.get(body[0] ?? '');
-  const d = unb62(body.slice(1, 4));
-  const i = unb62(body.slice(4, 8));
-  const s = unb62(body.slice(8, 10));
-  if (k === undefined || !KIND_ENTITY[k] || Number.isNaN(d) || Number.isNaN(i) || Number.isNaN(s))
+function decodeFields(body: string): ObjectRef | null {
+  const kind = B62_VALUE.get(body[0] ?? '');
+  const day = unb62(body.slice(1, 4));
+  const index = unb62(body.slice(4, 8));
+  const sub = unb62(body.slice(8, 10));
+  if (
+    kind === undefined ||
+    !KIND_ENTITY[kind] ||
+    Number.isNaN(day) ||
+    Number.isNaN(index) ||
+    Number.isNaN(sub)
+  )
     return null;
-  if (i >= MAX_INDEX || s >= MAX_SUB) return null;
-  return { k, d, i, s };
+  if (index >= MAX_INDEX || sub >= MAX_SUB) return null;
+  return { kind, day, index, sub };
 }
 
 /** Decodes an object id of `entityName`; null when it is not one the mock could have made. */
-export function decodeObjectId(seed: number, entityName: EntityName, id: string): Ref | null {
+export function decodeObjectId(seed: number, entityName: EntityName, id: string): ObjectRef | null {
   const prefix = entity(entityName).idPrefixes[0]!;
   if (!id.startsWith(prefix) || id.length !== prefix.length + FIELDS_LEN + OBJECT_FILLER) return null;
   const r = decodeFields(id.slice(prefix.length));
-  if (!r || KIND_ENTITY[r.k] !== entityName) return null;
+  if (!r || KIND_ENTITY[r.kind] !== entityName) return null;
   return objectId(seed, r) === id ? r : null;
 }
 
 /** Decodes an event id into the object it is about and the version number. */
-export function decodeEventId(seed: number, id: string): { ref: Ref; v: number } | null {
+export function decodeEventId(seed: number, id: string): { ref: ObjectRef; v: number } | null {
   if (!id.startsWith('evt_') || id.length !== 4 + FIELDS_LEN + 1 + EVENT_FILLER) return null;
   const body = id.slice(4);
   const r = decodeFields(body);

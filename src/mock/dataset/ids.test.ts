@@ -4,9 +4,9 @@ import { decodeEventId, decodeObjectId, eventId, Kind, objectId } from './ids.js
 describe('ids', () => {
   it('encode and decode refs; order of ids equals order of refs', () => {
     const refs = [
-      { k: Kind.chargeOneOff, d: 20_500, i: 0, s: 0 },
-      { k: Kind.chargeOneOff, d: 20_500, i: 1, s: 0 },
-      { k: Kind.chargeInvoice, d: 20_400, i: 12, s: 8 },
+      { kind: Kind.chargeOneOff, day: 20_500, index: 0, sub: 0 },
+      { kind: Kind.chargeOneOff, day: 20_500, index: 1, sub: 0 },
+      { kind: Kind.chargeInvoice, day: 20_400, index: 12, sub: 8 },
     ];
     const ids = refs.map((r) => objectId(42, r));
     for (const [n, id] of ids.entries()) {
@@ -17,7 +17,7 @@ describe('ids', () => {
   });
 
   it('rejects ids it did not make', () => {
-    const id = objectId(42, { k: Kind.customer, d: 20_500, i: 3, s: 0 });
+    const id = objectId(42, { kind: Kind.customer, day: 20_500, index: 3, sub: 0 });
     expect(decodeObjectId(43, 'customers', id)).toBeNull();
     expect(decodeObjectId(42, 'charges', id)).toBeNull();
     expect(decodeObjectId(42, 'customers', `${id.slice(0, -1)}x`)).toBeNull();
@@ -25,7 +25,7 @@ describe('ids', () => {
   });
 
   it('event ids carry the object ref and version', () => {
-    const ref = { k: Kind.invoice, d: 20_500, i: 7, s: 4 };
+    const ref = { kind: Kind.invoice, day: 20_500, index: 7, sub: 4 };
     const id = eventId(42, ref, 2);
     expect(id).toMatch(/^evt_[0-9A-Za-z]{23}$/);
     expect(decodeEventId(42, id)).toEqual({ ref, v: 2 });

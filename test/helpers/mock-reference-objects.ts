@@ -1,65 +1,38 @@
-import { eventId, Kind, objectId, type Ref } from './ids.js';
-import { type Described, describe, EVENT_TYPES } from './model.js';
+import { type ChargePlan, chargePlanOf, stripeFee } from '../../src/mock/dataset/families/charge.js';
 import {
-  AVAILABLE_AFTER,
-  type ChargePlan,
   type CustomerPlan,
-  chargePlanOf,
   customerPlan,
-  DAY,
-  FINALIZE_AFTER,
   invoiceCreated,
   invoicesBy,
   type SubscriptionPlan,
-  stripeFee,
   subscriptionPlan,
-  type World,
-} from './plan.js';
-import { hash32 } from './rng.js';
+} from '../../src/mock/dataset/families/customer.js';
+import { eventId, Kind, type ObjectRef, objectId } from '../../src/mock/dataset/ids.js';
+import { EVIDENCE_FIELDS } from '../../src/mock/dataset/render/dispute.js';
+import { BRANDS, COUNTRY, chars, FIRST, LAST, LAST4 } from '../../src/mock/dataset/render/shared.js';
+import { type Described, describe } from '../../src/mock/dataset/timeline.js';
+import { eventType } from '../../src/mock/dataset/versions.js';
+import { AVAILABLE_AFTER, DAY, FINALIZE_AFTER, type World } from '../../src/mock/dataset/world.js';
 
 /**
- * Object builders: a Stripe-shaped JSON object for any ref at any time, with the same top-level
- * fields and JSON types as Stripe's example objects (`fixtures3.json`). This is the readable
- * reference; the server sends `render.ts`'s JSON text, which a unit test holds byte-equal to
- * `JSON.stringify` of these objects.
+ * The mock's reference object builders, kept with the tests as the oracle of
+ * `src/mock/dataset/render/render.test.ts`: a Stripe-shaped JSON object for any ref at any time,
+ * with the same top-level fields and JSON types as Stripe's example objects (`fixtures3.json`),
+ * written as readable JS objects. The server sends the renderers' JSON text, which that test
+ * holds byte-equal to `JSON.stringify` of these objects.
  */
 
 export type Json = Record<string, unknown>;
 
-export const FIRST = [
-  'Ada',
-  'Grace',
-  'Alan',
-  'Edsger',
-  'Barbara',
-  'Ken',
-  'Linus',
-  'Margaret',
-  'Dennis',
-  'Frances',
-];
-export const LAST = [
-  'Lovelace',
-  'Hopper',
-  'Turing',
-  'Dijkstra',
-  'Liskov',
-  'Thompson',
-  'Torvalds',
-  'Hamilton',
-  'Ritchie',
-  'Allen',
-];
-export const COUNTRY: Readonly<Record<string, string>> = {
-  usd: 'US',
-  eur: 'DE',
-  gbp: 'GB',
-  cad: 'CA',
-  aud: 'AU',
-  sek: 'SE',
-};
-export const BRANDS = ['visa', 'visa', 'visa', 'mastercard', 'mastercard', 'amex'] as const;
-export const LAST4 = ['4242', '4444', '0005', '1881', '5556', '8431', '3220', '0077'];
+interface BalanceFields {
+  amount: number;
+  fee: number;
+  created: number;
+  source: string;
+  type: string;
+  category: string;
+  description: string;
+}
 
 const nullAddress = (): Json => ({
   city: null,
@@ -70,55 +43,24 @@ const nullAddress = (): Json => ({
   state: null,
 });
 const list = (url: string, data: unknown[]): Json => ({ object: 'list', data, has_more: false, url });
-const B62_CODE = Array.from('0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz', (c) =>
-  c.charCodeAt(0),
-);
-const CODES: number[][] = [];
-/**
- * `n` random-looking base62 characters from one hash and an xorshift stream. Hot path: codes go
- * into a reused array and become one string (2.5x faster than appending char by char).
- */
-export const chars = (seed: number, a: number, b: number, n: number): string => {
-  let x = hash32(seed, a, b, 99) | 1;
-  let out = CODES[n];
-  if (!out) CODES[n] = out = new Array<number>(n).fill(0);
-  for (let k = 0; k < n; k++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[k] = B62_CODE[(x >>> 0) % 62]!;
-  }
-  return String.fromCharCode.apply(null, out);
-};
-
 /** Builds objects of one world; `id(ref)` is the only way ids are made. */
 export class ObjectFactory {
   constructor(readonly w: World) {}
 
-  id(ref: Ref): string {
+  id(ref: ObjectRef): string {
     return objectId(this.w.seed, ref);
-  }
-
-  /**
-   * The object as it exists at `t` (the state of its last version at or before `t`), a deleted
-   * customer as Stripe shows it (`{id, object, deleted: true}`), or null if it does not exist.
-   */
-  stateAt(ref: Ref, t: number): Json | null {
-    const d = describe(this.w, ref, t);
-    if (!d) return null;
-    return this.build(d, d.versions.length - 1, true);
   }
 
   /**
    * The event of version `v` of `ref` (created at `t`): `data.object` as of the event and, on a
    * change that is not a deletion, `previous_attributes`. `apiVersion` is the mock's.
    */
-  event(ref: Ref, v: number, t: number, apiVersion: string): Json {
+  event(ref: ObjectRef, v: number, t: number, apiVersion: string): Json {
     const d = describe(this.w, ref, t)!;
     const version = d.versions[v]!;
     const object = this.build(d, v);
     const data: Json = { object };
-    const type = EVENT_TYPES[version.type - 1]!;
+    const type = eventType(version.type);
     if (v > 0 && !type.endsWith('.deleted')) {
       data['previous_attributes'] = previousAttributes(this.build(d, v - 1), object);
     }
@@ -140,20 +82,20 @@ export class ObjectFactory {
     const version = d.versions[v]!;
     const tv = version.t;
     const ref = d.ref;
-    switch (ref.k) {
+    switch (ref.kind) {
       case Kind.customer: {
-        const c = customerPlan(this.w, ref.d, ref.i)!;
-        if (showDeleted && EVENT_TYPES[version.type - 1] === 'customer.deleted')
+        const c = customerPlan(this.w, ref.day, ref.index)!;
+        if (showDeleted && eventType(version.type) === 'customer.deleted')
           return { id: this.id(ref), object: 'customer', deleted: true };
         return this.customer(c, tv);
       }
       case Kind.subscription:
-        return this.subscription(subscriptionPlan(this.w, ref.d, ref.i)!, tv);
+        return this.subscription(subscriptionPlan(this.w, ref.day, ref.index)!, tv);
       case Kind.invoice:
-        return this.invoice(subscriptionPlan(this.w, ref.d, ref.i)!, ref.s / 4, tv);
+        return this.invoice(subscriptionPlan(this.w, ref.day, ref.index)!, ref.sub / 4, tv);
       default: {
         const p = chargePlanOf(this.w, ref)!;
-        switch (ref.k) {
+        switch (ref.kind) {
           case Kind.chargeOneOff:
           case Kind.chargeInvoice:
             return this.charge(p, tv);
@@ -162,7 +104,7 @@ export class ObjectFactory {
             return this.paymentIntent(p, tv);
           case Kind.refundOneOff:
           case Kind.refundInvoice:
-            return this.refund(p, ref.s % 4);
+            return this.refund(p, ref.sub % 4);
           case Kind.disputeOneOff:
           case Kind.disputeInvoice:
             return this.dispute(p, tv);
@@ -175,17 +117,17 @@ export class ObjectFactory {
 
   // --- refs of a charge family --------------------------------------------------------------
 
-  private famRef(p: ChargePlan, oneOff: number, invoice: number, n = 0): Ref {
-    return { k: p.family ? invoice : oneOff, d: p.d, i: p.i, s: p.m * 4 + n };
+  private famRef(p: ChargePlan, oneOff: number, invoice: number, n = 0): ObjectRef {
+    return { kind: p.family ? invoice : oneOff, day: p.day, index: p.index, sub: p.cycle * 4 + n };
   }
   chargeId = (p: ChargePlan): string => this.id(this.famRef(p, Kind.chargeOneOff, Kind.chargeInvoice));
   piId = (p: ChargePlan): string => this.id(this.famRef(p, Kind.piOneOff, Kind.piInvoice));
   customerId = (c: CustomerPlan | null): string | null =>
-    c ? this.id({ k: Kind.customer, d: c.d, i: c.i, s: 0 }) : null;
+    c ? this.id({ kind: Kind.customer, day: c.day, index: c.index, sub: 0 }) : null;
   subscriptionId = (s: SubscriptionPlan): string =>
-    this.id({ k: Kind.subscription, d: s.customer.d, i: s.customer.i, s: 0 });
+    this.id({ kind: Kind.subscription, day: s.customer.day, index: s.customer.index, sub: 0 });
   invoiceId = (s: SubscriptionPlan, m: number): string =>
-    this.id({ k: Kind.invoice, d: s.customer.d, i: s.customer.i, s: m * 4 });
+    this.id({ kind: Kind.invoice, day: s.customer.day, index: s.customer.index, sub: m * 4 });
 
   private pmId(p: ChargePlan): string {
     return `pm_${chars(this.w.seed, p.cardSeed, 1, 24)}`;
@@ -274,7 +216,7 @@ export class ObjectFactory {
     const charged = t >= p.created;
     const id = this.piId(p);
     const status = !charged ? 'requires_confirmation' : p.failure ? 'requires_payment_method' : 'succeeded';
-    const s = p.family === 1 ? subscriptionPlan(this.w, p.d, p.i) : null;
+    const s = p.family === 1 ? subscriptionPlan(this.w, p.day, p.index) : null;
     return {
       id,
       object: 'payment_intent',
@@ -368,14 +310,14 @@ export class ObjectFactory {
       created: p.created,
       currency: p.currency,
       customer: this.customerId(cust),
-      description: p.family === 1 ? 'Subscription update' : `Order #${p.d}-${p.i}`,
+      description: p.family === 1 ? 'Subscription update' : `Order #${p.day}-${p.index}`,
       disputed: p.dispute !== null && t >= p.dispute.created,
       failure_balance_transaction: null,
       failure_code: p.failure ? p.failure[0] : null,
       failure_message: p.failure ? p.failure[1] : null,
       fraud_details: {},
       livemode: false,
-      metadata: p.family === 1 ? {} : { order_id: `${p.d}-${p.i}` },
+      metadata: p.family === 1 ? {} : { order_id: `${p.day}-${p.index}` },
       on_behalf_of: null,
       outcome: {
         advice_code: null,
@@ -491,49 +433,57 @@ export class ObjectFactory {
     };
   }
 
+  private chargeTransaction(p: ChargePlan): BalanceFields {
+    return {
+      amount: p.amount,
+      fee: stripeFee(p.amount),
+      created: p.created,
+      source: this.chargeId(p),
+      type: 'charge',
+      category: 'charge',
+      description: p.family === 1 ? 'Subscription update' : `Order #${p.day}-${p.index}`,
+    };
+  }
+
+  private refundTransaction(p: ChargePlan, n: number): BalanceFields {
+    const refund = p.refunds[n]!;
+    return {
+      amount: -refund.amount,
+      fee: 0,
+      created: refund.created,
+      source: this.id(this.famRef(p, Kind.refundOneOff, Kind.refundInvoice, n)),
+      type: 'refund',
+      category: 'refund',
+      description: 'REFUND FOR CHARGE',
+    };
+  }
+
+  /** The withdrawal of a dispute, or its reinstatement when `won`. */
+  private disputeTransaction(p: ChargePlan, won: boolean): BalanceFields {
+    const dispute = p.dispute!;
+    return {
+      amount: won ? p.amount : -p.amount,
+      fee: won ? 0 : 1500,
+      created: won ? dispute.closedAt : dispute.created,
+      source: this.id(this.famRef(p, Kind.disputeOneOff, Kind.disputeInvoice)),
+      type: 'adjustment',
+      category: won ? 'dispute_reversal' : 'dispute',
+      description: `Chargeback ${won ? 'reversal' : 'withdrawal'} for ${this.chargeId(p)}`,
+    };
+  }
+
   /**
    * A balance transaction; `asOf` only decides pending/available. Embedded in a dispute it is
    * built at the dispute's version time so the dispute never changes without an event.
    */
-  balanceTransaction(ref: Ref, p: ChargePlan, asOf: number): Json {
-    const kind = (ref.k - Kind.btChargeOneOff) % 3; // 0 charge, 1 refund, 2 dispute
-    const n = ref.s % 4;
-    let amount: number;
-    let fee = 0;
-    let created: number;
-    let source: string;
-    let type: string;
-    let category: string;
-    let description: string | null;
-    if (kind === 0) {
-      amount = p.amount;
-      fee = stripeFee(p.amount);
-      created = p.created;
-      source = this.chargeId(p);
-      type = 'charge';
-      category = 'charge';
-      description = p.family === 1 ? 'Subscription update' : `Order #${p.d}-${p.i}`;
-    } else if (kind === 1) {
-      const r = p.refunds[n]!;
-      amount = -r.amount;
-      created = r.created;
-      source = this.id(this.famRef(p, Kind.refundOneOff, Kind.refundInvoice, n));
-      type = 'refund';
-      category = 'refund';
-      description = 'REFUND FOR CHARGE';
-    } else {
-      const dp = p.dispute!;
-      const won = n === 1;
-      amount = won ? p.amount : -p.amount;
-      fee = won ? 0 : 1500;
-      created = won ? dp.closedAt : dp.created;
-      source = this.id(this.famRef(p, Kind.disputeOneOff, Kind.disputeInvoice));
-      type = 'adjustment';
-      category = won ? 'dispute_reversal' : 'dispute';
-      description = won
-        ? `Chargeback reversal for ${this.chargeId(p)}`
-        : `Chargeback withdrawal for ${this.chargeId(p)}`;
-    }
+  balanceTransaction(ref: ObjectRef, p: ChargePlan, asOf: number): Json {
+    const kind = (ref.kind - Kind.btChargeOneOff) % 3; // 0 charge, 1 refund, 2 dispute
+    const { amount, fee, created, source, type, category, description } =
+      kind === 0
+        ? this.chargeTransaction(p)
+        : kind === 1
+          ? this.refundTransaction(p, ref.sub % 4)
+          : this.disputeTransaction(p, ref.sub % 4 === 1);
     const availableOn = created + AVAILABLE_AFTER;
     return {
       id: this.id(ref),
@@ -703,17 +653,17 @@ export class ObjectFactory {
   }
 
   invoice(s: SubscriptionPlan, m: number, t: number): Json {
+    const c = s.customer;
     const id = this.invoiceId(s, m);
     const created = invoiceCreated(s, m);
     const finalizedAt = created + FINALIZE_AFTER;
-    const paidAt = finalizedAt + 3;
-    const finalized = t >= finalizedAt;
-    const paid = t >= paidAt;
-    const c = s.customer;
+    const finalized = finalizedAt <= t;
+    const paidAt = finalizedAt + 3; // its charge succeeds 2 s after finalization
+    const paid = paidAt <= t;
     const customer = this.customer(c, created);
     const subId = this.subscriptionId(s);
     const periodEnd = invoiceCreated(s, m + 1);
-    const pi = this.id({ k: Kind.piInvoice, d: c.d, i: c.i, s: m * 4 });
+    const pi = this.id({ kind: Kind.piInvoice, day: c.day, index: c.index, sub: m * 4 });
     const price = this.price(s);
     const prefix = customer['invoice_prefix'] as string;
     return {
@@ -876,33 +826,3 @@ export function previousAttributes(before: Json, after: Json): Json {
   }
   return out;
 }
-
-export const EVIDENCE_FIELDS = [
-  'access_activity_log',
-  'billing_address',
-  'cancellation_policy',
-  'cancellation_policy_disclosure',
-  'cancellation_rebuttal',
-  'customer_communication',
-  'customer_email_address',
-  'customer_name',
-  'customer_purchase_ip',
-  'customer_signature',
-  'duplicate_charge_documentation',
-  'duplicate_charge_explanation',
-  'duplicate_charge_id',
-  'product_description',
-  'receipt',
-  'refund_policy',
-  'refund_policy_disclosure',
-  'refund_refusal_explanation',
-  'service_date',
-  'service_documentation',
-  'shipping_address',
-  'shipping_carrier',
-  'shipping_date',
-  'shipping_documentation',
-  'shipping_tracking_number',
-  'uncategorized_file',
-  'uncategorized_text',
-];

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { EntityName } from '../entities/entity.js';
-import { ENTITIES } from '../entities/registry.js';
-import { ApiError } from './api-error.js';
-import type { MockClock } from './clock.js';
-import { type Dataset, MOCK_API_VERSION } from './dataset.js';
+import type { EntityName } from '../../entities/entity.js';
+import { ENTITIES } from '../../entities/registry.js';
+import { ApiError } from '../api-error.js';
+import type { MockClock } from '../clock.js';
+import type { Dataset } from '../dataset/dataset.js';
+import { MOCK_API_VERSION } from '../dataset/render/event.js';
 import { FaultConfigError, type Faults } from './faults.js';
 import { JsonBodyWriter } from './json-body.js';
 import { parseListQuery } from './list-query.js';

@@ -1,50 +1,24 @@
-import type { EntityName } from '../entities/entity.js';
-import { ENTITIES } from '../entities/registry.js';
-import { ApiError, invalidParam, resourceMissing } from './api-error.js';
-import {
-  decodeEventId,
-  decodeObjectId,
-  eventId,
-  KIND_ENTITY,
-  Kind,
-  packHi,
-  packLo,
-  type Ref,
-  unpack,
-} from './ids.js';
-import {
-  chargeFamily,
-  customerFamily,
-  describe,
-  EVENT_RETENTION_SECONDS,
-  EVENT_TYPES,
-  type Sink,
-} from './model.js';
-import { ObjectFactory } from './objects.js';
-import type { MockVolume } from './options.js';
-import {
-  customerPlan,
-  DAY,
-  firstCustomerDay,
-  nCharges,
-  nCustomers,
-  oneOffChargePlan,
-  subscriptionPlan,
-  type World,
-} from './plan.js';
-import { JsonRenderer, previousAttributesJson } from './render.js';
+import type { EntityName } from '../../entities/entity.js';
+import { entity } from '../../entities/lookups.js';
+import { ENTITIES } from '../../entities/registry.js';
+import { resourceMissing } from '../api-error.js';
+import type { MockVolume } from '../options.js';
+import { customerPlan, subscriptionPlan } from './families/customer.js';
+import { decodeEventId, decodeObjectId, KIND_ENTITY, packHi, packLo, unpack } from './ids.js';
+import { renderEvent } from './render/event.js';
+import { JsonRenderer } from './render/json-renderer.js';
 import { IndexBuilder, type SortedIndex } from './sorted-index.js';
+import { describe, walkWorld } from './timeline.js';
+import { oldestRetainedEvent, type VersionSink } from './versions.js';
+import { DAY, type World, worldAt } from './world.js';
 
-/** The Stripe API version the mock speaks (the one the bundled `stripe` client pins). */
-export const MOCK_API_VERSION = '2026-10-28.endive';
+/**
+ * The dataset the server serves: the sorted indexes of every entity, built from the walk of the
+ * world, and Stripe's list / retrieve semantics over them, each object rendered as JSON text.
+ */
 
 /** How far past `now` the index is built, so a moving clock rarely triggers a rebuild. */
 const HORIZON_SLACK = 7 * DAY;
-
-const OBJECT_ENTITIES = ENTITIES.filter((e) => e.name !== 'events').map((e) => e.name);
-
-/** The oldest `created` of an event still retained at `now` (Stripe keeps events 30 days). */
-export const oldestRetainedEvent = (now: number): number => now - EVENT_RETENTION_SECONDS + 1;
 
 /** A parsed list request. */
 export interface ListQuery {
@@ -64,14 +38,12 @@ export type ItemSink = (json: string) => void;
 
 /**
  * The dataset: a pure function of seed, volume and the clock's start, indexed up to a horizon.
- * Objects are rendered to JSON text on demand from their refs (`JsonRenderer`, the fast twin of
- * `ObjectFactory`); memory holds only the sorted typed arrays.
+ * Objects are rendered to JSON text on demand from their refs (`JsonRenderer`); memory holds
+ * only the sorted typed arrays.
  */
 export class Dataset {
   readonly world: World;
-  /** The reference object builder (JS objects; the renderer must equal it). */
-  readonly factory: ObjectFactory;
-  /** What the server sends: objects rendered straight to JSON text. */
+  /** Objects rendered straight to JSON text. */
   readonly renderer: JsonRenderer;
   private indexes = new Map<EntityName, SortedIndex>();
   private horizonTime = 0;
@@ -79,8 +51,7 @@ export class Dataset {
   buildMs = 0;
 
   constructor(seed: number, volume: MockVolume, start: number) {
-    this.world = { seed, volume, firstDay: Math.floor(start / DAY) - volume.days };
-    this.factory = new ObjectFactory(this.world);
+    this.world = worldAt(seed, volume, start);
     this.renderer = new JsonRenderer(this.world);
     this.build(start + HORIZON_SLACK);
   }
@@ -112,28 +83,20 @@ export class Dataset {
 
   private build(horizon: number): void {
     const started = performance.now();
-    const w = this.world;
     const builders = new Map<EntityName, IndexBuilder>(ENTITIES.map((e) => [e.name, new IndexBuilder()]));
     const events = builders.get('events')!;
     const byKind: IndexBuilder[] = [];
     for (const [k, e] of Object.entries(KIND_ENTITY)) byKind[Number(k)] = builders.get(e)!;
-    const emit: Sink = {
-      add(k, d, i, s, n, t, type) {
-        const hi = k * 65536 + d;
-        const lo = i * 4096 + s;
-        if (n === 0) byKind[k]!.push(t, hi, lo);
-        if (type) events.push(t, hi, lo, n, type);
+    // Every object at its creation, and every version that has an event.
+    const emit: VersionSink = {
+      add(kind, day, index, sub, version, t, type) {
+        const hi = kind * 65536 + day;
+        const lo = index * 4096 + sub;
+        if (version === 0) byKind[kind]!.push(t, hi, lo);
+        if (type) events.push(t, hi, lo, version, type);
       },
     };
-    const lastDay = Math.floor(horizon / DAY);
-    for (let d = firstCustomerDay(w); d <= lastDay; d++) {
-      const n = nCustomers(w, d);
-      for (let i = 0; i < n; i++) customerFamily(w, customerPlan(w, d, i)!, horizon, emit);
-    }
-    for (let d = w.firstDay; d <= lastDay; d++) {
-      const n = nCharges(w, d);
-      for (let i = 0; i < n; i++) chargeFamily(oneOffChargePlan(w, d, i)!, horizon, emit);
-    }
+    walkWorld(this.world, horizon, emit);
     this.indexes = new Map([...builders].map(([e, b]) => [e, b.finish()]));
     this.horizonTime = horizon;
     this.buildMs = performance.now() - started;
@@ -144,24 +107,7 @@ export class Dataset {
   /** The event at index position `p` (events index), as JSON text. */
   private eventAt(p: number): string {
     const ix = this.index('events');
-    return this.event(unpack(ix.hi[p]!, ix.lo[p]!), ix.v[p]!, ix.created[p]!);
-  }
-
-  /** The event of version `v` of `ref` (created at `t`), as JSON text: the object as of the event. */
-  private event(ref: Ref, v: number, t: number): string {
-    const d = describe(this.world, ref, t)!;
-    const version = d.versions[v]!;
-    const object = this.renderer.build(d, v);
-    const type = EVENT_TYPES[version.type - 1]!;
-    const previous =
-      v > 0 && !type.endsWith('.deleted')
-        ? `,"previous_attributes":${previousAttributesJson(this.renderer.build(d, v - 1), object)}`
-        : '';
-    return (
-      `{"id":"${eventId(this.world.seed, ref, v)}","object":"event","api_version":"${MOCK_API_VERSION}",` +
-      `"created":${version.t},"data":{"object":${object}${previous}},"livemode":false,"pending_webhooks":0,` +
-      `"request":{"id":null,"idempotency_key":null},"type":"${type}"}`
-    );
+    return renderEvent(this.world, this.renderer, unpack(ix.hi[p]!, ix.lo[p]!), ix.v[p]!, ix.created[p]!);
   }
 
   /** The item at position `p` of an entity's index, in its state at `now`, as JSON text. */
@@ -176,12 +122,12 @@ export class Dataset {
     if (e === 'events') return !q.types || q.types.has(ix.type[p]!);
     if (e === 'customers') {
       const r = unpack(ix.hi[p]!, ix.lo[p]!);
-      const c = customerPlan(this.world, r.d, r.i)!;
+      const c = customerPlan(this.world, r.day, r.index)!;
       return c.deletedAt === null || c.deletedAt > now;
     }
     if (e === 'subscriptions' && q.status !== 'all') {
       const r = unpack(ix.hi[p]!, ix.lo[p]!);
-      const s = subscriptionPlan(this.world, r.d, r.i)!;
+      const s = subscriptionPlan(this.world, r.day, r.index)!;
       const canceled = s.canceledAt !== null && s.canceledAt <= now;
       if (q.status === 'canceled') return canceled;
       if (q.status === undefined || q.status === 'active') return !canceled;
@@ -217,7 +163,7 @@ export class Dataset {
     // Events older than the retention are gone, whatever `created` bounds are asked.
     const lower = ix.lowerBound(e === 'events' ? Math.max(q.gte, oldestRetainedEvent(now)) : q.gte);
     const upper = ix.upperBound(Math.min(q.lte, now)); // exclusive
-    const objectName = e === 'events' ? 'event' : e.slice(0, -1);
+    const objectName = entity(e).objectName;
     if (q.endingBefore !== undefined) {
       const p = this.positionOf(e, q.endingBefore, now);
       if (p < 0) throw resourceMissing(400, objectName, q.endingBefore, 'ending_before');
@@ -250,14 +196,14 @@ export class Dataset {
   /** `GET /v1/<entity>/<id>` at `now`, as JSON text. */
   retrieve(e: EntityName, id: string, now: number): string {
     this.ensure(now);
-    const objectName = e === 'events' ? 'event' : e.slice(0, -1);
+    const objectName = entity(e).objectName;
     if (e === 'events') {
       const dec = decodeEventId(this.world.seed, id);
       const d = dec && describe(this.world, dec.ref, now);
       const version = d?.versions[dec!.v];
       if (!version?.type || version.t < oldestRetainedEvent(now))
         throw resourceMissing(404, objectName, id, 'id');
-      return this.event(dec!.ref, dec!.v, version.t);
+      return renderEvent(this.world, this.renderer, dec!.ref, dec!.v, version.t);
     }
     const ref = decodeObjectId(this.world.seed, e, id);
     const d = ref && describe(this.world, ref, now);
@@ -286,21 +232,4 @@ export class Dataset {
     const end = ix.upperBound(until);
     for (let p = ix.upperBound(after); p < end; p++) yield this.eventAt(p);
   }
-
-  /** Entities the dataset serves (the registry's). */
-  static readonly entities: readonly EntityName[] = [...OBJECT_ENTITIES, 'events'];
 }
-
-/** Event type codes for a `types[]`/`type` filter (`charge.*` wildcards as Stripe allows). */
-export function eventTypeCodes(patterns: readonly string[]): Set<number> {
-  const out = new Set<number>();
-  for (const pat of patterns) {
-    const prefix = pat.endsWith('.*') ? pat.slice(0, -1) : null;
-    EVENT_TYPES.forEach((t, n) => {
-      if (t === pat || (prefix && t.startsWith(prefix))) out.add(n + 1);
-    });
-  }
-  return out;
-}
-
-export { ApiError, EVENT_TYPES, invalidParam, Kind };

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { Agent, request } from 'undici';
-import type { MockClock } from './clock.js';
-import type { Dataset } from './dataset.js';
+import type { MockClock } from '../clock.js';
+import type { Dataset } from '../dataset/dataset.js';
 
 /**
  * Delivers the dataset's new events as signed webhooks, as Stripe does: each event created

@@ -1,10 +1,12 @@
 import { expect, it, describe as suite } from 'vitest';
-import { Dataset, MOCK_API_VERSION } from './dataset.js';
-import { decodeEventId, KIND_ENTITY, unpack } from './ids.js';
-import { chargeFamily, customerFamily, describe, EVENT_RETENTION_SECONDS, type Sink } from './model.js';
-import { ObjectFactory, previousAttributes } from './objects.js';
-import { customerPlan, DAY, firstCustomerDay, nCharges, nCustomers, oneOffChargePlan } from './plan.js';
-import { JsonRenderer, previousAttributesJson, topLevelFields } from './render.js';
+import { ObjectFactory, previousAttributes } from '../../../../test/helpers/mock-reference-objects.js';
+import { Dataset } from '../dataset.js';
+import { decodeEventId, KIND_ENTITY, unpack } from '../ids.js';
+import { describe, walkWorld } from '../timeline.js';
+import { EVENT_RETENTION_SECONDS, type VersionSink } from '../versions.js';
+import { DAY } from '../world.js';
+import { MOCK_API_VERSION, previousAttributesJson, topLevelFields } from './event.js';
+import { JsonRenderer } from './json-renderer.js';
 
 // 150 days of a small volume: enough refunds (full and partial), disputes won and lost,
 // updated and deleted customers, canceled subscriptions and many invoice cycles.
@@ -19,20 +21,15 @@ interface Version {
   t: number;
 }
 
-/** Every version of every object up to `tMax`, from the same walkers the index uses. */
+/** Every version of every object up to `tMax`, from the same walk the index uses. */
 function allVersions(ds: Dataset, tMax: number): Version[] {
   const out: Version[] = [];
-  const sink: Sink = {
+  const sink: VersionSink = {
     add(k, d, i, s, n, t) {
       out.push({ k, hi: k * 65536 + d, lo: i * 4096 + s, n, t });
     },
   };
-  const w = ds.world;
-  const last = Math.floor(tMax / DAY);
-  for (let d = firstCustomerDay(w); d <= last; d++)
-    for (let i = 0; i < nCustomers(w, d); i++) customerFamily(w, customerPlan(w, d, i)!, tMax, sink);
-  for (let d = w.firstDay; d <= last; d++)
-    for (let i = 0; i < nCharges(w, d); i++) chargeFamily(oneOffChargePlan(w, d, i)!, tMax, sink);
+  walkWorld(ds.world, tMax, sink);
   return out;
 }
 

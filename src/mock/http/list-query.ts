@@ -1,6 +1,7 @@
-import type { EntityName } from '../entities/entity.js';
-import { ApiError } from './api-error.js';
-import { eventTypeCodes, type ListQuery } from './dataset.js';
+import type { EntityName } from '../../entities/entity.js';
+import { ApiError } from '../api-error.js';
+import type { ListQuery } from '../dataset/dataset.js';
+import { eventTypeCodes } from '../dataset/versions.js';
 
 /**
  * Parses a list request's query string with Stripe's rules: `limit` 1–100 (default 10),

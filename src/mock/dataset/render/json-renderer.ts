@@ -1,0 +1,109 @@
+import { type ChargePlan, chargePlanOf } from '../families/charge.js';
+import {
+  type CustomerPlan,
+  customerPlan,
+  type SubscriptionPlan,
+  subscriptionPlan,
+} from '../families/customer.js';
+import { Kind, type ObjectRef, objectId } from '../ids.js';
+import { type Described, describe, type FamilyPlan } from '../timeline.js';
+import { eventCode } from '../versions.js';
+import type { World } from '../world.js';
+import { renderBalanceTransaction } from './balance-transaction.js';
+import { renderCharge } from './charge.js';
+import { deletedCustomerJson, renderCustomer } from './customer.js';
+import { renderDispute } from './dispute.js';
+import { renderInvoice } from './invoice.js';
+import { renderPaymentIntent } from './payment-intent.js';
+import { renderRefund } from './refund.js';
+import { chargeId, paymentIntentId, paymentMethodId } from './shared.js';
+import { renderSubscription } from './subscription.js';
+
+/**
+ * Every object of the mock as JSON text, rendered straight from its family's plan: one renderer
+ * per kind of object (this folder), whose constant runs are literal text and only the varying
+ * fields are spliced in. This is what the server sends, what truth lists and what events carry;
+ * building ~100 JS objects per page and stringifying them was most of a page's time (issue #3).
+ * A unit test holds every version of every kind byte-equal to `JSON.stringify` of a readable
+ * reference builder kept with the tests.
+ */
+
+const CUSTOMER_DELETED = eventCode('customer.deleted');
+
+/** Renders the objects of one world. */
+export class JsonRenderer {
+  constructor(readonly w: World) {}
+
+  /**
+   * JSON of an indexed object's state at `now` (it must exist by then), as
+   * `build(describe(w, ref, now), last, true)` gives, without walking its timeline: every kind
+   * but disputes renders the same at `now` as at its last version time, because each of its
+   * state changes is a version. A dispute embeds balance transactions whose silent change to
+   * `available` is not one of its versions, so disputes take the described path.
+   */
+  stateAt(ref: ObjectRef, now: number): string {
+    const w = this.w;
+    switch (ref.kind) {
+      case Kind.customer: {
+        const c = customerPlan(w, ref.day, ref.index)!;
+        if (c.deletedAt !== null && c.deletedAt <= now) return deletedCustomerJson(objectId(w.seed, ref));
+        return renderCustomer(w, c, now);
+      }
+      case Kind.subscription:
+      case Kind.invoice:
+        return this.object(ref, subscriptionPlan(w, ref.day, ref.index)!, now);
+      case Kind.disputeOneOff:
+      case Kind.disputeInvoice: {
+        const d = describe(w, ref, now)!;
+        return this.build(d, d.versions.length - 1, true);
+      }
+      default:
+        return this.object(ref, chargePlanOf(w, ref)!, now);
+    }
+  }
+
+  /** JSON of version `v` of a described object (`showDeleted`: a deleted customer as Stripe shows it). */
+  build(d: Described, v: number, showDeleted = false): string {
+    const version = d.versions[v]!;
+    if (showDeleted && version.type === CUSTOMER_DELETED)
+      return deletedCustomerJson(objectId(this.w.seed, d.ref));
+    return this.object(d.ref, d.plan, version.t);
+  }
+
+  /** The object `ref` of the family `plan` as it is at `t`. */
+  private object(ref: ObjectRef, plan: FamilyPlan, t: number): string {
+    const w = this.w;
+    switch (ref.kind) {
+      case Kind.customer:
+        return renderCustomer(w, plan as CustomerPlan, t);
+      case Kind.subscription:
+        return renderSubscription(w, plan as SubscriptionPlan, t);
+      case Kind.invoice:
+        return renderInvoice(w, plan as SubscriptionPlan, ref.sub / 4, t);
+      case Kind.chargeOneOff:
+      case Kind.chargeInvoice:
+        return renderCharge(w, plan as ChargePlan, t);
+      case Kind.piOneOff:
+      case Kind.piInvoice:
+        return renderPaymentIntent(w, plan as ChargePlan, t);
+      case Kind.refundOneOff:
+      case Kind.refundInvoice: {
+        const p = plan as ChargePlan;
+        const seed = w.seed;
+        return renderRefund(
+          seed,
+          p,
+          ref.sub % 4,
+          chargeId(seed, p),
+          paymentIntentId(seed, p),
+          paymentMethodId(seed, p),
+        );
+      }
+      case Kind.disputeOneOff:
+      case Kind.disputeInvoice:
+        return renderDispute(w, plan as ChargePlan, t);
+      default:
+        return renderBalanceTransaction(w, ref, plan as ChargePlan, t);
+    }
+  }
+}

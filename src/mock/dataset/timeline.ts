@@ -1,0 +1,112 @@
+import {
+  type ChargePlan,
+  chargePlanOf,
+  invoiceChargePlan,
+  nCharges,
+  oneOffChargePlan,
+  walkChargeFamily,
+} from './families/charge.js';
+import {
+  type CustomerPlan,
+  customerPlan,
+  customerTimeline,
+  invoiceCreated,
+  invoiceTimeline,
+  nCustomers,
+  type SubscriptionPlan,
+  subscriptionPlan,
+  subscriptionTimeline,
+} from './families/customer.js';
+import { Kind, type ObjectRef } from './ids.js';
+import type { Version, VersionSink } from './versions.js';
+import { DAY, firstCustomerDay, type World } from './world.js';
+
+/**
+ * Every object's timeline, from the family walkers: the whole world's (the index builder's
+ * feed) or one object's (`describe`, for retrieve, events and rendering).
+ */
+
+/** The plan of the family an object belongs to (what its renderer reads). */
+export type FamilyPlan = CustomerPlan | SubscriptionPlan | ChargePlan;
+
+export interface Described {
+  readonly ref: ObjectRef;
+  readonly versions: readonly Version[];
+  /**
+   * The plan `describe` computed on the way (a customer's, a subscription's or invoice's, or a
+   * charge family's), so renderers need not compute it again.
+   */
+  readonly plan: FamilyPlan;
+}
+
+/** Walks the customer (day, index), its subscription, invoices and their charge families. */
+export function walkCustomerFamily(w: World, c: CustomerPlan, tMax: number, sink: VersionSink): void {
+  if (c.created > tMax) return;
+  customerTimeline(c, tMax, sink);
+  if (!c.hasSubscription) return;
+  const s = subscriptionPlan(w, c.day, c.index)!;
+  if (s.created > tMax) return;
+  subscriptionTimeline(s, tMax, sink);
+  for (let cycle = 0; cycle < s.invoiceCount; cycle++) {
+    if (invoiceCreated(s, cycle) > tMax) break;
+    invoiceTimeline(s, cycle, tMax, sink);
+    const p = invoiceChargePlan(w, c.day, c.index, cycle);
+    if (p) walkChargeFamily(p, tMax, sink);
+  }
+}
+
+/** Walks every family of the world: every version of every object created up to `tMax`. */
+export function walkWorld(w: World, tMax: number, sink: VersionSink): void {
+  const lastDay = Math.floor(tMax / DAY);
+  for (let d = firstCustomerDay(w); d <= lastDay; d++) {
+    const n = nCustomers(w, d);
+    for (let i = 0; i < n; i++) walkCustomerFamily(w, customerPlan(w, d, i)!, tMax, sink);
+  }
+  for (let d = w.firstDay; d <= lastDay; d++) {
+    const n = nCharges(w, d);
+    for (let i = 0; i < n; i++) walkChargeFamily(oneOffChargePlan(w, d, i)!, tMax, sink);
+  }
+}
+
+/** Collects the versions of one ref from a walk. */
+class RefSink implements VersionSink {
+  readonly versions: Version[] = [];
+  constructor(private readonly ref: ObjectRef) {}
+  add(kind: number, day: number, index: number, sub: number, _v: number, t: number, type: number): void {
+    const r = this.ref;
+    if (kind === r.kind && sub === r.sub && day === r.day && index === r.index)
+      this.versions.push({ t, type });
+  }
+}
+
+/** The versions (up to `tMax`) of any object, or null when the mock has no such object by then. */
+export function describe(w: World, ref: ObjectRef, tMax: number): Described | null {
+  const sink = new RefSink(ref);
+  let plan: FamilyPlan | null = null;
+  switch (ref.kind) {
+    case Kind.customer: {
+      const c = ref.sub === 0 ? customerPlan(w, ref.day, ref.index) : null;
+      if (c) customerTimeline(c, tMax, sink);
+      plan = c;
+      break;
+    }
+    case Kind.subscription: {
+      const s = ref.sub === 0 ? subscriptionPlan(w, ref.day, ref.index) : null;
+      if (s) subscriptionTimeline(s, tMax, sink);
+      plan = s;
+      break;
+    }
+    case Kind.invoice: {
+      const s = ref.sub % 4 === 0 ? subscriptionPlan(w, ref.day, ref.index) : null;
+      if (s && ref.sub / 4 < s.invoiceCount) invoiceTimeline(s, ref.sub / 4, tMax, sink);
+      plan = s;
+      break;
+    }
+    default: {
+      const p = chargePlanOf(w, ref);
+      if (p) walkChargeFamily(p, tMax, sink);
+      plan = p;
+    }
+  }
+  return plan && sink.versions.length > 0 ? { ref, versions: sink.versions, plan } : null;
+}

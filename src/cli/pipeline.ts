@@ -1,7 +1,8 @@
 import { redactSettings } from '../config/settings.js';
 import type { EntityName } from '../entities/entity.js';
+import { colorEnabled } from '../obs/color.js';
 import { createProgress } from '../obs/progress.js';
-import { type RunSummary, renderSummary } from '../obs/summary.js';
+import { type RunSummary, renderSummary, summaryLogFields } from '../obs/summary.js';
 import type { QualityScope } from '../quality/types.js';
 import { acquireLock } from '../state/lock.js';
 import { RunManifest } from '../state/manifest.js';
@@ -30,6 +31,8 @@ export interface PipelineOptions {
    * on); the run fails with the signal's reason and the manifest says so.
    */
   signal?: AbortSignal;
+  /** Writes the run's HTML report (`_state/reports/`) at the end, failed or not (run-all). */
+  report?: boolean;
 }
 
 export interface PipelineResult {
@@ -91,7 +94,10 @@ export async function runPipeline(ctx: CommandContext, opts: PipelineOptions): P
   let exitCode: number = EXIT.ok;
   let source: ResolvedSource | undefined;
   const openSource = async () => {
-    source ??= await resolveSource(ctx);
+    if (!source) {
+      source = await resolveSource(ctx);
+      await manifest?.section('source', source.description);
+    }
     return source;
   };
 
@@ -211,6 +217,7 @@ export async function runPipeline(ctx: CommandContext, opts: PipelineOptions): P
         transform('references', { silver: true, gold: false }),
       );
       await manifest.section('references', refs);
+      summary.fetchedById = refs.fetched;
       if (opts.steps.includes('transform')) {
         const gold = await transform('transform', { silver: false, gold: true });
         const models = { ...summary.transform };
@@ -281,14 +288,20 @@ export async function runPipeline(ctx: CommandContext, opts: PipelineOptions): P
     throw err instanceof StepError ? err.cause : err;
   } finally {
     progress.stop();
+    if (opts.report && manifest) {
+      const { writeRunReport } = await import('../report/write-report.js');
+      await writeRunReport(store, runId, { latest: true }).catch((err: unknown) =>
+        logger.warn({ step: 'report', err }, 'could not write the run report'),
+      );
+    }
     await source?.close().catch((err: unknown) => logger.warn({ err }, 'could not stop the source client'));
     await lock.release().catch((err: unknown) => logger.warn({ err }, 'could not release the run lock'));
     summary.seconds = (Date.now() - started) / 1000;
-    if (ctx.interactive) process.stderr.write(`\n${renderSummary(summary)}`);
-    logger.info(
-      { step: 'end', status: summary.status, seconds: summary.seconds },
-      `run ${runId} ${summary.status}`,
-    );
+    summary.stageSeconds = timings;
+    summary.peakRssMib = Math.round(process.resourceUsage().maxRSS / 1024);
+    if (ctx.interactive) process.stderr.write(`\n${renderSummary(summary, colorEnabled(process.stderr))}`);
+    // In every output mode: a scheduled run's logs say what it did (SPEC section 12).
+    logger.info({ step: 'end', ...summaryLogFields(summary) }, 'run summary');
   }
   return { exitCode, summary };
 }

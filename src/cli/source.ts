@@ -7,7 +7,23 @@ export interface ResolvedSource {
   readonly apiKey: string;
   readonly rateLimitRps: number | undefined;
   readonly embedded: boolean;
+  /** What the run manifest records as its source: the URL without credentials, or the mock's preset and seed. */
+  readonly description: Record<string, unknown>;
   close(): Promise<void>;
+}
+
+/** A URL without user, password, query or fragment (a key in a URL must never reach a manifest). */
+export function urlWithoutCredentials(raw: string): string {
+  try {
+    const u = new URL(raw);
+    u.username = '';
+    u.password = '';
+    u.search = '';
+    u.hash = '';
+    return u.href;
+  } catch {
+    return '(not a URL)';
+  }
 }
 
 /** The key the embedded mock is called with (it accepts any `sk_test_` key). */
@@ -28,6 +44,7 @@ export async function resolveSource(ctx: CommandContext): Promise<ResolvedSource
       apiKey: settings.API_KEY,
       rateLimitRps: effectiveRateLimit(settings, false),
       embedded: false,
+      description: { kind: 'api', url: urlWithoutCredentials(settings.API_BASE_URL) },
       close: async () => {},
     };
   }
@@ -46,6 +63,13 @@ export async function resolveSource(ctx: CommandContext): Promise<ResolvedSource
     apiKey: settings.API_KEY?.startsWith('sk_test_') ? settings.API_KEY : EMBEDDED_KEY,
     rateLimitRps: effectiveRateLimit(settings, true),
     embedded: true,
+    description: {
+      kind: 'embedded mock',
+      url: mock.url,
+      preset: options.preset ?? 'custom',
+      seed: options.seed,
+      ...(options.now !== undefined ? { now: options.now } : {}),
+    },
     close: () => mock.close(),
   };
 }

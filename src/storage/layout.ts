@@ -25,6 +25,8 @@ export const layout = {
   manifest: (runId: string) => `_state/manifests/run_${runId}.json`,
   latestPointer: (model: string) => `_state/manifests/_latest/${model}.json`,
   lock: () => '_state/lock.json',
+  report: (runId: string) => `_state/reports/run_${runId}.html`,
+  latestReport: () => '_state/reports/latest.html',
 } as const;
 
 /** Parsed parts of a Bronze key, or undefined if the key is not a Bronze part. */

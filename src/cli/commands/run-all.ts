@@ -9,6 +9,7 @@ export default async function runAll(
 ): Promise<number> {
   const { exitCode } = await runPipeline(ctx, {
     steps: ['extract', 'transform', 'references', 'quality', 'publish'],
+    report: true,
     ...(opts.until ? { until: parseTimeArg(opts.until, '--until') } : {}),
     ...(opts.days ? { days: Number(opts.days) } : {}),
   });

@@ -32,6 +32,9 @@ const money = (currency: string, minor: number) =>
   );
 const isoShort = (iso: string | undefined) => (iso ? `${iso.slice(0, 16).replace('T', ' ')} UTC` : '–');
 
+/** A message as a sentence: its own full stop, so that the next one reads apart. */
+const sentence = (s: string) => (s === '' || /[.!?]$/.test(s) ? s : `${s}.`);
+
 const asRecord = (v: unknown): Record<string, unknown> =>
   v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 
@@ -223,7 +226,7 @@ export function renderReportHtml(input: ReportInput, assets: ReportAssets): stri
 
   const outcome = running ? 'running' : failed ? 'failed' : 'succeeded';
   const callout = failed
-    ? `<div class="callout bad"><b>This run failed${m.error ? ` in ${esc(m.error.step)}` : ''}.</b> ${esc(m.error?.message ?? '')}${failedChecks.length ? ` Failed checks: ${failedChecks.map((c) => `<code>${esc(c.name)}</code>`).join(', ')}.` : ''} Nothing it built was published: readers still see ${pointerRuns.length ? `the Gold of run${pointerRuns.length > 1 ? 's' : ''} ${pointerRuns.map((r) => `<code>${esc(r)}</code>`).join(', ')}` : 'no Gold at all (no run has published yet)'}, which the charts below show.</div>`
+    ? `<div class="callout bad"><b>This run failed${m.error ? ` in ${esc(m.error.step)}` : ''}.</b> ${esc(sentence(m.error?.message ?? ''))}${failedChecks.length ? ` Failed checks: ${failedChecks.map((c) => `<code>${esc(c.name)}</code>`).join(', ')}.` : ''} Nothing it built was published: readers still see ${pointerRuns.length ? `the Gold of run${pointerRuns.length > 1 ? 's' : ''} ${pointerRuns.map((r) => `<code>${esc(r)}</code>`).join(', ')}` : 'no Gold at all (no run has published yet)'}, which the charts below show.</div>`
     : '';
   const goldNote =
     pointerRuns.length === 0

@@ -112,7 +112,10 @@ const iso = (t: number | null | undefined) =>
  */
 export function statusProblems(report: StatusReport, maxHours: number): string[] {
   const problems: string[] = [];
-  const last = report.runs.find((r) => r.status !== 'running');
+  // By finish time: run ids given with --run-id need not sort by time.
+  const last = report.runs
+    .filter((r) => r.finished_at !== undefined)
+    .sort((a, b) => (b.finished_at ?? '').localeCompare(a.finished_at ?? ''))[0];
   if (last?.status === 'failed')
     problems.push(`the last finished run ${last.run_id} failed${last.error ? ` (${last.error})` : ''}`);
   for (const [model, p] of Object.entries(report.latest)) {

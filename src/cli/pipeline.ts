@@ -74,7 +74,10 @@ export async function runPipeline(ctx: CommandContext, opts: PipelineOptions): P
   const swept = await sweepScratchDirs();
   if (swept.length > 0)
     logger.info({ dirs: swept }, `removed ${swept.length} scratch directories of killed runs`);
-  const progress = createProgress(ctx.interactive);
+  const progress = createProgress(
+    ctx.interactive && settings.LOG_FORMAT === 'pretty',
+    colorEnabled(process.stderr),
+  );
   const summary: RunSummary = { runId, status: 'succeeded', seconds: 0, dataRoot: store.root };
   // Wall-clock seconds per step, for the manifest (benchmarks read them).
   const timings: Record<string, number> = {};
@@ -197,6 +200,7 @@ export async function runPipeline(ctx: CommandContext, opts: PipelineOptions): P
           asOf: until,
           ...layers,
           ...(opts.fullRefresh && step === 'transform' ? { fullRefresh: true } : {}),
+          onModel: (p) => progress.model(p),
         }),
       );
     };
@@ -240,6 +244,7 @@ export async function runPipeline(ctx: CommandContext, opts: PipelineOptions): P
           runId,
           now: until,
           ...(opts.qualityScope ? { scope: opts.qualityScope } : {}),
+          onCheck: (p) => progress.check(p),
         }),
       );
       summary.quality = report;

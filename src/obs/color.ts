@@ -11,7 +11,14 @@ export function colorEnabled(
   return Boolean(stream.isTTY);
 }
 
-/** cli-table3 colours its headers and borders by default: none unless colours are on. */
-export function tableStyle(color: boolean): { style?: { head: string[]; border: string[] } } {
-  return color ? {} : { style: { head: [], border: [] } };
+/**
+ * Options for a cli-table3 table: no rule between body rows (a 15-row summary fits a screen), and
+ * no colours in headers and borders unless colours are on (cli-table3 colours them by default).
+ */
+export function tableStyle(color: boolean): {
+  chars: Record<string, string>;
+  style?: { head: string[]; border: string[] };
+} {
+  const chars = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' };
+  return color ? { chars } : { chars, style: { head: [], border: [] } };
 }

@@ -1,6 +1,7 @@
 import pino, { type Logger } from 'pino';
 import pretty from 'pino-pretty';
 import { colorEnabled } from './color.js';
+import { terminalStream } from './terminal.js';
 
 export type { Logger } from 'pino';
 
@@ -39,10 +40,12 @@ export function createLogger(opts: LoggerOptions): Logger {
     return pino(
       options,
       pretty({
-        destination: 2,
-        sync: true,
+        // stderr, or above the progress bars while they are drawn
+        destination: terminalStream(),
         colorize: colorEnabled(process.stderr),
         ignore: 'pid,hostname',
+        // one line per entry: readable above the progress bars
+        singleLine: true,
         translateTime: 'HH:MM:ss',
       }),
     );

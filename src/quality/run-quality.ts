@@ -23,6 +23,8 @@ export interface QualityOptions {
    * Silver and the current Gold either way (Parquet columns: cheap).
    */
   scope?: QualityScope;
+  /** Called as each check finishes (terminal progress). */
+  onCheck?: (p: { name: string; done: number; total: number; passed: boolean }) => void;
 }
 
 /** Runs one check, timing it; a check that throws fails with the error as its details. */
@@ -73,6 +75,12 @@ export async function runQuality(opts: QualityOptions): Promise<QualityReport> {
     for (const check of planned) {
       const result = await runCheck(check);
       checks.push(result);
+      opts.onCheck?.({
+        name: result.name,
+        done: checks.length,
+        total: planned.length,
+        passed: result.passed,
+      });
       if (!result.passed) {
         const level = result.severity === 'error' ? 'error' : 'warn';
         opts.logger[level](

@@ -33,6 +33,8 @@ export interface TransformOptions {
   silver?: boolean;
   /** DuckDB memory limit (default: the `DUCKDB_MEMORY_LIMIT` setting). */
   memoryLimit?: string;
+  /** Called as each model is built (terminal progress). */
+  onModel?: (p: { model: string; done: number; total: number; partitions: number }) => void;
 }
 
 /** Per model (`silver.<table>`, `gold.<model>`): partitions written, rows in them, seconds. */
@@ -68,10 +70,19 @@ export async function runTransform(opts: TransformOptions): Promise<TransformRep
   try {
     const ctx = { session, store: opts.store, stager, workDir, logger, runId: opts.runId, fullRefresh };
     const webhookKeys = await listBronzeKeys(opts.store, 'webhook_events');
-    for (const table of opts.silver === false ? [] : SILVER_TABLES) {
+    const silverTables = opts.silver === false ? [] : SILVER_TABLES;
+    const goldModels = (opts.gold ?? true) ? GOLD_MODELS.length : 0;
+    const total = silverTables.length + goldModels;
+    for (const table of silverTables) {
       const r = await buildSilverTable(ctx, table, webhookKeys);
       report.models[`silver.${table}`] = { partitions: r.partitions, rows: r.rows, seconds: r.seconds };
       report.silverKeys.push(...r.keys);
+      opts.onModel?.({
+        model: `silver.${table}`,
+        done: Object.keys(report.models).length,
+        total,
+        partitions: r.partitions,
+      });
     }
     // Silver objects changed during this run: stage them afresh, apart from the Bronze.
     const silverStager = createStager(opts.store, join(workDir, 'stage-silver'));
@@ -84,6 +95,12 @@ export async function runTransform(opts: TransformOptions): Promise<TransformRep
       for (const [model, r] of Object.entries(gold)) {
         report.models[`gold.${model}`] = { partitions: r.partitions, rows: r.rows, seconds: r.seconds };
         report.goldKeys.push(...r.keys);
+        opts.onModel?.({
+          model: `gold.${model}`,
+          done: Object.keys(report.models).length,
+          total,
+          partitions: r.partitions,
+        });
       }
     } else {
       await createSilverViews(session, opts.store, silverStager);

@@ -9,7 +9,7 @@ const require = createRequire(import.meta.url);
 
 /** uPlot (from its npm package) and the chart script, read once per process. */
 let assets: Promise<ReportAssets> | undefined;
-function loadAssets(): Promise<ReportAssets> {
+export function loadAssets(): Promise<ReportAssets> {
   assets ??= (async () => {
     const [uplotJs, uplotCss, chartsJs] = await Promise.all([
       readFile(require.resolve('uplot/dist/uPlot.iife.min.js'), 'utf8'),

@@ -65,7 +65,7 @@ export async function checkPage(
       // The project compiles without the DOM library; the few DOM members used here, typed.
       interface El {
         dataset: Record<string, string | undefined>;
-        textContent: string | null;
+        innerText: string;
         querySelectorAll(s: string): ArrayLike<El>;
       }
       const document = (globalThis as unknown as { document: { body: El } & El }).document;
@@ -81,7 +81,8 @@ export async function checkPage(
       return {
         charts,
         chartsRendered: rendered === undefined ? null : Number(rendered),
-        text: document.body.textContent ?? '',
+        // biome-ignore lint/performance/useDomNodeTextContent: the rendered text, without the inlined scripts
+        text: document.body.innerText,
       };
     });
     await mkdir(dirname(screenshot), { recursive: true });

@@ -12,11 +12,18 @@
     if (!el) throw new Error(`no element for chart ${spec.id}`);
     const fmt = money(spec.currency);
     const bars = uPlot.paths.bars({ size: [0.6, 24] });
+    const steps = spec.x.slice(1).map((t, i) => t - spec.x[i]);
+    const pad = steps.length > 0 ? Math.min(...steps) / 2 : 43200;
     const opts = {
       width: Math.max(320, el.clientWidth),
       height: 240,
       cursor: { drag: { x: false, y: false } },
-      scales: { x: { time: true } },
+      scales: {
+        // half a step either side, so that the bars at either end show whole
+        x: { time: true, auto: false, range: () => [spec.x[0] - pad, spec.x[spec.x.length - 1] + pad] },
+        // amounts from zero: bars measured from a baseline above zero would mislead
+        y: { range: (_u, min, max) => [Math.min(0, min * 1.05), max > 0 ? max * 1.05 : 1] },
+      },
       axes: [
         { stroke: '#64748b', grid: { stroke: '#eef2f7' }, ticks: { stroke: '#e2e8f0' } },
         {

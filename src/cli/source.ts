@@ -52,6 +52,7 @@ export async function resolveSource(ctx: CommandContext): Promise<ResolvedSource
     throw new ConfigError('API_BASE_URL: required when PIPELINE_ENV=AWS (e.g. https://api.stripe.com)');
   }
   const { parseMockOptions, startMockApi } = await import('../mock/index.js');
+  const { DEFAULT_SEED } = await import('../mock/options.js');
   const options = parseMockOptions({}, { MOCK_PRESET: 'demo', ...process.env });
   const mock = await startMockApi({ ...options, host: '127.0.0.1', port: 0, quiet: true });
   logger.info(
@@ -67,7 +68,7 @@ export async function resolveSource(ctx: CommandContext): Promise<ResolvedSource
       kind: 'embedded mock',
       url: mock.url,
       preset: options.preset ?? 'custom',
-      seed: options.seed,
+      seed: options.seed ?? DEFAULT_SEED,
       ...(options.now !== undefined ? { now: options.now } : {}),
     },
     close: () => mock.close(),

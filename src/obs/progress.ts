@@ -32,6 +32,32 @@ export function extractionRate(records: number, startedAt: number, lastAt: numbe
 /** ANSI "erase from the cursor to the end of the screen" (cursor control, not colour). */
 const ERASE_DOWN = '\u001b[J';
 
+const ANSI_SGR = /\u001b\[[0-9;]*m/y;
+
+/**
+ * The line cut to `width` visible characters (colour codes do not count and are kept whole; a cut
+ * line ends with a reset and `…`).
+ */
+export function fitLine(line: string, width: number): string {
+  let visible = 0;
+  let out = '';
+  for (let i = 0; i < line.length; ) {
+    ANSI_SGR.lastIndex = i;
+    const m = ANSI_SGR.exec(line);
+    if (m) {
+      out += m[0];
+      i += m[0].length;
+      continue;
+    }
+    const ch = String.fromCodePoint(line.codePointAt(i) ?? 0);
+    if (visible === width - 1 && i + ch.length < line.length) return `${out}\u001b[0m…`;
+    out += ch;
+    visible++;
+    i += ch.length;
+  }
+  return out;
+}
+
 const NOOP: Progress = { stage() {}, update() {}, model() {}, check() {}, stop() {} };
 
 export function createProgress(interactive: boolean, color = interactive): Progress {
@@ -43,9 +69,6 @@ export function createProgress(interactive: boolean, color = interactive): Progr
       clearOnComplete: false,
       stream: process.stderr,
       fps: 5,
-      // a long log line printed above the bars must not wrap: the bars are redrawn by moving the
-      // cursor up one row per bar, and a wrapped line would leave copies of them behind
-      linewrap: false,
       barsize: 20,
       ...(color ? {} : { barCompleteChar: '#', barIncompleteChar: '-' }),
     },
@@ -59,7 +82,10 @@ export function createProgress(interactive: boolean, color = interactive): Progr
   redirectTerminal((text) => {
     if (!multi.isActive) return void process.stderr.write(text);
     logged = true;
-    multi.log(ERASE_DOWN + text);
+    // A log line printed above the bars must not wrap: the bars are redrawn by moving the cursor
+    // up one row per bar, and a wrapped line would leave copies of them behind.
+    const width = (process.stderr.columns ?? 120) - 1;
+    multi.log(ERASE_DOWN + text.replace(/[^\n]+/g, (line) => fitLine(line, width)));
   });
   // A bar skips drawing a line equal to the one it drew last (cli-progress 3's `lastDrawnString`);
   // after log lines moved the bars down, every bar must be drawn again.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { colorEnabled } from './color.js';
-import { extractionRate } from './progress.js';
+import { extractionRate, fitLine } from './progress.js';
 import { renderSummary, summaryLogFields } from './summary.js';
 
 const summary = {
@@ -69,5 +69,14 @@ describe('extractionRate', () => {
   it('records per second since extraction started, unknown for the first moments', () => {
     expect(extractionRate(1000, 0, 2000)).toBe('500');
     expect(extractionRate(1000, 0, 100)).toBe('-');
+  });
+});
+
+describe('fitLine', () => {
+  it('cuts to the visible width, colour codes kept whole and not counted', () => {
+    expect(fitLine('abcdef', 10)).toBe('abcdef');
+    expect(fitLine('abcdef', 4)).toBe('abc\u001b[0m…');
+    expect(fitLine('\u001b[32mINFO\u001b[39m: abcdef', 8)).toBe('\u001b[32mINFO\u001b[39m: a\u001b[0m…');
+    expect(fitLine('abcd', 4)).toBe('abcd');
   });
 });

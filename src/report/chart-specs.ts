@@ -10,6 +10,8 @@ export interface ChartSpec {
     readonly label: string;
     readonly color: string;
     readonly kind: 'line' | 'bars';
+    /** A dashed line: a series that mostly follows another (net beside sales). */
+    readonly dash?: boolean;
     readonly values: (number | null)[];
   }[];
 }
@@ -71,7 +73,13 @@ export function dailyCharts(rows: readonly DailyRow[]): ChartSpec[] {
         { label: 'Sales', color: COLORS.sales, kind: 'bars', values: values((r) => r.sales_amount) },
         { label: 'Refunds', color: COLORS.refunds, kind: 'line', values: values((r) => r.refunds_amount) },
         { label: 'Fees', color: COLORS.fees, kind: 'line', values: values((r) => r.fees_amount) },
-        { label: 'Net', color: COLORS.net, kind: 'line', values: values((r) => r.net_amount) },
+        {
+          label: 'Net',
+          color: COLORS.net,
+          kind: 'line',
+          dash: true,
+          values: values((r) => r.net_amount),
+        },
       ],
     };
   });

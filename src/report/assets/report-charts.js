@@ -39,7 +39,8 @@
         ...spec.series.map((s) => ({
           label: s.label,
           stroke: s.color,
-          width: s.kind === 'bars' ? 1 : 2,
+          width: s.kind === 'bars' ? 1 : s.dash ? 1.5 : 2,
+          dash: s.dash ? [5, 3] : undefined,
           fill: s.kind === 'bars' ? `${s.color}55` : undefined,
           points: { show: s.kind !== 'bars' && spec.x.length <= 45, size: 4 },
           paths: s.kind === 'bars' ? bars : undefined,

@@ -1,4 +1,5 @@
 import Table from 'cli-table3';
+import { tableStyle } from '../obs/color.js';
 import type { QueryResult } from './run-query.js';
 
 export type QueryFormat = 'table' | 'csv' | 'json';
@@ -32,7 +33,7 @@ export function formatResult(r: QueryResult, format: QueryFormat): string {
   }
   const table = new Table({
     head: r.columns,
-    style: { head: [], border: [] },
+    ...tableStyle(false),
     colAligns: r.columns.map((_, i) =>
       r.rows.every((row) => row[i] === null || typeof row[i] === 'number') ? 'right' : 'left',
     ),

@@ -6,13 +6,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectStatus, statusProblems } from '../../src/cli/commands/status.js';
 import { startMockApi } from '../../src/mock/index.js';
 import { formatResult } from '../../src/query/format.js';
-import { openPublishedLake } from '../../src/query/published-lake.js';
+import { openPublishedLake, tablesNamedIn } from '../../src/query/published-lake.js';
 import { ReadOnlyQueryError, runReadOnlyQuery } from '../../src/query/run-query.js';
 import { LocalObjectStore } from '../../src/storage/local-store.js';
+import { S3ObjectStore } from '../../src/storage/s3-store.js';
 import { checkPage } from '../helpers/browser.js';
 import { runCli } from '../helpers/cli.js';
 import { readLayer } from '../helpers/lake.js';
 import { parseLogLines } from '../helpers/strict-json.js';
+import { freshPrefix, s3TestConfig } from '../s3-env.js';
 
 const NOW = Date.UTC(2024, 5, 15, 12, 0, 0) / 1000;
 const SHOTS = join(process.cwd(), '.tmp');
@@ -130,6 +132,29 @@ describe('looking at the data: report, query, operator output', () => {
     } finally {
       await lake.close();
     }
+    // On S3 the same views, from objects downloaded for the tables the SQL names only.
+    const local = new LocalObjectStore(root);
+    const s3 = s3TestConfig();
+    const s3Store = new S3ObjectStore({
+      bucket: s3.bucket,
+      prefix: freshPrefix('query'),
+      region: s3.region,
+      endpoint: s3.endpoint,
+      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+    });
+    for (const prefix of ['silver/', 'gold/', '_state/manifests/_latest/'])
+      for (const o of await local.list(prefix)) await s3Store.put(o.key, (await local.get(o.key))!);
+    const sql = 'select count(*) as n, sum(amount) as amount from fct_payments';
+    const onS3 = await openPublishedLake(s3Store, { only: tablesNamedIn(sql) });
+    const onDisk = await openPublishedLake(local, { only: tablesNamedIn(sql) });
+    try {
+      expect(onS3.tables.map((t) => t.name)).toEqual(['fct_payments']);
+      expect((await runReadOnlyQuery(onS3, sql)).rows).toEqual((await runReadOnlyQuery(onDisk, sql)).rows);
+    } finally {
+      await onS3.close();
+      await onDisk.close();
+    }
+
     const refused = await runCli(['query', 'drop view charges'], { env: env() });
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('read-only');

@@ -51,6 +51,7 @@ describe('summaryLogFields', () => {
     expect(text).toMatch(/customers\s+│\s+250\s+│\s+40\s+│/);
     expect(text).toMatch(/charges\s+│\s+0\s+│\s+2\s+│/);
     expect(text).not.toContain('\u001b[');
+    expect(text).toContain('checks: 1 passed, 1 failed, 1 warning\n');
   });
 });
 

@@ -80,7 +80,11 @@ export function renderSummary(s: RunSummary, color = false): string {
   if (s.quality) {
     const failed = s.quality.checks.filter((c) => !c.passed);
     const passed = s.quality.checks.length - failed.length;
-    out.push(`checks: ${passed} passed, ${failed.length} failed`);
+    const errors = failed.filter((c) => c.severity === 'error').length;
+    const warnings = failed.length - errors;
+    out.push(
+      `checks: ${passed} passed, ${errors} failed${warnings ? `, ${warnings} warning${warnings > 1 ? 's' : ''}` : ''}`,
+    );
     for (const c of failed) out.push(`  ${c.severity === 'error' ? 'FAIL' : 'WARN'} ${c.name}`);
   }
   if (s.published) out.push(`published _latest: ${s.published.length > 0 ? s.published.join(', ') : 'none'}`);

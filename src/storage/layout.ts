@@ -25,6 +25,9 @@ export const layout = {
   manifest: (runId: string) => `_state/manifests/run_${runId}.json`,
   latestPointer: (model: string) => `_state/manifests/_latest/${model}.json`,
   lock: () => '_state/lock.json',
+  quarantinePrefix: () => '_quarantine/source=stripe/',
+  quarantinePart: (entity: string, runId: string, part: number) =>
+    `_quarantine/source=stripe/entity=${entity}/run_id=${runId}/part-${String(part).padStart(5, '0')}.jsonl`,
 } as const;
 
 /** Parsed parts of a Bronze key, or undefined if the key is not a Bronze part. */

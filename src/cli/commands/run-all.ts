@@ -1,4 +1,4 @@
-import { parseTimeArg } from '../../config/time.js';
+import { parseDaysArg, parseTimeArg } from '../../config/time.js';
 import type { CommandContext } from '../context.js';
 import { runPipeline } from '../pipeline.js';
 
@@ -10,7 +10,7 @@ export default async function runAll(
   const { exitCode } = await runPipeline(ctx, {
     steps: ['extract', 'transform', 'references', 'quality', 'publish'],
     ...(opts.until ? { until: parseTimeArg(opts.until, '--until') } : {}),
-    ...(opts.days ? { days: Number(opts.days) } : {}),
+    ...(opts.days !== undefined ? { days: parseDaysArg(opts.days, '--days') } : {}),
   });
   return exitCode;
 }

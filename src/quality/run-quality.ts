@@ -5,6 +5,7 @@ import { freshnessChecks } from './freshness.js';
 import { openQualityContext } from './quality-context.js';
 import { bronzeSilverChecks } from './reconcile-bronze-silver.js';
 import { silverGoldChecks } from './reconcile-silver-gold.js';
+import { quarantineChecks } from './quarantine.js';
 import { referentialChecks } from './referential.js';
 import { schemaChecks } from './schema.js';
 import type { CheckResult, PlannedCheck, QualityReport, QualityScope } from './types.js';
@@ -69,6 +70,7 @@ export async function runQuality(opts: QualityOptions): Promise<QualityReport> {
       ...silverGoldChecks(ctx),
       ...freshnessChecks(ctx),
       { name: 'reconcile.webhooks_events', severity: 'warn', run: () => checkWebhooksVsEvents(ctx) },
+      ...(await quarantineChecks(opts.store)),
     ];
     for (const check of planned) {
       const result = await runCheck(check);

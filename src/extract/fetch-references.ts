@@ -54,8 +54,11 @@ export async function fetchReferences(opts: {
     ...(opts.rateLimitRps !== undefined ? { rateLimitRps: opts.rateLimitRps } : {}),
   });
   const sink = await BronzeSink.create({ store, runId, firstPartNumber: REFERENCES_FIRST_PART });
-  const quarantine = new QuarantineSink(store, runId, (q) =>
-    logger.warn(q, `${q.entity}: quarantined an unreadable record from ${q.path}: ${q.reason}`),
+  const quarantine = new QuarantineSink(
+    store,
+    runId,
+    (q) => logger.warn(q, `${q.entity}: quarantined an unreadable record from ${q.path}: ${q.reason}`),
+    REFERENCES_FIRST_PART,
   );
   const report: FetchReferencesReport = { fetched: {}, not_found: [], bronze_keys: [] };
   const limit = pLimit(settings.EXTRACT_CONCURRENCY);

@@ -35,10 +35,15 @@ export class QuarantineSink {
   private readonly counts = new Map<string, number>();
   private readonly keys: string[] = [];
 
+  /**
+   * `firstPart`: the first part number of each entity; a second sink of the same run (the
+   * references pass) starts where the first never reaches, so neither overwrites the other.
+   */
   constructor(
     private readonly store: ObjectStore,
     private readonly runId: string,
     private readonly onAdd?: (line: Omit<QuarantineLine, 'raw'>) => void,
+    private readonly firstPart = 0,
   ) {}
 
   add(r: { entity: string; source: string; path: string; reason: string; raw: Uint8Array }): void {
@@ -76,7 +81,7 @@ export class QuarantineSink {
     const lines = this.pending.get(entity);
     if (!lines || lines.length === 0) return;
     this.pending.delete(entity);
-    const part = this.parts.get(entity) ?? 0;
+    const part = this.parts.get(entity) ?? this.firstPart;
     this.parts.set(entity, part + 1);
     const key = layout.quarantinePart(entity, this.runId, part);
     try {

@@ -4,13 +4,14 @@ import { colorEnabled } from '../obs/color.js';
 import { createProgress } from '../obs/progress.js';
 import { type RunSummary, renderSummary, summaryLogFields } from '../obs/summary.js';
 import type { QualityScope } from '../quality/types.js';
-import { acquireLock } from '../state/lock.js';
-import { RunManifest } from '../state/manifest.js';
+import { acquireLock, fenceStore } from '../state/lock.js';
+import { markAbandoned, RunManifest } from '../state/manifest.js';
 import { publishLatest } from '../state/publish.js';
 import { sweepScratchDirs } from '../storage/scratch-dir.js';
 import type { CommandContext } from './context.js';
 import { EXIT } from './exit-codes.js';
-import { type ResolvedSource, resolveSource } from './source.js';
+import { interruptOnSignals } from './signals.js';
+import { assertSourceSettings, type ResolvedSource, resolveSource } from './source.js';
 import { storeFor } from './store.js';
 
 export type Step = 'extract' | 'transform' | 'references' | 'quality' | 'publish';
@@ -68,8 +69,21 @@ export async function runPipeline(ctx: CommandContext, opts: PipelineOptions): P
   const { settings, logger, runId } = ctx;
   const started = Date.now();
   const until = opts.until ?? Math.floor(started / 1000);
-  const store = storeFor(ctx);
-  const lock = await acquireLock({ store, runId, command: ctx.command, logger });
+  // SPEC 15 (#18): settings are checked before the lock is taken or anything is written; then
+  // every write goes through a store fenced by the lock; SIGINT/SIGTERM and a lost lock abort.
+  if (opts.steps.includes('extract')) assertSourceSettings(settings);
+  const baseStore = storeFor(ctx);
+  const lock = await acquireLock({ store: baseStore, runId, command: ctx.command, logger });
+  const store = fenceStore(baseStore, lock);
+  const interrupt = interruptOnSignals();
+  // Every step below reads opts.signal.
+  opts = {
+    ...opts,
+    signal: AbortSignal.any([interrupt.signal, lock.lost, ...(opts.signal ? [opts.signal] : [])]),
+  };
+  const abandoned = lock.tookOverFrom?.run_id;
+  if (abandoned && (await markAbandoned(store, abandoned, runId).catch(() => false)))
+    logger.warn({ abandoned_run: abandoned }, `marked run ${abandoned} abandoned`);
   // Scratch space of runs killed on this host (parts, DuckDB spill files) is not theirs to remove.
   const swept = await sweepScratchDirs();
   if (swept.length > 0)
@@ -300,6 +314,7 @@ export async function runPipeline(ctx: CommandContext, opts: PipelineOptions): P
       );
     }
     await source?.close().catch((err: unknown) => logger.warn({ err }, 'could not stop the source client'));
+    interrupt.dispose();
     await lock.release().catch((err: unknown) => logger.warn({ err }, 'could not release the run lock'));
     summary.seconds = (Date.now() - started) / 1000;
     summary.stageSeconds = timings;

@@ -30,26 +30,34 @@ export function urlWithoutCredentials(raw: string): string {
 const EMBEDDED_KEY = 'sk_test_embedded_mock';
 
 /**
+ * The source settings a run needs, checked before it takes the lock or writes anything (SPEC 15):
+ * `API_KEY` with `API_BASE_URL`, and `API_BASE_URL` itself in AWS. Throws ConfigError (exit 2).
+ */
+export function assertSourceSettings(settings: CommandContext['settings']): void {
+  if (settings.API_BASE_URL && !settings.API_KEY)
+    throw new ConfigError('API_KEY: required when API_BASE_URL is set (a Stripe secret key sk_…)');
+  if (!settings.API_BASE_URL && settings.PIPELINE_ENV === 'AWS') {
+    throw new ConfigError('API_BASE_URL: required when PIPELINE_ENV=AWS (e.g. https://api.stripe.com)');
+  }
+}
+
+/**
  * Resolves the source API. With no `API_BASE_URL` in LOCAL, starts the mock API in-process on a
  * free loopback port (the `demo` preset on the wall clock unless `MOCK_…` variables say otherwise)
  * and says so in one log line. In AWS, `API_BASE_URL` is required.
  */
 export async function resolveSource(ctx: CommandContext): Promise<ResolvedSource> {
   const { settings, logger } = ctx;
+  assertSourceSettings(settings);
   if (settings.API_BASE_URL) {
-    if (!settings.API_KEY)
-      throw new ConfigError('API_KEY: required when API_BASE_URL is set (a Stripe secret key sk_…)');
     return {
       baseUrl: settings.API_BASE_URL,
-      apiKey: settings.API_KEY,
+      apiKey: settings.API_KEY ?? '',
       rateLimitRps: effectiveRateLimit(settings, false),
       embedded: false,
       description: { kind: 'api', url: urlWithoutCredentials(settings.API_BASE_URL) },
       close: async () => {},
     };
-  }
-  if (settings.PIPELINE_ENV === 'AWS') {
-    throw new ConfigError('API_BASE_URL: required when PIPELINE_ENV=AWS (e.g. https://api.stripe.com)');
   }
   const { parseMockOptions, startMockApi } = await import('../mock/index.js');
   const { DEFAULT_SEED } = await import('../mock/options.js');

@@ -3,6 +3,7 @@ import type { Logger } from '../obs/logger.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { freshnessChecks } from './freshness.js';
 import { openQualityContext } from './quality-context.js';
+import { quarantineChecks } from './quarantine.js';
 import { bronzeSilverChecks } from './reconcile-bronze-silver.js';
 import { silverGoldChecks } from './reconcile-silver-gold.js';
 import { referentialChecks } from './referential.js';
@@ -71,6 +72,7 @@ export async function runQuality(opts: QualityOptions): Promise<QualityReport> {
       ...silverGoldChecks(ctx),
       ...freshnessChecks(ctx),
       { name: 'reconcile.webhooks_events', severity: 'warn', run: () => checkWebhooksVsEvents(ctx) },
+      ...(await quarantineChecks(opts.store)),
     ];
     for (const check of planned) {
       const result = await runCheck(check);

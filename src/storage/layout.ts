@@ -27,6 +27,9 @@ export const layout = {
   lock: () => '_state/lock.json',
   report: (runId: string) => `_state/reports/run_${runId}.html`,
   latestReport: () => '_state/reports/latest.html',
+  quarantinePrefix: () => '_quarantine/source=stripe/',
+  quarantinePart: (entity: string, runId: string, part: number) =>
+    `_quarantine/source=stripe/entity=${entity}/run_id=${runId}/part-${String(part).padStart(5, '0')}.jsonl`,
 } as const;
 
 /** Parsed parts of a Bronze key, or undefined if the key is not a Bronze part. */

@@ -15,3 +15,6 @@ if (!existsSync('dist/cli/main.js')) {
 if (r.status !== 0)
   console.error('build: emitted with type errors (see above; `npm run typecheck` fails on them)');
 cpSync('src/transform/sql', 'dist/transform/sql', { recursive: true });
+// The report's SQL and its browser script are read at run time beside the compiled module.
+cpSync('src/report/sql', 'dist/report/sql', { recursive: true });
+cpSync('src/report/assets', 'dist/report/assets', { recursive: true });

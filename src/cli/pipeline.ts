@@ -1,11 +1,12 @@
 import { redactSettings } from '../config/settings.js';
 import type { EntityName } from '../entities/entity.js';
+import { colorEnabled } from '../obs/color.js';
 import { createProgress } from '../obs/progress.js';
-import { type RunSummary, renderSummary } from '../obs/summary.js';
+import { type RunSummary, renderSummary, summaryLogFields } from '../obs/summary.js';
 import type { QualityScope } from '../quality/types.js';
 import { failpoint } from '../state/failpoint.js';
-import { acquireLock } from '../state/lock.js';
-import { RunManifest } from '../state/manifest.js';
+import { acquireLock, fenceStore } from '../state/lock.js';
+import { markAbandoned, RunManifest } from '../state/manifest.js';
 import { prepareStagedRun, promote, rollForward } from '../state/promote.js';
 import { publishLatest } from '../state/publish.js';
 import { layout } from '../storage/layout.js';
@@ -14,7 +15,8 @@ import type { StagedStore } from '../storage/staged-store.js';
 import type { RebuildPlan } from '../transform/run-transform.js';
 import type { CommandContext } from './context.js';
 import { EXIT } from './exit-codes.js';
-import { type ResolvedSource, resolveSource } from './source.js';
+import { interruptOnSignals } from './signals.js';
+import { assertSourceSettings, type ResolvedSource, resolveSource } from './source.js';
 import { storeFor } from './store.js';
 
 export type Step = 'extract' | 'transform' | 'references' | 'quality' | 'publish';
@@ -42,6 +44,8 @@ export interface PipelineOptions {
    * on); the run fails with the signal's reason and the manifest says so.
    */
   signal?: AbortSignal;
+  /** Writes the run's HTML report (`_state/reports/`) at the end, failed or not (run-all). */
+  report?: boolean;
 }
 
 export interface PipelineResult {
@@ -81,13 +85,29 @@ export async function runPipeline(ctx: CommandContext, opts: PipelineOptions): P
   const { settings, logger, runId } = ctx;
   const started = Date.now();
   const until = opts.until ?? Math.floor(started / 1000);
-  const store = storeFor(ctx);
-  const lock = await acquireLock({ store, runId, command: ctx.command, logger });
+  // SPEC 15 (#18): settings are checked before the lock is taken or anything is written; then
+  // every write goes through a store fenced by the lock; SIGINT/SIGTERM and a lost lock abort.
+  if (opts.steps.includes('extract')) assertSourceSettings(settings);
+  const baseStore = storeFor(ctx);
+  const lock = await acquireLock({ store: baseStore, runId, command: ctx.command, logger });
+  const store = fenceStore(baseStore, lock);
+  const interrupt = interruptOnSignals();
+  // Every step below reads opts.signal.
+  opts = {
+    ...opts,
+    signal: AbortSignal.any([interrupt.signal, lock.lost, ...(opts.signal ? [opts.signal] : [])]),
+  };
+  const abandoned = lock.tookOverFrom?.run_id;
+  if (abandoned && (await markAbandoned(store, abandoned, runId).catch(() => false)))
+    logger.warn({ abandoned_run: abandoned }, `marked run ${abandoned} abandoned`);
   // Scratch space of runs killed on this host (parts, DuckDB spill files) is not theirs to remove.
   const swept = await sweepScratchDirs();
   if (swept.length > 0)
     logger.info({ dirs: swept }, `removed ${swept.length} scratch directories of killed runs`);
-  const progress = createProgress(ctx.interactive);
+  const progress = createProgress(
+    ctx.interactive && settings.LOG_FORMAT === 'pretty',
+    colorEnabled(process.stderr),
+  );
   const summary: RunSummary = { runId, status: 'succeeded', seconds: 0, dataRoot: store.root };
   // Wall-clock seconds per step, for the manifest (benchmarks read them).
   const timings: Record<string, number> = {};
@@ -107,7 +127,10 @@ export async function runPipeline(ctx: CommandContext, opts: PipelineOptions): P
   let exitCode: number = EXIT.ok;
   let source: ResolvedSource | undefined;
   const openSource = async () => {
-    source ??= await resolveSource(ctx);
+    if (!source) {
+      source = await resolveSource(ctx);
+      await manifest?.section('source', source.description);
+    }
     return source;
   };
 
@@ -236,6 +259,7 @@ export async function runPipeline(ctx: CommandContext, opts: PipelineOptions): P
           ...(view ? { store: view } : {}),
           ...(opts.fullRefresh && step === 'transform' ? { fullRefresh: true } : {}),
           ...(rebuild && step === 'transform' ? { rebuild } : {}),
+          onModel: (p) => progress.model(p),
         }),
       );
     };
@@ -257,6 +281,7 @@ export async function runPipeline(ctx: CommandContext, opts: PipelineOptions): P
         transform('references', { silver: true, gold: false }),
       );
       await manifest.section('references', refs);
+      summary.fetchedById = refs.fetched;
       if (opts.steps.includes('transform')) {
         const gold = await transform('transform', { silver: false, gold: true });
         const models = { ...summary.transform };
@@ -279,6 +304,7 @@ export async function runPipeline(ctx: CommandContext, opts: PipelineOptions): P
           runId,
           now: opts.asOf ?? until,
           ...(opts.qualityScope ? { scope: opts.qualityScope } : {}),
+          onCheck: (p) => progress.check(p),
         }),
       );
       summary.quality = report;
@@ -350,14 +376,21 @@ export async function runPipeline(ctx: CommandContext, opts: PipelineOptions): P
     throw err instanceof StepError ? err.cause : err;
   } finally {
     progress.stop();
+    if (opts.report && manifest) {
+      const { writeRunReport } = await import('../report/write-report.js');
+      await writeRunReport(store, runId, { latest: true }).catch((err: unknown) =>
+        logger.warn({ step: 'report', err }, 'could not write the run report'),
+      );
+    }
     await source?.close().catch((err: unknown) => logger.warn({ err }, 'could not stop the source client'));
+    interrupt.dispose();
     await lock.release().catch((err: unknown) => logger.warn({ err }, 'could not release the run lock'));
     summary.seconds = (Date.now() - started) / 1000;
-    if (ctx.interactive) process.stderr.write(`\n${renderSummary(summary)}`);
-    logger.info(
-      { step: 'end', status: summary.status, seconds: summary.seconds },
-      `run ${runId} ${summary.status}`,
-    );
+    summary.stageSeconds = timings;
+    summary.peakRssMib = Math.round(process.resourceUsage().maxRSS / 1024);
+    if (ctx.interactive) process.stderr.write(`\n${renderSummary(summary, colorEnabled(process.stderr))}`);
+    // In every output mode: a scheduled run's logs say what it did (SPEC section 12).
+    logger.info({ step: 'end', ...summaryLogFields(summary) }, 'run summary');
   }
   return { exitCode, summary };
 }

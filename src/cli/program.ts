@@ -17,6 +17,8 @@ interface CommandSpec {
   description: string;
   example: string;
   options: Option[];
+  /** A positional argument, passed to the command as `opts[key]`. */
+  argument?: { name: string; description: string; key: string };
   load: () => Promise<{ default: CommandRunner<never> }>;
 }
 
@@ -115,7 +117,13 @@ const COMMANDS: CommandSpec[] = [
     name: 'status',
     description: 'watermarks, recent runs, _latest pointers and their freshness',
     example: 'payments-pipeline status --json',
-    options: [new Option('--json', 'machine-readable output')],
+    options: [
+      new Option('--json', 'machine-readable output'),
+      new Option(
+        '--check',
+        'exit 1 when the last finished run failed or a published model is older than FRESHNESS_MAX_HOURS (for monitors)',
+      ),
+    ],
     load: () => import('./commands/status.js'),
   },
   {
@@ -161,6 +169,30 @@ const COMMANDS: CommandSpec[] = [
     ],
     load: () => import('./commands/catalog.js'),
   },
+  {
+    name: 'query',
+    description: 'read-only DuckDB SQL over the published lake: a view per Silver entity and Gold model',
+    example: `payments-pipeline query "select currency, sum(sales_amount) from daily_overview group by all"`,
+    argument: { name: '<sql>', description: 'SQL (SELECT, WITH, DESCRIBE, EXPLAIN)', key: 'sql' },
+    options: [
+      new Option('--format <format>', 'output format (default: table in a terminal, else csv)').choices([
+        'table',
+        'csv',
+        'json',
+      ]),
+    ],
+    load: () => import('./commands/query.js'),
+  },
+  {
+    name: 'report',
+    description:
+      'the HTML run report of a run (outcome, stages, extraction, checks, charts of published Gold)',
+    example: 'payments-pipeline report --out report.html',
+    options: [
+      new Option('--out <file>', 'write the report there (default: _state/reports/run_<run_id>.html)'),
+    ],
+    load: () => import('./commands/report.js'),
+  },
 ];
 
 /** Builds the commander program; `onExit` receives the exit code of the command that ran. */
@@ -180,7 +212,13 @@ export function buildProgram(version: string, onExit: (code: number) => void): C
       .addHelpText('after', `\nExample:\n  $ ${spec.example}`)
       .exitOverride();
     for (const o of spec.options) cmd.addOption(o);
-    cmd.action(async (opts: Record<string, unknown>) => {
+    if (spec.argument) cmd.argument(spec.argument.name, spec.argument.description);
+    cmd.action(async (...args: unknown[]) => {
+      // commander passes the positional arguments first, then the options, then the command
+      const opts: Record<string, unknown> = {
+        ...(args.at(-2) as Record<string, unknown>),
+        ...(spec.argument ? { [spec.argument.key]: args[0] } : {}),
+      };
       const globals = program.opts<GlobalOptions>();
       // API_KEY / WEBHOOK_SECRET from AWS when *_SECRET_ID / *_PARAMETER name them (else nothing).
       const secrets = await resolveSecretSettings({ ...readDotEnv(process.cwd()), ...process.env });

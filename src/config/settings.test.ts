@@ -34,6 +34,12 @@ describe('parseSettings', () => {
     [{ FRESHNESS_SEVERITY: 'fatal' }, 'FRESHNESS_SEVERITY'],
     [{ VERIFY_WEBHOOK_SIGNATURES: 'maybe' }, 'VERIFY_WEBHOOK_SIGNATURES'],
     [{ RUN_ID: '../etc' }, 'RUN_ID'],
+    [{ API_BASE_URL: 'ftp://api.example.com' }, 'API_BASE_URL'],
+    [{ API_BASE_URL: 'file:///etc/passwd' }, 'API_BASE_URL'],
+    [{ S3_ENDPOINT_URL: 'file:///tmp' }, 'S3_ENDPOINT_URL'],
+    [{ WEBHOOK_SECRET: ' ' }, 'WEBHOOK_SECRET'],
+    [{ WEBHOOK_SECRET: ',' }, 'WEBHOOK_SECRET'],
+    [{ WEBHOOK_SECRET: 'whsec_a,,whsec_b' }, 'WEBHOOK_SECRET'],
   ])('rejects %j naming %s', (env, name) => {
     expect(() => parseSettings(env)).toThrow(ConfigError);
     expect(() => parseSettings(env)).toThrow(name);
@@ -54,6 +60,17 @@ describe('parseSettings', () => {
     expect(effectiveRateLimit(parseSettings({ API_KEY: 'sk_live_x' }), false)).toBe(90);
     expect(effectiveRateLimit(parseSettings({}), true)).toBeUndefined();
     expect(effectiveRateLimit(parseSettings({ API_RATE_LIMIT_RPS: '5' }), true)).toBe(5);
+  });
+
+  it('cuts credentials out of URLs it writes (SPEC 15)', () => {
+    const r = redactSettings(
+      parseSettings({ API_BASE_URL: 'https://me:sk_live_pw@api.example.com/base?key=k2', API_KEY: 'sk_x' }),
+    );
+    expect(r.API_BASE_URL).toBe('https://[REDACTED]@api.example.com/base?[REDACTED]');
+    expect(JSON.stringify(r)).not.toMatch(/sk_live_pw|k2|me:/);
+    expect(redactSettings(parseSettings({ API_BASE_URL: 'http://127.0.0.1:8000' })).API_BASE_URL).toBe(
+      'http://127.0.0.1:8000',
+    );
   });
 
   it('redacts secrets', () => {

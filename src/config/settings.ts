@@ -18,6 +18,9 @@ export const AWS_SECRET_REF = /^[A-Za-z0-9/_+=.@:!-]{1,2048}$/;
 const awsSecretRef = (what: string) =>
   z.string().trim().regex(AWS_SECRET_REF, `a ${what} name or ARN`).optional().describe(`${what} name or ARN`);
 
+/** Only `http:` and `https:`: `file:`, `ftp:` or `javascript:` are not an API (SPEC 15). */
+const httpUrl = () => z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' });
+
 const bool = z.stringbool({ truthy: ['true', '1', 'yes'], falsy: ['false', '0', 'no'] });
 
 /**
@@ -34,12 +37,10 @@ const schema = z.object({
     .transform((s) => s.replace(/^\/+|\/+$/g, ''))
     .describe('optional key prefix inside the bucket'),
   AWS_REGION: z.string().min(1).default('us-east-1').describe('AWS region'),
-  S3_ENDPOINT_URL: z
-    .url()
+  S3_ENDPOINT_URL: httpUrl()
     .optional()
     .describe('an S3-compatible endpoint (path-style), e.g. Ceph RGW or MinIO'),
-  API_BASE_URL: z
-    .url()
+  API_BASE_URL: httpUrl()
     .optional()
     .transform((s) => s?.replace(/\/+$/, ''))
     .describe('Stripe API base URL; unset in LOCAL = the embedded mock API'),
@@ -84,12 +85,10 @@ const schema = z.object({
   WEBHOOK_SECRET: z
     .string()
     .optional()
-    .transform((s) =>
-      (s ?? '')
-        .split(',')
-        .map((x) => x.trim())
-        .filter(Boolean),
-    )
+    .transform((s) => (s === undefined ? [] : s.split(',').map((x) => x.trim())))
+    // A blank secret (" ", ",", "whsec_a,,") is a typo, not "no secret": refuse it rather than
+    // start a receiver that verifies nothing (SPEC 15).
+    .refine((list) => list.every((x) => x.length > 0), 'no blank entries')
     .describe('webhook endpoint secret(s) whsec_..., comma-separated during rotation'),
   VERIFY_WEBHOOK_SIGNATURES: bool
     .optional()
@@ -178,12 +177,38 @@ export function effectiveRateLimit(settings: Settings, embeddedMock: boolean): n
   return 25;
 }
 
-/** A copy safe to print or store: secrets replaced by a marker. */
+/** Settings holding URLs, whose user-info (`https://user:pass@host`) is a secret too. */
+const URL_KEYS = ['API_BASE_URL', 'S3_ENDPOINT_URL'] as const;
+
+/**
+ * A URL without credentials: user-info and query string become `[REDACTED]` (a key may hide in
+ * either); anything unparseable is redacted whole.
+ *
+ * @example
+ * redactUrl('https://me:sk_live_x@api.example.com/v1?key=k'); // 'https://[REDACTED]@api.example.com/v1?[REDACTED]'
+ */
+export function redactUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return '[REDACTED]';
+  }
+  const auth = url.username || url.password ? '[REDACTED]@' : '';
+  const query = url.search ? '?[REDACTED]' : '';
+  return `${url.protocol}//${auth}${url.host}${url.pathname === '/' && !value.endsWith('/') ? '' : url.pathname}${query}`;
+}
+
+/** A copy safe to print or store: secrets replaced by a marker, credentials cut out of URLs. */
 export function redactSettings(settings: Settings): Record<string, unknown> {
   const out: Record<string, unknown> = { ...settings };
   for (const key of SECRET_KEYS) {
     const v = out[key];
     if (v !== undefined && !(Array.isArray(v) && v.length === 0)) out[key] = '[REDACTED]';
+  }
+  for (const key of URL_KEYS) {
+    const v = out[key];
+    if (typeof v === 'string') out[key] = redactUrl(v);
   }
   return out;
 }

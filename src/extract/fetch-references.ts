@@ -3,6 +3,8 @@ import type { Settings } from '../config/settings.js';
 import type { EntityName } from '../entities/entity.js';
 import { entity as entityDef } from '../entities/lookups.js';
 import type { Logger } from '../obs/logger.js';
+import { objectProblem } from '../quarantine/readable.js';
+import { QuarantineSink } from '../quarantine/sink.js';
 import { createStripeClient } from '../source/create-client.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { BronzeSink } from './bronze-sink.js';
@@ -52,6 +54,12 @@ export async function fetchReferences(opts: {
     ...(opts.rateLimitRps !== undefined ? { rateLimitRps: opts.rateLimitRps } : {}),
   });
   const sink = await BronzeSink.create({ store, runId, firstPartNumber: REFERENCES_FIRST_PART });
+  const quarantine = new QuarantineSink(
+    store,
+    runId,
+    (q) => logger.warn(q, `${q.entity}: quarantined an unreadable record from ${q.path}: ${q.reason}`),
+    REFERENCES_FIRST_PART,
+  );
   const report: FetchReferencesReport = { fetched: {}, not_found: [], bronze_keys: [] };
   const limit = pLimit(settings.EXTRACT_CONCURRENCY);
   try {
@@ -62,6 +70,12 @@ export async function fetchReferences(opts: {
           const got = await client.retrieve(def.name, def.endpoint, ref.id, opts.signal);
           if (!got) {
             report.not_found.push(`${ref.table}/${ref.id}`);
+            return;
+          }
+          const problem = objectProblem(got.object, got.sourceTime);
+          if (problem) {
+            const raw = Buffer.from(JSON.stringify(got.object));
+            quarantine.add({ entity: def.name, source: 'api', path: def.endpoint, reason: problem, raw });
             return;
           }
           const deleted = got.object.deleted === true;
@@ -81,6 +95,7 @@ export async function fetchReferences(opts: {
     );
   } finally {
     await sink.close();
+    await quarantine.close();
     await client.close();
   }
   report.bronze_keys = Object.keys(report.fetched).flatMap((e) => sink.keysOf(e));

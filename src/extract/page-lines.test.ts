@@ -11,6 +11,7 @@ const item = (o: Record<string, unknown>, json = JSON.stringify(o), scanned = tr
   created: scanned && typeof o.created === 'number' ? o.created : undefined,
   type: scanned && typeof o.type === 'string' ? o.type : undefined,
   json: Buffer.from(json),
+  suspect: !scanned,
 });
 const text = (b: PartitionLines | undefined) => (b ? linesOf(b).toString('utf8') : undefined);
 

@@ -1,6 +1,7 @@
 import type { BronzeMeta, BronzeRecord } from '../bronze/envelope.js';
 import { eventToRecords, isStripeEvent, type StripeEvent } from '../bronze/from-event.js';
 import { isDeleteEvent } from '../entities/lookups.js';
+import { eventProblem } from '../quarantine/readable.js';
 import type { RawItem } from '../source/stripe-client.js';
 import { utcDate } from '../storage/layout.js';
 
@@ -50,11 +51,13 @@ export function objectDt(obj: Record<string, unknown>, fallback: number): string
  * The envelope lines of one API list page, built from each element's bytes as the API sent them
  * (no serialising). Every record of a page shares its meta (same response, same `Date`), so the
  * meta is serialised once; a line equals `toJsonLine({data, meta})` of the parsed object.
+ * `maxCreated` counts only objects created before `windowEnd`.
  */
 export function apiPageBatches(
   items: readonly RawItem[],
   meta: Omit<BronzeMeta, 'event_id' | 'deleted'>,
   fallbackCreated: number,
+  windowEnd = Number.POSITIVE_INFINITY,
 ): { batches: Batches; maxCreated: number | undefined } {
   const suffix = Buffer.from(`,"meta":${JSON.stringify(meta)}}\n`);
   const batches: Batches = new Map();
@@ -64,7 +67,14 @@ export function apiPageBatches(
   let batch: PartitionLines | undefined;
   for (const item of items) {
     const created = item.created ?? fallbackCreated;
-    if (item.created !== undefined && (maxCreated === undefined || item.created > maxCreated)) {
+    // An object outside the window asked for (a source ignoring `created[lt]`, a clock ahead) is
+    // kept, but never moves the watermark past the window's end: the next window starting there
+    // would skip whatever is created until then (SPEC 15).
+    if (
+      item.created !== undefined &&
+      item.created < windowEnd &&
+      (maxCreated === undefined || item.created > maxCreated)
+    ) {
       maxCreated = item.created;
     }
     const d = Math.floor(created / 86_400);
@@ -96,12 +106,28 @@ export type EventRouting = 'all' | 'deletes';
  */
 export function eventPageBatches(
   items: readonly RawItem[],
-  ctx: { runId: string; ingestedAt: string; keepEvents: boolean; targets: ReadonlyMap<string, EventRouting> },
-): { batches: Batches; maxCreated: number | undefined; routed: Map<string, number> } {
+  ctx: {
+    runId: string;
+    ingestedAt: string;
+    keepEvents: boolean;
+    targets: ReadonlyMap<string, EventRouting>;
+    /** Events created at or after it do not count in `maxCreated` (default: no end). */
+    windowEnd?: number;
+    /** The source's clock, for the `created` of a routed event's object. */
+    sourceNowSeconds?: number;
+  },
+): {
+  batches: Batches;
+  maxCreated: number | undefined;
+  routed: Map<string, number>;
+  /** Routed events whose object no transform could read: for the quarantine. */
+  rejected: { item: RawItem; reason: string }[];
+} {
   const batches: Batches = new Map();
-  const routed = new Map<string, number>();
+  const routedCounts = new Map<string, number>();
   const routings = new Set(ctx.targets.values());
   let maxCreated: number | undefined;
+  const rejected: { item: RawItem; reason: string }[] = [];
   for (const item of items) {
     let ev: StripeEvent | undefined;
     let { id, type, created } = item;
@@ -110,7 +136,21 @@ export function eventPageBatches(
       if (!ev) continue;
       ({ id, type, created } = ev);
     }
-    if (maxCreated === undefined || created > maxCreated) maxCreated = created;
+    const routed = routings.has('all') || (routings.has('deletes') && isDeleteEvent(type));
+    if (routed) {
+      ev ??= parseEvent(item.json);
+      // Its object goes to an entity's Bronze, and its created to a dt: both must be readable.
+      const problem = ev ? eventProblem(ev, ctx.sourceNowSeconds ?? Number.MAX_SAFE_INTEGER) : undefined;
+      if (problem) {
+        rejected.push({ item, reason: problem });
+        continue;
+      }
+    }
+    if (
+      created < (ctx.windowEnd ?? Number.POSITIVE_INFINITY) &&
+      (maxCreated === undefined || created > maxCreated)
+    )
+      maxCreated = created;
     if (ctx.keepEvents) {
       const meta = {
         entity: 'events',
@@ -126,17 +166,15 @@ export function eventPageBatches(
       b.bytes += DATA_PREFIX.length + item.json.length + suffix.length;
       b.records++;
     }
-    if (!routings.has('all') && !(routings.has('deletes') && isDeleteEvent(type))) continue;
-    ev ??= parseEvent(item.json);
-    if (!ev) continue;
+    if (!routed || !ev) continue;
     const obj = eventToRecords(ev, { source: 'events', runId: ctx.runId, ingestedAt: ctx.ingestedAt }).object;
     const routing = obj ? ctx.targets.get(obj.meta.entity) : undefined;
     if (obj && (routing === 'all' || (routing === 'deletes' && obj.meta.deleted === true))) {
       add(batches, obj.meta.entity, objectDt(obj.data, created), line(obj));
-      routed.set(obj.meta.entity, (routed.get(obj.meta.entity) ?? 0) + 1);
+      routedCounts.set(obj.meta.entity, (routedCounts.get(obj.meta.entity) ?? 0) + 1);
     }
   }
-  return { batches, maxCreated, routed };
+  return { batches, maxCreated, routed: routedCounts, rejected };
 }
 
 function parseEvent(json: Buffer): StripeEvent | undefined {

@@ -4,6 +4,7 @@ import type { Settings } from '../config/settings.js';
 import type { EntityDef, EntityName } from '../entities/entity.js';
 import { dependencyOrder, entity as entityDef } from '../entities/lookups.js';
 import type { Logger } from '../obs/logger.js';
+import { QuarantineSink } from '../quarantine/sink.js';
 import { createStripeClient } from '../source/create-client.js';
 import { ProtocolError } from '../source/errors.js';
 import type { RawListPage } from '../source/stripe-client.js';
@@ -11,6 +12,7 @@ import { advanceWatermark, readWatermark, type Watermark } from '../state/waterm
 import type { ObjectStore } from '../storage/object-store.js';
 import { BronzeSink } from './bronze-sink.js';
 import { apiPageBatches, type Batches, type EventRouting, eventPageBatches, linesOf } from './page-lines.js';
+import { type Rejected, screenItems } from './screen.js';
 import {
   DAY_SECONDS,
   type EntityPlan,
@@ -52,6 +54,8 @@ export interface EntityExtractReport {
   records: number;
   retries: number;
   bronze_keys: string[];
+  /** Records set aside under `_quarantine/` (present only when some were). */
+  quarantined?: number;
 }
 
 export interface ExtractReport {
@@ -171,6 +175,9 @@ export async function runExtract(opts: ExtractOptions): Promise<ExtractReport> {
     runId,
     ...(opts.maxPartBytes ? { maxPartBytes: opts.maxPartBytes } : {}),
   });
+  const quarantine = new QuarantineSink(store, runId, (q) =>
+    logger.warn(q, `${q.entity}: quarantined an unreadable record from ${q.path}: ${q.reason}`),
+  );
   const client = createStripeClient({
     settings,
     logger,
@@ -230,6 +237,7 @@ export async function runExtract(opts: ExtractOptions): Promise<ExtractReport> {
   };
   const completeApi = async (d: EntityDef) => {
     await sink.flushEntity(d.name);
+    await quarantine.flushEntity(d.name);
     if (backfill) return;
     if (!isFullLoad(d.name)) {
       await moveWatermark(d.name, { created: stats.get(d.name)!.maxCreated ?? 0, events: 0 });
@@ -239,6 +247,7 @@ export async function runExtract(opts: ExtractOptions): Promise<ExtractReport> {
   };
   const completeEvents = async () => {
     await Promise.all([...(keepEvents ? [EVENTS] : []), ...targets].map((e) => sink.flushEntity(e)));
+    await quarantine.flushEntity(EVENTS);
     if (backfill) return;
     const max = passMaxCreated;
     await Promise.all([
@@ -292,6 +301,8 @@ export async function runExtract(opts: ExtractOptions): Promise<ExtractReport> {
     let gte = task.window.gte;
     const lt = task.window.lt;
     let startingAfter: string | undefined;
+    // Every cursor this slice has paged from: one seen again means the source is not moving it.
+    const cursors = new Set<string>();
     for (let first = true; ; first = false) {
       signal.throwIfAborted();
       const params = {
@@ -301,18 +312,19 @@ export async function runExtract(opts: ExtractOptions): Promise<ExtractReport> {
         ...def.listParams,
         starting_after: startingAfter,
       };
-      const page = await client.listRawPage(def.name, def.endpoint, params, signal);
+      const raw = await client.listRawPage(def.name, def.endpoint, params, signal);
+      const paging = checkPaging(def, raw, limit, startingAfter, cursors);
+      const { good, rejected } = screenItems(
+        raw.items,
+        task.kind === 'api' ? 'object' : 'event',
+        raw.sourceTime,
+      );
+      quarantineAll(task.kind === 'api' ? def.name : EVENTS, def.endpoint, task.kind, rejected);
+      const page = { ...raw, items: good };
       await (task.kind === 'api' ? handleApiPage(task, page) : handleEventsPage(page));
-      const last = page.items.at(-1);
-      const next = { id: last?.id, created: last?.created, count: page.items.length, hasMore: page.hasMore };
-      if (!next.hasMore || next.count === 0) break;
-      if (next.id === undefined) {
-        throw new ProtocolError(
-          def.name,
-          def.endpoint,
-          'has_more is true but the last object has no string "id" to page from',
-        );
-      }
+      const last = raw.items.at(-1);
+      const next = { id: paging.next, created: last?.created, count: raw.items.length, hasMore: raw.hasMore };
+      if (next.id === undefined) break;
       startingAfter = next.id;
       // A dense slice while other slices run short: list the older part as new concurrent
       // slices; this one keeps only the objects created in the same second as the last one seen
@@ -340,6 +352,10 @@ export async function runExtract(opts: ExtractOptions): Promise<ExtractReport> {
     if (s) opts.onProgress?.({ entity: name, pages: s.pages, records: s.records, retries: s.retries });
   };
 
+  const quarantineAll = (entity: string, path: string, source: string, rejected: readonly Rejected[]) => {
+    for (const r of rejected) quarantine.add({ entity, source, path, reason: r.reason, raw: r.item.json });
+  };
+
   const handleApiPage = async (task: Task, page: RawListPage) => {
     const s = stats.get(task.def.name)!;
     const { batches, maxCreated } = apiPageBatches(
@@ -352,6 +368,7 @@ export async function runExtract(opts: ExtractOptions): Promise<ExtractReport> {
         version_ts: page.sourceTime,
       },
       task.window.gte,
+      task.window.lt,
     );
     await writeBatches(batches);
     s.pages++;
@@ -366,12 +383,15 @@ export async function runExtract(opts: ExtractOptions): Promise<ExtractReport> {
   };
 
   const handleEventsPage = async (page: RawListPage) => {
-    const { batches, maxCreated, routed } = eventPageBatches(page.items, {
+    const { batches, maxCreated, routed, rejected } = eventPageBatches(page.items, {
       runId,
       ingestedAt: ingestedAt(),
       keepEvents,
       targets: routing,
+      ...(passWindow ? { windowEnd: passWindow.lt } : {}),
+      sourceNowSeconds: page.sourceTime,
     });
+    quarantineAll(EVENTS, '/v1/events', 'events', rejected);
     await writeBatches(batches);
     if (maxCreated !== undefined && (passMaxCreated === undefined || maxCreated > passMaxCreated)) {
       passMaxCreated = maxCreated;
@@ -417,6 +437,10 @@ export async function runExtract(opts: ExtractOptions): Promise<ExtractReport> {
     await sink.close().catch((err: unknown) => {
       if (!failure) fail(err);
     });
+    // Records already set aside stay set aside, whatever else failed.
+    await quarantine.close().catch((err: unknown) => {
+      if (!failure) fail(err);
+    });
   }
   if (failure) throw failure.error;
 
@@ -430,6 +454,7 @@ export async function runExtract(opts: ExtractOptions): Promise<ExtractReport> {
       records: s.records,
       retries: s.retries,
       bronze_keys: sink.keysOf(d.name),
+      ...(quarantine.quarantined[d.name] ? { quarantined: quarantine.quarantined[d.name] } : {}),
     };
   }
   const bronzeKeys = Object.values(entities)
@@ -440,6 +465,36 @@ export async function runExtract(opts: ExtractOptions): Promise<ExtractReport> {
     'extraction finished',
   );
   return { entities, bronzeKeys };
+}
+
+/**
+ * The cursor of a list's next page, or undefined on its last page; a `ProtocolError` naming the
+ * entity when the source breaks the list protocol in a way that would loop forever or skip
+ * objects (SPEC 15): a cursor it already paged from (a server ignoring `starting_after`, or
+ * cycling), `has_more` on an empty page, a last object without an id, more objects than `limit`.
+ */
+export function checkPaging(
+  def: Pick<EntityDef, 'name' | 'endpoint'>,
+  page: Pick<RawListPage, 'items' | 'hasMore'>,
+  limit: number,
+  startingAfter: string | undefined,
+  cursors: Set<string>,
+): { next: string | undefined } {
+  const fail = (detail: string) => new ProtocolError(def.name, def.endpoint, detail);
+  if (page.items.length > limit) {
+    throw fail(`${page.items.length} objects on a page asked for at most limit=${limit}`);
+  }
+  if (!page.hasMore) return { next: undefined };
+  if (page.items.length === 0) throw fail('has_more is true on an empty page: the list cannot go on');
+  const id = page.items.at(-1)?.id;
+  if (id === undefined) throw fail('has_more is true but the last object has no string "id" to page from');
+  if (startingAfter !== undefined) cursors.add(startingAfter);
+  if (cursors.has(id)) {
+    throw fail(
+      `the list cursor does not advance: the page after starting_after=${startingAfter} ends with ${id} again (the source ignores starting_after or repeats pages)`,
+    );
+  }
+  return { next: id };
 }
 
 function iso(unix: number): string {

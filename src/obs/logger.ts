@@ -1,5 +1,7 @@
 import pino, { type Logger } from 'pino';
 import pretty from 'pino-pretty';
+import { colorEnabled } from './color.js';
+import { terminalStream } from './terminal.js';
 
 export type { Logger } from 'pino';
 
@@ -16,6 +18,7 @@ export interface LoggerOptions {
  */
 export function createLogger(opts: LoggerOptions): Logger {
   const options: pino.LoggerOptions = {
+    hooks: { logMethod: withoutRepeatedKeys },
     level: opts.level,
     base: opts.base ?? {},
     timestamp: pino.stdTimeFunctions.isoTime,
@@ -37,15 +40,46 @@ export function createLogger(opts: LoggerOptions): Logger {
     return pino(
       options,
       pretty({
-        destination: 2,
-        sync: true,
-        colorize: true,
+        // stderr, or above the progress bars while they are drawn
+        destination: terminalStream(),
+        colorize: colorEnabled(process.stderr),
         ignore: 'pid,hostname',
+        // one line per entry: readable above the progress bars
+        singleLine: true,
         translateTime: 'HH:MM:ss',
       }),
     );
   }
   return pino(options, pino.destination({ fd: 2, sync: true }));
+}
+
+/** Keys pino writes on every line itself. */
+const OWN_KEYS = new Set(['level', 'time', 'msg', 'pid', 'hostname']);
+
+/**
+ * pino writes a child's bindings and the logged object side by side, so
+ * `logger.child({ step }).info({ step }, …)` printed `"step":"transform","step":"transform"`
+ * (a strict parser rejects the line; others keep either value). A key the line already carries
+ * is dropped from the logged object when the value is the same, and renamed `<key>_detail`
+ * when it differs, so that no line repeats a key and nothing logged is lost.
+ */
+function withoutRepeatedKeys(this: Logger, args: Parameters<pino.LogFn>, method: pino.LogFn): void {
+  const first = args[0] as unknown;
+  if (first && typeof first === 'object' && !Array.isArray(first) && !(first instanceof Error)) {
+    const bound = this.bindings();
+    const obj = first as Record<string, unknown>;
+    const clash = Object.keys(obj).filter((k) => k in bound || OWN_KEYS.has(k));
+    if (clash.length > 0) {
+      const copy: Record<string, unknown> = { ...obj };
+      for (const k of clash) {
+        const v = copy[k];
+        delete copy[k];
+        if (OWN_KEYS.has(k) || JSON.stringify(v) !== JSON.stringify(bound[k])) copy[`${k}_detail`] = v;
+      }
+      args[0] = copy as never;
+    }
+  }
+  method.apply(this, args as never);
 }
 
 /** A logger that drops everything, for tests and library use. */

@@ -3,6 +3,7 @@ import type { Logger } from '../obs/logger.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { freshnessChecks } from './freshness.js';
 import { openQualityContext } from './quality-context.js';
+import { quarantineChecks } from './quarantine.js';
 import { bronzeSilverChecks } from './reconcile-bronze-silver.js';
 import { silverGoldChecks } from './reconcile-silver-gold.js';
 import { referentialChecks } from './referential.js';
@@ -23,6 +24,8 @@ export interface QualityOptions {
    * Silver and the current Gold either way (Parquet columns: cheap).
    */
   scope?: QualityScope;
+  /** Called as each check finishes (terminal progress). */
+  onCheck?: (p: { name: string; done: number; total: number; passed: boolean }) => void;
 }
 
 /** Runs one check, timing it; a check that throws fails with the error as its details. */
@@ -69,10 +72,17 @@ export async function runQuality(opts: QualityOptions): Promise<QualityReport> {
       ...silverGoldChecks(ctx),
       ...freshnessChecks(ctx),
       { name: 'reconcile.webhooks_events', severity: 'warn', run: () => checkWebhooksVsEvents(ctx) },
+      ...(await quarantineChecks(opts.store)),
     ];
     for (const check of planned) {
       const result = await runCheck(check);
       checks.push(result);
+      opts.onCheck?.({
+        name: result.name,
+        done: checks.length,
+        total: planned.length,
+        passed: result.passed,
+      });
       if (!result.passed) {
         const level = result.severity === 'error' ? 'error' : 'warn';
         opts.logger[level](

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelayMs, isRetryableStatus, parseRetryAfter } from './backoff.js';
+import {
+  backoffDelayMs,
+  DEFAULT_BACKOFF,
+  isRetryableStatus,
+  MAX_RETRY_AFTER_MS,
+  parseRetryAfter,
+} from './backoff.js';
 
 const opts = { baseMs: 100, capMs: 1000 };
 
@@ -21,6 +27,15 @@ describe('backoffDelayMs', () => {
   it('waits at least what Retry-After asks', () => {
     expect(backoffDelayMs(0, opts, () => 0, 3000)).toBe(3000);
     expect(backoffDelayMs(3, opts, () => 0.999999, 10)).toBe(799);
+  });
+});
+
+describe('Retry-After is capped', () => {
+  it('never waits longer than 60 s for a server asking an hour (SPEC 15)', () => {
+    expect(backoffDelayMs(0, DEFAULT_BACKOFF, () => 0, 3_600_000)).toBe(MAX_RETRY_AFTER_MS);
+    expect(MAX_RETRY_AFTER_MS).toBe(60_000);
+    expect(backoffDelayMs(0, { ...DEFAULT_BACKOFF, maxRetryAfterMs: 50 }, () => 0, 3_600_000)).toBe(50);
+    expect(backoffDelayMs(0, DEFAULT_BACKOFF, () => 0, 59_000)).toBe(59_000);
   });
 });
 

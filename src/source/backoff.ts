@@ -8,13 +8,22 @@ export interface BackoffOptions {
   readonly baseMs: number;
   /** Upper bound of any computed delay, ms. */
   readonly capMs: number;
+  /** Upper bound of a server's `Retry-After`, ms (default {@link MAX_RETRY_AFTER_MS}). */
+  readonly maxRetryAfterMs?: number;
 }
 
 export const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 250, capMs: 20_000 };
 
 /**
+ * The longest wait a `Retry-After` header can ask for (SPEC 15: honoured up to 60 s): a hostile or
+ * misconfigured server saying `Retry-After: 3600` must not park the run for an hour per retry.
+ */
+export const MAX_RETRY_AFTER_MS = 60_000;
+
+/**
  * The delay before retry number `attempt` (0 = first retry): uniform in
- * `[0, min(cap, base * 2^attempt))`, at least `retryAfterMs` when the server asked for it.
+ * `[0, min(cap, base * 2^attempt))`, at least `retryAfterMs` when the server asked for it (capped
+ * at `maxRetryAfterMs`).
  * Full jitter spreads the retries of concurrent requests so they do not hit the server together.
  *
  * @example
@@ -28,7 +37,8 @@ export function backoffDelayMs(
 ): number {
   const ceiling = Math.min(opts.capMs, opts.baseMs * 2 ** Math.max(0, attempt));
   const jitter = Math.floor(random() * ceiling);
-  return retryAfterMs !== undefined ? Math.max(retryAfterMs, jitter) : jitter;
+  if (retryAfterMs === undefined) return jitter;
+  return Math.max(Math.min(retryAfterMs, opts.maxRetryAfterMs ?? MAX_RETRY_AFTER_MS), jitter);
 }
 
 /**

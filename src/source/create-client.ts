@@ -23,6 +23,7 @@ export function createStripeClient(opts: {
       ...(opts.rateLimitRps !== undefined ? { ratePerSecond: opts.rateLimitRps } : {}),
     }),
     connections: settings.EXTRACT_CONCURRENCY,
-    onRetry: (r) => logger.debug(r, `retrying ${r.path} in ${r.delayMs} ms (${r.reason})`),
+    // Every retry at warn: a run slowed by a struggling source must say so (SPEC 15).
+    onRetry: (r) => logger.warn(r, `retrying ${r.path} in ${r.delayMs} ms (${r.reason})`),
   });
 }

@@ -150,7 +150,7 @@ describe('scanList', () => {
       hasMore: false,
     });
     expect(scanList(enc('{"has_more":true,"data":[{"id":"a"}]}'))).toEqual({
-      items: [{ start: 25, end: 35, id: 'a', created: undefined, type: undefined }],
+      items: [{ start: 25, end: 35, id: 'a', created: undefined, type: undefined, suspect: false }],
       hasMore: true,
     });
   });
@@ -245,5 +245,17 @@ describe('scanList', () => {
     for (const [what, text] of Object.entries(cases)) {
       expect(scanList(typeof text === 'string' ? enc(text) : text), what).toBeUndefined();
     }
+  });
+
+  it('flags surrogate escapes and odd created values for a closer look (SPEC 15)', () => {
+    const flags = (els: string) =>
+      scanList(enc(`{"object":"list","data":[${els}],"has_more":false}`))!.items.map((i) => i.suspect);
+    expect(flags('{"id":"a","created":1700000000,"n":"\\u00e9"}')).toEqual([false]);
+    expect(flags('{"id":"a","n":"\\ud800"}')).toEqual([true]);
+    expect(flags('{"id":"a","n":"\\uDC00x"}')).toEqual([true]);
+    expect(flags('{"id":"a","created":1700000000.5}')).toEqual([true]);
+    expect(flags('{"id":"a","created":1e20}')).toEqual([true]);
+    expect(flags('{"id":"a","created":"1700000000"}')).toEqual([true]);
+    expect(flags('{"id":"a","created":{"x":1}},{"id":"b","created":5}')).toEqual([true, false]);
   });
 });

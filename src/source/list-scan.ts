@@ -32,6 +32,11 @@ export interface ScannedItem {
   readonly created: number | undefined;
   /** Its top-level `type` when that is an ASCII string without escapes (an event's type). */
   readonly type: string | undefined;
+  /**
+   * Worth a closer look before it goes to Bronze (SPEC 15): it escapes a UTF-16 surrogate
+   * (`\ud800`, possibly lone), or has a `created` that is not a plain number.
+   */
+  readonly suspect: boolean;
 }
 
 export interface ScannedList {
@@ -114,6 +119,7 @@ export function scanList(buf: Uint8Array): ScannedList | undefined {
   let itemId: string | undefined;
   let itemCreated: number | undefined;
   let itemType: string | undefined;
+  let itemSuspect = false;
 
   for (let i = 0; i < n; i++) {
     const c = buf[i]!;
@@ -130,6 +136,10 @@ export function scanList(buf: Uint8Array): ScannedList | undefined {
           const e = buf[++j];
           if (e === 0x75 /* u */) {
             for (let h = 1; h <= 4; h++) if (HEX[buf[j + h] ?? 0] !== 1) return undefined;
+            // \uD800-\uDFFF: a surrogate, lone unless paired; the caller parses and checks.
+            const h2 = buf[j + 2]! | 0x20;
+            if ((buf[j + 1]! | 0x20) === 0x64 && (h2 === 0x38 || h2 === 0x39 || (h2 >= 0x61 && h2 <= 0x66)))
+              itemSuspect = true;
             j += 4;
           } else if (e === undefined || ESCAPE[e] !== 1) return undefined;
         } else if (b === QUOTE) break;
@@ -149,6 +159,7 @@ export function scanList(buf: Uint8Array): ScannedList | undefined {
             itemId = ascii(buf, s, j);
             if (itemId === undefined) return undefined;
           } else if (keyIs(buf, keyStart, keyEnd, KEY_TYPE) && !escaped) itemType = ascii(buf, s, j);
+          else if (keyIs(buf, keyStart, keyEnd, KEY_CREATED)) itemSuspect = true;
         }
         keyStart = -1;
         afterValue = true;
@@ -174,7 +185,10 @@ export function scanList(buf: Uint8Array): ScannedList | undefined {
           itemId = undefined;
           itemCreated = undefined;
           itemType = undefined;
+          itemSuspect = false;
         }
+        // An object or array as an item's `created`.
+        if (depth === ITEM && inData && keyIs(buf, keyStart, keyEnd, KEY_CREATED)) itemSuspect = true;
         stack[++depth] = c === LBRACE ? OBJECT : ARRAY;
         expectKey = c === LBRACE;
         keyStart = -1;
@@ -187,7 +201,14 @@ export function scanList(buf: Uint8Array): ScannedList | undefined {
         if (keyStart >= 0 || buf[i - 1] === COMMA) return undefined;
         if (depth === ITEM && inData) {
           if (itemId === undefined) return undefined;
-          items.push({ start: itemStart, end: i + 1, id: itemId, created: itemCreated, type: itemType });
+          items.push({
+            start: itemStart,
+            end: i + 1,
+            id: itemId,
+            created: itemCreated,
+            type: itemType,
+            suspect: itemSuspect,
+          });
         }
         depth--;
         if (depth === 1 && inData) inData = false;
@@ -216,6 +237,7 @@ export function scanList(buf: Uint8Array): ScannedList | undefined {
         if (depth === ITEM && inData && keyIs(buf, keyStart, keyEnd, KEY_CREATED)) {
           const v = Number(latin1(buf, i, j));
           itemCreated = Number.isFinite(v) ? v : undefined;
+          if (!Number.isSafeInteger(v)) itemSuspect = true;
         } else if (depth === 1 && keyIs(buf, keyStart, keyEnd, KEY_HAS_MORE)) {
           const lit = latin1(buf, i, j);
           if (lit !== 'true' && lit !== 'false') return undefined;

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { Pool } from 'undici';
 import {
   type BackoffOptions,
@@ -35,6 +36,13 @@ export interface RawItem {
   readonly type: string | undefined;
   /** The element's JSON: exactly as sent when the body was compact, else re-serialised compactly. */
   readonly json: Buffer;
+  /**
+   * True when the fields above do not vouch for the element (the body was parsed, or the scan saw a
+   * surrogate escape or an odd `created`): the caller checks it before it goes to Bronze.
+   */
+  readonly suspect: boolean;
+  /** The parsed element, when the body was parsed (so a check need not parse it again). */
+  readonly value?: unknown;
 }
 
 /** One page of a Stripe list, its elements as bytes (`listRawPage`). */
@@ -151,15 +159,18 @@ export class StripeClient {
         created: it.created,
         type: it.type,
         json: bytes.subarray(it.start, it.end),
+        suspect: it.suspect,
       }));
       return { items, hasMore: scanned.hasMore, sourceTime, retries };
     }
     const { data, hasMore } = parseList(entity, path, bytes);
     const items = data.map((obj) => ({
-      id: typeof obj.id === 'string' ? obj.id : undefined,
-      created: typeof obj.created === 'number' ? obj.created : undefined,
-      type: typeof obj.type === 'string' ? obj.type : undefined,
-      json: Buffer.from(JSON.stringify(obj)),
+      id: typeof obj?.id === 'string' ? obj.id : undefined,
+      created: typeof obj?.created === 'number' ? obj.created : undefined,
+      type: typeof obj?.type === 'string' ? obj.type : undefined,
+      json: Buffer.from(JSON.stringify(obj) ?? 'null'),
+      suspect: true,
+      value: obj as unknown,
     }));
     return { items, hasMore, sourceTime, retries };
   }
@@ -280,6 +291,8 @@ function parseList(
   path: string,
   bytes: Buffer,
 ): { data: Record<string, unknown>[]; hasMore: boolean } {
+  // Decoding would silently replace the bad bytes (and change ids and text): refuse instead.
+  if (!isUtf8(bytes)) throw new ProtocolError(entity, path, 'the response body is not valid UTF-8');
   const body = parseJson(bytes.toString('utf8'));
   if (body === undefined) throw new ProtocolError(entity, path, 'the response body is not JSON');
   const data = (body as { data?: unknown })?.data;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../obs/logger.js';
 import { LocalObjectStore } from '../storage/local-store.js';
-import { acquireLock, isStale, LockHeldError, type LockHolder } from './lock.js';
+import { acquireLock, fenceStore, isStale, LockHeldError, type LockHolder, LockLostError } from './lock.js';
 
 const logger = silentLogger();
 const tempStore = async () => new LocalObjectStore(await mkdtemp(join(tmpdir(), 'pp-lock-')));
@@ -119,4 +119,37 @@ describe('run lock', () => {
       await lock.release();
     }
   });
+
+  it('renews by compare-and-swap: after a takeover the old holder stops, never overwrites (SPEC 15)', async () => {
+    const store = await tempStore();
+    let t = 1_000_000;
+    const now = () => t;
+    // A lease of 3 s renews every second; the new holder's lease is long.
+    const a = await acquireLock({
+      store,
+      runId: 'old',
+      command: 'run-all',
+      logger,
+      now,
+      leaseMs: 3000,
+      host: 'h1',
+    });
+    const fenced = fenceStore(store, a);
+    await fenced.put('x/before.txt', 'ok');
+    t += 10_000; // A's lease ran out (a paused VM, a long GC): B may take over.
+    const b = await acquireLock({ store, runId: 'new', command: 'run-all', logger, now, host: 'h2' });
+    expect(b.tookOverFrom?.run_id).toBe('old');
+    const lost = new Promise((resolve) => a.lost.addEventListener('abort', resolve, { once: true }));
+    await lost; // A's next renewal finds B's version
+    expect(a.lost.reason).toBeInstanceOf(LockLostError);
+    expect(String((a.lost.reason as Error).message)).toContain('run_id=new');
+    const held = JSON.parse(Buffer.from((await store.get('_state/lock.json'))!).toString()) as LockHolder;
+    expect(held.run_id).toBe('new');
+    await expect(fenced.put('x/after.txt', 'no')).rejects.toBeInstanceOf(LockLostError);
+    expect(await store.get('x/after.txt')).toBeUndefined();
+    await a.release(); // releasing a lost lock leaves the new holder's alone
+    expect(await store.get('_state/lock.json')).toBeDefined();
+    await b.release();
+    expect(await store.get('_state/lock.json')).toBeUndefined();
+  }, 10_000);
 });

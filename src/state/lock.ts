@@ -27,8 +27,20 @@ export class LockHeldError extends Error {
   }
 }
 
+/** This run no longer holds the lock (another run took it over): it must not write anything more. */
+export class LockLostError extends Error {
+  override readonly name = 'LockLostError';
+  readonly exitCode = 1;
+}
+
 export interface RunLock {
   readonly holder: LockHolder;
+  /** The stale holder this run took the lock over from (a killed or expired run), if any. */
+  readonly tookOverFrom: LockHolder | undefined;
+  /** Aborted (with a {@link LockLostError}) when a renewal finds the lock is no longer this run's. */
+  readonly lost: AbortSignal;
+  /** Throws {@link LockLostError} once the lock is lost. */
+  assertHeld(): void;
   release(): Promise<void>;
 }
 
@@ -81,8 +93,13 @@ export async function acquireLock(opts: LockOptions): Promise<RunLock> {
   });
 
   let holder = makeHolder();
-  if (!(await store.putIfAbsent(key, JSON.stringify(holder)))) {
-    const current = await readHolder(store, key);
+  let tookOverFrom: LockHolder | undefined;
+  let version: string | undefined;
+  if (await store.putIfAbsent(key, JSON.stringify(holder))) {
+    version = (await store.getVersioned(key))?.version;
+  } else {
+    const seen = await store.getVersioned(key);
+    const current = seen ? parseHolder(seen.body) : undefined;
     if (current && !isStale(current, now(), host, alive)) throw new LockHeldError(current);
     const staleId = current?.run_id ?? 'unreadable';
     // The claim names this very stale lock (its run id and lease, or for an unreadable one the
@@ -96,42 +113,114 @@ export async function acquireLock(opts: LockOptions): Promise<RunLock> {
       `_state/lock-takeover/${staleId}-${stamp}.json`,
       JSON.stringify(holder),
     );
-    // Re-read: a racer may have finished its takeover between our read and our claim.
-    const again = await readHolder(store, key);
-    if (!won || (again && again.run_id !== staleId && !isStale(again, now(), host, alive))) {
+    holder = makeHolder();
+    // Replace exactly the stale lock that was read: a racer that finished its takeover (or a
+    // holder that renewed) in between changed its version, and then this run is the one to wait.
+    version = won && seen ? await store.putIfVersion(key, JSON.stringify(holder), seen.version) : undefined;
+    if (!version && won && !seen) {
+      version = (await store.putIfAbsent(key, JSON.stringify(holder)))
+        ? (await store.getVersioned(key))?.version
+        : undefined;
+    }
+    if (!version) {
+      const again = await readHolder(store, key);
       throw new LockHeldError(again ?? current ?? holder);
     }
     logger.warn({ stale_holder: current }, 'taking over a stale run lock');
-    holder = makeHolder();
-    await store.put(key, JSON.stringify(holder));
+    tookOverFrom = current;
   }
 
-  const timer = setInterval(
-    () => {
-      holder = { ...holder, expires_at_ms: now() + leaseMs };
-      store.put(key, JSON.stringify(holder)).catch((err: unknown) => {
-        logger.error({ err }, 'could not renew the run lock');
-      });
-    },
-    Math.max(1000, Math.floor(leaseMs / 3)),
-  );
+  const lostCtl = new AbortController();
+  const lose = (why: string) => {
+    if (lostCtl.signal.aborted) return;
+    clearInterval(timer);
+    logger.error({ holder: opts.runId }, `run lock lost: ${why}; this run stops writing`);
+    lostCtl.abort(new LockLostError(`run lock lost: ${why}`));
+  };
+  // Renewal is a compare-and-swap on the version this run wrote last: after a takeover the
+  // stale holder's renewal fails (and it stops) instead of overwriting the new holder's lock.
+  let renewing = false;
+  const renew = async () => {
+    if (renewing || lostCtl.signal.aborted) return;
+    renewing = true;
+    try {
+      const next = { ...holder, expires_at_ms: now() + leaseMs };
+      const v = version ? await store.putIfVersion(key, JSON.stringify(next), version) : undefined;
+      if (v) {
+        holder = next;
+        version = v;
+      } else {
+        const other = await readHolder(store, key).catch(() => undefined);
+        lose(
+          other
+            ? `now held by run_id=${other.run_id} host=${other.host} pid=${other.pid}`
+            : 'the lock object is gone',
+        );
+      }
+    } catch (err) {
+      logger.error({ err }, 'could not renew the run lock');
+      // Past its own lease another run may take over: behave as if that happened.
+      if (now() >= holder.expires_at_ms) lose('its lease ran out before it could be renewed');
+    } finally {
+      renewing = false;
+    }
+  };
+  const timer = setInterval(() => void renew(), Math.max(1000, Math.floor(leaseMs / 3)));
   timer.unref();
 
   return {
     get holder() {
       return holder;
     },
+    tookOverFrom,
+    lost: lostCtl.signal,
+    assertHeld() {
+      lostCtl.signal.throwIfAborted();
+    },
     async release() {
       clearInterval(timer);
-      const current = await readHolder(store, key);
-      if (current?.run_id === opts.runId && current.pid === process.pid) await store.delete(key);
+      if (lostCtl.signal.aborted) return;
+      const current = await store.getVersioned(key);
+      if (current && current.version === version) await store.delete(key);
     },
+  };
+}
+
+/**
+ * The store as a run may write it while it holds the lock: every write first checks that the lock
+ * is still held, so a run that lost it stops before writing anything more (SPEC 15).
+ */
+export function fenceStore(store: ObjectStore, lock: Pick<RunLock, 'assertHeld'>): ObjectStore {
+  const guard =
+    <A extends unknown[], R>(fn: (...a: A) => Promise<R>) =>
+    async (...a: A): Promise<R> => {
+      lock.assertHeld();
+      return fn(...a);
+    };
+  return {
+    root: store.root,
+    ...(store.localRoot !== undefined ? { localRoot: store.localRoot } : {}),
+    put: guard(store.put.bind(store)),
+    putStream: guard(store.putStream.bind(store)),
+    putFile: guard(store.putFile.bind(store)),
+    putIfAbsent: guard(store.putIfAbsent.bind(store)),
+    putIfVersion: guard(store.putIfVersion.bind(store)),
+    delete: guard(store.delete.bind(store)),
+    move: guard(store.move.bind(store)),
+    get: store.get.bind(store),
+    getVersioned: store.getVersioned.bind(store),
+    getToFile: store.getToFile.bind(store),
+    list: store.list.bind(store),
+    head: store.head.bind(store),
   };
 }
 
 async function readHolder(store: ObjectStore, key: string): Promise<LockHolder | undefined> {
   const bytes = await store.get(key);
-  if (!bytes) return undefined;
+  return bytes ? parseHolder(bytes) : undefined;
+}
+
+function parseHolder(bytes: Uint8Array): LockHolder {
   try {
     return JSON.parse(Buffer.from(bytes).toString('utf8')) as LockHolder;
   } catch {

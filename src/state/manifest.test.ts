@@ -3,12 +3,29 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LocalObjectStore } from '../storage/local-store.js';
-import { listRunIds, RunManifest, readManifest } from './manifest.js';
+import { listRunIds, markAbandoned, RunManifest, readManifest } from './manifest.js';
 import { publishLatest, readLatest } from './publish.js';
 
 const tempStore = async () => new LocalObjectStore(await mkdtemp(join(tmpdir(), 'pp-state-')));
 
 describe('run manifest', () => {
+  it('marks a run that never finished abandoned, and leaves finished ones alone', async () => {
+    const store = await tempStore();
+    await RunManifest.start(store, { runId: 'killed', command: 'run-all', settings: {} });
+    const done = await RunManifest.start(store, { runId: 'done', command: 'run-all', settings: {} });
+    await done.section('extract', { customers: 1 });
+    await done.finish('succeeded');
+    expect(await markAbandoned(store, 'killed', 'next')).toBe(true);
+    expect(await markAbandoned(store, 'done', 'next')).toBe(false);
+    expect(await markAbandoned(store, 'missing', 'next')).toBe(false);
+    expect(await readManifest(store, 'killed')).toMatchObject({
+      status: 'failed',
+      abandoned: true,
+      error: { step: 'abandoned', message: expect.stringContaining('run next') },
+    });
+    expect((await readManifest(store, 'done'))?.status).toBe('succeeded');
+  });
+
   it('keeps every step section through to the final write', async () => {
     const store = await tempStore();
     const m = await RunManifest.start(store, {

@@ -94,3 +94,25 @@ export async function listRunIds(store: ObjectStore): Promise<string[]> {
     .sort()
     .reverse();
 }
+
+/**
+ * Marks the manifest of a run that died without finishing (killed with -9, its lock taken over by
+ * `byRunId`) as `failed` with `abandoned`, so that `status` does not show it `running` forever.
+ * A manifest that already finished, or none, is left alone. Returns whether it wrote.
+ */
+export async function markAbandoned(store: ObjectStore, runId: string, byRunId: string): Promise<boolean> {
+  const m = await readManifest(store, runId).catch(() => undefined);
+  if (m?.status !== 'running') return false;
+  const data: RunManifestData = {
+    ...m,
+    status: 'failed',
+    finished_at: new Date().toISOString(),
+    abandoned: true,
+    error: {
+      step: 'abandoned',
+      message: `abandoned: the run stopped without finishing (its lock was taken over by run ${byRunId})`,
+    },
+  };
+  await store.put(layout.manifest(runId), `${JSON.stringify(data, null, 2)}\n`);
+  return true;
+}

@@ -57,4 +57,14 @@ describe('watermarks', () => {
     );
     await expect(readWatermark(store, 'refunds')).rejects.toThrow(/refunds\.json.*created_watermark/);
   });
+
+  it('refuse to write what they could not read back (a fractional created locked every run)', async () => {
+    await expect(
+      advanceWatermark(store, 'coupons', { created: 1_700_000_000.5, events: 0 }, 'r'),
+    ).rejects.toThrow(WatermarkError);
+    await expect(advanceWatermark(store, 'coupons', { created: 1e20, events: 0 }, 'r')).rejects.toThrow(
+      /coupons\.json.*created/,
+    );
+    expect(await readWatermark(store, 'coupons')).toBeUndefined();
+  });
 });

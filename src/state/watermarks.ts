@@ -25,6 +25,11 @@ export class WatermarkError extends Error {
   }
 }
 
+/** What a watermark field accepts: whole Unix seconds (the reader and the writer share it). */
+export function isWatermarkTime(x: unknown): x is number {
+  return typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
+}
+
 /** Parses and validates a watermark file's text; throws `WatermarkError` naming the key. */
 export function parseWatermark(key: string, entity: string, text: string): Watermark {
   let v: unknown;
@@ -34,13 +39,14 @@ export function parseWatermark(key: string, entity: string, text: string): Water
     throw new WatermarkError(key, `not JSON (${(err as Error).message})`);
   }
   const w = v as Partial<Watermark>;
-  const isTime = (x: unknown) => typeof x === 'number' && Number.isInteger(x) && x >= 0;
   if (typeof v !== 'object' || v === null || Array.isArray(v))
     throw new WatermarkError(key, 'not a JSON object');
   if (w.entity !== entity)
     throw new WatermarkError(key, `"entity" is ${JSON.stringify(w.entity)}, expected "${entity}"`);
-  if (!isTime(w.created_watermark)) throw new WatermarkError(key, '"created_watermark" is not a Unix time');
-  if (!isTime(w.events_watermark)) throw new WatermarkError(key, '"events_watermark" is not a Unix time');
+  if (!isWatermarkTime(w.created_watermark))
+    throw new WatermarkError(key, '"created_watermark" is not a Unix time');
+  if (!isWatermarkTime(w.events_watermark))
+    throw new WatermarkError(key, '"events_watermark" is not a Unix time');
   return {
     entity,
     created_watermark: w.created_watermark as number,
@@ -93,6 +99,15 @@ export async function advanceWatermark(
   runId: string,
   now: Date = new Date(),
 ): Promise<Watermark> {
+  // Never write what `parseWatermark` would refuse: one bad value would fail every later run.
+  for (const [field, value] of Object.entries(next)) {
+    if (!isWatermarkTime(value)) {
+      throw new WatermarkError(
+        layout.watermark(entity),
+        `refusing to write ${field} ${value}, not whole Unix seconds`,
+      );
+    }
+  }
   const current = await readWatermark(store, entity);
   const merged = mergeForward(entity, current, next, runId, now);
   if (!merged) return current as Watermark;

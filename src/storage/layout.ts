@@ -25,6 +25,11 @@ export const layout = {
   manifest: (runId: string) => `_state/manifests/run_${runId}.json`,
   latestPointer: (model: string) => `_state/manifests/_latest/${model}.json`,
   lock: () => '_state/lock.json',
+  report: (runId: string) => `_state/reports/run_${runId}.html`,
+  latestReport: () => '_state/reports/latest.html',
+  quarantinePrefix: () => '_quarantine/source=stripe/',
+  quarantinePart: (entity: string, runId: string, part: number) =>
+    `_quarantine/source=stripe/entity=${entity}/run_id=${runId}/part-${String(part).padStart(5, '0')}.jsonl`,
   /** A run's partitions (and transform state) before quality passed, under their published keys. */
   stagingRoot: () => '_staging/',
   staging: (runId: string) => `_staging/run_id=${runId}/`,

@@ -1,9 +1,10 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import {
   copyFile,
   link,
   mkdir,
+  open,
   readdir,
   readFile,
   rename,
@@ -31,6 +32,10 @@ export class LocalObjectStore implements ObjectStore {
 
   constructor(root: string) {
     this.root = resolve(root);
+  }
+
+  get localRoot(): string {
+    return this.root;
   }
 
   private path(key: string): string {
@@ -122,6 +127,70 @@ export class LocalObjectStore implements ObjectStore {
     }
   }
 
+  async getVersioned(key: string): Promise<{ body: Uint8Array; version: string } | undefined> {
+    let fh: import('node:fs/promises').FileHandle;
+    try {
+      fh = await open(this.path(key), 'r');
+    } catch (err) {
+      if (isMissing(err)) return undefined;
+      throw err;
+    }
+    try {
+      // One handle for both: the version is the version of the bytes read.
+      const st = await fh.stat({ bigint: true });
+      return { body: await fh.readFile(), version: versionOf(st) };
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /**
+   * A compare-and-swap on the filesystem: under a per-key mutex (an exclusively created file, so
+   * it holds across processes), the current version is compared, then a temp file is renamed in.
+   * Every write makes a new inode (temp + rename), so the version (inode, mtime, size) changes with
+   * each. Plain `put`s do not take the mutex: use this for every replacement of a key that needs it.
+   */
+  async putIfVersion(key: string, body: Uint8Array | string, version: string): Promise<string | undefined> {
+    const dest = this.path(key);
+    const mutex = join(
+      this.root,
+      TMP_DIR,
+      `cas-${createHash('sha256').update(key).digest('hex').slice(0, 32)}.lock`,
+    );
+    await mkdir(dirname(mutex), { recursive: true });
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await (await open(mutex, 'wx')).close();
+        break;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        // A holder killed inside its few milliseconds leaves the mutex behind: age it out.
+        const st = await stat(mutex).catch(() => undefined);
+        if (st && Date.now() - st.mtimeMs > 5_000) await rm(mutex, { force: true });
+        if (attempt > 500) throw new Error(`${mutex}: compare-and-swap mutex held for too long`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    }
+    try {
+      const cur = await stat(dest, { bigint: true }).catch((err: unknown) => {
+        if (isMissing(err)) return undefined;
+        throw err;
+      });
+      if (!cur || versionOf(cur) !== version) return undefined;
+      const tmp = await this.tempPath();
+      try {
+        await writeFile(tmp, body);
+        await rename(tmp, dest);
+      } catch (err) {
+        await rm(tmp, { force: true });
+        throw err;
+      }
+      return versionOf(await stat(dest, { bigint: true }));
+    } finally {
+      await rm(mutex, { force: true });
+    }
+  }
+
   async getToFile(key: string, localPath: string): Promise<boolean> {
     try {
       await mkdir(dirname(localPath), { recursive: true });
@@ -204,6 +273,11 @@ export class LocalObjectStore implements ObjectStore {
       if (!isMissing(err)) throw err;
     }
   }
+}
+
+/** A local object's version: a new inode per write (temp + rename), its mtime and size. */
+function versionOf(st: import('node:fs').BigIntStats): string {
+  return `${st.ino}-${st.mtimeNs}-${st.size}`;
 }
 
 function isMissing(err: unknown): boolean {

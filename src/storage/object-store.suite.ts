@@ -45,6 +45,28 @@ export function objectStoreSuite(name: string, makeStore: () => Promise<StoreFix
       fx = undefined;
     });
 
+    it('compare-and-swap: putIfVersion replaces only the version it read; one of racers wins', async () => {
+      expect(await store().getVersioned('cas/missing.json')).toBeUndefined();
+      expect(await store().putIfVersion('cas/missing.json', 'x', 'any')).toBeUndefined();
+      expect(await store().get('cas/missing.json')).toBeUndefined();
+      await store().put('cas/lock.json', 'v0');
+      const v0 = (await store().getVersioned('cas/lock.json'))!;
+      expect(text(v0.body)).toBe('v0');
+      const v1 = await store().putIfVersion('cas/lock.json', 'v1', v0.version);
+      expect(v1).toBeTypeOf('string');
+      expect(v1).not.toBe(v0.version);
+      expect((await store().getVersioned('cas/lock.json'))!.version).toBe(v1);
+      // A stale version (the one a run read before a takeover) no longer writes.
+      expect(await store().putIfVersion('cas/lock.json', 'stale', v0.version)).toBeUndefined();
+      expect(text(await store().get('cas/lock.json'))).toBe('v1');
+      const results = await Promise.all(
+        Array.from({ length: 6 }, (_, i) => store().putIfVersion('cas/lock.json', `r${i}`, v1!)),
+      );
+      const winners = results.filter((r) => r !== undefined);
+      expect(winners).toHaveLength(1);
+      expect((await store().getVersioned('cas/lock.json'))!.version).toBe(winners[0]);
+    });
+
     it('round-trips binary and string bodies', async () => {
       const binary = Uint8Array.from({ length: 256 }, (_, i) => i);
       await store().put('a/bin.dat', binary);

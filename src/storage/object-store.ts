@@ -22,6 +22,11 @@ export interface ObjectInfo {
 export interface ObjectStore {
   /** A human-readable root (`/data/lake` or `s3://bucket/prefix`) for logs and summaries. */
   readonly root: string;
+  /**
+   * Set when every object is a plain file at `<localRoot>/<key>` (the local store), so readers
+   * such as DuckDB may read them in place instead of downloading a copy.
+   */
+  readonly localRoot?: string;
   /** Atomic write: readers see the whole new object or the old one, never a part. */
   put(key: string, body: Uint8Array | string): Promise<void>;
   /** Atomic streaming write of a possibly large object (multipart upload on S3). */
@@ -35,6 +40,17 @@ export interface ObjectStore {
   putIfAbsent(key: string, body: Uint8Array | string): Promise<boolean>;
   /** The object's bytes, or `undefined` if it does not exist. */
   get(key: string): Promise<Uint8Array | undefined>;
+  /**
+   * The object's bytes and its version (the ETag on S3; changes with every write), or `undefined`.
+   * With {@link ObjectStore.putIfVersion}, a compare-and-swap (the run lock's renewal).
+   */
+  getVersioned(key: string): Promise<{ body: Uint8Array; version: string } | undefined>;
+  /**
+   * Replaces the object only if its version is still `version` (`If-Match` on S3): the new
+   * version, or `undefined` when it changed or is gone. Of N racing callers with one version, at
+   * most one wins.
+   */
+  putIfVersion(key: string, body: Uint8Array | string, version: string): Promise<string | undefined>;
   /** Download an object to a local file; false if it does not exist. */
   getToFile(key: string, localPath: string): Promise<boolean>;
   /** Every object whose key starts with `prefix`, sorted by key. Never lists temp files. */

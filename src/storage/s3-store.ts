@@ -184,6 +184,36 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
+  async getVersioned(key: string): Promise<{ body: Uint8Array; version: string } | undefined> {
+    const Key = this.s3Key(key);
+    try {
+      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key }));
+      const body = out.Body ? await out.Body.transformToByteArray() : new Uint8Array();
+      return { body, version: unquote(out.ETag ?? '') };
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw this.fail('GetObject', key, err);
+    }
+  }
+
+  async putIfVersion(key: string, body: Uint8Array | string, version: string): Promise<string | undefined> {
+    const Key = this.s3Key(key);
+    try {
+      const out = await this.client.send(
+        // Ceph RGW wants the ETag without its quotes (SPEC 3.2).
+        new PutObjectCommand({ Bucket: this.bucket, Key, Body: body, IfMatch: version }),
+      );
+      return unquote(out.ETag ?? '');
+    } catch (err) {
+      const code = status(err);
+      const name = (err as { name?: string }).name;
+      if (code === 412 || code === 409 || code === 404 || name === 'PreconditionFailed' || isNotFound(err)) {
+        return undefined;
+      }
+      throw this.fail('PutObject If-Match', key, err);
+    }
+  }
+
   async getToFile(key: string, localPath: string): Promise<boolean> {
     const Key = this.s3Key(key);
     // Download beside the target and rename, so the local file is never seen half written.

@@ -95,6 +95,17 @@ export class StagedStore implements ObjectStore {
     return this.base.putIfAbsent(key, body);
   }
 
+  /** Versioned access (the run lock) is for unstaged keys only. */
+  async getVersioned(key: string): Promise<{ body: Uint8Array; version: string } | undefined> {
+    if (this.isStagedArea(key)) throw new Error(`getVersioned is not supported on staged key ${key}`);
+    return this.base.getVersioned(key);
+  }
+
+  async putIfVersion(key: string, body: Uint8Array | string, version: string): Promise<string | undefined> {
+    if (this.isStagedArea(key)) throw new Error(`putIfVersion is not supported on staged key ${key}`);
+    return this.base.putIfVersion(key, body, version);
+  }
+
   async get(key: string): Promise<Uint8Array | undefined> {
     if (this.isStagedArea(key) && this.deleted.has(key)) return undefined;
     return this.base.get(this.physicalKey(key));

@@ -39,6 +39,8 @@ export interface TransformOptions {
    * `transform --rebuild`): Silver dts per table, Gold dts per model (written even when equal).
    */
   rebuild?: RebuildPlan;
+  /** Called as each model is built (terminal progress). */
+  onModel?: (p: { model: string; done: number; total: number; partitions: number }) => void;
 }
 
 /** Dts to rebuild, per Silver table and per Gold model. */
@@ -80,11 +82,20 @@ export async function runTransform(opts: TransformOptions): Promise<TransformRep
   try {
     const ctx = { session, store: opts.store, stager, workDir, logger, runId: opts.runId, fullRefresh };
     const webhookKeys = await listBronzeKeys(opts.store, 'webhook_events');
-    for (const table of opts.silver === false ? [] : SILVER_TABLES) {
+    const silverTables = opts.silver === false ? [] : SILVER_TABLES;
+    const goldModels = (opts.gold ?? true) ? GOLD_MODELS.length : 0;
+    const total = silverTables.length + goldModels;
+    for (const table of silverTables) {
       const r = await buildSilverTable(ctx, table, webhookKeys, opts.rebuild?.silver[table] ?? []);
       report.models[`silver.${table}`] = { partitions: r.partitions, rows: r.rows, seconds: r.seconds };
       report.silverKeys.push(...r.keys);
       failpoint('transform.silver_table');
+      opts.onModel?.({
+        model: `silver.${table}`,
+        done: Object.keys(report.models).length,
+        total,
+        partitions: r.partitions,
+      });
     }
     // Silver objects changed during this run: stage them afresh, apart from the Bronze.
     const silverStager = createStager(opts.store, join(workDir, 'stage-silver'));
@@ -98,6 +109,12 @@ export async function runTransform(opts: TransformOptions): Promise<TransformRep
       for (const [model, r] of Object.entries(gold)) {
         report.models[`gold.${model}`] = { partitions: r.partitions, rows: r.rows, seconds: r.seconds };
         report.goldKeys.push(...r.keys);
+        opts.onModel?.({
+          model: `gold.${model}`,
+          done: Object.keys(report.models).length,
+          total,
+          partitions: r.partitions,
+        });
       }
     } else {
       await createSilverViews(session, opts.store, silverStager);

@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
-import { LocalObjectStore } from '../storage/local-store.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { StagedStore } from '../storage/staged-store.js';
 
@@ -78,5 +77,6 @@ class OverlayStager implements Stager {
 /** The stager for a store: in place for the local store, downloads into `dir` otherwise. */
 export function createStager(store: ObjectStore, dir: string): Stager {
   if (store instanceof StagedStore) return new OverlayStager(store, createStager(store.base, dir));
-  return store instanceof LocalObjectStore ? new InPlaceStager(store.root) : new DownloadStager(store, dir);
+  // by its local root, not its class: the pipeline's store is wrapped (fenced by the run lock)
+  return store.localRoot !== undefined ? new InPlaceStager(store.localRoot) : new DownloadStager(store, dir);
 }

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
@@ -7,6 +8,7 @@ import Fastify, {
 import { isStripeEvent, type StripeEvent } from '../bronze/from-event.js';
 import { ConfigError, type Settings } from '../config/settings.js';
 import type { Logger } from '../obs/logger.js';
+import { eventProblem, jsonDepthExceeds, MAX_JSON_DEPTH } from '../quarantine/readable.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { storeWebhookEvent } from './event-store.js';
 import { SignatureVerificationError, verifyStripeSignature } from './verify.js';
@@ -22,7 +24,18 @@ export interface WebhookServerOptions {
   readonly runId: string;
   /** The receiver's clock in milliseconds (tests move it); default `Date.now`. */
   readonly now?: () => number;
+  /**
+   * How long one connection may sit idle, or take to send one request's headers and body, before
+   * it is cut (SPEC 15: a stalled client is cut within 30 s); default {@link WEBHOOK_IDLE_TIMEOUT_MS}.
+   */
+  readonly idleTimeoutMs?: number;
 }
+
+/** The receiver's per-connection time bound, ms. */
+export const WEBHOOK_IDLE_TIMEOUT_MS = 20_000;
+
+/** Largest request head accepted, bytes (Stripe's headers are a few hundred bytes). */
+const MAX_HEADER_BYTES = 16 * 1024;
 
 /** A 400 for a body that is not an event. */
 class BadEventError extends Error {
@@ -41,8 +54,18 @@ export function assertWebhookSettings(settings: Settings): void {
   }
 }
 
-/** Parses the raw body into an event, or throws a {@link BadEventError} saying what is wrong. */
-export function parseEventBody(raw: Buffer): StripeEvent {
+/**
+ * Parses the raw body into an event, or throws a {@link BadEventError} saying what is wrong: not
+ * UTF-8, not JSON, nested deeper than 64 levels, not an event, or an event that no transform
+ * could read (SPEC 15: a bad `created`, a lone surrogate, `data.object` not an object), which once
+ * stored would fail every later transform. `nowSeconds` is the receiver's clock.
+ */
+export function parseEventBody(raw: Buffer, nowSeconds = Math.floor(Date.now() / 1000)): StripeEvent {
+  if (!isUtf8(raw)) throw new BadEventError('body is not valid UTF-8');
+  // Counted on the bytes before parsing: a deep body is refused without building it.
+  if (jsonDepthExceeds(raw, MAX_JSON_DEPTH)) {
+    throw new BadEventError(`body nests deeper than ${MAX_JSON_DEPTH} levels`);
+  }
   let value: unknown;
   try {
     value = JSON.parse(raw.toString('utf8'));
@@ -58,6 +81,8 @@ export function parseEventBody(raw: Buffer): StripeEvent {
   // Stricter than "an object with id and type": the Bronze record needs `created` (its version
   // time) and `data.object`, which every Stripe event has.
   if (!isStripeEvent(value)) throw new BadEventError('event lacks a numeric created or a data.object');
+  const problem = eventProblem(value, nowSeconds);
+  if (problem) throw new BadEventError(`event ${problem}`);
   return value;
 }
 
@@ -78,12 +103,28 @@ export function createWebhookServer(opts: WebhookServerOptions): FastifyInstance
   const logger = opts.logger.child({ component: 'webhooks' });
   if (!settings.VERIFY_WEBHOOK_SIGNATURES) {
     logger.warn(
-      'webhook signatures are NOT verified (VERIFY_WEBHOOK_SIGNATURES=false): anyone can post events',
+      settings.WEBHOOK_SECRET.length === 0
+        ? 'webhook signatures are NOT verified (no WEBHOOK_SECRET set): anyone can post events'
+        : 'webhook signatures are NOT verified (VERIFY_WEBHOOK_SIGNATURES=false): anyone can post events',
     );
   }
 
+  const idleMs = opts.idleTimeoutMs ?? WEBHOOK_IDLE_TIMEOUT_MS;
   const app = Fastify({
     bodyLimit: settings.WEBHOOK_MAX_BYTES,
+    // Bounded connections (Fastify's defaults are 0, "forever"): a client that stalls before or
+    // while sending its request, or idles after it, is cut; close() cuts whatever is still open.
+    connectionTimeout: idleMs,
+    requestTimeout: idleMs,
+    keepAliveTimeout: Math.min(5_000, idleMs),
+    forceCloseConnections: true,
+    http: {
+      headersTimeout: idleMs,
+      requestTimeout: idleMs,
+      maxHeaderSize: MAX_HEADER_BYTES,
+      // Node checks the two timeouts above on this interval (default 30 s, which would double them).
+      connectionsCheckingInterval: Math.max(100, Math.floor(idleMs / 10)),
+    },
     // Fastify's per-request lines would double ours; ours never carry headers (the signature).
     logController: new LogController({ disableRequestLogging: true }),
     loggerInstance: logger as FastifyBaseLogger,
@@ -128,7 +169,7 @@ export function createWebhookServer(opts: WebhookServerOptions): FastifyInstance
     }
     let event: StripeEvent;
     try {
-      event = parseEventBody(raw);
+      event = parseEventBody(raw, Math.floor(nowMs / 1000));
     } catch (err) {
       if (!(err instanceof BadEventError)) throw err;
       req.log.warn({ reason: err.message }, 'webhook rejected: not an event');

@@ -52,7 +52,7 @@ describe('payments-pipeline webhooks', () => {
     const body = JSON.stringify({
       id: 'evt_child',
       type: 'customer.created',
-      created: 5,
+      created: 1_700_000_000,
       data: { object: {} },
     });
     const header = new Stripe('sk_test_x').webhooks.generateTestHeaderString({

@@ -1,4 +1,4 @@
-import { parseTimeArg } from '../../config/time.js';
+import { parseDaysArg, parseTimeArg } from '../../config/time.js';
 import type { EntityName } from '../../entities/entity.js';
 import type { CommandContext } from '../context.js';
 import { runPipeline } from '../pipeline.js';
@@ -11,7 +11,7 @@ export default async function extract(
   const { exitCode } = await runPipeline(ctx, {
     steps: ['extract'],
     ...(opts.entity && opts.entity.length > 0 ? { entities: opts.entity } : {}),
-    ...(opts.days ? { days: Number(opts.days) } : {}),
+    ...(opts.days !== undefined ? { days: parseDaysArg(opts.days, '--days') } : {}),
     ...(opts.until ? { until: parseTimeArg(opts.until, '--until') } : {}),
   });
   return exitCode;

@@ -1,4 +1,4 @@
-import { parseTimeArg } from '../../config/time.js';
+import { parseDaysArg, parseTimeArg } from '../../config/time.js';
 import type { CommandContext } from '../context.js';
 import { runPipeline } from '../pipeline.js';
 
@@ -9,8 +9,9 @@ export default async function runAll(
 ): Promise<number> {
   const { exitCode } = await runPipeline(ctx, {
     steps: ['extract', 'transform', 'references', 'quality', 'publish'],
+    report: true,
     ...(opts.until ? { until: parseTimeArg(opts.until, '--until') } : {}),
-    ...(opts.days ? { days: Number(opts.days) } : {}),
+    ...(opts.days !== undefined ? { days: parseDaysArg(opts.days, '--days') } : {}),
   });
   return exitCode;
 }

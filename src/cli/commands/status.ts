@@ -1,6 +1,7 @@
 import Table from 'cli-table3';
 import { GOLD_MODELS } from '../../contracts/gold.js';
 import { ENTITY_NAMES } from '../../entities/lookups.js';
+import { colorEnabled, tableStyle } from '../../obs/color.js';
 import { listRunIds, readManifest } from '../../state/manifest.js';
 import { listStagings, STAGING_RETENTION_MS } from '../../state/promote.js';
 import { readLatest } from '../../state/publish.js';
@@ -116,19 +117,48 @@ export async function collectStatus(
 const iso = (t: number | null | undefined) =>
   typeof t === 'number' ? new Date(t * 1000).toISOString() : '-';
 
-/** `status`: watermarks, recent runs, `_latest` pointers and their freshness. */
-export default async function status(opts: { json?: boolean }, ctx: CommandContext): Promise<number> {
-  const report = await collectStatus(storeFor(ctx));
-  if (opts.json) {
-    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-    return 0;
+/**
+ * What a monitor should page about (`status --check`): the last finished run failed, or a
+ * published model's newest data is older than `maxHours`. Empty when all is well.
+ */
+export function statusProblems(report: StatusReport, maxHours: number): string[] {
+  const problems: string[] = [];
+  // By finish time: run ids given with --run-id need not sort by time.
+  const last = report.runs
+    .filter((r) => r.finished_at !== undefined)
+    .sort((a, b) => (b.finished_at ?? '').localeCompare(a.finished_at ?? ''))[0];
+  if (last?.status === 'failed')
+    problems.push(`the last finished run ${last.run_id} failed${last.error ? ` (${last.error})` : ''}`);
+  for (const [model, p] of Object.entries(report.latest)) {
+    if (p && p.age_hours !== null && p.age_hours > maxHours)
+      problems.push(`${model} is stale: newest data ${p.age_hours} h old (FRESHNESS_MAX_HOURS=${maxHours})`);
   }
-  const wm = new Table({ head: ['entity', 'created watermark', 'events watermark', 'run'] });
+  if (report.runs.length === 0) problems.push('no run has happened yet');
+  return problems;
+}
+
+/** `status`: watermarks, recent runs, `_latest` pointers and their freshness. */
+export default async function status(
+  opts: { json?: boolean; check?: boolean },
+  ctx: CommandContext,
+): Promise<number> {
+  const report = await collectStatus(storeFor(ctx));
+  const problems = statusProblems(report, ctx.settings.FRESHNESS_MAX_HOURS);
+  const code = opts.check && problems.length > 0 ? 1 : 0;
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify(opts.check ? { ...report, problems } : report, null, 2)}\n`);
+    return code;
+  }
+  const style = tableStyle(colorEnabled(process.stdout));
+  const wm = new Table({ head: ['entity', 'created watermark', 'events watermark', 'run'], ...style });
   for (const [e, w] of Object.entries(report.watermarks))
     wm.push([e, iso(w?.created_watermark), iso(w?.events_watermark), w?.run_id ?? 'never extracted']);
-  const runs = new Table({ head: ['run', 'command', 'status', 'started', 'error'] });
+  const runs = new Table({ head: ['run', 'command', 'status', 'started', 'error'], ...style });
   for (const r of report.runs) runs.push([r.run_id, r.command, r.status, r.started_at, r.error ?? '']);
-  const latest = new Table({ head: ['model', 'run', 'rows', 'partitions', 'newest data', 'age (h)'] });
+  const latest = new Table({
+    head: ['model', 'run', 'rows', 'partitions', 'newest data', 'age (h)'],
+    ...style,
+  });
   for (const [m, p] of Object.entries(report.latest)) {
     latest.push(
       p
@@ -146,5 +176,11 @@ export default async function status(opts: { json?: boolean }, ctx: CommandConte
     `data root: ${report.data_root}\n\nwatermarks\n${wm}\n\nrecent runs\n${runs}\n\n_latest\n${latest}\n` +
       (staged ? `\nunpublished staging (runs that failed or were killed)\n${staged}` : ''),
   );
-  return 0;
+  if (opts.check)
+    process.stdout.write(
+      problems.length > 0
+        ? `\ncheck FAILED:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`
+        : '\ncheck passed\n',
+    );
+  return code;
 }

@@ -37,7 +37,7 @@ describe('webhooks command', () => {
       url = lines.map((l) => JSON.parse(l)).find((l) => l.url)?.url;
     }
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/webhooks\/stripe$/);
-    const body = JSON.stringify({ id: 'evt_cli', type: 'x.y', created: 1, data: { object: {} } });
+    const body = JSON.stringify({ id: 'evt_cli', type: 'x.y', created: 1_700_000_000, data: { object: {} } });
     const header = new Stripe('sk_test_x').webhooks.generateTestHeaderString({
       payload: body,
       secret: SECRET,

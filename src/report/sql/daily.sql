@@ -1,0 +1,25 @@
+-- Report: daily sales, refunds, fees and net per currency, from the published daily_overview.
+-- Grain: one row per UTC day and currency (the model's own grain). Key: (date_day, currency).
+-- Amounts in minor units, as published; the report converts them for display.
+with
+
+daily as (
+    select * from daily_overview
+),
+
+final as (
+    select
+        cast(date_day as varchar) as date_day,
+        currency,
+        sales_amount,
+        sales_count,
+        refunds_amount,
+        refunds_count,
+        disputes_count,
+        failed_charges_count,
+        fees_amount,
+        net_amount
+    from daily
+)
+
+select * from final order by currency, date_day

@@ -133,8 +133,9 @@ describe('run-all operations', () => {
     expect(JSON.parse(await readFile(pointerPath, 'utf8')).run_id).toBe('good');
     const manifest = JSON.parse(await readFile(join(root, '_state/manifests/run_after-tamper.json'), 'utf8'));
     expect(manifest.status).toBe('failed');
-    expect(manifest.extract).toBeDefined();
-    expect(manifest.transform).toBeDefined();
+    // Extraction and transform ran and are recorded (null or {} would not do).
+    expect(Object.keys(manifest.extract).length).toBeGreaterThan(0);
+    expect(manifest.transform['silver.charges'].partitions).toBeGreaterThan(0);
     expect(manifest.quality.passed).toBe(false);
 
     const status = await runCli(['status', '--json'], { env: env(root) });

@@ -42,9 +42,6 @@ describe(`run-all killed at ${POINTS.length} seeded moments (seed ${SEED})`, () 
       expect(r.afterCrash, `${where}: state right after the kill`).toEqual([]);
       expect(r.cleanExit, `${where}: clean run\n${r.cleanStderr}`).toBe(0);
       expect(r.afterClean, `${where}: state after the clean run`).toEqual([]);
-      // Killed inside extract, transform or quality, the run leaves scratch space for the sweep.
-      if (['extract', 'transform', 'quality'].includes(r.landing))
-        expect(r.scratchAfterKill, `${where}: scratch space of the killed run`).not.toEqual([]);
       expect(r.scratchAfterClean, `${where}: scratch space of the killed run, after the clean run`).toEqual(
         [],
       );

@@ -1,6 +1,6 @@
+import { SILVER_CONTRACTS } from '../../src/contracts/silver.js';
 import type { TableName } from '../../src/entities/entity.js';
 import { OBJECT_ENTITIES } from '../../src/entities/lookups.js';
-import { SILVER_CONTRACTS } from '../../src/entities/silver-contracts.js';
 import { fetchTruth, readLayer } from './lake.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { TestProject } from 'vitest/node';
-import { startS3TestServer } from './s3-server.js';
+import { describeS3Server, startS3TestServer } from './s3-server.js';
 
 /**
  * Runs once before the suite: boots the S3 test server (scripts/s3-server.sh, or TEST_S3_ENDPOINT /
@@ -12,11 +12,19 @@ export default async function setup(project: TestProject): Promise<() => Promise
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const [s3] = await Promise.allSettled([startS3TestServer()]);
   const stop = s3.status === 'fulfilled' ? s3.value.stop : async () => {};
+  // Said on every run: TEST_S3_ENDPOINT/S3_ENDPOINT_URL in the environment switch the S3 tests to
+  // an outside server, and a run against something other than Ceph must be visible as such.
+  const said = s3.status === 'fulfilled' ? describeS3Server(s3.value.server) : undefined;
+  if (said) process.stderr.write(`${said}\n`);
   project.provide(
     's3',
     s3.status === 'fulfilled'
       ? s3.value.server
       : { ok: false, error: `S3 setup crashed: ${String(s3.reason)}` },
   );
-  return stop;
+  // Again at the end, beside the summary, where a reader of the log looks.
+  return async () => {
+    if (said) process.stderr.write(`${said.replace(' use ', ' ran against ')}\n`);
+    await stop();
+  };
 }

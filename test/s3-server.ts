@@ -107,6 +107,15 @@ export async function startS3TestServer(
   }
 }
 
+/** The line global setup prints: which S3 server this run's S3 tests go to, and why. */
+export function describeS3Server(server: S3TestServer): string {
+  if (!server.ok) return `[s3-server] S3 tests will fail: ${server.error.split('\n')[0]}`;
+  const { endpoint, bucket, source } = server.config;
+  return source === 'ceph'
+    ? `[s3-server] S3 tests use the throwaway Ceph RGW at ${endpoint} (bucket ${bucket})`
+    : `[s3-server] S3 tests use an OUTSIDE server at ${endpoint} (bucket ${bucket}), from TEST_S3_ENDPOINT/S3_ENDPOINT_URL: not the throwaway Ceph cluster`;
+}
+
 /** `KEY=VALUE` lines -> a map; other lines are ignored. */
 export function parseEnvLines(text: string): Map<string, string> {
   const out = new Map<string, string>();

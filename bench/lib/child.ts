@@ -12,6 +12,21 @@ export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TSX_LOADER = fileURLToPath(new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url));
 
 /** A child process of the benchmark failed. */
+/** Children alive now: `killBenchChildren` ends them (a test that timed out must not leave any). */
+const live = new Set<ChildProcess>();
+
+function track(child: ChildProcess): ChildProcess {
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  return child;
+}
+
+/** SIGKILLs every benchmark child still running (the mock APIs and CLI runs started here). */
+export function killBenchChildren(): void {
+  for (const child of live) child.kill('SIGKILL');
+  live.clear();
+}
+
 export class BenchChildError extends Error {
   constructor(
     message: string,
@@ -90,10 +105,18 @@ export interface MockChild {
 
 /** Starts the mock API (frozen clock at `now`) in a separate process. */
 export async function startMockChild(preset: string, now: number): Promise<MockChild> {
-  const child = spawn(
-    process.execPath,
-    ['--import', TSX_LOADER, fileURLToPath(new URL('./mock-child.ts', import.meta.url)), preset, String(now)],
-    { stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT },
+  const child = track(
+    spawn(
+      process.execPath,
+      [
+        '--import',
+        TSX_LOADER,
+        fileURLToPath(new URL('./mock-child.ts', import.meta.url)),
+        preset,
+        String(now),
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT },
+    ),
   );
   let stderr = '';
   child.stderr!.on('data', (c: Buffer) => {
@@ -152,11 +175,13 @@ export interface CliRun {
 /** Runs `payments-pipeline <args>` (src/cli/main.ts under tsx); rejects on a non-zero exit. */
 export async function runCli(args: string[], env: Record<string, string>): Promise<CliRun> {
   const t0 = performance.now();
-  const child = spawn(process.execPath, ['--import', TSX_LOADER, 'src/cli/main.ts', ...args], {
-    cwd: ROOT,
-    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp', ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = track(
+    spawn(process.execPath, ['--import', TSX_LOADER, 'src/cli/main.ts', ...args], {
+      cwd: ROOT,
+      env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp', ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    }),
+  );
   const stopWatch = watchPeakRss(child);
   let stderr = '';
   child.stderr!.on('data', (c: Buffer) => {

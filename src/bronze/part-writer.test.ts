@@ -1,9 +1,54 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LocalObjectStore } from '../storage/local-store.js';
 import { PartWriter } from './part-writer.js';
+
+/**
+ * A gate on the open of the write streams PartWriter creates: while `gate.held`, a stream's
+ * `open` waits for `gate.release()`, so a test can act while the stream is still opening (the
+ * race that left temp files in ~1% of discards, made certain). `gate.awaited` resolves when code
+ * outside this mock starts waiting for the stream's `close`; `gate.settled` once the held open
+ * has completed and the stream closed.
+ */
+const gate = vi.hoisted(() => ({
+  held: false,
+  release: () => {},
+  awaited: Promise.resolve(),
+  settled: Promise.resolve(),
+}));
+vi.mock('node:fs', async (importOriginal) => {
+  const fs = await importOriginal<typeof import('node:fs')>();
+  type Open = typeof fs.open;
+  const createWriteStream: typeof fs.createWriteStream = (path, options) => {
+    if (!gate.held) return fs.createWriteStream(path, options);
+    let release = () => {};
+    const released = new Promise<void>((r) => {
+      release = r;
+    });
+    let settle = () => {};
+    gate.settled = new Promise<void>((r) => {
+      settle = r;
+    });
+    gate.release = release;
+    const open = ((...args: Parameters<Open>) => {
+      void released.then(() => (fs.open as (...a: unknown[]) => void)(...args));
+    }) as Open;
+    const stream = fs.createWriteStream(path, {
+      ...(typeof options === 'object' ? options : {}),
+      fs: { open, write: fs.write, writev: fs.writev, close: fs.close },
+    });
+    stream.once('close', () => settle());
+    gate.awaited = new Promise<void>((r) => {
+      stream.on('newListener', (event) => {
+        if (event === 'close') r();
+      });
+    });
+    return stream;
+  };
+  return { ...fs, default: { ...fs, createWriteStream }, createWriteStream };
+});
 
 let dir: string;
 let tmp: string;
@@ -103,5 +148,32 @@ describe('PartWriter', () => {
     expect(await store.list('bronze/')).toEqual([]);
     expect(await readdir(tmp)).toEqual([]);
     await expect(w.write(line(2), 1)).rejects.toThrow('closed');
+  });
+
+  it('discard while the stream is still opening leaves no temp file (the open completes after it)', async () => {
+    const w = new PartWriter({
+      store,
+      entity: 'charges',
+      dt: '2024-01-01',
+      runId: 'r1',
+      tmpDir: tmp,
+      nextPartNumber: counter(),
+    });
+    gate.held = true;
+    try {
+      await w.write(line(1), 1);
+      const discarded = w.discard();
+      // The open completes only once discard is done with the file or waits for the stream to
+      // close: a discard that removes the file without waiting is then beaten by the open.
+      await Promise.race([discarded, gate.awaited]);
+      gate.release();
+      await discarded;
+      await gate.settled;
+    } finally {
+      gate.held = false;
+      gate.release();
+    }
+    expect(await readdir(tmp)).toEqual([]);
+    expect(await store.list('bronze/')).toEqual([]);
   });
 });

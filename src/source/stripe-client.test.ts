@@ -121,12 +121,16 @@ describe('StripeClient', () => {
   });
 
   it('retries timeouts', async () => {
-    const { url } = await serve((_req, res, n) => {
+    const { url, requests } = await serve((_req, res, n) => {
       if (n === 1) return; // never answers
       json(res, 200, list);
     });
     const page = await makeClient(url, { timeoutMs: 150 }).listPage('charges', '/v1/charges', {});
-    expect(page.retries).toBe(1);
+    // The hung request timed out and was retried. A loaded machine may also time out an answered
+    // one (150 ms is short): each timeout is one more request and one more retry, never a failure.
+    expect(page.retries).toBeGreaterThanOrEqual(1);
+    expect(page.retries).toBe(requests.length - 1);
+    expect(page.data.map((o) => o.id)).toEqual(list.data.map((o) => o.id));
   });
 
   it('gives up after MAX_RETRIES with a typed error', async () => {

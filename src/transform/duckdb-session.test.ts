@@ -1,8 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DuckSession, openDuckSession, PARTITIONED_WRITE_FLUSH_ROWS } from './duckdb-session.js';
+import { type DuckSession, openDuckSession } from './duckdb-session.js';
 
 describe('openDuckSession', () => {
   let dir: string;
@@ -17,10 +18,23 @@ describe('openDuckSession', () => {
   });
 
   it('bounds what a partitioned COPY buffers, so wide rows do not run out of memory', async () => {
-    const [row] = await session.rows<{ v: string }>(
-      `select current_setting('partitioned_write_flush_threshold')::VARCHAR as v`,
-    );
-    expect(Number(row?.v)).toBe(PARTITIONED_WRITE_FLUSH_ROWS);
+    const settings = `select current_setting('partitioned_write_flush_threshold')::BIGINT as rows,
+      current_setting('partitioned_write_max_open_files')::BIGINT as files`;
+    // DuckDB's own defaults (524,288 rows, 100 files) buffer far more than a memory limit holds
+    // with ~2 KB Stripe rows: the session must set both well below them.
+    const db = await DuckDBInstance.create(':memory:');
+    const conn = await db.connect();
+    const [defaults] = (await conn.runAndReadAll(settings)).getRowObjects() as {
+      rows: bigint;
+      files: bigint;
+    }[];
+    conn.closeSync();
+    db.closeSync();
+    const [ours] = await session.rows<{ rows: bigint; files: bigint }>(settings);
+    expect(Number(ours!.rows)).toBeGreaterThan(0);
+    expect(Number(ours!.rows)).toBeLessThanOrEqual(Number(defaults!.rows) / 10);
+    expect(Number(ours!.files)).toBeGreaterThan(0);
+    expect(Number(ours!.files)).toBeLessThan(Number(defaults!.files));
   });
 
   it('writes wide rows partitioned by dt under a small memory limit', async () => {

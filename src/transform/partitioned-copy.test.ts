@@ -62,6 +62,7 @@ describe('copyPartitioned', () => {
         keyOf: (dt) => `t-reopen/dt=${dt}/data.parquet`,
         sortInQuery: false,
       });
+      expect(written.keys).toEqual([1, 2, 3, 4].map((d) => `t-reopen/dt=2024-01-0${d}/data.parquet`));
       for (const key of written.keys) {
         const path = join(dir, 'lake', key);
         const rows = await session.rows<{ id: string }>(`select id from read_parquet('${path}')`);
@@ -90,6 +91,7 @@ describe('copyPartitioned', () => {
         sortInQuery,
       });
       expect(written.dts).toEqual(['2024-01-01', '2024-01-02', '2024-01-03', '2024-01-04']);
+      expect(written.keys).toEqual(written.dts.map((dt) => `t-${sortInQuery}/dt=${dt}/data.parquet`));
       for (const key of written.keys) {
         const path = join(dir, 'lake', key);
         const rows = await session.rows<{ id: string }>(`select id from read_parquet('${path}')`);

@@ -258,10 +258,20 @@ describe('webhook receiver (inject)', () => {
     expect((await post(body, { 'stripe-signature': header })).statusCode).toBe(200);
   });
 
-  it('takes any content type and keeps the exact bytes it was sent', async () => {
+  it('takes any content type and verifies the exact bytes it was sent', async () => {
     const body = `{ "id": "evt_ws",\n  "type": "charge.succeeded", "created": 1700000000, "data": {"object": {}} }`;
+    // Signed over the same JSON re-serialized: what a receiver that parsed before verifying sees.
+    const reserialized = JSON.stringify(JSON.parse(body));
+    const wrong = await post(body, { 'content-type': 'text/plain', 'stripe-signature': sign(reserialized) });
+    expect(wrong.statusCode).toBe(400);
+    expect(await store.list('bronze/')).toEqual([]);
     const res = await post(body, { 'content-type': 'text/plain', 'stripe-signature': sign(body) });
     expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ received: true, event_id: 'evt_ws', duplicate: false });
+    const [obj] = await store.list('bronze/');
+    expect(JSON.parse(Buffer.from((await store.get(obj!.key))!).toString('utf8')).data).toEqual(
+      JSON.parse(body),
+    );
   });
 
   it('GET /health', async () => {

@@ -1,5 +1,6 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { afterAll, onTestFinished } from 'vitest';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 // An absolute loader URL, so that the CLI also runs from a temp working directory.
@@ -12,34 +13,76 @@ export interface CliResult {
   stderr: string;
 }
 
+/** Children started outside a test (in a beforeAll): they die when their file's suite ends. */
+const outsideTests = new Set<ChildProcess>();
+// Only inside vitest (scripts/crash-soak.ts imports these helpers too).
+if (process.env.VITEST) {
+  afterAll(() => {
+    for (const child of outsideTests) child.kill('SIGKILL');
+    outsideTests.clear();
+  });
+}
+
 /**
- * Runs the CLI as a child process from its TypeScript sources (through tsx), with a clean
- * environment plus `env`, in `cwd`. `.ci/run` smoke-tests the built `bin/` separately.
+ * Ties a child process's life to the test that started it: SIGKILLed when the test ends, also
+ * when it failed or timed out (or when the file ends, for one started in a hook), so no run is
+ * left writing into a data root after its test.
+ */
+export function tieToTest(child: ChildProcess): void {
+  const kill = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
+  try {
+    onTestFinished(kill);
+  } catch {
+    // Not inside a test: a hook, or no vitest at all.
+    outsideTests.add(child);
+    child.once('exit', () => outsideTests.delete(child));
+  }
+}
+
+/**
+ * Starts the CLI as a child process from its TypeScript sources (through tsx), with a clean
+ * environment plus `env`, in `cwd`, tied to the current test (see `tieToTest`).
+ */
+export function spawnCli(
+  args: string[],
+  opts: { env?: Record<string, string>; cwd?: string } = {},
+): ChildProcess {
+  const child = spawn(process.execPath, ['--import', TSX, MAIN, ...args], {
+    cwd: opts.cwd ?? process.cwd(),
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/tmp',
+      LOG_FORMAT: 'json',
+      ...opts.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  tieToTest(child);
+  return child;
+}
+
+/**
+ * Runs the CLI (see `spawnCli`) to its end. The child lives as long as its test at most;
+ * `timeoutMs` kills it sooner.
  */
 export function runCli(
   args: string[],
   opts: { env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', TSX, MAIN, ...args], {
-      cwd: opts.cwd ?? process.cwd(),
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? '/tmp',
-        LOG_FORMAT: 'json',
-        ...opts.env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawnCli(args, opts);
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
+    child.stdout?.on('data', (d: Buffer) => {
       stdout += d.toString();
     });
-    child.stderr.on('data', (d: Buffer) => {
+    child.stderr?.on('data', (d: Buffer) => {
       stderr += d.toString();
     });
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120_000);
+    const timer =
+      opts.timeoutMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs);
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);

@@ -19,19 +19,23 @@ import {
   type StepTimings,
   snapshotLake,
 } from './crash.js';
+import { CHANGES_DEFAULT_DAYS, CHANGES_STEP, CHANGES_WORLD } from './truth-compare.js';
 
-/** A frozen source clock for the first load; the incremental run comes a day later. */
+/** A frozen source clock for the first load; the incremental run comes a week later. */
 export const CRASH_NOW = Date.UTC(2024, 5, 15, 12, 0, 0) / 1000;
+// The world with every kind of change (deletions, disputes, refunds, cancellations), so crashes
+// hit tombstones and disputes on their way through Silver too.
 const DAY = 86_400;
-// Longer than the tiny preset's history: the first load sees everything, so reruns converge.
-const DAYS = 30;
+const STEP = CHANGES_STEP;
+// Longer than the world's history: the first load sees everything, so reruns converge.
+export const DAYS = CHANGES_DEFAULT_DAYS;
 const SAFETY = 300;
 
 type Mock = Awaited<ReturnType<typeof startMockApi>>;
 
 /**
  * The fixed ground of a crash campaign: two mock APIs over the same dataset frozen at NOW and
- * NOW + 1 day, the uninterrupted reference lakes after the first load and after the next day's
+ * NOW + a week, the uninterrupted reference lakes after the first load and after the next week's
  * incremental run (their snapshots and step timings), and a copy-able day-1 lake.
  */
 export interface CrashBench {
@@ -80,8 +84,8 @@ async function scratchDirsOf(pid: number | undefined): Promise<string[]> {
 
 /** Builds the reference lakes (two uninterrupted runs) and measures their step timings. */
 export async function prepareCrashBench(): Promise<CrashBench> {
-  const day1 = await startMockApi({ preset: 'tiny', now: CRASH_NOW, port: 0, quiet: true });
-  const day2 = await startMockApi({ preset: 'tiny', now: CRASH_NOW + DAY, port: 0, quiet: true });
+  const day1 = await startMockApi({ ...CHANGES_WORLD, now: CRASH_NOW, port: 0, quiet: true });
+  const day2 = await startMockApi({ ...CHANGES_WORLD, now: CRASH_NOW + STEP, port: 0, quiet: true });
   try {
     const day1Root = await mkdtemp(join(tmpdir(), 'pp-crash-ref1-'));
     const ref1 = localTarget(day1Root);
@@ -92,7 +96,7 @@ export async function prepareCrashBench(): Promise<CrashBench> {
     const ref2Root = await mkdtemp(join(tmpdir(), 'pp-crash-ref2-'));
     await cp(day1Root, ref2Root, { recursive: true });
     const ref2 = localTarget(ref2Root);
-    await mustRun(['run-all', '--run-id', 'r2-ref', '--until', String(CRASH_NOW + DAY)], {
+    await mustRun(['run-all', '--run-id', 'r2-ref', '--until', String(CRASH_NOW + STEP)], {
       ...crashEnv(day2.url),
       ...ref2.env,
     });
@@ -125,6 +129,9 @@ export interface CrashPointResult {
   /** Where the killed run was, from its manifest. */
   readonly landing: Landing;
   readonly killed: boolean;
+  /** The signal the crashed run died by (SIGKILL when the kill happened), and its manifest's status. */
+  readonly killSignal: NodeJS.Signals | null;
+  readonly manifestStatus: unknown;
   /** Invariant violations right after the kill, and after the clean run. */
   readonly afterCrash: string[];
   readonly afterClean: string[];
@@ -140,7 +147,7 @@ export interface CrashPointResult {
 /**
  * One crash point: a `run-all` killed per the point's plan, the lake checked, a clean `run-all`
  * with the same `--until`, the lake checked again and compared with the reference.
- * `phase` first: an empty lake; incremental: a copy of the day-1 lake, runs a day later.
+ * `phase` first: an empty lake; incremental: a copy of the day-1 lake, runs a week later.
  * `target` defaults to a fresh local directory (incremental needs local: it copies the day-1 lake).
  */
 export async function runCrashPoint(
@@ -156,13 +163,14 @@ export async function runCrashPoint(
     lake = localTarget(root);
   }
   const mock = phase === 'first' ? bench.day1 : bench.day2;
-  const until = phase === 'first' ? CRASH_NOW : CRASH_NOW + DAY;
+  const until = phase === 'first' ? CRASH_NOW : CRASH_NOW + STEP;
   const env = { ...crashEnv(mock.url), ...lake.env };
   const plan = killPlan(point, bench.timings[phase]);
   const tag = `p${String(point.index).padStart(3, '0')}`;
   const crashId = `${tag}-a-crash`;
   const killedRun = await runAndKill(['run-all', '--run-id', crashId, '--until', String(until)], env, plan);
-  const landing = killedRun.killed ? landingOf(await readRunManifest(lake.store, crashId)) : 'completed';
+  const crashManifest = await readRunManifest(lake.store, crashId);
+  const landing = killedRun.killed ? landingOf(crashManifest) : 'completed';
   const exp = { mockUrl: mock.url, until, safetySeconds: SAFETY, firstWindowStart: CRASH_NOW - DAYS * DAY };
   const afterCrash = await checkLake(lake.store, exp);
   const scratchAfterKill = await scratchDirsOf(killedRun.pid);
@@ -180,6 +188,8 @@ export async function runCrashPoint(
     plan,
     landing,
     killed: killedRun.killed,
+    killSignal: killedRun.result.signal,
+    manifestStatus: crashManifest?.status,
     afterCrash,
     afterClean,
     scratchAfterKill,
@@ -188,6 +198,25 @@ export async function runCrashPoint(
     cleanStderr: clean.stderr.slice(-2000),
     diff,
   };
+}
+
+/**
+ * `runCrashPoint` until its kill lands inside the run: a run can end before a kill aimed late in
+ * a short step (publish takes milliseconds); it is then aimed earlier in the same step (a quarter
+ * of the fraction, then the step's start), each time on a fresh lake from `target()`.
+ */
+export async function runKilledCrashPoint(
+  bench: CrashBench,
+  point: CrashPoint,
+  phase: 'first' | 'incremental',
+  target?: () => LakeTarget,
+): Promise<CrashPointResult> {
+  let r = await runCrashPoint(bench, point, phase, target?.());
+  for (const fraction of [point.fraction / 4, 0]) {
+    if (r.killed) break;
+    r = await runCrashPoint(bench, { ...point, fraction }, phase, target?.());
+  }
+  return r;
 }
 
 /** What happened at one failpoint crash (`runFailpointCrash`). */

@@ -1,17 +1,13 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { LocalObjectStore } from '../../src/storage/local-store.js';
 import type { ObjectStore } from '../../src/storage/object-store.js';
 import { S3ObjectStore } from '../../src/storage/s3-store.js';
-import type { CliResult } from './cli.js';
+import { type CliResult, spawnCli } from './cli.js';
 import { fetchTruth } from './lake.js';
-
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
-const TSX = new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
 
 /** Where a lake lives: the store to inspect it with, and the environment that points the CLI at it. */
 export interface LakeTarget {
@@ -59,20 +55,12 @@ export interface CliProcess {
   onLine(fn: (line: string, log: Record<string, unknown> | undefined) => void): void;
 }
 
-/** Starts the CLI from sources (like `runCli`) and hands back the child, so a test can kill it. */
+/** Starts the CLI from sources (`spawnCli`: tied to its test) and hands back the child, so a test can kill it. */
 export function startCli(
   args: string[],
   opts: { env?: Record<string, string>; timeoutMs?: number } = {},
 ): CliProcess {
-  const child = spawn(process.execPath, ['--import', TSX, MAIN, ...args], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '/tmp',
-      LOG_FORMAT: 'json',
-      ...opts.env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawnCli(args, opts);
   const listeners: ((line: string, log: Record<string, unknown> | undefined) => void)[] = [];
   let stdout = '';
   let stderr = '';
@@ -97,7 +85,8 @@ export function startCli(
     }
   });
   const done = new Promise<CliResult>((resolve, reject) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120_000);
+    const timer =
+      opts.timeoutMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs);
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);

@@ -5,8 +5,9 @@ import {
   CRASH_NOW,
   type CrashBench,
   crashEnv,
+  DAYS,
   prepareCrashBench,
-  runCrashPoint,
+  runKilledCrashPoint,
 } from '../helpers/crash-suite.js';
 import { freshPrefix, s3TestConfig } from '../s3-env.js';
 
@@ -28,13 +29,18 @@ describe('reliability on S3', () => {
   // differ from the local disk).
   for (const point of planCrashPoints(Number(process.env.CRASH_SEED ?? 20240615), 2)) {
     it(`run-all killed in ${point.target} on S3 heals to the reference`, async () => {
-      const r = await runCrashPoint(bench, point, 'first', s3Target(s3TestConfig(), freshPrefix('crash')));
+      const r = await runKilledCrashPoint(bench, point, 'first', () =>
+        s3Target(s3TestConfig(), freshPrefix('crash')),
+      );
       const where = `point ${point.index} aimed at ${point.target}, landed in ${r.landing}`;
+      // The crash happened: the run died by the signal, its manifest still says running.
+      expect(r.killSignal, `${where}: the run died by SIGKILL`).toBe('SIGKILL');
+      expect(r.manifestStatus, `${where}: its manifest stayed running`).toBe('running');
       expect(r.afterCrash, `${where}: right after the kill`).toEqual([]);
       expect(r.cleanExit, `${where}: clean run\n${r.cleanStderr}`).toBe(0);
       expect(r.afterClean, `${where}: after the clean run`).toEqual([]);
       expect(r.diff, `${where}: Silver and Gold equal the uninterrupted run`).toBeUndefined();
-    }, 150_000);
+    }, 300_000);
   }
 
   it('two run-alls at once on one S3 prefix: one runs, the other exits 3 naming it', async () => {
@@ -54,7 +60,7 @@ describe('reliability on S3', () => {
         mockUrl: bench.day1.url,
         until: CRASH_NOW,
         safetySeconds: 300,
-        firstWindowStart: CRASH_NOW - 30 * 86_400,
+        firstWindowStart: CRASH_NOW - DAYS * 86_400,
       }),
     ).toEqual([]);
     // And a next run on the same prefix is not blocked by anything left behind.

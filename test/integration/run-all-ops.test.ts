@@ -136,6 +136,8 @@ describe('run-all operations', () => {
     expect(await readFile(file), 'rebuilt byte for byte').toEqual(original);
     const manifest = JSON.parse(await readFile(join(root, '_state/manifests/run_after-tamper.json'), 'utf8'));
     expect(manifest.status).toBe('succeeded');
+    // Extraction ran and is recorded (null or {} would not do).
+    expect(Object.keys(manifest.extract).length).toBeGreaterThan(0);
     expect(manifest.healed).toEqual([{ key, reason: expect.stringMatching(/^(size|changed)$/) }]);
     expect(manifest.quality.passed).toBe(true);
 

@@ -5,10 +5,18 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMockApi } from '../../src/mock/index.js';
 import { runCli } from '../helpers/cli.js';
+import { startCli } from '../helpers/crash.js';
 import { advanceMockClock, configureMock, fetchTruth, readLayer } from '../helpers/lake.js';
-import { silverVsTruth } from '../helpers/truth-compare.js';
+import {
+  CHANGES_DEFAULT_DAYS,
+  CHANGES_NOW,
+  CHANGES_STEP,
+  CHANGES_WORLD,
+  censusOf,
+  silverVsTruth,
+} from '../helpers/truth-compare.js';
 
-const NOW = Date.UTC(2024, 5, 15, 12, 0, 0) / 1000;
+const NOW = CHANGES_NOW;
 type Mock = Awaited<ReturnType<typeof startMockApi>>;
 
 /** Asserts Silver equals the truth for every object entity: same ids, same latest state. */
@@ -61,19 +69,25 @@ describe('run-all end to end against the mock API', () => {
     API_BASE_URL: mock.url,
     API_KEY: 'sk_test_e2e',
     LOCAL_DATA_DIR: root,
-    DEFAULT_DAYS: '30',
+    DEFAULT_DAYS: String(CHANGES_DEFAULT_DAYS),
     LOG_LEVEL: 'warn',
   });
 
   beforeAll(async () => {
-    mock = await startMockApi({ preset: 'tiny', now: NOW, port: 0, quiet: true });
+    mock = await startMockApi({ ...CHANGES_WORLD, now: NOW, port: 0, quiet: true });
     root = await mkdtemp(join(tmpdir(), 'pp-e2e-'));
   });
   afterAll(async () => {
     await mock?.close();
   });
 
-  it('loads everything, then a day later applies new objects, updates and deletions', async () => {
+  it('loads everything, then a week later applies new objects, updates and deletions', async () => {
+    // The world has every kind of change to load, so the comparisons below cover each of them.
+    const before = await censusOf(mock.url);
+    expect(before.deletedCustomers, 'deleted customers').toBeGreaterThan(0);
+    expect(before.disputes, 'disputes').toBeGreaterThan(0);
+    expect(before.refunds, 'refunds').toBeGreaterThan(0);
+    expect(before.canceledSubscriptions, 'canceled subscriptions').toBeGreaterThan(0);
     const first = await runCli(['run-all', '--run-id', 'e2e-1', '--until', String(NOW)], { env: env() });
     expect(first.stderr).not.toMatch(/sk_test_e2e/);
     expect(first.code, first.stderr).toBe(0);
@@ -101,8 +115,16 @@ describe('run-all end to end against the mock API', () => {
       for (const key of pointer.keys) expect(existsSync(join(root, key)), key).toBe(true);
     }
 
-    await advanceMockClock(mock.url, 86_400);
-    const second = await runCli(['run-all', '--run-id', 'e2e-2', '--until', String(NOW + 86_400)], {
+    await advanceMockClock(mock.url, CHANGES_STEP);
+    const after = await censusOf(mock.url);
+    expect(after.deletedCustomers, 'customers deleted since the first load').toBeGreaterThan(
+      before.deletedCustomers,
+    );
+    expect(
+      [...after.disputeStatuses].filter(([id, st]) => before.disputeStatuses.get(id) !== st),
+      'disputes opened or closed since the first load',
+    ).not.toEqual([]);
+    const second = await runCli(['run-all', '--run-id', 'e2e-2', '--until', String(NOW + CHANGES_STEP)], {
       env: env(),
     });
     expect(second.code, second.stderr).toBe(0);
@@ -116,22 +138,29 @@ describe('run-all end to end against the mock API', () => {
       'the second run rebuilt only changed partitions',
     ).toBeLessThan(silverCharges.length);
     expect(m2.extract.charges?.records).toBeLessThan(m1.extract.charges?.records ?? 0);
-  });
+    // Two full runs: a backstop for a hung run, not a speed check (a loaded machine is slow).
+  }, 240_000);
 
   it('lets one of two concurrent runs in; the other exits 3 naming the holder', async () => {
     await configureMock(mock.url, { latency_ms: 150 });
     try {
-      const a = runCli(['run-all', '--run-id', 'holder-run', '--until', String(NOW + 86_400)], {
-        env: env(),
+      const a = startCli(['run-all', '--run-id', 'holder-run', '--until', String(NOW + CHANGES_STEP)], {
+        env: { ...env(), LOG_LEVEL: 'info' },
       });
-      const lockFile = join(root, '_state', 'lock.json');
-      for (let i = 0; i < 200 && !existsSync(lockFile); i++) await new Promise((r) => setTimeout(r, 50));
-      const b = await runCli(['run-all', '--run-id', 'second-run', '--until', String(NOW + 86_400)], {
+      // The holder logs "run … started" once it holds the lock (or ends without ever holding it).
+      await new Promise<void>((resolve) => {
+        a.onLine((_line, log) => {
+          if (typeof log?.msg === 'string' && log.msg.startsWith('run holder-run started')) resolve();
+        });
+        void a.done.then(() => resolve());
+      });
+      expect(a.child.exitCode, 'the holder is still running').toBeNull();
+      const b = await runCli(['run-all', '--run-id', 'second-run', '--until', String(NOW + CHANGES_STEP)], {
         env: env(),
       });
       expect(b.code).toBe(3);
       expect(b.stderr).toContain('holder-run');
-      expect((await a).code).toBe(0);
+      expect((await a.done).code).toBe(0);
     } finally {
       await configureMock(mock.url, { latency_ms: 0 });
     }
@@ -141,9 +170,12 @@ describe('run-all end to end against the mock API', () => {
     const pointer = () => readFile(join(root, '_state/manifests/_latest/daily_overview.json'), 'utf8');
     const watermark = () => readFile(join(root, '_state/watermarks/charges.json'), 'utf8');
     const [p0, w0] = [await pointer(), await watermark()];
-    const r = await runCli(['run-all', '--run-id', 'bad-key', '--until', String(NOW + 2 * 86_400)], {
-      env: { ...env(), API_KEY: 'bogus_key_123' },
-    });
+    const r = await runCli(
+      ['run-all', '--run-id', 'bad-key', '--until', String(NOW + CHANGES_STEP + 86_400)],
+      {
+        env: { ...env(), API_KEY: 'bogus_key_123' },
+      },
+    );
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('API key rejected');
     expect(r.stderr).not.toContain('bogus_key_123');

@@ -1,25 +1,40 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import Stripe from 'stripe';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LocalObjectStore } from '../../src/storage/local-store.js';
+import { spawnCli } from '../helpers/cli.js';
 
-/** `payments-pipeline webhooks` as a user runs it: the built executable in a child process. */
+/**
+ * `payments-pipeline webhooks` as a user runs it, in a child process: from the sources (through
+ * tsx, as every CLI test), so a change in src/ is what is tested, with no build in between.
+ */
 
-const BIN = resolve(import.meta.dirname, '../../bin/payments-pipeline.js');
 const SECRET = 'whsec_cli_child_secret';
 
-function run(args: string[], env: Record<string, string>): { child: ChildProcess; stderr: string[] } {
+function run(
+  args: string[],
+  env: Record<string, string>,
+): { child: ChildProcess; stderr: string[]; url: Promise<string | undefined> } {
   const stderr: string[] = [];
-  const child = spawn(process.execPath, [BIN, ...args], {
-    env: { PATH: process.env.PATH ?? '', LOG_FORMAT: 'json', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const child = spawnCli(args, { env });
+  // The receiver's address, from its first log line that has one (undefined if it exits first).
+  const url = new Promise<string | undefined>((res) => {
+    createInterface({ input: child.stderr! }).on('line', (l) => {
+      stderr.push(l);
+      try {
+        const u = (JSON.parse(l) as { url?: string }).url;
+        if (u) res(u);
+      } catch {
+        // not a JSON log line
+      }
+    });
+    child.once('exit', () => res(undefined));
   });
-  createInterface({ input: child.stderr! }).on('line', (l) => stderr.push(l));
-  return { child, stderr };
+  return { child, stderr, url };
 }
 
 const exitCode = (child: ChildProcess) =>
@@ -38,16 +53,16 @@ describe('payments-pipeline webhooks', () => {
   });
 
   it('serves signed deliveries into LOCAL_DATA_DIR and exits 0 on SIGTERM', async () => {
-    const { child, stderr } = run(['webhooks', '--port', '0'], {
+    const {
+      child,
+      stderr,
+      url: listening,
+    } = run(['webhooks', '--port', '0'], {
       LOCAL_DATA_DIR: dir,
       WEBHOOK_SECRET: SECRET,
       RUN_ID: 'run-cli-child',
     });
-    let url: string | undefined;
-    for (let i = 0; i < 300 && !url && child.exitCode === null; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-      url = stderr.map((l) => JSON.parse(l) as { url?: string }).find((l) => l.url)?.url;
-    }
+    const url = await listening;
     expect(url, stderr.join('\n')).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/webhooks\/stripe$/);
     const body = JSON.stringify({
       id: 'evt_child',

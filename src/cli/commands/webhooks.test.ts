@@ -29,13 +29,21 @@ describe('webhooks command', () => {
   });
 
   it('serves until SIGTERM, stores signed events, then closes and returns 0', async () => {
+    // The listening line as soon as it is logged, or undefined if the command ends first.
+    let onUrl: (u: string) => void = () => {};
+    const listening = new Promise<string>((resolve) => {
+      onUrl = resolve;
+    });
     const lines: string[] = [];
+    lines.push = (...logged: string[]) => {
+      for (const l of logged) {
+        const u = (JSON.parse(l) as { url?: string }).url;
+        if (u) onUrl(u);
+      }
+      return Array.prototype.push.apply(lines, logged);
+    };
     const done = webhooks({ port: '0' }, context({ WEBHOOK_SECRET: SECRET }, lines));
-    let url: string | undefined;
-    for (let i = 0; i < 200 && !url; i++) {
-      await new Promise((r) => setTimeout(r, 10));
-      url = lines.map((l) => JSON.parse(l)).find((l) => l.url)?.url;
-    }
+    const url = await Promise.race([listening, done.then(() => undefined)]);
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/webhooks\/stripe$/);
     const body = JSON.stringify({ id: 'evt_cli', type: 'x.y', created: 1_700_000_000, data: { object: {} } });
     const header = new Stripe('sk_test_x').webhooks.generateTestHeaderString({

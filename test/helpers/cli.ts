@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, onTestFinished } from 'vitest';
+import { getCurrentTest } from 'vitest/suite';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 // An absolute loader URL, so that the CLI also runs from a temp working directory.
@@ -13,7 +14,7 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Children started outside a test (in a beforeAll): they die when their file's suite ends. */
+/** Children started outside a test (in a beforeAll) or in a concurrent one: they die when their file ends. */
 const outsideTests = new Set<ChildProcess>();
 // Only inside vitest (scripts/crash-soak.ts imports these helpers too).
 if (process.env.VITEST) {
@@ -32,13 +33,17 @@ export function tieToTest(child: ChildProcess): void {
   const kill = () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   };
-  try {
+  // Concurrent tests interleave: vitest's "current test" is whichever started last, so a global
+  // onTestFinished would tie this child to another test and kill it when that one ends. Their
+  // children die with the file instead.
+  const current = process.env.VITEST ? getCurrentTest() : undefined;
+  if (current && !current.concurrent) {
     onTestFinished(kill);
-  } catch {
-    // Not inside a test: a hook, or no vitest at all.
-    outsideTests.add(child);
-    child.once('exit', () => outsideTests.delete(child));
+    return;
   }
+  // Not inside a test (a hook, or no vitest at all), or inside a concurrent one.
+  outsideTests.add(child);
+  child.once('exit', () => outsideTests.delete(child));
 }
 
 /**

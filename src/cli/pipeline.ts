@@ -296,6 +296,7 @@ export async function runPipeline(ctx: CommandContext, opts: PipelineOptions): P
       await timed('quality', async () => opts.signal?.throwIfAborted());
       const { runQuality } = await import('../quality/run-quality.js');
       progress.stage('quality');
+      logger.info({ step: 'quality' }, 'quality checks started');
       const report = await timed('quality', () =>
         runQuality({
           store: view ?? store,

@@ -341,7 +341,7 @@ export interface CrashPoint {
 
 /** The log line a kill delay counts from, and the delay in ms. */
 export interface KillPlan {
-  readonly trigger: 'started' | 'extracted' | 'checked';
+  readonly trigger: 'started' | 'extracted' | 'quality' | 'checked';
   readonly delayMs: number;
 }
 
@@ -377,10 +377,9 @@ export function killPlan(point: CrashPoint, t: StepTimings): KillPlan {
     case 'references':
       return { trigger: 'extracted', delayMs: ms(t.transform) + point.fraction * ms(t.references) };
     case 'quality':
-      return {
-        trigger: 'extracted',
-        delayMs: ms(t.transform) + ms(t.references) + point.fraction * ms(t.quality),
-      };
+      // From the step's own start: timed from extraction's end, a transform faster than the
+      // reference run's let the checks finish before the kill.
+      return { trigger: 'quality', delayMs: point.fraction * ms(t.quality) };
     case 'publish':
       // The pointers are written within milliseconds of the checks' summary line.
       return { trigger: 'checked', delayMs: point.fraction * Math.max(ms(t.publish), 20) };
@@ -391,6 +390,7 @@ function triggerOf(log: Record<string, unknown> | undefined): KillPlan['trigger'
   const msg = typeof log?.msg === 'string' ? log.msg : '';
   if (/^run \S+ started/.test(msg)) return 'started';
   if (msg === 'extraction finished') return 'extracted';
+  if (msg === 'quality checks started') return 'quality';
   if (/^quality: \d+ of \d+ checks passed/.test(msg)) return 'checked';
   return undefined;
 }

@@ -7,6 +7,9 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 180_000,
     pool: 'forks',
+    // Most integration time is spent waiting on CLI children, the mock and the S3 server, not in
+    // the worker: three files at once on two cores (vitest's default here is one).
+    maxWorkers: 3,
     reporters: ['default'],
   },
 });

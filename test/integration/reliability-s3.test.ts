@@ -16,7 +16,8 @@ import { freshPrefix, s3TestConfig } from '../s3-env.js';
  * extraction or transform on S3, then healed by a clean run, equals the uninterrupted
  * (local) reference; two `run-all`s at once on one S3 prefix: one runs, the other exits 3.
  */
-describe('reliability on S3', () => {
+// Each case has its own S3 prefix; they wait on the S3 server more than on the CPU: run at once.
+describe.concurrent('reliability on S3', () => {
   let bench: CrashBench;
   beforeAll(async () => {
     bench = await prepareCrashBench();

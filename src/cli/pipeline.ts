@@ -297,6 +297,7 @@ export async function runPipeline(ctx: CommandContext, opts: PipelineOptions): P
       const { runQuality } = await import('../quality/run-quality.js');
       progress.stage('quality');
       logger.info({ step: 'quality' }, 'quality checks started');
+      failpoint('run.checking');
       const report = await timed('quality', () =>
         runQuality({
           store: view ?? store,

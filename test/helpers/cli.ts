@@ -1,7 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { afterAll, onTestFinished } from 'vitest';
-import { getCurrentTest } from 'vitest/suite';
+import { afterAll, onTestFinished, TestRunner } from 'vitest';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 // An absolute loader URL, so that the CLI also runs from a temp working directory.
@@ -36,7 +35,7 @@ export function tieToTest(child: ChildProcess): void {
   // Concurrent tests interleave: vitest's "current test" is whichever started last, so a global
   // onTestFinished would tie this child to another test and kill it when that one ends. Their
   // children die with the file instead.
-  const current = process.env.VITEST ? getCurrentTest() : undefined;
+  const current = process.env.VITEST ? TestRunner.getCurrentTest() : undefined;
   if (current && !current.concurrent) {
     onTestFinished(kill);
     return;

@@ -18,6 +18,7 @@ import {
   runAndKill,
   type StepTimings,
   snapshotLake,
+  startCli,
 } from './crash.js';
 import { CHANGES_DEFAULT_DAYS, CHANGES_STEP, CHANGES_WORLD } from './truth-compare.js';
 
@@ -155,6 +156,7 @@ export async function runCrashPoint(
   point: CrashPoint,
   phase: 'first' | 'incremental',
   target?: LakeTarget,
+  failpointAt?: string,
 ): Promise<CrashPointResult> {
   let lake = target;
   if (!lake) {
@@ -168,7 +170,10 @@ export async function runCrashPoint(
   const plan = killPlan(point, bench.timings[phase]);
   const tag = `p${String(point.index).padStart(3, '0')}`;
   const crashId = `${tag}-a-crash`;
-  const killedRun = await runAndKill(['run-all', '--run-id', crashId, '--until', String(until)], env, plan);
+  const args = ['run-all', '--run-id', crashId, '--until', String(until)];
+  const killedRun = failpointAt
+    ? await runAtFailpoint(args, env, failpointAt)
+    : await runAndKill(args, env, plan);
   const crashManifest = await readRunManifest(lake.store, crashId);
   const landing = killedRun.killed ? landingOf(crashManifest) : 'completed';
   const exp = { mockUrl: mock.url, until, safetySeconds: SAFETY, firstWindowStart: CRASH_NOW - DAYS * DAY };
@@ -216,8 +221,19 @@ export async function runKilledCrashPoint(
     if (r.killed) break;
     r = await runCrashPoint(bench, { ...point, fraction }, phase, target?.());
   }
+  // A short step on a loaded machine can still end before a timed kill lands: the last resort is
+  // a kill at the step's own start, by the failpoint there (src/state/failpoint.ts).
+  const at = STEP_FAILPOINT[point.target];
+  if (!r.killed && at) r = await runCrashPoint(bench, point, phase, target?.(), at);
   return r;
 }
+
+/** Failpoints at (or right before) the start of the short steps. */
+const STEP_FAILPOINT: Partial<Record<CrashPoint['target'], string>> = {
+  transform: 'transform.silver_table',
+  quality: 'run.checking',
+  publish: 'run.checked',
+};
 
 /** What happened at one failpoint crash (`runFailpointCrash`). */
 export interface FailpointCrashResult {
@@ -274,4 +290,11 @@ export async function runFailpointCrash(opts: {
     cleanStderr: clean.stderr.slice(-2000),
     diff,
   };
+}
+
+/** Runs the CLI until it SIGKILLs itself at `failpoint`; `killed` says whether it got there. */
+async function runAtFailpoint(args: string[], env: Record<string, string>, failpoint: string) {
+  const proc = startCli(args, { env: { ...env, PAYMENTS_PIPELINE_CRASH_AT: failpoint } });
+  const result = await proc.done;
+  return { killed: result.signal === 'SIGKILL', result, pid: proc.child.pid };
 }

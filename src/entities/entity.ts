@@ -14,6 +14,9 @@ export type EntityName =
   | 'subscriptions'
   | 'balance_transactions'
   | 'disputes'
+  | 'products'
+  | 'prices'
+  | 'coupons'
   | 'events';
 
 /** Bronze/Silver tables: the API entities plus webhook deliveries. */

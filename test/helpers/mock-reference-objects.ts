@@ -1,3 +1,11 @@
+import {
+  type CouponPlan,
+  couponPlan,
+  type PricePlan,
+  type ProductPlan,
+  pricePlan,
+  productPlan,
+} from '../../src/mock/dataset/families/catalogue.js';
 import { type ChargePlan, chargePlanOf, stripeFee } from '../../src/mock/dataset/families/charge.js';
 import {
   type CustomerPlan,
@@ -89,6 +97,18 @@ export class ObjectFactory {
           return { id: this.id(ref), object: 'customer', deleted: true };
         return this.customer(c, tv);
       }
+      case Kind.product:
+      case Kind.price:
+      case Kind.coupon: {
+        const type = eventType(version.type);
+        if (showDeleted && type.endsWith('.deleted'))
+          return { id: this.id(ref), object: type.slice(0, -'.deleted'.length), deleted: true };
+        if (ref.kind === Kind.product)
+          return this.catalogueProduct(productPlan(this.w, ref.day, ref.index)!, tv);
+        if (ref.kind === Kind.price)
+          return this.cataloguePrice(pricePlan(this.w, ref.day, ref.index, ref.sub)!, tv);
+        return this.catalogueCoupon(couponPlan(this.w, ref.day, ref.index)!, tv);
+      }
       case Kind.subscription:
         return this.subscription(subscriptionPlan(this.w, ref.day, ref.index)!, tv);
       case Kind.invoice:
@@ -113,6 +133,94 @@ export class ObjectFactory {
         }
       }
     }
+  }
+
+  // --- the catalogue ---------------------------------------------------------------------------
+
+  productId = (p: ProductPlan): string => this.id({ kind: Kind.product, day: p.day, index: p.index, sub: 0 });
+  priceId = (p: ProductPlan, n: number): string =>
+    this.id({ kind: Kind.price, day: p.day, index: p.index, sub: n });
+
+  private catalogueProduct(p: ProductPlan, t: number): Json {
+    const archived = p.archivedAt !== null && t >= p.archivedAt;
+    return {
+      id: this.productId(p),
+      object: 'product',
+      active: !archived,
+      created: p.created,
+      default_price: p.priceCount > 0 ? this.priceId(p, 0) : null,
+      description: `${p.name} plan`,
+      images: [],
+      livemode: false,
+      marketing_features: [],
+      metadata: {},
+      name: p.name,
+      package_dimensions: null,
+      shippable: null,
+      statement_descriptor: null,
+      tax_code: null,
+      type: 'service',
+      unit_label: null,
+      updated: archived ? p.archivedAt : p.created,
+      url: null,
+    };
+  }
+
+  private cataloguePrice(p: PricePlan, t: number): Json {
+    const oneOff = p.interval === null;
+    return {
+      id: this.priceId(p.product, p.n),
+      object: 'price',
+      active: p.archivedAt === null || t < p.archivedAt,
+      billing_scheme: 'per_unit',
+      created: p.created,
+      currency: p.currency,
+      custom_unit_amount: null,
+      livemode: false,
+      lookup_key: null,
+      metadata: {},
+      nickname: oneOff ? `${p.product.name} setup` : `${p.product.name} ${p.intervalCount}/${p.interval}`,
+      product: this.productId(p.product),
+      recurring: oneOff
+        ? null
+        : {
+            interval: p.interval,
+            interval_count: p.intervalCount,
+            meter: null,
+            trial_period_days: null,
+            usage_type: 'licensed',
+          },
+      tax_behavior: 'unspecified',
+      tiers_mode: null,
+      transform_quantity: null,
+      type: oneOff ? 'one_time' : 'recurring',
+      unit_amount: p.unitAmount,
+      unit_amount_decimal: String(p.unitAmount),
+    };
+  }
+
+  private catalogueCoupon(c: CouponPlan, t: number): Json {
+    const off =
+      c.percentOff !== null
+        ? `${c.percentOff}% off`
+        : `${(c.amountOff ?? 0) / 100} ${String(c.currency).toUpperCase()} off`;
+    return {
+      id: this.id({ kind: Kind.coupon, day: c.day, index: c.index, sub: 0 }),
+      object: 'coupon',
+      amount_off: c.amountOff,
+      created: c.created,
+      currency: c.currency,
+      duration: c.duration,
+      duration_in_months: c.durationInMonths,
+      livemode: false,
+      max_redemptions: null,
+      metadata: {},
+      name: c.updatedAt !== null && t >= c.updatedAt ? `${off} (legacy)` : off,
+      percent_off: c.percentOff,
+      redeem_by: null,
+      times_redeemed: 0,
+      valid: true,
+    };
   }
 
   // --- refs of a charge family --------------------------------------------------------------

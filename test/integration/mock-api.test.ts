@@ -253,6 +253,18 @@ describe('mock API with the official stripe client', () => {
       Map<string, Obj>,
     ];
     expect(refunds.size + disputes.size).toBeGreaterThan(0);
+    // the catalogue: every price names a product of the truth, every product's default price is its own
+    const products = ids('products');
+    const prices = ids('prices');
+    expect(prices.size).toBeGreaterThan(products.size);
+    for (const p of prices.values()) {
+      if (p['deleted'] === true) continue;
+      expect(products.get(p['product'] as string), `product of ${p.id}`).toBeDefined();
+    }
+    for (const p of products.values()) {
+      if (p['default_price'] == null) continue;
+      expect(prices.get(p['default_price'] as string)?.['product'], `default price of ${p.id}`).toBe(p.id);
+    }
     for (const c of charges.values()) {
       if (c['customer'] !== null) {
         const cu = customers.get(c['customer'] as string);

@@ -195,6 +195,23 @@ function goodDataset(): Dataset {
         total: 2500,
       },
     ],
+    products: [
+      { id: 'prod_1', created: at(DAY1, 0), name: 'Pro', active: true, default_price_id: 'price_1' },
+    ],
+    prices: [
+      {
+        id: 'price_1',
+        created: at(DAY1, 0),
+        product_id: 'prod_1',
+        currency: 'usd',
+        unit_amount: 1900,
+        type: 'recurring',
+        recurring_interval: 'month',
+        recurring_interval_count: 1,
+        active: true,
+      },
+    ],
+    coupons: [{ id: 'CO1', created: at(DAY1, 0), percent_off: 20, duration: 'once', valid: true }],
     events: [
       ev('evt_1', 'charge.succeeded', at(DAY1, 3), 'ch_1', 'charge'),
       ev('evt_2', 'charge.succeeded', at(DAY2, 3), 'ch_2', 'charge'),

@@ -3,6 +3,7 @@ import { entity } from '../../entities/lookups.js';
 import { ENTITIES } from '../../entities/registry.js';
 import { resourceMissing } from '../api-error.js';
 import type { MockVolume } from '../options.js';
+import { couponPlan, pricePlan, productPlan } from './families/catalogue.js';
 import { customerPlan, subscriptionPlan } from './families/customer.js';
 import { decodeEventId, decodeObjectId, KIND_ENTITY, packHi, packLo, unpack } from './ids.js';
 import { renderEvent } from './render/event.js';
@@ -117,13 +118,26 @@ export class Dataset {
     return this.renderer.stateAt(unpack(ix.hi[p]!, ix.lo[p]!), now);
   }
 
-  /** Whether position `p` shows in a list at `now` (deleted customers and canceled subscriptions are hidden). */
+  /**
+   * Whether position `p` shows in a list at `now` (deleted customers, products, prices and
+   * coupons and canceled subscriptions are hidden).
+   */
   private visible(e: EntityName, ix: SortedIndex, p: number, q: ListQuery, now: number): boolean {
     if (e === 'events') return !q.types || q.types.has(ix.type[p]!);
     if (e === 'customers') {
       const r = unpack(ix.hi[p]!, ix.lo[p]!);
       const c = customerPlan(this.world, r.day, r.index)!;
       return c.deletedAt === null || c.deletedAt > now;
+    }
+    if (e === 'products' || e === 'prices' || e === 'coupons') {
+      const r = unpack(ix.hi[p]!, ix.lo[p]!);
+      const plan =
+        e === 'products'
+          ? productPlan(this.world, r.day, r.index)
+          : e === 'prices'
+            ? pricePlan(this.world, r.day, r.index, r.sub)
+            : couponPlan(this.world, r.day, r.index);
+      return plan!.deletedAt === null || plan!.deletedAt > now;
     }
     if (e === 'subscriptions' && q.status !== 'all') {
       const r = unpack(ix.hi[p]!, ix.lo[p]!);

@@ -26,6 +26,9 @@ export const Kind = {
   btChargeInvoice: 15,
   btRefundInvoice: 16,
   btDisputeInvoice: 17,
+  product: 18,
+  price: 19,
+  coupon: 20,
 } as const;
 
 /** The entity each kind lists under. */
@@ -47,6 +50,9 @@ export const KIND_ENTITY: Readonly<Record<number, EntityName>> = {
   [Kind.btChargeInvoice]: 'balance_transactions',
   [Kind.btRefundInvoice]: 'balance_transactions',
   [Kind.btDisputeInvoice]: 'balance_transactions',
+  [Kind.product]: 'products',
+  [Kind.price]: 'prices',
+  [Kind.coupon]: 'coupons',
 };
 
 /**

@@ -1,4 +1,16 @@
 import {
+  type CouponPlan,
+  couponPlan,
+  couponTimeline,
+  type PricePlan,
+  type ProductPlan,
+  pricePlan,
+  priceTimeline,
+  productPlan,
+  productTimeline,
+  walkCatalogue,
+} from './families/catalogue.js';
+import {
   type ChargePlan,
   chargePlanOf,
   invoiceChargePlan,
@@ -27,7 +39,7 @@ import { DAY, firstCustomerDay, type World } from './world.js';
  */
 
 /** The plan of the family an object belongs to (what its renderer reads). */
-export type FamilyPlan = CustomerPlan | SubscriptionPlan | ChargePlan;
+export type FamilyPlan = CustomerPlan | SubscriptionPlan | ChargePlan | ProductPlan | PricePlan | CouponPlan;
 
 export interface Described {
   readonly ref: ObjectRef;
@@ -66,6 +78,7 @@ export function walkWorld(w: World, tMax: number, sink: VersionSink): void {
     const n = nCharges(w, d);
     for (let i = 0; i < n; i++) walkChargeFamily(oneOffChargePlan(w, d, i)!, tMax, sink);
   }
+  walkCatalogue(w, tMax, sink);
 }
 
 /** Collects the versions of one ref from a walk. */
@@ -100,6 +113,24 @@ export function describe(w: World, ref: ObjectRef, tMax: number): Described | nu
       const s = ref.sub % 4 === 0 ? subscriptionPlan(w, ref.day, ref.index) : null;
       if (s && ref.sub / 4 < s.invoiceCount) invoiceTimeline(s, ref.sub / 4, tMax, sink);
       plan = s;
+      break;
+    }
+    case Kind.product: {
+      const p = ref.sub === 0 ? productPlan(w, ref.day, ref.index) : null;
+      if (p) productTimeline(p, tMax, sink);
+      plan = p;
+      break;
+    }
+    case Kind.price: {
+      const p = pricePlan(w, ref.day, ref.index, ref.sub);
+      if (p) priceTimeline(p, tMax, sink);
+      plan = p;
+      break;
+    }
+    case Kind.coupon: {
+      const c = ref.sub === 0 ? couponPlan(w, ref.day, ref.index) : null;
+      if (c) couponTimeline(c, tMax, sink);
+      plan = c;
       break;
     }
     default: {

@@ -259,7 +259,7 @@ const CONTRACTS: readonly SilverContract[] = [
     'one row per balance transaction (latest version)',
     [
       ref('source_id', {
-        description: 'charge, refund or dispute id (string or expanded object in the API)',
+        description: 'charge, refund, dispute or payout id (string or expanded object in the API)',
       }),
       col('amount', 'BIGINT'),
       col('fee', 'BIGINT'),
@@ -273,7 +273,7 @@ const CONTRACTS: readonly SilverContract[] = [
       col('description', 'VARCHAR'),
       col('fee_details', 'JSON'),
     ],
-    [{ column: 'source_id', references: ['charges', 'refunds', 'disputes'] }],
+    [{ column: 'source_id', references: ['charges', 'refunds', 'disputes', 'payouts'] }],
   ),
   table(
     'disputes',
@@ -327,6 +327,30 @@ const CONTRACTS: readonly SilverContract[] = [
     col('times_redeemed', 'BIGINT'),
     col('metadata', 'JSON'),
   ]),
+  table(
+    'payouts',
+    'one row per payout (latest version)',
+    [
+      col('amount', 'BIGINT'),
+      col('currency', 'VARCHAR'),
+      col('status', 'VARCHAR'),
+      col('automatic', 'BOOLEAN'),
+      ts('arrival_date_ts'),
+      ref('balance_transaction_id'),
+      ref('failure_balance_transaction_id'),
+      col('failure_code', 'VARCHAR'),
+      col('failure_message', 'VARCHAR'),
+      col('method', 'VARCHAR'),
+      col('type', 'VARCHAR'),
+      col('reconciliation_status', 'VARCHAR'),
+      col('description', 'VARCHAR'),
+      col('metadata', 'JSON'),
+    ],
+    [
+      { column: 'balance_transaction_id', references: ['balance_transactions'] },
+      { column: 'failure_balance_transaction_id', references: ['balance_transactions'] },
+    ],
+  ),
   table('events', 'one row per event read from /v1/events', eventColumns, [], {
     from: 'own',
     webhookObjects: false,

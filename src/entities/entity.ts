@@ -17,6 +17,7 @@ export type EntityName =
   | 'products'
   | 'prices'
   | 'coupons'
+  | 'payouts'
   | 'events';
 
 /** Bronze/Silver tables: the API entities plus webhook deliveries. */

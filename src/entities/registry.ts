@@ -166,6 +166,18 @@ export const ENTITIES: readonly EntityDef[] = [
     changeLookbackSeconds: 0,
   },
   {
+    name: 'payouts',
+    objectName: 'payout',
+    idPrefixes: ['po_'],
+    endpoint: '/v1/payouts',
+    listParams: {},
+    dependsOn: ['balance_transactions'],
+    mutable: true,
+    eventTypes: ['payout.created', 'payout.updated', 'payout.paid', 'payout.failed'],
+    deleteEvents: [],
+    changeLookbackSeconds: 0,
+  },
+  {
     name: 'events',
     objectName: 'event',
     idPrefixes: ['evt_'],

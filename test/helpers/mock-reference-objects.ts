@@ -15,6 +15,7 @@ import {
   type SubscriptionPlan,
   subscriptionPlan,
 } from '../../src/mock/dataset/families/customer.js';
+import type { PayoutPlan } from '../../src/mock/dataset/families/payout.js';
 import { eventId, Kind, type ObjectRef, objectId } from '../../src/mock/dataset/ids.js';
 import { EVIDENCE_FIELDS } from '../../src/mock/dataset/render/dispute.js';
 import { BRANDS, COUNTRY, chars, FIRST, LAST, LAST4 } from '../../src/mock/dataset/render/shared.js';
@@ -109,6 +110,11 @@ export class ObjectFactory {
           return this.cataloguePrice(pricePlan(this.w, ref.day, ref.index, ref.sub)!, tv);
         return this.catalogueCoupon(couponPlan(this.w, ref.day, ref.index)!, tv);
       }
+      case Kind.payout:
+        return this.payout(d.plan as PayoutPlan, tv);
+      case Kind.btPayout:
+      case Kind.btPayoutFailure:
+        return this.payoutBalanceTransaction(ref.kind === Kind.btPayoutFailure, d.plan as PayoutPlan);
       case Kind.subscription:
         return this.subscription(subscriptionPlan(this.w, ref.day, ref.index)!, tv);
       case Kind.invoice:
@@ -220,6 +226,69 @@ export class ObjectFactory {
       redeem_by: null,
       times_redeemed: 0,
       valid: true,
+    };
+  }
+
+  // --- payouts -----------------------------------------------------------------------------------
+
+  private payoutRef = (p: PayoutPlan, kind: number): ObjectRef => ({ kind, day: p.day, index: p.c, sub: 0 });
+
+  private payout(p: PayoutPlan, t: number): Json {
+    let status = 'pending';
+    if (t >= p.inTransitAt) status = 'in_transit';
+    if (t >= p.arrivalDate) status = p.failure ? 'failed' : 'paid';
+    const failed = status === 'failed';
+    return {
+      id: this.id(this.payoutRef(p, Kind.payout)),
+      object: 'payout',
+      amount: p.amount,
+      application_fee: null,
+      application_fee_amount: null,
+      arrival_date: p.arrivalDate,
+      automatic: true,
+      balance_transaction: this.id(this.payoutRef(p, Kind.btPayout)),
+      created: p.created,
+      currency: p.currency,
+      description: 'STRIPE PAYOUT',
+      destination: `ba_${chars(this.w.seed, 11, p.c, 24)}`,
+      failure_balance_transaction: failed ? this.id(this.payoutRef(p, Kind.btPayoutFailure)) : null,
+      failure_code: failed ? p.failure![0] : null,
+      failure_message: failed ? p.failure![1] : null,
+      livemode: false,
+      metadata: {},
+      method: 'standard',
+      original_payout: null,
+      payout_method: null,
+      reconciliation_status: status === 'paid' ? 'completed' : 'in_progress',
+      reversed_by: null,
+      source_type: 'card',
+      statement_descriptor: null,
+      status,
+      trace_id: { status: status === 'paid' ? 'supported' : 'pending', value: null },
+      type: 'bank_account',
+    };
+  }
+
+  private payoutBalanceTransaction(failure: boolean, p: PayoutPlan): Json {
+    const amount = failure ? p.amount : -p.amount;
+    const created = failure ? p.arrivalDate : p.created;
+    return {
+      id: this.id(this.payoutRef(p, failure ? Kind.btPayoutFailure : Kind.btPayout)),
+      object: 'balance_transaction',
+      amount,
+      available_on: created,
+      balance_type: 'payments',
+      created,
+      currency: p.currency,
+      description: failure ? 'Payout failure' : 'STRIPE PAYOUT',
+      exchange_rate: null,
+      fee: 0,
+      fee_details: [],
+      net: amount,
+      reporting_category: failure ? 'payout_reversal' : 'payout',
+      source: this.id(this.payoutRef(p, Kind.payout)),
+      status: 'available',
+      type: failure ? 'payout_failure' : 'payout',
     };
   }
 

@@ -29,6 +29,9 @@ export const Kind = {
   product: 18,
   price: 19,
   coupon: 20,
+  payout: 21,
+  btPayout: 22,
+  btPayoutFailure: 23,
 } as const;
 
 /** The entity each kind lists under. */
@@ -53,6 +56,9 @@ export const KIND_ENTITY: Readonly<Record<number, EntityName>> = {
   [Kind.product]: 'products',
   [Kind.price]: 'prices',
   [Kind.coupon]: 'coupons',
+  [Kind.payout]: 'payouts',
+  [Kind.btPayout]: 'balance_transactions',
+  [Kind.btPayoutFailure]: 'balance_transactions',
 };
 
 /**

@@ -1,4 +1,5 @@
 import type { MockVolume } from '../options.js';
+import type { PayoutBook } from './families/payout.js';
 import { MAX_INDEX } from './ids.js';
 import { unit } from './rng.js';
 
@@ -78,6 +79,8 @@ export const SALT = {
   coupUpdateAt: 57,
   coupDelete: 58,
   coupDeleteAt: 59,
+  payoutFail: 60,
+  payoutFailCode: 61,
 } as const;
 
 export const CURRENCIES: readonly (readonly [string, number])[] = [
@@ -95,6 +98,11 @@ export interface World {
   readonly volume: MockVolume;
   /** First day (unix day number) of one-off charges; customers start REPEAT_CUSTOMER_DAYS earlier. */
   readonly firstDay: number;
+  /**
+   * The payout ledger (per currency and day), filled by the walk of the world; absent in a world
+   * made for ids or plans alone, which then has no payouts.
+   */
+  readonly payouts?: PayoutBook;
 }
 
 /** The world of a dataset whose history of `volume.days` days ends on the day of `start`. */

@@ -15,6 +15,7 @@ import {
   type SubscriptionPlan,
   subscriptionPlan,
 } from '../families/customer.js';
+import type { PayoutPlan } from '../families/payout.js';
 import { KIND_ENTITY, Kind, type ObjectRef, objectId } from '../ids.js';
 import { type Described, describe, type FamilyPlan } from '../timeline.js';
 import { eventCode } from '../versions.js';
@@ -26,6 +27,7 @@ import { deletedCustomerJson, renderCustomer } from './customer.js';
 import { renderDispute } from './dispute.js';
 import { renderInvoice } from './invoice.js';
 import { renderPaymentIntent } from './payment-intent.js';
+import { renderPayout, renderPayoutBalanceTransaction } from './payout.js';
 import { renderPrice } from './price.js';
 import { renderProduct } from './product.js';
 import { renderRefund } from './refund.js';
@@ -86,6 +88,10 @@ export class JsonRenderer {
         const c = couponPlan(w, ref.day, ref.index)!;
         return goneAt(c, now) ? deletedJson(objectId(w.seed, ref), ref.kind) : renderCoupon(w, c, now);
       }
+      case Kind.payout:
+      case Kind.btPayout:
+      case Kind.btPayoutFailure:
+        return this.object(ref, w.payouts!.plan(ref.day, ref.index)!, now);
       case Kind.disputeOneOff:
       case Kind.disputeInvoice: {
         const d = describe(w, ref, now)!;
@@ -120,6 +126,11 @@ export class JsonRenderer {
         return renderPrice(w, plan as PricePlan, t);
       case Kind.coupon:
         return renderCoupon(w, plan as CouponPlan, t);
+      case Kind.payout:
+        return renderPayout(w, plan as PayoutPlan, t);
+      case Kind.btPayout:
+      case Kind.btPayoutFailure:
+        return renderPayoutBalanceTransaction(w, ref.kind, plan as PayoutPlan);
       case Kind.chargeOneOff:
       case Kind.chargeInvoice:
         return renderCharge(w, plan as ChargePlan, t);

@@ -70,9 +70,10 @@ suite('JsonRenderer', () => {
         'products',
         'prices',
         'coupons',
+        'payouts',
       ]),
     );
-    expect(kinds.size).toBe(20);
+    expect(kinds.size).toBe(23);
     expect(checked).toBeGreaterThan(20_000);
   });
 
@@ -102,6 +103,10 @@ suite('JsonRenderer', () => {
       '"duration":"repeating","duration_in_months":',
       '"interval":"month","interval_count":3',
       '"type":"one_time"',
+      '"object":"payout","amount":',
+      '"status":"in_transit"',
+      '"reconciliation_status":"completed"',
+      '"failure_code":"',
     ])
       expect(
         texts.some((t) => t.includes(needle)),

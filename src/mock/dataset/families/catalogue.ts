@@ -66,7 +66,11 @@ export interface CouponPlan {
   readonly deletedAt: number | null;
 }
 
-/** Products created on day `day`: four on the first customer day, then one on about 12% of days. */
+/**
+ * Products created on day `day`: four on the first customer day, then one on about 12% of days.
+ * Deletions come 40-120 days after creation, as customers' do: an object deleted before the
+ * events a first load can read (30 days) is invisible to any client, in Stripe as here.
+ */
 export function nProducts(w: World, day: number): number {
   const first = firstCustomerDay(w);
   if (day < first) return 0;
@@ -99,7 +103,9 @@ export function productPlan(w: World, day: number, index: number): ProductPlan |
     archivedAt: archived
       ? created + intBetween(unit(seed, SALT.prodArchiveAt, day, index), 20 * DAY, 200 * DAY)
       : null,
-    deletedAt: draft ? created + intBetween(unit(seed, SALT.prodDeleteAt, day, index), 3600, 10 * DAY) : null,
+    deletedAt: draft
+      ? created + intBetween(unit(seed, SALT.prodDeleteAt, day, index), 40 * DAY, 120 * DAY)
+      : null,
   };
 }
 
@@ -137,10 +143,11 @@ export function pricePlan(w: World, day: number, index: number, n: number): Pric
             ? (['month', 6, base * 6] as const)
             : (['month', 1, base] as const);
   const archived = unit(seed, SALT.priceArchive, day, index, n) < 0.2;
-  // a price deleted soon after its creation (never used); the others may be archived later
-  const deleted = !archived && unit(seed, SALT.priceDelete, day, index, n) < 0.12;
+  // deleted (never used) or archived later; like customers, never within the 40 days after
+  // creation, so a first load of a short history sees the deletion event (Stripe keeps 30 days)
+  const deleted = !archived && unit(seed, SALT.priceDelete, day, index, n) < 0.15;
   const u = unit(seed, SALT.priceArchiveAt, day, index, n);
-  const at = created + (deleted ? intBetween(u, 3600, 20 * DAY) : intBetween(u, DAY, 120 * DAY));
+  const at = created + (deleted ? intBetween(u, 40 * DAY, 120 * DAY) : intBetween(u, DAY, 120 * DAY));
   return {
     product,
     n,
@@ -169,7 +176,7 @@ export function couponPlan(w: World, day: number, index: number): CouponPlan | n
       : null;
   const deletedAt =
     unit(seed, SALT.coupDelete, day, index) < 0.15
-      ? (updatedAt ?? created) + intBetween(unit(seed, SALT.coupDeleteAt, day, index), DAY, 60 * DAY)
+      ? created + intBetween(unit(seed, SALT.coupDeleteAt, day, index), 40 * DAY, 120 * DAY)
       : null;
   return {
     day,

@@ -251,8 +251,8 @@ cmd_start() {
   osd_uuid="$(cat /proc/sys/kernel/random/uuid)"
   osd_id="$(ceph_cli osd new "$osd_uuid")" || die "ceph osd new failed"
   [[ "$osd_id" == 0 ]] || die "expected osd id 0, got '$osd_id'"
-  ceph_cli osd crush add osd.0 1.0 host=localhost root=default >/dev/null 2>&1 ||
-    die "ceph osd crush add failed"
+  # Retried: a busy monitor has refused it right after answering `mon stat` (CI, load 10 on 2 cores).
+  wait_for "the OSD in the CRUSH map" ceph_cli osd crush add osd.0 1.0 host=localhost root=default
   ceph-osd -c "$CONF" -i 0 --mkfs --osd-uuid "$osd_uuid" >/dev/null 2>"$DIR/log/osd-mkfs.log" ||
     die "ceph-osd --mkfs failed: $(cat "$DIR/log/osd-mkfs.log")"
   ceph-osd -c "$CONF" -i 0 --pid-file "$DIR/run/osd.pid" 2>>"$DIR/log/osd-start.log" ||

@@ -13,6 +13,7 @@ import { silentLogger } from '../../src/obs/logger.js';
 import { LocalObjectStore } from '../../src/storage/local-store.js';
 import { startWebhookServer } from '../../src/webhooks/server.js';
 import { runCli } from '../helpers/cli.js';
+import { freshPrefix, s3TestConfig } from '../s3-env.js';
 
 /**
  * SPEC 15, a hostile or broken source, hostile webhooks and interrupted runs (issue #18): never
@@ -626,20 +627,21 @@ describe.concurrent('settings and flags are validated before the lock or any wri
   });
 
   it('AWS without API_BASE_URL: exit 2 before the S3 lock is touched', async () => {
-    const prefix = `hostile-${Date.now()}-${Math.random().toString(36).slice(2)}`;
-    const endpoint = process.env.TEST_S3_ENDPOINT ?? process.env.S3_ENDPOINT_URL ?? 'http://127.0.0.1:7480';
+    // the suite's S3 server (test/global-setup.ts), not a guessed endpoint
+    const s3 = s3TestConfig();
     const s3env = {
       PIPELINE_ENV: 'AWS',
-      S3_BUCKET: process.env.S3_BUCKET ?? 'pp-test',
-      S3_PREFIX: prefix,
-      S3_ENDPOINT_URL: endpoint,
-      AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? '',
-      AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? '',
+      S3_BUCKET: s3.bucket,
+      S3_PREFIX: freshPrefix('hostile'),
+      S3_ENDPOINT_URL: s3.endpoint,
+      AWS_REGION: s3.region,
+      AWS_ACCESS_KEY_ID: s3.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
     };
-    const r = await runCli(['extract'], { env: s3env, timeoutMs: 20_000 });
+    const r = await runCli(['extract'], { env: s3env });
     expect(r.code, r.stderr.slice(-1000)).toBe(2);
     expect(r.stderr).toMatch(/API_BASE_URL: required when PIPELINE_ENV=AWS/);
-    const status = await runCli(['status', '--json'], { env: s3env, timeoutMs: 20_000 });
+    const status = await runCli(['status', '--json'], { env: s3env });
     expect(status.code, status.stderr.slice(-1000)).toBe(0);
     expect(JSON.parse(status.stdout).runs ?? []).toEqual([]);
   });

@@ -160,6 +160,7 @@ export async function runPipeline(ctx: CommandContext, opts: PipelineOptions): P
       if (todo.length === 0) break;
       out.rounds = round;
       log.info({ missing: todo.length }, `fetching ${todo.length} referenced objects by id`);
+      failpoint('run.referencing');
       const src = await timed('references', () => openSource());
       const report = await timed('references', () =>
         fetchReferences({

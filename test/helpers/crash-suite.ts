@@ -228,9 +228,10 @@ export async function runKilledCrashPoint(
   return r;
 }
 
-/** Failpoints at (or right before) the start of the short steps. */
+/** Failpoints at (or right before) the start of the short steps (references: its first fetch). */
 const STEP_FAILPOINT: Partial<Record<CrashPoint['target'], string>> = {
   transform: 'transform.silver_table',
+  references: 'run.referencing',
   quality: 'run.checking',
   publish: 'run.checked',
 };

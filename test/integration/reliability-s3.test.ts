@@ -67,5 +67,5 @@ describe.concurrent('reliability on S3', () => {
     // And a next run on the same prefix is not blocked by anything left behind.
     const next = await runCli(args('s3-after-twins'), { env });
     expect(next.code, next.stderr.slice(-1500)).toBe(0);
-  }, 150_000);
+  }, 300_000);
 });

@@ -153,6 +153,7 @@ export async function runPipeline(ctx: CommandContext, opts: PipelineOptions): P
       bronze_keys: 0,
     };
     const log = logger.child({ step: 'references' });
+    failpoint('run.referencing');
     let missing = first;
     for (let round = 1; round <= 3; round++) {
       const known = new Set(out.not_found);
@@ -160,7 +161,6 @@ export async function runPipeline(ctx: CommandContext, opts: PipelineOptions): P
       if (todo.length === 0) break;
       out.rounds = round;
       log.info({ missing: todo.length }, `fetching ${todo.length} referenced objects by id`);
-      failpoint('run.referencing');
       const src = await timed('references', () => openSource());
       const report = await timed('references', () =>
         fetchReferences({

@@ -228,7 +228,7 @@ export async function runKilledCrashPoint(
   return r;
 }
 
-/** Failpoints at (or right before) the start of the short steps (references: its first fetch). */
+/** Failpoints at (or right before) the start of the short steps. */
 const STEP_FAILPOINT: Partial<Record<CrashPoint['target'], string>> = {
   transform: 'transform.silver_table',
   references: 'run.referencing',

@@ -216,15 +216,18 @@ export async function runKilledCrashPoint(
   phase: 'first' | 'incremental',
   target?: () => LakeTarget,
 ): Promise<CrashPointResult> {
+  // A kill that lands after the run finished its work (manifest final, process not yet gone)
+  // crashed nothing: only a run whose manifest still says running was interrupted.
+  const crashed = (x: CrashPointResult) => x.killed && x.manifestStatus === 'running';
   let r = await runCrashPoint(bench, point, phase, target?.());
   for (const fraction of [point.fraction / 4, 0]) {
-    if (r.killed) break;
+    if (crashed(r)) break;
     r = await runCrashPoint(bench, { ...point, fraction }, phase, target?.());
   }
   // A short step on a loaded machine can still end before a timed kill lands: the last resort is
   // a kill at the step's own start, by the failpoint there (src/state/failpoint.ts).
   const at = STEP_FAILPOINT[point.target];
-  if (!r.killed && at) r = await runCrashPoint(bench, point, phase, target?.(), at);
+  if (!crashed(r) && at) r = await runCrashPoint(bench, point, phase, target?.(), at);
   return r;
 }
 

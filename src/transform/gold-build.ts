@@ -1,5 +1,12 @@
 import { join } from 'node:path';
-import { GOLD_CONTRACTS, type GoldModelName, goldContract } from '../contracts/gold.js';
+import type { ColumnDef } from '../contracts/contract.js';
+import {
+  GOLD_CONTRACTS,
+  GOLD_SILVER_INPUTS,
+  type GoldModelName,
+  type GoldSilverInput,
+  goldContract,
+} from '../contracts/gold.js';
 import { SILVER_CONTRACTS, SILVER_TABLES } from '../contracts/silver.js';
 import type { TableName } from '../entities/entity.js';
 import type { Logger } from '../obs/logger.js';
@@ -31,33 +38,57 @@ export interface GoldContext {
 /** A generous guess of a Gold row's size in memory (typed columns, a few short strings). */
 const GOLD_ROW_BYTES = 512;
 
-/** Creates a view `silver_<table>` over every Silver partition (typed empty when none). */
+/**
+ * Creates a view `silver_<table>` over every Silver partition (typed empty when none), and one
+ * over each Silver table a Gold model reads that this build has no contract for yet, by the
+ * columns Gold reads of it (`GOLD_SILVER_INPUTS`).
+ */
 export async function createSilverViews(
   session: DuckSession,
   store: ObjectStore,
   stager: Stager,
   tables: readonly TableName[] = SILVER_TABLES,
 ): Promise<void> {
-  for (const table of tables) {
+  const views: [string, readonly ColumnDef[]][] = [
+    ...tables.map((t): [string, readonly ColumnDef[]] => [t, SILVER_CONTRACTS[t].columns]),
+    ...uncontractedGoldInputs().map((t): [string, readonly ColumnDef[]] => [t, GOLD_SILVER_INPUTS[t]]),
+  ];
+  for (const [table, cols] of views) {
     const keys = (await store.list(layout.silverEntityPrefix(table)))
       .map((o) => o.key)
       .filter((k) => k.endsWith('/data.parquet'));
     await stager.stage(keys);
-    const cols = SILVER_CONTRACTS[table].columns;
-    const body =
-      keys.length > 0
-        ? `select ${cols.map((c) => `"${c.name}"`).join(', ')} from read_parquet(${sqlStringList(
-            keys.map((k) => stager.localPath(k)),
-          )}, hive_partitioning = false)`
-        : `select ${cols.map((c) => `NULL::${c.type} as "${c.name}"`).join(', ')} limit 0`;
-    await session.conn.run(`create or replace view ${silverView(table)} as ${body}`);
+    await session.conn.run(
+      `create or replace view ${silverView(table)} as ${silverRelation(
+        keys.map((k) => stager.localPath(k)),
+        cols,
+      )}`,
+    );
   }
 }
 
-/** Renders a Gold model with the run's as-of date. */
+/** Silver tables a Gold model reads that have no Silver contract in this build (not produced yet). */
+export function uncontractedGoldInputs(): GoldSilverInput[] {
+  return (Object.keys(GOLD_SILVER_INPUTS) as GoldSilverInput[]).filter((t) => !(t in SILVER_CONTRACTS));
+}
+
+/** `cols` of the Parquet files at `paths`, or an empty relation of them when there are none. */
+export function silverRelation(paths: readonly string[], cols: readonly ColumnDef[]): string {
+  return paths.length > 0
+    ? `select ${cols.map((c) => `"${c.name}"`).join(', ')} from read_parquet(${sqlStringList(
+        paths,
+      )}, hive_partitioning = false)`
+    : `select ${cols.map((c) => `NULL::${c.type} as "${c.name}"`).join(', ')} limit 0`;
+}
+
+/**
+ * Renders a Gold model with the run's as-of time (unix seconds): `{{as_of_date}}` is its UTC
+ * date, `{{as_of_ts}}` the instant itself (a month's MRR is measured there).
+ */
 export function renderGoldModel(template: string, asOf: number): string {
   const vars: Record<string, string> = {};
   if (template.includes('{{as_of_date}}')) vars.as_of_date = `DATE ${sqlString(utcDate(asOf))}`;
+  if (template.includes('{{as_of_ts}}')) vars.as_of_ts = `to_timestamp(${Math.floor(asOf)})`;
   return renderSql(template, vars);
 }
 

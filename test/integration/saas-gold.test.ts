@@ -405,3 +405,130 @@ describe('fct_mrr and mrr_movements: the edges of SPEC 8.1, equal to the oracle'
     });
   });
 });
+
+type Payout = RawPayout & { created: number; transactions: (RawBalanceTransaction & { created: number })[] };
+
+/** A paid automatic payout of a charge, a refund, a lost dispute and an adjustment, plus its own transaction. */
+function payoutOf(id: string, arrival: string, o: { amount?: number; status?: string } = {}): Payout {
+  const created = at(arrival) - 2 * 86_400;
+  const bt = (suffix: string, amount: number, fee: number, type: string, reporting_category: string) => ({
+    id: `txn_${id}_${suffix}`,
+    created: created - 86_400,
+    amount,
+    fee,
+    net: amount - fee,
+    type,
+    reporting_category,
+  });
+  const transactions = [
+    bt('ch', 10_000, 320, 'charge', 'charge'),
+    bt('re', -2_000, 0, 'refund', 'refund'),
+    bt('dp', -5_000, 1_500, 'adjustment', 'dispute'),
+    bt('adj', 100, 0, 'adjustment', 'other_adjustment'),
+    { ...bt('own', -1_280, 0, 'payout', 'payout'), created },
+  ];
+  return {
+    id,
+    created,
+    amount: o.amount ?? 1_280,
+    currency: 'usd',
+    status: o.status ?? 'paid',
+    automatic: true,
+    arrival_date: at(arrival),
+    balance_transaction: `txn_${id}_own`,
+    transactions,
+  };
+}
+
+async function writePayouts(payouts: Payout[]): Promise<void> {
+  const rows = payoutRows(payouts);
+  await lake.writeSilver('payouts', rows.payouts);
+  await lake.writeSilver('payout_balance_transactions', rows.payout_balance_transactions);
+  await lake.writeSilver('balance_transactions', rows.balance_transactions);
+}
+
+describe('fct_payouts', () => {
+  it("splits a payout's transactions by category, leaves its own transaction out, and equals the oracle", async () => {
+    const payouts = [
+      payoutOf('po_1', '2024-03-05'),
+      payoutOf('po_2', '2024-03-06', { status: 'in_transit', amount: 999 }),
+    ];
+    await writePayouts(payouts);
+    const written = await lake.buildGold(at('2024-03-10'));
+    expect(written.fct_payouts).toEqual(['2024-03-05', '2024-03-06']);
+    const rows = await lake.gold<Record<string, unknown>>('fct_payouts', 'payout_id');
+    expect(rows[0]).toMatchObject({
+      payout_id: 'po_1',
+      arrival_date: '2024-03-05',
+      amount: 1_280,
+      status: 'paid',
+      automatic: true,
+      transactions_count: 4,
+      transactions_net: 1_280,
+      charges_amount: 10_000,
+      refunds_amount: -2_000,
+      disputes_amount: -5_000,
+      fees_amount: 1_820,
+      other_net: 100,
+      is_reconciled: true,
+    });
+    expect(rows[1]).toMatchObject({ payout_id: 'po_2', is_reconciled: false, transactions_net: 1_280 });
+    for (const [i, p] of payouts.entries()) {
+      expect(rows[i]).toMatchObject({ ...oraclePayout(p, p.transactions) });
+    }
+  });
+});
+
+describe('the SaaS Gold models are incremental', () => {
+  it('a changed invoice rewrites its month and the movements after it that changed; a changed payout its arrival date', async () => {
+    const months = [
+      '2024-01-01',
+      '2024-02-01',
+      '2024-03-01',
+      '2024-04-01',
+      '2024-05-01',
+      '2024-06-01',
+      '2024-07-01',
+    ];
+    const invoices = [
+      ...monthlyInvoices('cus_a', 'sub_a', 1_000, months),
+      ...monthlyInvoices('cus_b', 'sub_b', 2_000, months),
+    ];
+    const asOf = at('2024-06-15');
+    const payouts = [payoutOf('po_1', '2024-03-05'), payoutOf('po_2', '2024-04-05')];
+    await writePayouts(payouts);
+    const first = await run(invoices, asOf);
+    expect(first.written.fct_mrr).toHaveLength(6);
+    expect(first.written.mrr_movements).toHaveLength(6);
+
+    const again = await run(invoices, asOf);
+    expect([again.written.fct_mrr, again.written.mrr_movements, again.written.fct_payouts]).toEqual([
+      [],
+      [],
+      [],
+    ]);
+
+    // cus_a's March invoice: 1000 -> 1500 (a plan change for one month)
+    const changed = invoices.map((inv) =>
+      inv.id === 'in_sub_a_2024-03-01'
+        ? { ...inv, lines: { data: inv.lines.data.map((l) => ({ ...l, amount: 1_500 })) } }
+        : inv,
+    );
+    const third = await run(changed, asOf);
+    expect(third.written.fct_mrr).toEqual(['2024-03-01']);
+    // March: expansion; April: starts from the new March and contracts; May on: unchanged
+    expect(third.written.mrr_movements).toEqual(['2024-03-01', '2024-04-01']);
+    expect(third.written.fct_payouts).toEqual([]);
+
+    await writePayouts([payouts[0]!, payoutOf('po_2', '2024-04-05', { amount: 1_000 })]);
+    const fourth = await lake.buildGold(asOf);
+    expect([fourth.fct_mrr, fourth.mrr_movements, fourth.fct_payouts]).toEqual([[], [], ['2024-04-05']]);
+  });
+
+  it('a lake without the SaaS Silver tables builds them empty, without failing', async () => {
+    const written = await lake.buildGold(at('2024-06-15'));
+    expect([written.fct_mrr, written.mrr_movements, written.fct_payouts]).toEqual([[], [], []]);
+    expect(await lake.gold('fct_mrr', 'month')).toEqual([]);
+    expect(await lake.gold('fct_payouts', 'payout_id')).toEqual([]);
+  });
+});

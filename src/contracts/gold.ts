@@ -8,8 +8,9 @@ export interface GoldContract extends TableContract<GoldModelName> {
   /** The column whose maximum is the model's newest business time (`max_business_ts`). */
   readonly businessTsColumn: string;
   /**
-   * Silver tables the model reads that a build may lack (see `GOLD_SILVER_INPUTS`); the model
-   * then reads them empty and has no rows.
+   * The Silver tables (directly or through earlier models) a model is computed from that a lake
+   * may lack (see `GOLD_SILVER_INPUTS`): without rows there, the model has none either, and its
+   * freshness is not in question.
    */
   readonly reads?: readonly GoldSilverInput[];
 }
@@ -224,7 +225,7 @@ export const GOLD_CONTRACTS: readonly GoldContract[] = [
       "one row per month, customer and currency with MRR > 0 (at the month's last second, UTC; the as-of month at the as-of time); dt = the month's first day",
     primaryKey: ['month', 'customer_id', 'currency'],
     snapshot: false,
-    businessTsColumn: 'month',
+    businessTsColumn: 'measured_at_ts',
     reads: ['invoice_line_items', 'prices'],
     columns: [
       c('month', 'DATE'),
@@ -232,6 +233,7 @@ export const GOLD_CONTRACTS: readonly GoldContract[] = [
       c('currency', 'VARCHAR'),
       c('mrr_amount', 'DECIMAL(18,4)'),
       c('subscriptions', 'BIGINT'),
+      c('measured_at_ts', 'TIMESTAMPTZ'),
       c('dt', 'DATE'),
     ],
   },
@@ -243,7 +245,8 @@ export const GOLD_CONTRACTS: readonly GoldContract[] = [
       "one row per month and currency, from the currency's first month with MRR to the as-of month; dt = the month's first day",
     primaryKey: ['month', 'currency'],
     snapshot: false,
-    businessTsColumn: 'month',
+    businessTsColumn: 'measured_at_ts',
+    reads: ['invoice_line_items', 'prices'],
     columns: [
       c('month', 'DATE'),
       c('currency', 'VARCHAR'),
@@ -259,6 +262,7 @@ export const GOLD_CONTRACTS: readonly GoldContract[] = [
       c('customers_churned', 'BIGINT'),
       c('customers_reactivated', 'BIGINT'),
       c('customers_end', 'BIGINT'),
+      c('measured_at_ts', 'TIMESTAMPTZ'),
       c('dt', 'DATE'),
     ],
   },

@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Settings } from '../config/settings.js';
 import type { TableContract } from '../contracts/contract.js';
-import { GOLD_CONTRACTS, type GoldModelName } from '../contracts/gold.js';
+import { GOLD_CONTRACTS, GOLD_SILVER_INPUTS, type GoldModelName } from '../contracts/gold.js';
 import { SILVER_CONTRACTS, SILVER_TABLES } from '../contracts/silver.js';
 import type { TableName } from '../entities/entity.js';
 import type { Logger } from '../obs/logger.js';
@@ -10,6 +10,7 @@ import { layout } from '../storage/layout.js';
 import type { ObjectInfo, ObjectStore } from '../storage/object-store.js';
 import { makeScratchDir } from '../storage/scratch-dir.js';
 import { type DuckSession, openDuckSession } from '../transform/duckdb-session.js';
+import { silverRelation, uncontractedGoldInputs } from '../transform/gold-build.js';
 import { goldModelSummary } from '../transform/index.js';
 import { silverView } from '../transform/references.js';
 import { sqlIdent, sqlStringList } from '../transform/sql-template.js';
@@ -121,6 +122,18 @@ export async function openQualityContext(opts: {
         SILVER_CONTRACTS[table],
       );
       await db.conn.run(`create or replace view ${silverView(table)} as select * from ${rel}`);
+    }
+    // Silver tables Gold reads that this build has no contract for yet: by the columns Gold reads
+    for (const table of uncontractedGoldInputs()) {
+      const keys = (await opts.store.list(layout.silverEntityPrefix(table)))
+        .map((o) => o.key)
+        .filter((k) => k.endsWith('/data.parquet'));
+      await stager.stage(keys);
+      const rel = silverRelation(
+        keys.map((k) => stager.localPath(k)),
+        GOLD_SILVER_INPUTS[table],
+      );
+      await db.conn.run(`create or replace view ${silverView(table)} as ${rel}`);
     }
     const gold = new Map<GoldModelName, { keys: string[]; missing: string[] }>();
     for (const contract of GOLD_CONTRACTS) {

@@ -5,9 +5,9 @@
 -- lines (not prorations) of open or paid invoices whose period covers T (start <= T < end), of
 -- (amount - discount_amount) * k, k from the line's price: month 1/n, year 1/(12n), week
 -- 52/(12n), day 365/(12n), n = recurring_interval_count. A month's T is its last second (UTC);
--- for the month of the run's as-of time, that time. Minor units, DECIMAL(18,4): each line's
--- monthly amount is rounded to 4 decimals, then summed exactly (so a month's value never depends
--- on the order DuckDB adds lines in).
+-- for the month of the run's as-of time, that time (measured_at_ts). Minor units, DECIMAL(18,4):
+-- each line's monthly amount is rounded to 4 decimals, then summed exactly (so a month's value
+-- never depends on the order DuckDB adds lines in).
 with
 
 line_items as (
@@ -90,7 +90,8 @@ customer_months as (
         customer_id,
         currency,
         sum(monthly_amount)::DECIMAL(18, 4) as mrr_amount,
-        count(distinct subscription_id)::BIGINT as subscriptions
+        count(distinct subscription_id)::BIGINT as subscriptions,
+        any_value(measured_at) as measured_at_ts
     from lines_at_month_end
     group by all
 ),
@@ -102,6 +103,7 @@ final as (
         currency,
         mrr_amount,
         subscriptions,
+        measured_at_ts,
         month as dt
     from customer_months
     where mrr_amount > 0

@@ -13,7 +13,9 @@ mrr as (
 ),
 
 as_of as (
-    select date_trunc('month', {{as_of_ts}})::DATE as as_of_month
+    select
+        {{as_of_ts}} as as_of_ts,
+        date_trunc('month', {{as_of_ts}})::DATE as as_of_month
 ),
 
 -- each customer's first month with MRR in a currency
@@ -112,8 +114,14 @@ final as (
         coalesce(customers_churned, 0)::BIGINT as customers_churned,
         coalesce(customers_reactivated, 0)::BIGINT as customers_reactivated,
         coalesce(customers_end, 0)::BIGINT as customers_end,
+        -- the instant ending_mrr is measured at: the month's last second, or the as-of time
+        case
+            when currency_months.month = as_of.as_of_month then as_of.as_of_ts
+            else currency_months.month::TIMESTAMPTZ + interval 1 month - interval 1 second
+        end as measured_at_ts,
         currency_months.month as dt
     from currency_months
+    cross join as_of
     left join currency_changes using (month, currency)
 )
 

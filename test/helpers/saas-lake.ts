@@ -186,6 +186,18 @@ export class SaasLake {
     }
   }
 
+  /** Alters a Gold partition behind the pipeline's back: `sql` updates its rows in a table `t`. */
+  async rewriteGold(model: GoldModelName, dt: string, sql: string): Promise<void> {
+    const path = join(this.store.localRoot, layout.goldPartition(model, dt));
+    await this.db.conn.run(
+      `create or replace temp table t as select * from read_parquet(${sqlString(path)}, hive_partitioning = false)`,
+    );
+    await this.db.conn.run(sql);
+    const tmp = join(this.dir, `${Math.random().toString(36).slice(2)}.parquet`);
+    await this.db.conn.run(`copy t to ${sqlString(tmp)} (format parquet)`);
+    await this.store.putFile(layout.goldPartition(model, dt), tmp, { move: true });
+  }
+
   /** The published rows of a Gold model (DECIMALs and BIGINTs as numbers, dates as strings). */
   async gold<T = Record<string, unknown>>(model: GoldModelName, orderBy: string): Promise<T[]> {
     const keys = (await this.store.list(layout.goldModelPrefix(model))).map((o) =>

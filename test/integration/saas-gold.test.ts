@@ -1,4 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseSettings } from '../../src/config/settings.js';
+import { silentLogger } from '../../src/obs/logger.js';
+import { runQuality } from '../../src/quality/index.js';
+import type { CheckResult } from '../../src/quality/types.js';
 import {
   type MovementRow,
   type MrrRow,
@@ -530,5 +534,115 @@ describe('the SaaS Gold models are incremental', () => {
     expect([written.fct_mrr, written.mrr_movements, written.fct_payouts]).toEqual([[], [], []]);
     expect(await lake.gold('fct_mrr', 'month')).toEqual([]);
     expect(await lake.gold('fct_payouts', 'payout_id')).toEqual([]);
+  });
+});
+
+describe('reconcile.mrr and reconcile.payouts', () => {
+  const asOf = at('2024-04-15');
+
+  async function goodLake(): Promise<void> {
+    const months = ['2024-01-01', '2024-02-01', '2024-03-01', '2024-04-01', '2024-05-01'];
+    await writePayouts([payoutOf('po_1', '2024-03-05'), payoutOf('po_2', '2024-03-06')]);
+    await run(
+      [
+        ...monthlyInvoices('cus_a', 'sub_a', 1_000, months),
+        ...monthlyInvoices('cus_b', 'sub_b', 2_500, months.slice(0, 3)),
+        invoice('in_y', 'cus_c', '2024-02-10', [
+          line({ amount: 60_000, from: '2024-02-10', to: '2025-02-10', price: yearly, sub: 'sub_c' }),
+        ]),
+      ],
+      asOf,
+    );
+  }
+
+  async function checks(): Promise<Record<'reconcile.mrr' | 'reconcile.payouts', CheckResult>> {
+    const report = await runQuality({
+      store: lake.store,
+      settings: parseSettings({}),
+      logger: silentLogger(),
+      runId: 'q1',
+      now: asOf,
+      scope: 'all',
+    });
+    const get = (name: string) => report.checks.find((c) => c.name === name)!;
+    return { 'reconcile.mrr': get('reconcile.mrr'), 'reconcile.payouts': get('reconcile.payouts') };
+  }
+
+  it('pass on a good lake', async () => {
+    await goodLake();
+    const r = await checks();
+    expect(r['reconcile.mrr'], JSON.stringify(r['reconcile.mrr'].details)).toMatchObject({
+      passed: true,
+      severity: 'error',
+    });
+    expect(r['reconcile.mrr'].details).toMatchObject({ gold_keys: 9, silver_keys: 9 });
+    expect(r['reconcile.payouts'], JSON.stringify(r['reconcile.payouts'].details)).toMatchObject({
+      passed: true,
+      severity: 'error',
+    });
+    expect(r['reconcile.payouts'].details).toMatchObject({ gold_keys: 2 });
+  });
+
+  it('reconcile.mrr names a fct_mrr row altered behind the pipeline', async () => {
+    await goodLake();
+    await lake.rewriteGold(
+      'fct_mrr',
+      '2024-02-01',
+      `update t set mrr_amount = mrr_amount + 1 where customer_id = 'cus_b'`,
+    );
+    const { 'reconcile.mrr': mrr } = await checks();
+    expect(mrr.passed).toBe(false);
+    expect(mrr.details.mismatches).toEqual({
+      count: 1,
+      examples: [
+        {
+          month: '2024-02-01',
+          customer_id: 'cus_b',
+          currency: 'usd',
+          silver: { mrr_amount: 2_500, subscriptions: 1 },
+          gold: { mrr_amount: 2_501, subscriptions: 1 },
+        },
+      ],
+    });
+    // and the movements no longer add up to it
+    expect(mrr.details.identity_failures).toMatchObject({
+      count: 1,
+      examples: [
+        { month: '2024-02-01', currency: 'usd', rule: 'fct_mrr does not sum to ending_mrr / customers_end' },
+      ],
+    });
+  });
+
+  it('reconcile.mrr names a month whose movements were altered behind the pipeline', async () => {
+    await goodLake();
+    await lake.rewriteGold('mrr_movements', '2024-04-01', `update t set churned_mrr = churned_mrr - 100`);
+    const { 'reconcile.mrr': mrr } = await checks();
+    expect(mrr.passed).toBe(false);
+    expect(mrr.details.mismatches).toMatchObject({ count: 0 });
+    expect(mrr.details.identity_failures).toMatchObject({
+      count: 1,
+      examples: [{ month: '2024-04-01', currency: 'usd', rule: 'ending_mrr <> starting_mrr + movements' }],
+    });
+  });
+
+  it('reconcile.payouts names an altered payout, and a paid payout whose transactions do not sum to it', async () => {
+    await goodLake();
+    // the source's po_2 does not add up (Gold built from it faithfully), and po_1 is altered in Gold
+    const silver = payoutRows([
+      payoutOf('po_1', '2024-03-05'),
+      payoutOf('po_2', '2024-03-06', { amount: 1_300 }),
+    ]);
+    await lake.writeSilver('payouts', silver.payouts);
+    expect((await lake.buildGold(asOf)).fct_payouts).toEqual(['2024-03-06']);
+    await lake.rewriteGold('fct_payouts', '2024-03-05', 'update t set charges_amount = 9_000');
+    const { 'reconcile.payouts': payouts } = await checks();
+    expect(payouts.passed).toBe(false);
+    expect(payouts.details.mismatches).toMatchObject({
+      count: 2,
+      examples: [
+        { payout_id: 'po_1', silver: { charges_amount: 10_000 }, gold: { charges_amount: 9_000 } },
+        { payout_id: 'po_2', silver: { unreconciled: -20 }, gold: { unreconciled: 0 } },
+      ],
+    });
   });
 });

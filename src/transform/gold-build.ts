@@ -83,12 +83,18 @@ export function silverRelation(paths: readonly string[], cols: readonly ColumnDe
 
 /**
  * Renders a Gold model with the run's as-of time (unix seconds): `{{as_of_date}}` is its UTC
- * date, `{{as_of_ts}}` the instant itself (a month's MRR is measured there).
+ * date, `{{as_of_ts}}` the instant itself (a month's MRR is measured there), and
+ * `{{as_of_month_number}}` its UTC month as year * 12 + month - 1 (literals, so DuckDB folds them
+ * instead of joining a one-row CTE to every row).
  */
 export function renderGoldModel(template: string, asOf: number): string {
   const vars: Record<string, string> = {};
+  const at = new Date(asOf * 1000);
   if (template.includes('{{as_of_date}}')) vars.as_of_date = `DATE ${sqlString(utcDate(asOf))}`;
   if (template.includes('{{as_of_ts}}')) vars.as_of_ts = `to_timestamp(${Math.floor(asOf)})`;
+  if (template.includes('{{as_of_month_number}}')) {
+    vars.as_of_month_number = String(at.getUTCFullYear() * 12 + at.getUTCMonth());
+  }
   return renderSql(template, vars);
 }
 

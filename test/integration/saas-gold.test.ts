@@ -202,7 +202,7 @@ describe('fct_mrr and mrr_movements: the edges of SPEC 8.1, equal to the oracle'
     });
   });
 
-  it('interval_count 3 divides by 3; a weekly plan counts 52/12 of a week; a void invoice counts nothing', async () => {
+  it('interval_count 3 divides by 3; a weekly plan counts 52/12 of a week; a void invoice counts nothing; the as-of month is measured at the as-of time', async () => {
     const { mrr } = await run(
       [
         invoice('in_q1', 'cus_a', '2024-01-01', [
@@ -217,6 +217,10 @@ describe('fct_mrr and mrr_movements: the edges of SPEC 8.1, equal to the oracle'
         ),
         invoice('in_w', 'cus_b', '2024-02-26', [
           line({ amount: 1_200, from: '2024-02-26', to: '2024-03-04', price: weekly, sub: 'sub_w' }),
+        ]),
+        // starts after the as-of time, in the as-of month: not counted yet (measured at as-of)
+        invoice('in_late', 'cus_d', '2024-05-25', [
+          line({ amount: 800, from: '2024-05-25', to: '2024-06-25', sub: 'sub_late' }),
         ]),
         invoice(
           'in_void',

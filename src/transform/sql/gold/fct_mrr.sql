@@ -18,12 +18,6 @@ prices as (
     select * from silver_prices
 ),
 
-as_of as (
-    select
-        {{as_of_ts}} as as_of_ts,
-        date_trunc('month', {{as_of_ts}})::DATE as as_of_month
-),
-
 -- the lines that are recurring revenue
 recurring_lines as (
     select
@@ -59,29 +53,49 @@ monthly_lines as (
 ),
 
 -- the months a line may cover (from its start's month to its end's, never past the as-of
--- month), each with its instant T, kept where the line's period covers T
-covered_months as (
+-- month), as month numbers (year * 12 + month - 1): integer steps, not calendar arithmetic per row
+line_months as (
     select
         monthly_lines.*,
-        month,
-        case
-            when month = as_of.as_of_month then as_of.as_of_ts
-            else month::TIMESTAMPTZ + interval 1 month - interval 1 second
-        end as measured_at
+        epoch(period_start_ts) as start_epoch,
+        epoch(period_end_ts) as end_epoch,
+        unnest(generate_series(
+            year(period_start_ts) * 12 + month(period_start_ts) - 1,
+            least(year(period_end_ts) * 12 + month(period_end_ts) - 1, {{as_of_month_number}})
+        )) as month_number
     from monthly_lines
-    cross join as_of
-    cross join lateral (
-        select unnest(generate_series(
-            date_trunc('month', period_start_ts),
-            least(date_trunc('month', period_end_ts), as_of.as_of_month::TIMESTAMPTZ),
-            interval 1 month
-        ))::DATE as month
-    )
 ),
 
+-- every month up to the as-of month with its instant T: its last second, or the as-of time
+calendar as (
+    select
+        month_number,
+        make_date((month_number // 12)::INTEGER, (month_number % 12 + 1)::INTEGER, 1) as month,
+        case
+            when month_number = {{as_of_month_number}} then epoch({{as_of_ts}})
+            else epoch(make_date(((month_number + 1) // 12)::INTEGER, ((month_number + 1) % 12 + 1)::INTEGER, 1)) - 1
+        end as measured_epoch
+    from (select unnest(generate_series(min(month_number), {{as_of_month_number}})) as month_number from line_months)
+),
+
+-- the lines whose period covers their month's instant T
 lines_at_month_end as (
-    select * from covered_months
-    where period_start_ts <= measured_at and measured_at < period_end_ts
+    select line_months.*, calendar.month, calendar.measured_epoch
+    from line_months
+    join calendar using (month_number)
+    where start_epoch <= measured_epoch and measured_epoch < end_epoch
+),
+
+-- per subscription first, then per customer: counting subscriptions needs no distinct
+subscription_months as (
+    select
+        month,
+        customer_id,
+        currency,
+        subscription_id,
+        sum(monthly_amount) as mrr_amount
+    from lines_at_month_end
+    group by all
 ),
 
 customer_months as (
@@ -89,10 +103,9 @@ customer_months as (
         month,
         customer_id,
         currency,
-        sum(monthly_amount)::DECIMAL(18, 4) as mrr_amount,
-        count(distinct subscription_id)::BIGINT as subscriptions,
-        any_value(measured_at) as measured_at_ts
-    from lines_at_month_end
+        sum(mrr_amount)::DECIMAL(18, 4) as mrr_amount,
+        count(*)::BIGINT as subscriptions
+    from subscription_months
     group by all
 ),
 
@@ -103,9 +116,10 @@ final as (
         currency,
         mrr_amount,
         subscriptions,
-        measured_at_ts,
+        to_timestamp(calendar.measured_epoch) as measured_at_ts,
         month as dt
     from customer_months
+    join calendar using (month)
     where mrr_amount > 0
 )
 

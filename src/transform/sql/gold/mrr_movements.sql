@@ -12,47 +12,50 @@ mrr as (
     select * from fct_mrr
 ),
 
-as_of as (
+-- each customer's months with MRR in a currency, with its previous and next month with MRR
+customer_series as (
     select
-        {{as_of_ts}} as as_of_ts,
-        date_trunc('month', {{as_of_ts}})::DATE as as_of_month
+        *,
+        lag(month) over customer_months as previous_mrr_month,
+        lag(mrr_amount) over customer_months as previous_mrr_amount,
+        lead(month) over customer_months as next_mrr_month
+    from mrr
+    window customer_months as (partition by customer_id, currency order by month)
 ),
 
--- each customer's first month with MRR in a currency
-first_months as (
-    select customer_id, currency, min(month) as first_month
-    from mrr
-    group by all
+-- into each month with MRR: p is last month's MRR, 0 after a month without
+arrivals as (
+    select
+        month,
+        customer_id,
+        currency,
+        case
+            when previous_mrr_month = (month - interval 1 month)::DATE then previous_mrr_amount
+            else 0
+        end as p,
+        mrr_amount as m,
+        previous_mrr_month is not null as had_mrr_before
+    from customer_series
 ),
 
--- the (customer, currency, month) pairs where something may move: a month with MRR, and the
--- month after one (where it may churn), up to the as-of month
-customer_months as (
-    select customer_id, currency, month from mrr
-    union
-    select customer_id, currency, (month + interval 1 month)::DATE as month
-    from mrr
-    where month < (select as_of_month from as_of)
+-- into the month after the last of a run of months with MRR, up to the as-of month: m is 0
+departures as (
+    select
+        (month + interval 1 month)::DATE as month,
+        customer_id,
+        currency,
+        mrr_amount as p,
+        0 as m,
+        true as had_mrr_before
+    from customer_series
+    where (next_mrr_month is null or next_mrr_month > (month + interval 1 month)::DATE)
+        and month < date_trunc('month', {{as_of_ts}})::DATE
 ),
 
 customer_changes as (
-    select
-        customer_months.month,
-        customer_months.customer_id,
-        customer_months.currency,
-        coalesce(previous.mrr_amount, 0) as p,
-        coalesce(current.mrr_amount, 0) as m,
-        first_months.first_month < customer_months.month as had_mrr_before
-    from customer_months
-    join first_months using (customer_id, currency)
-    left join mrr as previous
-        on previous.customer_id = customer_months.customer_id
-        and previous.currency = customer_months.currency
-        and previous.month = (customer_months.month - interval 1 month)::DATE
-    left join mrr as current
-        on current.customer_id = customer_months.customer_id
-        and current.currency = customer_months.currency
-        and current.month = customer_months.month
+    select * from arrivals
+    union all
+    select * from departures
 ),
 
 classified as (
@@ -92,9 +95,8 @@ currency_changes as (
 currency_months as (
     select
         currency,
-        unnest(generate_series(first_month, as_of.as_of_month, interval 1 month))::DATE as month
+        unnest(generate_series(first_month, date_trunc('month', {{as_of_ts}})::DATE, interval 1 month))::DATE as month
     from (select currency, min(month) as first_month from mrr group by currency)
-    cross join as_of
 ),
 
 -- a month where no customer had MRR before or after is all zeros (both sides empty)
@@ -116,12 +118,11 @@ final as (
         coalesce(customers_end, 0)::BIGINT as customers_end,
         -- the instant ending_mrr is measured at: the month's last second, or the as-of time
         case
-            when currency_months.month = as_of.as_of_month then as_of.as_of_ts
+            when currency_months.month = date_trunc('month', {{as_of_ts}})::DATE then {{as_of_ts}}
             else currency_months.month::TIMESTAMPTZ + interval 1 month - interval 1 second
         end as measured_at_ts,
         currency_months.month as dt
     from currency_months
-    cross join as_of
     left join currency_changes using (month, currency)
 )
 

@@ -6,8 +6,8 @@ import { CURRENCIES, DAY, firstCustomerDay, SALT, timeInDay, type World } from '
 /**
  * The catalogue family: products with their prices (monthly, quarterly, half-yearly, yearly and
  * one-off, in several currencies; some archived, a few deleted), and coupons. A SaaS catalogue
- * is small and does not grow with the volume: a few products and coupons on the first customer
- * day, then one now and then. Refs: a product (day, index, 0), its price n (day, index, n), a
+ * is small and does not grow with the volume: a product and a coupon every two weeks, and one now
+ * and then between. Refs: a product (day, index, 0), its price n (day, index, n), a
  * coupon (day, index, 0).
  */
 
@@ -67,23 +67,41 @@ export interface CouponPlan {
 }
 
 /**
- * Products created on day `day`: four on the first customer day, then one on about 12% of days.
+ * The catalogue lives on absolute calendar days, not on the history's first day: two mocks of one
+ * seed with different clocks (or history lengths) must agree about every product and coupon, as
+ * they agree about every customer of a day. Every 14th day (a phase fixed by the seed) brings a
+ * product that always has prices, so any history of two weeks or more has a catalogue to sell;
+ * other days bring one now and then.
+ */
+const ANCHOR_DAYS = 14;
+
+/** Whether `day` is one of the catalogue's anchor days (a product with prices, a coupon). */
+export const isAnchorDay = (w: World, day: number): boolean =>
+  ((day % ANCHOR_DAYS) + ANCHOR_DAYS) % ANCHOR_DAYS === hash32(w.seed, SALT.nProducts) % ANCHOR_DAYS;
+
+/** The latest anchor day at or before `day`. */
+export function anchorDayAtOrBefore(w: World, day: number): number {
+  let d = day;
+  while (!isAnchorDay(w, d)) d--;
+  return d;
+}
+
+/**
+ * Products created on day `day`: one on every anchor day, otherwise one on about 6% of days.
  * Deletions come 40-120 days after creation, as customers' do: an object deleted before the
  * events a first load can read (30 days) is invisible to any client, in Stripe as here.
  */
 export function nProducts(w: World, day: number): number {
-  const first = firstCustomerDay(w);
-  if (day < first) return 0;
-  if (day === first) return 4;
-  return unit(w.seed, SALT.nProducts, day) < 0.12 ? 1 : 0;
+  if (day < firstCustomerDay(w)) return 0;
+  if (isAnchorDay(w, day)) return 1;
+  return unit(w.seed, SALT.nProducts, day) < 0.06 ? 1 : 0;
 }
 
-/** Coupons created on day `day`: three on the first customer day, then one on about 10% of days. */
+/** Coupons created on day `day`: one on every anchor day, otherwise one on about 6% of days. */
 export function nCoupons(w: World, day: number): number {
-  const first = firstCustomerDay(w);
-  if (day < first) return 0;
-  if (day === first) return 3;
-  return unit(w.seed, SALT.nCoupons, day) < 0.1 ? 1 : 0;
+  if (day < firstCustomerDay(w)) return 0;
+  if (isAnchorDay(w, day)) return 1;
+  return unit(w.seed, SALT.nCoupons, day) < 0.06 ? 1 : 0;
 }
 
 export function productPlan(w: World, day: number, index: number): ProductPlan | null {
@@ -91,8 +109,8 @@ export function productPlan(w: World, day: number, index: number): ProductPlan |
   if (index < 0 || index >= n) return null;
   const seed = w.seed;
   const created = timeInDay(w, SALT.prodTime, day, index, n);
-  // The first product of the catalogue is never a draft, so every catalogue has prices.
-  const draft = !(day === firstCustomerDay(w) && index === 0) && unit(seed, SALT.prodDraft, day, index) < 0.1;
+  // An anchor day's product is never a draft, so every two weeks of history have prices.
+  const draft = !isAnchorDay(w, day) && unit(seed, SALT.prodDraft, day, index) < 0.1;
   const archived = !draft && unit(seed, SALT.prodArchive, day, index) < 0.15;
   return {
     day,

@@ -67,9 +67,7 @@ export const RECONCILIATIONS: readonly Reconciliation[] = [
     name: 'reconcile.silver_gold.daily_overview_fees',
     keys: ['date_day', 'currency'],
     measures: ['fees_amount', 'net_amount'],
-    // payouts (type payout*) move money to the bank: not part of a day's fees or net
-    silver: `select dt as date_day, currency, fee as fees_amount, net as net_amount from ${S('balance_transactions')}
-             where not starts_with(coalesce(type, ''), 'payout')`,
+    silver: `select dt as date_day, currency, fee as fees_amount, net as net_amount from ${S('balance_transactions')}`,
     gold: `select date_day, currency, fees_amount, net_amount from ${G('daily_overview')}`,
     absentIsZero: true,
   },

@@ -3,7 +3,7 @@
 -- sales: charges with status succeeded, by the charge's created date and currency; failed
 -- charges: status failed; refunds: refunds with status succeeded, by the refund's created date;
 -- disputes: every dispute by its created date; fees/net: balance transactions by their created
--- date, except payouts and their returns (type payout*: money moved to the bank, not earned); paying_customers: distinct customers with a succeeded charge that day and currency;
+-- date; paying_customers: distinct customers with a succeeded charge that day and currency;
 -- new_customers: customers created that day in that currency. A deleted customer is a tombstone
 -- without a currency, so it is left out of new_customers (it no longer exists).
 with
@@ -21,7 +21,7 @@ disputes as (
 ),
 
 balance_transactions as (
-    select * from silver_balance_transactions where not starts_with(coalesce(type, ''), 'payout')
+    select * from silver_balance_transactions
 ),
 
 customers as (

@@ -167,6 +167,16 @@ function goodDataset(): Dataset {
         type: 'refund',
       },
       {
+        id: 'txn_5',
+        created: at(DAY2, 5),
+        source_id: 'po_1',
+        amount: -941,
+        fee: 0,
+        net: -941,
+        currency: 'usd',
+        type: 'payout',
+      },
+      {
         id: 'txn_4',
         created: at(DAY2, 6),
         source_id: 'dp_1',
@@ -193,6 +203,34 @@ function goodDataset(): Dataset {
         amount_paid: 2500,
         amount_remaining: 0,
         total: 2500,
+      },
+    ],
+    products: [
+      { id: 'prod_1', created: at(DAY1, 0), name: 'Pro', active: true, default_price_id: 'price_1' },
+    ],
+    prices: [
+      {
+        id: 'price_1',
+        created: at(DAY1, 0),
+        product_id: 'prod_1',
+        currency: 'usd',
+        unit_amount: 1900,
+        type: 'recurring',
+        recurring_interval: 'month',
+        recurring_interval_count: 1,
+        active: true,
+      },
+    ],
+    coupons: [{ id: 'CO1', created: at(DAY1, 0), percent_off: 20, duration: 'once', valid: true }],
+    payouts: [
+      {
+        id: 'po_1',
+        created: at(DAY2, 5),
+        amount: 941,
+        currency: 'usd',
+        status: 'in_transit',
+        automatic: true,
+        balance_transaction_id: 'txn_5',
       },
     ],
     events: [
@@ -450,12 +488,13 @@ describe('runQuality on broken data names the broken rows', () => {
       {
         id: 'txn_10',
         created: DAY2,
-        source_id: 'po_1',
+        // an existing object, of a table no balance transaction can come from
+        source_id: 'cus_1',
         amount: 1,
         fee: 0,
         net: 1,
         currency: 'usd',
-        type: 'payout',
+        type: 'adjustment',
       },
     );
     await lake.write(ds);
@@ -468,7 +507,7 @@ describe('runQuality on broken data names the broken rows', () => {
         expect.objectContaining({ id: 'txn_9', source_id: 're_404' }),
         expect.objectContaining({
           id: 'txn_10',
-          source_id: 'po_1',
+          source_id: 'cus_1',
           reason: expect.stringContaining('none of'),
         }),
       ]),

@@ -1,5 +1,5 @@
 import { GOLD_CONTRACTS } from '../contracts/gold.js';
-import { sqlIdent } from '../transform/sql-template.js';
+import { sqlIdent } from '../duckdb/sql-template.js';
 import { goldView, type QualityContext } from './quality-context.js';
 import type { CheckResult, PlannedCheck, Severity } from './types.js';
 

@@ -1,17 +1,17 @@
 import { join } from 'node:path';
-import { GOLD_CONTRACTS, type GoldModelName, goldContract } from '../contracts/gold.js';
+import { GOLD_CONTRACTS, type GoldModelName } from '../contracts/gold.js';
 import { SILVER_CONTRACTS, SILVER_TABLES } from '../contracts/silver.js';
+import { silverView } from '../duckdb/foreign-keys.js';
+import { copyPartitioned, sortsInQuery } from '../duckdb/partitioned-copy.js';
+import type { DuckSession } from '../duckdb/session.js';
+import { renderSql, sqlString, sqlStringList } from '../duckdb/sql-template.js';
+import type { Stager } from '../duckdb/stager.js';
 import type { TableName } from '../entities/entity.js';
 import type { Logger } from '../obs/logger.js';
+import { changedPartitions, type GoldState, loadGoldState, saveGoldState } from '../state/gold-state.js';
 import { dtOfKey, layout, utcDate } from '../storage/layout.js';
 import type { ObjectStore } from '../storage/object-store.js';
-import type { DuckSession } from './duckdb-session.js';
-import { changedPartitions, type GoldState, loadGoldState, saveGoldState } from './gold-state.js';
-import { copyPartitioned, sortsInQuery } from './partitioned-copy.js';
-import { silverView } from './references.js';
 import { readModelSql } from './silver-build.js';
-import { renderSql, sqlString, sqlStringList } from './sql-template.js';
-import type { Stager } from './stager.js';
 
 export interface GoldContext {
   readonly session: DuckSession;
@@ -139,36 +139,4 @@ export async function buildGold(
     );
   }
   return out;
-}
-
-/** What the publisher needs of a Gold model: its current keys, row count and newest business time. */
-export interface GoldModelSummary {
-  readonly model: GoldModelName;
-  readonly keys: string[];
-  readonly rowCount: number;
-  /** Unix seconds. */
-  readonly maxBusinessTs: number | null;
-}
-
-/**
- * Summarises a Gold model from its transform state (no data read). For a snapshot model only the
- * latest dt counts (the current snapshot).
- */
-export async function goldModelSummary(store: ObjectStore, model: GoldModelName): Promise<GoldModelSummary> {
-  const state = await loadGoldState(store, model);
-  const dts = Object.keys(state?.partitions ?? {}).sort();
-  const current = goldContract(model).snapshot ? dts.slice(-1) : dts;
-  let rowCount = 0;
-  let maxTs: number | null = null;
-  for (const dt of current) {
-    const p = state!.partitions[dt]!;
-    rowCount += p.rows;
-    if (p.maxBusinessTs !== null && (maxTs === null || p.maxBusinessTs > maxTs)) maxTs = p.maxBusinessTs;
-  }
-  return {
-    model,
-    keys: current.map((dt) => layout.goldPartition(model, dt)),
-    rowCount,
-    maxBusinessTs: maxTs,
-  };
 }

@@ -3,16 +3,17 @@ import { join } from 'node:path';
 import type { Settings } from '../config/settings.js';
 import { GOLD_MODELS } from '../contracts/gold.js';
 import { SILVER_TABLES } from '../contracts/silver.js';
+import { danglingReferences } from '../duckdb/foreign-keys.js';
+import { openDuckSession } from '../duckdb/session.js';
+import { createStager } from '../duckdb/stager.js';
 import type { EntityName } from '../entities/entity.js';
 import type { Logger } from '../obs/logger.js';
 import { failpoint } from '../state/failpoint.js';
+import { goldModelSummary } from '../state/gold-state.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { makeScratchDir } from '../storage/scratch-dir.js';
-import { openDuckSession } from './duckdb-session.js';
-import { buildGold, createSilverViews, goldModelSummary } from './gold-build.js';
-import { danglingReferences } from './references.js';
+import { buildGold, createSilverViews } from './gold-build.js';
 import { buildSilverTable, listBronzeKeys } from './silver-build.js';
-import { createStager } from './stager.js';
 
 export interface TransformOptions {
   store: ObjectStore;

@@ -16,17 +16,16 @@ export type Step = 'extract' | 'transform' | 'references' | 'quality' | 'publish
 
 export interface PipelineOptions {
   steps: readonly Step[];
-  /** Exclusive end of every extraction window (unix seconds); default: the run's start. */
+  /**
+   * The run's end time, Unix seconds (`--until`; default: the run's start, fixed here for every
+   * step): the exclusive end of every extraction window, the as-of time of snapshot models
+   * (`{{as_of_date}}` is its UTC date) and what the freshness check measures age against.
+   */
   until?: number;
   days?: number;
   entities?: EntityName[];
   backfill?: { from: number; to: number };
   fullRefresh?: boolean;
-  /**
-   * The as-of time of snapshot models and of the freshness check (default `until`). A backfill's
-   * `until` is the end of its past window, not the time its Gold describes.
-   */
-  asOf?: number;
   /** `transform --rebuild`: partitions rebuilt from Bronze, dts per Silver table and Gold model. */
   rebuild?: RebuildPlan;
   /** Bronze read by the Bronze -> Silver reconciliation (default `changed`). */

@@ -27,8 +27,8 @@ export interface ExtractOptions {
   readonly rateLimitRps?: number;
   /** Entities to extract (default all). */
   readonly entities?: readonly EntityName[];
-  /** Exclusive end of every window, Unix seconds (default: now, fixed for the run). */
-  readonly until?: number;
+  /** The run's end time, Unix seconds: the exclusive end of every window, fixed for the run. */
+  readonly until: number;
   /** First-run history in days (default `DEFAULT_DAYS`). */
   readonly days?: number;
   /** Re-extract `[from, to)` regardless of watermarks; no watermark moves. */
@@ -81,7 +81,7 @@ export class ExtractOptionsError extends Error {
  */
 export async function runExtract(opts: ExtractOptions): Promise<ExtractReport> {
   const { store, settings, logger, runId } = opts;
-  const end = opts.until ?? Math.floor(Date.now() / 1000);
+  const end = opts.until;
   const { days, backfill } = checkOptions(opts, settings.DEFAULT_DAYS);
   const selected = dependencyOrder().filter((d) => !opts.entities || opts.entities.includes(d.name));
 

@@ -22,8 +22,8 @@ export interface QualityContext {
   readonly settings: Settings;
   readonly logger: Logger;
   readonly runId: string;
-  /** Unix seconds. */
-  readonly now: number;
+  /** The run's end time, Unix seconds. */
+  readonly until: number;
   readonly scope: QualityScope;
   readonly db: DuckSession;
   readonly stager: Stager;
@@ -97,7 +97,7 @@ export async function openQualityContext(opts: {
   settings: Settings;
   logger: Logger;
   runId: string;
-  now: number;
+  until: number;
   scope: QualityScope;
 }): Promise<QualityContext & { close(): Promise<void> }> {
   const workDir = await makeScratchDir('quality');

@@ -22,8 +22,8 @@ export interface GoldContext {
   readonly logger: Logger;
   readonly runId: string;
   readonly fullRefresh: boolean;
-  /** Unix seconds; the snapshot models' dt. */
-  readonly asOf: number;
+  /** The run's end time, Unix seconds: the snapshot models' dt and `{{as_of_date}}`. */
+  readonly until: number;
   /** Per model, dts written even when their rows did not change (damaged, or asked for). */
   readonly rebuild?: Readonly<Partial<Record<string, readonly string[]>>>;
 }
@@ -55,9 +55,9 @@ export async function createSilverViews(
 }
 
 /** Renders a Gold model with the run's as-of date. */
-export function renderGoldModel(template: string, asOf: number): string {
+export function renderGoldModel(template: string, until: number): string {
   const vars: Record<string, string> = {};
-  if (template.includes('{{as_of_date}}')) vars.as_of_date = `DATE ${sqlString(utcDate(asOf))}`;
+  if (template.includes('{{as_of_date}}')) vars.as_of_date = `DATE ${sqlString(utcDate(until))}`;
   return renderSql(template, vars);
 }
 
@@ -77,7 +77,7 @@ export async function buildGold(
   for (const contract of GOLD_CONTRACTS) {
     const started = performance.now();
     const model = contract.name;
-    const sql = renderGoldModel(await readModelSql('gold', model), ctx.asOf);
+    const sql = renderGoldModel(await readModelSql('gold', model), ctx.until);
     await ctx.session.conn.run(`create or replace temp table ${model} as ${sql}`);
     const rows = await ctx.session.rows<{ dt: string; n: number; fp: string; max_ts: number | null }>(
       `select dt::VARCHAR as dt, count(*)::INTEGER as n, bit_xor(hash(t))::VARCHAR as fp,

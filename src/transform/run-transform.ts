@@ -22,8 +22,8 @@ export interface TransformOptions {
   runId: string;
   /** Rebuild every partition regardless of state. */
   fullRefresh?: boolean;
-  /** Unix seconds: the as-of time of snapshot models (default: now). */
-  asOf?: number;
+  /** The run's end time, Unix seconds: the as-of time of snapshot models. */
+  until: number;
   /** Local scratch directory (staging, DuckDB temp, Parquet out); default: a new temp dir, removed after. */
   workDir?: string;
   /**
@@ -104,7 +104,7 @@ export async function runTransform(opts: TransformOptions): Promise<TransformRep
       const gold = await buildGold({
         ...ctx,
         stager: silverStager,
-        asOf: opts.asOf ?? Math.floor(Date.now() / 1000),
+        until: opts.until,
         ...(opts.rebuild ? { rebuild: opts.rebuild.gold } : {}),
       });
       for (const [model, r] of Object.entries(gold)) {

@@ -364,7 +364,7 @@ async function quality(
     settings: parseSettings(env),
     logger: silentLogger(),
     runId: 'q1',
-    now,
+    until: now,
     scope,
   });
 }
@@ -756,7 +756,7 @@ describe('Bronze id cache', () => {
       settings: parseSettings({}),
       logger: silentLogger(),
       runId: 'q2',
-      now: NOW,
+      until: NOW,
     });
     const c = check(report, 'reconcile.bronze_silver.charges');
     expect(c.passed).toBe(true);

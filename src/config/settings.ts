@@ -1,8 +1,10 @@
 import { z } from 'zod';
+import type { ErrorKind } from '../errors.js';
 
-/** Raised for any invalid setting; the CLI maps it to exit code 2. */
+/** Raised for any invalid setting (a usage error: the CLI exits 2). */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
+  readonly kind: ErrorKind = 'usage';
 }
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>

@@ -2,6 +2,7 @@ import { setMaxListeners } from 'node:events';
 import type { Settings } from '../config/settings.js';
 import type { EntityDef, EntityName } from '../entities/entity.js';
 import { dependencyOrder, entity as entityDef } from '../entities/lookups.js';
+import type { ErrorKind } from '../errors.js';
 import type { Logger } from '../obs/logger.js';
 import { QuarantineSink } from '../quarantine/sink.js';
 import { createStripeClient } from '../source/create-client.js';
@@ -57,10 +58,10 @@ export interface ExtractReport {
   bronzeKeys: string[];
 }
 
-/** Wrong options given to `runExtract`. */
+/** Wrong options given to `runExtract` (a usage error). */
 export class ExtractOptionsError extends Error {
   override readonly name = 'ExtractOptionsError';
-  readonly exitCode = 2;
+  readonly kind: ErrorKind = 'usage';
 }
 
 /**

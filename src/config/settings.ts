@@ -109,8 +109,6 @@ const schema = z.object({
     .describe('run id (default: a new time-sortable id)'),
 });
 
-export type SettingKey = keyof z.input<typeof schema>;
-
 /** Documentation of every setting, for help texts and the README. */
 export const SETTING_DESCRIPTIONS: Readonly<Record<string, string>> = Object.fromEntries(
   Object.entries(schema.shape).map(([k, v]) => [k, (v as z.ZodType).description ?? '']),

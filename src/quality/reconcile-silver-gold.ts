@@ -1,4 +1,4 @@
-import { sqlIdent } from '../transform/sql-template.js';
+import { sqlIdent } from '../duckdb/sql-template.js';
 import { capped, MAX_EXAMPLES, num } from './examples.js';
 import { goldView, type QualityContext, silverView } from './quality-context.js';
 import type { CheckResult, PlannedCheck } from './types.js';

@@ -37,8 +37,8 @@ afterEach(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-const run = (runId = 'r-test', extra: { fullRefresh?: boolean; asOf?: number } = {}) =>
-  runTransform({ store, settings, logger: silentLogger(), runId, asOf: at('2024-01-20'), ...extra });
+const run = (runId = 'r-test', extra: { fullRefresh?: boolean; until?: number } = {}) =>
+  runTransform({ store, settings, logger: silentLogger(), runId, until: at('2024-01-20'), ...extra });
 
 async function query<T = Record<string, unknown>>(sql: string): Promise<T[]> {
   const inst = await DuckDBInstance.create(':memory:');

@@ -1,4 +1,5 @@
 import type { ColumnDef, ColumnType, TableContract } from './contract.js';
+import { SILVER_CONTRACTS } from './silver.js';
 
 /** A Gold model's contract (SPEC section 8), read by the quality checks and the publisher. */
 export interface GoldContract extends TableContract<GoldModelName> {
@@ -9,8 +10,8 @@ export interface GoldContract extends TableContract<GoldModelName> {
   readonly businessTsColumn: string;
   /**
    * The Silver tables (directly or through earlier models) a model is computed from that a lake
-   * may lack (see `GOLD_SILVER_INPUTS`): without rows there, the model has none either, and its
-   * freshness is not in question.
+   * may lack (see `GOLD_SILVER_INPUTS`): without rows in one of them, the model has none either,
+   * and its freshness is not in question.
    */
   readonly reads?: readonly GoldSilverInput[];
 }
@@ -73,6 +74,11 @@ export const GOLD_SILVER_INPUTS = {
 } as const satisfies Record<string, readonly ColumnDef[]>;
 
 export type GoldSilverInput = keyof typeof GOLD_SILVER_INPUTS;
+
+/** Silver tables a Gold model reads that have no Silver contract in this build (not produced yet). */
+export function uncontractedGoldInputs(): GoldSilverInput[] {
+  return (Object.keys(GOLD_SILVER_INPUTS) as GoldSilverInput[]).filter((t) => !(t in SILVER_CONTRACTS));
+}
 
 /** The Gold models in build order (a model may read the ones before it). */
 export const GOLD_CONTRACTS: readonly GoldContract[] = [
@@ -183,6 +189,7 @@ export const GOLD_CONTRACTS: readonly GoldContract[] = [
       c('failed_charges_count', 'BIGINT'),
       c('fees_amount', 'BIGINT'),
       c('net_amount', 'BIGINT'),
+      c('payouts_amount', 'BIGINT'),
       c('new_customers', 'BIGINT'),
       c('paying_customers', 'BIGINT'),
       c('dt', 'DATE'),

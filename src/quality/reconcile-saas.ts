@@ -16,13 +16,13 @@ const G = goldView;
 /**
  * MRR per month, customer and currency recomputed from Silver. Each month is measured at its last
  * second; the as-of month at the instant Gold measured it (`measured_at_ts`, the run's as-of
- * time), else at the check's `now`. Each line's monthly amount rounded to 4 decimals, as the
+ * time), else at the check's `until`. Each line's monthly amount rounded to 4 decimals, as the
  * model documents, so the two sides agree exactly.
  */
-function mrrFromSilver(now: number): string {
+function mrrFromSilver(until: number): string {
   return `with
     as_of as (
-      select coalesce((select max(measured_at_ts) from ${G('mrr_movements')}), to_timestamp(${now})) as as_of_ts
+      select coalesce((select max(measured_at_ts) from ${G('mrr_movements')}), to_timestamp(${until})) as as_of_ts
     ),
     lines as (
       select l.customer_id, l.currency, l.subscription_id, l.period_start_ts, l.period_end_ts,
@@ -50,11 +50,11 @@ function mrrFromSilver(now: number): string {
     having sum(l.monthly) > 0`;
 }
 
-const mrrReconciliation = (now: number): Reconciliation => ({
+const mrrReconciliation = (until: number): Reconciliation => ({
   name: 'reconcile.mrr',
   keys: ['month', 'customer_id', 'currency'],
   measures: ['mrr_amount', 'subscriptions'],
-  silver: mrrFromSilver(now),
+  silver: mrrFromSilver(until),
   gold: `select month, customer_id, currency, mrr_amount, subscriptions from ${G('fct_mrr')}`,
   absentIsZero: false,
 });
@@ -123,7 +123,7 @@ async function movementIdentityFailures(ctx: QualityContext): Promise<{ count: n
 
 /** `reconcile.mrr`: fct_mrr equals MRR recomputed from Silver, and mrr_movements' identities hold. */
 export async function checkMrr(ctx: QualityContext): Promise<CheckResult> {
-  const values = await runReconciliation(ctx, mrrReconciliation(ctx.now));
+  const values = await runReconciliation(ctx, mrrReconciliation(ctx.until));
   const identities = await movementIdentityFailures(ctx);
   return {
     name: 'reconcile.mrr',
@@ -159,6 +159,8 @@ const payoutsReconciliation: Reconciliation = {
     paid as (
       select id, amount from ${S('payouts')}
       where status = 'paid' and automatic and not is_deleted
+        -- as fct_payouts: nothing to reconcile before the payout-transaction links exist
+        and exists (select 1 from ${S('payout_balance_transactions')})
     ),
     txns as (
       select distinct pbt.payout_id, bt.id, bt.amount, bt.fee, bt.net, bt.reporting_category as cat

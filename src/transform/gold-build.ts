@@ -4,21 +4,20 @@ import {
   GOLD_CONTRACTS,
   GOLD_SILVER_INPUTS,
   type GoldModelName,
-  type GoldSilverInput,
-  goldContract,
+  uncontractedGoldInputs,
 } from '../contracts/gold.js';
 import { SILVER_CONTRACTS, SILVER_TABLES } from '../contracts/silver.js';
+import { silverView } from '../duckdb/foreign-keys.js';
+import { copyPartitioned, sortsInQuery } from '../duckdb/partitioned-copy.js';
+import type { DuckSession } from '../duckdb/session.js';
+import { parquetColumns, renderSql, sqlString, sqlStringList } from '../duckdb/sql-template.js';
+import type { Stager } from '../duckdb/stager.js';
 import type { TableName } from '../entities/entity.js';
 import type { Logger } from '../obs/logger.js';
+import { changedPartitions, type GoldState, loadGoldState, saveGoldState } from '../state/gold-state.js';
 import { dtOfKey, layout, utcDate } from '../storage/layout.js';
 import type { ObjectStore } from '../storage/object-store.js';
-import type { DuckSession } from './duckdb-session.js';
-import { changedPartitions, type GoldState, loadGoldState, saveGoldState } from './gold-state.js';
-import { copyPartitioned, sortsInQuery } from './partitioned-copy.js';
-import { silverView } from './references.js';
 import { readModelSql } from './silver-build.js';
-import { renderSql, sqlString, sqlStringList } from './sql-template.js';
-import type { Stager } from './stager.js';
 
 export interface GoldContext {
   readonly session: DuckSession;
@@ -29,8 +28,8 @@ export interface GoldContext {
   readonly logger: Logger;
   readonly runId: string;
   readonly fullRefresh: boolean;
-  /** Unix seconds; the snapshot models' dt. */
-  readonly asOf: number;
+  /** The run's end time, Unix seconds: the snapshot models' dt and `{{as_of_date}}`. */
+  readonly until: number;
   /** Per model, dts written even when their rows did not change (damaged, or asked for). */
   readonly rebuild?: Readonly<Partial<Record<string, readonly string[]>>>;
 }
@@ -59,7 +58,7 @@ export async function createSilverViews(
       .filter((k) => k.endsWith('/data.parquet'));
     await stager.stage(keys);
     await session.conn.run(
-      `create or replace view ${silverView(table)} as ${silverRelation(
+      `create or replace view ${silverView(table)} as ${parquetColumns(
         keys.map((k) => stager.localPath(k)),
         cols,
       )}`,
@@ -67,31 +66,17 @@ export async function createSilverViews(
   }
 }
 
-/** Silver tables a Gold model reads that have no Silver contract in this build (not produced yet). */
-export function uncontractedGoldInputs(): GoldSilverInput[] {
-  return (Object.keys(GOLD_SILVER_INPUTS) as GoldSilverInput[]).filter((t) => !(t in SILVER_CONTRACTS));
-}
-
-/** `cols` of the Parquet files at `paths`, or an empty relation of them when there are none. */
-export function silverRelation(paths: readonly string[], cols: readonly ColumnDef[]): string {
-  return paths.length > 0
-    ? `select ${cols.map((c) => `"${c.name}"`).join(', ')} from read_parquet(${sqlStringList(
-        paths,
-      )}, hive_partitioning = false)`
-    : `select ${cols.map((c) => `NULL::${c.type} as "${c.name}"`).join(', ')} limit 0`;
-}
-
 /**
- * Renders a Gold model with the run's as-of time (unix seconds): `{{as_of_date}}` is its UTC
+ * Renders a Gold model with the run's as-of time (`until`, unix seconds): `{{as_of_date}}` is its UTC
  * date, `{{as_of_ts}}` the instant itself (a month's MRR is measured there), and
  * `{{as_of_month_number}}` its UTC month as year * 12 + month - 1 (literals, so DuckDB folds them
  * instead of joining a one-row CTE to every row).
  */
-export function renderGoldModel(template: string, asOf: number): string {
+export function renderGoldModel(template: string, until: number): string {
   const vars: Record<string, string> = {};
-  const at = new Date(asOf * 1000);
-  if (template.includes('{{as_of_date}}')) vars.as_of_date = `DATE ${sqlString(utcDate(asOf))}`;
-  if (template.includes('{{as_of_ts}}')) vars.as_of_ts = `to_timestamp(${Math.floor(asOf)})`;
+  const at = new Date(until * 1000);
+  if (template.includes('{{as_of_date}}')) vars.as_of_date = `DATE ${sqlString(utcDate(until))}`;
+  if (template.includes('{{as_of_ts}}')) vars.as_of_ts = `to_timestamp(${Math.floor(until)})`;
   if (template.includes('{{as_of_month_number}}')) {
     vars.as_of_month_number = String(at.getUTCFullYear() * 12 + at.getUTCMonth());
   }
@@ -114,7 +99,7 @@ export async function buildGold(
   for (const contract of GOLD_CONTRACTS) {
     const started = performance.now();
     const model = contract.name;
-    const sql = renderGoldModel(await readModelSql('gold', model), ctx.asOf);
+    const sql = renderGoldModel(await readModelSql('gold', model), ctx.until);
     await ctx.session.conn.run(`create or replace temp table ${model} as ${sql}`);
     const rows = await ctx.session.rows<{ dt: string; n: number; fp: string; max_ts: number | null }>(
       `select dt::VARCHAR as dt, count(*)::INTEGER as n, bit_xor(hash(t))::VARCHAR as fp,
@@ -176,36 +161,4 @@ export async function buildGold(
     );
   }
   return out;
-}
-
-/** What the publisher needs of a Gold model: its current keys, row count and newest business time. */
-export interface GoldModelSummary {
-  readonly model: GoldModelName;
-  readonly keys: string[];
-  readonly rowCount: number;
-  /** Unix seconds. */
-  readonly maxBusinessTs: number | null;
-}
-
-/**
- * Summarises a Gold model from its transform state (no data read). For a snapshot model only the
- * latest dt counts (the current snapshot).
- */
-export async function goldModelSummary(store: ObjectStore, model: GoldModelName): Promise<GoldModelSummary> {
-  const state = await loadGoldState(store, model);
-  const dts = Object.keys(state?.partitions ?? {}).sort();
-  const current = goldContract(model).snapshot ? dts.slice(-1) : dts;
-  let rowCount = 0;
-  let maxTs: number | null = null;
-  for (const dt of current) {
-    const p = state!.partitions[dt]!;
-    rowCount += p.rows;
-    if (p.maxBusinessTs !== null && (maxTs === null || p.maxBusinessTs > maxTs)) maxTs = p.maxBusinessTs;
-  }
-  return {
-    model,
-    keys: current.map((dt) => layout.goldPartition(model, dt)),
-    rowCount,
-    maxBusinessTs: maxTs,
-  };
 }

@@ -1,7 +1,7 @@
 import type { ColumnDef } from '../contracts/contract.js';
 import { SILVER_CONTRACTS } from '../contracts/silver.js';
+import { sqlIdent, sqlString } from '../duckdb/sql-template.js';
 import type { TableName } from '../entities/entity.js';
-import { sqlIdent, sqlString } from './sql-template.js';
 
 /** The SQL expression of one column over the latest version `obj` (or a name the model computed). */
 export function columnExpression(column: ColumnDef): string {
@@ -13,8 +13,11 @@ export function columnExpression(column: ColumnDef): string {
       return `ref_id(obj.${sqlIdent(s.field)})`;
     case 'time':
       return `to_timestamp(obj.${sqlIdent(s.field)})`;
-    case 'path':
-      return `obj.${sqlIdent(s.field)} ${column.type === 'JSON' ? '->' : '->>'} ${sqlString(s.path)}`;
+    case 'path': {
+      const text = `obj.${sqlIdent(s.field)} ${column.type === 'JSON' ? '->' : '->>'} ${sqlString(s.path)}`;
+      // a scalar other than text is cast from its text (`recurring.interval_count` as BIGINT)
+      return column.type === 'JSON' || column.type === 'VARCHAR' ? text : `(${text})::${column.type}`;
+    }
     default:
       // computed by the model's own SQL, or a standard column of the shared dedup
       return sqlIdent(column.name);

@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import type { ColumnDef } from '../../src/contracts/contract.js';
 import { GOLD_SILVER_INPUTS, type GoldModelName } from '../../src/contracts/gold.js';
 import { SILVER_CONTRACTS } from '../../src/contracts/silver.js';
+import { type DuckSession, openDuckSession } from '../../src/duckdb/session.js';
+import { sqlString, sqlStringList } from '../../src/duckdb/sql-template.js';
+import { createStager } from '../../src/duckdb/stager.js';
 import { silentLogger } from '../../src/obs/logger.js';
 import { layout, utcDate } from '../../src/storage/layout.js';
 import { LocalObjectStore } from '../../src/storage/local-store.js';
-import { type DuckSession, openDuckSession } from '../../src/transform/duckdb-session.js';
 import { buildGold } from '../../src/transform/gold-build.js';
-import { sqlString, sqlStringList } from '../../src/transform/sql-template.js';
-import { createStager } from '../../src/transform/stager.js';
 import type { RawBalanceTransaction, RawInvoice, RawPayout, RawPrice } from './mrr-oracle.js';
 
 /**
@@ -176,7 +176,7 @@ export class SaasLake {
         logger: silentLogger(),
         runId,
         fullRefresh: false,
-        asOf,
+        until: asOf,
       });
       return Object.fromEntries(
         Object.entries(out).map(([m, r]) => [m, r.keys.map((k) => k.match(/dt=([^/]+)/)![1]!)]),

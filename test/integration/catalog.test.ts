@@ -4,9 +4,8 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { catalogDdl, catalogTables } from '../../src/catalog/ddl.js';
-import { GOLD_MODELS, goldContract } from '../../src/contracts/gold.js';
+import { GOLD_MODELS, goldContract, uncontractedGoldInputs } from '../../src/contracts/gold.js';
 import { startMockApi } from '../../src/mock/index.js';
-import { uncontractedGoldInputs } from '../../src/transform/gold-build.js';
 import { runCli } from '../helpers/cli.js';
 import { readLayer } from '../helpers/lake.js';
 

@@ -3,8 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseSettings } from '../../src/config/settings.js';
-import { GOLD_CONTRACTS, GOLD_SILVER_INPUTS } from '../../src/contracts/gold.js';
+import { GOLD_CONTRACTS, GOLD_SILVER_INPUTS, uncontractedGoldInputs } from '../../src/contracts/gold.js';
 import { SILVER_CONTRACTS, SILVER_TABLES } from '../../src/contracts/silver.js';
+import { type DuckSession, openDuckSession } from '../../src/duckdb/session.js';
+import { parquetColumns, sqlString, sqlStringList } from '../../src/duckdb/sql-template.js';
 import type { TableName } from '../../src/entities/entity.js';
 import { entity, isEntityName } from '../../src/entities/lookups.js';
 import { silentLogger } from '../../src/obs/logger.js';
@@ -13,10 +15,8 @@ import { renderQualityReport, runQuality } from '../../src/quality/index.js';
 import type { CheckResult, QualityReport } from '../../src/quality/types.js';
 import { layout, utcDate } from '../../src/storage/layout.js';
 import { LocalObjectStore } from '../../src/storage/local-store.js';
-import { type DuckSession, openDuckSession } from '../../src/transform/duckdb-session.js';
-import { renderGoldModel, silverRelation, uncontractedGoldInputs } from '../../src/transform/gold-build.js';
+import { renderGoldModel } from '../../src/transform/gold-build.js';
 import { readModelSql } from '../../src/transform/silver-build.js';
-import { sqlString, sqlStringList } from '../../src/transform/sql-template.js';
 
 // A tiny, consistent lake written by hand: Bronze JSONL, Silver Parquet under the contracts, Gold
 // computed from that Silver by the real Gold SQL. Good data passes every check; each test breaks
@@ -167,6 +167,16 @@ function goodDataset(): Dataset {
         type: 'refund',
       },
       {
+        id: 'txn_5',
+        created: at(DAY2, 5),
+        source_id: 'po_1',
+        amount: -941,
+        fee: 0,
+        net: -941,
+        currency: 'usd',
+        type: 'payout',
+      },
+      {
         id: 'txn_4',
         created: at(DAY2, 6),
         source_id: 'dp_1',
@@ -193,6 +203,34 @@ function goodDataset(): Dataset {
         amount_paid: 2500,
         amount_remaining: 0,
         total: 2500,
+      },
+    ],
+    products: [
+      { id: 'prod_1', created: at(DAY1, 0), name: 'Pro', active: true, default_price_id: 'price_1' },
+    ],
+    prices: [
+      {
+        id: 'price_1',
+        created: at(DAY1, 0),
+        product_id: 'prod_1',
+        currency: 'usd',
+        unit_amount: 1900,
+        type: 'recurring',
+        recurring_interval: 'month',
+        recurring_interval_count: 1,
+        active: true,
+      },
+    ],
+    coupons: [{ id: 'CO1', created: at(DAY1, 0), percent_off: 20, duration: 'once', valid: true }],
+    payouts: [
+      {
+        id: 'po_1',
+        created: at(DAY2, 5),
+        amount: 941,
+        currency: 'usd',
+        status: 'in_transit',
+        automatic: true,
+        balance_transaction_id: 'txn_5',
       },
     ],
     events: [
@@ -317,7 +355,7 @@ class Lake {
     // the SaaS Silver tables this build has no contract for yet: empty (no SaaS in this lake)
     for (const table of uncontractedGoldInputs()) {
       await this.db.conn.run(
-        `create or replace view silver_${table} as ${silverRelation([], GOLD_SILVER_INPUTS[table])}`,
+        `create or replace view silver_${table} as ${parquetColumns([], GOLD_SILVER_INPUTS[table])}`,
       );
     }
     for (const g of GOLD_CONTRACTS) {
@@ -370,7 +408,7 @@ async function quality(
     settings: parseSettings(env),
     logger: silentLogger(),
     runId: 'q1',
-    now,
+    until: now,
     scope,
   });
 }
@@ -456,12 +494,13 @@ describe('runQuality on broken data names the broken rows', () => {
       {
         id: 'txn_10',
         created: DAY2,
-        source_id: 'po_1',
+        // an existing object, of a table no balance transaction can come from
+        source_id: 'cus_1',
         amount: 1,
         fee: 0,
         net: 1,
         currency: 'usd',
-        type: 'payout',
+        type: 'adjustment',
       },
     );
     await lake.write(ds);
@@ -474,7 +513,7 @@ describe('runQuality on broken data names the broken rows', () => {
         expect.objectContaining({ id: 'txn_9', source_id: 're_404' }),
         expect.objectContaining({
           id: 'txn_10',
-          source_id: 'po_1',
+          source_id: 'cus_1',
           reason: expect.stringContaining('none of'),
         }),
       ]),
@@ -762,7 +801,7 @@ describe('Bronze id cache', () => {
       settings: parseSettings({}),
       logger: silentLogger(),
       runId: 'q2',
-      now: NOW,
+      until: NOW,
     });
     const c = check(report, 'reconcile.bronze_silver.charges');
     expect(c.passed).toBe(true);

@@ -80,6 +80,9 @@ final as (
     from payouts
     left join payout_totals on payout_totals.payout_id = payouts.id
     where payouts.arrival_date_ts is not null
+        -- until the payout-transaction links are produced (an older lake), no payout's
+        -- transactions are known: no rows, rather than every payout shown unreconciled
+        and exists (select 1 from payout_links)
 )
 
 select * from final

@@ -7,7 +7,7 @@ import { LocalObjectStore } from '../../src/storage/local-store.js';
 import type { ObjectStore } from '../../src/storage/object-store.js';
 import { S3ObjectStore } from '../../src/storage/s3-store.js';
 import { type CliResult, spawnCli } from './cli.js';
-import { fetchTruth } from './lake.js';
+import { fetchTruth } from './mock-control.js';
 
 /** Where a lake lives: the store to inspect it with, and the environment that points the CLI at it. */
 export interface LakeTarget {

@@ -6,8 +6,8 @@ import { startMockApi } from '../../src/mock/index.js';
 import { silentLogger } from '../../src/obs/logger.js';
 import { readWatermark } from '../../src/state/watermarks.js';
 import { S3ObjectStore } from '../../src/storage/s3-store.js';
+import { diffAgainstTruth } from '../helpers/bronze-truth.js';
 import { freshPrefix, s3TestConfig } from '../s3-env.js';
-import { diffAgainstTruth } from './extract-helpers.js';
 
 const NOW = 1_717_243_200; // 2024-06-01T12:00:00Z
 

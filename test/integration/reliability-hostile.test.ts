@@ -13,6 +13,7 @@ import { silentLogger } from '../../src/obs/logger.js';
 import { LocalObjectStore } from '../../src/storage/local-store.js';
 import { startWebhookServer } from '../../src/webhooks/server.js';
 import { runCli } from '../helpers/cli.js';
+import { fetchTruth } from '../helpers/mock-control.js';
 import { freshPrefix, s3TestConfig } from '../s3-env.js';
 
 /**
@@ -253,10 +254,7 @@ describe.concurrent('a hostile or broken source never hangs, poisons or loses (i
     const end1 = NOW - 2 * DAY;
     // One customer of the source's present (created a day after the first window's end) is
     // slipped into the first run's answer, as a source ignoring created[lt] would.
-    const truth = (await (await fetch(`${mock.url}/_mock/truth/customers`)).text())
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as { id: string; created: number });
+    const truth = (await fetchTruth(mock.url, 'customers')) as { id: string; created: number }[];
     const late = truth.find((c) => c.created >= NOW - DAY && c.created < NOW)!;
     const between = truth.filter((c) => c.created >= end1 && c.created < NOW - DAY).map((c) => c.id);
     expect(late).toBeDefined();

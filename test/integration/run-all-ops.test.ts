@@ -8,7 +8,8 @@ import { startMockApi } from '../../src/mock/index.js';
 import { LocalObjectStore } from '../../src/storage/local-store.js';
 import { S3ObjectStore } from '../../src/storage/s3-store.js';
 import { runCli } from '../helpers/cli.js';
-import { fetchTruth, readLayer } from '../helpers/lake.js';
+import { readLayer } from '../helpers/lake.js';
+import { fetchTruth } from '../helpers/mock-control.js';
 import { freshPrefix, s3TestConfig } from '../s3-env.js';
 
 const DAY = 86_400;

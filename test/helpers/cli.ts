@@ -94,3 +94,19 @@ export function runCli(
     });
   });
 }
+
+/** The environment that points the CLI at an S3 server, under `prefix` (PIPELINE_ENV=AWS). */
+export function s3CliEnv(
+  s3: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string; bucket: string },
+  prefix: string,
+): Record<string, string> {
+  return {
+    PIPELINE_ENV: 'AWS',
+    S3_BUCKET: s3.bucket,
+    S3_PREFIX: prefix,
+    S3_ENDPOINT_URL: s3.endpoint,
+    AWS_REGION: s3.region,
+    AWS_ACCESS_KEY_ID: s3.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
+  };
+}

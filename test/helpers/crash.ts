@@ -6,7 +6,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { LocalObjectStore } from '../../src/storage/local-store.js';
 import type { ObjectStore } from '../../src/storage/object-store.js';
 import { S3ObjectStore } from '../../src/storage/s3-store.js';
-import { type CliResult, spawnCli } from './cli.js';
+import { type CliResult, s3CliEnv, spawnCli } from './cli.js';
 import { fetchTruth } from './mock-control.js';
 
 /** Where a lake lives: the store to inspect it with, and the environment that points the CLI at it. */
@@ -34,15 +34,7 @@ export function s3Target(
       endpoint: s3.endpoint,
       credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
     }),
-    env: {
-      PIPELINE_ENV: 'AWS',
-      S3_BUCKET: s3.bucket,
-      S3_PREFIX: prefix,
-      S3_ENDPOINT_URL: s3.endpoint,
-      AWS_REGION: s3.region,
-      AWS_ACCESS_KEY_ID: s3.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
-    },
+    env: s3CliEnv(s3, prefix),
     label: `s3://${s3.bucket}/${prefix}`,
   };
 }

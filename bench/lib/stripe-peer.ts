@@ -27,6 +27,10 @@ function listers(stripe: Stripe): Record<string, Lister> {
     subscriptions: (p) => stripe.subscriptions.list({ ...p, status: 'all' }),
     balance_transactions: l(stripe.balanceTransactions),
     disputes: l(stripe.disputes),
+    products: l(stripe.products),
+    prices: l(stripe.prices),
+    coupons: l(stripe.coupons),
+    payouts: l(stripe.payouts),
     events: l(stripe.events),
   };
 }

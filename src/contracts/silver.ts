@@ -55,8 +55,8 @@ const ts = (name: string, o: Opts = {}): ColumnDef => ({
   source: { kind: 'time', field: o.from ?? name.replace(/_ts$/, '') },
   ...described(o.description),
 });
-/** A value inside a nested object: text (`->>`), or JSON (`->`) for a JSON column. */
-const path = (name: string, type: 'VARCHAR' | 'JSON', field: string, jsonPath: string): ColumnDef => ({
+/** A value inside a nested object: text (`->>`, cast to a scalar type), or JSON (`->`) for a JSON column. */
+const path = (name: string, type: ColumnType, field: string, jsonPath: string): ColumnDef => ({
   name,
   type,
   source: { kind: 'path', field, path: jsonPath },
@@ -259,7 +259,7 @@ const CONTRACTS: readonly SilverContract[] = [
     'one row per balance transaction (latest version)',
     [
       ref('source_id', {
-        description: 'charge, refund or dispute id (string or expanded object in the API)',
+        description: 'charge, refund, dispute or payout id (string or expanded object in the API)',
       }),
       col('amount', 'BIGINT'),
       col('fee', 'BIGINT'),
@@ -273,7 +273,7 @@ const CONTRACTS: readonly SilverContract[] = [
       col('description', 'VARCHAR'),
       col('fee_details', 'JSON'),
     ],
-    [{ column: 'source_id', references: ['charges', 'refunds', 'disputes'] }],
+    [{ column: 'source_id', references: ['charges', 'refunds', 'disputes', 'payouts'] }],
   ),
   table(
     'disputes',
@@ -289,6 +289,67 @@ const CONTRACTS: readonly SilverContract[] = [
       col('metadata', 'JSON'),
     ],
     [{ column: 'charge_id', references: ['charges'] }],
+  ),
+  table('products', 'one row per product (latest version)', [
+    col('name', 'VARCHAR'),
+    col('active', 'BOOLEAN'),
+    ref('default_price_id'),
+    col('description', 'VARCHAR'),
+    col('type', 'VARCHAR'),
+    ts('updated_ts'),
+    col('metadata', 'JSON'),
+  ]),
+  table(
+    'prices',
+    'one row per price (latest version)',
+    [
+      ref('product_id'),
+      col('currency', 'VARCHAR'),
+      col('unit_amount', 'BIGINT'),
+      col('type', 'VARCHAR'),
+      path('recurring_interval', 'VARCHAR', 'recurring', '$.interval'),
+      path('recurring_interval_count', 'BIGINT', 'recurring', '$.interval_count'),
+      col('active', 'BOOLEAN'),
+      col('nickname', 'VARCHAR'),
+      col('billing_scheme', 'VARCHAR'),
+      col('metadata', 'JSON'),
+    ],
+    [{ column: 'product_id', references: ['products'] }],
+  ),
+  table('coupons', 'one row per coupon (latest version)', [
+    col('name', 'VARCHAR'),
+    col('percent_off', 'DOUBLE'),
+    col('amount_off', 'BIGINT'),
+    col('currency', 'VARCHAR'),
+    col('duration', 'VARCHAR'),
+    col('duration_in_months', 'BIGINT'),
+    col('valid', 'BOOLEAN'),
+    col('times_redeemed', 'BIGINT'),
+    col('metadata', 'JSON'),
+  ]),
+  table(
+    'payouts',
+    'one row per payout (latest version)',
+    [
+      col('amount', 'BIGINT'),
+      col('currency', 'VARCHAR'),
+      col('status', 'VARCHAR'),
+      col('automatic', 'BOOLEAN'),
+      ts('arrival_date_ts'),
+      ref('balance_transaction_id'),
+      ref('failure_balance_transaction_id'),
+      col('failure_code', 'VARCHAR'),
+      col('failure_message', 'VARCHAR'),
+      col('method', 'VARCHAR'),
+      col('type', 'VARCHAR'),
+      col('reconciliation_status', 'VARCHAR'),
+      col('description', 'VARCHAR'),
+      col('metadata', 'JSON'),
+    ],
+    [
+      { column: 'balance_transaction_id', references: ['balance_transactions'] },
+      { column: 'failure_balance_transaction_id', references: ['balance_transactions'] },
+    ],
   ),
   table('events', 'one row per event read from /v1/events', eventColumns, [], {
     from: 'own',

@@ -14,6 +14,10 @@ export type EntityName =
   | 'subscriptions'
   | 'balance_transactions'
   | 'disputes'
+  | 'products'
+  | 'prices'
+  | 'coupons'
+  | 'payouts'
   | 'events';
 
 /** Bronze/Silver tables: the API entities plus webhook deliveries. */

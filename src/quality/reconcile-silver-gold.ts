@@ -66,9 +66,11 @@ export const RECONCILIATIONS: readonly Reconciliation[] = [
   {
     name: 'reconcile.silver_gold.daily_overview_fees',
     keys: ['date_day', 'currency'],
-    measures: ['fees_amount', 'net_amount'],
-    silver: `select dt as date_day, currency, fee as fees_amount, net as net_amount from ${S('balance_transactions')}`,
-    gold: `select date_day, currency, fees_amount, net_amount from ${G('daily_overview')}`,
+    measures: ['fees_amount', 'net_amount', 'payouts_amount'],
+    silver: `select dt as date_day, currency, fee as fees_amount, net as net_amount,
+             case when starts_with(type, 'payout') then net else 0 end as payouts_amount
+             from ${S('balance_transactions')}`,
+    gold: `select date_day, currency, fees_amount, net_amount, payouts_amount from ${G('daily_overview')}`,
     absentIsZero: true,
   },
   {

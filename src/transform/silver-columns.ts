@@ -13,8 +13,11 @@ export function columnExpression(column: ColumnDef): string {
       return `ref_id(obj.${sqlIdent(s.field)})`;
     case 'time':
       return `to_timestamp(obj.${sqlIdent(s.field)})`;
-    case 'path':
-      return `obj.${sqlIdent(s.field)} ${column.type === 'JSON' ? '->' : '->>'} ${sqlString(s.path)}`;
+    case 'path': {
+      const text = `obj.${sqlIdent(s.field)} ${column.type === 'JSON' ? '->' : '->>'} ${sqlString(s.path)}`;
+      // a scalar other than text is cast from its text (`recurring.interval_count` as BIGINT)
+      return column.type === 'JSON' || column.type === 'VARCHAR' ? text : `(${text})::${column.type}`;
+    }
     default:
       // computed by the model's own SQL, or a standard column of the shared dedup
       return sqlIdent(column.name);

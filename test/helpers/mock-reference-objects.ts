@@ -1,3 +1,11 @@
+import {
+  type CouponPlan,
+  couponPlan,
+  type PricePlan,
+  type ProductPlan,
+  pricePlan,
+  productPlan,
+} from '../../src/mock/dataset/families/catalogue.js';
 import { type ChargePlan, chargePlanOf, stripeFee } from '../../src/mock/dataset/families/charge.js';
 import {
   type CustomerPlan,
@@ -7,6 +15,7 @@ import {
   type SubscriptionPlan,
   subscriptionPlan,
 } from '../../src/mock/dataset/families/customer.js';
+import type { PayoutPlan } from '../../src/mock/dataset/families/payout.js';
 import { eventId, Kind, type ObjectRef, objectId } from '../../src/mock/dataset/ids.js';
 import { EVIDENCE_FIELDS } from '../../src/mock/dataset/render/dispute.js';
 import { BRANDS, COUNTRY, chars, FIRST, LAST, LAST4 } from '../../src/mock/dataset/render/shared.js';
@@ -89,6 +98,23 @@ export class ObjectFactory {
           return { id: this.id(ref), object: 'customer', deleted: true };
         return this.customer(c, tv);
       }
+      case Kind.product:
+      case Kind.price:
+      case Kind.coupon: {
+        const type = eventType(version.type);
+        if (showDeleted && type.endsWith('.deleted'))
+          return { id: this.id(ref), object: type.slice(0, -'.deleted'.length), deleted: true };
+        if (ref.kind === Kind.product)
+          return this.catalogueProduct(productPlan(this.w, ref.day, ref.index)!, tv);
+        if (ref.kind === Kind.price)
+          return this.cataloguePrice(pricePlan(this.w, ref.day, ref.index, ref.sub)!, tv);
+        return this.catalogueCoupon(couponPlan(this.w, ref.day, ref.index)!, tv);
+      }
+      case Kind.payout:
+        return this.payout(d.plan as PayoutPlan, tv);
+      case Kind.btPayout:
+      case Kind.btPayoutFailure:
+        return this.payoutBalanceTransaction(ref.kind === Kind.btPayoutFailure, d.plan as PayoutPlan);
       case Kind.subscription:
         return this.subscription(subscriptionPlan(this.w, ref.day, ref.index)!, tv);
       case Kind.invoice:
@@ -113,6 +139,157 @@ export class ObjectFactory {
         }
       }
     }
+  }
+
+  // --- the catalogue ---------------------------------------------------------------------------
+
+  productId = (p: ProductPlan): string => this.id({ kind: Kind.product, day: p.day, index: p.index, sub: 0 });
+  priceId = (p: ProductPlan, n: number): string =>
+    this.id({ kind: Kind.price, day: p.day, index: p.index, sub: n });
+
+  private catalogueProduct(p: ProductPlan, t: number): Json {
+    const archived = p.archivedAt !== null && t >= p.archivedAt;
+    return {
+      id: this.productId(p),
+      object: 'product',
+      active: !archived,
+      created: p.created,
+      default_price: p.priceCount > 0 ? this.priceId(p, 0) : null,
+      description: `${p.name} plan`,
+      images: [],
+      livemode: false,
+      marketing_features: [],
+      metadata: {},
+      name: p.name,
+      package_dimensions: null,
+      shippable: null,
+      statement_descriptor: null,
+      tax_code: null,
+      type: 'service',
+      unit_label: null,
+      updated: archived ? p.archivedAt : p.created,
+      url: null,
+    };
+  }
+
+  private cataloguePrice(p: PricePlan, t: number): Json {
+    const oneOff = p.interval === null;
+    return {
+      id: this.priceId(p.product, p.n),
+      object: 'price',
+      active: p.archivedAt === null || t < p.archivedAt,
+      billing_scheme: 'per_unit',
+      created: p.created,
+      currency: p.currency,
+      custom_unit_amount: null,
+      livemode: false,
+      lookup_key: null,
+      metadata: {},
+      nickname: oneOff ? `${p.product.name} setup` : `${p.product.name} ${p.intervalCount}/${p.interval}`,
+      product: this.productId(p.product),
+      recurring: oneOff
+        ? null
+        : {
+            interval: p.interval,
+            interval_count: p.intervalCount,
+            meter: null,
+            trial_period_days: null,
+            usage_type: 'licensed',
+          },
+      tax_behavior: 'unspecified',
+      tiers_mode: null,
+      transform_quantity: null,
+      type: oneOff ? 'one_time' : 'recurring',
+      unit_amount: p.unitAmount,
+      unit_amount_decimal: String(p.unitAmount),
+    };
+  }
+
+  private catalogueCoupon(c: CouponPlan, t: number): Json {
+    const off =
+      c.percentOff !== null
+        ? `${c.percentOff}% off`
+        : `${(c.amountOff ?? 0) / 100} ${String(c.currency).toUpperCase()} off`;
+    return {
+      id: this.id({ kind: Kind.coupon, day: c.day, index: c.index, sub: 0 }),
+      object: 'coupon',
+      amount_off: c.amountOff,
+      created: c.created,
+      currency: c.currency,
+      duration: c.duration,
+      duration_in_months: c.durationInMonths,
+      livemode: false,
+      max_redemptions: null,
+      metadata: {},
+      name: c.updatedAt !== null && t >= c.updatedAt ? `${off} (legacy)` : off,
+      percent_off: c.percentOff,
+      redeem_by: null,
+      times_redeemed: 0,
+      valid: true,
+    };
+  }
+
+  // --- payouts -----------------------------------------------------------------------------------
+
+  private payoutRef = (p: PayoutPlan, kind: number): ObjectRef => ({ kind, day: p.day, index: p.c, sub: 0 });
+
+  private payout(p: PayoutPlan, t: number): Json {
+    let status = 'pending';
+    if (t >= p.inTransitAt) status = 'in_transit';
+    if (t >= p.arrivalDate) status = p.failure ? 'failed' : 'paid';
+    const failed = status === 'failed';
+    return {
+      id: this.id(this.payoutRef(p, Kind.payout)),
+      object: 'payout',
+      amount: p.amount,
+      application_fee: null,
+      application_fee_amount: null,
+      arrival_date: p.arrivalDate,
+      automatic: true,
+      balance_transaction: this.id(this.payoutRef(p, Kind.btPayout)),
+      created: p.created,
+      currency: p.currency,
+      description: 'STRIPE PAYOUT',
+      destination: `ba_${chars(this.w.seed, 11, p.c, 24)}`,
+      failure_balance_transaction: failed ? this.id(this.payoutRef(p, Kind.btPayoutFailure)) : null,
+      failure_code: failed ? p.failure![0] : null,
+      failure_message: failed ? p.failure![1] : null,
+      livemode: false,
+      metadata: {},
+      method: 'standard',
+      original_payout: null,
+      payout_method: null,
+      reconciliation_status: status === 'paid' ? 'completed' : 'in_progress',
+      reversed_by: null,
+      source_type: 'card',
+      statement_descriptor: null,
+      status,
+      trace_id: { status: status === 'paid' ? 'supported' : 'pending', value: null },
+      type: 'bank_account',
+    };
+  }
+
+  private payoutBalanceTransaction(failure: boolean, p: PayoutPlan): Json {
+    const amount = failure ? p.amount : -p.amount;
+    const created = failure ? p.arrivalDate : p.created;
+    return {
+      id: this.id(this.payoutRef(p, failure ? Kind.btPayoutFailure : Kind.btPayout)),
+      object: 'balance_transaction',
+      amount,
+      available_on: created,
+      balance_type: 'payments',
+      created,
+      currency: p.currency,
+      description: failure ? 'Payout failure' : 'STRIPE PAYOUT',
+      exchange_rate: null,
+      fee: 0,
+      fee_details: [],
+      net: amount,
+      reporting_category: failure ? 'payout_reversal' : 'payout',
+      source: this.id(this.payoutRef(p, Kind.payout)),
+      status: 'available',
+      type: failure ? 'payout_failure' : 'payout',
+    };
   }
 
   // --- refs of a charge family --------------------------------------------------------------

@@ -97,6 +97,10 @@ const SPECIAL: Partial<Record<TableName, Record<string, (t: Obj) => unknown>>> =
   // Stripe's refund and balance transaction objects have no livemode: null in Silver.
   refunds: { livemode: (t) => t.livemode ?? null },
   balance_transactions: { livemode: (t) => t.livemode ?? null },
+  prices: {
+    recurring_interval: (t) => at(t, 'recurring', 'interval') ?? null,
+    recurring_interval_count: (t) => at(t, 'recurring', 'interval_count') ?? null,
+  },
   subscriptions: {
     current_period_start_ts: (t) =>
       first(t.current_period_start, at(t, 'items', 'data', 0, 'current_period_start')),

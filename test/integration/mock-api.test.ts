@@ -228,6 +228,57 @@ describe('mock API with the official stripe client', () => {
     expect(new Date(noAuth.headers.get('date')!).getTime() / 1000).toBe(NOW);
   });
 
+  it("payouts: Stripe's invariant holds for every paid payout, and balanceTransactions.list({payout}) walks its transactions", async () => {
+    const payouts = await truth(mock, 'payouts');
+    const bts = new Map((await truth(mock, 'balance_transactions')).map((b) => [b.id, b]));
+    const res = await fetch(`${mock.url}/_mock/truth/payout_balance_transactions`);
+    const pairs = (await res.text())
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => JSON.parse(l) as { payout: string; balance_transaction: string });
+    const byPayout = new Map<string, string[]>();
+    for (const { payout, balance_transaction } of pairs)
+      byPayout.set(payout, [...(byPayout.get(payout) ?? []), balance_transaction]);
+    // a transaction is paid out once
+    expect(new Set(pairs.map((p) => p.balance_transaction)).size).toBe(pairs.length);
+    const paid = payouts.filter((p) => p['status'] === 'paid');
+    expect(paid.length).toBeGreaterThan(10);
+    expect(payouts.some((p) => p['status'] === 'failed')).toBe(true);
+    expect(new Set(paid.map((p) => p['currency'])).size).toBeGreaterThan(2);
+    for (const p of paid) {
+      const listed = (byPayout.get(p.id) ?? []).map((id) => bts.get(id)!);
+      expect(listed.length, `transactions of ${p.id}`).toBeGreaterThan(0);
+      expect(
+        listed.reduce((sum, b) => sum + (b['net'] as number), 0),
+        `net of ${p.id}`,
+      ).toBe(p['amount']);
+      for (const b of listed) {
+        expect(b['currency']).toBe(p['currency']);
+        expect(b['type']).not.toBe('payout');
+        expect(b['available_on'] as number).toBeLessThan(p.created);
+      }
+      const own = bts.get(p['balance_transaction'] as string)!;
+      expect([own['type'], own['amount'], own['source']]).toEqual(['payout', -(p['amount'] as number), p.id]);
+    }
+    // a failed payout's money comes back as a payout_failure transaction, paid out again later
+    for (const p of payouts.filter((x) => x['status'] === 'failed')) {
+      const back = bts.get(p['failure_balance_transaction'] as string)!;
+      expect([back['type'], back['amount']]).toEqual(['payout_failure', p['amount']]);
+    }
+    // the official client pages through ?payout= (limit 2: several pages) to the truth's pairs
+    for (const p of payouts.slice(0, 6)) {
+      const got: string[] = [];
+      await stripe.balanceTransactions.list({ payout: p.id, limit: 2 }).autoPagingEach((b) => {
+        got.push(b.id);
+      });
+      expect(got, p.id).toEqual(byPayout.get(p.id) ?? []);
+    }
+    const unknown = await fetch(`${mock.url}/v1/balance_transactions?payout=po_nope`, {
+      headers: { authorization: 'Bearer sk_test_x' },
+    });
+    expect(unknown.status).toBe(404);
+  });
+
   it('consistency: every foreign key resolves, amounts add up, one currency per customer', async () => {
     const t = Object.fromEntries(
       await Promise.all(ENTITIES.map(async (d) => [d.name, await truth(mock, d.name)] as const)),
@@ -253,6 +304,18 @@ describe('mock API with the official stripe client', () => {
       Map<string, Obj>,
     ];
     expect(refunds.size + disputes.size).toBeGreaterThan(0);
+    // the catalogue: every price names a product of the truth, every product's default price is its own
+    const products = ids('products');
+    const prices = ids('prices');
+    expect(prices.size).toBeGreaterThan(products.size);
+    for (const p of prices.values()) {
+      if (p['deleted'] === true) continue;
+      expect(products.get(p['product'] as string), `product of ${p.id}`).toBeDefined();
+    }
+    for (const p of products.values()) {
+      if (p['default_price'] == null) continue;
+      expect(prices.get(p['default_price'] as string)?.['product'], `default price of ${p.id}`).toBe(p.id);
+    }
     for (const c of charges.values()) {
       if (c['customer'] !== null) {
         const cu = customers.get(c['customer'] as string);
@@ -277,9 +340,13 @@ describe('mock API with the official stripe client', () => {
       expect(bts.get(r['balance_transaction'] as string)!['amount']).toBe(-(r['amount'] as number));
     }
     for (const d of disputes.values()) expect(charges.has(d['charge'] as string)).toBe(true);
+    const payouts = ids('payouts');
     for (const bt of bts.values()) {
       const src = bt['source'] as string;
-      expect(charges.has(src) || refunds.has(src) || disputes.has(src), `source of ${bt.id}`).toBe(true);
+      expect(
+        charges.has(src) || refunds.has(src) || disputes.has(src) || payouts.has(src),
+        `source of ${bt.id}`,
+      ).toBe(true);
     }
     for (const i of t.invoices) {
       expect(customers.has(i['customer'] as string)).toBe(true);

@@ -127,12 +127,13 @@ describe('runQuality on broken data names the broken rows', () => {
       {
         id: 'txn_10',
         created: DAY2,
-        source_id: 'po_1',
+        // an existing object, of a table no balance transaction can come from
+        source_id: 'cus_1',
         amount: 1,
         fee: 0,
         net: 1,
         currency: 'usd',
-        type: 'payout',
+        type: 'adjustment',
       },
     );
     await lake.write(ds);
@@ -145,7 +146,7 @@ describe('runQuality on broken data names the broken rows', () => {
         expect.objectContaining({ id: 'txn_9', source_id: 're_404' }),
         expect.objectContaining({
           id: 'txn_10',
-          source_id: 'po_1',
+          source_id: 'cus_1',
           reason: expect.stringContaining('none of'),
         }),
       ]),

@@ -94,6 +94,9 @@ describe('run-all end to end against the mock API', () => {
     expect(first.code, first.stderr).toBe(0);
     await expectSilverEqualsTruth(root, mock.url);
     await expectDailySalesEqualTruth(root, mock.url);
+    // the comparison above is not vacuous for the SaaS tables
+    for (const table of ['products', 'prices', 'coupons', 'payouts'])
+      expect((await readLayer(root, 'silver', table, 'id')).length, table).toBeGreaterThan(0);
     const m1 = await manifestOf(root, 'e2e-1');
     expect(m1.status).toBe('succeeded');
     expect(m1.quality.passed).toBe(true);

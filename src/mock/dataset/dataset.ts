@@ -3,14 +3,19 @@ import { entity } from '../../entities/lookups.js';
 import { ENTITIES } from '../../entities/registry.js';
 import { resourceMissing } from '../api-error.js';
 import type { MockVolume } from '../options.js';
+import { couponPlan, pricePlan, productPlan } from './families/catalogue.js';
+import { chargePlanOf } from './families/charge.js';
 import { customerPlan, subscriptionPlan } from './families/customer.js';
-import { decodeEventId, decodeObjectId, KIND_ENTITY, packHi, packLo, unpack } from './ids.js';
+import { PAYOUT_AT, PayoutBook, type PayoutPlan, payoutDayOf } from './families/payout.js';
+import { decodeEventId, decodeObjectId, KIND_ENTITY, Kind, objectId, packHi, packLo, unpack } from './ids.js';
 import { renderEvent } from './render/event.js';
 import { JsonRenderer } from './render/json-renderer.js';
 import { IndexBuilder, type SortedIndex } from './sorted-index.js';
 import { describe, walkWorld } from './timeline.js';
 import { oldestRetainedEvent, type VersionSink } from './versions.js';
-import { DAY, type World, worldAt } from './world.js';
+import { AVAILABLE_AFTER, CURRENCIES, DAY, type World, worldAt } from './world.js';
+
+const CURRENCY_INDEX = new Map(CURRENCIES.map(([c], k) => [c, k]));
 
 /**
  * The dataset the server serves: the sorted indexes of every entity, built from the walk of the
@@ -31,7 +36,12 @@ export interface ListQuery {
   types?: Set<number>;
   /** Subscriptions: 'all', 'active', 'canceled' or a status that never matches; default hides canceled. */
   status?: string;
+  /** Balance transactions: only those paid out by this payout (automatic payouts). */
+  payout?: string;
 }
+
+/** A list query with a filter of its own (`?payout=`), on index positions. */
+type FilteredQuery = ListQuery & { keep?: (ix: SortedIndex, p: number) => boolean };
 
 /** Receives the objects of a list page as JSON texts, in page order (newest first). */
 export type ItemSink = (json: string) => void;
@@ -51,7 +61,8 @@ export class Dataset {
   buildMs = 0;
 
   constructor(seed: number, volume: MockVolume, start: number) {
-    this.world = worldAt(seed, volume, start);
+    const w = worldAt(seed, volume, start);
+    this.world = { ...w, payouts: new PayoutBook(w) };
     this.renderer = new JsonRenderer(this.world);
     this.build(start + HORIZON_SLACK);
   }
@@ -117,13 +128,27 @@ export class Dataset {
     return this.renderer.stateAt(unpack(ix.hi[p]!, ix.lo[p]!), now);
   }
 
-  /** Whether position `p` shows in a list at `now` (deleted customers and canceled subscriptions are hidden). */
-  private visible(e: EntityName, ix: SortedIndex, p: number, q: ListQuery, now: number): boolean {
+  /**
+   * Whether position `p` shows in a list at `now` (deleted customers, products, prices and
+   * coupons and canceled subscriptions are hidden).
+   */
+  private visible(e: EntityName, ix: SortedIndex, p: number, q: FilteredQuery, now: number): boolean {
+    if (q.keep && !q.keep(ix, p)) return false;
     if (e === 'events') return !q.types || q.types.has(ix.type[p]!);
     if (e === 'customers') {
       const r = unpack(ix.hi[p]!, ix.lo[p]!);
       const c = customerPlan(this.world, r.day, r.index)!;
       return c.deletedAt === null || c.deletedAt > now;
+    }
+    if (e === 'products' || e === 'prices' || e === 'coupons') {
+      const r = unpack(ix.hi[p]!, ix.lo[p]!);
+      const plan =
+        e === 'products'
+          ? productPlan(this.world, r.day, r.index)
+          : e === 'prices'
+            ? pricePlan(this.world, r.day, r.index, r.sub)
+            : couponPlan(this.world, r.day, r.index);
+      return plan!.deletedAt === null || plan!.deletedAt > now;
     }
     if (e === 'subscriptions' && q.status !== 'all') {
       const r = unpack(ix.hi[p]!, ix.lo[p]!);
@@ -157,12 +182,19 @@ export class Dataset {
    * object goes to `sink` as soon as it is rendered (errors are thrown before the first);
    * returns `has_more`.
    */
-  list(e: EntityName, q: ListQuery, now: number, sink: ItemSink): boolean {
+  list(e: EntityName, query: ListQuery, now: number, sink: ItemSink): boolean {
     this.ensure(now);
+    let q: FilteredQuery = query;
     const ix = this.index(e);
     // Events older than the retention are gone, whatever `created` bounds are asked.
-    const lower = ix.lowerBound(e === 'events' ? Math.max(q.gte, oldestRetainedEvent(now)) : q.gte);
-    const upper = ix.upperBound(Math.min(q.lte, now)); // exclusive
+    let lower = ix.lowerBound(e === 'events' ? Math.max(q.gte, oldestRetainedEvent(now)) : q.gte);
+    let upper = ix.upperBound(Math.min(q.lte, now)); // exclusive
+    if (q.payout !== undefined) {
+      const f = this.payoutFilter(q.payout, now);
+      lower = Math.max(lower, ix.lowerBound(f.from));
+      upper = Math.min(upper, ix.lowerBound(f.until));
+      q = { ...q, keep: f.keep };
+    }
     const objectName = entity(e).objectName;
     if (q.endingBefore !== undefined) {
       const p = this.positionOf(e, q.endingBefore, now);
@@ -193,6 +225,42 @@ export class Dataset {
     return more;
   }
 
+  /**
+   * `?payout=<id>`: the balance transactions of the payout's currency that became available for
+   * it (their `payoutDayOf` within the days it pays), a failed payout's returned amount among
+   * them, never a payout's own transaction; as a `created` range of the index and a test on each
+   * position. Stripe answers an unknown payout with 404 `resource_missing`.
+   */
+  private payoutFilter(
+    id: string,
+    now: number,
+  ): { from: number; until: number; keep: (ix: SortedIndex, p: number) => boolean } {
+    const ref = decodeObjectId(this.world.seed, 'payouts', id);
+    const plan = ref && describe(this.world, ref, now)?.plan;
+    if (!ref || !plan) throw resourceMissing(404, 'payout', id, 'payout');
+    const { day: last, index: c } = ref;
+    const first = (plan as PayoutPlan).firstDay;
+    const w = this.world;
+    const keep = (ix: SortedIndex, p: number): boolean => {
+      const r = unpack(ix.hi[p]!, ix.lo[p]!);
+      let availableOn: number;
+      let currencyIndex: number;
+      if (r.kind === Kind.btPayout) return false;
+      if (r.kind === Kind.btPayoutFailure) {
+        availableOn = ix.created[p]!;
+        currencyIndex = r.index;
+      } else {
+        availableOn = ix.created[p]! + AVAILABLE_AFTER;
+        const cp = chargePlanOf(w, r)!;
+        currencyIndex = CURRENCY_INDEX.get(cp.currency)!;
+      }
+      const d = payoutDayOf(availableOn);
+      return currencyIndex === c && d >= first && d <= last;
+    };
+    // the transactions available from payout first-1's time; failure returns are available when created
+    return { from: (first - 1) * DAY + PAYOUT_AT - AVAILABLE_AFTER, until: last * DAY + PAYOUT_AT, keep };
+  }
+
   /** `GET /v1/<entity>/<id>` at `now`, as JSON text. */
   retrieve(e: EntityName, id: string, now: number): string {
     this.ensure(now);
@@ -220,6 +288,26 @@ export class Dataset {
     const ix = this.index(e);
     const lower = e === 'events' ? ix.lowerBound(oldestRetainedEvent(now)) : 0;
     for (let p = ix.upperBound(now) - 1; p >= lower; p--) yield this.itemAt(e, p, now);
+  }
+
+  /**
+   * `{"payout","balance_transaction"}` pairs: for every payout existing at `now` (newest first),
+   * the balance transactions `?payout=` lists for it, newest first.
+   */
+  *payoutBalanceTransactions(now: number): Generator<string> {
+    this.ensure(now);
+    const payouts = this.index('payouts');
+    const bts = this.index('balance_transactions');
+    for (let p = payouts.upperBound(now) - 1; p >= 0; p--) {
+      const ref = unpack(payouts.hi[p]!, payouts.lo[p]!);
+      const id = objectId(this.world.seed, ref);
+      const f = this.payoutFilter(id, now);
+      const upper = Math.min(bts.upperBound(now), bts.lowerBound(f.until));
+      for (let k = upper - 1; k >= bts.lowerBound(f.from); k--) {
+        if (f.keep(bts, k))
+          yield `{"payout":"${id}","balance_transaction":"${objectId(this.world.seed, unpack(bts.hi[k]!, bts.lo[k]!))}"}`;
+      }
+    }
   }
 
   /**

@@ -26,6 +26,12 @@ export const Kind = {
   btChargeInvoice: 15,
   btRefundInvoice: 16,
   btDisputeInvoice: 17,
+  product: 18,
+  price: 19,
+  coupon: 20,
+  payout: 21,
+  btPayout: 22,
+  btPayoutFailure: 23,
 } as const;
 
 /** The entity each kind lists under. */
@@ -47,6 +53,12 @@ export const KIND_ENTITY: Readonly<Record<number, EntityName>> = {
   [Kind.btChargeInvoice]: 'balance_transactions',
   [Kind.btRefundInvoice]: 'balance_transactions',
   [Kind.btDisputeInvoice]: 'balance_transactions',
+  [Kind.product]: 'products',
+  [Kind.price]: 'prices',
+  [Kind.coupon]: 'coupons',
+  [Kind.payout]: 'payouts',
+  [Kind.btPayout]: 'balance_transactions',
+  [Kind.btPayoutFailure]: 'balance_transactions',
 };
 
 /**

@@ -1,4 +1,16 @@
 import {
+  type CouponPlan,
+  couponPlan,
+  couponTimeline,
+  type PricePlan,
+  type ProductPlan,
+  pricePlan,
+  priceTimeline,
+  productPlan,
+  productTimeline,
+  walkCatalogue,
+} from './families/catalogue.js';
+import {
   type ChargePlan,
   chargePlanOf,
   invoiceChargePlan,
@@ -17,6 +29,13 @@ import {
   subscriptionPlan,
   subscriptionTimeline,
 } from './families/customer.js';
+import {
+  PAYOUT_AT,
+  type PayoutBook,
+  type PayoutPlan,
+  payoutTimeline,
+  walkPayouts,
+} from './families/payout.js';
 import { Kind, type ObjectRef } from './ids.js';
 import type { Version, VersionSink } from './versions.js';
 import { DAY, firstCustomerDay, type World } from './world.js';
@@ -27,7 +46,14 @@ import { DAY, firstCustomerDay, type World } from './world.js';
  */
 
 /** The plan of the family an object belongs to (what its renderer reads). */
-export type FamilyPlan = CustomerPlan | SubscriptionPlan | ChargePlan;
+export type FamilyPlan =
+  | CustomerPlan
+  | SubscriptionPlan
+  | ChargePlan
+  | ProductPlan
+  | PricePlan
+  | CouponPlan
+  | PayoutPlan;
 
 export interface Described {
   readonly ref: ObjectRef;
@@ -40,7 +66,13 @@ export interface Described {
 }
 
 /** Walks the customer (day, index), its subscription, invoices and their charge families. */
-export function walkCustomerFamily(w: World, c: CustomerPlan, tMax: number, sink: VersionSink): void {
+export function walkCustomerFamily(
+  w: World,
+  c: CustomerPlan,
+  tMax: number,
+  sink: VersionSink,
+  ledger?: PayoutBook,
+): void {
   if (c.created > tMax) return;
   customerTimeline(c, tMax, sink);
   if (!c.hasSubscription) return;
@@ -51,21 +83,31 @@ export function walkCustomerFamily(w: World, c: CustomerPlan, tMax: number, sink
     if (invoiceCreated(s, cycle) > tMax) break;
     invoiceTimeline(s, cycle, tMax, sink);
     const p = invoiceChargePlan(w, c.day, c.index, cycle);
-    if (p) walkChargeFamily(p, tMax, sink);
+    if (p) walkChargeFamily(p, tMax, sink, ledger);
   }
 }
 
-/** Walks every family of the world: every version of every object created up to `tMax`. */
+/**
+ * Walks every family of the world: every version of every object created up to `tMax`. The
+ * payouts come last: their amounts are the sums the walk of the charge families books (unless
+ * the world's book already covers `tMax`).
+ */
 export function walkWorld(w: World, tMax: number, sink: VersionSink): void {
+  const book = w.payouts;
+  const ledger = book && book.lastDay < Math.floor((tMax - PAYOUT_AT) / DAY) ? book : undefined;
+  ledger?.open(tMax);
   const lastDay = Math.floor(tMax / DAY);
   for (let d = firstCustomerDay(w); d <= lastDay; d++) {
     const n = nCustomers(w, d);
-    for (let i = 0; i < n; i++) walkCustomerFamily(w, customerPlan(w, d, i)!, tMax, sink);
+    for (let i = 0; i < n; i++) walkCustomerFamily(w, customerPlan(w, d, i)!, tMax, sink, ledger);
   }
   for (let d = w.firstDay; d <= lastDay; d++) {
     const n = nCharges(w, d);
-    for (let i = 0; i < n; i++) walkChargeFamily(oneOffChargePlan(w, d, i)!, tMax, sink);
+    for (let i = 0; i < n; i++) walkChargeFamily(oneOffChargePlan(w, d, i)!, tMax, sink, ledger);
   }
+  walkCatalogue(w, tMax, sink);
+  ledger?.close(tMax);
+  if (book) walkPayouts(book, tMax, sink);
 }
 
 /** Collects the versions of one ref from a walk. */
@@ -100,6 +142,32 @@ export function describe(w: World, ref: ObjectRef, tMax: number): Described | nu
       const s = ref.sub % 4 === 0 ? subscriptionPlan(w, ref.day, ref.index) : null;
       if (s && ref.sub / 4 < s.invoiceCount) invoiceTimeline(s, ref.sub / 4, tMax, sink);
       plan = s;
+      break;
+    }
+    case Kind.product: {
+      const p = ref.sub === 0 ? productPlan(w, ref.day, ref.index) : null;
+      if (p) productTimeline(p, tMax, sink);
+      plan = p;
+      break;
+    }
+    case Kind.price: {
+      const p = pricePlan(w, ref.day, ref.index, ref.sub);
+      if (p) priceTimeline(p, tMax, sink);
+      plan = p;
+      break;
+    }
+    case Kind.coupon: {
+      const c = ref.sub === 0 ? couponPlan(w, ref.day, ref.index) : null;
+      if (c) couponTimeline(c, tMax, sink);
+      plan = c;
+      break;
+    }
+    case Kind.payout:
+    case Kind.btPayout:
+    case Kind.btPayoutFailure: {
+      const p = ref.sub === 0 ? (w.payouts?.plan(ref.day, ref.index) ?? null) : null;
+      if (p) payoutTimeline(p, tMax, sink);
+      plan = p;
       break;
     }
     default: {

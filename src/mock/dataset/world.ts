@@ -1,4 +1,5 @@
 import type { MockVolume } from '../options.js';
+import type { PayoutBook } from './families/payout.js';
 import { MAX_INDEX } from './ids.js';
 import { unit } from './rng.js';
 
@@ -54,6 +55,32 @@ export const SALT = {
   subLife: 33,
   subCancelOffset: 34,
   piDelay: 35,
+  nProducts: 36,
+  prodTime: 37,
+  prodName: 38,
+  prodPrices: 39,
+  prodArchive: 40,
+  prodArchiveAt: 41,
+  prodDraft: 42,
+  prodDeleteAt: 43,
+  priceKind: 44,
+  priceCurrency: 45,
+  priceAmount: 46,
+  priceAt: 47,
+  priceArchive: 48,
+  priceArchiveAt: 49,
+  priceDelete: 50,
+  nCoupons: 51,
+  coupTime: 52,
+  coupKind: 53,
+  coupValue: 54,
+  coupDuration: 55,
+  coupUpdate: 56,
+  coupUpdateAt: 57,
+  coupDelete: 58,
+  coupDeleteAt: 59,
+  payoutFail: 60,
+  payoutFailCode: 61,
 } as const;
 
 export const CURRENCIES: readonly (readonly [string, number])[] = [
@@ -71,6 +98,11 @@ export interface World {
   readonly volume: MockVolume;
   /** First day (unix day number) of one-off charges; customers start REPEAT_CUSTOMER_DAYS earlier. */
   readonly firstDay: number;
+  /**
+   * The payout ledger (per currency and day), filled by the walk of the world; absent in a world
+   * made for ids or plans alone, which then has no payouts.
+   */
+  readonly payouts?: PayoutBook;
 }
 
 /** The world of a dataset whose history of `volume.days` days ends on the day of `start`. */

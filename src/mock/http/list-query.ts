@@ -6,7 +6,7 @@ import { eventTypeCodes } from '../dataset/versions.js';
 /**
  * Parses a list request's query string with Stripe's rules: `limit` 1–100 (default 10),
  * `starting_after` xor `ending_before`, `created` as an integer or `created[gt|gte|lt|lte]`,
- * `types[]`/`type` on events, `status` on subscriptions; unknown parameters are an error.
+ * `types[]`/`type` on events, `status` on subscriptions, `payout` on balance transactions; unknown parameters are an error.
  */
 export function parseListQuery(e: EntityName, params: URLSearchParams): ListQuery {
   const q: ListQuery = { limit: 10, gte: 0, lte: Number.MAX_SAFE_INTEGER };
@@ -54,6 +54,9 @@ export function parseListQuery(e: EntityName, params: URLSearchParams): ListQuer
       if (!allowed.includes(value))
         throw invalid('status', `Invalid status: must be one of ${allowed.join(', ')}`);
       q.status = value === 'ended' ? 'canceled' : value;
+    } else if (e === 'balance_transactions' && key === 'payout') {
+      if (value === '') throw invalid(key, 'Invalid payout: must be a payout id');
+      q.payout = value;
     } else if (key === 'expand[]' || /^expand\[\d+\]$/.test(key)) {
       // Everything the mock serves is already expanded (e.g. invoice.payments).
     } else {

@@ -272,9 +272,15 @@ async function handleControl(
     }
     const truth = /^\/_mock\/truth\/([a-z_]+)$/.exec(path);
     if (truth && method === 'GET') {
+      const now = clock.now();
+      // the one child collection with a truth of its own: which transactions each payout paid out
+      if (truth[1] === 'payout_balance_transactions') {
+        await streamTruth(res, now, dataset.payoutBalanceTransactions(now));
+        return;
+      }
       const e = BY_SEGMENT.get(truth[1]!);
       if (!e) throw new ControlError(404, `unknown entity ${truth[1]}`);
-      await streamTruth(res, clock, dataset, e);
+      await streamTruth(res, now, dataset.truth(e, now));
       return;
     }
     throw new ControlError(404, `unknown control route ${method} ${path}`);
@@ -290,17 +296,11 @@ async function handleControl(
   }
 }
 
-/** NDJSON of every object existing now, newest first, written with backpressure. */
-async function streamTruth(
-  res: ServerResponse,
-  clock: MockClock,
-  dataset: Dataset,
-  e: EntityName,
-): Promise<void> {
-  const now = clock.now();
+/** NDJSON of the truth's texts (every object existing now, newest first), written with backpressure. */
+async function streamTruth(res: ServerResponse, now: number, texts: Iterable<string>): Promise<void> {
   res.writeHead(200, { 'content-type': 'application/x-ndjson', date: httpDate(now) });
   let chunk = '';
-  for (const text of dataset.truth(e, now)) {
+  for (const text of texts) {
     chunk += `${text}\n`;
     if (chunk.length > 256 * 1024) {
       const ok = res.write(chunk);

@@ -13,6 +13,7 @@ import {
   type World,
 } from '../world.js';
 import { type CustomerPlan, customerPlan, invoiceCreated, nCustomers, subscriptionPlan } from './customer.js';
+import type { PayoutBook } from './payout.js';
 
 /**
  * The charge family: a charge with its payment intent, balance transaction, refunds and
@@ -30,6 +31,9 @@ export const FAILURE_CODES: readonly (readonly [string, string, number])[] = [
 const FAILURE_CHOICES = FAILURE_CODES.map(([c, m, wt]) => [[c, m] as const, wt] as const);
 
 const DISPUTE_REASONS = ['fraudulent', 'product_not_received', 'duplicate', 'general'] as const;
+
+/** The fee of a lost dispute's withdrawal. */
+export const DISPUTE_FEE = 1500;
 
 /** Stripe's card pricing used for every fee: 2.9% + 30 minor units. */
 export function stripeFee(amount: number): number {
@@ -222,8 +226,11 @@ const E = {
   disputeClosed: eventCode('charge.dispute.closed'),
 } as const;
 
-/** Walks every object of a charge family, versions up to `tMax`. */
-export function walkChargeFamily(p: ChargePlan, tMax: number, sink: VersionSink): void {
+/**
+ * Walks every object of a charge family, versions up to `tMax`; with a `ledger`, also books the
+ * net of each balance transaction for the payout that will pay it out.
+ */
+export function walkChargeFamily(p: ChargePlan, tMax: number, sink: VersionSink, ledger?: PayoutBook): void {
   const f = p.family;
   const d = p.day;
   const i = p.index;
@@ -246,11 +253,14 @@ export function walkChargeFamily(p: ChargePlan, tMax: number, sink: VersionSink)
   const dp = p.dispute;
   if (dp && dp.created <= tMax) sink.add(ch, d, i, base, n++, dp.created, E.chargeUpdated);
   balanceTransaction(sink, f ? Kind.btChargeInvoice : Kind.btChargeOneOff, d, i, base, p.created, tMax);
+  // the nets as the balance transaction renderer gives them (amount - fee)
+  ledger?.add(p.currency, p.created + AVAILABLE_AFTER, p.amount - stripeFee(p.amount));
   for (let r = 0; r < refunds.length; r++) {
     const t = refunds[r]!.created;
     if (t > tMax) break;
     sink.add(f ? Kind.refundInvoice : Kind.refundOneOff, d, i, base + r, 0, t, E.refundCreated);
     balanceTransaction(sink, f ? Kind.btRefundInvoice : Kind.btRefundOneOff, d, i, base + r, t, tMax);
+    ledger?.add(p.currency, t + AVAILABLE_AFTER, -refunds[r]!.amount);
   }
   if (dp && dp.created <= tMax) {
     const dk = f ? Kind.disputeInvoice : Kind.disputeOneOff;
@@ -258,7 +268,11 @@ export function walkChargeFamily(p: ChargePlan, tMax: number, sink: VersionSink)
     sink.add(dk, d, i, base, 0, dp.created, E.disputeCreated);
     if (dp.closedAt <= tMax) sink.add(dk, d, i, base, 1, dp.closedAt, E.disputeClosed);
     balanceTransaction(sink, bk, d, i, base, dp.created, tMax);
-    if (dp.won) balanceTransaction(sink, bk, d, i, base + 1, dp.closedAt, tMax);
+    ledger?.add(p.currency, dp.created + AVAILABLE_AFTER, -p.amount - DISPUTE_FEE);
+    if (dp.won && dp.closedAt <= tMax) {
+      balanceTransaction(sink, bk, d, i, base + 1, dp.closedAt, tMax);
+      ledger?.add(p.currency, dp.closedAt + AVAILABLE_AFTER, p.amount);
+    }
   }
 }
 

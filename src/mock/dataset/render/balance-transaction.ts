@@ -1,4 +1,4 @@
-import { type ChargePlan, stripeFee } from '../families/charge.js';
+import { type ChargePlan, DISPUTE_FEE, stripeFee } from '../families/charge.js';
 import { Kind, type ObjectRef, objectId } from '../ids.js';
 import { AVAILABLE_AFTER, type World } from '../world.js';
 import { chargeId, familyId } from './shared.js';
@@ -38,7 +38,7 @@ export function renderBalanceTransaction(w: World, ref: ObjectRef, p: ChargePlan
     const dp = p.dispute!;
     const won = n === 1;
     amount = won ? p.amount : -p.amount;
-    fee = won ? 0 : 1500;
+    fee = won ? 0 : DISPUTE_FEE;
     created = won ? dp.closedAt : dp.created;
     source = familyId(seed, p, Kind.disputeOneOff, Kind.disputeInvoice);
     type = 'adjustment';

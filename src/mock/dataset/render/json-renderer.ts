@@ -1,3 +1,13 @@
+import { entity } from '../../../entities/lookups.js';
+import { ENTITIES } from '../../../entities/registry.js';
+import {
+  type CouponPlan,
+  couponPlan,
+  type PricePlan,
+  type ProductPlan,
+  pricePlan,
+  productPlan,
+} from '../families/catalogue.js';
 import { type ChargePlan, chargePlanOf } from '../families/charge.js';
 import {
   type CustomerPlan,
@@ -5,16 +15,21 @@ import {
   type SubscriptionPlan,
   subscriptionPlan,
 } from '../families/customer.js';
-import { Kind, type ObjectRef, objectId } from '../ids.js';
+import type { PayoutPlan } from '../families/payout.js';
+import { KIND_ENTITY, Kind, type ObjectRef, objectId } from '../ids.js';
 import { type Described, describe, type FamilyPlan } from '../timeline.js';
 import { eventCode } from '../versions.js';
 import type { World } from '../world.js';
 import { renderBalanceTransaction } from './balance-transaction.js';
 import { renderCharge } from './charge.js';
+import { renderCoupon } from './coupon.js';
 import { deletedCustomerJson, renderCustomer } from './customer.js';
 import { renderDispute } from './dispute.js';
 import { renderInvoice } from './invoice.js';
 import { renderPaymentIntent } from './payment-intent.js';
+import { renderPayout, renderPayoutBalanceTransaction } from './payout.js';
+import { renderPrice } from './price.js';
+import { renderProduct } from './product.js';
 import { renderRefund } from './refund.js';
 import { chargeId, paymentIntentId, paymentMethodId } from './shared.js';
 import { renderSubscription } from './subscription.js';
@@ -28,7 +43,16 @@ import { renderSubscription } from './subscription.js';
  * reference builder kept with the tests.
  */
 
-const CUSTOMER_DELETED = eventCode('customer.deleted');
+/** Event codes after which an object is gone (retrieve and truth show Stripe's deleted stub). */
+const DELETE_CODES = new Set(ENTITIES.flatMap((e) => e.deleteEvents).map(eventCode));
+
+/** Stripe's stub of a deleted object: `{"id","object","deleted":true}`. */
+const deletedJson = (id: string, kind: number): string =>
+  `{"id":"${id}","object":"${entity(KIND_ENTITY[kind]!).objectName}","deleted":true}`;
+
+/** A plan's deletion time, or null. */
+const goneAt = (p: { readonly deletedAt: number | null }, now: number): boolean =>
+  p.deletedAt !== null && p.deletedAt <= now;
 
 /** Renders the objects of one world. */
 export class JsonRenderer {
@@ -52,6 +76,22 @@ export class JsonRenderer {
       case Kind.subscription:
       case Kind.invoice:
         return this.object(ref, subscriptionPlan(w, ref.day, ref.index)!, now);
+      case Kind.product: {
+        const p = productPlan(w, ref.day, ref.index)!;
+        return goneAt(p, now) ? deletedJson(objectId(w.seed, ref), ref.kind) : renderProduct(w, p, now);
+      }
+      case Kind.price: {
+        const p = pricePlan(w, ref.day, ref.index, ref.sub)!;
+        return goneAt(p, now) ? deletedJson(objectId(w.seed, ref), ref.kind) : renderPrice(w, p, now);
+      }
+      case Kind.coupon: {
+        const c = couponPlan(w, ref.day, ref.index)!;
+        return goneAt(c, now) ? deletedJson(objectId(w.seed, ref), ref.kind) : renderCoupon(w, c, now);
+      }
+      case Kind.payout:
+      case Kind.btPayout:
+      case Kind.btPayoutFailure:
+        return this.object(ref, w.payouts!.plan(ref.day, ref.index)!, now);
       case Kind.disputeOneOff:
       case Kind.disputeInvoice: {
         const d = describe(w, ref, now)!;
@@ -65,8 +105,8 @@ export class JsonRenderer {
   /** JSON of version `v` of a described object (`showDeleted`: a deleted customer as Stripe shows it). */
   build(d: Described, v: number, showDeleted = false): string {
     const version = d.versions[v]!;
-    if (showDeleted && version.type === CUSTOMER_DELETED)
-      return deletedCustomerJson(objectId(this.w.seed, d.ref));
+    if (showDeleted && DELETE_CODES.has(version.type))
+      return deletedJson(objectId(this.w.seed, d.ref), d.ref.kind);
     return this.object(d.ref, d.plan, version.t);
   }
 
@@ -80,6 +120,17 @@ export class JsonRenderer {
         return renderSubscription(w, plan as SubscriptionPlan, t);
       case Kind.invoice:
         return renderInvoice(w, plan as SubscriptionPlan, ref.sub / 4, t);
+      case Kind.product:
+        return renderProduct(w, plan as ProductPlan, t);
+      case Kind.price:
+        return renderPrice(w, plan as PricePlan, t);
+      case Kind.coupon:
+        return renderCoupon(w, plan as CouponPlan, t);
+      case Kind.payout:
+        return renderPayout(w, plan as PayoutPlan, t);
+      case Kind.btPayout:
+      case Kind.btPayoutFailure:
+        return renderPayoutBalanceTransaction(w, ref.kind, plan as PayoutPlan);
       case Kind.chargeOneOff:
       case Kind.chargeInvoice:
         return renderCharge(w, plan as ChargePlan, t);

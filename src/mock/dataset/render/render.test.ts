@@ -67,9 +67,13 @@ suite('JsonRenderer', () => {
         'refunds',
         'disputes',
         'balance_transactions',
+        'products',
+        'prices',
+        'coupons',
+        'payouts',
       ]),
     );
-    expect(kinds.size).toBe(17);
+    expect(kinds.size).toBe(23);
     expect(checked).toBeGreaterThan(20_000);
   });
 
@@ -90,6 +94,19 @@ suite('JsonRenderer', () => {
       '"refunded":false,"refunds":{"object":"list","data":[{',
       '"status":"available"',
       '"tier":"gold"',
+      '"object":"product","deleted":true',
+      '"object":"price","deleted":true',
+      '"object":"coupon","deleted":true',
+      '"object":"product","active":false',
+      '"object":"price","active":false',
+      ' off (legacy)"',
+      '"duration":"repeating","duration_in_months":',
+      '"interval":"month","interval_count":3',
+      '"type":"one_time"',
+      '"object":"payout","amount":',
+      '"status":"in_transit"',
+      '"reconciliation_status":"completed"',
+      '"failure_code":"',
     ])
       expect(
         texts.some((t) => t.includes(needle)),

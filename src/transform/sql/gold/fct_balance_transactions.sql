@@ -1,7 +1,8 @@
 -- Gold fct_balance_transactions
 -- Grain: one row per balance transaction; dt = its UTC created date. Key: balance_transaction_id.
--- The source (charge, refund or dispute) is resolved by joining each Silver table on its id;
--- the customer is the source charge's customer. Balance transactions are never deleted.
+-- The source (charge, refund, dispute or payout) is resolved by joining each Silver table on its
+-- id; the customer is the source charge's customer (none for a payout's own transaction or its
+-- failure's return). Balance transactions are never deleted.
 with
 
 balance_transactions as (
@@ -20,6 +21,10 @@ disputes as (
     select id, charge_id from silver_disputes
 ),
 
+payouts as (
+    select id from silver_payouts
+),
+
 sources as (
     select
         balance_transactions.*,
@@ -27,12 +32,14 @@ sources as (
             when charges.id is not null then 'charge'
             when refunds.id is not null then 'refund'
             when disputes.id is not null then 'dispute'
+            when payouts.id is not null then 'payout'
         end as source_type,
         coalesce(charges.id, refunds.charge_id, disputes.charge_id) as source_charge_id
     from balance_transactions
     left join charges on charges.id = balance_transactions.source_id
     left join refunds on refunds.id = balance_transactions.source_id
     left join disputes on disputes.id = balance_transactions.source_id
+    left join payouts on payouts.id = balance_transactions.source_id
 ),
 
 final as (

@@ -34,6 +34,8 @@ recurring_lines as (
         and not is_proration
         and invoice_status in ('open', 'paid')
         and period_end_ts > period_start_ts
+        -- a customer's MRR: a line without one (never on a subscription invoice) has no owner
+        and customer_id is not null
 ),
 
 -- each line's amount per month: k = (periods per year) / (12 * n)

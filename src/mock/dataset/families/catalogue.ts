@@ -50,6 +50,8 @@ export interface PricePlan {
   readonly unitAmount: number;
   readonly archivedAt: number | null;
   readonly deletedAt: number | null;
+  /** An anchor product's plan tier: 0 standard, 1 plus (twice the amount); 0 on other products. */
+  readonly tier: number;
 }
 
 export interface CouponPlan {
@@ -79,6 +81,32 @@ const ANCHOR_DAYS = 14;
 export const isAnchorDay = (w: World, day: number): boolean =>
   ((day % ANCHOR_DAYS) + ANCHOR_DAYS) % ANCHOR_DAYS === hash32(w.seed, SALT.nProducts) % ANCHOR_DAYS;
 
+/**
+ * The catalogue starts this long before the first customer day, so that a subscription of any
+ * customer finds the anchor products of the 14 anchor days before it (its plans) and their
+ * coupons, whatever the history's length.
+ */
+export const CATALOGUE_LEAD_DAYS = 15 * ANCHOR_DAYS;
+
+/** The first day that can have catalogue objects. */
+export const firstCatalogueDay = (w: World): number => firstCustomerDay(w) - CATALOGUE_LEAD_DAYS;
+
+/**
+ * An anchor product's prices are the plans subscriptions buy: one for each currency (in
+ * CURRENCIES order), billing interval (ANCHOR_INTERVALS) and tier (standard, plus), never archived
+ * nor deleted, so that every customer's currency has recurring prices and a subscription's
+ * embedded prices never change under it. Price 0 is usd, monthly, standard: the default price.
+ */
+export const ANCHOR_INTERVALS: readonly (readonly ['month' | 'year', number, number])[] = [
+  ['month', 1, 1],
+  ['month', 3, 3],
+  ['year', 1, 10],
+];
+export const ANCHOR_PRICES = CURRENCIES.length * ANCHOR_INTERVALS.length * 2;
+/** The number of an anchor product's price in currency `ci`, interval `j`, tier `tier`. */
+export const anchorPriceN = (ci: number, j: number, tier: number): number =>
+  (ci * ANCHOR_INTERVALS.length + j) * 2 + tier;
+
 /** The latest anchor day at or before `day`. */
 export function anchorDayAtOrBefore(w: World, day: number): number {
   let d = day;
@@ -92,14 +120,14 @@ export function anchorDayAtOrBefore(w: World, day: number): number {
  * events a first load can read (30 days) is invisible to any client, in Stripe as here.
  */
 export function nProducts(w: World, day: number): number {
-  if (day < firstCustomerDay(w)) return 0;
+  if (day < firstCatalogueDay(w)) return 0;
   if (isAnchorDay(w, day)) return 1;
   return unit(w.seed, SALT.nProducts, day) < 0.06 ? 1 : 0;
 }
 
 /** Coupons created on day `day`: one on every anchor day, otherwise one on about 6% of days. */
 export function nCoupons(w: World, day: number): number {
-  if (day < firstCustomerDay(w)) return 0;
+  if (day < firstCatalogueDay(w)) return 0;
   if (isAnchorDay(w, day)) return 1;
   return unit(w.seed, SALT.nCoupons, day) < 0.06 ? 1 : 0;
 }
@@ -109,15 +137,20 @@ export function productPlan(w: World, day: number, index: number): ProductPlan |
   if (index < 0 || index >= n) return null;
   const seed = w.seed;
   const created = timeInDay(w, SALT.prodTime, day, index, n);
-  // An anchor day's product is never a draft, so every two weeks of history have prices.
-  const draft = !isAnchorDay(w, day) && unit(seed, SALT.prodDraft, day, index) < 0.1;
-  const archived = !draft && unit(seed, SALT.prodArchive, day, index) < 0.15;
+  // An anchor day's product is never a draft nor archived: subscriptions buy its plans.
+  const anchor = isAnchorDay(w, day);
+  const draft = !anchor && unit(seed, SALT.prodDraft, day, index) < 0.15;
+  const archived = !anchor && !draft && unit(seed, SALT.prodArchive, day, index) < 0.15;
   return {
     day,
     index,
     created,
     name: PRODUCT_NAMES[hash32(seed, SALT.prodName, day, index) % PRODUCT_NAMES.length]!,
-    priceCount: draft ? 0 : intBetween(unit(seed, SALT.prodPrices, day, index), 2, 5),
+    priceCount: anchor
+      ? ANCHOR_PRICES
+      : draft
+        ? 0
+        : intBetween(unit(seed, SALT.prodPrices, day, index), 2, 5),
     archivedAt: archived
       ? created + intBetween(unit(seed, SALT.prodArchiveAt, day, index), 20 * DAY, 200 * DAY)
       : null,
@@ -135,6 +168,27 @@ export function pricePlan(w: World, day: number, index: number, n: number): Pric
   const product = productPlan(w, day, index);
   if (!product || n < 0 || n >= product.priceCount) return null;
   const seed = w.seed;
+  if (isAnchorDay(w, day)) {
+    // the plans: one base amount per product (sek ten times it), times the interval's months
+    // (a year is ten), plus tier twice that; a second apart, in price order
+    const ci = Math.floor(n / (ANCHOR_INTERVALS.length * 2));
+    const [interval, intervalCount, factor] = ANCHOR_INTERVALS[Math.floor(n / 2) % ANCHOR_INTERVALS.length]!;
+    const tier = n % 2;
+    const base = BASE_AMOUNTS[hash32(seed, SALT.priceAmount, day, index, 0) % BASE_AMOUNTS.length]!;
+    const currency = CURRENCIES[ci]![0];
+    return {
+      product,
+      n,
+      created: product.created + n,
+      currency,
+      interval,
+      intervalCount,
+      unitAmount: base * factor * (tier + 1) * (currency === 'sek' ? 10 : 1),
+      archivedAt: null,
+      deletedAt: null,
+      tier,
+    };
+  }
   const base = BASE_AMOUNTS[hash32(seed, SALT.priceAmount, day, index, n) % BASE_AMOUNTS.length]!;
   if (n === 0)
     return {
@@ -147,6 +201,7 @@ export function pricePlan(w: World, day: number, index: number, n: number): Pric
       unitAmount: base,
       archivedAt: null,
       deletedAt: null,
+      tier: 0,
     };
   const created = product.created + intBetween(unit(seed, SALT.priceAt, day, index, n), 60, 30 * DAY);
   const k = unit(seed, SALT.priceKind, day, index, n);
@@ -176,6 +231,7 @@ export function pricePlan(w: World, day: number, index: number, n: number): Pric
     unitAmount,
     archivedAt: archived ? at : null,
     deletedAt: deleted ? at : null,
+    tier: 0,
   };
 }
 
@@ -256,7 +312,7 @@ export function couponTimeline(c: CouponPlan, tMax: number, sink: VersionSink): 
 /** Walks the whole catalogue: products, their prices, coupons, versions up to `tMax`. */
 export function walkCatalogue(w: World, tMax: number, sink: VersionSink): void {
   const lastDay = Math.floor(tMax / DAY);
-  for (let d = firstCustomerDay(w); d <= lastDay; d++) {
+  for (let d = firstCatalogueDay(w); d <= lastDay; d++) {
     for (let i = 0, n = nProducts(w, d); i < n; i++) {
       const p = productPlan(w, d, i)!;
       productTimeline(p, tMax, sink);

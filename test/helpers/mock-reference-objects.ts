@@ -202,9 +202,7 @@ export class ObjectFactory {
       livemode: false,
       lookup_key: null,
       metadata: {},
-      nickname: oneOff
-        ? `${p.product.name} setup`
-        : `${p.product.name}${p.tier === 1 ? ' Plus' : ''} ${p.intervalCount}/${p.interval}`,
+      nickname: oneOff ? `${p.product.name} setup` : `${p.product.name} ${p.intervalCount}/${p.interval}`,
       product: this.productId(p.product),
       recurring: oneOff
         ? null
@@ -731,9 +729,9 @@ export class ObjectFactory {
     let items = [...ps.items];
     const ch = ps.change;
     if (ch && ch.at <= t) {
-      const slot = (ch.before ?? ch.after)!.slot;
-      items = items.filter((i) => i.slot !== slot);
-      if (ch.after) items.push(ch.after);
+      const changed = new Map(ch.parts.map((p) => [(p.before ?? p.after)!.slot, p.after]));
+      items = items.filter((i) => !changed.has(i.slot));
+      for (const after of changed.values()) if (after) items.push(after);
       items.sort((x, y) => x.slot - y.slot);
     }
     return items;
@@ -884,7 +882,7 @@ export class ObjectFactory {
     const every = ['month', '3 months', 'year'][s.interval]!;
     return inv.lines.map((l, n) => {
       const code = s.gen * GEN_CYCLES + k;
-      const name = `${l.price.product.name}${l.price.tier ? ' Plus' : ''}`;
+      const name = l.price.product.name;
       const q = l.item.quantity;
       const after = new Date(l.start * 1000).toISOString().slice(0, 10);
       const prorated = l.proration !== null;

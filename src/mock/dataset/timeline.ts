@@ -125,7 +125,7 @@ export function describe(w: World, ref: ObjectRef, tMax: number): Described | nu
     }
     case Kind.subscription: {
       const s = subscriptionPlan(w, ref.day, ref.index, ref.sub);
-      if (s) walkSubscription(w, s, tMax, sink);
+      if (s) walkSubscription(w, s, tMax, sink, undefined, false);
       plan = s;
       break;
     }
@@ -137,7 +137,14 @@ export function describe(w: World, ref: ObjectRef, tMax: number): Described | nu
           : null;
       if (s && code % GEN_CYCLES < s.invoiceCount) {
         // an invoice's versions all come before the next period starts
-        walkSubscription(w, s, Math.min(tMax, periodStart(s, (code % GEN_CYCLES) + 1)), sink);
+        walkSubscription(
+          w,
+          s,
+          Math.min(tMax, periodStart(s, (code % GEN_CYCLES) + 1)),
+          sink,
+          undefined,
+          false,
+        );
         plan = sink.versions.length > 0 ? invoicePlan(w, s, code % GEN_CYCLES) : null;
       }
       break;

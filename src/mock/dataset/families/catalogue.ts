@@ -50,8 +50,6 @@ export interface PricePlan {
   readonly unitAmount: number;
   readonly archivedAt: number | null;
   readonly deletedAt: number | null;
-  /** An anchor product's plan tier: 0 standard, 1 plus (twice the amount); 0 on other products. */
-  readonly tier: number;
 }
 
 export interface CouponPlan {
@@ -83,29 +81,30 @@ export const isAnchorDay = (w: World, day: number): boolean =>
 
 /**
  * The catalogue starts this long before the first customer day, so that a subscription of any
- * customer finds the anchor products of the 14 anchor days before it (its plans) and their
- * coupons, whatever the history's length.
+ * customer finds the product line of the anchor day before it and the coupons since, whatever the
+ * history's length.
  */
-export const CATALOGUE_LEAD_DAYS = 15 * ANCHOR_DAYS;
+export const CATALOGUE_LEAD_DAYS = ANCHOR_DAYS;
 
 /** The first day that can have catalogue objects. */
 export const firstCatalogueDay = (w: World): number => firstCustomerDay(w) - CATALOGUE_LEAD_DAYS;
 
 /**
- * An anchor product's prices are the plans subscriptions buy: one for each currency (in
- * CURRENCIES order), billing interval (ANCHOR_INTERVALS) and tier (standard, plus), never archived
- * nor deleted, so that every customer's currency has recurring prices and a subscription's
- * embedded prices never change under it. Price 0 is usd, monthly, standard: the default price.
+ * An anchor day brings a product line, the plans subscriptions buy: ANCHOR_LINE products whose
+ * amounts double from one to the next (upgrades go up the line). Each has a price for every
+ * currency (in CURRENCIES order) and billing interval (ANCHOR_INTERVALS), never archived nor
+ * deleted, so every customer's currency has recurring prices and a subscription's embedded prices
+ * never change under it. Price 0 is usd, monthly: the default price.
  */
+export const ANCHOR_LINE = 4;
 export const ANCHOR_INTERVALS: readonly (readonly ['month' | 'year', number, number])[] = [
   ['month', 1, 1],
   ['month', 3, 3],
   ['year', 1, 10],
 ];
-export const ANCHOR_PRICES = CURRENCIES.length * ANCHOR_INTERVALS.length * 2;
-/** The number of an anchor product's price in currency `ci`, interval `j`, tier `tier`. */
-export const anchorPriceN = (ci: number, j: number, tier: number): number =>
-  (ci * ANCHOR_INTERVALS.length + j) * 2 + tier;
+const ANCHOR_PRICES = CURRENCIES.length * ANCHOR_INTERVALS.length;
+/** The number of an anchor product's price in currency `ci` and interval `j`. */
+export const anchorPriceN = (ci: number, j: number): number => ci * ANCHOR_INTERVALS.length + j;
 
 /** The latest anchor day at or before `day`. */
 export function anchorDayAtOrBefore(w: World, day: number): number {
@@ -121,7 +120,7 @@ export function anchorDayAtOrBefore(w: World, day: number): number {
  */
 export function nProducts(w: World, day: number): number {
   if (day < firstCatalogueDay(w)) return 0;
-  if (isAnchorDay(w, day)) return 1;
+  if (isAnchorDay(w, day)) return ANCHOR_LINE;
   return unit(w.seed, SALT.nProducts, day) < 0.06 ? 1 : 0;
 }
 
@@ -139,13 +138,15 @@ export function productPlan(w: World, day: number, index: number): ProductPlan |
   const created = timeInDay(w, SALT.prodTime, day, index, n);
   // An anchor day's product is never a draft nor archived: subscriptions buy its plans.
   const anchor = isAnchorDay(w, day);
-  const draft = !anchor && unit(seed, SALT.prodDraft, day, index) < 0.15;
+  const draft = !anchor && unit(seed, SALT.prodDraft, day, index) < 0.1;
   const archived = !anchor && !draft && unit(seed, SALT.prodArchive, day, index) < 0.15;
   return {
     day,
     index,
     created,
-    name: PRODUCT_NAMES[hash32(seed, SALT.prodName, day, index) % PRODUCT_NAMES.length]!,
+    name: anchor
+      ? PRODUCT_NAMES[index]!
+      : PRODUCT_NAMES[hash32(seed, SALT.prodName, day, index) % PRODUCT_NAMES.length]!,
     priceCount: anchor
       ? ANCHOR_PRICES
       : draft
@@ -169,13 +170,11 @@ export function pricePlan(w: World, day: number, index: number, n: number): Pric
   if (!product || n < 0 || n >= product.priceCount) return null;
   const seed = w.seed;
   if (isAnchorDay(w, day)) {
-    // the plans: one base amount per product (sek ten times it), times the interval's months
-    // (a year is ten), plus tier twice that; a second apart, in price order
-    const ci = Math.floor(n / (ANCHOR_INTERVALS.length * 2));
-    const [interval, intervalCount, factor] = ANCHOR_INTERVALS[Math.floor(n / 2) % ANCHOR_INTERVALS.length]!;
-    const tier = n % 2;
-    const base = BASE_AMOUNTS[hash32(seed, SALT.priceAmount, day, index, 0) % BASE_AMOUNTS.length]!;
-    const currency = CURRENCIES[ci]![0];
+    // the plans: one base amount per line (sek ten times it), doubling along the line, times the
+    // interval's months (a year is ten); a second apart, in price order
+    const [interval, intervalCount, factor] = ANCHOR_INTERVALS[n % ANCHOR_INTERVALS.length]!;
+    const currency = CURRENCIES[Math.floor(n / ANCHOR_INTERVALS.length)]![0];
+    const base = BASE_AMOUNTS[hash32(seed, SALT.priceAmount, day, 0, 0) % BASE_AMOUNTS.length]!;
     return {
       product,
       n,
@@ -183,10 +182,9 @@ export function pricePlan(w: World, day: number, index: number, n: number): Pric
       currency,
       interval,
       intervalCount,
-      unitAmount: base * factor * (tier + 1) * (currency === 'sek' ? 10 : 1),
+      unitAmount: base * 2 ** index * factor * (currency === 'sek' ? 10 : 1),
       archivedAt: null,
       deletedAt: null,
-      tier,
     };
   }
   const base = BASE_AMOUNTS[hash32(seed, SALT.priceAmount, day, index, n) % BASE_AMOUNTS.length]!;
@@ -201,7 +199,6 @@ export function pricePlan(w: World, day: number, index: number, n: number): Pric
       unitAmount: base,
       archivedAt: null,
       deletedAt: null,
-      tier: 0,
     };
   const created = product.created + intBetween(unit(seed, SALT.priceAt, day, index, n), 60, 30 * DAY);
   const k = unit(seed, SALT.priceKind, day, index, n);
@@ -231,7 +228,6 @@ export function pricePlan(w: World, day: number, index: number, n: number): Pric
     unitAmount,
     archivedAt: archived ? at : null,
     deletedAt: deleted ? at : null,
-    tier: 0,
   };
 }
 

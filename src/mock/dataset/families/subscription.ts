@@ -4,6 +4,7 @@ import { eventCode, type VersionSink } from '../versions.js';
 import { addMonths, CURRENCIES, DAY, FINALIZE_AFTER, SALT, type World } from '../world.js';
 import {
   ANCHOR_INTERVALS,
+  ANCHOR_LINE,
   anchorDayAtOrBefore,
   anchorPriceN,
   type CouponPlan,
@@ -16,11 +17,12 @@ import { type CustomerPlan, customerPlan } from './customer.js';
 import type { PayoutBook } from './payout.js';
 
 /**
- * The SaaS life of a subscriber (SPEC 4.2): subscriptions to the catalogue's plans (the anchor
- * products' prices, `catalogue.ts`), 1-3 items with seat quantities (a few with 11-13 add-ons),
- * monthly, quarterly or yearly; trials that convert or lapse; one change now and then in a
- * period (upgrade or downgrade of an item's tier, quantity, an item added with proration or
- * removed without), prorated on the next invoice; coupons; renewals whose first attempt fails
+ * The SaaS life of a subscriber (SPEC 4.2): subscriptions to the catalogue's plans (the product
+ * line of the anchor day before, `catalogue.ts`), 1-3 items with seat quantities, monthly,
+ * quarterly or yearly; trials that convert or lapse; one change now and then in a period (an
+ * item up or down the line, its quantity, an item added with proration or removed without; for
+ * the few that take the whole line, a seat true-up of every item: invoices of more than 10
+ * lines), prorated on the next invoice; coupons; renewals whose first attempt fails
  * (`past_due`) and recover or end the subscription; cancellations at period end or at once; and
  * a churned customer's second subscription months later.
  *
@@ -38,29 +40,31 @@ export const RETRY_CODE = 512;
 export const TRIAL_DAYS = 14;
 /** A failed renewal payment is retried this long after finalization; then paid, or the end. */
 export const RETRY_AFTER = 3 * DAY;
-/** Anchor products (one every 14 days, going back) a subscription's items choose from. */
-export const PLAN_LOOKBACK = 14;
-/** Anchor coupons a subscription looks at. */
-const COUPON_LOOKBACK = 6;
+/** Days before its creation a subscription looks for a coupon (within the catalogue's lead). */
+const COUPON_LOOKBACK_DAYS = 14;
 
-/** One item of a subscription (a slot keeps its id and creation through tier and quantity changes). */
+/** One item of a subscription (a slot keeps its id and creation through plan and quantity changes). */
 export interface ItemState {
   readonly slot: number;
-  /** Which anchor product: `off` anchor days before the subscription's newest one. */
-  readonly off: number;
-  readonly tier: number;
+  /** Which product of the line (its index on the anchor day). */
+  readonly product: number;
   readonly quantity: number;
   readonly created: number;
 }
 
-export type ChangeKind = 'tier' | 'quantity' | 'add' | 'remove';
+export type ChangeKind = 'plan' | 'quantity' | 'add' | 'remove' | 'true_up';
 
-/** A change in a period: `before` (null when added) becomes `after` (null when removed). */
+/** One item's part of a change: `before` (null when added) becomes `after` (null when removed). */
+export interface ItemChange {
+  readonly before: ItemState | null;
+  readonly after: ItemState | null;
+}
+
+/** A change in a period, of one item (or, a true-up, of every item's quantity). */
 export interface ChangePlan {
   readonly at: number;
   readonly kind: ChangeKind;
-  readonly before: ItemState | null;
-  readonly after: ItemState | null;
+  readonly parts: readonly ItemChange[];
 }
 
 /** How a subscription ends: trial without payment method, at period end, at once, or unpaid. */
@@ -75,9 +79,9 @@ export interface SubscriptionPlan {
   readonly interval: number;
   readonly months: number;
   readonly currencyIndex: number;
-  /** The newest anchor day before creation; items take the anchor products before it. */
+  /** The newest anchor day before creation: its product line is what the items buy. */
   readonly anchorDay: number;
-  /** 11-13 add-on items (invoices of more than 10 lines). */
+  /** Takes the whole line; its changes are seat true-ups of every item (invoices of over 10 lines). */
   readonly heavy: boolean;
   readonly items: readonly ItemState[];
   readonly trialEnd: number | null;
@@ -93,14 +97,37 @@ export interface SubscriptionPlan {
   readonly invoiceCount: number;
   /** Invoices of the customer's earlier subscription (invoice numbers go on from there). */
   readonly numberBase: number;
+  /** Period starts computed so far (`periodStart`'s memo, filled on demand). */
+  readonly starts: number[];
 }
 
 const SEATS = [1, 1, 1, 2, 3, 5, 5, 10, 10, 15, 25] as const;
 
+/**
+ * Recently computed plans per world: an object's renders, its events and its charges ask for the
+ * same plan many times in a row (a plan is pure, so the cache only saves time). Bounded: it is
+ * emptied when full, never a copy of the whole history.
+ */
+const PLAN_CACHE = new WeakMap<World, Map<number, SubscriptionPlan | null>>();
+const PLAN_CACHE_SIZE = 512;
+
 /** The subscription of generation `gen` of customer (day, index), or null when it has none. */
 export function subscriptionPlan(w: World, day: number, index: number, gen = 0): SubscriptionPlan | null {
+  if (gen < 0 || gen > 1) return null;
+  let cache = PLAN_CACHE.get(w);
+  if (!cache) PLAN_CACHE.set(w, (cache = new Map()));
+  const key = (day * 1_048_576 + index) * 2 + gen;
+  const hit = cache.get(key);
+  if (hit !== undefined) return hit;
+  if (cache.size >= PLAN_CACHE_SIZE) cache.clear();
+  const plan = computePlan(w, day, index, gen);
+  cache.set(key, plan);
+  return plan;
+}
+
+function computePlan(w: World, day: number, index: number, gen: number): SubscriptionPlan | null {
   const c = customerPlan(w, day, index);
-  if (!c?.hasSubscription || gen < 0 || gen > 1) return null;
+  if (!c?.hasSubscription) return null;
   const seed = w.seed;
   if (gen === 0) {
     const created = c.created + intBetween(unit(seed, SALT.subDelay, day, index), 60, 600);
@@ -128,21 +155,17 @@ function lifePlan(
   const months = interval === 0 ? 1 : interval === 1 ? 3 : 12;
   const heavy = u(SALT.subHeavy) < 0.03;
   const ni = u(SALT.subItems);
-  const n = heavy ? intBetween(ni, 11, 13) : ni < 0.6 ? 1 : ni < 0.9 ? 2 : 3;
-  const start = hash32(seed, SALT.subOffset, day, index, gen);
+  const n = heavy ? ANCHOR_LINE : ni < 0.6 ? 1 : ni < 0.9 ? 2 : 3;
+  // distinct products of the line, cheaper ones more often for a single item
+  const start = u(SALT.subTier) < 0.7 ? 0 : hash32(seed, SALT.subOffset, day, index, gen) % ANCHOR_LINE;
   const items: ItemState[] = [];
-  for (let s = 0; s < n; s++) {
-    const quantity = heavy
-      ? 1 + (hash32(seed, SALT.subQty, day, index, gen * 16 + s) % 5)
-      : pickSeats(seed, c, gen, s);
+  for (let s = 0; s < n; s++)
     items.push({
       slot: s,
-      off: (start + s) % PLAN_LOOKBACK,
-      tier: u(SALT.subTier, s) < 0.3 ? 1 : 0,
-      quantity,
+      product: (start + s) % ANCHOR_LINE,
+      quantity: pickSeats(seed, c, gen, s),
       created,
     });
-  }
   const trial = gen === 0 && u(SALT.subTrial) < 0.25;
   const trialEnd = trial ? created + TRIAL_DAYS * DAY : null;
   const currencyIndex = CURRENCIES.findIndex(([cur]) => cur === c.currency);
@@ -181,6 +204,7 @@ function lifePlan(
     coupon,
     couponPeriods,
     numberBase,
+    starts: [] as number[],
   };
   // how it ends: L = the periods it lives (the trial counts as one)
   const fb = trial ? 1 : 0;
@@ -226,28 +250,43 @@ function pickSeats(seed: number, c: CustomerPlan, gen: number, slot: number): nu
 }
 
 /**
- * A coupon of the anchor days before creation: live then (created, not deleted), percent-off or
- * amount-off in the customer's currency; null when none of them fits.
+ * A coupon of the 14 days before creation: live then (not deleted), percent-off or amount-off in
+ * the customer's currency; null when none of them fits.
  */
 function pickCoupon(w: World, c: CustomerPlan, gen: number, created: number): CouponPlan | null {
-  const newest = anchorDayAtOrBefore(w, Math.floor(created / DAY) - 1);
-  const from = hash32(w.seed, SALT.subCouponPick, c.day, c.index, gen) % COUPON_LOOKBACK;
-  for (let k = 0; k < COUPON_LOOKBACK; k++) {
-    const cp = couponPlan(w, newest - ((from + k) % COUPON_LOOKBACK) * 14, 0);
-    if (!cp || cp.created >= created || (cp.deletedAt !== null && cp.deletedAt <= created)) continue;
-    if (cp.percentOff !== null || cp.currency === c.currency) return cp;
+  const fits: CouponPlan[] = [];
+  const d = Math.floor(created / DAY);
+  for (let k = 1; k <= COUPON_LOOKBACK_DAYS; k++) {
+    const cp = couponPlan(w, d - k, 0);
+    if (!cp || (cp.deletedAt !== null && cp.deletedAt <= created)) continue;
+    if (cp.percentOff !== null || cp.currency === c.currency) fits.push(cp);
   }
-  return null;
+  return fits.length === 0
+    ? null
+    : fits[hash32(w.seed, SALT.subCouponPick, c.day, c.index, gen) % fits.length]!;
 }
 
 /** The first billed period (after the trial). */
 export const firstBilled = (s: SubscriptionPlan): number => (s.trialEnd === null ? 0 : 1);
 
 /** Start of period k (period 0 is the trial when there is one; then the billing anchor's cycles). */
-export function periodStart(s: Pick<SubscriptionPlan, 'created' | 'trialEnd' | 'months'>, k: number): number {
-  if (s.trialEnd === null) return addMonths(s.created, k * s.months);
-  return k === 0 ? s.created : addMonths(s.trialEnd, (k - 1) * s.months);
+export function periodStart(s: PeriodBasis, k: number): number {
+  // calendar arithmetic is the hot part of replaying a subscription: remembered on the plan
+  const memo = s.starts;
+  const known = memo?.[k];
+  if (known !== undefined) return known;
+  const t =
+    s.trialEnd === null
+      ? addMonths(s.created, k * s.months)
+      : k === 0
+        ? s.created
+        : addMonths(s.trialEnd, (k - 1) * s.months);
+  if (memo && k < GEN_CYCLES) memo[k] = t;
+  return t;
 }
+
+/** What period starts are computed from (and, on a plan, where they are remembered). */
+type PeriodBasis = Pick<SubscriptionPlan, 'created' | 'trialEnd' | 'months'> & { readonly starts?: number[] };
 
 /** The invoice code of period k (its ref's sub is code * 4). */
 export const invoiceCode = (s: SubscriptionPlan, k: number): number => s.gen * GEN_CYCLES + k;
@@ -263,7 +302,7 @@ export function invoicesBy(s: SubscriptionPlan, t: number): number {
 
 /** The catalogue price of an item. */
 export function itemPrice(w: World, s: SubscriptionPlan, it: ItemState): PricePlan {
-  return pricePlan(w, s.anchorDay - it.off * 14, 0, anchorPriceN(s.currencyIndex, s.interval, it.tier))!;
+  return pricePlan(w, s.anchorDay, it.product, anchorPriceN(s.currencyIndex, s.interval))!;
 }
 
 /** The renewal of period k: whether its first payment fails, and whether the retry pays. */
@@ -281,7 +320,9 @@ export const voidedAtEnd = (w: World, s: SubscriptionPlan): boolean =>
 /**
  * The change in period k (at most one), given the items at its start: from the first billed
  * period to the one before the last (a subscription that ends takes no change in its last
- * period), about a tenth of monthly periods, more of longer ones.
+ * period), about a tenth of monthly periods, more of longer ones. No change makes an invoice's
+ * total negative: a downgrade is one step down the line (half the price), a quantity falls to no
+ * less than half, a removal is not prorated.
  */
 function changeIn(
   w: World,
@@ -294,7 +335,7 @@ function changeIn(
   const seed = w.seed;
   const { day, index } = s.customer;
   const code = invoiceCode(s, k);
-  const p = s.months === 1 ? 0.12 : s.months === 3 ? 0.25 : 0.4;
+  const p = s.heavy ? 0.5 : s.months === 1 ? 0.12 : s.months === 3 ? 0.25 : 0.4;
   if (unit(seed, SALT.subChange, day, index, code) >= p) return null;
   const start = periodStart(s, k);
   const at =
@@ -302,25 +343,38 @@ function changeIn(
     Math.floor(
       (0.2 + 0.7 * unit(seed, SALT.subChangeAt, day, index, code)) * (periodStart(s, k + 1) - start),
     );
+  const h = hash32(seed, SALT.subChangeQty, day, index, code);
+  if (s.heavy)
+    return {
+      at,
+      kind: 'true_up',
+      parts: items.map((before, n) => ({
+        before,
+        after: { ...before, quantity: before.quantity + 1 + ((h >>> (2 * n)) % 3) },
+      })),
+    };
   const before = items[hash32(seed, SALT.subChangeSlot, day, index, code) % items.length]!;
   const r = unit(seed, SALT.subChangeKind, day, index, code);
-  const h = hash32(seed, SALT.subChangeQty, day, index, code);
-  if (r < 0.35) return { at, kind: 'tier', before, after: { ...before, tier: 1 - before.tier } };
-  if (r >= 0.75 && r < 0.9 && !s.heavy && items.length < 3) {
-    let off = (before.off + 1) % PLAN_LOOKBACK;
-    while (items.some((i) => i.off === off)) off = (off + 1) % PLAN_LOOKBACK;
+  const used = (product: number): boolean => items.some((i) => i.product === product);
+  if (r < 0.35) {
+    // up the line to a product the subscription has not, or one step down
+    const down = before.product - 1;
+    const ups = [1, 2, 3].map((d) => before.product + d).filter((x) => x < ANCHOR_LINE && !used(x));
+    const to = h % 2 === 0 && down >= 0 && !used(down) ? down : ups.length > 0 ? ups[h % ups.length]! : -1;
+    if (to >= 0) return { at, kind: 'plan', parts: [{ before, after: { ...before, product: to } }] };
+  } else if (r >= 0.75 && r < 0.9 && items.length < 3) {
+    let product = 0;
+    while (used(product)) product++;
     return {
       at,
       kind: 'add',
-      before: null,
-      after: { slot: nextSlot, off, tier: 0, quantity: 1 + (h % 5), created: at },
+      parts: [{ before: null, after: { slot: nextSlot, product, quantity: 1 + (h % 5), created: at } }],
     };
-  }
-  if (r >= 0.9 && !s.heavy && items.length > 1) return { at, kind: 'remove', before, after: null };
+  } else if (r >= 0.9 && items.length > 1) return { at, kind: 'remove', parts: [{ before, after: null }] };
   // quantity: up to double, or down to no less than half (a credit never exceeds the next bill)
   const q = before.quantity;
   const quantity = q > 1 && h % 2 === 0 ? q - 1 - ((h >>> 1) % Math.floor(q / 2)) : q + 1 + ((h >>> 1) % q);
-  return { at, kind: 'quantity', before, after: { ...before, quantity } };
+  return { at, kind: 'quantity', parts: [{ before, after: { ...before, quantity } }] };
 }
 
 /** The items at the start of a period, the change of the period before it, and its own. */
@@ -332,8 +386,11 @@ export interface PeriodState {
 }
 
 const applyChange = (items: readonly ItemState[], c: ChangePlan): ItemState[] => {
-  const out = items.filter((i) => i.slot !== (c.before ?? c.after)!.slot);
-  if (c.after) out.push(c.after);
+  let out = [...items];
+  for (const part of c.parts) {
+    out = out.filter((i) => i.slot !== (part.before ?? part.after)!.slot);
+    if (part.after) out.push(part.after);
+  }
   return out.sort((a, b) => a.slot - b.slot);
 };
 
@@ -413,17 +470,17 @@ export function invoicePlan(
   if (pc) {
     const ps0 = periodStart(s, k - 1);
     const f = (created - pc.at) / (created - ps0);
-    if (pc.before && pc.after) {
-      const p0 = itemPrice(w, s, pc.before);
-      lines.push(
-        line(pc.before, p0, 'credit', pc.at, created, -Math.round(p0.unitAmount * pc.before.quantity * f)),
-      );
-    }
-    if (pc.after && (pc.before || pc.kind === 'add')) {
-      const p1 = itemPrice(w, s, pc.after);
-      lines.push(
-        line(pc.after, p1, 'charge', pc.at, created, Math.round(p1.unitAmount * pc.after.quantity * f)),
-      );
+    for (const { before, after } of pc.parts) {
+      if (before && after) {
+        const p0 = itemPrice(w, s, before);
+        lines.push(
+          line(before, p0, 'credit', pc.at, created, -Math.round(p0.unitAmount * before.quantity * f)),
+        );
+      }
+      if (after) {
+        const p1 = itemPrice(w, s, after);
+        lines.push(line(after, p1, 'charge', pc.at, created, Math.round(p1.unitAmount * after.quantity * f)));
+      }
     }
   }
   const trial = k < firstBilled(s);
@@ -530,7 +587,8 @@ const E = {
 /**
  * Walks a subscription, its invoices and the charge families paying them, every version up to
  * `tMax`, period by period (each object's versions in time order). With a `ledger`, the charge
- * families book their nets for the payouts.
+ * families book their nets for the payouts; without `charges`, only the subscription and its
+ * invoices (what `describe` needs of them).
  */
 export function walkSubscription(
   w: World,
@@ -538,6 +596,7 @@ export function walkSubscription(
   tMax: number,
   sink: VersionSink,
   ledger?: PayoutBook,
+  charges = true,
 ): void {
   const { day, index } = s.customer;
   const gen = s.gen;
@@ -559,7 +618,7 @@ export function walkSubscription(
     const inv = invoicePlan(w, s, k, { k, items, previous, change });
     // the renewal (a trial's end is the first: trialing -> active)
     if (k > 0) sub(start, E.subUpdated);
-    walkInvoice(w, inv, tMax, sink, ledger);
+    walkInvoice(w, inv, tMax, sink, ledger, charges);
     if (inv.failedAt !== null) sub(inv.failedAt, E.subUpdated); // past_due
     if (inv.pastDue === 'recover') sub(inv.paidAt!, E.subUpdated); // active again
     if (change) sub(change.at, E.subUpdated);
@@ -576,7 +635,14 @@ export function walkSubscription(
   }
 }
 
-function walkInvoice(w: World, inv: InvoicePlan, tMax: number, sink: VersionSink, ledger?: PayoutBook): void {
+function walkInvoice(
+  w: World,
+  inv: InvoicePlan,
+  tMax: number,
+  sink: VersionSink,
+  ledger: PayoutBook | undefined,
+  charges: boolean,
+): void {
   const { day, index } = inv.s.customer;
   const sub = inv.code * 4;
   let v = 0;
@@ -587,13 +653,10 @@ function walkInvoice(w: World, inv: InvoicePlan, tMax: number, sink: VersionSink
   };
   if (!add(inv.created, E.invoiceCreated)) return;
   if (!add(inv.finalizedAt, E.invoiceFinalized)) return;
-  if (inv.total > 0) {
-    const first = chargeOf(w, inv, false);
-    walkChargeFamily(first, tMax, sink, ledger);
-  }
+  if (charges && inv.total > 0) walkChargeFamily(chargeOf(w, inv, false), tMax, sink, ledger);
   if (inv.failedAt !== null) {
     if (!add(inv.failedAt, E.invoiceFailed)) return;
-    walkChargeFamily(chargeOf(w, inv, true), tMax, sink, ledger);
+    if (charges) walkChargeFamily(chargeOf(w, inv, true), tMax, sink, ledger);
     if (inv.paidAt !== null) add(inv.paidAt, E.invoicePaid);
     else add(inv.closedAt!, voidedAtEnd(w, inv.s) ? E.invoiceVoided : E.invoiceUncollectible);
   } else add(inv.paidAt!, E.invoicePaid);

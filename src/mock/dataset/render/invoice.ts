@@ -28,7 +28,7 @@ export const isoDay = (t: number): string => new Date(t * 1000).toISOString().sl
 
 /** What a line says: a trial, a period of an item, or a proration's unused or remaining time. */
 export function lineDescription(inv: InvoicePlan, l: LinePlan): string {
-  const name = `${l.price.product.name}${l.price.tier ? ' Plus' : ''}`;
+  const name = l.price.product.name;
   const qty = l.item.quantity;
   if (l.trial) return `Trial period for ${name}`;
   if (l.proration === 'credit') return `Unused time on ${qty} × ${name} after ${isoDay(l.start)}`;

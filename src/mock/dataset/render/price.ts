@@ -3,11 +3,9 @@ import { Kind, objectIdOf } from '../ids.js';
 import type { World } from '../world.js';
 import { q } from './shared.js';
 
-/** A price's nickname: "Pro 1/month", "Pro Plus 1/year" (an anchor plan's upper tier), "Pro setup". */
+/** A price's nickname: "Pro 1/month", "Pro 3/month", "Pro setup". */
 export const priceNickname = (p: PricePlan): string =>
-  p.interval === null
-    ? `${p.product.name} setup`
-    : `${p.product.name}${p.tier ? ' Plus' : ''} ${p.intervalCount}/${p.interval}`;
+  p.interval === null ? `${p.product.name} setup` : `${p.product.name} ${p.intervalCount}/${p.interval}`;
 
 /** A catalogue price at `t`: active until archived. */
 export function renderPrice(w: World, p: PricePlan, t: number): string {

@@ -190,7 +190,33 @@ function lifePlan(
         : coupon.duration === 'forever'
           ? Number.POSITIVE_INFINITY
           : Math.ceil(coupon.durationInMonths! / months);
-  const base = {
+  // how it ends: L = the periods it lives (the trial counts as one); one object, no spreads (a
+  // plan per subscriber at start-up)
+  const basis = { created, trialEnd, months, starts: [] as number[] };
+  const life = (trial ? 1 : 0) + intBetween(u(SALT.subLife), 1, interval === 0 ? 14 : interval === 1 ? 5 : 2);
+  const frac = 0.2 + 0.7 * u(SALT.subEndAt);
+  const inPeriod = (k: number): number => {
+    const s0 = periodStart(basis, k);
+    return s0 + Math.floor(frac * (periodStart(basis, k + 1) - s0));
+  };
+  let cancelRequestedAt: number | null = null;
+  let canceledAt: number | null = null;
+  let invoiceCount = Number.POSITIVE_INFINITY;
+  if (endKind === 'lapse') {
+    canceledAt = trialEnd;
+    invoiceCount = 1;
+  } else if (endKind === 'period_end') {
+    cancelRequestedAt = inPeriod(life - 1);
+    canceledAt = periodStart(basis, life);
+    invoiceCount = life;
+  } else if (endKind === 'immediate') {
+    canceledAt = inPeriod(life - 1);
+    invoiceCount = life;
+  } else if (endKind === 'past_due') {
+    canceledAt = periodStart(basis, life) + FINALIZE_AFTER + RETRY_AFTER + 1;
+    invoiceCount = life + 1;
+  }
+  return {
     customer: c,
     gen,
     created,
@@ -203,46 +229,13 @@ function lifePlan(
     trialEnd,
     coupon,
     couponPeriods,
+    end: endKind,
+    cancelRequestedAt,
+    canceledAt,
+    invoiceCount,
     numberBase,
-    starts: [] as number[],
+    starts: basis.starts,
   };
-  // how it ends: L = the periods it lives (the trial counts as one)
-  const fb = trial ? 1 : 0;
-  const maxLife = interval === 0 ? 14 : interval === 1 ? 5 : 2;
-  const life = fb + intBetween(u(SALT.subLife), 1, maxLife);
-  const frac = 0.2 + 0.7 * u(SALT.subEndAt);
-  const draft = { ...base, end: null, cancelRequestedAt: null, canceledAt: null, invoiceCount: Infinity };
-  const inPeriod = (k: number): number => {
-    const s0 = periodStart(draft, k);
-    return s0 + Math.floor(frac * (periodStart(draft, k + 1) - s0));
-  };
-  if (endKind === 'lapse')
-    return { ...base, end: 'lapse', cancelRequestedAt: null, canceledAt: trialEnd, invoiceCount: 1 };
-  if (endKind === 'period_end')
-    return {
-      ...base,
-      end: 'period_end',
-      cancelRequestedAt: inPeriod(life - 1),
-      canceledAt: periodStart(draft, life),
-      invoiceCount: life,
-    };
-  if (endKind === 'immediate')
-    return {
-      ...base,
-      end: 'immediate',
-      cancelRequestedAt: null,
-      canceledAt: inPeriod(life - 1),
-      invoiceCount: life,
-    };
-  if (endKind === 'past_due')
-    return {
-      ...base,
-      end: 'past_due',
-      cancelRequestedAt: null,
-      canceledAt: periodStart(draft, life) + FINALIZE_AFTER + RETRY_AFTER + 1,
-      invoiceCount: life + 1,
-    };
-  return draft;
 }
 
 function pickSeats(seed: number, c: CustomerPlan, gen: number, slot: number): number {

@@ -1,8 +1,9 @@
 import type { EntityName } from '../../entities/entity.js';
 import { entity } from '../../entities/lookups.js';
 import { ENTITIES } from '../../entities/registry.js';
-import { resourceMissing } from '../api-error.js';
+import { ApiError, resourceMissing } from '../api-error.js';
 import type { MockVolume } from '../options.js';
+import { CHILD_COLLECTIONS, type ChildCollection, childrenOf } from './children.js';
 import { couponPlan, pricePlan, productPlan } from './families/catalogue.js';
 import { chargePlanOf } from './families/charge.js';
 import { customerPlan, subscriptionPlan } from './families/customer.js';
@@ -307,6 +308,41 @@ export class Dataset {
         if (f.keep(bts, k))
           yield `{"payout":"${id}","balance_transaction":"${objectId(this.world.seed, unpack(bts.hi[k]!, bts.lo[k]!))}"}`;
       }
+    }
+  }
+
+  /**
+   * Every child of parent `parentId` (a subscription's items, an invoice's lines) in the parent's
+   * current version, in list order. An unknown parent is Stripe's 404 `resource_missing`, naming
+   * the parameter that carried it.
+   */
+  children(
+    collection: ChildCollection,
+    parentId: string,
+    param: string,
+    now: number,
+  ): Record<string, unknown>[] {
+    const c = CHILD_COLLECTIONS[collection];
+    let parent: Record<string, unknown>;
+    try {
+      parent = JSON.parse(this.retrieve(c.parent, parentId, now)) as Record<string, unknown>;
+    } catch (err) {
+      if (err instanceof ApiError) throw resourceMissing(404, c.parentObject, parentId, param);
+      throw err;
+    }
+    return childrenOf(collection, parent);
+  }
+
+  /**
+   * The truth of a child collection: for every parent existing at `now` (newest first), the
+   * children of its current version, each naming its parent (`subscription`, `invoice`).
+   */
+  *childTruth(collection: ChildCollection, now: number): Generator<string> {
+    const c = CHILD_COLLECTIONS[collection];
+    for (const text of this.truth(c.parent, now)) {
+      const parent = JSON.parse(text) as Record<string, unknown>;
+      for (const child of childrenOf(collection, parent))
+        yield JSON.stringify({ ...child, [c.parentObject]: parent['id'] });
     }
   }
 

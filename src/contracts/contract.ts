@@ -33,11 +33,6 @@ export type ColumnSource =
   | { readonly kind: 'time'; readonly field: string }
   /** `obj.<field> ->> '<path>'` (text) or `-> '<path>'` (a JSON column). */
   | { readonly kind: 'path'; readonly field: string; readonly path: string }
-  /** The first non-null of several nested values (a field that moved between API versions). */
-  | {
-      readonly kind: 'paths';
-      readonly candidates: readonly { readonly field: string; readonly path: string }[];
-    }
   /** Computed by the model's SQL from these raw fields (links that moved between API versions). */
   | { readonly kind: 'model'; readonly reads: Readonly<Record<string, PayloadType>> }
   /** Added by the shared dedup (created_ts, dt, lineage). */

@@ -122,17 +122,6 @@ const table = (
   foreignKeys,
 });
 
-/** The first non-null of `obj.<field> ->> <path>` over the candidates (fields moved between API versions). */
-const paths = (
-  name: string,
-  type: ColumnType,
-  ...candidates: [field: string, path: string][]
-): ColumnDef => ({
-  name,
-  type,
-  source: { kind: 'paths', candidates: candidates.map(([field, p]) => ({ field, path: p })) },
-});
-
 /**
  * A child collection (SPEC 4.1, 7.1): its columns are typed from the child object (`obj`); those
  * taken from the parent version are `computed` in the model. Built from the parent's Bronze.
@@ -413,8 +402,8 @@ const CONTRACTS: readonly SilverContract[] = [
       col('id', 'VARCHAR'),
       ref('subscription_id'),
       computed('customer_id', 'VARCHAR', {}, "the subscription's customer"),
-      paths('price_id', 'VARCHAR', ['price', '$.id'], ['plan', '$.id']),
-      paths('product_id', 'VARCHAR', ['price', '$.product'], ['plan', '$.product']),
+      computed('price_id', 'VARCHAR', { price: 'JSON', plan: 'JSON' }, '`price` (or the older `plan`)'),
+      computed('product_id', 'VARCHAR', { price: 'JSON', plan: 'JSON' }, "the price's product"),
       col('quantity', 'BIGINT'),
       computed(
         'current_period_start_ts',
@@ -448,14 +437,19 @@ const CONTRACTS: readonly SilverContract[] = [
         { parent: 'JSON', subscription: 'JSON' },
         "the line's subscription (parent.subscription_item_details or, older, `subscription`), else the invoice's",
       ),
-      paths(
+      computed(
         'subscription_item_id',
         'VARCHAR',
-        ['parent', '$.subscription_item_details.subscription_item'],
-        ['subscription_item', '$'],
+        { parent: 'JSON', subscription_item: 'JSON' },
+        'parent.subscription_item_details.subscription_item (older: `subscription_item`)',
       ),
-      paths('price_id', 'VARCHAR', ['pricing', '$.price_details.price'], ['price', '$.id']),
-      paths('product_id', 'VARCHAR', ['pricing', '$.price_details.product'], ['price', '$.product']),
+      computed(
+        'price_id',
+        'VARCHAR',
+        { pricing: 'JSON', price: 'JSON' },
+        'pricing.price_details.price (older: `price`)',
+      ),
+      computed('product_id', 'VARCHAR', { pricing: 'JSON', price: 'JSON' }, "the price's product"),
       computed(
         'line_type',
         'VARCHAR',
@@ -534,8 +528,6 @@ function payloadOf(column: ColumnDef): PayloadFields {
     case 'ref':
     case 'path':
       return { [s.field]: 'JSON' };
-    case 'paths':
-      return Object.fromEntries(s.candidates.map((c) => [c.field, 'JSON' as const]));
     case 'time':
       return { [s.field]: 'BIGINT' };
     case 'model':

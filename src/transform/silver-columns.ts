@@ -18,10 +18,6 @@ export function columnExpression(column: ColumnDef): string {
       // a scalar other than text is cast from its text (`recurring.interval_count` as BIGINT)
       return column.type === 'JSON' || column.type === 'VARCHAR' ? text : `(${text})::${column.type}`;
     }
-    case 'paths': {
-      const text = `coalesce(${s.candidates.map((c) => `obj.${sqlIdent(c.field)} ->> ${sqlString(c.path)}`).join(', ')})`;
-      return column.type === 'VARCHAR' ? text : `(${text})::${column.type}`;
-    }
     default:
       // computed by the model's own SQL, or a standard column of the shared dedup
       return sqlIdent(column.name);

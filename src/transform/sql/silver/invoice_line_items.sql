@@ -32,6 +32,11 @@ derived as (
             parent.parent ->> '$.subscription_details.subscription'
         ) as subscription_id,
         coalesce(
+            obj.parent ->> '$.subscription_item_details.subscription_item', ref_id(obj.subscription_item)
+        ) as subscription_item_id,
+        coalesce(obj.pricing ->> '$.price_details.price', ref_id(obj.price)) as price_id,
+        coalesce(obj.pricing ->> '$.price_details.product', ref_id(obj.price -> '$.product')) as product_id,
+        coalesce(
             obj.type,
             case obj.parent ->> '$.type'
                 when 'subscription_item_details' then 'subscription'

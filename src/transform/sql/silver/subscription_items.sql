@@ -23,6 +23,8 @@ derived as (
     select
         latest.*,
         ref_id(parent.customer) as customer_id,
+        coalesce(ref_id(obj.price), ref_id(obj.plan)) as price_id,
+        coalesce(ref_id(obj.price -> '$.product'), ref_id(obj.plan -> '$.product')) as product_id,
         to_timestamp(coalesce(obj.current_period_start, parent.current_period_start)) as current_period_start_ts,
         to_timestamp(coalesce(obj.current_period_end, parent.current_period_end)) as current_period_end_ts,
         to_timestamp(obj.created) as created_ts,

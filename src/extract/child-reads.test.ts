@@ -15,6 +15,7 @@ describe('childReadsOf (which parent version asks for a child read)', () => {
         params: { subscription: 'sub_1' },
         parent: { entity: 'subscriptions', id: 'sub_1', version_ts: T + 5 },
         dt: '2024-05-29',
+        final: false,
       },
     ]);
     const inv = { id: 'in_1', created: T, lines: { data: [], has_more: true } };

@@ -1,6 +1,6 @@
 import type { ParentRef } from '../bronze/envelope.js';
 import type { ChildName, EntityName } from '../entities/entity.js';
-import type { StripeClient } from '../source/stripe-client.js';
+import type { RawItem, StripeClient } from '../source/stripe-client.js';
 import { utcDate } from '../storage/layout.js';
 import { type Rejected, screenItems } from './screen.js';
 
@@ -22,6 +22,8 @@ export interface ChildRead {
   readonly parent: Omit<ParentRef, 'count'>;
   /** The Bronze partition of the children: the parent's created date. */
   readonly dt: string;
+  /** A payout in a final status (read once more then); false otherwise. */
+  readonly final: boolean;
 }
 
 /** The parents whose versions can ask for a child read. */
@@ -50,6 +52,7 @@ export function childReadsOf(
   const created = typeof obj.created === 'number' ? obj.created : versionTs;
   const parent = { entity, id, version_ts: versionTs };
   const dt = utcDate(created);
+  const final = entity === 'payouts' && FINAL_PAYOUT.has(String(obj.status));
   if (entity === 'subscriptions' && listHasMore(obj.items))
     return [
       {
@@ -58,6 +61,7 @@ export function childReadsOf(
         params: { subscription: id },
         parent,
         dt,
+        final,
       },
     ];
   if (entity === 'invoices' && listHasMore(obj.lines))
@@ -68,9 +72,10 @@ export function childReadsOf(
         params: {},
         parent,
         dt,
+        final,
       },
     ];
-  if (entity === 'payouts' && obj.automatic === true && (firstSeen || FINAL_PAYOUT.has(String(obj.status))))
+  if (entity === 'payouts' && obj.automatic === true && (firstSeen || final))
     return [
       {
         child: 'payout_balance_transactions',
@@ -78,6 +83,7 @@ export function childReadsOf(
         params: { payout: id },
         parent,
         dt,
+        final,
       },
     ];
   return [];
@@ -138,4 +144,117 @@ export async function readChildren(
     for (const json of p.items) lines += `{"data":${json.toString('utf8')},"meta":${meta}}\n`;
   }
   return { lines, records: count, pages: pages.length, retries, rejected };
+}
+
+const CHILD_EVENT_PREFIXES: readonly [prefix: string, entity: EntityName][] = [
+  ['customer.subscription.', 'subscriptions'],
+  ['invoice.', 'invoices'],
+  ['payout.', 'payouts'],
+];
+
+/** Where the reads go, and what they count. */
+export interface ChildReaderDeps {
+  readonly client: Pick<StripeClient, 'listRawPage'>;
+  readonly sink: { write(entity: string, dt: string, lines: string, records: number): Promise<void> };
+  readonly quarantine: {
+    add(r: { entity: string; source: string; path: string; reason: string; raw: Uint8Array }): void;
+  };
+  readonly runId: string;
+  readonly pageSize: number;
+  readonly signal?: AbortSignal;
+}
+
+/** Per child table: what a run read. */
+export interface ChildReadStats {
+  reads: number;
+  pages: number;
+  records: number;
+  retries: number;
+}
+
+/**
+ * The child reads of one extraction run. A page handler hands it the parent versions it wrote
+ * (`fromObjects`, `fromEvents`) and waits: each read is in the sink before the page counts as
+ * handled, so the parent's watermark, which moves only after its group (and its children, see
+ * `childrenOf`) is flushed, never passes a parent whose children are not durable; a crash before
+ * that re-reads the parent, and with it the children, next run. One read per parent (and per
+ * final status of a payout) per run.
+ */
+export class ChildReader {
+  readonly stats = new Map<ChildName, ChildReadStats>();
+  private readonly done = new Set<string>();
+
+  constructor(private readonly deps: ChildReaderDeps) {}
+
+  /** The child tables a parent's reads write to (flushed with the parent). */
+  static childrenOf(entity: string): ChildName[] {
+    if (entity === 'subscriptions') return ['subscription_items'];
+    if (entity === 'invoices') return ['invoice_line_items'];
+    if (entity === 'payouts') return ['payout_balance_transactions'];
+    return [];
+  }
+
+  /** Parent versions from the parent's own list (first seen). */
+  async fromObjects(entity: EntityName, items: readonly RawItem[], versionTs: number): Promise<void> {
+    if (!CHILD_PARENTS.has(entity)) return;
+    const reads = items.flatMap((it) => childReadsOf(entity, parsed(it), versionTs, true));
+    await this.perform(reads);
+  }
+
+  /**
+   * Parent versions from events (only those of a parent entity the pass routes as versions, for
+   * `routedAsVersions`); only those events are parsed.
+   */
+  async fromEvents(
+    items: readonly RawItem[],
+    routedAsVersions: (entity: EntityName) => boolean,
+  ): Promise<void> {
+    const reads: ChildRead[] = [];
+    for (const it of items) {
+      const hit = CHILD_EVENT_PREFIXES.find(([p]) => it.type?.startsWith(p));
+      if (!hit || !routedAsVersions(hit[1])) continue;
+      const event = parsed(it);
+      const obj = (event.data as Obj | undefined)?.object as Obj | undefined;
+      if (obj && typeof event.created === 'number')
+        reads.push(...childReadsOf(hit[1], obj, event.created, false));
+    }
+    await this.perform(reads);
+  }
+
+  private async perform(reads: readonly ChildRead[]): Promise<void> {
+    for (const read of reads) {
+      // a payout is read once as first seen and once more in a final status, whatever versions a run meets
+      const key = `${read.child}/${read.parent.id}/${read.final}`;
+      if (this.done.has(key)) continue;
+      this.done.add(key);
+      const got = await readChildren(
+        this.deps.client,
+        read,
+        this.deps.runId,
+        this.deps.pageSize,
+        this.deps.signal,
+      );
+      for (const r of got.rejected)
+        this.deps.quarantine.add({
+          entity: read.child,
+          source: 'api',
+          path: read.endpoint,
+          reason: r.reason,
+          raw: r.item.json,
+        });
+      // one write: a read lands whole in one part, or (crash) not at all
+      if (got.records > 0) await this.deps.sink.write(read.child, read.dt, got.lines, got.records);
+      const s = this.stats.get(read.child) ?? { reads: 0, pages: 0, records: 0, retries: 0 };
+      s.reads++;
+      s.pages += got.pages;
+      s.records += got.records;
+      s.retries += got.retries;
+      this.stats.set(read.child, s);
+    }
+  }
+}
+
+function parsed(item: RawItem): Obj {
+  const v = item.value ?? JSON.parse(item.json.toString('utf8'));
+  return typeof v === 'object' && v !== null ? (v as Obj) : {};
 }

@@ -1,6 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
 import type { Settings } from '../config/settings.js';
+import { SILVER_CONTRACTS } from '../contracts/silver.js';
 import type { EntityDef, EntityName } from '../entities/entity.js';
 import { dependencyOrder, entity as entityDef } from '../entities/lookups.js';
 import type { Logger } from '../obs/logger.js';
@@ -11,6 +12,7 @@ import type { RawListPage } from '../source/stripe-client.js';
 import { advanceWatermark, readWatermark, type Watermark } from '../state/watermarks.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { BronzeSink } from './bronze-sink.js';
+import { ChildReader } from './child-reads.js';
 import { apiPageBatches, type Batches, type EventRouting, eventPageBatches, linesOf } from './page-lines.js';
 import { type Rejected, screenItems } from './screen.js';
 import {
@@ -237,6 +239,8 @@ export async function runExtract(opts: ExtractOptions): Promise<ExtractReport> {
   };
   const completeApi = async (d: EntityDef) => {
     await sink.flushEntity(d.name);
+    // the children read for its versions are durable before its watermark may move
+    await Promise.all(ChildReader.childrenOf(d.name).map((c) => sink.flushEntity(c)));
     await quarantine.flushEntity(d.name);
     if (backfill) return;
     if (!isFullLoad(d.name)) {
@@ -246,7 +250,11 @@ export async function runExtract(opts: ExtractOptions): Promise<ExtractReport> {
     }
   };
   const completeEvents = async () => {
-    await Promise.all([...(keepEvents ? [EVENTS] : []), ...targets].map((e) => sink.flushEntity(e)));
+    await Promise.all(
+      [...(keepEvents ? [EVENTS] : []), ...targets, ...[...targets].flatMap(ChildReader.childrenOf)].map(
+        (e) => sink.flushEntity(e),
+      ),
+    );
     await quarantine.flushEntity(EVENTS);
     if (backfill) return;
     const max = passMaxCreated;
@@ -295,6 +303,7 @@ export async function runExtract(opts: ExtractOptions): Promise<ExtractReport> {
 
   const limit = settings.MAX_PAGE_SIZE;
   const ingestedAt = () => new Date().toISOString();
+  const children = new ChildReader({ client, sink, quarantine, runId, pageSize: limit, signal });
 
   const runTask = async (task: Task) => {
     const { def } = task;
@@ -371,6 +380,7 @@ export async function runExtract(opts: ExtractOptions): Promise<ExtractReport> {
       task.window.lt,
     );
     await writeBatches(batches);
+    await children.fromObjects(task.def.name, page.items, page.sourceTime);
     s.pages++;
     s.records += page.items.length;
     s.retries += page.retries;
@@ -393,6 +403,7 @@ export async function runExtract(opts: ExtractOptions): Promise<ExtractReport> {
     });
     quarantineAll(EVENTS, '/v1/events', 'events', rejected);
     await writeBatches(batches);
+    await children.fromEvents(page.items, (e) => routing.get(e) === 'all');
     if (maxCreated !== undefined && (passMaxCreated === undefined || maxCreated > passMaxCreated)) {
       passMaxCreated = maxCreated;
     }
@@ -455,6 +466,19 @@ export async function runExtract(opts: ExtractOptions): Promise<ExtractReport> {
       retries: s.retries,
       bronze_keys: sink.keysOf(d.name),
       ...(quarantine.quarantined[d.name] ? { quarantined: quarantine.quarantined[d.name] } : {}),
+    };
+  }
+  // child collections, read through their parents (within the parent's window)
+  for (const [child, c] of children.stats) {
+    const parent = SILVER_CONTRACTS[child].bronze.parent!.entity;
+    const window = plans.get(parent)?.window ?? passWindow ?? { gte: end, lt: end };
+    entities[child] = {
+      window: { gte: window.gte, lt: window.lt },
+      pages: c.pages,
+      records: c.records,
+      retries: c.retries,
+      bronze_keys: sink.keysOf(child),
+      ...(quarantine.quarantined[child] ? { quarantined: quarantine.quarantined[child] } : {}),
     };
   }
   const bronzeKeys = Object.values(entities)

@@ -1,4 +1,5 @@
 import { SILVER_CONTRACTS } from '../contracts/silver.js';
+import { sqlIdent } from '../duckdb/sql-template.js';
 import type { TableName } from '../entities/entity.js';
 import { dtOfKey, layout } from '../storage/layout.js';
 import {
@@ -7,7 +8,6 @@ import {
   readModelSql,
   renderSilverFragment,
 } from '../transform/silver-build.js';
-import { sqlIdent } from '../transform/sql-template.js';
 import { capped, MAX_EXAMPLES, num } from './examples.js';
 import { type QualityContext, silverView } from './quality-context.js';
 import type { CheckResult } from './types.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RawListPage } from '../source/stripe-client.js';
-import { childReadsOf, readChildren } from './child-reads.js';
+import { ChildReader, childReadsOf, readChildren } from './child-reads.js';
 
 const T = 1_717_000_000;
 
@@ -79,6 +79,76 @@ describe('readChildren', () => {
       source: 'api',
       version_ts: T + 11,
       parent: { entity: 'payouts', id: 'po_1', version_ts: T + 3, count: 3 },
+    });
+  });
+});
+
+describe('ChildReader', () => {
+  const raw = (o: Record<string, unknown>, type?: string) => ({
+    id: String(o.id),
+    created: T,
+    type,
+    json: Buffer.from(JSON.stringify(o)),
+    suspect: false,
+  });
+  const event = (type: string, object: Record<string, unknown>) =>
+    raw({ id: `evt_${type}`, type, created: T + 7, data: { object } }, type);
+
+  it('reads once per parent (and once more for a final payout), writes each read whole, from lists and events', async () => {
+    const asked: string[] = [];
+    const writes: [string, string, number][] = [];
+    const reader = new ChildReader({
+      client: {
+        listRawPage: async (_c: string, endpoint: string) => {
+          asked.push(endpoint);
+          return {
+            items: [raw({ id: 'c1' }), raw({ id: 'c2' })],
+            hasMore: false,
+            sourceTime: T + 9,
+            retries: 0,
+          };
+        },
+      },
+      sink: { write: async (e: string, dt: string, _l: string, n: number) => void writes.push([e, dt, n]) },
+      quarantine: { add: () => {} },
+      runId: 'r',
+      pageSize: 100,
+    });
+    const po = (status: string) => ({ id: 'po_1', object: 'payout', created: T, status, automatic: true });
+    const inv = (hasMore: boolean) => ({
+      id: 'in_1',
+      object: 'invoice',
+      created: T,
+      lines: { data: [], has_more: hasMore },
+    });
+    await reader.fromObjects('payouts', [raw(po('pending'))], T);
+    await reader.fromObjects('invoices', [raw(inv(false)), raw(inv(true))], T);
+    await reader.fromEvents(
+      [
+        event('payout.updated', po('in_transit')),
+        event('payout.paid', po('paid')),
+        event('payout.paid', po('paid')),
+        event('invoice.paid', inv(true)),
+        event('customer.subscription.updated', { id: 'sub_1', items: { has_more: true } }),
+      ],
+      (e) => e !== 'subscriptions',
+    );
+    // payout: first seen, then paid (once); invoice: once; the subscription is not routed as a version
+    expect(asked).toEqual([
+      '/v1/balance_transactions',
+      '/v1/invoices/in_1/lines',
+      '/v1/balance_transactions',
+    ]);
+    expect(writes).toEqual([
+      ['payout_balance_transactions', '2024-05-29', 2],
+      ['invoice_line_items', '2024-05-29', 2],
+      ['payout_balance_transactions', '2024-05-29', 2],
+    ]);
+    expect(reader.stats.get('payout_balance_transactions')).toEqual({
+      reads: 2,
+      pages: 2,
+      records: 4,
+      retries: 0,
     });
   });
 });

@@ -197,7 +197,9 @@ export class ChildReader {
   /** Parent versions from the parent's own list (first seen). */
   async fromObjects(entity: EntityName, items: readonly RawItem[], versionTs: number): Promise<void> {
     if (!CHILD_PARENTS.has(entity)) return;
-    const reads = items.flatMap((it) => childReadsOf(entity, parsed(it), versionTs, true));
+    const reads = items.flatMap((it) =>
+      mayAskForRead(entity, it) ? childReadsOf(entity, parsed(it), versionTs, true) : [],
+    );
     await this.perform(reads);
   }
 
@@ -212,7 +214,7 @@ export class ChildReader {
     const reads: ChildRead[] = [];
     for (const it of items) {
       const hit = CHILD_EVENT_PREFIXES.find(([p]) => it.type?.startsWith(p));
-      if (!hit || !routedAsVersions(hit[1])) continue;
+      if (!hit || !routedAsVersions(hit[1]) || !mayAskForRead(hit[1], it)) continue;
       const event = parsed(it);
       const obj = (event.data as Obj | undefined)?.object as Obj | undefined;
       if (obj && typeof event.created === 'number')
@@ -253,6 +255,22 @@ export class ChildReader {
     }
   }
 }
+
+const HAS_MORE = Buffer.from('"has_more":true');
+
+/**
+ * A cheap test before parsing (the events pass sees millions of invoice and subscription events
+ * at scale): a subscription or invoice can ask for a read only if some list of it has more; an
+ * event of a payout only when it reaches a final status (`payout.created` is first seen by the
+ * payouts' own list).
+ */
+function mayAskForRead(entity: EntityName, item: RawItem): boolean {
+  if (entity === 'payouts')
+    return item.type === undefined || !item.type.startsWith('payout.') || FINAL_PAYOUT_EVENTS.has(item.type);
+  return item.value !== undefined || item.json.includes(HAS_MORE);
+}
+
+const FINAL_PAYOUT_EVENTS = new Set(['payout.paid', 'payout.failed', 'payout.canceled']);
 
 function parsed(item: RawItem): Obj {
   const v = item.value ?? JSON.parse(item.json.toString('utf8'));

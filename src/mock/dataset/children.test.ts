@@ -41,8 +41,12 @@ describe('pageOfChildren (Stripe list semantics over a parent’s children)', ()
 
 describe('childrenOf', () => {
   it('reads the embedded list of the parent, none when absent', () => {
-    expect(childrenOf('invoice_line_items', { lines: { data: kids } })).toEqual(kids);
-    expect(childrenOf('subscription_items', { items: { data: kids.slice(0, 1) } })).toEqual([{ id: 'a' }]);
+    expect(childrenOf('invoice_line_items', { lines: { data: kids } })).toEqual(
+      kids.map((k) => ({ id: k.id, json: JSON.stringify(k) })),
+    );
+    expect(childrenOf('subscription_items', { items: { data: kids.slice(0, 1) } })).toEqual([
+      { id: 'a', json: '{"id":"a"}' },
+    ]);
     expect(childrenOf('subscription_items', {})).toEqual([]);
   });
 });

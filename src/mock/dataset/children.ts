@@ -22,16 +22,19 @@ export const CHILD_COLLECTIONS = {
   { parent: string; parentObject: string; field: string; object: string }
 >;
 
-type Child = Record<string, unknown> & { id: string };
+/** One child object: its id (for cursors) and its JSON text. */
+export interface ChildJson {
+  readonly id: string;
+  readonly json: string;
+}
 
 /**
- * Every child of a parent object, in list order. Today the renderer embeds the whole list
- * (`has_more: false`); when it embeds only the first page, this is the one place that switches to
- * the full list of the parent's plan.
+ * Every child embedded in a parent object, in list order: the whole list while the renderer
+ * embeds it whole (`has_more: false`).
  */
-export function childrenOf(collection: ChildCollection, parent: Record<string, unknown>): Child[] {
-  const list = parent[CHILD_COLLECTIONS[collection].field] as { data?: Child[] } | undefined;
-  return list?.data ?? [];
+export function childrenOf(collection: ChildCollection, parent: Record<string, unknown>): ChildJson[] {
+  const list = parent[CHILD_COLLECTIONS[collection].field] as { data?: { id: string }[] } | undefined;
+  return (list?.data ?? []).map((c) => ({ id: c.id, json: JSON.stringify(c) }));
 }
 
 /** The list request of a child route: Stripe's `limit`, `starting_after`, `ending_before`. */

@@ -3,7 +3,7 @@ import { entity } from '../../entities/lookups.js';
 import { ENTITIES } from '../../entities/registry.js';
 import { ApiError, resourceMissing } from '../api-error.js';
 import type { MockVolume } from '../options.js';
-import { CHILD_COLLECTIONS, type ChildCollection, childrenOf } from './children.js';
+import { CHILD_COLLECTIONS, type ChildCollection, type ChildJson, childrenOf } from './children.js';
 import { couponPlan, pricePlan, productPlan } from './families/catalogue.js';
 import { chargePlanOf } from './families/charge.js';
 import { customerPlan, subscriptionPlan } from './families/customer.js';
@@ -316,12 +316,7 @@ export class Dataset {
    * current version, in list order. An unknown parent is Stripe's 404 `resource_missing`, naming
    * the parameter that carried it.
    */
-  children(
-    collection: ChildCollection,
-    parentId: string,
-    param: string,
-    now: number,
-  ): Record<string, unknown>[] {
+  children(collection: ChildCollection, parentId: string, param: string, now: number): ChildJson[] {
     const c = CHILD_COLLECTIONS[collection];
     let parent: Record<string, unknown>;
     try {
@@ -330,6 +325,7 @@ export class Dataset {
       if (err instanceof ApiError) throw resourceMissing(404, c.parentObject, parentId, param);
       throw err;
     }
+    // the one place that says where the full list comes from
     return childrenOf(collection, parent);
   }
 
@@ -340,9 +336,11 @@ export class Dataset {
   *childTruth(collection: ChildCollection, now: number): Generator<string> {
     const c = CHILD_COLLECTIONS[collection];
     for (const text of this.truth(c.parent, now)) {
-      const parent = JSON.parse(text) as Record<string, unknown>;
-      for (const child of childrenOf(collection, parent))
-        yield JSON.stringify({ ...child, [c.parentObject]: parent['id'] });
+      const id = (JSON.parse(text) as { id: string }).id;
+      for (const child of this.children(collection, id, 'id', now)) {
+        const o = JSON.parse(child.json) as Record<string, unknown>;
+        yield o[c.parentObject] === id ? child.json : JSON.stringify({ ...o, [c.parentObject]: id });
+      }
     }
   }
 

@@ -228,9 +228,15 @@ function childRoute(
     const parentId = items ? parent : decodeURIComponent(segments[1]!);
     if (parentId === undefined || parentId === '') throw parameterMissing('subscription');
     const children = dataset.children(collection, parentId, items ? 'subscription' : 'invoice', clock.now());
-    const page = pageOfChildren(children as { id: string }[], query, CHILD_COLLECTIONS[collection].object);
+    const page = pageOfChildren(children, query, CHILD_COLLECTIONS[collection].object);
     const url = items ? '/v1/subscription_items' : `/v1/invoices/${parentId}/lines`;
-    send(res, clock, 200, { object: 'list', data: page.data, has_more: page.hasMore, url });
+    const data = page.data.map((c) => c.json).join(',');
+    send(
+      res,
+      clock,
+      200,
+      `{"object":"list","data":[${data}],"has_more":${page.hasMore},"url":${JSON.stringify(url)}}`,
+    );
   } catch (err) {
     if (err instanceof ApiError) send(res, clock, err.status, err.body());
     else throw err;

@@ -166,7 +166,8 @@ const payoutsReconciliation: Reconciliation = {
       select distinct pbt.payout_id, bt.id, bt.amount, bt.fee, bt.net, bt.reporting_category as cat
       from ${S('payout_balance_transactions')} pbt
       join ${S('balance_transactions')} bt on bt.id = pbt.balance_transaction_id
-      where bt.reporting_category not in ('payout', 'payout_reversal')
+      -- not the payout's own transaction; an earlier failed payout's returned money counts
+      where bt.reporting_category <> 'payout'
     )
     select paid.id as payout_id,
            count(txns.id) as transactions_count,

@@ -1,8 +1,9 @@
 -- Gold fct_payouts
 -- Grain: one row per payout; dt = its arrival date (UTC). Key: payout_id.
 -- A payout's transactions are the balance transactions it pays out (payout_balance_transactions),
--- not its own `payout` / `payout_failure` transaction (reporting_category payout or
--- payout_reversal: the money leaving, not what it pays). Per reporting_category: charges_amount
+-- not its own `payout` transaction (reporting_category payout: the money leaving, not what it
+-- pays). An earlier failed payout's money coming back (`payout_failure`, payout_reversal) is
+-- listed for the payout that pays it out again and counts there (other_net). Per reporting_category: charges_amount
 -- (charge), refunds_amount (refund, refund_failure), disputes_amount (dispute,
 -- dispute_reversal) sum `amount`; fees_amount sums their `fee`; other_net sums the `net` of every
 -- other category. So transactions_net = charges + refunds + disputes - fees + other_net, and
@@ -37,7 +38,7 @@ payout_transactions as (
         end as category
     from payout_links
     join balance_transactions on balance_transactions.id = payout_links.balance_transaction_id
-    where balance_transactions.reporting_category not in ('payout', 'payout_reversal')
+    where balance_transactions.reporting_category <> 'payout'
 ),
 
 -- rolled up to the payout before the join, so the join cannot multiply payouts

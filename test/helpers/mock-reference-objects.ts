@@ -1,3 +1,4 @@
+import { invoicePlan } from '../../src/mock/dataset/families/billing.js';
 import {
   type CouponPlan,
   couponPlan,
@@ -12,7 +13,6 @@ import type { PayoutPlan } from '../../src/mock/dataset/families/payout.js';
 import {
   GEN_CYCLES,
   type ItemState,
-  invoicePlan,
   invoicesBy,
   itemPrice,
   periodStart,

@@ -1,3 +1,4 @@
+import { type InvoicePlan, invoicePlan, walkSubscription, walkSubscriptions } from './families/billing.js';
 import {
   type CouponPlan,
   couponPlan,
@@ -25,16 +26,7 @@ import {
   payoutTimeline,
   walkPayouts,
 } from './families/payout.js';
-import {
-  GEN_CYCLES,
-  type InvoicePlan,
-  invoicePlan,
-  periodStart,
-  type SubscriptionPlan,
-  subscriptionPlan,
-  walkSubscription,
-  walkSubscriptions,
-} from './families/subscription.js';
+import { GEN_CYCLES, periodStart, type SubscriptionPlan, subscriptionPlan } from './families/subscription.js';
 import { Kind, type ObjectRef } from './ids.js';
 import type { Version, VersionSink } from './versions.js';
 import { DAY, firstCustomerDay, type World } from './world.js';

@@ -11,9 +11,10 @@ import {
   timeInDay,
   type World,
 } from '../world.js';
+import { chargeOf, invoiceOfCode } from './billing.js';
 import { type CustomerPlan, customerPlan, nCustomers } from './customer.js';
 import type { PayoutBook } from './payout.js';
-import { chargeOf, invoiceOfCode, RETRY_CODE } from './subscription.js';
+import { RETRY_CODE } from './subscription.js';
 
 /**
  * The charge family: a charge with its payment intent, balance transaction, refunds and

@@ -1,4 +1,5 @@
-import { GEN_CYCLES, invoicePlan, subscriptionPlan } from '../families/subscription.js';
+import { invoicePlan } from '../families/billing.js';
+import { GEN_CYCLES, subscriptionPlan } from '../families/subscription.js';
 import { Kind, type ObjectRef } from '../ids.js';
 import type { World } from '../world.js';
 import { invoiceLinesJson } from './invoice.js';

@@ -1,10 +1,5 @@
-import {
-  type InvoicePlan,
-  intervalText,
-  type LinePlan,
-  RETRY_CODE,
-  voidedAtEnd,
-} from '../families/subscription.js';
+import type { InvoicePlan, LinePlan } from '../families/billing.js';
+import { intervalText, RETRY_CODE, voidedAtEnd } from '../families/subscription.js';
 import { Kind, objectIdOf } from '../ids.js';
 import type { World } from '../world.js';
 import { customerParts, invoicePrefix } from './customer.js';

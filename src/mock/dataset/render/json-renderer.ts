@@ -1,5 +1,6 @@
 import { entity } from '../../../entities/lookups.js';
 import { ENTITIES } from '../../../entities/registry.js';
+import { type InvoicePlan, invoicePlan } from '../families/billing.js';
 import {
   type CouponPlan,
   couponPlan,
@@ -11,13 +12,7 @@ import {
 import { type ChargePlan, chargePlanOf } from '../families/charge.js';
 import { type CustomerPlan, customerPlan } from '../families/customer.js';
 import type { PayoutPlan } from '../families/payout.js';
-import {
-  GEN_CYCLES,
-  type InvoicePlan,
-  invoicePlan,
-  type SubscriptionPlan,
-  subscriptionPlan,
-} from '../families/subscription.js';
+import { GEN_CYCLES, type SubscriptionPlan, subscriptionPlan } from '../families/subscription.js';
 import { KIND_ENTITY, Kind, type ObjectRef, objectId } from '../ids.js';
 import { type Described, describe, type FamilyPlan } from '../timeline.js';
 import { eventCode } from '../versions.js';

@@ -1,8 +1,7 @@
+import { type InvoicePlan, invoicePlan } from '../families/billing.js';
 import {
   firstBilled,
-  type InvoicePlan,
   type ItemState,
-  invoicePlan,
   invoicesBy,
   itemPrice,
   itemsAt,
@@ -41,7 +40,7 @@ export function subscriptionAt(w: World, s: SubscriptionPlan, t: number): Subscr
     k,
     start: periodStart(s, k),
     end: periodStart(s, k + 1),
-    invoice: invoicePlan(w, s, k, ps),
+    invoice: invoicePlan(w, s, k),
     items: itemsAt(ps, t),
   };
 }

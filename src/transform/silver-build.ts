@@ -162,8 +162,6 @@ export function renderSilverModel(table: TableName, sql: SilverModelSql, files: 
   return renderSql(sql.model, {
     [silverFragmentOf(table)]: `(\n${renderSilverFragment(table, sql.fragment, files)}\n)`,
     columns: silverSelectList(table),
-    // child models pick a child's row among its parent's versions by the shared order
-    ...(SILVER_CONTRACTS[table].bronze.parent ? { version_order: VERSION_ORDER } : {}),
   });
 }
 

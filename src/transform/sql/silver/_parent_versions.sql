@@ -7,7 +7,8 @@
 --        parent, each record's meta.parent = {id, version_ts, count}), child_json_type (the JSON
 --        structure the child objects are read as).
 -- Returns one row per (parent version, child): obj (the child, typed), parent (the parent
---        version), _rank (1 = the latest version of its parent, by the shared order), and the
+--        version), _rank (1 = the latest version of its parent, by the shared order),
+--        _child_rank (1 = the child's row from the latest parent version listing it), and the
 --        lineage of the parent version: _version_ts, _source, _run_id, _event_id, _ingested_at,
 --        _is_tombstone, and _bronze_key (the page's key for a fetched child).
 -- Which children a version has: its embedded list when that is complete (has_more false); else
@@ -120,8 +121,16 @@ fetched as (
     join ranked on ranked.obj.id = chosen.parent_id and ranked._rank = chosen._rank
     join pages on pages.parent_id = chosen.parent_id and pages.parent_version_ts = chosen.fetch_version_ts
     where chosen.fetch_version_ts is not null
+),
+
+children as (
+    select * from embedded
+    union all by name
+    select * from fetched
 )
 
-select * from embedded
-union all by name
-select * from fetched
+-- per child, its rows latest first (the latest parent version listing it, then the shared order)
+select
+    children.*,
+    row_number() over (partition by parent.id, obj.id order by _rank, {{version_order}}) as _child_rank
+from children

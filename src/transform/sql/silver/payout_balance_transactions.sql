@@ -15,8 +15,7 @@ children as (
 latest as (
     select *
     from children
-    where _rank = 1
-    qualify row_number() over (partition by parent.id, obj.id order by {{version_order}}) = 1
+    where _rank = 1 and _child_rank = 1
 ),
 
 derived as (

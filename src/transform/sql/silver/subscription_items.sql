@@ -12,11 +12,9 @@ children as (
     select * from {{parent_versions}}
 ),
 
--- per item, the latest subscription version listing it (lowest rank: a removal keeps the last)
+-- per item, the latest subscription version listing it (a removal keeps the last that did)
 latest as (
-    select *
-    from children
-    qualify row_number() over (partition by obj.id order by _rank, {{version_order}}) = 1
+    select * from children where _child_rank = 1
 ),
 
 derived as (

@@ -282,6 +282,8 @@ describe('SaaS Gold equals the independent SPEC 8.1 oracle over the mock truth',
     LOCAL_DATA_DIR: root,
     DEFAULT_DAYS: String(DEFAULT_DAYS),
     LOG_LEVEL: 'warn',
+    // not Stripe's test-mode 25/s: the first load lists ~6,000 daily slices
+    API_RATE_LIMIT_RPS: '1000',
   });
 
   beforeAll(async () => {

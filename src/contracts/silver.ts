@@ -278,7 +278,12 @@ const CONTRACTS: readonly SilverContract[] = [
       ts('ended_at_ts'),
       ts('trial_start_ts'),
       ts('trial_end_ts'),
-      col('items', 'JSON'),
+      computed(
+        'items',
+        'JSON',
+        { items: 'JSON', current_period_start: 'JSON', current_period_end: 'JSON' },
+        "the items list in the current version's shape (before 2025 the period was the subscription's)",
+      ),
       col('metadata', 'JSON'),
     ],
     [{ column: 'customer_id', references: ['customers'] }],

@@ -324,15 +324,21 @@ const CONTRACTS: readonly SilverContract[] = [
     ],
     [{ column: 'charge_id', references: ['charges'] }],
   ),
-  table('products', 'one row per product (latest version)', [
-    col('name', 'VARCHAR'),
-    col('active', 'BOOLEAN'),
-    ref('default_price_id'),
-    col('description', 'VARCHAR'),
-    col('type', 'VARCHAR'),
-    ts('updated_ts'),
-    col('metadata', 'JSON'),
-  ]),
+  table(
+    'products',
+    'one row per product (latest version)',
+    [
+      col('name', 'VARCHAR'),
+      col('active', 'BOOLEAN'),
+      ref('default_price_id'),
+      col('description', 'VARCHAR'),
+      col('type', 'VARCHAR'),
+      ts('updated_ts'),
+      col('metadata', 'JSON'),
+    ],
+    // a product retrieved by id (older than the windows) brings its default price in the next round
+    [{ column: 'default_price_id', references: ['prices'] }],
+  ),
   table(
     'prices',
     'one row per price (latest version)',

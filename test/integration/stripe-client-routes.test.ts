@@ -6,7 +6,7 @@ import { fetchTruth } from '../helpers/lake.js';
 // The SaaS routes of issue #19 walked by the official `stripe` client, unchanged, each with
 // `autoPagingEach` over small pages (limit 3: many pages, so the client's own paging is what is
 // tested), against the mock's truth: the same ids, in the same order, and the same objects.
-// 40 days of a small volume: a catalogue with archived and deleted objects, paid and failed payouts.
+// 150 days of a small volume: a catalogue with archived and deleted objects, paid and failed payouts.
 const NOW = Date.parse('2026-03-15T12:00:00Z') / 1000;
 
 type Obj = Record<string, unknown> & { id: string };
@@ -26,7 +26,7 @@ describe('the official stripe client walks every new route of the mock', () => {
   beforeAll(async () => {
     mock = await startMockApi({
       seed: 11,
-      days: 40,
+      days: 150,
       chargesPerDay: 12,
       customersPerDay: 4,
       now: NOW,
@@ -63,12 +63,14 @@ describe('the official stripe client walks every new route of the mock', () => {
     expect(JSON.parse(JSON.stringify(got))).toEqual(expected);
   });
 
-  it('balanceTransactions.list({payout}) for every payout', async () => {
+  it('balanceTransactions.list({payout}) for the last 40 payouts', async () => {
     const pairs = (await fetchTruth(mock.url, 'payout_balance_transactions')) as {
       payout: string;
       balance_transaction: string;
     }[];
-    const payouts = await live('payouts');
+    // the newest (in_transit, pending, paid and failed ones among them), to keep the walk short
+    const payouts = (await live('payouts')).slice(0, 40);
+    const ids = new Set(payouts.map((p) => p.id));
     let walked = 0;
     for (const p of payouts) {
       const got = await walk(stripe.balanceTransactions.list({ payout: p.id, limit: 3 }));
@@ -79,7 +81,7 @@ describe('the official stripe client walks every new route of the mock', () => {
       ).toEqual(want);
       walked += got.length;
     }
-    expect(walked).toBe(pairs.length);
+    expect(walked).toBe(pairs.filter((x) => ids.has(x.payout)).length);
     expect(walked).toBeGreaterThan(payouts.length);
   });
 });

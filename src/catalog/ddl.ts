@@ -7,6 +7,7 @@
 import type { ColumnDef, ColumnType } from '../contracts/contract.js';
 import { GOLD_CONTRACTS } from '../contracts/gold.js';
 import { SILVER_CONTRACTS, SILVER_TABLES } from '../contracts/silver.js';
+import type { ErrorKind } from '../errors.js';
 import { layout } from '../storage/layout.js';
 
 export type CatalogEngine = 'duckdb' | 'athena' | 'trino';
@@ -91,10 +92,10 @@ export interface CatalogOptions {
   readonly since?: string;
 }
 
-/** A bad option of the `catalog` command (exit 2). */
+/** A bad option of the `catalog` command (a usage error). */
 export class CatalogOptionError extends Error {
   override readonly name = 'CatalogOptionError';
-  readonly exitCode = 2;
+  readonly kind: ErrorKind = 'usage';
 }
 
 /**

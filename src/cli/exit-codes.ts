@@ -1,9 +1,16 @@
-import { ConfigError } from '../config/settings.js';
+import { type ErrorKind, errorKind } from '../errors.js';
 
 /** Exit codes of SPEC section 13. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, locked: 3 } as const;
 
-/** Errors that carry their own exit code (e.g. the run lock's `LockHeldError`). */
+/** The exit code of each kind of failure (`src/errors.ts`). */
+const EXIT_OF_KIND: Readonly<Record<ErrorKind, number>> = {
+  usage: EXIT.usage,
+  locked: EXIT.locked,
+  failed: EXIT.failed,
+};
+
+/** Errors of the CLI itself that carry their exit code (a Lambda run's own). */
 export interface HasExitCode {
   readonly exitCode: number;
 }
@@ -12,9 +19,10 @@ function hasExitCode(err: unknown): err is HasExitCode {
   return typeof (err as HasExitCode)?.exitCode === 'number';
 }
 
-/** Maps an error thrown by a command to its exit code. */
+/** Maps an error thrown by a command to its exit code: by its kind, else 1. */
 export function exitCodeFor(err: unknown): number {
-  if (err instanceof ConfigError) return EXIT.usage;
+  const kind = errorKind(err);
+  if (kind) return EXIT_OF_KIND[kind];
   if (hasExitCode(err)) return err.exitCode;
   return EXIT.failed;
 }
@@ -22,5 +30,5 @@ export function exitCodeFor(err: unknown): number {
 /** Bad usage the parser could not catch (e.g. a window that ends before it starts): exit 2. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
-  readonly exitCode = EXIT.usage;
+  readonly kind: ErrorKind = 'usage';
 }

@@ -1,3 +1,5 @@
+import type { ErrorKind } from '../errors.js';
+
 /** Resolves on the first SIGINT or SIGTERM (and stops listening for both): servers run until then. */
 export function nextSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
@@ -14,7 +16,7 @@ export function nextSignal(): Promise<NodeJS.Signals> {
 /** A batch run stopped by SIGINT or SIGTERM (exit 1; the manifest says `interrupted`). */
 export class InterruptedError extends Error {
   override readonly name = 'InterruptedError';
-  readonly exitCode = 1;
+  readonly kind: ErrorKind = 'failed';
   constructor(readonly signal: NodeJS.Signals) {
     super(`interrupted by ${signal}`);
   }

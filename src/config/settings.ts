@@ -1,9 +1,11 @@
 import { z } from 'zod';
+import type { ErrorKind } from '../errors.js';
 import { PIPELINE_API_VERSION } from '../source/api-version.js';
 
-/** Raised for any invalid setting; the CLI maps it to exit code 2. */
+/** Raised for any invalid setting (a usage error: the CLI exits 2). */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
+  readonly kind: ErrorKind = 'usage';
 }
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
@@ -111,8 +113,6 @@ const schema = z.object({
     .optional()
     .describe('run id (default: a new time-sortable id)'),
 });
-
-export type SettingKey = keyof z.input<typeof schema>;
 
 /** Documentation of every setting, for help texts and the README. */
 export const SETTING_DESCRIPTIONS: Readonly<Record<string, string>> = Object.fromEntries(

@@ -127,6 +127,7 @@ export const GOLD_CONTRACTS: readonly GoldContract[] = [
       c('failed_charges_count', 'BIGINT'),
       c('fees_amount', 'BIGINT'),
       c('net_amount', 'BIGINT'),
+      c('payouts_amount', 'BIGINT'),
       c('new_customers', 'BIGINT'),
       c('paying_customers', 'BIGINT'),
       c('dt', 'DATE'),

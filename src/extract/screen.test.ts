@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { scanList } from '../source/list-scan.js';
 import type { RawItem } from '../source/stripe-client.js';
-import { checkPaging } from './run-extract.js';
+import { checkPaging } from './list-slice.js';
 import { screenItems } from './screen.js';
 
 const NOW = 1_718_452_800;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DAY_SECONDS, planEntity, splitEvenly, timeSlices } from './windows.js';
+import { DAY_SECONDS, planEntity, splitDense, splitEvenly, timeSlices } from './windows.js';
 
 const base = { safetySeconds: 300, days: 30, changeLookbackSeconds: 0, usesEvents: true };
 const END = 1_700_000_000;
@@ -102,5 +102,15 @@ describe('splitEvenly', () => {
       { gte: 5, lt: 6 },
       { gte: 6, lt: 7 },
     ]);
+  });
+});
+
+describe('splitDense', () => {
+  it('splits the older part only when it looks like 8 pages or more', () => {
+    expect(splitDense({ gte: 0, lt: 1000 }, 990)).toEqual(splitEvenly({ gte: 0, lt: 990 }, 8));
+    // ~9 pages older: floor(9 / 4) = 2 slices; ~4 pages: none.
+    expect(splitDense({ gte: 0, lt: 1000 }, 900)).toHaveLength(2);
+    expect(splitDense({ gte: 0, lt: 1000 }, 800)).toEqual([]);
+    expect(splitDense({ gte: 0, lt: 10 }, 1)).toEqual([]);
   });
 });

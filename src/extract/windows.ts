@@ -106,3 +106,20 @@ export function splitEvenly(w: TimeWindow, n: number): TimeWindow[] {
   }
   return out;
 }
+
+/**
+ * A dense slice's older part as new slices, when the first full page of `w` ends at `oldest`
+ * (pages run newest first): the part `[w.gte, oldest)` is split into up to 8 slices when it looks
+ * like 8 or more pages at the density of the page just read; else none. The slice itself then
+ * goes on from `oldest` (its cursor stays valid for the objects created in that second).
+ *
+ * @example
+ * splitDense({ gte: 0, lt: 1000 }, 990); // 8 slices of [0, 990): ~99 pages at 10 s a page
+ * splitDense({ gte: 0, lt: 1000 }, 100); // []: ~0.1 pages left
+ */
+export function splitDense(w: TimeWindow, oldest: number): TimeWindow[] {
+  if (oldest - w.gte < 2) return [];
+  const estPages = (oldest - w.gte) / Math.max(1, w.lt - oldest);
+  if (estPages < 8) return [];
+  return splitEvenly({ gte: w.gte, lt: oldest }, Math.min(8, Math.floor(estPages / 4)));
+}

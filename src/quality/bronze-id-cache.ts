@@ -1,6 +1,6 @@
 import { join } from 'node:path';
+import { sqlString, sqlStringList } from '../duckdb/sql-template.js';
 import type { TableName } from '../entities/entity.js';
-import { sqlString, sqlStringList } from '../transform/sql-template.js';
 import type { QualityContext } from './quality-context.js';
 
 /**

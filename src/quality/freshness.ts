@@ -1,16 +1,16 @@
 import { GOLD_CONTRACTS } from '../contracts/gold.js';
-import { sqlIdent } from '../transform/sql-template.js';
+import { sqlIdent } from '../duckdb/sql-template.js';
 import { goldView, type QualityContext } from './quality-context.js';
 import type { CheckResult, PlannedCheck, Severity } from './types.js';
 
-/** Pure verdict: is the newest business time within `maxHours` of `now` (both unix seconds)? */
+/** Pure verdict: is the newest business time within `maxHours` of `until` (both unix seconds)? */
 export function freshnessVerdict(
   newestTs: number | null,
-  now: number,
+  until: number,
   maxHours: number,
 ): { passed: boolean; age_hours: number | null } {
   if (newestTs === null) return { passed: false, age_hours: null };
-  const age = (now - newestTs) / 3600;
+  const age = (until - newestTs) / 3600;
   return { passed: age <= maxHours, age_hours: Math.round(age * 100) / 100 };
 }
 
@@ -18,7 +18,7 @@ const iso = (unix: number) => new Date(unix * 1000).toISOString();
 
 /**
  * `freshness.<model>`: the newest business timestamp in the latest Gold (the partitions that would
- * be published) is within `FRESHNESS_MAX_HOURS` of `now`. Severity from `FRESHNESS_SEVERITY`:
+ * be published) is within `FRESHNESS_MAX_HOURS` of the run's `until`. Severity from `FRESHNESS_SEVERITY`:
  * stale but correct data still publishes by default.
  */
 export function freshnessChecks(ctx: QualityContext): PlannedCheck[] {
@@ -35,7 +35,7 @@ export function freshnessChecks(ctx: QualityContext): PlannedCheck[] {
           `select epoch(max(${col})::TIMESTAMPTZ)::DOUBLE as ts from ${goldView(contract.name)}`,
         );
         const newest = row?.ts ?? null;
-        const v = freshnessVerdict(newest, ctx.now, maxHours);
+        const v = freshnessVerdict(newest, ctx.until, maxHours);
         return {
           name,
           severity,
@@ -43,7 +43,7 @@ export function freshnessChecks(ctx: QualityContext): PlannedCheck[] {
           details: {
             business_ts_column: contract.businessTsColumn,
             newest_business_ts: newest === null ? null : iso(newest),
-            now: iso(ctx.now),
+            now: iso(ctx.until),
             age_hours: v.age_hours,
             max_hours: maxHours,
             ...(newest === null ? { reason: 'the model has no rows with a business timestamp' } : {}),

@@ -4,16 +4,16 @@ import type { Settings } from '../config/settings.js';
 import type { TableContract } from '../contracts/contract.js';
 import { GOLD_CONTRACTS, type GoldModelName } from '../contracts/gold.js';
 import { SILVER_CONTRACTS, SILVER_TABLES } from '../contracts/silver.js';
+import { silverView } from '../duckdb/foreign-keys.js';
+import { type DuckSession, openDuckSession } from '../duckdb/session.js';
+import { sqlIdent, sqlStringList } from '../duckdb/sql-template.js';
+import { createStager, type Stager } from '../duckdb/stager.js';
 import type { TableName } from '../entities/entity.js';
 import type { Logger } from '../obs/logger.js';
+import { goldModelSummary } from '../state/gold-state.js';
 import { layout } from '../storage/layout.js';
 import type { ObjectInfo, ObjectStore } from '../storage/object-store.js';
 import { makeScratchDir } from '../storage/scratch-dir.js';
-import { type DuckSession, openDuckSession } from '../transform/duckdb-session.js';
-import { goldModelSummary } from '../transform/index.js';
-import { silverView } from '../transform/references.js';
-import { sqlIdent, sqlStringList } from '../transform/sql-template.js';
-import { createStager, type Stager } from '../transform/stager.js';
 import type { QualityScope } from './types.js';
 
 /** Everything the checks share: one DuckDB session, staged Silver/Gold, and views over them. */
@@ -22,8 +22,8 @@ export interface QualityContext {
   readonly settings: Settings;
   readonly logger: Logger;
   readonly runId: string;
-  /** Unix seconds. */
-  readonly now: number;
+  /** The run's end time, Unix seconds. */
+  readonly until: number;
   readonly scope: QualityScope;
   readonly db: DuckSession;
   readonly stager: Stager;
@@ -97,7 +97,7 @@ export async function openQualityContext(opts: {
   settings: Settings;
   logger: Logger;
   runId: string;
-  now: number;
+  until: number;
   scope: QualityScope;
 }): Promise<QualityContext & { close(): Promise<void> }> {
   const workDir = await makeScratchDir('quality');

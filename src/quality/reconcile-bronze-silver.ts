@@ -1,9 +1,9 @@
 import { SILVER_CONTRACTS, SILVER_TABLES } from '../contracts/silver.js';
+import { sqlString, sqlStringList } from '../duckdb/sql-template.js';
 import type { TableName } from '../entities/entity.js';
 import { entity, isEntityName } from '../entities/lookups.js';
 import { dtOfKey, layout, parseBronzeKey } from '../storage/layout.js';
 import type { ObjectInfo } from '../storage/object-store.js';
-import { sqlString, sqlStringList } from '../transform/sql-template.js';
 import { loadCachedIds, saveCachedIds } from './bronze-id-cache.js';
 import { capped, MAX_EXAMPLES, num } from './examples.js';
 import { type QualityContext, silverView } from './quality-context.js';

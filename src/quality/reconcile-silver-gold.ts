@@ -1,4 +1,4 @@
-import { sqlIdent } from '../transform/sql-template.js';
+import { sqlIdent } from '../duckdb/sql-template.js';
 import { capped, MAX_EXAMPLES, num } from './examples.js';
 import { goldView, type QualityContext, silverView } from './quality-context.js';
 import type { CheckResult, PlannedCheck } from './types.js';
@@ -66,9 +66,11 @@ export const RECONCILIATIONS: readonly Reconciliation[] = [
   {
     name: 'reconcile.silver_gold.daily_overview_fees',
     keys: ['date_day', 'currency'],
-    measures: ['fees_amount', 'net_amount'],
-    silver: `select dt as date_day, currency, fee as fees_amount, net as net_amount from ${S('balance_transactions')}`,
-    gold: `select date_day, currency, fees_amount, net_amount from ${G('daily_overview')}`,
+    measures: ['fees_amount', 'net_amount', 'payouts_amount'],
+    silver: `select dt as date_day, currency, fee as fees_amount, net as net_amount,
+             case when starts_with(type, 'payout') then net else 0 end as payouts_amount
+             from ${S('balance_transactions')}`,
+    gold: `select date_day, currency, fees_amount, net_amount, payouts_amount from ${G('daily_overview')}`,
     absentIsZero: true,
   },
   {

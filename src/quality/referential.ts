@@ -1,7 +1,7 @@
 import type { ForeignKey } from '../contracts/contract.js';
 import { SILVER_CONTRACTS, SILVER_TABLES } from '../contracts/silver.js';
+import { orphansSql, silverView } from '../duckdb/foreign-keys.js';
 import type { TableName } from '../entities/entity.js';
-import { orphansSql, silverView } from '../transform/references.js';
 import { capped, MAX_EXAMPLES, num } from './examples.js';
 import type { QualityContext } from './quality-context.js';
 import type { CheckResult, PlannedCheck } from './types.js';

@@ -16,8 +16,8 @@ export interface QualityOptions {
   settings: Settings;
   logger: Logger;
   runId: string;
-  /** Unix seconds: the freshness reference (the run's `until`). */
-  now: number;
+  /** The run's end time, Unix seconds: what the freshness check measures age against. */
+  until: number;
   /**
    * Bronze read by the Bronze -> Silver reconciliation: `changed` (default) = partitions written
    * since the previous passing quality run; `all` = every Bronze line. Other checks read all of
@@ -57,7 +57,7 @@ export function reportPassed(checks: readonly CheckResult[]): boolean {
  * (warn). `passed` is false when any error-severity check failed: the caller must not publish.
  *
  * @example
- * const report = await runQuality({ store, settings, logger, runId, now: Math.floor(Date.now() / 1000) });
+ * const report = await runQuality({ store, settings, logger, runId, until: Math.floor(Date.now() / 1000) });
  * process.stderr.write(renderQualityReport(report));
  */
 export async function runQuality(opts: QualityOptions): Promise<QualityReport> {

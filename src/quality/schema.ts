@@ -1,8 +1,8 @@
 import type { TableContract } from '../contracts/contract.js';
 import { GOLD_CONTRACTS } from '../contracts/gold.js';
 import { SILVER_CONTRACTS, SILVER_TABLES } from '../contracts/silver.js';
+import { sqlIdent, sqlStringList } from '../duckdb/sql-template.js';
 import { dtOfKey } from '../storage/layout.js';
-import { sqlIdent, sqlStringList } from '../transform/sql-template.js';
 import { capped, MAX_EXAMPLES, num } from './examples.js';
 import { goldView, type QualityContext, silverView } from './quality-context.js';
 import type { CheckResult, PlannedCheck } from './types.js';

@@ -1,9 +1,9 @@
 import { rm } from 'node:fs/promises';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { createStager } from '../duckdb/stager.js';
 import { readLatest } from '../state/publish.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { makeScratchDir } from '../storage/scratch-dir.js';
-import { createStager } from '../transform/stager.js';
 
 /** One view of the published lake: a Silver entity or a Gold model, and the objects behind it. */
 export interface LakeTable {

@@ -269,7 +269,7 @@ ${callout}
 
 <section>
 <h2>Sales, refunds, fees and net</h2>
-<p class="section-note">Gold <code>daily_overview</code>, ${goldNote || 'not published'}. Amounts in each currency's major unit; refunds and fees as positive amounts, net after both.</p>
+<p class="section-note">Gold <code>daily_overview</code>, ${goldNote || 'not published'}. Amounts in each currency's major unit; refunds and fees as positive amounts, net after both and before payouts to the bank.</p>
 ${input.daily ? (input.daily.length ? `${totalsTable(input.daily)}${chartBoxes(daily)}` : '<p class="muted">daily_overview is published but has no rows.</p>') : absent('daily_overview', 'daily revenue')}
 </section>
 

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import type { ErrorKind } from '../errors.js';
 import { openPublishedLake } from '../query/published-lake.js';
 import { readerRows } from '../query/run-query.js';
 import { listRunIds, type RunManifestData, readManifest } from '../state/manifest.js';
@@ -76,7 +77,7 @@ const GOLD_MODELS = [
 /** Thrown when the asked run has no manifest (or no run has happened yet). */
 export class NoSuchRunError extends Error {
   override readonly name = 'NoSuchRunError';
-  readonly exitCode = 2;
+  readonly kind: ErrorKind = 'usage';
 }
 
 /**

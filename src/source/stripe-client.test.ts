@@ -69,7 +69,7 @@ describe('StripeClient', () => {
         apiKey: 'sk_test_x',
       });
       try {
-        await c.listPage('charges', '/v1/charges', { limit: 1 });
+        await c.listRawPage('charges', '/v1/charges', { limit: 1 });
       } finally {
         await c.close();
       }
@@ -81,13 +81,18 @@ describe('StripeClient', () => {
     const { url, requests } = await serve((_req, res) =>
       json(res, 200, { ...list, has_more: true }, { date: 'Tue, 14 Nov 2023 22:13:20 GMT' }),
     );
-    const page = await makeClient(url).listPage('charges', '/v1/charges', {
+    const page = await makeClient(url).listRawPage('charges', '/v1/charges', {
       limit: 100,
       'created[gte]': 10,
       'created[lt]': 20,
       status: 'all',
     });
-    expect(page).toEqual({
+    expect({
+      data: page.items.map((it) => JSON.parse(it.json.toString('utf8')) as unknown),
+      hasMore: page.hasMore,
+      sourceTime: page.sourceTime,
+      retries: page.retries,
+    }).toEqual({
       data: list.data,
       hasMore: true,
       sourceTime: 1_700_000_000,
@@ -142,7 +147,7 @@ describe('StripeClient', () => {
       json(res, 200, list);
     });
     const t0 = Date.now();
-    const page = await makeClient(url).listPage('charges', '/v1/charges', { limit: 1 });
+    const page = await makeClient(url).listRawPage('charges', '/v1/charges', { limit: 1 });
     expect(page.retries).toBe(3);
     expect(requests).toHaveLength(4);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(190);
@@ -153,18 +158,18 @@ describe('StripeClient', () => {
       if (n === 1) return; // never answers
       json(res, 200, list);
     });
-    const page = await makeClient(url, { timeoutMs: 150 }).listPage('charges', '/v1/charges', {});
+    const page = await makeClient(url, { timeoutMs: 150 }).listRawPage('charges', '/v1/charges', {});
     // The hung request timed out and was retried. A loaded machine may also time out an answered
     // one (150 ms is short): each timeout is one more request and one more retry, never a failure.
     expect(page.retries).toBeGreaterThanOrEqual(1);
     expect(page.retries).toBe(requests.length - 1);
-    expect(page.data.map((o) => o.id)).toEqual(list.data.map((o) => o.id));
+    expect(page.items.map((o) => o.id)).toEqual(list.data.map((o) => o.id));
   });
 
   it('gives up after MAX_RETRIES with a typed error', async () => {
     const { url, requests } = await serve((_req, res) => json(res, 503, { error: { message: 'down' } }));
     const err = await makeClient(url, { maxRetries: 2 })
-      .listPage('refunds', '/v1/refunds', {})
+      .listRawPage('refunds', '/v1/refunds', {})
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RetriesExhaustedError);
     expect((err as RetriesExhaustedError).lastStatus).toBe(503);
@@ -176,7 +181,7 @@ describe('StripeClient', () => {
       json(res, 401, { error: { type: 'invalid_request_error', message: 'Invalid API Key provided' } }),
     );
     const err = await makeClient(url)
-      .listPage('customers', '/v1/customers', {})
+      .listRawPage('customers', '/v1/customers', {})
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApiKeyRejectedError);
     expect((err as Error).message).toContain('API key rejected');
@@ -197,7 +202,7 @@ describe('StripeClient', () => {
       }),
     );
     const err = (await makeClient(url)
-      .listPage('charges', '/v1/charges', { limit: 1000 })
+      .listRawPage('charges', '/v1/charges', { limit: 1000 })
       .catch((e: unknown) => e)) as StripeApiError;
     expect(err).toBeInstanceOf(StripeApiError);
     expect(err).toMatchObject({ status: 400, entity: 'charges', path: '/v1/charges' });
@@ -209,7 +214,7 @@ describe('StripeClient', () => {
   it('stops on abort without retrying', async () => {
     const { url } = await serve(() => {});
     const ctl = new AbortController();
-    const p = makeClient(url, { timeoutMs: 5000 }).listPage('charges', '/v1/charges', {}, ctl.signal);
+    const p = makeClient(url, { timeoutMs: 5000 }).listRawPage('charges', '/v1/charges', {}, ctl.signal);
     setTimeout(() => ctl.abort(new Error('aborted by test')), 50);
     await expect(p).rejects.toThrow('aborted by test');
   });

@@ -17,16 +17,6 @@ import {
 import { scanList } from './list-scan.js';
 import { type RequestLimiter, sleep } from './request-limiter.js';
 
-/** One page of a Stripe list. */
-export interface ListPage {
-  readonly data: Record<string, unknown>[];
-  readonly hasMore: boolean;
-  /** The response's `Date` header in Unix seconds (the source's clock); the local clock if absent. */
-  readonly sourceTime: number;
-  /** Retries this page needed. */
-  readonly retries: number;
-}
-
 /** One list element as bytes: its JSON (one line) and the two fields that route it. */
 export interface RawItem {
   readonly id: string | undefined;
@@ -91,7 +81,7 @@ export interface StripeClientOptions {
  * @example
  * const client = new StripeClient({ baseUrl, apiKey, timeoutMs: 30_000, maxRetries: 8,
  *   limiter: new RequestLimiter({ concurrency: 8 }), connections: 8 });
- * const page = await client.listPage('charges', '/v1/charges', { limit: 100, 'created[gte]': 0 });
+ * const page = await client.listRawPage('charges', '/v1/charges', { limit: 100, 'created[gte]': 0 });
  */
 export class StripeClient {
   private readonly pool: Pool;
@@ -116,28 +106,11 @@ export class StripeClient {
     };
   }
 
-  /** Fetches one page of `endpoint` (e.g. `/v1/charges`), parsed, retrying transient failures. */
-  async listPage(
-    entity: string,
-    endpoint: string,
-    params: ListParams,
-    signal?: AbortSignal,
-  ): Promise<ListPage> {
-    const path = `${this.prefix}${endpoint}`;
-    const { bytes, sourceTime, retries } = await this.get(
-      entity,
-      path,
-      `${path}?${buildQuery(params)}`,
-      signal,
-    );
-    const { data, hasMore } = parseList(entity, path, bytes);
-    return { data, hasMore, sourceTime, retries };
-  }
-
   /**
-   * Like `listPage`, but each element comes as its JSON bytes with its `id` and `created`, found by
-   * one scan of the body (`scanList`) without decoding or parsing it; a body the scan cannot vouch
-   * for (pretty-printed, as Stripe's own) is parsed and each element serialised again.
+   * Fetches one page of `endpoint` (e.g. `/v1/charges`), retrying transient failures. Each element
+   * comes as its JSON bytes with its `id` and `created`, found by one scan of the body (`scanList`)
+   * without decoding or parsing it; a body the scan cannot vouch for (pretty-printed, as Stripe's
+   * own) is parsed and each element serialised again.
    */
   async listRawPage(
     entity: string,

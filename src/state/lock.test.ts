@@ -17,7 +17,7 @@ describe('run lock', () => {
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(LockHeldError);
-    expect((err as LockHeldError).exitCode).toBe(3);
+    expect((err as LockHeldError).kind).toBe('locked');
     expect((err as Error).message).toContain('run_id=run-a');
     expect((err as Error).message).toContain(`pid=${process.pid}`);
     await a.release();

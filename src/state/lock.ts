@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import type { ErrorKind } from '../errors.js';
 import type { Logger } from '../obs/logger.js';
 import { layout } from '../storage/layout.js';
 import type { ObjectStore } from '../storage/object-store.js';
@@ -18,7 +19,7 @@ export interface LockHolder {
 /** Another run holds the lock; the CLI exits 3 and names the holder. */
 export class LockHeldError extends Error {
   override readonly name = 'LockHeldError';
-  readonly exitCode = 3;
+  readonly kind: ErrorKind = 'locked';
   constructor(readonly holder: LockHolder) {
     super(
       `another run holds the lock: run_id=${holder.run_id} command=${holder.command} host=${holder.host} pid=${holder.pid} ` +
@@ -30,7 +31,7 @@ export class LockHeldError extends Error {
 /** This run no longer holds the lock (another run took it over): it must not write anything more. */
 export class LockLostError extends Error {
   override readonly name = 'LockLostError';
-  readonly exitCode = 1;
+  readonly kind: ErrorKind = 'failed';
 }
 
 export interface RunLock {

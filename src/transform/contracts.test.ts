@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GOLD_CONTRACTS } from '../contracts/gold.js';
 import { COMMON_SILVER_COLUMNS, SILVER_CONTRACTS, SILVER_TABLES } from '../contracts/silver.js';
+import { type DuckSession, openDuckSession } from '../duckdb/session.js';
+import { createStager } from '../duckdb/stager.js';
 import { LocalObjectStore } from '../storage/local-store.js';
-import { type DuckSession, openDuckSession } from './duckdb-session.js';
 import { createSilverViews, renderGoldModel } from './gold-build.js';
 import {
   readModelSql,
@@ -15,7 +16,6 @@ import {
   type SilverFragment,
   silverFragmentOf,
 } from './silver-build.js';
-import { createStager } from './stager.js';
 
 let dir: string;
 let session: DuckSession;

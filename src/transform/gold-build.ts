@@ -1,17 +1,17 @@
 import { join } from 'node:path';
-import { GOLD_CONTRACTS, type GoldModelName, goldContract } from '../contracts/gold.js';
+import { GOLD_CONTRACTS, type GoldModelName } from '../contracts/gold.js';
 import { SILVER_CONTRACTS, SILVER_TABLES } from '../contracts/silver.js';
+import { silverView } from '../duckdb/foreign-keys.js';
+import { copyPartitioned, sortsInQuery } from '../duckdb/partitioned-copy.js';
+import type { DuckSession } from '../duckdb/session.js';
+import { renderSql, sqlString, sqlStringList } from '../duckdb/sql-template.js';
+import type { Stager } from '../duckdb/stager.js';
 import type { TableName } from '../entities/entity.js';
 import type { Logger } from '../obs/logger.js';
+import { changedPartitions, type GoldState, loadGoldState, saveGoldState } from '../state/gold-state.js';
 import { dtOfKey, layout, utcDate } from '../storage/layout.js';
 import type { ObjectStore } from '../storage/object-store.js';
-import type { DuckSession } from './duckdb-session.js';
-import { changedPartitions, type GoldState, loadGoldState, saveGoldState } from './gold-state.js';
-import { copyPartitioned, sortsInQuery } from './partitioned-copy.js';
-import { silverView } from './references.js';
 import { readModelSql } from './silver-build.js';
-import { renderSql, sqlString, sqlStringList } from './sql-template.js';
-import type { Stager } from './stager.js';
 
 export interface GoldContext {
   readonly session: DuckSession;
@@ -22,8 +22,8 @@ export interface GoldContext {
   readonly logger: Logger;
   readonly runId: string;
   readonly fullRefresh: boolean;
-  /** Unix seconds; the snapshot models' dt. */
-  readonly asOf: number;
+  /** The run's end time, Unix seconds: the snapshot models' dt and `{{as_of_date}}`. */
+  readonly until: number;
   /** Per model, dts written even when their rows did not change (damaged, or asked for). */
   readonly rebuild?: Readonly<Partial<Record<string, readonly string[]>>>;
 }
@@ -55,9 +55,9 @@ export async function createSilverViews(
 }
 
 /** Renders a Gold model with the run's as-of date. */
-export function renderGoldModel(template: string, asOf: number): string {
+export function renderGoldModel(template: string, until: number): string {
   const vars: Record<string, string> = {};
-  if (template.includes('{{as_of_date}}')) vars.as_of_date = `DATE ${sqlString(utcDate(asOf))}`;
+  if (template.includes('{{as_of_date}}')) vars.as_of_date = `DATE ${sqlString(utcDate(until))}`;
   return renderSql(template, vars);
 }
 
@@ -77,7 +77,7 @@ export async function buildGold(
   for (const contract of GOLD_CONTRACTS) {
     const started = performance.now();
     const model = contract.name;
-    const sql = renderGoldModel(await readModelSql('gold', model), ctx.asOf);
+    const sql = renderGoldModel(await readModelSql('gold', model), ctx.until);
     await ctx.session.conn.run(`create or replace temp table ${model} as ${sql}`);
     const rows = await ctx.session.rows<{ dt: string; n: number; fp: string; max_ts: number | null }>(
       `select dt::VARCHAR as dt, count(*)::INTEGER as n, bit_xor(hash(t))::VARCHAR as fp,
@@ -139,36 +139,4 @@ export async function buildGold(
     );
   }
   return out;
-}
-
-/** What the publisher needs of a Gold model: its current keys, row count and newest business time. */
-export interface GoldModelSummary {
-  readonly model: GoldModelName;
-  readonly keys: string[];
-  readonly rowCount: number;
-  /** Unix seconds. */
-  readonly maxBusinessTs: number | null;
-}
-
-/**
- * Summarises a Gold model from its transform state (no data read). For a snapshot model only the
- * latest dt counts (the current snapshot).
- */
-export async function goldModelSummary(store: ObjectStore, model: GoldModelName): Promise<GoldModelSummary> {
-  const state = await loadGoldState(store, model);
-  const dts = Object.keys(state?.partitions ?? {}).sort();
-  const current = goldContract(model).snapshot ? dts.slice(-1) : dts;
-  let rowCount = 0;
-  let maxTs: number | null = null;
-  for (const dt of current) {
-    const p = state!.partitions[dt]!;
-    rowCount += p.rows;
-    if (p.maxBusinessTs !== null && (maxTs === null || p.maxBusinessTs > maxTs)) maxTs = p.maxBusinessTs;
-  }
-  return {
-    model,
-    keys: current.map((dt) => layout.goldPartition(model, dt)),
-    rowCount,
-    maxBusinessTs: maxTs,
-  };
 }

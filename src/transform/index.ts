@@ -1,7 +1,7 @@
 /** The transform's public surface for run-all, the publisher and the quality checks. */
 
+export { type GoldModelSummary, goldModelSummary } from '../state/gold-state.js';
 export { BronzeParseError, TransformError } from './errors.js';
-export { type GoldModelSummary, goldModelSummary } from './gold-build.js';
 export {
   goldPublishInputs,
   runTransform,

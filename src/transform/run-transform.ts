@@ -3,16 +3,17 @@ import { join } from 'node:path';
 import type { Settings } from '../config/settings.js';
 import { GOLD_MODELS } from '../contracts/gold.js';
 import { SILVER_TABLES } from '../contracts/silver.js';
+import { danglingReferences } from '../duckdb/foreign-keys.js';
+import { openDuckSession } from '../duckdb/session.js';
+import { createStager } from '../duckdb/stager.js';
 import type { EntityName } from '../entities/entity.js';
 import type { Logger } from '../obs/logger.js';
 import { failpoint } from '../state/failpoint.js';
+import { goldModelSummary } from '../state/gold-state.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { makeScratchDir } from '../storage/scratch-dir.js';
-import { openDuckSession } from './duckdb-session.js';
-import { buildGold, createSilverViews, goldModelSummary } from './gold-build.js';
-import { danglingReferences } from './references.js';
+import { buildGold, createSilverViews } from './gold-build.js';
 import { buildSilverTable, listBronzeKeys } from './silver-build.js';
-import { createStager } from './stager.js';
 
 export interface TransformOptions {
   store: ObjectStore;
@@ -21,8 +22,8 @@ export interface TransformOptions {
   runId: string;
   /** Rebuild every partition regardless of state. */
   fullRefresh?: boolean;
-  /** Unix seconds: the as-of time of snapshot models (default: now). */
-  asOf?: number;
+  /** The run's end time, Unix seconds: the as-of time of snapshot models. */
+  until: number;
   /** Local scratch directory (staging, DuckDB temp, Parquet out); default: a new temp dir, removed after. */
   workDir?: string;
   /**
@@ -103,7 +104,7 @@ export async function runTransform(opts: TransformOptions): Promise<TransformRep
       const gold = await buildGold({
         ...ctx,
         stager: silverStager,
-        asOf: opts.asOf ?? Math.floor(Date.now() / 1000),
+        until: opts.until,
         ...(opts.rebuild ? { rebuild: opts.rebuild.gold } : {}),
       });
       for (const [model, r] of Object.entries(gold)) {

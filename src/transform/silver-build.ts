@@ -2,16 +2,18 @@ import { readFileSync } from 'node:fs';
 import { readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BRONZE_PAYLOADS, SILVER_CONTRACTS } from '../contracts/silver.js';
+import { payloadType, readBronzeRelation, webhookEventType } from '../duckdb/bronze-read.js';
+import { fileOfDuckdbError, locateBadLine, type RecordShape } from '../duckdb/line-scanner.js';
+import { copyPartitioned, sortsInQuery } from '../duckdb/partitioned-copy.js';
+import type { DuckSession } from '../duckdb/session.js';
+import { renderSql, sqlIdent, sqlString, sqlStringList } from '../duckdb/sql-template.js';
+import type { Stager } from '../duckdb/stager.js';
 import type { EntityName, TableName } from '../entities/entity.js';
 import { entity } from '../entities/lookups.js';
 import type { Logger } from '../obs/logger.js';
 import { dtOfKey, layout } from '../storage/layout.js';
 import type { ObjectStore } from '../storage/object-store.js';
-import { payloadType, readBronzeRelation, webhookEventType } from './bronze-read.js';
-import type { DuckSession } from './duckdb-session.js';
 import { BronzeParseError, TransformError } from './errors.js';
-import { fileOfDuckdbError, locateBadLine, type RecordShape } from './line-scanner.js';
-import { copyPartitioned, sortsInQuery } from './partitioned-copy.js';
 import { silverSelectList } from './silver-columns.js';
 import {
   describeInputs,
@@ -20,8 +22,6 @@ import {
   saveSilverState,
   unconsumedKeys,
 } from './silver-state.js';
-import { renderSql, sqlIdent, sqlString, sqlStringList } from './sql-template.js';
-import type { Stager } from './stager.js';
 
 export interface BuildContext {
   readonly session: DuckSession;

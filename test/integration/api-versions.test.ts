@@ -124,6 +124,7 @@ describe('Silver over events of two API versions', () => {
           settings: parseSettings({}),
           logger: silentLogger(),
           runId: 'v',
+          until: CHANGES_NOW,
           gold: false,
         });
         return { dir, byEntity };

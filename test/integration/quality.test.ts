@@ -5,6 +5,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseSettings } from '../../src/config/settings.js';
 import { GOLD_CONTRACTS } from '../../src/contracts/gold.js';
 import { SILVER_CONTRACTS, SILVER_TABLES } from '../../src/contracts/silver.js';
+import { type DuckSession, openDuckSession } from '../../src/duckdb/session.js';
+import { sqlString, sqlStringList } from '../../src/duckdb/sql-template.js';
 import type { TableName } from '../../src/entities/entity.js';
 import { entity, isEntityName } from '../../src/entities/lookups.js';
 import { silentLogger } from '../../src/obs/logger.js';
@@ -13,10 +15,8 @@ import { renderQualityReport, runQuality } from '../../src/quality/index.js';
 import type { CheckResult, QualityReport } from '../../src/quality/types.js';
 import { layout, utcDate } from '../../src/storage/layout.js';
 import { LocalObjectStore } from '../../src/storage/local-store.js';
-import { type DuckSession, openDuckSession } from '../../src/transform/duckdb-session.js';
 import { renderGoldModel } from '../../src/transform/gold-build.js';
 import { readModelSql } from '../../src/transform/silver-build.js';
-import { sqlString, sqlStringList } from '../../src/transform/sql-template.js';
 
 // A tiny, consistent lake written by hand: Bronze JSONL, Silver Parquet under the contracts, Gold
 // computed from that Silver by the real Gold SQL. Good data passes every check; each test breaks
@@ -402,7 +402,7 @@ async function quality(
     settings: parseSettings(env),
     logger: silentLogger(),
     runId: 'q1',
-    now,
+    until: now,
     scope,
   });
 }
@@ -795,7 +795,7 @@ describe('Bronze id cache', () => {
       settings: parseSettings({}),
       logger: silentLogger(),
       runId: 'q2',
-      now: NOW,
+      until: NOW,
     });
     const c = check(report, 'reconcile.bronze_silver.charges');
     expect(c.passed).toBe(true);

@@ -37,8 +37,8 @@ afterEach(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-const run = (runId = 'r-test', extra: { fullRefresh?: boolean; asOf?: number } = {}) =>
-  runTransform({ store, settings, logger: silentLogger(), runId, asOf: at('2024-01-20'), ...extra });
+const run = (runId = 'r-test', extra: { fullRefresh?: boolean; until?: number } = {}) =>
+  runTransform({ store, settings, logger: silentLogger(), runId, until: at('2024-01-20'), ...extra });
 
 async function query<T = Record<string, unknown>>(sql: string): Promise<T[]> {
   const inst = await DuckDBInstance.create(':memory:');
@@ -480,8 +480,20 @@ describe('Gold', () => {
         c.balance_transaction = bt.id;
         return bt;
       });
+    // a payout moves money to the bank: in the day's net (SPEC 8) and in payouts_amount
+    const payout = makeBalanceTransaction({
+      source: 'po_1',
+      amount: -1000,
+      fee: 0,
+      net: -1000,
+      currency: 'usd',
+      type: 'payout',
+      created: at('2024-01-02'),
+    });
     for (const dt of ['2024-01-01', '2024-01-02']) {
-      const day = bts.filter((b) => new Date(Number(b.created) * 1000).toISOString().startsWith(dt));
+      const day = [...bts, payout].filter((b) =>
+        new Date(Number(b.created) * 1000).toISOString().startsWith(dt),
+      );
       await writeBronze(
         store,
         'balance_transactions',
@@ -518,6 +530,7 @@ describe('Gold', () => {
           failed_charges_count: 0,
           fees_amount: 0,
           net_amount: 0,
+          payouts_amount: 0,
           new_customers: 0,
           paying_customers: 0,
         });
@@ -548,10 +561,11 @@ describe('Gold', () => {
         disputes_amount: row(x.created, x.currency).disputes_amount! + x.amount,
         disputes_count: row(x.created, x.currency).disputes_count! + 1,
       });
-    for (const b of bts) {
+    for (const b of [...bts, payout]) {
       const r = row(Number(b.created), String(b.currency));
       r.fees_amount! += Number(b.fee);
       r.net_amount! += Number(b.net);
+      if (String(b.type).startsWith('payout')) r.payouts_amount! += Number(b.net);
     }
     for (const c of cus) row(Number(c.created), String(c.currency)).new_customers! += 1;
 

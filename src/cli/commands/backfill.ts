@@ -24,8 +24,9 @@ export default async function backfill(
     // the rebuilt partitions reach the published lake only through the checks
     steps: ['extract', 'transform', 'references', 'quality', 'publish'],
     backfill: { from, to },
-    until: to,
-    asOf: now,
+    // The run's end time is now: the backfill window bounds the extraction, and the Gold
+    // snapshots and the freshness check describe the lake as of this run.
+    until: now,
     ...(opts.entity && opts.entity.length > 0 ? { entities: opts.entity } : {}),
   });
   return exitCode;

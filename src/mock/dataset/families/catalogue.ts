@@ -87,14 +87,14 @@ export function anchorDayAtOrBefore(w: World, day: number): number {
 }
 
 /**
- * Products created on day `day`: one on every anchor day, otherwise one on about 6% of days.
+ * Products created on day `day`: one on every anchor day, otherwise one on about 10% of days.
  * Deletions come 40-120 days after creation, as customers' do: an object deleted before the
  * events a first load can read (30 days) is invisible to any client, in Stripe as here.
  */
 export function nProducts(w: World, day: number): number {
   if (day < firstCustomerDay(w)) return 0;
   if (isAnchorDay(w, day)) return 1;
-  return unit(w.seed, SALT.nProducts, day) < 0.06 ? 1 : 0;
+  return unit(w.seed, SALT.nProducts, day) < 0.1 ? 1 : 0;
 }
 
 /** Coupons created on day `day`: one on every anchor day, otherwise one on about 6% of days. */
@@ -110,7 +110,7 @@ export function productPlan(w: World, day: number, index: number): ProductPlan |
   const seed = w.seed;
   const created = timeInDay(w, SALT.prodTime, day, index, n);
   // An anchor day's product is never a draft, so every two weeks of history have prices.
-  const draft = !isAnchorDay(w, day) && unit(seed, SALT.prodDraft, day, index) < 0.1;
+  const draft = !isAnchorDay(w, day) && unit(seed, SALT.prodDraft, day, index) < 0.3;
   const archived = !draft && unit(seed, SALT.prodArchive, day, index) < 0.15;
   return {
     day,

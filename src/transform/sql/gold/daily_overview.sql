@@ -2,8 +2,10 @@
 -- Grain: one row per UTC day and currency; dt = date_day. Key: (date_day, currency).
 -- sales: charges with status succeeded, by the charge's created date and currency; failed
 -- charges: status failed; refunds: refunds with status succeeded, by the refund's created date;
--- disputes: every dispute by its created date; fees/net: balance transactions by their created
--- date; paying_customers: distinct customers with a succeeded charge that day and currency;
+-- disputes: every dispute by its created date; fees/net: every balance transaction by its created
+-- date (payouts included, as SPEC 8 defines them); payouts_amount: the net of the payout
+-- transactions among them (type payout*; negative = moved to the bank), so net_amount -
+-- payouts_amount is the day's net activity; paying_customers: distinct customers with a succeeded charge that day and currency;
 -- new_customers: customers created that day in that currency. A deleted customer is a tombstone
 -- without a currency, so it is left out of new_customers (it no longer exists).
 with
@@ -67,7 +69,8 @@ balance_days as (
         dt as date_day,
         currency,
         sum(fee) as fees_amount,
-        sum(net) as net_amount
+        sum(net) as net_amount,
+        sum(net) filter (where starts_with(type, 'payout')) as payouts_amount
     from balance_transactions
     group by all
 ),
@@ -108,6 +111,7 @@ final as (
         coalesce(charge_days.failed_charges_count, 0)::BIGINT as failed_charges_count,
         coalesce(balance_days.fees_amount, 0)::BIGINT as fees_amount,
         coalesce(balance_days.net_amount, 0)::BIGINT as net_amount,
+        coalesce(balance_days.payouts_amount, 0)::BIGINT as payouts_amount,
         coalesce(customer_days.new_customers, 0)::BIGINT as new_customers,
         coalesce(charge_days.paying_customers, 0)::BIGINT as paying_customers,
         days.date_day as dt

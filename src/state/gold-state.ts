@@ -1,3 +1,5 @@
+import { type GoldModelName, goldContract } from '../contracts/gold.js';
+import { layout } from '../storage/layout.js';
 import type { ObjectStore } from '../storage/object-store.js';
 
 /** Per Gold model, what each written partition holds: `_state/transform/gold/<model>.json`. */
@@ -40,4 +42,36 @@ export function changedPartitions(
       );
     })
     .sort();
+}
+
+/** What the publisher needs of a Gold model: its current keys, row count and newest business time. */
+export interface GoldModelSummary {
+  readonly model: GoldModelName;
+  readonly keys: string[];
+  readonly rowCount: number;
+  /** Unix seconds. */
+  readonly maxBusinessTs: number | null;
+}
+
+/**
+ * Summarises a Gold model from its transform state (no data read). For a snapshot model only the
+ * latest dt counts (the current snapshot).
+ */
+export async function goldModelSummary(store: ObjectStore, model: GoldModelName): Promise<GoldModelSummary> {
+  const state = await loadGoldState(store, model);
+  const dts = Object.keys(state?.partitions ?? {}).sort();
+  const current = goldContract(model).snapshot ? dts.slice(-1) : dts;
+  let rowCount = 0;
+  let maxTs: number | null = null;
+  for (const dt of current) {
+    const p = state!.partitions[dt]!;
+    rowCount += p.rows;
+    if (p.maxBusinessTs !== null && (maxTs === null || p.maxBusinessTs > maxTs)) maxTs = p.maxBusinessTs;
+  }
+  return {
+    model,
+    keys: current.map((dt) => layout.goldPartition(model, dt)),
+    rowCount,
+    maxBusinessTs: maxTs,
+  };
 }

@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
 import type { ObjectStore } from '../storage/object-store.js';
-import type { DuckSession } from './duckdb-session.js';
+import type { DuckSession } from './session.js';
 import { sqlString, sqlStringList } from './sql-template.js';
 
 /**

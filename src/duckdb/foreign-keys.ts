@@ -2,7 +2,7 @@ import type { ForeignKey } from '../contracts/contract.js';
 import { SILVER_CONTRACTS, SILVER_TABLES } from '../contracts/silver.js';
 import type { EntityName, TableName } from '../entities/entity.js';
 import { entity, isEntityName } from '../entities/lookups.js';
-import type { DuckSession } from './duckdb-session.js';
+import type { DuckSession } from './session.js';
 import { sqlIdent, sqlString } from './sql-template.js';
 
 /**

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DuckSession, openDuckSession } from './duckdb-session.js';
+import { type DuckSession, openDuckSession } from './session.js';
 
 describe('openDuckSession', () => {
   let dir: string;

@@ -3,14 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalObjectStore } from '../storage/local-store.js';
+import { copyPartitioned, sortsInQuery } from './partitioned-copy.js';
 import {
   type DuckSession,
   openDuckSession,
   PARTITIONED_WRITE_FLUSH_ROWS,
   PARTITIONED_WRITE_MAX_OPEN_FILES,
   sizeBytes,
-} from './duckdb-session.js';
-import { copyPartitioned, sortsInQuery } from './partitioned-copy.js';
+} from './session.js';
 
 describe('sizeBytes', () => {
   it('reads decimal and binary units', () => {

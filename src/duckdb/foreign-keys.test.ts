@@ -1,6 +1,6 @@
 import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
-import { prefixResolver } from './references.js';
+import { prefixResolver } from './foreign-keys.js';
 
 describe('prefixResolver', () => {
   it('resolves a polymorphic id by its longest prefix, NULL when no referenced table owns it', async () => {

@@ -1,0 +1,125 @@
+import type { EntityDef } from '../entities/entity.js';
+import type { QuarantineSink } from '../quarantine/sink.js';
+import type { RawListPage } from '../source/stripe-client.js';
+import type { BronzeSink } from './bronze-sink.js';
+import { EVENTS, type ExtractPlan } from './extract-plan.js';
+import type { ExtractStats } from './extract-stats.js';
+import { apiPageBatches, type Batches, eventPageBatches, linesOf } from './page-lines.js';
+import { type Rejected, screenItems } from './screen.js';
+import type { Mark, WatermarkAdvance } from './watermark-advance.js';
+import type { TimeWindow } from './windows.js';
+
+/** One slice of listing work: `api` lists an entity itself; `events` is a slice of the events pass. */
+export interface Task {
+  readonly kind: FetchKindName;
+  readonly def: EntityDef;
+  readonly window: TimeWindow;
+}
+
+export type FetchKindName = 'api' | 'events';
+
+/**
+ * What one kind of fetch does with its pages, and when it is done. A new kind of fetch is one
+ * more name in `FetchKindName` and one more entry in `fetchKinds`.
+ */
+export interface FetchKind {
+  /** Slices of one group complete together. */
+  group(task: Task): string;
+  /** Screens one page, writes its records to Bronze and counts them. */
+  onPage(task: Task, page: RawListPage): Promise<void>;
+  /** When every slice of the group succeeded: flush its Bronze, then move its watermarks. */
+  complete(task: Task): Promise<void>;
+}
+
+/** What the fetches of one run share. */
+export interface FetchContext {
+  readonly runId: string;
+  readonly plan: ExtractPlan;
+  readonly sink: BronzeSink;
+  readonly quarantine: QuarantineSink;
+  readonly stats: ExtractStats;
+  readonly advance: WatermarkAdvance;
+  /** Writes a watermark (serially per entity). */
+  readonly writeMark: (entity: string, mark: Mark) => Promise<unknown>;
+  readonly onProgress?: (p: { entity: string; pages: number; records: number; retries: number }) => void;
+}
+
+const EVENTS_PASS = ' events-pass';
+
+/** The fetch kinds of extraction, over one run's sinks and counters. */
+export function fetchKinds(ctx: FetchContext): Record<FetchKindName, FetchKind> {
+  const { runId, sink, quarantine, stats } = ctx;
+  const ingestedAt = () => new Date().toISOString();
+  const writeBatches = async (batches: Batches) => {
+    for (const b of batches.values()) await sink.write(b.entity, b.dt, linesOf(b), b.records);
+  };
+  const quarantineAll = (entity: string, path: string, source: string, rejected: readonly Rejected[]) => {
+    for (const r of rejected) quarantine.add({ entity, source, path, reason: r.reason, raw: r.item.json });
+  };
+  const progress = (name: string) => {
+    if (!stats.has(name)) return;
+    const s = stats.of(name);
+    ctx.onProgress?.({ entity: name, pages: s.pages, records: s.records, retries: s.retries });
+  };
+
+  const api: FetchKind = {
+    group: (task) => task.def.name,
+    async onPage({ def, window }, raw) {
+      const { good, rejected } = screenItems(raw.items, 'object', raw.sourceTime);
+      quarantineAll(def.name, def.endpoint, 'api', rejected);
+      const meta = {
+        entity: def.name,
+        run_id: runId,
+        ingested_at: ingestedAt(),
+        source: 'api' as const,
+        version_ts: raw.sourceTime,
+      };
+      const { batches, maxCreated } = apiPageBatches(good, meta, window.gte, window.lt);
+      await writeBatches(batches);
+      stats.addApiPage(
+        def.name,
+        { records: good.length, retries: raw.retries, sourceTime: raw.sourceTime },
+        maxCreated,
+      );
+      progress(def.name);
+    },
+    async complete({ def }) {
+      await sink.flushEntity(def.name);
+      await quarantine.flushEntity(def.name);
+      const mark = ctx.advance.afterListing(def.name, stats.of(def.name));
+      if (mark) await ctx.writeMark(def.name, mark);
+    },
+  };
+
+  const events: FetchKind = {
+    group: () => EVENTS_PASS,
+    async onPage({ def }, raw) {
+      const pass = ctx.plan.pass!;
+      const screened = screenItems(raw.items, 'event', raw.sourceTime);
+      quarantineAll(EVENTS, def.endpoint, 'events', screened.rejected);
+      const { batches, maxCreated, routed, rejected } = eventPageBatches(screened.good, {
+        runId,
+        ingestedAt: ingestedAt(),
+        keepEvents: pass.keepEvents,
+        targets: pass.routing,
+        windowEnd: pass.window.lt,
+        sourceNowSeconds: raw.sourceTime,
+      });
+      quarantineAll(EVENTS, '/v1/events', 'events', rejected);
+      await writeBatches(batches);
+      stats.addEventsPage({ records: screened.good.length, retries: raw.retries }, maxCreated, routed);
+      for (const name of routed.keys()) progress(name);
+      progress(EVENTS);
+    },
+    async complete() {
+      const pass = ctx.plan.pass!;
+      const flushed = [...(pass.keepEvents ? [EVENTS] : []), ...pass.routing.keys()];
+      await Promise.all(flushed.map((e) => sink.flushEntity(e)));
+      await quarantine.flushEntity(EVENTS);
+      const marks = ctx.advance.afterEventsPass(stats.passMaxCreated, (name) => stats.of(name));
+      await Promise.all(marks.map(([name, mark]) => ctx.writeMark(name, mark)));
+    },
+  };
+
+  return { api, events };
+}

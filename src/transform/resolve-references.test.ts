@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { silentLogger } from '../obs/logger.js';
+import { type FetchRound, type MissingReference, resolveReferences } from './resolve-references.js';
+
+const ref = (table: string, id: string) => ({ table, id }) as MissingReference;
+
+describe('resolveReferences', () => {
+  it('fetches round after round what the transform still misses, never an unknown id twice', async () => {
+    const asked: string[][] = [];
+    // Round 1 fetches a charge that names a customer the API does not know, and one it knows.
+    const rounds: FetchRound[] = [
+      { fetched: { charges: 1 }, not_found: ['customers/cus_gone'], bronze_keys: ['b1'] },
+      { fetched: { customers: 1 }, not_found: [], bronze_keys: ['b2'] },
+    ];
+    const still = [
+      [ref('customers', 'cus_gone'), ref('customers', 'cus_old')],
+      [ref('customers', 'cus_gone')],
+    ];
+    const report = await resolveReferences({
+      missing: [ref('charges', 'ch_old'), ref('customers', 'cus_gone')],
+      fetch: async (refs) => {
+        asked.push(refs.map((r) => r.id));
+        return rounds.shift()!;
+      },
+      retransform: async () => ({ dangling: still.shift()! }),
+      logger: silentLogger(),
+    });
+    expect(asked).toEqual([['ch_old', 'cus_gone'], ['cus_old']]);
+    expect(report).toEqual({
+      rounds: 2,
+      fetched: { charges: 1, customers: 1 },
+      not_found: ['customers/cus_gone'],
+      bronze_keys: 2,
+    });
+  });
+
+  it('stops after a round that fetched nothing, and after maxRounds', async () => {
+    let transforms = 0;
+    const none = await resolveReferences({
+      missing: [ref('customers', 'cus_x')],
+      fetch: async () => ({ fetched: {}, not_found: [], bronze_keys: [] }),
+      retransform: async () => ({ dangling: [ref('customers', 'cus_x')] }),
+      logger: silentLogger(),
+    });
+    expect(none.rounds).toBe(1);
+    const capped = await resolveReferences({
+      missing: [ref('customers', 'cus_x')],
+      fetch: async () => ({ fetched: { customers: 1 }, not_found: [], bronze_keys: ['k'] }),
+      retransform: async () => {
+        transforms++;
+        return { dangling: [ref('customers', `cus_${transforms}`)] };
+      },
+      logger: silentLogger(),
+      maxRounds: 2,
+    });
+    expect([capped.rounds, transforms, capped.fetched.customers]).toEqual([2, 2, 2]);
+    expect(
+      (
+        await resolveReferences({
+          missing: [],
+          fetch: async () => ({ fetched: {}, not_found: [], bronze_keys: [] }),
+          retransform: async () => ({ dangling: [] }),
+          logger: silentLogger(),
+        })
+      ).rounds,
+    ).toBe(0);
+  });
+});

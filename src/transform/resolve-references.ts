@@ -1,0 +1,65 @@
+import type { EntityName } from '../entities/entity.js';
+import type { Logger } from '../obs/logger.js';
+
+/** An object Silver rows reference but Silver lacks. */
+export interface MissingReference {
+  readonly table: EntityName;
+  readonly id: string;
+}
+
+/** What one round of fetching by id did (`fetchReferences`' report). */
+export interface FetchRound {
+  readonly fetched: Readonly<Record<string, number>>;
+  /** `<table>/<id>` the API does not know. */
+  readonly not_found: readonly string[];
+  readonly bronze_keys: readonly string[];
+}
+
+/** The manifest's `references` section. */
+export interface ReferencesReport {
+  rounds: number;
+  fetched: Record<string, number>;
+  not_found: string[];
+  bronze_keys: number;
+}
+
+export interface ResolveReferencesOptions {
+  /** What the transform found missing. */
+  readonly missing: readonly MissingReference[];
+  /** Retrieves objects by id into Bronze. */
+  readonly fetch: (refs: MissingReference[]) => Promise<FetchRound>;
+  /** Transforms Silver again over the new Bronze; says what is still missing. */
+  readonly retransform: () => Promise<{ dangling: readonly MissingReference[] }>;
+  readonly logger: Logger;
+  /** Default 3: a fetched charge may name another customer, which may name … */
+  readonly maxRounds?: number;
+}
+
+/**
+ * The references pass: objects that Silver rows reference but no window covered (customers
+ * created before the first run's DEFAULT_DAYS, the old charge of today's refund) are retrieved
+ * by id and transformed, a few rounds at most. An id the API does not know is not asked for
+ * again; a round that fetched nothing ends the pass. The transform reports what is missing while
+ * it has Silver open, so this costs nothing when nothing is missing.
+ *
+ * @example
+ * const report = await resolveReferences({ missing: t.dangling, fetch, retransform, logger });
+ */
+export async function resolveReferences(opts: ResolveReferencesOptions): Promise<ReferencesReport> {
+  const out: ReferencesReport = { rounds: 0, fetched: {}, not_found: [], bronze_keys: 0 };
+  let missing = opts.missing;
+  for (let round = 1; round <= (opts.maxRounds ?? 3); round++) {
+    const known = new Set(out.not_found);
+    const todo = missing.filter((m) => !known.has(`${m.table}/${m.id}`));
+    if (todo.length === 0) break;
+    out.rounds = round;
+    opts.logger.info({ missing: todo.length }, `fetching ${todo.length} referenced objects by id`);
+    const report = await opts.fetch(todo);
+    for (const [e, n] of Object.entries(report.fetched)) out.fetched[e] = (out.fetched[e] ?? 0) + n;
+    out.not_found.push(...report.not_found);
+    out.bronze_keys += report.bronze_keys.length;
+    if (report.bronze_keys.length === 0) break;
+    missing = (await opts.retransform()).dangling;
+  }
+  return out;
+}

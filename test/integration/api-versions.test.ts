@@ -59,6 +59,11 @@ describe('Silver over events of two API versions', () => {
     await configureMock(mock.url, { old_version_share: 0.5 });
     const config = (await (await fetch(`${mock.url}/_mock/config`)).json()) as Obj;
     expect(config.old_version_share).toBe(0.5);
+    const bad = await fetch(`${mock.url}/_mock/config`, { method: 'POST', body: '{"old_version_share": 2}' });
+    expect([bad.status, ((await bad.json()) as { error: { message: string } }).error.message]).toEqual([
+      400,
+      'invalid old_version_share: 2 (expected 0 to 1)',
+    ]);
     // a first load 10 days before the clock, so the incremental run reads 17 days of changes
     // (plan periods, cancellations, refunds) through /v1/events, half of them in the old shapes
     const firstEnd = CHANGES_NOW - 10 * 86_400;

@@ -119,16 +119,8 @@ export function renderJobSummary(m) {
 async function readFromStore(runId) {
   // The project's own settings and store: the same keys and credentials as the run itself.
   const { loadSettings } = await import('../dist/config/load.js');
-  const { createObjectStore } = await import('../dist/storage/create-store.js');
-  const s = loadSettings();
-  const store = createObjectStore({
-    env: s.PIPELINE_ENV,
-    localDataDir: s.LOCAL_DATA_DIR,
-    awsRegion: s.AWS_REGION,
-    ...(s.S3_BUCKET ? { s3Bucket: s.S3_BUCKET } : {}),
-    s3Prefix: s.S3_PREFIX,
-    ...(s.S3_ENDPOINT_URL ? { s3EndpointUrl: s.S3_ENDPOINT_URL } : {}),
-  });
+  const { storeFor } = await import('../dist/cli/store.js');
+  const store = storeFor({ settings: loadSettings() });
   const key = `_state/manifests/run_${runId}.json`;
   const bytes = await store.get(key);
   if (!bytes) throw new Error(`no manifest at ${store.root}/${key}`);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
+import { S3ObjectStore } from '../src/storage/s3-store.js';
 import type { S3TestConfig } from './s3-server.js';
 
 export type { S3TestConfig } from './s3-server.js';
@@ -22,4 +23,16 @@ export function s3TestConfig(): S3TestConfig {
 /** A key prefix no other test uses, so every test has its own corner of the one bucket. */
 export function freshPrefix(label = 't'): string {
   return `test/${label}-${Date.now().toString(36)}-${randomUUID().slice(0, 8)}`;
+}
+
+/** A store on this test run's S3 server under a fresh prefix (`freshPrefix(label)`). */
+export function s3TestStore(label: string): S3ObjectStore {
+  const s3 = s3TestConfig();
+  return new S3ObjectStore({
+    bucket: s3.bucket,
+    prefix: freshPrefix(label),
+    region: s3.region,
+    endpoint: s3.endpoint,
+    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+  });
 }

@@ -132,8 +132,9 @@ function required(vars: Map<string, string>, name: string): string {
   return v;
 }
 
-async function ensureBucket(config: S3TestConfig): Promise<void> {
-  const client = new S3Client({
+/** A plain S3 client of the test server (path-style, checksums only where required, as RGW wants). */
+export function testS3Client(config: S3TestConfig): S3Client {
+  return new S3Client({
     region: config.region,
     endpoint: config.endpoint,
     forcePathStyle: true,
@@ -141,6 +142,10 @@ async function ensureBucket(config: S3TestConfig): Promise<void> {
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
+}
+
+async function ensureBucket(config: S3TestConfig): Promise<void> {
+  const client = testS3Client(config);
   try {
     await client.send(new CreateBucketCommand({ Bucket: config.bucket }));
   } catch (err) {

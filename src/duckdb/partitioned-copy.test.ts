@@ -48,6 +48,16 @@ describe('copyPartitioned', () => {
 
   // 20,000 rows over 4 dts, ids shuffled so that no writer order is already sorted
   const query = `select ('2024-01-0' || (1 + i % 4))::DATE as dt, hash(i)::VARCHAR as id, i as n from range(20000) t(i)`;
+  /** Each written partition holds its 5,000 rows, sorted by id. */
+  const expectSortedPartitions = async (keys: readonly string[]) => {
+    for (const key of keys) {
+      const path = join(dir, 'lake', key);
+      const rows = await session.rows<{ id: string }>(`select id from read_parquet('${path}')`);
+      expect(rows).toHaveLength(5000);
+      const ids = rows.map((r) => r.id);
+      expect(ids).toEqual([...ids].sort());
+    }
+  };
 
   it('loses no row when partitions outnumber the files DuckDB keeps open (each reopened gets a new file)', async () => {
     await session.conn.run('set partitioned_write_max_open_files = 1');
@@ -63,13 +73,7 @@ describe('copyPartitioned', () => {
         sortInQuery: false,
       });
       expect(written.keys).toEqual([1, 2, 3, 4].map((d) => `t-reopen/dt=2024-01-0${d}/data.parquet`));
-      for (const key of written.keys) {
-        const path = join(dir, 'lake', key);
-        const rows = await session.rows<{ id: string }>(`select id from read_parquet('${path}')`);
-        expect(rows).toHaveLength(5000);
-        const ids = rows.map((r) => r.id);
-        expect(ids).toEqual([...ids].sort());
-      }
+      await expectSortedPartitions(written.keys);
       // DuckDB did split partitions over several files here
       const files = await readdir(join(dir, 'out-reopen', 'dt=2024-01-01'));
       expect(files.filter((f) => f.endsWith('.parquet')).length).toBeGreaterThan(1);
@@ -92,13 +96,7 @@ describe('copyPartitioned', () => {
       });
       expect(written.dts).toEqual(['2024-01-01', '2024-01-02', '2024-01-03', '2024-01-04']);
       expect(written.keys).toEqual(written.dts.map((dt) => `t-${sortInQuery}/dt=${dt}/data.parquet`));
-      for (const key of written.keys) {
-        const path = join(dir, 'lake', key);
-        const rows = await session.rows<{ id: string }>(`select id from read_parquet('${path}')`);
-        expect(rows).toHaveLength(5000);
-        const ids = rows.map((r) => r.id);
-        expect(ids).toEqual([...ids].sort());
-      }
+      await expectSortedPartitions(written.keys);
     });
   }
 });

@@ -1,29 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import type { Watermark } from '../state/watermarks.js';
+import { planDef, watermark } from '../../test/fixtures/extract-plan.js';
 import { planExtraction } from './extract-plan.js';
 import { DAY_SECONDS } from './windows.js';
 
 const END = 1_700_000_000;
-const def = (name: string, events = true) => ({
-  name: name as never,
-  eventTypes: events ? [`${name}.updated`] : [],
-  changeLookbackSeconds: 0,
-});
-const wm = (entity: string, created: number, events: number): Watermark => ({
-  entity,
-  created_watermark: created,
-  events_watermark: events,
-  run_id: 'r',
-  updated_at: '',
-});
 const base = { end: END, days: 30, safetySeconds: 300 };
 
 describe('planExtraction', () => {
   it('routes only deletions of a first load and every change of an incremental one', () => {
     const plan = planExtraction({
       ...base,
-      entities: [def('customers'), def('charges'), def('balance_transactions', false), def('events', false)],
-      watermarks: new Map([['charges', wm('charges', END - 3600, END - 600)]]),
+      entities: [
+        planDef('customers'),
+        planDef('charges'),
+        planDef('balance_transactions', false),
+        planDef('events', false),
+      ],
+      watermarks: new Map([['charges', watermark('charges', END - 3600, END - 600)]]),
     });
     expect(plan.entities.get('customers')?.mode).toBe('first');
     expect(plan.entities.get('charges')?.mode).toBe('incremental');
@@ -39,10 +32,10 @@ describe('planExtraction', () => {
   it('starts the pass at the earliest events watermark when everything is incremental', () => {
     const plan = planExtraction({
       ...base,
-      entities: [def('customers'), def('charges')],
+      entities: [planDef('customers'), planDef('charges')],
       watermarks: new Map([
-        ['customers', wm('customers', END - 100, END - 1000)],
-        ['charges', wm('charges', END - 100, END - 5000)],
+        ['customers', watermark('customers', END - 100, END - 1000)],
+        ['charges', watermark('charges', END - 100, END - 5000)],
       ]),
     });
     expect(plan.pass).toEqual({
@@ -58,7 +51,7 @@ describe('planExtraction', () => {
   it('has no events pass when nothing selected uses events', () => {
     const plan = planExtraction({
       ...base,
-      entities: [def('balance_transactions', false)],
+      entities: [planDef('balance_transactions', false)],
       watermarks: new Map(),
     });
     expect(plan.pass).toBeUndefined();
@@ -73,8 +66,8 @@ describe('planExtraction', () => {
     const plan = planExtraction({
       ...base,
       backfill,
-      entities: [def('customers'), def('events', false)],
-      watermarks: new Map([['customers', wm('customers', END - 100, END - 100)]]),
+      entities: [planDef('customers'), planDef('events', false)],
+      watermarks: new Map([['customers', watermark('customers', END - 100, END - 100)]]),
     });
     expect(plan.entities.get('customers')).toEqual({ mode: 'backfill', window: backfill });
     expect(plan.pass).toEqual({ window: backfill, routing: new Map(), keepEvents: true });

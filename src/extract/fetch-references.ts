@@ -46,13 +46,8 @@ export async function fetchReferences(opts: {
   signal?: AbortSignal;
 }): Promise<FetchReferencesReport> {
   const { store, settings, logger, runId } = opts;
-  const client = createStripeClient({
-    settings,
-    logger,
-    baseUrl: opts.baseUrl,
-    apiKey: opts.apiKey,
-    ...(opts.rateLimitRps !== undefined ? { rateLimitRps: opts.rateLimitRps } : {}),
-  });
+  // the options name the source: base URL, key, rate limit
+  const client = createStripeClient(opts);
   const sink = await BronzeSink.create({ store, runId, firstPartNumber: REFERENCES_FIRST_PART });
   const quarantine = new QuarantineSink(
     store,

@@ -108,13 +108,8 @@ export async function runExtract(opts: ExtractOptions): Promise<ExtractReport> {
   const quarantine = new QuarantineSink(store, runId, (q) =>
     logger.warn(q, `${q.entity}: quarantined an unreadable record from ${q.path}: ${q.reason}`),
   );
-  const client = createStripeClient({
-    settings,
-    logger,
-    baseUrl: opts.baseUrl,
-    apiKey: opts.apiKey,
-    ...(opts.rateLimitRps !== undefined ? { rateLimitRps: opts.rateLimitRps } : {}),
-  });
+  // the options name the source: base URL, key, rate limit
+  const client = createStripeClient(opts);
   const abort = new FirstFailure(opts.signal);
   const kinds = fetchKinds({
     runId,

@@ -1,21 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { planDef, watermark } from '../../test/fixtures/extract-plan.js';
 import { planExtraction } from './extract-plan.js';
 import { serialPerKey, WatermarkAdvance } from './watermark-advance.js';
 import { DAY_SECONDS } from './windows.js';
 
 const END = 1_700_000_000;
-const def = (name: string, events = true) => ({
-  name: name as never,
-  eventTypes: events ? [`${name}.updated`] : [],
-  changeLookbackSeconds: 0,
-});
-const wm = (entity: string, created: number, events: number) => ({
-  entity,
-  created_watermark: created,
-  events_watermark: events,
-  run_id: 'r',
-  updated_at: '',
-});
 const base = { end: END, days: 30, safetySeconds: 300 };
 const seen = (maxCreated?: number, firstSourceTime?: number) => ({ maxCreated, firstSourceTime });
 
@@ -23,10 +12,10 @@ describe('WatermarkAdvance', () => {
   it('moves an incremental listing at once, and its events side after the pass', () => {
     const plan = planExtraction({
       ...base,
-      entities: [def('customers'), def('events', false)],
+      entities: [planDef('customers'), planDef('events', false)],
       watermarks: new Map([
-        ['customers', wm('customers', END - 3600, END - 600)],
-        ['events', wm('events', END - 600, END - 600)],
+        ['customers', watermark('customers', END - 3600, END - 600)],
+        ['events', watermark('events', END - 600, END - 600)],
       ]),
     });
     const advance = new WatermarkAdvance(plan, END);
@@ -42,7 +31,7 @@ describe('WatermarkAdvance', () => {
   });
 
   it('writes a full load first watermark only when its listing and the pass are both durable', () => {
-    const plan = planExtraction({ ...base, entities: [def('customers')], watermarks: new Map() });
+    const plan = planExtraction({ ...base, entities: [planDef('customers')], watermarks: new Map() });
     const a = new WatermarkAdvance(plan, END);
     expect(a.afterListing('customers', seen(END - 10, END - 50))).toBeUndefined();
     expect(a.afterEventsPass(END - 1, () => seen(END - 10, END - 50))).toEqual([
@@ -57,7 +46,7 @@ describe('WatermarkAdvance', () => {
   it('a full load without events moves after its listing; a source clock ahead is capped at the end', () => {
     const plan = planExtraction({
       ...base,
-      entities: [def('balance_transactions', false)],
+      entities: [planDef('balance_transactions', false)],
       watermarks: new Map(),
     });
     expect(
@@ -72,7 +61,7 @@ describe('WatermarkAdvance', () => {
     const plan = planExtraction({
       ...base,
       backfill: { gte: END - DAY_SECONDS, lt: END },
-      entities: [def('customers'), def('events', false)],
+      entities: [planDef('customers'), planDef('events', false)],
       watermarks: new Map(),
     });
     const a = new WatermarkAdvance(plan, END);

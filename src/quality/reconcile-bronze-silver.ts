@@ -94,43 +94,9 @@ export async function checkBronzeSilver(
 
   const entityPaths = [...entityRead].sort();
   const webhookPaths = [...webhookRead].sort();
-  const raw = `q_bronze_raw_${table}`;
-  await ctx.db.conn.run(`create or replace temp table ${raw} (id VARCHAR, bronze_key VARCHAR)`);
-  // Bronze objects never change: ids read by an earlier run are taken from the cache (not with
-  // scope 'all', which re-reads every line)
-  const useCache = ctx.scope !== 'all';
-  const cached = useCache
-    ? await loadCachedIds(ctx, table, [...entityPaths, ...webhookPaths], raw)
-    : new Set<string>();
-  const entityToRead = entityPaths.filter((k) => !cached.has(k));
-  const webhookToRead = webhookPaths.filter((k) => !cached.has(k));
-  await ctx.stager.stage([...entityToRead, ...webhookToRead]);
-  // in chunks of files: what one statement reads, DuckDB's JSON reader holds until it ends
   const sizes = new Map([...entityKeys, ...shared.webhookKeys].map((o) => [o.key, o.size]));
-  for (const chunk of chunksOfBytes(entityToRead, sizes)) {
-    await ctx.db.conn.run(
-      `insert into ${raw} select data.id as id, bronze_key(filename) as bronze_key from ${readJson(
-        chunk.map((k) => ctx.stager.localPath(k)),
-        ID_ONLY,
-      )}`,
-    );
-  }
-  if (objectName) {
-    for (const chunk of chunksOfBytes(webhookToRead, sizes)) {
-      await ctx.db.conn.run(
-        `insert into ${raw} select data.data.object.id as id, bronze_key(filename) as bronze_key from ${readJson(
-          chunk.map((k) => ctx.stager.localPath(k)),
-          WEBHOOK_OBJECT,
-        )} where data.data.object.object = ${sqlString(objectName)}`,
-      );
-    }
-  }
-  if (useCache) await saveCachedIds(ctx, table, [...entityToRead, ...webhookToRead], raw);
   const tmp = `q_bronze_ids_${table}`;
-  await ctx.db.conn.run(
-    `create or replace temp table ${tmp} as select id, min(bronze_key) as bronze_key from ${raw} where id is not null group by id`,
-  );
-  await ctx.db.conn.run(`drop table if exists ${raw}`);
+  const read = await loadBronzeIds(ctx, table, { into: tmp, entityPaths, webhookPaths, objectName, sizes });
   try {
     const checked = `(select id, dt from ${view} where ${dtFilter})`;
     const [c] = await ctx.db.rows<{
@@ -179,9 +145,8 @@ export async function checkBronzeSilver(
         scope: dts ? 'changed' : 'all',
         changed_since: since === undefined ? null : new Date(since).toISOString(),
         partitions_checked: dts ? [...dts].sort() : 'all',
-        bronze_files_read: entityToRead.length + webhookToRead.length,
-        bronze_files_from_id_cache:
-          entityPaths.length + webhookPaths.length - entityToRead.length - webhookToRead.length,
+        bronze_files_read: read.files,
+        bronze_files_from_id_cache: read.fromCache,
         bronze_distinct_ids: num(c?.bronze_ids),
         silver_rows_checked: num(c?.silver_rows),
         missing_from_silver: capped(missingRows, MAX_EXAMPLES, missing),
@@ -197,6 +162,62 @@ export async function checkBronzeSilver(
   } finally {
     await ctx.db.conn.run(`drop table if exists ${tmp}`);
   }
+}
+
+/**
+ * Fills the table `into` with `(id, bronze_key)`, one row per distinct id of the given Bronze:
+ * entity files by their `id`, webhook deliveries by the id of their object when it is an
+ * `objectName`. Ids of files read by an earlier run come from the id cache (not with scope
+ * `all`); the rest are read in chunks (DuckDB's JSON reader holds what one statement reads).
+ */
+async function loadBronzeIds(
+  ctx: QualityContext,
+  table: TableName,
+  opts: {
+    into: string;
+    entityPaths: readonly string[];
+    webhookPaths: readonly string[];
+    objectName: string | undefined;
+    sizes: ReadonlyMap<string, number>;
+  },
+): Promise<{ files: number; fromCache: number }> {
+  const { entityPaths, webhookPaths, objectName, sizes } = opts;
+  const raw = `q_bronze_raw_${table}`;
+  await ctx.db.conn.run(`create or replace temp table ${raw} (id VARCHAR, bronze_key VARCHAR)`);
+  // Bronze objects never change: ids read by an earlier run are taken from the cache (not with
+  // scope 'all', which re-reads every line)
+  const useCache = ctx.scope !== 'all';
+  const cached = useCache
+    ? await loadCachedIds(ctx, table, [...entityPaths, ...webhookPaths], raw)
+    : new Set<string>();
+  const entityToRead = entityPaths.filter((k) => !cached.has(k));
+  const webhookToRead = webhookPaths.filter((k) => !cached.has(k));
+  await ctx.stager.stage([...entityToRead, ...webhookToRead]);
+  for (const chunk of chunksOfBytes(entityToRead, sizes)) {
+    await ctx.db.conn.run(
+      `insert into ${raw} select data.id as id, bronze_key(filename) as bronze_key from ${readJson(
+        chunk.map((k) => ctx.stager.localPath(k)),
+        ID_ONLY,
+      )}`,
+    );
+  }
+  if (objectName) {
+    for (const chunk of chunksOfBytes(webhookToRead, sizes)) {
+      await ctx.db.conn.run(
+        `insert into ${raw} select data.data.object.id as id, bronze_key(filename) as bronze_key from ${readJson(
+          chunk.map((k) => ctx.stager.localPath(k)),
+          WEBHOOK_OBJECT,
+        )} where data.data.object.object = ${sqlString(objectName)}`,
+      );
+    }
+  }
+  if (useCache) await saveCachedIds(ctx, table, [...entityToRead, ...webhookToRead], raw);
+  await ctx.db.conn.run(
+    `create or replace temp table ${opts.into} as select id, min(bronze_key) as bronze_key from ${raw} where id is not null group by id`,
+  );
+  await ctx.db.conn.run(`drop table if exists ${raw}`);
+  const files = entityToRead.length + webhookToRead.length;
+  return { files, fromCache: entityPaths.length + webhookPaths.length - files };
 }
 
 /** One check per Silver table, sharing the cutoff and the webhook listing. */

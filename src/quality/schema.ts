@@ -183,34 +183,28 @@ export async function checkTableSchema(
 
 /** Every `schema.silver.<table>` and `schema.gold.<model>` check. */
 export function schemaChecks(ctx: QualityContext): PlannedCheck[] {
-  const silver = SILVER_TABLES.map((table) => {
-    const name = `schema.silver.${table}`;
-    return {
-      name,
-      severity: 'error' as const,
-      run: () =>
-        checkTableSchema(ctx, {
-          name,
-          contract: SILVER_CONTRACTS[table],
-          view: silverView(table),
-          keys: (ctx.silver.get(table) ?? []).map((o) => o.key),
-        }),
-    };
+  const planned = (opts: Parameters<typeof checkTableSchema>[1]): PlannedCheck => ({
+    name: opts.name,
+    severity: 'error',
+    run: () => checkTableSchema(ctx, opts),
   });
-  const gold = GOLD_CONTRACTS.map((contract) => {
-    const name = `schema.gold.${contract.name}`;
-    return {
-      name,
-      severity: 'error' as const,
-      run: () =>
-        checkTableSchema(ctx, {
-          name,
-          contract,
-          view: goldView(contract.name),
-          keys: ctx.gold.get(contract.name)?.keys ?? [],
-          missingKeys: ctx.gold.get(contract.name)?.missing ?? [],
-        }),
-    };
-  });
-  return [...silver, ...gold];
+  return [
+    ...SILVER_TABLES.map((table) =>
+      planned({
+        name: `schema.silver.${table}`,
+        contract: SILVER_CONTRACTS[table],
+        view: silverView(table),
+        keys: (ctx.silver.get(table) ?? []).map((o) => o.key),
+      }),
+    ),
+    ...GOLD_CONTRACTS.map((contract) =>
+      planned({
+        name: `schema.gold.${contract.name}`,
+        contract,
+        view: goldView(contract.name),
+        keys: ctx.gold.get(contract.name)?.keys ?? [],
+        missingKeys: ctx.gold.get(contract.name)?.missing ?? [],
+      }),
+    ),
+  ];
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../../test/helpers/random.js';
 import { scanList } from './list-scan.js';
 
 const enc = (s: string) => Buffer.from(s, 'utf8');
@@ -38,16 +39,7 @@ function scannedView(text: string) {
 }
 
 /** A deterministic generator (mulberry32), so a failure names a seed that reproduces it. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 const NASTY = [
   '"',
   '\\',

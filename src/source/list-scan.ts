@@ -97,6 +97,74 @@ function ascii(buf: Uint8Array, start: number, end: number): string | undefined 
   return latin1(buf, start, end);
 }
 
+/** What the string `stringEnd` just scanned held (one scratch object: no allocation per string). */
+const scanned = { escaped: false, surrogate: false };
+
+/**
+ * The index of the closing quote of the string whose opening quote is at `i`, or -1 when the scan
+ * cannot vouch for it (unclosed, a raw control character, an invalid escape); `scanned` says
+ * whether it had escapes and whether one was a UTF-16 surrogate (`\ud800`-`\udfff`).
+ */
+function stringEnd(buf: Uint8Array, i: number, n: number): number {
+  scanned.escaped = false;
+  scanned.surrogate = false;
+  for (let j = i + 1; j < n; j++) {
+    const b = buf[j]!;
+    if (b < 0x20) return -1;
+    if (b === BACKSLASH) {
+      scanned.escaped = true;
+      const e = buf[++j];
+      if (e === 0x75 /* u */) {
+        for (let h = 1; h <= 4; h++) if (HEX[buf[j + h] ?? 0] !== 1) return -1;
+        // \uD800-\uDFFF: a surrogate, lone unless paired; the caller parses and checks.
+        const h2 = buf[j + 2]! | 0x20;
+        if ((buf[j + 1]! | 0x20) === 0x64 && (h2 === 0x38 || h2 === 0x39 || (h2 >= 0x61 && h2 <= 0x66)))
+          scanned.surrogate = true;
+        j += 4;
+      } else if (e === undefined || ESCAPE[e] !== 1) return -1;
+    } else if (b === QUOTE) return j;
+  }
+  return -1;
+}
+
+/** A `data` element while it is scanned (pushed as a `ScannedItem` when it closes). */
+interface ItemInProgress {
+  start: number;
+  end: number;
+  id: string | undefined;
+  created: number | undefined;
+  type: string | undefined;
+  suspect: boolean;
+}
+
+function newItem(start: number): ItemInProgress {
+  return { start, end: -1, id: undefined, created: undefined, type: undefined, suspect: false };
+}
+
+/**
+ * Takes what an element's top-level string value `[s, j)` (just scanned by `stringEnd`) says
+ * about it, by its key `[keyStart, keyEnd)`; false when the scan cannot vouch for the element (an
+ * `id` with escapes or beyond ASCII).
+ */
+function itemString(
+  item: ItemInProgress,
+  buf: Uint8Array,
+  keyStart: number,
+  keyEnd: number,
+  s: number,
+  j: number,
+): boolean {
+  if (keyIs(buf, keyStart, keyEnd, KEY_ID)) {
+    if (scanned.escaped) return false;
+    item.id = ascii(buf, s, j);
+    return item.id !== undefined;
+  }
+  if (keyIs(buf, keyStart, keyEnd, KEY_TYPE)) {
+    if (!scanned.escaped) item.type = ascii(buf, s, j);
+  } else if (keyIs(buf, keyStart, keyEnd, KEY_CREATED)) item.suspect = true;
+  return true;
+}
+
 /** Scans a list body; `undefined` when it is not a compact list this scan can vouch for. */
 export function scanList(buf: Uint8Array): ScannedList | undefined {
   if (!isUtf8(buf)) return undefined;
@@ -115,36 +183,17 @@ export function scanList(buf: Uint8Array): ScannedList | undefined {
   let inData = false;
   let sawData = false;
   let hasMore: boolean | undefined;
-  let itemStart = -1;
-  let itemId: string | undefined;
-  let itemCreated: number | undefined;
-  let itemType: string | undefined;
-  let itemSuspect = false;
+  // A fresh object per element: it becomes the element's `ScannedItem`.
+  let item = newItem(-1);
 
   for (let i = 0; i < n; i++) {
     const c = buf[i]!;
     if (needColon && c !== COLON) return undefined;
     if (c === QUOTE) {
       const s = i + 1;
-      let j = s;
-      let escaped = false;
-      for (; j < n; j++) {
-        const b = buf[j]!;
-        if (b < 0x20) return undefined;
-        if (b === BACKSLASH) {
-          escaped = true;
-          const e = buf[++j];
-          if (e === 0x75 /* u */) {
-            for (let h = 1; h <= 4; h++) if (HEX[buf[j + h] ?? 0] !== 1) return undefined;
-            // \uD800-\uDFFF: a surrogate, lone unless paired; the caller parses and checks.
-            const h2 = buf[j + 2]! | 0x20;
-            if ((buf[j + 1]! | 0x20) === 0x64 && (h2 === 0x38 || h2 === 0x39 || (h2 >= 0x61 && h2 <= 0x66)))
-              itemSuspect = true;
-            j += 4;
-          } else if (e === undefined || ESCAPE[e] !== 1) return undefined;
-        } else if (b === QUOTE) break;
-      }
-      if (j >= n || afterValue) return undefined;
+      const j = stringEnd(buf, i, n);
+      if (j < 0 || afterValue) return undefined;
+      if (scanned.surrogate && inData && depth >= ITEM) item.suspect = true;
       if (expectKey) {
         keyStart = s;
         keyEnd = j;
@@ -153,14 +202,7 @@ export function scanList(buf: Uint8Array): ScannedList | undefined {
       } else {
         if (depth === 0 || (depth === ITEM - 1 && inData)) return undefined;
         if (stack[depth] === OBJECT && keyStart < 0) return undefined;
-        if (depth === ITEM && inData) {
-          if (keyIs(buf, keyStart, keyEnd, KEY_ID)) {
-            if (escaped) return undefined;
-            itemId = ascii(buf, s, j);
-            if (itemId === undefined) return undefined;
-          } else if (keyIs(buf, keyStart, keyEnd, KEY_TYPE) && !escaped) itemType = ascii(buf, s, j);
-          else if (keyIs(buf, keyStart, keyEnd, KEY_CREATED)) itemSuspect = true;
-        }
+        if (depth === ITEM && inData && !itemString(item, buf, keyStart, keyEnd, s, j)) return undefined;
         keyStart = -1;
         afterValue = true;
       }
@@ -181,14 +223,10 @@ export function scanList(buf: Uint8Array): ScannedList | undefined {
         }
         if (depth === ITEM - 1 && inData) {
           if (c !== LBRACE) return undefined;
-          itemStart = i;
-          itemId = undefined;
-          itemCreated = undefined;
-          itemType = undefined;
-          itemSuspect = false;
+          item = newItem(i);
         }
         // An object or array as an item's `created`.
-        if (depth === ITEM && inData && keyIs(buf, keyStart, keyEnd, KEY_CREATED)) itemSuspect = true;
+        if (depth === ITEM && inData && keyIs(buf, keyStart, keyEnd, KEY_CREATED)) item.suspect = true;
         stack[++depth] = c === LBRACE ? OBJECT : ARRAY;
         expectKey = c === LBRACE;
         keyStart = -1;
@@ -200,15 +238,9 @@ export function scanList(buf: Uint8Array): ScannedList | undefined {
         // `{"a":}` or `{"a":1,}`: a key without its value, or a comma before the close.
         if (keyStart >= 0 || buf[i - 1] === COMMA) return undefined;
         if (depth === ITEM && inData) {
-          if (itemId === undefined) return undefined;
-          items.push({
-            start: itemStart,
-            end: i + 1,
-            id: itemId,
-            created: itemCreated,
-            type: itemType,
-            suspect: itemSuspect,
-          });
+          if (item.id === undefined) return undefined;
+          item.end = i + 1;
+          items.push(item as ScannedItem);
         }
         depth--;
         if (depth === 1 && inData) inData = false;
@@ -236,8 +268,8 @@ export function scanList(buf: Uint8Array): ScannedList | undefined {
         while (j < n && LITERAL[buf[j]!] === 1) j++;
         if (depth === ITEM && inData && keyIs(buf, keyStart, keyEnd, KEY_CREATED)) {
           const v = Number(latin1(buf, i, j));
-          itemCreated = Number.isFinite(v) ? v : undefined;
-          if (!Number.isSafeInteger(v)) itemSuspect = true;
+          item.created = Number.isFinite(v) ? v : undefined;
+          if (!Number.isSafeInteger(v)) item.suspect = true;
         } else if (depth === 1 && keyIs(buf, keyStart, keyEnd, KEY_HAS_MORE)) {
           const lit = latin1(buf, i, j);
           if (lit !== 'true' && lit !== 'false') return undefined;

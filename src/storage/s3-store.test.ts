@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { HeadObjectCommand, ListMultipartUploadsCommand, S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, ListMultipartUploadsCommand, type S3Client } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freshPrefix, type S3TestConfig, s3TestConfig } from '../../test/s3-env.js';
+import { testS3Client } from '../../test/s3-server.js';
 import { objectStoreSuite } from './object-store.suite.js';
 import { normalizePrefix, S3ObjectStore, S3StoreError } from './s3-store.js';
 
@@ -42,14 +43,7 @@ objectStoreSuite('S3ObjectStore (Ceph RGW)', async () => {
 describe('S3ObjectStore against the real server', () => {
   const clients: S3Client[] = [];
   const rawClient = (s3: S3TestConfig): S3Client => {
-    const c = new S3Client({
-      region: s3.region,
-      endpoint: s3.endpoint,
-      forcePathStyle: true,
-      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-    });
+    const c = testS3Client(s3);
     clients.push(c);
     return c;
   };

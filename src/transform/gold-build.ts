@@ -7,21 +7,16 @@ import type { DuckSession } from '../duckdb/session.js';
 import { renderSql, sqlString, sqlStringList } from '../duckdb/sql-template.js';
 import type { Stager } from '../duckdb/stager.js';
 import type { TableName } from '../entities/entity.js';
-import type { Logger } from '../obs/logger.js';
 import { changedPartitions, type GoldState, loadGoldState, saveGoldState } from '../state/gold-state.js';
 import { dtOfKey, layout, utcDate } from '../storage/layout.js';
 import type { ObjectStore } from '../storage/object-store.js';
-import { readModelSql } from './silver-build.js';
+import { type BuildContext, readModelSql } from './silver-build.js';
 
-export interface GoldContext {
-  readonly session: DuckSession;
-  readonly store: ObjectStore;
-  /** A stager of its own: Silver keys were rewritten during this run. */
-  readonly stager: Stager;
-  readonly workDir: string;
-  readonly logger: Logger;
-  readonly runId: string;
-  readonly fullRefresh: boolean;
+/**
+ * A Silver build's context plus the run's end time. Its stager is one of its own: Silver keys were
+ * rewritten during this run.
+ */
+export interface GoldContext extends BuildContext {
   /** The run's end time, Unix seconds: the snapshot models' dt and `{{as_of_date}}`. */
   readonly until: number;
   /** Per model, dts written even when their rows did not change (damaged, or asked for). */

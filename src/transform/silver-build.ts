@@ -248,43 +248,9 @@ export async function buildSilverTable(
     await withBronzeErrors(ctx, table, webhookPaths, () => write(query, sortInQuery));
   }
   if (!firstBuild && fresh.length > 0) {
-    // Incremental: type only the new Bronze (one row per id, tombstones placed), then merge those
-    // rows into the current Silver of the partitions they land in (_merge_latest.sql).
     await ctx.stager.stage(fresh);
-    const incoming = `silver_incoming_${table}`;
     const typed = renderSilverModel(table, modelSql, { ...split(fresh), knownCreated });
-    await withBronzeErrors(ctx, table, webhookPaths, () =>
-      ctx.session.conn.run(`create or replace temp table ${incoming} as ${typed}`),
-    );
-    try {
-      const pending = (
-        await ctx.session.rows<{ dt: string }>(
-          `select distinct dt::VARCHAR as dt from ${incoming} order by dt`,
-        )
-      ).map((r) => r.dt);
-      const existing = new Set((await ctx.store.list(layout.silverEntityPrefix(table))).map((o) => o.key));
-      const currentKeys = pending
-        .map((dt) => layout.silverPartition(table, dt))
-        .filter((k) => existing.has(k));
-      await ctx.stager.stage(currentKeys);
-      const currentPaths = currentKeys.map((k) => ctx.stager.localPath(k));
-      const query = renderSql(await readModelSql('silver', '_merge_latest'), {
-        current:
-          currentPaths.length > 0
-            ? `read_parquet(${sqlStringList(currentPaths)}, hive_partitioning = false)`
-            : `(select * from ${incoming} limit 0)`,
-        incoming,
-        columns: SILVER_CONTRACTS[table].columns.map((c) => sqlIdent(c.name)).join(', '),
-        version_order: VERSION_ORDER,
-      });
-      // Parquet expands several times in memory: judge the sort by a generous multiple.
-      const inputBytes =
-        PARQUET_EXPANSION * (await localBytes(currentPaths)) +
-        (await localBytes(fresh.map((k) => ctx.stager.localPath(k))));
-      await write(query, sortsInQuery(inputBytes, ctx.session.memoryBytes));
-    } finally {
-      await ctx.session.conn.run(`drop table if exists ${incoming}`);
-    }
+    await mergeIncoming(ctx, table, { typed, fresh, webhookPaths, write });
   }
   const partitions: SilverState['partitions'] = firstBuild ? {} : { ...state.partitions };
   for (const [dt, s] of stats) partitions[dt] = { rows: s.n, keys: s.keys };
@@ -303,6 +269,52 @@ export async function buildSilverTable(
     rebuildDts.length > 0 ? `silver built (${rebuildDts.length} partitions rebuilt)` : 'silver built',
   );
   return done(stats.size, rows, [...writtenKeys].sort());
+}
+
+/**
+ * Incremental: types only the new Bronze (`typed`: one row per id, tombstones placed), then merges
+ * those rows into the current Silver of the partitions they land in (`_merge_latest.sql`), and
+ * writes the result through `write`.
+ */
+async function mergeIncoming(
+  ctx: BuildContext,
+  table: TableName,
+  opts: {
+    typed: string;
+    fresh: readonly string[];
+    webhookPaths: ReadonlySet<string>;
+    write: (query: string, sortInQuery: boolean) => Promise<void>;
+  },
+): Promise<void> {
+  const incoming = `silver_incoming_${table}`;
+  await withBronzeErrors(ctx, table, opts.webhookPaths, () =>
+    ctx.session.conn.run(`create or replace temp table ${incoming} as ${opts.typed}`),
+  );
+  try {
+    const pending = (
+      await ctx.session.rows<{ dt: string }>(`select distinct dt::VARCHAR as dt from ${incoming} order by dt`)
+    ).map((r) => r.dt);
+    const existing = new Set((await ctx.store.list(layout.silverEntityPrefix(table))).map((o) => o.key));
+    const currentKeys = pending.map((dt) => layout.silverPartition(table, dt)).filter((k) => existing.has(k));
+    await ctx.stager.stage(currentKeys);
+    const currentPaths = currentKeys.map((k) => ctx.stager.localPath(k));
+    const query = renderSql(await readModelSql('silver', '_merge_latest'), {
+      current:
+        currentPaths.length > 0
+          ? `read_parquet(${sqlStringList(currentPaths)}, hive_partitioning = false)`
+          : `(select * from ${incoming} limit 0)`,
+      incoming,
+      columns: SILVER_CONTRACTS[table].columns.map((c) => sqlIdent(c.name)).join(', '),
+      version_order: VERSION_ORDER,
+    });
+    // Parquet expands several times in memory: judge the sort by a generous multiple.
+    const inputBytes =
+      PARQUET_EXPANSION * (await localBytes(currentPaths)) +
+      (await localBytes(opts.fresh.map((k) => ctx.stager.localPath(k))));
+    await opts.write(query, sortsInQuery(inputBytes, ctx.session.memoryBytes));
+  } finally {
+    await ctx.session.conn.run(`drop table if exists ${incoming}`);
+  }
 }
 
 /** How many times its Parquet size a Silver partition may take in memory (wide JSON columns). */

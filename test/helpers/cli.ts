@@ -71,26 +71,53 @@ export function spawnCli(
  * Runs the CLI (see `spawnCli`) to its end. The child lives as long as its test at most;
  * `timeoutMs` kills it sooner.
  */
-export function runCli(
+export async function runCli(
   args: string[],
   opts: { env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {},
 ): Promise<CliResult> {
+  const child = spawnCli(args, opts);
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  return whenClosed(child, opts.timeoutMs, () => ({ stdout, stderr }));
+}
+
+/**
+ * The child's end, with what `output` collected by then; `timeoutMs` (if given) kills it
+ * sooner with SIGKILL.
+ */
+export function whenClosed(
+  child: ChildProcess,
+  timeoutMs: number | undefined,
+  output: () => { stdout: string; stderr: string },
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawnCli(args, opts);
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr?.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    const timer =
-      opts.timeoutMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs);
+    const timer = timeoutMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
+      resolve({ code, signal, ...output() });
     });
   });
+}
+
+/** The environment that points the CLI at an S3 server, under `prefix` (PIPELINE_ENV=AWS). */
+export function s3CliEnv(
+  s3: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string; bucket: string },
+  prefix: string,
+): Record<string, string> {
+  return {
+    PIPELINE_ENV: 'AWS',
+    S3_BUCKET: s3.bucket,
+    S3_PREFIX: prefix,
+    S3_ENDPOINT_URL: s3.endpoint,
+    AWS_REGION: s3.region,
+    AWS_ACCESS_KEY_ID: s3.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
+  };
 }

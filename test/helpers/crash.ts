@@ -6,8 +6,11 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { LocalObjectStore } from '../../src/storage/local-store.js';
 import type { ObjectStore } from '../../src/storage/object-store.js';
 import { S3ObjectStore } from '../../src/storage/s3-store.js';
-import { type CliResult, spawnCli } from './cli.js';
-import { fetchTruth } from './lake.js';
+import { type CliResult, s3CliEnv, spawnCli, whenClosed } from './cli.js';
+import { fetchTruth } from './mock-control.js';
+import { seededRandom } from './random.js';
+
+export { seededRandom };
 
 /** Where a lake lives: the store to inspect it with, and the environment that points the CLI at it. */
 export interface LakeTarget {
@@ -34,15 +37,7 @@ export function s3Target(
       endpoint: s3.endpoint,
       credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
     }),
-    env: {
-      PIPELINE_ENV: 'AWS',
-      S3_BUCKET: s3.bucket,
-      S3_PREFIX: prefix,
-      S3_ENDPOINT_URL: s3.endpoint,
-      AWS_REGION: s3.region,
-      AWS_ACCESS_KEY_ID: s3.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
-    },
+    env: s3CliEnv(s3, prefix),
     label: `s3://${s3.bucket}/${prefix}`,
   };
 }
@@ -84,28 +79,8 @@ export function startCli(
       for (const fn of listeners) fn(line, log);
     }
   });
-  const done = new Promise<CliResult>((resolve, reject) => {
-    const timer =
-      opts.timeoutMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
+  const done = whenClosed(child, opts.timeoutMs, () => ({ stdout, stderr }));
   return { child, done, onLine: (fn) => listeners.push(fn) };
-}
-
-/** mulberry32: a small seeded PRNG in [0, 1), so a failing crash point can be replayed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Columns that legitimately differ between a crashed-then-healed lake and an uninterrupted one. */

@@ -1,7 +1,8 @@
 import { SILVER_CONTRACTS } from '../../src/contracts/silver.js';
 import type { TableName } from '../../src/entities/entity.js';
 import { OBJECT_ENTITIES } from '../../src/entities/lookups.js';
-import { fetchTruth, readLayer } from './lake.js';
+import { readLayer } from './lake.js';
+import { fetchTruth } from './mock-control.js';
 
 /**
  * A small mock world in which every kind of change happens (the `tiny` preset has no deleted

@@ -5,9 +5,8 @@ import { runExtract } from '../../src/extract/run-extract.js';
 import { startMockApi } from '../../src/mock/index.js';
 import { silentLogger } from '../../src/obs/logger.js';
 import { readWatermark } from '../../src/state/watermarks.js';
-import { S3ObjectStore } from '../../src/storage/s3-store.js';
-import { freshPrefix, s3TestConfig } from '../s3-env.js';
-import { diffAgainstTruth } from './extract-helpers.js';
+import { diffAgainstTruth } from '../helpers/bronze-truth.js';
+import { s3TestStore } from '../s3-env.js';
 
 const NOW = 1_717_243_200; // 2024-06-01T12:00:00Z
 
@@ -19,14 +18,7 @@ afterEach(() => mock.close());
 
 describe('extraction to S3', () => {
   it('a first extract into the S3 server holds exactly the mock truth, watermarks after it', async () => {
-    const s3 = s3TestConfig();
-    const store = new S3ObjectStore({
-      bucket: s3.bucket,
-      prefix: freshPrefix('extract'),
-      region: s3.region,
-      endpoint: s3.endpoint,
-      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-    });
+    const store = s3TestStore('extract');
     const settings = parseSettings({ DEFAULT_DAYS: '30', EXTRACT_CONCURRENCY: '8' }, { isTTY: false });
     const report = await runExtract({
       store,

@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startMockApi } from '../../src/mock/index.js';
 import { LocalObjectStore } from '../../src/storage/local-store.js';
+import { bronzeRecords, newestById } from '../helpers/bronze-truth.js';
 import { runCli } from '../helpers/cli.js';
-import { bronzeRecords, newestById, truth } from './extract-helpers.js';
+import { truthById } from '../helpers/mock-control.js';
 
 const DAY = 86_400;
 const NOW = Date.UTC(2024, 5, 15, 12, 0, 0) / 1000;
@@ -37,7 +38,7 @@ describe('an events watermark older than Stripe keeps events', () => {
 
     // The full re-read sees every customer as of now, including changes older than 30 days of events.
     const newest = newestById(await bronzeRecords(new LocalObjectStore(root), 'customers'));
-    const expected = await truth(mock.url, 'customers');
+    const expected = await truthById(mock.url, 'customers');
     expect([...newest.keys()].sort()).toEqual([...expected.keys()].sort());
     for (const [id, t] of expected) {
       if (t.deleted === true) expect(newest.get(id)?.meta.deleted, id).toBe(true);

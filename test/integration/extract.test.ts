@@ -11,7 +11,8 @@ import { silentLogger } from '../../src/obs/logger.js';
 import { ApiKeyRejectedError } from '../../src/source/errors.js';
 import { readWatermark } from '../../src/state/watermarks.js';
 import { LocalObjectStore } from '../../src/storage/local-store.js';
-import { bronzeRecords, diffAgainstTruth, duplicateApiIds, mockPost, truth } from './extract-helpers.js';
+import { bronzeRecords, diffAgainstTruth, duplicateApiIds } from '../helpers/bronze-truth.js';
+import { advanceMockClock, configureMock, truthById } from '../helpers/mock-control.js';
 
 const NOW = 1_717_243_200; // 2024-06-01T12:00:00Z
 const KEY = 'sk_test_extract';
@@ -64,7 +65,7 @@ describe('extraction against the mock API', () => {
     }
     expect((await readWatermark(store, 'charges'))!.events_watermark).toBe(NOW);
 
-    await mockPost(mock.url, '/_mock/clock', { advance_seconds: 86_400 });
+    await advanceMockClock(mock.url, 86_400);
     const r2 = await extract('run2');
     expect(await diffAgainstTruth(store, mock.url, { states: true })).toEqual([]);
     // Updates came through the events pass; the second window starts at the watermark.
@@ -96,7 +97,7 @@ describe('extraction against the mock API', () => {
     settings = { ...settings, DEFAULT_DAYS: 90 };
     await extract('run1');
     const deleted = () =>
-      truth(mock.url, 'customers').then((t) => [...t.values()].filter((c) => c.deleted === true).length);
+      truthById(mock.url, 'customers').then((t) => [...t.values()].filter((c) => c.deleted === true).length);
     const before = await deleted();
     expect(before).toBeGreaterThan(0);
     expect(await diffAgainstTruth(store, mock.url, { states: true })).toEqual([]);
@@ -107,7 +108,7 @@ describe('extraction against the mock API', () => {
     // Advance until a customer is deleted between two runs.
     let run = 2;
     while ((await deleted()) === before && run < 12) {
-      await mockPost(mock.url, '/_mock/clock', { advance_seconds: 86_400 });
+      await advanceMockClock(mock.url, 86_400);
       await extract(`run${run++}`);
     }
     expect(await deleted()).toBeGreaterThan(before);
@@ -115,11 +116,11 @@ describe('extraction against the mock API', () => {
   });
 
   it('survives 500s, rate limiting and latency without losing or duplicating records', async () => {
-    await mockPost(mock.url, '/_mock/config', { failure_rate: 0.2, rate_limit_rps: 200, latency_ms: 5 });
+    await configureMock(mock.url, { failure_rate: 0.2, rate_limit_rps: 200, latency_ms: 5 });
     const r1 = await extract('run1', { rateLimitRps: 300 });
     const retries = Object.values(r1.entities).reduce((n, e) => n + e.retries, 0);
     expect(retries).toBeGreaterThan(0);
-    await mockPost(mock.url, '/_mock/clock', { advance_seconds: 86_400 });
+    await advanceMockClock(mock.url, 86_400);
     await extract('run2', { rateLimitRps: 300 });
     expect(await diffAgainstTruth(store, mock.url, { states: true })).toEqual([]);
     for (const e of ENTITY_NAMES) expect(await duplicateApiIds(store, e, 'run2')).toEqual([]);
@@ -130,7 +131,7 @@ describe('extraction against the mock API', () => {
     settings = { ...settings, MAX_PAGE_SIZE: 2 };
     const r = await extract('run1', { entities: ['charges'], days: 2 });
     const window = r.entities.charges!.window;
-    const want = [...(await truth(mock.url, 'charges')).values()].filter(
+    const want = [...(await truthById(mock.url, 'charges')).values()].filter(
       (c) => (c.created as number) >= window.gte && (c.created as number) < window.lt,
     );
     expect(want.length).toBeGreaterThan(20);
@@ -150,7 +151,7 @@ describe('extraction against the mock API', () => {
   });
 
   it('an aborted run leaves no watermark ahead of durable Bronze; the next run completes the data', async () => {
-    await mockPost(mock.url, '/_mock/config', { latency_ms: 20 });
+    await configureMock(mock.url, { latency_ms: 20 });
     const ctl = new AbortController();
     // Stops the run right after its first watermark is written, as a kill would: the abort, and
     // no write lands after it. An entity the events pass does not feed (balance_transactions)
@@ -193,7 +194,7 @@ describe('extraction against the mock API', () => {
       if (!wm) continue;
       withWatermark++;
       const have = new Set((await bronzeRecords(store, e)).map((r) => r.data.id as string));
-      for (const [id, obj] of await truth(mock.url, e)) {
+      for (const [id, obj] of await truthById(mock.url, e)) {
         if (typeof obj.created === 'number' && obj.created <= wm.created_watermark) {
           expect(have.has(id), `${e} ${id} is behind the watermark but not in Bronze`).toBe(true);
           covered++;
@@ -203,7 +204,7 @@ describe('extraction against the mock API', () => {
     expect(withWatermark).toBeGreaterThan(0);
     expect(withWatermark).toBeLessThan(ENTITY_NAMES.length);
     expect(covered).toBeGreaterThan(0);
-    await mockPost(mock.url, '/_mock/config', { latency_ms: 0 });
+    await configureMock(mock.url, { latency_ms: 0 });
     await extract('run2');
     expect(await diffAgainstTruth(store, mock.url, { states: true })).toEqual([]);
   });

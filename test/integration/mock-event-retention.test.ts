@@ -1,6 +1,7 @@
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVENT_RETENTION_SECONDS, type MockApi, startMockApi } from '../../src/mock/index.js';
+import { fetchTruth } from '../helpers/mock-control.js';
 
 // Stripe keeps events 30 days: the mock lists, retrieves and accepts as cursors only events with
 // created > now - EVENT_RETENTION_SECONDS. The boundary is probed exactly, one second each side.
@@ -38,10 +39,7 @@ describe('mock API: 30-day event retention', () => {
   });
 
   const truthIds = async (): Promise<string[]> =>
-    (await (await fetch(`${mock.url}/_mock/truth/events`)).text())
-      .split('\n')
-      .filter((l) => l !== '')
-      .map((l) => (JSON.parse(l) as Ev).id);
+    (await fetchTruth(mock.url, 'events')).map((e) => (e as unknown as Ev).id);
   const listIds = async (qs: string): Promise<{ ids: string[]; status: number; body: unknown }> => {
     const res = await fetch(`${mock.url}/v1/events?${qs}`, { headers: H });
     const body = (await res.json()) as { data?: Ev[] };

@@ -8,7 +8,7 @@ import type { ObjectStore } from '../../src/storage/object-store.js';
 import { runCli } from '../helpers/cli.js';
 import { diffSnapshots, type LakeTarget, localTarget, s3Target, snapshotLake } from '../helpers/crash.js';
 import { CRASH_NOW, crashEnv } from '../helpers/crash-suite.js';
-import { fetchTruth } from '../helpers/lake.js';
+import { fetchTruth } from '../helpers/mock-control.js';
 import { freshPrefix, s3TestConfig } from '../s3-env.js';
 
 /**

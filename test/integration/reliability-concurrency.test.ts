@@ -7,7 +7,7 @@ import { startMockApi } from '../../src/mock/index.js';
 import { LocalObjectStore } from '../../src/storage/local-store.js';
 import { runCli } from '../helpers/cli.js';
 import { checkLake, startCli } from '../helpers/crash.js';
-import { configureMock } from '../helpers/lake.js';
+import { configureMock } from '../helpers/mock-control.js';
 import { silverVsTruth } from '../helpers/truth-compare.js';
 
 const NOW = Date.UTC(2024, 5, 15, 12, 0, 0) / 1000;

@@ -6,7 +6,7 @@ import { startMockApi } from '../../src/mock/index.js';
 import { LocalObjectStore } from '../../src/storage/local-store.js';
 import { runCli } from '../helpers/cli.js';
 import { checkLake } from '../helpers/crash.js';
-import { advanceMockClock, configureMock } from '../helpers/lake.js';
+import { advanceMockClock, configureMock } from '../helpers/mock-control.js';
 import {
   CHANGES_DEFAULT_DAYS,
   CHANGES_NOW,

@@ -12,7 +12,8 @@ import { startMockApi } from '../../src/mock/index.js';
 import { silentLogger } from '../../src/obs/logger.js';
 import { LocalObjectStore } from '../../src/storage/local-store.js';
 import { startWebhookServer } from '../../src/webhooks/server.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, s3CliEnv } from '../helpers/cli.js';
+import { fetchTruth } from '../helpers/mock-control.js';
 import { freshPrefix, s3TestConfig } from '../s3-env.js';
 
 /**
@@ -253,10 +254,7 @@ describe.concurrent('a hostile or broken source never hangs, poisons or loses (i
     const end1 = NOW - 2 * DAY;
     // One customer of the source's present (created a day after the first window's end) is
     // slipped into the first run's answer, as a source ignoring created[lt] would.
-    const truth = (await (await fetch(`${mock.url}/_mock/truth/customers`)).text())
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as { id: string; created: number });
+    const truth = (await fetchTruth(mock.url, 'customers')) as { id: string; created: number }[];
     const late = truth.find((c) => c.created >= NOW - DAY && c.created < NOW)!;
     const between = truth.filter((c) => c.created >= end1 && c.created < NOW - DAY).map((c) => c.id);
     expect(late).toBeDefined();
@@ -629,15 +627,7 @@ describe.concurrent('settings and flags are validated before the lock or any wri
   it('AWS without API_BASE_URL: exit 2 before the S3 lock is touched', async () => {
     // the suite's S3 server (test/global-setup.ts), not a guessed endpoint
     const s3 = s3TestConfig();
-    const s3env = {
-      PIPELINE_ENV: 'AWS',
-      S3_BUCKET: s3.bucket,
-      S3_PREFIX: freshPrefix('hostile'),
-      S3_ENDPOINT_URL: s3.endpoint,
-      AWS_REGION: s3.region,
-      AWS_ACCESS_KEY_ID: s3.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
-    };
+    const s3env = s3CliEnv(s3, freshPrefix('hostile'));
     const r = await runCli(['extract'], { env: s3env });
     expect(r.code, r.stderr.slice(-1000)).toBe(2);
     expect(r.stderr).toMatch(/API_BASE_URL: required when PIPELINE_ENV=AWS/);

@@ -9,12 +9,11 @@ import { formatResult } from '../../src/query/format.js';
 import { openPublishedLake, tablesNamedIn } from '../../src/query/published-lake.js';
 import { ReadOnlyQueryError, runReadOnlyQuery } from '../../src/query/run-query.js';
 import { LocalObjectStore } from '../../src/storage/local-store.js';
-import { S3ObjectStore } from '../../src/storage/s3-store.js';
 import { checkPage } from '../helpers/browser.js';
 import { runCli } from '../helpers/cli.js';
 import { readLayer } from '../helpers/lake.js';
 import { parseLogLines } from '../helpers/strict-json.js';
-import { freshPrefix, s3TestConfig } from '../s3-env.js';
+import { s3TestStore } from '../s3-env.js';
 
 const NOW = Date.UTC(2024, 5, 15, 12, 0, 0) / 1000;
 const SHOTS = join(process.cwd(), '.tmp');
@@ -134,14 +133,7 @@ describe('looking at the data: report, query, operator output', () => {
     }
     // On S3 the same views, from objects downloaded for the tables the SQL names only.
     const local = new LocalObjectStore(root);
-    const s3 = s3TestConfig();
-    const s3Store = new S3ObjectStore({
-      bucket: s3.bucket,
-      prefix: freshPrefix('query'),
-      region: s3.region,
-      endpoint: s3.endpoint,
-      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-    });
+    const s3Store = s3TestStore('query');
     for (const prefix of ['silver/', 'gold/', '_state/manifests/_latest/'])
       for (const o of await local.list(prefix)) await s3Store.put(o.key, (await local.get(o.key))!);
     const sql = 'select count(*) as n, sum(amount) as amount from fct_payments';

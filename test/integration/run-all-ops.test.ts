@@ -7,8 +7,9 @@ import { OBJECT_ENTITIES } from '../../src/entities/lookups.js';
 import { startMockApi } from '../../src/mock/index.js';
 import { LocalObjectStore } from '../../src/storage/local-store.js';
 import { S3ObjectStore } from '../../src/storage/s3-store.js';
-import { runCli } from '../helpers/cli.js';
-import { fetchTruth, readLayer } from '../helpers/lake.js';
+import { runCli, s3CliEnv } from '../helpers/cli.js';
+import { readLayer } from '../helpers/lake.js';
+import { fetchTruth } from '../helpers/mock-control.js';
 import { freshPrefix, s3TestConfig } from '../s3-env.js';
 
 const DAY = 86_400;
@@ -163,15 +164,7 @@ describe('run-all operations', () => {
     const local = await runCli(args, { env: env(localRoot) });
     expect(local.code, local.stderr).toBe(0);
     const aws = await runCli(args, {
-      env: env(await mkdtemp(join(tmpdir(), 'pp-unused-')), {
-        PIPELINE_ENV: 'AWS',
-        S3_BUCKET: s3.bucket,
-        S3_PREFIX: prefix,
-        S3_ENDPOINT_URL: s3.endpoint,
-        AWS_REGION: s3.region,
-        AWS_ACCESS_KEY_ID: s3.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
-      }),
+      env: env(await mkdtemp(join(tmpdir(), 'pp-unused-')), s3CliEnv(s3, prefix)),
     });
     expect(aws.code, aws.stderr).toBe(0);
     expect(aws.stderr).not.toContain(s3.secretAccessKey);

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMockApi } from '../../src/mock/index.js';
 import { runCli } from '../helpers/cli.js';
 import { startCli } from '../helpers/crash.js';
-import { advanceMockClock, configureMock, fetchTruth, readLayer } from '../helpers/lake.js';
+import { readLayer } from '../helpers/lake.js';
+import { advanceMockClock, configureMock, fetchTruth } from '../helpers/mock-control.js';
 import {
   CHANGES_DEFAULT_DAYS,
   CHANGES_NOW,

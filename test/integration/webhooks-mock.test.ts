@@ -8,6 +8,7 @@ import { type MockApi, startMockApi } from '../../src/mock/index.js';
 import { silentLogger } from '../../src/obs/logger.js';
 import { LocalObjectStore } from '../../src/storage/local-store.js';
 import { type RunningWebhookServer, startWebhookServer } from '../../src/webhooks/server.js';
+import { mockControl } from '../helpers/mock-control.js';
 
 /**
  * End to end with the mock API: the mock delivers every event created after webhooks were switched
@@ -43,15 +44,8 @@ describe('webhooks from the mock API', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  const control = async (path: string, body: unknown) => {
-    const res = await fetch(`${mock.url}${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    expect(res.status).toBe(200);
-    return res.json() as Promise<Record<string, unknown>>;
-  };
+  // throws unless the mock answers 200
+  const control = (path: string, body: unknown) => mockControl(mock.url, path, body);
 
   it('stores every delivered event exactly once, and only those', async () => {
     await control('/_mock/webhooks', {

@@ -1,30 +1,10 @@
+/** Bronze read back and compared with the mock's truth (extraction tests). */
 import { type BronzeRecord, SOURCE_RANK } from '../../src/bronze/envelope.js';
 import { readBronze } from '../../src/bronze/read.js';
 import { ENTITY_NAMES } from '../../src/entities/lookups.js';
 import { EVENT_RETENTION_SECONDS } from '../../src/mock/index.js';
 import type { ObjectStore } from '../../src/storage/object-store.js';
-
-/** `/_mock/truth/<entity>`: every object as of the mock's now. */
-export async function truth(url: string, entity: string): Promise<Map<string, Record<string, unknown>>> {
-  const res = await fetch(`${url}/_mock/truth/${entity}`);
-  if (!res.ok) throw new Error(`truth ${entity}: HTTP ${res.status}`);
-  const out = new Map<string, Record<string, unknown>>();
-  for (const line of (await res.text()).split('\n')) {
-    if (!line.trim()) continue;
-    const o = JSON.parse(line) as Record<string, unknown>;
-    out.set(o.id as string, o);
-  }
-  return out;
-}
-
-export async function mockPost(url: string, path: string, body: unknown): Promise<void> {
-  const res = await fetch(`${url}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  if (!res.ok) throw new Error(`POST ${path}: HTTP ${res.status} ${await res.text()}`);
-}
+import { mockNow, truthById } from './mock-control.js';
 
 export async function bronzeRecords(store: ObjectStore, entity: string): Promise<BronzeRecord[]> {
   const out: BronzeRecord[] = [];
@@ -59,11 +39,11 @@ export async function diffAgainstTruth(
 ): Promise<string[]> {
   const problems: string[] = [];
   // the mock, like Stripe, keeps events 30 days: Bronze keeps the older ones it read back then
-  const { now } = (await (await fetch(`${url}/health`)).json()) as { now: number };
+  const now = await mockNow(url);
   const expired = (r: BronzeRecord) =>
     typeof r.data.created === 'number' && r.data.created <= now - EVENT_RETENTION_SECONDS;
   for (const entity of ENTITY_NAMES) {
-    const t = await truth(url, entity);
+    const t = await truthById(url, entity);
     const records = await bronzeRecords(store, entity);
     const newest = newestById(entity === 'events' ? records.filter((r) => !expired(r)) : records);
     const missing = [...t.keys()].filter((id) => !newest.has(id));

@@ -10,7 +10,8 @@ import { LocalObjectStore } from '../../src/storage/local-store.js';
 import { runTransform } from '../../src/transform/run-transform.js';
 import { meta, writeBronze } from '../fixtures/bronze/factories.js';
 import { runCli } from '../helpers/cli.js';
-import { configureMock, readLayer } from '../helpers/lake.js';
+import { readLayer } from '../helpers/lake.js';
+import { configureMock } from '../helpers/mock-control.js';
 import {
   CHANGES_DEFAULT_DAYS,
   CHANGES_NOW,

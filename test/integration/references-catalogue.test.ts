@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startMockApi } from '../../src/mock/index.js';
 import { runCli } from '../helpers/cli.js';
-import { fetchTruth, readLayer } from '../helpers/lake.js';
+import { readLayer } from '../helpers/lake.js';
+import { truthById } from '../helpers/mock-control.js';
 
 // A catalogue older than the first window: prices are added to a product up to 30 days after it,
 // so a first load of the last 5 days lists prices whose product (and its default price, created
@@ -37,9 +38,7 @@ describe('references pass: the catalogue behind the window', () => {
     expect(manifest.references?.fetched.products ?? 0, 'products older than the window').toBeGreaterThan(0);
     expect(manifest.references?.fetched.prices ?? 0, 'default prices of those products').toBeGreaterThan(0);
 
-    const truth = (e: string) =>
-      fetchTruth(mock!.url, e).then((l) => new Map(l.map((o) => [String(o.id), o])));
-    const [products, prices] = [await truth('products'), await truth('prices')];
+    const [products, prices] = [await truthById(mock.url, 'products'), await truthById(mock.url, 'prices')];
     const silverProducts = new Map(
       (await readLayer(root, 'silver', 'products')).map((p) => [String(p.id), p]),
     );

@@ -1,7 +1,7 @@
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MockApi, startMockApi } from '../../src/mock/index.js';
-import { fetchTruth } from '../helpers/lake.js';
+import { fetchTruth } from '../helpers/mock-control.js';
 
 // The SaaS routes of issue #19 walked by the official `stripe` client, unchanged, each with
 // `autoPagingEach` over small pages (limit 3: many pages, so the client's own paging is what is

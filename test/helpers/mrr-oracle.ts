@@ -321,8 +321,8 @@ export function oraclePayout(
   };
   const seen = new Set<string>();
   for (const bt of transactions) {
+    // SPEC 4.2: everything ?payout= lists counts, a re-paid payout_failure included
     if (seen.has(bt.id) || bt.id === own) continue;
-    if (bt.type === 'payout' || bt.type === 'payout_failure' || bt.type === 'payout_cancel') continue;
     seen.add(bt.id);
     out.transactions_count += 1;
     out.transactions_net += bt.net;

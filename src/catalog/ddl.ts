@@ -61,6 +61,7 @@ const TYPES: Record<Exclude<CatalogEngine, 'duckdb'>, Record<ColumnType, string>
     TIMESTAMPTZ: 'timestamp',
     DATE: 'date',
     JSON: 'string',
+    'DECIMAL(18,4)': 'decimal(18,4)',
   },
   trino: {
     VARCHAR: 'varchar',
@@ -71,6 +72,7 @@ const TYPES: Record<Exclude<CatalogEngine, 'duckdb'>, Record<ColumnType, string>
     TIMESTAMPTZ: 'timestamp',
     DATE: 'date',
     JSON: 'varchar',
+    'DECIMAL(18,4)': 'decimal(18,4)',
   },
 };
 

@@ -15,7 +15,9 @@ export type ColumnType =
   | 'BOOLEAN'
   | 'TIMESTAMPTZ'
   | 'DATE'
-  | 'JSON';
+  | 'JSON'
+  /** Gold's monthly-normalised amounts (MRR): minor units with 4 decimals. */
+  | 'DECIMAL(18,4)';
 
 /** DuckDB types of the raw payload fields a Silver model reads (`data` of the Bronze envelope). */
 export type PayloadType = 'VARCHAR' | 'BIGINT' | 'BOOLEAN' | 'DOUBLE' | 'JSON';

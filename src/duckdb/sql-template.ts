@@ -19,6 +19,19 @@ export function sqlIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
+/**
+ * `cols` of the Parquet files at `paths` as a relation, or an empty relation of those columns and
+ * types when there are no files (so SQL over it runs, and returns nothing).
+ */
+export function parquetColumns(
+  paths: readonly string[],
+  cols: readonly { readonly name: string; readonly type: string }[],
+): string {
+  return paths.length > 0
+    ? `select ${cols.map((c) => sqlIdent(c.name)).join(', ')} from read_parquet(${sqlStringList(paths)}, hive_partitioning = false)`
+    : `select ${cols.map((c) => `NULL::${c.type} as ${sqlIdent(c.name)}`).join(', ')} limit 0`;
+}
+
 export class SqlTemplateError extends Error {
   override readonly name = 'SqlTemplateError';
 }

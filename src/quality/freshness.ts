@@ -1,6 +1,6 @@
 import { GOLD_CONTRACTS } from '../contracts/gold.js';
 import { sqlIdent } from '../duckdb/sql-template.js';
-import { goldView, type QualityContext } from './quality-context.js';
+import { goldView, type QualityContext, silverView } from './quality-context.js';
 import type { CheckResult, PlannedCheck, Severity } from './types.js';
 
 /** Pure verdict: is the newest business time within `maxHours` of `until` (both unix seconds)? */
@@ -35,6 +35,21 @@ export function freshnessChecks(ctx: QualityContext): PlannedCheck[] {
           `select epoch(max(${col})::TIMESTAMPTZ)::DOUBLE as ts from ${goldView(contract.name)}`,
         );
         const newest = row?.ts ?? null;
+        // a model computed from a Silver table without rows (an account without subscriptions,
+        // a lake before the table is produced) has nothing to be fresh about
+        if (newest === null && contract.reads?.length) {
+          const [inputs] = await ctx.db.rows<{ rows: number }>(
+            `select least(${contract.reads.map((t) => `(select count(*) from ${silverView(t)})`).join(', ')})::DOUBLE as rows`,
+          );
+          if (inputs?.rows === 0) {
+            return {
+              name,
+              severity,
+              passed: true,
+              details: { reason: `a Silver input has no rows (${contract.reads.join(', ')})` },
+            };
+          }
+        }
         const v = freshnessVerdict(newest, ctx.until, maxHours);
         return {
           name,

@@ -2,11 +2,16 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Settings } from '../config/settings.js';
 import type { TableContract } from '../contracts/contract.js';
-import { GOLD_CONTRACTS, type GoldModelName } from '../contracts/gold.js';
+import {
+  GOLD_CONTRACTS,
+  GOLD_SILVER_INPUTS,
+  type GoldModelName,
+  uncontractedGoldInputs,
+} from '../contracts/gold.js';
 import { SILVER_CONTRACTS, SILVER_TABLES } from '../contracts/silver.js';
 import { silverView } from '../duckdb/foreign-keys.js';
 import { type DuckSession, openDuckSession } from '../duckdb/session.js';
-import { sqlIdent, sqlStringList } from '../duckdb/sql-template.js';
+import { parquetColumns, sqlIdent, sqlStringList } from '../duckdb/sql-template.js';
 import { createStager, type Stager } from '../duckdb/stager.js';
 import type { TableName } from '../entities/entity.js';
 import type { Logger } from '../obs/logger.js';
@@ -121,6 +126,18 @@ export async function openQualityContext(opts: {
         SILVER_CONTRACTS[table],
       );
       await db.conn.run(`create or replace view ${silverView(table)} as select * from ${rel}`);
+    }
+    // Silver tables Gold reads that this build has no contract for yet: by the columns Gold reads
+    for (const table of uncontractedGoldInputs()) {
+      const keys = (await opts.store.list(layout.silverEntityPrefix(table)))
+        .map((o) => o.key)
+        .filter((k) => k.endsWith('/data.parquet'));
+      await stager.stage(keys);
+      const rel = parquetColumns(
+        keys.map((k) => stager.localPath(k)),
+        GOLD_SILVER_INPUTS[table],
+      );
+      await db.conn.run(`create or replace view ${silverView(table)} as ${rel}`);
     }
     const gold = new Map<GoldModelName, { keys: string[]; missing: string[] }>();
     for (const contract of GOLD_CONTRACTS) {

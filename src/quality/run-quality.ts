@@ -5,6 +5,7 @@ import { freshnessChecks } from './freshness.js';
 import { openQualityContext } from './quality-context.js';
 import { quarantineChecks } from './quarantine.js';
 import { bronzeSilverChecks } from './reconcile-bronze-silver.js';
+import { saasChecks } from './reconcile-saas.js';
 import { silverGoldChecks } from './reconcile-silver-gold.js';
 import { referentialChecks } from './referential.js';
 import { schemaChecks } from './schema.js';
@@ -70,6 +71,7 @@ export async function runQuality(opts: QualityOptions): Promise<QualityReport> {
       ...(await bronzeSilverChecks(ctx)),
       ...referentialChecks(ctx),
       ...silverGoldChecks(ctx),
+      ...saasChecks(ctx),
       ...freshnessChecks(ctx),
       { name: 'reconcile.webhooks_events', severity: 'warn', run: () => checkWebhooksVsEvents(ctx) },
       ...(await quarantineChecks(opts.store)),

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GOLD_CONTRACTS } from '../contracts/gold.js';
+import { GOLD_CONTRACTS, GOLD_SILVER_INPUTS } from '../contracts/gold.js';
 import { COMMON_SILVER_COLUMNS, SILVER_CONTRACTS, SILVER_TABLES } from '../contracts/silver.js';
 import { type DuckSession, openDuckSession } from '../duckdb/session.js';
 import { createStager } from '../duckdb/stager.js';
@@ -73,5 +73,24 @@ describe('SQL models return exactly their contract', () => {
       (c) => `${c.name} ${c.type === 'TIMESTAMPTZ' ? 'TIMESTAMP WITH TIME ZONE' : c.type}`,
     );
     expect(await describeSql(`select * from ${model}`)).toEqual(expected);
+  });
+
+  // SPEC 7.1 pins the Silver columns the SaaS Gold models read: a Silver contract of the table
+  // holds them with these types; until there is one, Gold reads exactly these columns
+  it.each(Object.keys(GOLD_SILVER_INPUTS))('gold input silver.%s has the pinned columns', async (table) => {
+    const pinned = GOLD_SILVER_INPUTS[table as keyof typeof GOLD_SILVER_INPUTS].map(
+      (c) => `${c.name} ${c.type}`,
+    );
+    const contract = (
+      SILVER_CONTRACTS as Record<string, { columns: readonly { name: string; type: string }[] }>
+    )[table];
+    if (contract) {
+      expect(contract.columns.map((c) => `${c.name} ${c.type}`)).toEqual(expect.arrayContaining(pinned));
+    } else {
+      const store = new LocalObjectStore(join(dir, 'lake'));
+      await createSilverViews(session, store, createStager(store, join(dir, 'stage')));
+      const view = await describeSql(`select * from silver_${table}`);
+      expect(view).toEqual(pinned.map((c) => c.replace('TIMESTAMPTZ', 'TIMESTAMP WITH TIME ZONE')));
+    }
   });
 });

@@ -1,10 +1,16 @@
 import { join } from 'node:path';
-import { GOLD_CONTRACTS, type GoldModelName } from '../contracts/gold.js';
+import type { ColumnDef } from '../contracts/contract.js';
+import {
+  GOLD_CONTRACTS,
+  GOLD_SILVER_INPUTS,
+  type GoldModelName,
+  uncontractedGoldInputs,
+} from '../contracts/gold.js';
 import { SILVER_CONTRACTS, SILVER_TABLES } from '../contracts/silver.js';
 import { silverView } from '../duckdb/foreign-keys.js';
 import { copyPartitioned, sortsInQuery } from '../duckdb/partitioned-copy.js';
 import type { DuckSession } from '../duckdb/session.js';
-import { renderSql, sqlString, sqlStringList } from '../duckdb/sql-template.js';
+import { parquetColumns, renderSql, sqlString, sqlStringList } from '../duckdb/sql-template.js';
 import type { Stager } from '../duckdb/stager.js';
 import type { TableName } from '../entities/entity.js';
 import { changedPartitions, type GoldState, loadGoldState, saveGoldState } from '../state/gold-state.js';
@@ -26,33 +32,49 @@ export interface GoldContext extends BuildContext {
 /** A generous guess of a Gold row's size in memory (typed columns, a few short strings). */
 const GOLD_ROW_BYTES = 512;
 
-/** Creates a view `silver_<table>` over every Silver partition (typed empty when none). */
+/**
+ * Creates a view `silver_<table>` over every Silver partition (typed empty when none), and one
+ * over each Silver table a Gold model reads that this build has no contract for yet, by the
+ * columns Gold reads of it (`GOLD_SILVER_INPUTS`).
+ */
 export async function createSilverViews(
   session: DuckSession,
   store: ObjectStore,
   stager: Stager,
   tables: readonly TableName[] = SILVER_TABLES,
 ): Promise<void> {
-  for (const table of tables) {
+  const views: [string, readonly ColumnDef[]][] = [
+    ...tables.map((t): [string, readonly ColumnDef[]] => [t, SILVER_CONTRACTS[t].columns]),
+    ...uncontractedGoldInputs().map((t): [string, readonly ColumnDef[]] => [t, GOLD_SILVER_INPUTS[t]]),
+  ];
+  for (const [table, cols] of views) {
     const keys = (await store.list(layout.silverEntityPrefix(table)))
       .map((o) => o.key)
       .filter((k) => k.endsWith('/data.parquet'));
     await stager.stage(keys);
-    const cols = SILVER_CONTRACTS[table].columns;
-    const body =
-      keys.length > 0
-        ? `select ${cols.map((c) => `"${c.name}"`).join(', ')} from read_parquet(${sqlStringList(
-            keys.map((k) => stager.localPath(k)),
-          )}, hive_partitioning = false)`
-        : `select ${cols.map((c) => `NULL::${c.type} as "${c.name}"`).join(', ')} limit 0`;
-    await session.conn.run(`create or replace view ${silverView(table)} as ${body}`);
+    await session.conn.run(
+      `create or replace view ${silverView(table)} as ${parquetColumns(
+        keys.map((k) => stager.localPath(k)),
+        cols,
+      )}`,
+    );
   }
 }
 
-/** Renders a Gold model with the run's as-of date. */
+/**
+ * Renders a Gold model with the run's as-of time (`until`, unix seconds): `{{as_of_date}}` is its UTC
+ * date, `{{as_of_ts}}` the instant itself (a month's MRR is measured there), and
+ * `{{as_of_month_number}}` its UTC month as year * 12 + month - 1 (literals, so DuckDB folds them
+ * instead of joining a one-row CTE to every row).
+ */
 export function renderGoldModel(template: string, until: number): string {
   const vars: Record<string, string> = {};
+  const at = new Date(until * 1000);
   if (template.includes('{{as_of_date}}')) vars.as_of_date = `DATE ${sqlString(utcDate(until))}`;
+  if (template.includes('{{as_of_ts}}')) vars.as_of_ts = `to_timestamp(${Math.floor(until)})`;
+  if (template.includes('{{as_of_month_number}}')) {
+    vars.as_of_month_number = String(at.getUTCFullYear() * 12 + at.getUTCMonth());
+  }
   return renderSql(template, vars);
 }
 

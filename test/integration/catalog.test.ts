@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { catalogDdl, catalogTables } from '../../src/catalog/ddl.js';
-import { GOLD_MODELS } from '../../src/contracts/gold.js';
+import { GOLD_MODELS, goldContract, uncontractedGoldInputs } from '../../src/contracts/gold.js';
 import { startMockApi } from '../../src/mock/index.js';
 import { runCli } from '../helpers/cli.js';
 import { readLayer } from '../helpers/lake.js';
@@ -85,8 +85,10 @@ describe('catalog --engine duckdb over a lake built by run-all', () => {
           .map((r) => r.view_name as string),
       );
       // Every Gold model and the core Silver tables are published by a tiny run; the rest say so.
-      for (const m of [...GOLD_MODELS, 'customers', 'charges', 'refunds', 'events'])
-        expect(views).toContain(m);
+      // (Not the models of Silver tables this build does not produce yet: they have no rows.)
+      const lacking = new Set<string>(uncontractedGoldInputs());
+      const produced = GOLD_MODELS.filter((m) => !goldContract(m).reads?.some((t) => lacking.has(t)));
+      for (const m of [...produced, 'customers', 'charges', 'refunds', 'events']) expect(views).toContain(m);
       for (const t of catalogTables()) {
         if (!views.has(t.name)) {
           expect(ddl).toContain(`-- ${t.name} (${t.layer}): nothing published yet`);

@@ -1,0 +1,88 @@
+-- Gold fct_payouts
+-- Grain: one row per payout; dt = its arrival date (UTC). Key: payout_id.
+-- A payout's transactions are the balance transactions it pays out (payout_balance_transactions),
+-- not its own `payout` / `payout_failure` transaction (reporting_category payout or
+-- payout_reversal: the money leaving, not what it pays). Per reporting_category: charges_amount
+-- (charge), refunds_amount (refund, refund_failure), disputes_amount (dispute,
+-- dispute_reversal) sum `amount`; fees_amount sums their `fee`; other_net sums the `net` of every
+-- other category. So transactions_net = charges + refunds + disputes - fees + other_net, and
+-- is_reconciled says transactions_net = amount (Stripe's invariant for a paid automatic payout).
+-- Minor units, BIGINT.
+with
+
+payouts as (
+    select * from silver_payouts where not is_deleted
+),
+
+payout_links as (
+    select * from silver_payout_balance_transactions
+),
+
+balance_transactions as (
+    select * from silver_balance_transactions
+),
+
+-- each transaction the payout pays, once, with its category
+payout_transactions as (
+    select distinct on (payout_links.payout_id, balance_transactions.id)
+        payout_links.payout_id,
+        balance_transactions.amount,
+        balance_transactions.fee,
+        balance_transactions.net,
+        case
+            when balance_transactions.reporting_category = 'charge' then 'charge'
+            when balance_transactions.reporting_category in ('refund', 'refund_failure') then 'refund'
+            when balance_transactions.reporting_category in ('dispute', 'dispute_reversal') then 'dispute'
+            else 'other'
+        end as category
+    from payout_links
+    join balance_transactions on balance_transactions.id = payout_links.balance_transaction_id
+    where balance_transactions.reporting_category not in ('payout', 'payout_reversal')
+),
+
+-- rolled up to the payout before the join, so the join cannot multiply payouts
+payout_totals as (
+    select
+        payout_id,
+        count(*) as transactions_count,
+        sum(net) as transactions_net,
+        sum(amount) filter (where category = 'charge') as charges_amount,
+        sum(amount) filter (where category = 'refund') as refunds_amount,
+        sum(amount) filter (where category = 'dispute') as disputes_amount,
+        sum(fee) filter (where category <> 'other') as fees_amount,
+        sum(net) filter (where category = 'other') as other_net
+    from payout_transactions
+    group by payout_id
+),
+
+final as (
+    select
+        payouts.id as payout_id,
+        payouts.arrival_date_ts::DATE as arrival_date,
+        -- amounts (minor units)
+        payouts.currency,
+        payouts.amount,
+        -- state
+        payouts.status,
+        payouts.automatic,
+        -- what it pays
+        coalesce(payout_totals.transactions_count, 0)::BIGINT as transactions_count,
+        coalesce(payout_totals.transactions_net, 0)::BIGINT as transactions_net,
+        coalesce(payout_totals.charges_amount, 0)::BIGINT as charges_amount,
+        coalesce(payout_totals.refunds_amount, 0)::BIGINT as refunds_amount,
+        coalesce(payout_totals.disputes_amount, 0)::BIGINT as disputes_amount,
+        coalesce(payout_totals.fees_amount, 0)::BIGINT as fees_amount,
+        coalesce(payout_totals.other_net, 0)::BIGINT as other_net,
+        coalesce(payout_totals.transactions_net, 0) = payouts.amount as is_reconciled,
+        -- timestamps
+        payouts.created_ts,
+        payouts.arrival_date_ts::DATE as dt
+    from payouts
+    left join payout_totals on payout_totals.payout_id = payouts.id
+    where payouts.arrival_date_ts is not null
+        -- until the payout-transaction links are produced (an older lake), no payout's
+        -- transactions are known: no rows, rather than every payout shown unreconciled
+        and exists (select 1 from payout_links)
+)
+
+select * from final

@@ -1,5 +1,12 @@
 import type { TableName } from '../entities/entity.js';
-import type { ColumnDef, ColumnType, ForeignKey, PayloadType, TableContract } from './contract.js';
+import {
+  type ColumnDef,
+  type ColumnType,
+  type ForeignKey,
+  type PayloadType,
+  splitPlace,
+  type TableContract,
+} from './contract.js';
 
 /**
  * The Silver contracts (SPEC section 7), declared once: per table every column with its DuckDB
@@ -61,6 +68,18 @@ const path = (name: string, type: ColumnType, field: string, jsonPath: string): 
   type,
   source: { kind: 'path', field, path: jsonPath },
 });
+/**
+ * A value Stripe moved between API versions: the first non-null of `places`, the current
+ * version's first (see `ColumnSource` `first`). Reading both keeps Silver equal whichever
+ * version an event was created under.
+ */
+const first = (
+  name: string,
+  type: ColumnType,
+  as: 'value' | 'ref' | 'time',
+  places: readonly string[],
+  description?: string,
+): ColumnDef => ({ name, type, source: { kind: 'first', places, as }, ...described(description) });
 /** Logic in the model's `.sql` (a `derived` CTE), reading these raw fields. */
 const computed = (
   name: string,
@@ -151,7 +170,6 @@ const CONTRACTS: readonly SilverContract[] = [
       ref('customer_id'),
       ref('payment_intent_id'),
       ref('balance_transaction_id'),
-      ref('invoice_id', { description: '`charge.invoice` where the API version still serves it' }),
       col('amount', 'BIGINT'),
       col('amount_captured', 'BIGINT'),
       col('amount_refunded', 'BIGINT'),
@@ -196,18 +214,23 @@ const CONTRACTS: readonly SilverContract[] = [
     'one row per invoice (latest version)',
     [
       ref('customer_id'),
-      computed('subscription_id', 'VARCHAR', { subscription: 'JSON', parent: 'JSON' }),
-      computed(
+      first('subscription_id', 'VARCHAR', 'ref', [
+        'parent.subscription_details.subscription',
+        'subscription',
+      ]),
+      first(
         'payment_intent_id',
         'VARCHAR',
-        { payment_intent: 'JSON', payments: 'JSON' },
-        'from payments.data[0].payment.payment_intent (invoice_payment)',
+        'ref',
+        ['payments.data[0].payment.payment_intent', 'payment_intent'],
+        'the first invoice_payment (`payment_intent` before 2025)',
       ),
-      computed(
+      first(
         'charge_id',
         'VARCHAR',
-        { charge: 'JSON', payments: 'JSON' },
-        '`invoice.charge` or the invoice_payment charge, where served',
+        'ref',
+        ['payments.data[0].payment.charge', 'charge'],
+        'the first invoice_payment charge (`charge` before 2025), where served',
       ),
       col('number', 'VARCHAR'),
       col('status', 'VARCHAR'),
@@ -241,15 +264,26 @@ const CONTRACTS: readonly SilverContract[] = [
       col('currency', 'VARCHAR'),
       col('collection_method', 'VARCHAR'),
       col('cancel_at_period_end', 'BOOLEAN'),
-      computed('current_period_start_ts', 'TIMESTAMPTZ', { current_period_start: 'BIGINT', items: 'JSON' }),
-      computed('current_period_end_ts', 'TIMESTAMPTZ', { current_period_end: 'BIGINT', items: 'JSON' }),
+      first('current_period_start_ts', 'TIMESTAMPTZ', 'time', [
+        'items.data[0].current_period_start',
+        'current_period_start',
+      ]),
+      first('current_period_end_ts', 'TIMESTAMPTZ', 'time', [
+        'items.data[0].current_period_end',
+        'current_period_end',
+      ]),
       ts('start_date_ts'),
       ts('cancel_at_ts'),
       ts('canceled_at_ts'),
       ts('ended_at_ts'),
       ts('trial_start_ts'),
       ts('trial_end_ts'),
-      col('items', 'JSON'),
+      computed(
+        'items',
+        'JSON',
+        { items: 'JSON', current_period_start: 'JSON', current_period_end: 'JSON' },
+        "the items list in the current version's shape (before 2025 the period was the subscription's)",
+      ),
       col('metadata', 'JSON'),
     ],
     [{ column: 'customer_id', references: ['customers'] }],
@@ -290,15 +324,21 @@ const CONTRACTS: readonly SilverContract[] = [
     ],
     [{ column: 'charge_id', references: ['charges'] }],
   ),
-  table('products', 'one row per product (latest version)', [
-    col('name', 'VARCHAR'),
-    col('active', 'BOOLEAN'),
-    ref('default_price_id'),
-    col('description', 'VARCHAR'),
-    col('type', 'VARCHAR'),
-    ts('updated_ts'),
-    col('metadata', 'JSON'),
-  ]),
+  table(
+    'products',
+    'one row per product (latest version)',
+    [
+      col('name', 'VARCHAR'),
+      col('active', 'BOOLEAN'),
+      ref('default_price_id'),
+      col('description', 'VARCHAR'),
+      col('type', 'VARCHAR'),
+      ts('updated_ts'),
+      col('metadata', 'JSON'),
+    ],
+    // a product retrieved by id (older than the windows) brings its default price in the next round
+    [{ column: 'default_price_id', references: ['prices'] }],
+  ),
   table(
     'prices',
     'one row per price (latest version)',
@@ -393,6 +433,8 @@ function payloadOf(column: ColumnDef): PayloadFields {
     case 'ref':
     case 'path':
       return { [s.field]: 'JSON' };
+    case 'first':
+      return Object.fromEntries(s.places.map((p) => [splitPlace(p).field, 'JSON' as const]));
     case 'time':
       return { [s.field]: 'BIGINT' };
     case 'model':

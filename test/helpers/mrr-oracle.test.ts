@@ -223,7 +223,7 @@ describe('oraclePayout', () => {
     });
     const payout = {
       id: 'po_1',
-      amount: 7_700,
+      amount: 9_700,
       currency: 'usd',
       status: 'paid',
       automatic: true,
@@ -237,19 +237,19 @@ describe('oraclePayout', () => {
       bt('txn_dp', -1_000, 1_500, 'adjustment', 'dispute'),
       bt('txn_dr', 1_000, 0, 'adjustment', 'dispute_reversal'),
       bt('txn_other', 500, 0, 'adjustment', 'other_adjustment'),
-      bt('txn_own', -7_700, 0, 'payout', 'payout'),
-      // an earlier failed payout's money coming back: a payout transaction, not paid by this one
+      bt('txn_own', -9_700, 0, 'payout', 'payout'),
+      // an earlier failed payout's money, returned to the balance and paid out again by this one
       bt('txn_failed', 2_000, 0, 'payout_failure', 'payout_reversal'),
     ];
     expect(oraclePayout(payout, txns)).toEqual({
       payout_id: 'po_1',
-      transactions_count: 5,
-      transactions_net: 7_700,
+      transactions_count: 6,
+      transactions_net: 9_700,
       charges_amount: 10_000,
       refunds_amount: -1_000,
       disputes_amount: 0,
       fees_amount: 1_800,
-      other_net: 500,
+      other_net: 2_500,
       is_reconciled: true,
     });
   });

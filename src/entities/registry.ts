@@ -75,6 +75,7 @@ export const ENTITIES: readonly EntityDef[] = [
       'invoice.payment_failed',
       'invoice.voided',
       'invoice.updated',
+      'invoice.marked_uncollectible',
     ],
     deleteEvents: [],
     changeLookbackSeconds: 0,

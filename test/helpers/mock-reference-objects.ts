@@ -1,3 +1,4 @@
+import { invoicePlan } from '../../src/mock/dataset/families/billing.js';
 import {
   type CouponPlan,
   couponPlan,
@@ -7,15 +8,20 @@ import {
   productPlan,
 } from '../../src/mock/dataset/families/catalogue.js';
 import { type ChargePlan, chargePlanOf, stripeFee } from '../../src/mock/dataset/families/charge.js';
+import { type CustomerPlan, customerPlan } from '../../src/mock/dataset/families/customer.js';
+import type { PayoutPlan } from '../../src/mock/dataset/families/payout.js';
 import {
-  type CustomerPlan,
-  customerPlan,
-  invoiceCreated,
+  GEN_CYCLES,
+  type ItemState,
   invoicesBy,
+  itemPrice,
+  periodStart,
+  periodState,
+  RETRY_CODE,
   type SubscriptionPlan,
   subscriptionPlan,
-} from '../../src/mock/dataset/families/customer.js';
-import type { PayoutPlan } from '../../src/mock/dataset/families/payout.js';
+  voidedAtEnd,
+} from '../../src/mock/dataset/families/subscription.js';
 import { eventId, Kind, type ObjectRef, objectId } from '../../src/mock/dataset/ids.js';
 import { EVIDENCE_FIELDS } from '../../src/mock/dataset/render/dispute.js';
 import { BRANDS, COUNTRY, chars, FIRST, LAST, LAST4 } from '../../src/mock/dataset/render/shared.js';
@@ -52,6 +58,14 @@ const nullAddress = (): Json => ({
   state: null,
 });
 const list = (url: string, data: unknown[]): Json => ({ object: 'list', data, has_more: false, url });
+/** A child list as its parent embeds it: the first 10, with `has_more` and `total_count`. */
+const childList = (url: string, data: unknown[]): Json => ({
+  object: 'list',
+  data: data.slice(0, 10),
+  has_more: data.length > 10,
+  total_count: data.length,
+  url,
+});
 /** Builds objects of one world; `id(ref)` is the only way ids are made. */
 export class ObjectFactory {
   constructor(readonly w: World) {}
@@ -116,9 +130,12 @@ export class ObjectFactory {
       case Kind.btPayoutFailure:
         return this.payoutBalanceTransaction(ref.kind === Kind.btPayoutFailure, d.plan as PayoutPlan);
       case Kind.subscription:
-        return this.subscription(subscriptionPlan(this.w, ref.day, ref.index)!, tv);
-      case Kind.invoice:
-        return this.invoice(subscriptionPlan(this.w, ref.day, ref.index)!, ref.sub / 4, tv);
+        return this.subscription(subscriptionPlan(this.w, ref.day, ref.index, ref.sub)!, tv);
+      case Kind.invoice: {
+        const code = ref.sub / 4;
+        const s = subscriptionPlan(this.w, ref.day, ref.index, Math.floor(code / GEN_CYCLES))!;
+        return this.invoice(s, code % GEN_CYCLES, tv);
+      }
       default: {
         const p = chargePlanOf(this.w, ref)!;
         switch (ref.kind) {
@@ -302,9 +319,14 @@ export class ObjectFactory {
   customerId = (c: CustomerPlan | null): string | null =>
     c ? this.id({ kind: Kind.customer, day: c.day, index: c.index, sub: 0 }) : null;
   subscriptionId = (s: SubscriptionPlan): string =>
-    this.id({ kind: Kind.subscription, day: s.customer.day, index: s.customer.index, sub: 0 });
-  invoiceId = (s: SubscriptionPlan, m: number): string =>
-    this.id({ kind: Kind.invoice, day: s.customer.day, index: s.customer.index, sub: m * 4 });
+    this.id({ kind: Kind.subscription, day: s.customer.day, index: s.customer.index, sub: s.gen });
+  invoiceId = (s: SubscriptionPlan, k: number): string =>
+    this.id({
+      kind: Kind.invoice,
+      day: s.customer.day,
+      index: s.customer.index,
+      sub: (s.gen * GEN_CYCLES + k) * 4,
+    });
 
   private pmId(p: ChargePlan): string {
     return `pm_${chars(this.w.seed, p.cardSeed, 1, 24)}`;
@@ -393,7 +415,7 @@ export class ObjectFactory {
     const charged = t >= p.created;
     const id = this.piId(p);
     const status = !charged ? 'requires_confirmation' : p.failure ? 'requires_payment_method' : 'succeeded';
-    const s = p.family === 1 ? subscriptionPlan(this.w, p.day, p.index) : null;
+    const s = p.family === 1;
     return {
       id,
       object: 'payment_intent',
@@ -695,63 +717,120 @@ export class ObjectFactory {
 
   // --- billing -------------------------------------------------------------------------------
 
-  private price(s: SubscriptionPlan): Json {
-    const productId = `prod_${chars(this.w.seed, s.price, 6, 14)}`;
+  /** Ids of a subscription's items, lines, invoice items, payments and discount (seeded filler). */
+  private itemId = (s: SubscriptionPlan, slot: number): string =>
+    `si_${chars(this.w.seed, s.customer.nameSeed, 2_000_000 + s.gen * 4096 + slot, 14)}`;
+  private discountId = (s: SubscriptionPlan): string =>
+    `di_${chars(this.w.seed, s.customer.nameSeed, 5_000_000 + s.gen, 24)}`;
+
+  /** The items of period k at `t`: the period's start state, with its change once made. */
+  private itemsAt(s: SubscriptionPlan, k: number, t: number): ItemState[] {
+    const ps = periodState(this.w, s, k);
+    let items = [...ps.items];
+    const ch = ps.change;
+    if (ch && ch.at <= t) {
+      const changed = new Map(ch.parts.map((p) => [(p.before ?? p.after)!.slot, p.after]));
+      items = items.filter((i) => !changed.has(i.slot));
+      for (const after of changed.values()) if (after) items.push(after);
+      items.sort((x, y) => x.slot - y.slot);
+    }
+    return items;
+  }
+
+  private subscriptionItem(s: SubscriptionPlan, it: ItemState, start: number, end: number, t: number): Json {
+    const p = itemPrice(this.w, s, it);
+    const price = this.cataloguePrice(p, t);
     return {
-      id: `price_${chars(this.w.seed, s.price, 7, 24)}`,
-      object: 'price',
-      active: true,
-      billing_scheme: 'per_unit',
-      created: 1_700_000_000,
-      currency: s.customer.currency,
-      custom_unit_amount: null,
-      livemode: false,
-      lookup_key: null,
+      id: this.itemId(s, it.slot),
+      object: 'subscription_item',
+      billing_thresholds: null,
+      created: it.created,
+      current_period_end: end,
+      current_period_start: start,
+      discounts: [],
       metadata: {},
-      nickname: s.product,
-      product: productId,
-      recurring: {
-        interval: 'month',
-        interval_count: 1,
+      plan: {
+        id: price['id'],
+        object: 'plan',
+        active: true,
+        amount: p.unitAmount,
+        amount_decimal: String(p.unitAmount),
+        billing_scheme: 'per_unit',
+        created: p.created,
+        currency: p.currency,
+        interval: p.interval,
+        interval_count: p.intervalCount,
+        livemode: false,
+        metadata: {},
         meter: null,
+        nickname: price['nickname'],
+        product: price['product'],
+        tiers_mode: null,
+        transform_usage: null,
         trial_period_days: null,
         usage_type: 'licensed',
       },
-      tax_behavior: 'unspecified',
-      tiers_mode: null,
-      transform_quantity: null,
-      type: 'recurring',
-      unit_amount: s.price,
-      unit_amount_decimal: String(s.price),
+      price,
+      quantity: it.quantity,
+      subscription: this.subscriptionId(s),
+      tax_rates: [],
     };
+  }
+
+  /** Every item of a subscription at `t` (what `/v1/subscription_items?subscription=` lists). */
+  subscriptionItems(s: SubscriptionPlan, t: number): Json[] {
+    const k = Math.max(1, invoicesBy(s, t)) - 1;
+    const start = periodStart(s, k);
+    const end = periodStart(s, k + 1);
+    return this.itemsAt(s, k, t).map((it) => this.subscriptionItem(s, it, start, end, t));
   }
 
   subscription(s: SubscriptionPlan, t: number): Json {
     const id = this.subscriptionId(s);
+    const k = Math.max(1, invoicesBy(s, t)) - 1; // current period's invoice
+    const inv = invoicePlan(this.w, s, k);
     const canceled = s.canceledAt !== null && t >= s.canceledAt;
-    const m = Math.max(1, invoicesBy(s, t)) - 1; // current period's invoice
-    const periodStart = invoiceCreated(s, m);
-    const periodEnd = invoiceCreated(s, m + 1);
-    const price = this.price(s);
+    const requested = s.cancelRequestedAt !== null && t >= s.cancelRequestedAt;
+    const trial = s.trialEnd !== null;
+    const pastDue = inv.failedAt !== null && t >= inv.failedAt && (inv.paidAt === null || t < inv.paidAt);
+    const status = canceled
+      ? 'canceled'
+      : trial && t < s.trialEnd!
+        ? 'trialing'
+        : pastDue
+          ? 'past_due'
+          : 'active';
+    const fb = trial ? 1 : 0;
+    const discountUntil =
+      s.couponPeriods === Number.POSITIVE_INFINITY
+        ? Number.POSITIVE_INFINITY
+        : periodStart(s, fb + s.couponPeriods);
+    const discounted = s.coupon !== null && Math.min(t, s.canceledAt ?? t) < discountUntil;
     const c = s.customer;
+    const items = this.subscriptionItems(s, t);
     return {
       id,
       object: 'subscription',
       application: null,
       application_fee_percent: null,
       automatic_tax: { disabled_reason: null, enabled: false, liability: null },
-      billing_cycle_anchor: s.created,
+      billing_cycle_anchor: s.trialEnd ?? s.created,
       billing_cycle_anchor_config: null,
       billing_mode: { type: 'classic' },
       billing_schedules: [],
       billing_thresholds: null,
-      cancel_at: null,
-      cancel_at_period_end: false,
-      canceled_at: canceled ? s.canceledAt : null,
+      cancel_at: requested ? s.canceledAt : null,
+      cancel_at_period_end: requested,
+      canceled_at: requested ? s.cancelRequestedAt : canceled ? s.canceledAt : null,
       cancellation_details: {
         comment: null,
         feedback: null,
-        reason: canceled ? 'cancellation_requested' : null,
+        reason:
+          (requested || canceled) && s.end !== 'lapse'
+            ? s.end === 'past_due'
+              ? 'payment_failed'
+              : 'cancellation_requested'
+            : null,
       },
       collection_method: 'charge_automatically',
       created: s.created,
@@ -759,51 +838,15 @@ export class ObjectFactory {
       customer: this.customerId(c),
       customer_account: null,
       days_until_due: null,
-      default_payment_method: `pm_${chars(this.w.seed, c.nameSeed, 8, 24)}`,
+      default_payment_method: s.end === 'lapse' ? null : `pm_${chars(this.w.seed, c.nameSeed, 8, 24)}`,
       default_source: null,
       default_tax_rates: [],
       description: null,
-      discounts: [],
+      discounts: discounted ? [this.discountId(s)] : [],
       ended_at: canceled ? s.canceledAt : null,
       invoice_settings: { account_tax_ids: null, issuer: { type: 'self' } },
-      items: list(`/v1/subscription_items?subscription=${id}`, [
-        {
-          id: `si_${chars(this.w.seed, c.nameSeed, 9, 14)}`,
-          object: 'subscription_item',
-          billing_thresholds: null,
-          created: s.created,
-          current_period_end: periodEnd,
-          current_period_start: periodStart,
-          discounts: [],
-          metadata: {},
-          plan: {
-            id: price['id'],
-            object: 'plan',
-            active: true,
-            amount: s.price,
-            amount_decimal: String(s.price),
-            billing_scheme: 'per_unit',
-            created: 1_700_000_000,
-            currency: c.currency,
-            interval: 'month',
-            interval_count: 1,
-            livemode: false,
-            metadata: {},
-            meter: null,
-            nickname: s.product,
-            product: price['product'],
-            tiers_mode: null,
-            transform_usage: null,
-            trial_period_days: null,
-            usage_type: 'licensed',
-          },
-          price,
-          quantity: 1,
-          subscription: id,
-          tax_rates: [],
-        },
-      ]),
-      latest_invoice: this.invoiceId(s, m),
+      items: childList(`/v1/subscription_items?subscription=${id}`, items),
+      latest_invoice: this.invoiceId(s, k),
       livemode: false,
       managed_payments: { enabled: false },
       metadata: {},
@@ -820,47 +863,142 @@ export class ObjectFactory {
       pending_update: null,
       schedule: null,
       start_date: s.created,
-      status: canceled ? 'canceled' : 'active',
+      status,
       test_clock: null,
       transfer_data: null,
-      trial_end: null,
-      trial_settings: { end_behavior: { missing_payment_method: 'create_invoice' } },
-      trial_start: null,
+      trial_end: trial ? s.trialEnd : null,
+      trial_settings: { end_behavior: { missing_payment_method: trial ? 'cancel' : 'create_invoice' } },
+      trial_start: trial ? s.created : null,
     };
   }
 
-  invoice(s: SubscriptionPlan, m: number, t: number): Json {
+  /** Every line of invoice k (what `/v1/invoices/<id>/lines` lists). */
+  invoiceLines(s: SubscriptionPlan, k: number): Json[] {
+    const inv = invoicePlan(this.w, s, k);
     const c = s.customer;
-    const id = this.invoiceId(s, m);
-    const created = invoiceCreated(s, m);
+    const seed = this.w.seed;
+    const id = this.invoiceId(s, k);
+    const subId = this.subscriptionId(s);
+    const every = ['month', '3 months', 'year'][s.interval]!;
+    return inv.lines.map((l, n) => {
+      const code = s.gen * GEN_CYCLES + k;
+      const name = l.price.product.name;
+      const q = l.item.quantity;
+      const after = new Date(l.start * 1000).toISOString().slice(0, 10);
+      const prorated = l.proration !== null;
+      const di = this.discountId(s);
+      return {
+        id: `il_${chars(seed, c.nameSeed, 1_000_000 + code * 64 + n, 24)}`,
+        object: 'line_item',
+        amount: l.amount,
+        currency: c.currency,
+        description: l.trial
+          ? `Trial period for ${name}`
+          : l.proration === 'credit'
+            ? `Unused time on ${q} × ${name} after ${after}`
+            : l.proration === 'charge'
+              ? `Remaining time on ${q} × ${name} after ${after}`
+              : `${q} × ${name} (at ${(l.price.unitAmount / 100).toFixed(2)} / ${every})`,
+        discount_amounts: l.discount > 0 ? [{ amount: l.discount, discount: di }] : [],
+        discountable: l.discount > 0 || !prorated,
+        discounts: l.discount > 0 ? [di] : [],
+        invoice: id,
+        livemode: false,
+        metadata: {},
+        parent: {
+          invoice_item_details: null,
+          subscription_item_details: {
+            invoice_item: prorated ? `ii_${chars(seed, c.nameSeed, 6_000_000 + code * 64 + n, 24)}` : null,
+            proration: prorated,
+            proration_details: { credited_items: null },
+            subscription: subId,
+            subscription_item: this.itemId(s, l.item.slot),
+          },
+          type: 'subscription_item_details',
+        },
+        period: { end: l.end, start: l.start },
+        pretax_credit_amounts: [],
+        pricing: {
+          price_details: {
+            price: this.priceId(l.price.product, l.price.n),
+            product: this.productId(l.price.product),
+          },
+          type: 'price_details',
+          unit_amount_decimal: String(l.price.unitAmount),
+        },
+        quantity: q,
+        quantity_decimal: String(q),
+        subscription: subId,
+        subtotal: l.amount,
+        taxes: [],
+      };
+    });
+  }
+
+  invoice(s: SubscriptionPlan, k: number, t: number): Json {
+    const c = s.customer;
+    const seed = this.w.seed;
+    const inv = invoicePlan(this.w, s, k);
+    const code = s.gen * GEN_CYCLES + k;
+    const id = this.invoiceId(s, k);
+    const created = periodStart(s, k);
     const finalizedAt = created + FINALIZE_AFTER;
     const finalized = finalizedAt <= t;
-    const paidAt = finalizedAt + 3; // its charge succeeds 2 s after finalization
-    const paid = paidAt <= t;
+    const paid = inv.paidAt !== null && inv.paidAt <= t;
+    const closed = inv.closedAt !== null && inv.closedAt <= t;
+    const voided = closed && voidedAtEnd(this.w, s);
+    const failed = inv.failedAt !== null && inv.failedAt <= t;
     const customer = this.customer(c, created);
     const subId = this.subscriptionId(s);
-    const periodEnd = invoiceCreated(s, m + 1);
-    const pi = this.id({ kind: Kind.piInvoice, day: c.day, index: c.index, sub: m * 4 });
-    const price = this.price(s);
     const prefix = customer['invoice_prefix'] as string;
+    const total = inv.total;
+    const attempts = total === 0 ? 0 : paid || closed ? (inv.pastDue ? 2 : 1) : failed ? 1 : 0;
+    const payment = (retry: boolean, ok: boolean, at: number): Json => {
+      const payCode = retry ? RETRY_CODE + code : code;
+      return {
+        id: `inpay_${chars(seed, c.nameSeed, 3_000_000 + payCode, 24)}`,
+        object: 'invoice_payment',
+        amount_paid: ok ? total : null,
+        amount_requested: total,
+        created: at,
+        currency: c.currency,
+        invoice: id,
+        is_default: !retry || ok,
+        livemode: false,
+        payment: {
+          type: 'payment_intent',
+          payment_intent: this.id({ kind: Kind.piInvoice, day: c.day, index: c.index, sub: payCode * 4 }),
+        },
+        status: ok ? 'paid' : 'open',
+        status_transitions: { canceled_at: null, paid_at: ok ? inv.paidAt : null },
+      };
+    };
+    const payments: Json[] = [];
+    if (finalized && total > 0) {
+      if (inv.pastDue !== null && (paid || closed)) payments.push(payment(true, paid, inv.retryAt));
+      payments.push(payment(false, paid && inv.pastDue === null, finalizedAt));
+    }
+    const di = this.discountId(s);
+    const lines = this.invoiceLines(s, k);
+    const hosted = chars(seed, c.nameSeed, 4_000_000 + code, 32);
     return {
       id,
       object: 'invoice',
       account_country: 'US',
       account_name: 'Payments Mock',
       account_tax_ids: null,
-      amount_due: s.price,
+      amount_due: total,
       amount_overpaid: 0,
-      amount_paid: paid ? s.price : 0,
-      amount_remaining: paid ? 0 : s.price,
+      amount_paid: paid ? total : 0,
+      amount_remaining: paid ? 0 : total,
       amount_shipping: 0,
       application: null,
-      attempt_count: paid ? 1 : 0,
-      attempted: paid,
-      auto_advance: !paid,
+      attempt_count: attempts,
+      attempted: paid || attempts > 0,
+      auto_advance: !paid && !closed,
       automatic_tax: { disabled_reason: null, enabled: false, liability: null, provider: null, status: null },
       automatically_finalizes_at: finalized ? null : finalizedAt,
-      billing_reason: m === 0 ? 'subscription_create' : 'subscription_cycle',
+      billing_reason: k === 0 ? 'subscription_create' : 'subscription_cycle',
       collection_method: 'charge_automatically',
       created,
       currency: c.currency,
@@ -878,63 +1016,22 @@ export class ObjectFactory {
       default_source: null,
       default_tax_rates: [],
       description: null,
-      discounts: [],
+      discounts: inv.discount > 0 ? [di] : [],
       due_date: null,
       effective_at: finalized ? finalizedAt : null,
       ending_balance: finalized ? 0 : null,
       footer: null,
       from_invoice: null,
-      hosted_invoice_url: finalized
-        ? `https://invoice.stripe.com/i/${chars(this.w.seed, c.nameSeed, 10 + m, 32)}`
-        : null,
-      invoice_pdf: finalized
-        ? `https://pay.stripe.com/invoice/${chars(this.w.seed, c.nameSeed, 10 + m, 32)}/pdf`
-        : null,
+      hosted_invoice_url: finalized ? `https://invoice.stripe.com/i/${hosted}` : null,
+      invoice_pdf: finalized ? `https://pay.stripe.com/invoice/${hosted}/pdf` : null,
       issuer: { type: 'self' },
       last_finalization_error: null,
       latest_revision: null,
-      lines: list(`/v1/invoices/${id}/lines`, [
-        {
-          id: `il_${chars(this.w.seed, c.nameSeed, 11 + m, 24)}`,
-          object: 'line_item',
-          amount: s.price,
-          currency: c.currency,
-          description: `1 × ${s.product} (at ${(s.price / 100).toFixed(2)} / month)`,
-          discount_amounts: [],
-          discountable: true,
-          discounts: [],
-          invoice: id,
-          livemode: false,
-          metadata: {},
-          parent: {
-            invoice_item_details: null,
-            subscription_item_details: {
-              invoice_item: null,
-              proration: false,
-              proration_details: { credited_items: null },
-              subscription: subId,
-              subscription_item: `si_${chars(this.w.seed, c.nameSeed, 9, 14)}`,
-            },
-            type: 'subscription_item_details',
-          },
-          period: { end: periodEnd, start: created },
-          pretax_credit_amounts: [],
-          pricing: {
-            price_details: { price: price['id'], product: price['product'] },
-            type: 'price_details',
-            unit_amount_decimal: String(s.price),
-          },
-          quantity: 1,
-          quantity_decimal: '1',
-          subscription: subId,
-          subtotal: s.price,
-          taxes: [],
-        },
-      ]),
+      lines: childList(`/v1/invoices/${id}/lines`, lines),
       livemode: false,
       metadata: {},
-      next_payment_attempt: finalized && !paid ? finalizedAt : null,
-      number: finalized ? `${prefix}-${String(m + 1).padStart(4, '0')}` : null,
+      next_payment_attempt: !finalized || paid || closed ? null : failed ? inv.retryAt : finalizedAt,
+      number: finalized ? `${prefix}-${String(s.numberBase + k + 1).padStart(4, '0')}` : null,
       on_behalf_of: null,
       parent: {
         quote_details: null,
@@ -943,29 +1040,9 @@ export class ObjectFactory {
       },
       payment_settings: { default_mandate: null, payment_method_options: null, payment_method_types: null },
       // Current API versions link invoices to payments via invoice_payment objects (expanded).
-      payments: list(
-        `/v1/invoice_payments?invoice=${id}`,
-        finalized
-          ? [
-              {
-                id: `inpay_${chars(this.w.seed, c.nameSeed, 12 + m, 24)}`,
-                object: 'invoice_payment',
-                amount_paid: paid ? s.price : null,
-                amount_requested: s.price,
-                created: finalizedAt,
-                currency: c.currency,
-                invoice: id,
-                is_default: true,
-                livemode: false,
-                payment: { type: 'payment_intent', payment_intent: pi },
-                status: paid ? 'paid' : 'open',
-                status_transitions: { canceled_at: null, paid_at: paid ? paidAt : null },
-              },
-            ]
-          : [],
-      ),
+      payments: list(`/v1/invoice_payments?invoice=${id}`, payments),
       period_end: created,
-      period_start: m === 0 ? created : invoiceCreated(s, m - 1),
+      period_start: k === 0 ? created : periodStart(s, k - 1),
       post_payment_credit_notes_amount: 0,
       pre_payment_credit_notes_amount: 0,
       receipt_number: null,
@@ -974,20 +1051,20 @@ export class ObjectFactory {
       shipping_details: null,
       starting_balance: 0,
       statement_descriptor: null,
-      status: paid ? 'paid' : finalized ? 'open' : 'draft',
+      status: paid ? 'paid' : voided ? 'void' : closed ? 'uncollectible' : finalized ? 'open' : 'draft',
       status_transitions: {
         finalized_at: finalized ? finalizedAt : null,
-        marked_uncollectible_at: null,
-        paid_at: paid ? paidAt : null,
-        voided_at: null,
+        marked_uncollectible_at: closed && !voided ? inv.closedAt : null,
+        paid_at: paid ? inv.paidAt : null,
+        voided_at: voided ? inv.closedAt : null,
       },
       subscription: subId,
-      subtotal: s.price,
-      subtotal_excluding_tax: s.price,
+      subtotal: inv.subtotal,
+      subtotal_excluding_tax: inv.subtotal,
       test_clock: null,
-      total: s.price,
-      total_discount_amounts: [],
-      total_excluding_tax: s.price,
+      total,
+      total_discount_amounts: inv.discount > 0 ? [{ amount: inv.discount, discount: di }] : [],
+      total_excluding_tax: total,
       total_pretax_credit_amounts: [],
       total_taxes: [],
       webhooks_delivered_at: created,

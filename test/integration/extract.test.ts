@@ -26,7 +26,8 @@ let settings: Settings;
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'extract-it-'));
   store = new LocalObjectStore(dir);
-  // `tiny` (3 days of history): its objects reach ~17 days back; DEFAULT_DAYS=30 covers them all.
+  // `tiny` (3 days of history): its objects reach ~31 days back (customers 14 days before the
+  // history, the catalogue 14 before them); DEFAULT_DAYS=45 covers them all.
   // Bronze is compared with the truth byte for byte: every event in the current API version (an
   // older version's event is stored as sent, in its shapes; api-versions.test.ts covers those).
   mock = await startMockApi({
@@ -37,7 +38,7 @@ beforeEach(async () => {
     host: '127.0.0.1',
   });
   settings = parseSettings(
-    { LOCAL_DATA_DIR: dir, DEFAULT_DAYS: '30', EXTRACT_CONCURRENCY: '8', MAX_RETRIES: '8' },
+    { LOCAL_DATA_DIR: dir, DEFAULT_DAYS: '45', EXTRACT_CONCURRENCY: '8', MAX_RETRIES: '8' },
     { isTTY: false },
   );
 });
@@ -65,7 +66,7 @@ describe('extraction against the mock API', () => {
     expect(await diffAgainstTruth(store, mock.url, { states: true })).toEqual([]);
     expect(Object.keys(r1.entities).sort()).toEqual([...ENTITY_NAMES].sort());
     expect(r1.entities.charges!.records).toBeGreaterThan(0);
-    expect(r1.entities.charges!.window).toEqual({ gte: NOW - 30 * 86_400, lt: NOW });
+    expect(r1.entities.charges!.window).toEqual({ gte: NOW - 45 * 86_400, lt: NOW });
     expect(r1.bronzeKeys.length).toBeGreaterThan(0);
     for (const e of ENTITY_NAMES) {
       const wm = await readWatermark(store, e);

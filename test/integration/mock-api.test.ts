@@ -5,7 +5,7 @@ import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EntityName } from '../../src/entities/entity.js';
 import { ENTITIES } from '../../src/entities/registry.js';
-import { type MockApi, startMockApi } from '../../src/mock/index.js';
+import { MOCK_API_VERSION, type MockApi, startMockApi } from '../../src/mock/index.js';
 
 // Frozen clock and small volumes (about 2,500 objects), so every suite runs in seconds. Seed 7
 // because with ~450 charges disputes (under 1% of charges) are rare: this seed's window has some.
@@ -147,7 +147,17 @@ describe('mock API with the official stripe client', () => {
     const lines = paid['lines'] as { object: string; data: Record<string, unknown>[] };
     expect(lines.object).toBe('list');
     const fixtureLine = (FIXTURES['invoice']!['lines'] as { data: Record<string, unknown>[] }).data[0]!;
-    for (const k of Object.keys(fixtureLine)) expect(lines.data[0]).toHaveProperty([k]);
+    // every line of every invoice (prorations, trials and discounted lines too), and the list's shape
+    for (const inv of invoices) {
+      const l = inv['lines'] as { data: Record<string, unknown>[]; has_more: boolean; total_count: number };
+      expect(l.total_count).toBeGreaterThanOrEqual(l.data.length);
+      expect(l.has_more).toBe(l.total_count > l.data.length);
+      for (const line of l.data)
+        for (const [k, v] of Object.entries(fixtureLine)) {
+          expect(line, `line_item.${k}`).toHaveProperty([k]);
+          if (v !== null && line[k] !== null) expect(jsonType(line[k]), `line_item.${k}`).toBe(jsonType(v));
+        }
+    }
     const payments = paid['payments'] as { object: string; data: Record<string, unknown>[] };
     expect(payments.object).toBe('list');
     expect(payments.data[0]).toMatchObject({
@@ -160,10 +170,20 @@ describe('mock API with the official stripe client', () => {
       (paid['parent'] as { subscription_details: { subscription: string } }).subscription_details
         .subscription,
     ).toBe(paid['subscription']);
-    const [sub] = await truth(mock, 'subscriptions');
-    const items = sub!['items'] as { object: string; data: Record<string, unknown>[] };
-    expect(items.object).toBe('list');
-    expect(items.data[0]!['object']).toBe('subscription_item');
+    const fixtureItem = (FIXTURES['subscription']!['items'] as { data: Record<string, unknown>[] }).data[0]!;
+    for (const sub of await truth(mock, 'subscriptions')) {
+      const items = sub['items'] as { object: string; data: Record<string, unknown>[]; url: string };
+      expect(items.object).toBe('list');
+      expect(items.url).toBe(`/v1/subscription_items?subscription=${sub.id}`);
+      for (const item of items.data) {
+        expect(item['object']).toBe('subscription_item');
+        for (const [k, v] of Object.entries(fixtureItem)) {
+          expect(item, `subscription_item.${k}`).toHaveProperty([k]);
+          if (v !== null && item[k] !== null)
+            expect(jsonType(item[k]), `subscription_item.${k}`).toBe(jsonType(v));
+        }
+      }
+    }
   });
 
   it('paging backwards with ending_before returns the previous pages', async () => {
@@ -383,8 +403,12 @@ describe('mock API over time', () => {
       const fresh = after.filter((e) => !known.has(e.id));
       expect(fresh.length).toBeGreaterThan(0);
       for (const ev of fresh) expect(ev.created).toBeGreaterThan(NOW);
-      // Each new event's object equals the truth with the clock at the event's time.
-      const sample = fresh.filter((_, k) => k % 5 === 0).slice(0, 25);
+      // Each new event's object equals the truth with the clock at the event's time (events of the
+      // current API version: the others carry the older shapes, old-api-version.test.ts).
+      const sample = fresh
+        .filter((e) => e['api_version'] === MOCK_API_VERSION)
+        .filter((_, k) => k % 5 === 0)
+        .slice(0, 25);
       const types = new Set<string>();
       for (const ev of sample) {
         const data = ev['data'] as { object: Obj; previous_attributes?: Record<string, unknown> };
@@ -404,17 +428,22 @@ describe('mock API over time', () => {
   });
 
   it('history days do not change the objects of a day', async () => {
-    const short = await startMockApi({ preset: 'tiny', days: 2, now: NOW, port: 0, quiet: true });
-    const long = await startMockApi({ preset: 'tiny', days: 4, now: NOW, port: 0, quiet: true });
+    // subscribers enough that the last days have subscriptions, invoices and their changes
+    const opts = { preset: 'tiny', customersPerDay: 40, now: NOW, port: 0, quiet: true } as const;
+    const short = await startMockApi({ ...opts, days: 2 });
+    const long = await startMockApi({ ...opts, days: 9 });
     try {
       const since = NOW - 86_400;
-      const q = `created[gte]=${since}&limit=100`;
       const h = { authorization: 'Bearer sk_test_x' };
-      const [x, y] = await Promise.all([
-        fetch(`${short.url}/v1/charges?${q}`, { headers: h }).then((r) => r.json()),
-        fetch(`${long.url}/v1/charges?${q}`, { headers: h }).then((r) => r.json()),
-      ]);
-      expect(x).toEqual(y);
+      for (const e of ['charges', 'subscriptions', 'invoices', 'products', 'prices', 'coupons']) {
+        const q = `created[gte]=${since}&limit=100${e === 'subscriptions' ? '&status=all' : ''}`;
+        const [x, y] = (await Promise.all([
+          fetch(`${short.url}/v1/${e}?${q}`, { headers: h }).then((r) => r.json()),
+          fetch(`${long.url}/v1/${e}?${q}`, { headers: h }).then((r) => r.json()),
+        ])) as { data: unknown[] }[];
+        expect(x, e).toEqual(y);
+        if (e !== 'products' && e !== 'coupons') expect(x!.data.length, e).toBeGreaterThan(0);
+      }
     } finally {
       await Promise.all([short.close(), long.close()]);
     }

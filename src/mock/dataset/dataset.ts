@@ -5,8 +5,9 @@ import { resourceMissing } from '../api-error.js';
 import type { MockVolume } from '../options.js';
 import { couponPlan, pricePlan, productPlan } from './families/catalogue.js';
 import { chargePlanOf } from './families/charge.js';
-import { customerPlan, subscriptionPlan } from './families/customer.js';
+import { customerPlan } from './families/customer.js';
 import { PAYOUT_AT, PayoutBook, type PayoutPlan, payoutDayOf } from './families/payout.js';
+import { subscriptionPlan } from './families/subscription.js';
 import { decodeEventId, decodeObjectId, KIND_ENTITY, Kind, objectId, packHi, packLo, unpack } from './ids.js';
 import { renderEvent } from './render/event.js';
 import { JsonRenderer } from './render/json-renderer.js';
@@ -156,7 +157,7 @@ export class Dataset {
     }
     if (e === 'subscriptions' && q.status !== 'all') {
       const r = unpack(ix.hi[p]!, ix.lo[p]!);
-      const s = subscriptionPlan(this.world, r.day, r.index)!;
+      const s = subscriptionPlan(this.world, r.day, r.index, r.sub)!;
       const canceled = s.canceledAt !== null && s.canceledAt <= now;
       if (q.status === 'canceled') return canceled;
       if (q.status === undefined || q.status === 'active') return !canceled;

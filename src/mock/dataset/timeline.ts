@@ -1,3 +1,4 @@
+import { type InvoicePlan, invoicePlan, walkSubscription, walkSubscriptions } from './families/billing.js';
 import {
   type CouponPlan,
   couponPlan,
@@ -13,22 +14,11 @@ import {
 import {
   type ChargePlan,
   chargePlanOf,
-  invoiceChargePlan,
   nCharges,
   oneOffChargePlan,
   walkChargeFamily,
 } from './families/charge.js';
-import {
-  type CustomerPlan,
-  customerPlan,
-  customerTimeline,
-  invoiceCreated,
-  invoiceTimeline,
-  nCustomers,
-  type SubscriptionPlan,
-  subscriptionPlan,
-  subscriptionTimeline,
-} from './families/customer.js';
+import { type CustomerPlan, customerPlan, customerTimeline, nCustomers } from './families/customer.js';
 import {
   PAYOUT_AT,
   type PayoutBook,
@@ -36,6 +26,7 @@ import {
   payoutTimeline,
   walkPayouts,
 } from './families/payout.js';
+import { GEN_CYCLES, periodStart, type SubscriptionPlan, subscriptionPlan } from './families/subscription.js';
 import { Kind, type ObjectRef } from './ids.js';
 import type { Version, VersionSink } from './versions.js';
 import { DAY, firstCustomerDay, type World } from './world.js';
@@ -49,6 +40,7 @@ import { DAY, firstCustomerDay, type World } from './world.js';
 export type FamilyPlan =
   | CustomerPlan
   | SubscriptionPlan
+  | InvoicePlan
   | ChargePlan
   | ProductPlan
   | PricePlan
@@ -59,13 +51,13 @@ export interface Described {
   readonly ref: ObjectRef;
   readonly versions: readonly Version[];
   /**
-   * The plan `describe` computed on the way (a customer's, a subscription's or invoice's, or a
+   * The plan `describe` computed on the way (a customer's, a subscription's, an invoice's, or a
    * charge family's), so renderers need not compute it again.
    */
   readonly plan: FamilyPlan;
 }
 
-/** Walks the customer (day, index), its subscription, invoices and their charge families. */
+/** Walks the customer (day, index), its subscriptions, their invoices and charge families. */
 export function walkCustomerFamily(
   w: World,
   c: CustomerPlan,
@@ -75,16 +67,7 @@ export function walkCustomerFamily(
 ): void {
   if (c.created > tMax) return;
   customerTimeline(c, tMax, sink);
-  if (!c.hasSubscription) return;
-  const s = subscriptionPlan(w, c.day, c.index)!;
-  if (s.created > tMax) return;
-  subscriptionTimeline(s, tMax, sink);
-  for (let cycle = 0; cycle < s.invoiceCount; cycle++) {
-    if (invoiceCreated(s, cycle) > tMax) break;
-    invoiceTimeline(s, cycle, tMax, sink);
-    const p = invoiceChargePlan(w, c.day, c.index, cycle);
-    if (p) walkChargeFamily(p, tMax, sink, ledger);
-  }
+  walkSubscriptions(w, c, tMax, sink, ledger);
 }
 
 /**
@@ -133,15 +116,29 @@ export function describe(w: World, ref: ObjectRef, tMax: number): Described | nu
       break;
     }
     case Kind.subscription: {
-      const s = ref.sub === 0 ? subscriptionPlan(w, ref.day, ref.index) : null;
-      if (s) subscriptionTimeline(s, tMax, sink);
+      const s = subscriptionPlan(w, ref.day, ref.index, ref.sub);
+      if (s) walkSubscription(w, s, tMax, sink, undefined, false);
       plan = s;
       break;
     }
     case Kind.invoice: {
-      const s = ref.sub % 4 === 0 ? subscriptionPlan(w, ref.day, ref.index) : null;
-      if (s && ref.sub / 4 < s.invoiceCount) invoiceTimeline(s, ref.sub / 4, tMax, sink);
-      plan = s;
+      const code = ref.sub / 4;
+      const s =
+        ref.sub % 4 === 0 && code < 2 * GEN_CYCLES
+          ? subscriptionPlan(w, ref.day, ref.index, Math.floor(code / GEN_CYCLES))
+          : null;
+      if (s && code % GEN_CYCLES < s.invoiceCount) {
+        // an invoice's versions all come before the next period starts
+        walkSubscription(
+          w,
+          s,
+          Math.min(tMax, periodStart(s, (code % GEN_CYCLES) + 1)),
+          sink,
+          undefined,
+          false,
+        );
+        plan = sink.versions.length > 0 ? invoicePlan(w, s, code % GEN_CYCLES) : null;
+      }
       break;
     }
     case Kind.product: {

@@ -77,7 +77,45 @@ const ANCHOR_DAYS = 14;
 
 /** Whether `day` is one of the catalogue's anchor days (a product with prices, a coupon). */
 export const isAnchorDay = (w: World, day: number): boolean =>
-  ((day % ANCHOR_DAYS) + ANCHOR_DAYS) % ANCHOR_DAYS === hash32(w.seed, SALT.nProducts) % ANCHOR_DAYS;
+  ((day % ANCHOR_DAYS) + ANCHOR_DAYS) % ANCHOR_DAYS === anchorPhase(w.seed);
+
+/** The seed's anchor phase (asked for every catalogue object and subscription: remembered). */
+const PHASES = new Map<number, number>();
+function anchorPhase(seed: number): number {
+  let p = PHASES.get(seed);
+  if (p === undefined) {
+    p = hash32(seed, SALT.nProducts) % ANCHOR_DAYS;
+    PHASES.set(seed, p);
+  }
+  return p;
+}
+
+/**
+ * The catalogue starts this long before the first customer day, so that a subscription of any
+ * customer finds the product line of the anchor day before it and the coupons since, whatever the
+ * history's length.
+ */
+export const CATALOGUE_LEAD_DAYS = ANCHOR_DAYS;
+
+/** The first day that can have catalogue objects. */
+export const firstCatalogueDay = (w: World): number => firstCustomerDay(w) - CATALOGUE_LEAD_DAYS;
+
+/**
+ * An anchor day brings a product line, the plans subscriptions buy: ANCHOR_LINE products whose
+ * amounts double from one to the next (upgrades go up the line). Each has a price for every
+ * currency (in CURRENCIES order) and billing interval (ANCHOR_INTERVALS), never archived nor
+ * deleted, so every customer's currency has recurring prices and a subscription's embedded prices
+ * never change under it. Price 0 is usd, monthly: the default price.
+ */
+export const ANCHOR_LINE = 4;
+export const ANCHOR_INTERVALS: readonly (readonly ['month' | 'year', number, number])[] = [
+  ['month', 1, 1],
+  ['month', 3, 3],
+  ['year', 1, 10],
+];
+const ANCHOR_PRICES = CURRENCIES.length * ANCHOR_INTERVALS.length;
+/** The number of an anchor product's price in currency `ci` and interval `j`. */
+export const anchorPriceN = (ci: number, j: number): number => ci * ANCHOR_INTERVALS.length + j;
 
 /** The latest anchor day at or before `day`. */
 export function anchorDayAtOrBefore(w: World, day: number): number {
@@ -92,14 +130,14 @@ export function anchorDayAtOrBefore(w: World, day: number): number {
  * events a first load can read (30 days) is invisible to any client, in Stripe as here.
  */
 export function nProducts(w: World, day: number): number {
-  if (day < firstCustomerDay(w)) return 0;
-  if (isAnchorDay(w, day)) return 1;
+  if (day < firstCatalogueDay(w)) return 0;
+  if (isAnchorDay(w, day)) return ANCHOR_LINE;
   return unit(w.seed, SALT.nProducts, day) < 0.1 ? 1 : 0;
 }
 
 /** Coupons created on day `day`: one on every anchor day, otherwise one on about 6% of days. */
 export function nCoupons(w: World, day: number): number {
-  if (day < firstCustomerDay(w)) return 0;
+  if (day < firstCatalogueDay(w)) return 0;
   if (isAnchorDay(w, day)) return 1;
   return unit(w.seed, SALT.nCoupons, day) < 0.06 ? 1 : 0;
 }
@@ -109,15 +147,22 @@ export function productPlan(w: World, day: number, index: number): ProductPlan |
   if (index < 0 || index >= n) return null;
   const seed = w.seed;
   const created = timeInDay(w, SALT.prodTime, day, index, n);
-  // An anchor day's product is never a draft, so every two weeks of history have prices.
-  const draft = !isAnchorDay(w, day) && unit(seed, SALT.prodDraft, day, index) < 0.3;
-  const archived = !draft && unit(seed, SALT.prodArchive, day, index) < 0.15;
+  // An anchor day's products are never drafts nor archived: subscriptions buy their plans.
+  const anchor = isAnchorDay(w, day);
+  const draft = !anchor && unit(seed, SALT.prodDraft, day, index) < 0.3;
+  const archived = !anchor && !draft && unit(seed, SALT.prodArchive, day, index) < 0.15;
   return {
     day,
     index,
     created,
-    name: PRODUCT_NAMES[hash32(seed, SALT.prodName, day, index) % PRODUCT_NAMES.length]!,
-    priceCount: draft ? 0 : intBetween(unit(seed, SALT.prodPrices, day, index), 2, 5),
+    name: anchor
+      ? PRODUCT_NAMES[index]!
+      : PRODUCT_NAMES[hash32(seed, SALT.prodName, day, index) % PRODUCT_NAMES.length]!,
+    priceCount: anchor
+      ? ANCHOR_PRICES
+      : draft
+        ? 0
+        : intBetween(unit(seed, SALT.prodPrices, day, index), 2, 5),
     archivedAt: archived
       ? created + intBetween(unit(seed, SALT.prodArchiveAt, day, index), 20 * DAY, 200 * DAY)
       : null,
@@ -135,6 +180,24 @@ export function pricePlan(w: World, day: number, index: number, n: number): Pric
   const product = productPlan(w, day, index);
   if (!product || n < 0 || n >= product.priceCount) return null;
   const seed = w.seed;
+  if (isAnchorDay(w, day)) {
+    // the plans: one base amount per line (sek ten times it), doubling along the line, times the
+    // interval's months (a year is ten); a second apart, in price order
+    const [interval, intervalCount, factor] = ANCHOR_INTERVALS[n % ANCHOR_INTERVALS.length]!;
+    const currency = CURRENCIES[Math.floor(n / ANCHOR_INTERVALS.length)]![0];
+    const base = BASE_AMOUNTS[hash32(seed, SALT.priceAmount, day, 0, 0) % BASE_AMOUNTS.length]!;
+    return {
+      product,
+      n,
+      created: product.created + n,
+      currency,
+      interval,
+      intervalCount,
+      unitAmount: base * 2 ** index * factor * (currency === 'sek' ? 10 : 1),
+      archivedAt: null,
+      deletedAt: null,
+    };
+  }
   const base = BASE_AMOUNTS[hash32(seed, SALT.priceAmount, day, index, n) % BASE_AMOUNTS.length]!;
   if (n === 0)
     return {
@@ -256,7 +319,7 @@ export function couponTimeline(c: CouponPlan, tMax: number, sink: VersionSink): 
 /** Walks the whole catalogue: products, their prices, coupons, versions up to `tMax`. */
 export function walkCatalogue(w: World, tMax: number, sink: VersionSink): void {
   const lastDay = Math.floor(tMax / DAY);
-  for (let d = firstCustomerDay(w); d <= lastDay; d++) {
+  for (let d = firstCatalogueDay(w); d <= lastDay; d++) {
     for (let i = 0, n = nProducts(w, d); i < n; i++) {
       const p = productPlan(w, d, i)!;
       productTimeline(p, tMax, sink);

@@ -6,14 +6,15 @@ import {
   CURRENCIES,
   DAY,
   dailyCount,
-  FINALIZE_AFTER,
   REPEAT_CUSTOMER_DAYS,
   SALT,
   timeInDay,
   type World,
 } from '../world.js';
-import { type CustomerPlan, customerPlan, invoiceCreated, nCustomers, subscriptionPlan } from './customer.js';
+import { chargeOf, invoiceOfCode } from './billing.js';
+import { type CustomerPlan, customerPlan, nCustomers } from './customer.js';
 import type { PayoutBook } from './payout.js';
+import { RETRY_CODE } from './subscription.js';
 
 /**
  * The charge family: a charge with its payment intent, balance transaction, refunds and
@@ -54,7 +55,10 @@ export interface DisputePlan {
 
 /** A charge with its payment intent, balance transaction, refunds and dispute. */
 export interface ChargePlan {
-  /** 0 = one-off charge (root day, index), 1 = subscription invoice `cycle` of customer (day, index). */
+  /**
+   * 0 = one-off charge (root day, index), 1 = a payment of the invoice of code `cycle` of customer
+   * (day, index) (`subscription.ts`: its first attempt, or RETRY_CODE + code for the retry).
+   */
   readonly family: 0 | 1;
   readonly day: number;
   readonly index: number;
@@ -90,21 +94,35 @@ export function oneOffChargePlan(w: World, day: number, index: number): ChargePl
   return finishCharge(w, { family: 0, day, index, cycle: 0, created, customer, currency, amount, failure });
 }
 
-/** The charge paying invoice `cycle` of the subscription of customer (day, index). */
-export function invoiceChargePlan(w: World, day: number, index: number, cycle: number): ChargePlan | null {
-  const s = subscriptionPlan(w, day, index);
-  if (!s || cycle < 0 || cycle >= s.invoiceCount) return null;
-  const created = invoiceCreated(s, cycle) + FINALIZE_AFTER + 2;
+/** The charge family of code `code` paying an invoice of customer (day, index), or null. */
+export function invoiceChargePlan(w: World, day: number, index: number, code: number): ChargePlan | null {
+  const inv = invoiceOfCode(w, day, index, code);
+  return inv && chargeOf(w, inv, code >= RETRY_CODE);
+}
+
+/**
+ * A payment of an invoice of customer `c` (`code` as in `ChargePlan.cycle`), created at
+ * `created`; a failed one takes a decline code.
+ */
+export function invoiceChargePlanOf(
+  w: World,
+  c: CustomerPlan,
+  code: number,
+  o: { created: number; amount: number; failed: boolean },
+): ChargePlan {
+  const failure = o.failed
+    ? pickWeighted(unit(w.seed, SALT.chFailCode, c.day, c.index, 1_000_000 + code), FAILURE_CHOICES)
+    : null;
   return finishCharge(w, {
     family: 1,
-    day,
-    index,
-    cycle,
-    created,
-    customer: s.customer,
-    currency: s.customer.currency,
-    amount: s.price,
-    failure: null,
+    day: c.day,
+    index: c.index,
+    cycle: code,
+    created: o.created,
+    customer: c,
+    currency: c.currency,
+    amount: o.amount,
+    failure,
   });
 }
 

@@ -1,5 +1,6 @@
 import { entity } from '../../../entities/lookups.js';
 import { ENTITIES } from '../../../entities/registry.js';
+import { type InvoicePlan, invoicePlan } from '../families/billing.js';
 import {
   type CouponPlan,
   couponPlan,
@@ -9,13 +10,9 @@ import {
   productPlan,
 } from '../families/catalogue.js';
 import { type ChargePlan, chargePlanOf } from '../families/charge.js';
-import {
-  type CustomerPlan,
-  customerPlan,
-  type SubscriptionPlan,
-  subscriptionPlan,
-} from '../families/customer.js';
+import { type CustomerPlan, customerPlan } from '../families/customer.js';
 import type { PayoutPlan } from '../families/payout.js';
+import { GEN_CYCLES, type SubscriptionPlan, subscriptionPlan } from '../families/subscription.js';
 import { KIND_ENTITY, Kind, type ObjectRef, objectId } from '../ids.js';
 import { type Described, describe, type FamilyPlan } from '../timeline.js';
 import { eventCode } from '../versions.js';
@@ -74,8 +71,12 @@ export class JsonRenderer {
         return renderCustomer(w, c, now);
       }
       case Kind.subscription:
-      case Kind.invoice:
-        return this.object(ref, subscriptionPlan(w, ref.day, ref.index)!, now);
+        return renderSubscription(w, subscriptionPlan(w, ref.day, ref.index, ref.sub)!, now);
+      case Kind.invoice: {
+        const code = ref.sub / 4;
+        const s = subscriptionPlan(w, ref.day, ref.index, Math.floor(code / GEN_CYCLES))!;
+        return renderInvoice(w, invoicePlan(w, s, code % GEN_CYCLES), now);
+      }
       case Kind.product: {
         const p = productPlan(w, ref.day, ref.index)!;
         return goneAt(p, now) ? deletedJson(objectId(w.seed, ref), ref.kind) : renderProduct(w, p, now);
@@ -119,7 +120,7 @@ export class JsonRenderer {
       case Kind.subscription:
         return renderSubscription(w, plan as SubscriptionPlan, t);
       case Kind.invoice:
-        return renderInvoice(w, plan as SubscriptionPlan, ref.sub / 4, t);
+        return renderInvoice(w, plan as InvoicePlan, t);
       case Kind.product:
         return renderProduct(w, plan as ProductPlan, t);
       case Kind.price:

@@ -39,12 +39,15 @@ suite('events in the older API version', () => {
   const ds = new Dataset(7, VOLUME, NOW);
   const current = eventsWith(ds, 0);
   const mixed = eventsWith(ds, 0.5);
-  // the invoice each charge paid, from the current invoices (their invoice_payment's payment intent)
+  // the invoice each charge paid or tried to pay, from the current invoices (the payment intents
+  // of their invoice_payments: a retried renewal has two)
   const invoiceByPi = new Map<string, string>();
   for (const text of ds.truth('invoices', NOW)) {
     const inv = JSON.parse(text) as Json;
-    const pi = at(inv, 'payments', 'data', 0, 'payment', 'payment_intent');
-    if (typeof pi === 'string') invoiceByPi.set(pi, String(inv.id));
+    for (const p of (at(inv, 'payments', 'data') as Json[]) ?? []) {
+      const pi = at(p, 'payment', 'payment_intent');
+      if (typeof pi === 'string') invoiceByPi.set(pi, String(inv.id));
+    }
   }
 
   it('a share of the events, chosen per event, the same on every read', () => {

@@ -1,3 +1,4 @@
+import { RETRY_CODE } from '../families/subscription.js';
 import { decodeObjectId, Kind, type ObjectRef, objectIdOf } from '../ids.js';
 import { hash32 } from '../rng.js';
 import type { World } from '../world.js';
@@ -71,8 +72,9 @@ export function worldLookups(w: World, renderer: JsonRenderer, ref: ObjectRef, t
     },
     invoiceOfCharge() {
       // an invoice charge and its invoice share the family coordinates (render/shared.ts familyId)
+      // (a retried renewal's charge has the invoice's code + RETRY_CODE: families/subscription.ts)
       return ref.kind === Kind.chargeInvoice
-        ? objectIdOf(w.seed, Kind.invoice, ref.day, ref.index, ref.sub)
+        ? objectIdOf(w.seed, Kind.invoice, ref.day, ref.index, ref.sub % (RETRY_CODE * 4))
         : null;
     },
   };

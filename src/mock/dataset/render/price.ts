@@ -3,6 +3,10 @@ import { Kind, objectIdOf } from '../ids.js';
 import type { World } from '../world.js';
 import { q } from './shared.js';
 
+/** A price's nickname: "Pro 1/month", "Pro 3/month", "Pro setup". */
+export const priceNickname = (p: PricePlan): string =>
+  p.interval === null ? `${p.product.name} setup` : `${p.product.name} ${p.intervalCount}/${p.interval}`;
+
 /** A catalogue price at `t`: active until archived. */
 export function renderPrice(w: World, p: PricePlan, t: number): string {
   const seed = w.seed;
@@ -12,8 +16,7 @@ export function renderPrice(w: World, p: PricePlan, t: number): string {
     p.interval === null
       ? 'null'
       : `{"interval":"${p.interval}","interval_count":${p.intervalCount},"meter":null,"trial_period_days":null,"usage_type":"licensed"}`;
-  const nickname =
-    p.interval === null ? `${p.product.name} setup` : `${p.product.name} ${p.intervalCount}/${p.interval}`;
+  const nickname = priceNickname(p);
   return (
     `{"id":"${objectIdOf(seed, Kind.price, day, index, p.n)}","object":"price","active":${active},` +
     `"billing_scheme":"per_unit","created":${p.created},"currency":"${p.currency}","custom_unit_amount":null,` +

@@ -1,14 +1,16 @@
 import { expect, it, describe as suite } from 'vitest';
 import { ObjectFactory, previousAttributes } from '../../../../test/helpers/mock-reference-objects.js';
 import { Dataset } from '../dataset.js';
-import { decodeEventId, KIND_ENTITY, unpack } from '../ids.js';
+import { GEN_CYCLES, subscriptionPlan } from '../families/subscription.js';
+import { decodeEventId, KIND_ENTITY, Kind, unpack } from '../ids.js';
 import { describe, walkWorld } from '../timeline.js';
 import { EVENT_RETENTION_SECONDS, type VersionSink } from '../versions.js';
 import { DAY } from '../world.js';
+import { invoiceLines, subscriptionItems } from './children.js';
 import { MOCK_API_VERSION, previousAttributesJson, topLevelFields } from './event.js';
 import { JsonRenderer } from './json-renderer.js';
 
-// 150 days of a small volume: enough refunds (full and partial), disputes won and lost,
+// Seed 3, 150 days of a small volume (seed 7 has no deleted product or price): enough refunds (full and partial), disputes won and lost,
 // updated and deleted customers, canceled subscriptions and many invoice cycles.
 const NOW = Date.parse('2026-03-15T12:00:00Z') / 1000;
 const VOLUME = { days: 150, chargesPerDay: 15, customersPerDay: 5 };
@@ -34,7 +36,7 @@ function allVersions(ds: Dataset, tMax: number): Version[] {
 }
 
 suite('JsonRenderer', () => {
-  const ds = new Dataset(7, VOLUME, NOW);
+  const ds = new Dataset(3, VOLUME, NOW);
   const factory = new ObjectFactory(ds.world);
   const renderer = new JsonRenderer(ds.world);
   const versions = allVersions(ds, NOW + 60 * DAY);
@@ -78,12 +80,11 @@ suite('JsonRenderer', () => {
   });
 
   it('the variants the checks above must cover do occur', () => {
-    const texts = versions
-      .filter((v) => v.n > 0)
-      .map((v) => {
-        const d = describe(ds.world, unpack(v.hi, v.lo), v.t)!;
-        return renderer.build(d, v.n, true);
-      });
+    // every version (a trial shows on the creation only)
+    const texts = versions.map((v) => {
+      const d = describe(ds.world, unpack(v.hi, v.lo), v.t)!;
+      return renderer.build(d, v.n, true);
+    });
     for (const needle of [
       '"deleted":true',
       '"status":"won"',
@@ -107,11 +108,57 @@ suite('JsonRenderer', () => {
       '"status":"in_transit"',
       '"reconciliation_status":"completed"',
       '"failure_code":"',
+      // the SaaS life: trials, past-due renewals, cancellations, prorations, coupons, long lists
+      '"status":"trialing"',
+      '"status":"past_due"',
+      '"status":"void"',
+      '"status":"uncollectible"',
+      '"cancel_at_period_end":true',
+      '"reason":"payment_failed"',
+      '"proration":true',
+      '"discount_amounts":[{"amount":',
+      '"has_more":true,"total_count":',
+      'Trial period for ',
+      'Unused time on ',
+      '"nickname":"Starter 1/year"',
+      '"interval":"month","interval_count":3',
     ])
       expect(
         texts.some((t) => t.includes(needle)),
         needle,
       ).toBe(true);
+  });
+
+  it('the full child lists (invoice lines, subscription items) equal the reference builder, the embedded ones their first 10', () => {
+    let long = 0;
+    for (const v of versions) {
+      const ref = unpack(v.hi, v.lo);
+      if (ref.kind !== Kind.invoice && ref.kind !== Kind.subscription) continue;
+      const d = describe(ds.world, ref, v.t)!;
+      const full =
+        ref.kind === Kind.invoice
+          ? invoiceLines(ds.world, ref, v.t)!
+          : subscriptionItems(ds.world, ref, v.t)!;
+      const parent = JSON.parse(renderer.build(d, v.n)) as Record<
+        string,
+        { data: unknown[]; total_count: number }
+      >;
+      const embedded = parent[ref.kind === Kind.invoice ? 'lines' : 'items']!;
+      const code = ref.sub / 4;
+      const want =
+        ref.kind === Kind.invoice
+          ? factory.invoiceLines(
+              subscriptionPlan(ds.world, ref.day, ref.index, Math.floor(code / GEN_CYCLES))!,
+              code % GEN_CYCLES,
+            )
+          : factory.subscriptionItems(subscriptionPlan(ds.world, ref.day, ref.index, ref.sub)!, v.t);
+      expect(full.map((c) => c.json)).toEqual(want.map((o) => JSON.stringify(o)));
+      expect(full.map((c) => c.id)).toEqual(want.map((o) => o['id']));
+      expect(embedded.total_count).toBe(full.length);
+      expect(embedded.data).toEqual(want.slice(0, 10));
+      if (full.length > 10) long++;
+    }
+    expect(long).toBeGreaterThan(0);
   });
 
   it('events (every retained one) equal JSON.stringify of the reference event', () => {

@@ -1,5 +1,6 @@
 import type { ChargePlan } from '../families/charge.js';
-import type { CustomerPlan, SubscriptionPlan } from '../families/customer.js';
+import type { CustomerPlan } from '../families/customer.js';
+import { GEN_CYCLES, type SubscriptionPlan } from '../families/subscription.js';
 import { Kind, objectIdOf } from '../ids.js';
 import { hash32 } from '../rng.js';
 
@@ -17,6 +18,14 @@ export const q = (s: string): string => JSON.stringify(s);
 /** A Stripe list object embedded in another object (never has more). */
 export const listJson = (url: string, data: string): string =>
   `{"object":"list","data":[${data}],"has_more":false,"url":${q(url)}}`;
+
+/** How many children Stripe embeds in a parent (`lines`, `items`); the rest are paged. */
+export const EMBEDDED_CHILDREN = 10;
+
+/** A child list embedded in its parent: the first 10, `has_more` and `total_count`, as Stripe's. */
+export const childListJson = (url: string, items: readonly string[]): string =>
+  `{"object":"list","data":[${items.slice(0, EMBEDDED_CHILDREN).join(',')}],` +
+  `"has_more":${items.length > EMBEDDED_CHILDREN},"total_count":${items.length},"url":${q(url)}}`;
 
 // --- vocabulary --------------------------------------------------------------------------------
 
@@ -91,6 +100,22 @@ export const paymentMethodId = (seed: number, p: ChargePlan): string =>
 export const customerIdJson = (seed: number, c: CustomerPlan | null): string =>
   c ? `"${objectIdOf(seed, Kind.customer, c.day, c.index, 0)}"` : 'null';
 export const subscriptionId = (seed: number, s: SubscriptionPlan): string =>
-  objectIdOf(seed, Kind.subscription, s.customer.day, s.customer.index, 0);
-export const invoiceId = (seed: number, s: SubscriptionPlan, cycle: number): string =>
-  objectIdOf(seed, Kind.invoice, s.customer.day, s.customer.index, cycle * 4);
+  objectIdOf(seed, Kind.subscription, s.customer.day, s.customer.index, s.gen);
+/** The id of invoice k (of the subscription's periods). */
+export const invoiceId = (seed: number, s: SubscriptionPlan, k: number): string =>
+  objectIdOf(seed, Kind.invoice, s.customer.day, s.customer.index, (s.gen * GEN_CYCLES + k) * 4);
+/** A subscription item's id (its slot keeps it through price and quantity changes). */
+export const subscriptionItemId = (seed: number, s: SubscriptionPlan, slot: number): string =>
+  `si_${chars(seed, s.customer.nameSeed, 2_000_000 + s.gen * 4096 + slot, 14)}`;
+/** The id of line `n` of the invoice of code `code`. */
+export const lineItemId = (seed: number, c: CustomerPlan, code: number, n: number): string =>
+  `il_${chars(seed, c.nameSeed, 1_000_000 + code * 64 + n, 24)}`;
+/** The pending invoice item a proration line came from. */
+export const invoiceItemId = (seed: number, c: CustomerPlan, code: number, n: number): string =>
+  `ii_${chars(seed, c.nameSeed, 6_000_000 + code * 64 + n, 24)}`;
+/** The invoice payment of a charge family's code (an invoice's first attempt or its retry). */
+export const invoicePaymentId = (seed: number, c: CustomerPlan, payCode: number): string =>
+  `inpay_${chars(seed, c.nameSeed, 3_000_000 + payCode, 24)}`;
+/** The discount a subscription's coupon makes. */
+export const discountId = (seed: number, s: SubscriptionPlan): string =>
+  `di_${chars(seed, s.customer.nameSeed, 5_000_000 + s.gen, 24)}`;

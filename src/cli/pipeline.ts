@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { EntityName } from '../entities/entity.js';
 import { colorEnabled } from '../obs/color.js';
 import { type RunSummary, renderSummary, summaryLogFields } from '../obs/summary.js';
@@ -68,10 +69,11 @@ export async function runPipeline(ctx: CommandContext, opts: PipelineOptions): P
   const store = fenceStore(baseStore, lock);
   const interrupt = interruptOnSignals();
   // Every step below reads opts.signal.
-  opts = {
-    ...opts,
-    signal: AbortSignal.any([interrupt.signal, lock.lost, ...(opts.signal ? [opts.signal] : [])]),
-  };
+  const signal = AbortSignal.any([interrupt.signal, lock.lost, ...(opts.signal ? [opts.signal] : [])]);
+  // Every concurrent request of a step listens on it: more than Node's default 10 is expected
+  // (a 100k run-all printed MaxListenersExceededWarning).
+  setMaxListeners(0, signal);
+  opts = { ...opts, signal };
   const abandoned = lock.tookOverFrom?.run_id;
   if (abandoned && (await markAbandoned(store, abandoned, runId).catch(() => false)))
     logger.warn({ abandoned_run: abandoned }, `marked run ${abandoned} abandoned`);

@@ -16,6 +16,21 @@ export interface BronzeMeta {
   readonly event_id?: string;
   /** Present (true) only on tombstones: the object of a deleting event. */
   readonly deleted?: true;
+  /**
+   * Child collections only (a page fetched by parent, SPEC 4.1): the parent and the version the
+   * fetch was made for, and how many children the whole fetch listed (Silver takes a fetch only
+   * when all of them are in Bronze).
+   */
+  readonly parent?: ParentRef;
+}
+
+/** The parent version a fetched child page belongs to. */
+export interface ParentRef {
+  readonly entity: string;
+  readonly id: string;
+  /** `meta.version_ts` of the parent version whose list was incomplete (or that was re-read). */
+  readonly version_ts: number;
+  readonly count: number;
 }
 
 export interface BronzeRecord {

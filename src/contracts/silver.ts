@@ -1,4 +1,4 @@
-import type { TableName } from '../entities/entity.js';
+import type { ChildName, EntityName, TableName } from '../entities/entity.js';
 import {
   type ColumnDef,
   type ColumnType,
@@ -27,12 +27,30 @@ export interface SilverContract extends TableContract<TableName> {
 
 /** What a Silver table is built from, and how its versions collapse to one row per id. */
 export interface BronzeInputs {
-  /** `own`: the table's own Bronze entity; `webhooks`: the webhook deliveries (entity=webhook_events). */
-  readonly from: 'own' | 'webhooks';
+  /**
+   * `own`: the table's own Bronze entity; `webhooks`: the webhook deliveries (entity=webhook_events);
+   * `parent`: a child collection, from its parent's Bronze (embedded lists) and its own Bronze
+   * (the pages fetched by parent).
+   */
+  readonly from: 'own' | 'webhooks' | 'parent';
   /** Whether the objects of webhook-delivered events (routed by `object`) are versions too. */
   readonly webhookObjects: boolean;
-  /** The shared dedup (`sql/silver/_<dedup>.sql`): object versions with tombstones, or immutable events. */
-  readonly dedup: 'latest_versions' | 'latest_events';
+  /**
+   * The shared fragment (`sql/silver/_<dedup>.sql`): object versions with tombstones, immutable
+   * events, or every version of a child table's parent (the model picks the children).
+   */
+  readonly dedup: 'latest_versions' | 'latest_events' | 'parent_versions';
+  /** Child tables: the parent entity, its embedded list field, and the parent fields the model reads. */
+  readonly parent?: ChildParent;
+}
+
+/** How a child collection hangs off its parent (SPEC 4.1). */
+export interface ChildParent {
+  readonly entity: EntityName;
+  /** The embedded list in every parent version (`items`, `lines`); none for payouts. */
+  readonly list?: string;
+  /** Raw parent fields the model reads besides id, object, created, livemode, deleted. */
+  readonly reads: PayloadFields;
 }
 
 /** An API object: its own Bronze plus webhook-delivered versions, tombstones included. */
@@ -120,6 +138,27 @@ const table = (
   grain,
   primaryKey: ['id'],
   columns: [col('id', 'VARCHAR'), ...columns, ...COMMON_SILVER_COLUMNS],
+  foreignKeys,
+});
+
+/**
+ * A child collection (SPEC 4.1, 7.1): its columns are typed from the child object (`obj`); those
+ * taken from the parent version are `computed` in the model. Built from the parent's Bronze.
+ */
+const child = (
+  name: ChildName,
+  grain: string,
+  parent: ChildParent,
+  columns: readonly ColumnDef[],
+  foreignKeys: readonly ForeignKey[],
+  primaryKey: readonly string[] = ['id'],
+): SilverContract => ({
+  name,
+  layer: 'silver',
+  bronze: { from: 'parent', webhookObjects: true, dedup: 'parent_versions', parent },
+  grain,
+  primaryKey,
+  columns: [...columns, ...COMMON_SILVER_COLUMNS],
   foreignKeys,
 });
 
@@ -391,6 +430,102 @@ const CONTRACTS: readonly SilverContract[] = [
       { column: 'failure_balance_transaction_id', references: ['balance_transactions'] },
     ],
   ),
+  child(
+    'subscription_items',
+    'one row per subscription item ever in a version of its subscription (dt = the item created date); is_deleted: gone from the latest version',
+    {
+      entity: 'subscriptions',
+      list: 'items',
+      reads: { customer: 'JSON', current_period_start: 'BIGINT', current_period_end: 'BIGINT' },
+    },
+    [
+      col('id', 'VARCHAR'),
+      ref('subscription_id'),
+      computed('customer_id', 'VARCHAR', {}, "the subscription's customer"),
+      computed('price_id', 'VARCHAR', { price: 'JSON', plan: 'JSON' }, '`price` (or the older `plan`)'),
+      computed('product_id', 'VARCHAR', { price: 'JSON', plan: 'JSON' }, "the price's product"),
+      col('quantity', 'BIGINT'),
+      computed(
+        'current_period_start_ts',
+        'TIMESTAMPTZ',
+        { current_period_start: 'BIGINT' },
+        "the item's period (current API), else its subscription's (older versions)",
+      ),
+      computed('current_period_end_ts', 'TIMESTAMPTZ', { current_period_end: 'BIGINT' }),
+      col('metadata', 'JSON'),
+    ],
+    [
+      { column: 'subscription_id', references: ['subscriptions'] },
+      { column: 'price_id', references: ['prices'] },
+    ],
+  ),
+  child(
+    'invoice_line_items',
+    'one row per line of the latest version of its invoice (dt = the invoice created date)',
+    {
+      entity: 'invoices',
+      list: 'lines',
+      reads: { customer: 'JSON', status: 'VARCHAR', subscription: 'JSON', parent: 'JSON' },
+    },
+    [
+      col('id', 'VARCHAR'),
+      computed('invoice_id', 'VARCHAR', {}, 'the invoice whose latest version lists the line'),
+      computed('customer_id', 'VARCHAR', {}, "the invoice's customer"),
+      computed(
+        'subscription_id',
+        'VARCHAR',
+        { parent: 'JSON', subscription: 'JSON' },
+        "the line's subscription (parent.subscription_item_details or, older, `subscription`), else the invoice's",
+      ),
+      computed(
+        'subscription_item_id',
+        'VARCHAR',
+        { parent: 'JSON', subscription_item: 'JSON' },
+        'parent.subscription_item_details.subscription_item (older: `subscription_item`)',
+      ),
+      computed(
+        'price_id',
+        'VARCHAR',
+        { pricing: 'JSON', price: 'JSON' },
+        'pricing.price_details.price (older: `price`)',
+      ),
+      computed('product_id', 'VARCHAR', { pricing: 'JSON', price: 'JSON' }, "the price's product"),
+      computed(
+        'line_type',
+        'VARCHAR',
+        { type: 'VARCHAR', parent: 'JSON' },
+        '`subscription` or `invoiceitem` (older `type`, or the current `parent.type`)',
+      ),
+      computed('is_proration', 'BOOLEAN', { proration: 'BOOLEAN', parent: 'JSON' }),
+      col('amount', 'BIGINT'),
+      computed('discount_amount', 'BIGINT', { discount_amounts: 'JSON' }, 'sum of discount_amounts[].amount'),
+      col('currency', 'VARCHAR'),
+      col('quantity', 'BIGINT'),
+      computed('period_start_ts', 'TIMESTAMPTZ', { period: 'JSON' }),
+      computed('period_end_ts', 'TIMESTAMPTZ', { period: 'JSON' }),
+      computed('invoice_status', 'VARCHAR', {}, "the status of the invoice's latest version"),
+      col('description', 'VARCHAR'),
+    ],
+    [
+      { column: 'invoice_id', references: ['invoices'] },
+      { column: 'subscription_id', references: ['subscriptions'] },
+      { column: 'price_id', references: ['prices'] },
+    ],
+  ),
+  child(
+    'payout_balance_transactions',
+    "one row per balance transaction an automatic payout paid out, as of the payout's latest read (dt = the payout created date)",
+    { entity: 'payouts', reads: {} },
+    [
+      computed('payout_id', 'VARCHAR', {}, 'the payout `?payout=` was asked for'),
+      col('balance_transaction_id', 'VARCHAR', { from: 'id' }),
+    ],
+    [
+      { column: 'payout_id', references: ['payouts'] },
+      { column: 'balance_transaction_id', references: ['balance_transactions'] },
+    ],
+    ['payout_id', 'balance_transaction_id'],
+  ),
   table('events', 'one row per event read from /v1/events', eventColumns, [], {
     from: 'own',
     webhookObjects: false,
@@ -468,3 +603,18 @@ function payloadFields(contract: SilverContract): PayloadFields {
   }
   return fields;
 }
+
+/**
+ * Child tables: the raw parent fields read from the parent's Bronze (the embedded list as JSON,
+ * and the fields the model takes from the parent version).
+ */
+export function parentPayload(table: TableName): PayloadFields {
+  const parent = SILVER_CONTRACTS[table].bronze.parent;
+  if (!parent) throw new Error(`silver.${table} is not a child table`);
+  return { ...BASE_PAYLOAD, ...(parent.list ? { [parent.list]: 'JSON' } : {}), ...parent.reads };
+}
+
+/** The child tables, with their parent entity. */
+export const CHILD_TABLES: readonly ChildName[] = CONTRACTS.filter((c) => c.bronze.parent).map(
+  (c) => c.name as ChildName,
+);

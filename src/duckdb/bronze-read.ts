@@ -5,6 +5,15 @@ import { sqlIdent, sqlString, sqlStringList } from './sql-template.js';
 export const META_TYPE =
   'STRUCT(entity VARCHAR, run_id VARCHAR, ingested_at VARCHAR, source VARCHAR, version_ts BIGINT, event_id VARCHAR, deleted BOOLEAN)';
 
+/**
+ * `meta` of a child collection's Bronze (the pages fetched by parent): which parent version the
+ * fetch was made for and how many children it listed (a fetch is complete when all are there).
+ */
+export const CHILD_META_TYPE = META_TYPE.replace(
+  /\)$/,
+  ', parent STRUCT(entity VARCHAR, id VARCHAR, version_ts BIGINT, count BIGINT))',
+);
+
 /** `STRUCT(...)` of a payload declaration. */
 export function payloadType(fields: PayloadFields): string {
   return `STRUCT(${Object.entries(fields)
@@ -22,11 +31,15 @@ export function webhookEventType(payload: PayloadFields): string {
  * extra fields are ignored, missing ones are NULL, a value that cannot take its type fails the
  * query (reported with its key and line by `locateBadLine`). No files: an empty typed relation.
  */
-export function readBronzeRelation(paths: readonly string[], dataType: string): string {
+export function readBronzeRelation(
+  paths: readonly string[],
+  dataType: string,
+  metaType: string = META_TYPE,
+): string {
   if (paths.length === 0) {
-    return `(select NULL::${dataType} as data, NULL::${META_TYPE} as meta, NULL::VARCHAR as filename limit 0)`;
+    return `(select NULL::${dataType} as data, NULL::${metaType} as meta, NULL::VARCHAR as filename limit 0)`;
   }
   return `read_json(${sqlStringList(paths)}, format = 'newline_delimited', filename = true, columns = {data: ${sqlString(
     dataType,
-  )}, meta: ${sqlString(META_TYPE)}})`;
+  )}, meta: ${sqlString(metaType)}})`;
 }

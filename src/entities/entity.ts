@@ -20,8 +20,14 @@ export type EntityName =
   | 'payouts'
   | 'events';
 
-/** Bronze/Silver tables: the API entities plus webhook deliveries. */
-export type TableName = EntityName | 'webhook_events';
+/**
+ * Child collections read through their parent (SPEC 4.1): no list window of their own; their
+ * Bronze holds the pages fetched by parent (`has_more` lists, `?payout=`).
+ */
+export type ChildName = 'subscription_items' | 'invoice_line_items' | 'payout_balance_transactions';
+
+/** Bronze/Silver tables: the API entities, their child collections, and webhook deliveries. */
+export type TableName = EntityName | ChildName | 'webhook_events';
 
 export interface EntityDef {
   readonly name: EntityName;

@@ -2,6 +2,7 @@ import type { EntityDef } from '../entities/entity.js';
 import type { QuarantineSink } from '../quarantine/sink.js';
 import type { RawListPage } from '../source/stripe-client.js';
 import type { BronzeSink } from './bronze-sink.js';
+import { ChildReader } from './child-reads.js';
 import { EVENTS, type ExtractPlan } from './extract-plan.js';
 import type { ExtractStats } from './extract-stats.js';
 import { type ListSliceOptions, listSlice } from './list-slice.js';
@@ -46,6 +47,8 @@ export interface FetchContext {
   readonly quarantine: QuarantineSink;
   readonly stats: ExtractStats;
   readonly advance: WatermarkAdvance;
+  /** Reads the child collections of the parent versions a page wrote (SPEC 4.1). */
+  readonly children: ChildReader;
   /** Writes a watermark (serially per entity). */
   readonly writeMark: (entity: string, mark: Mark) => Promise<unknown>;
   readonly onProgress?: (p: { entity: string; pages: number; records: number; retries: number }) => void;
@@ -88,6 +91,8 @@ export function fetchKinds(ctx: FetchContext): Record<FetchKindName, FetchKind> 
       };
       const { batches, maxCreated } = apiPageBatches(good, meta, window.gte, window.lt);
       await writeBatches(batches);
+      // the children of these versions are in the sink before the page counts as handled
+      await ctx.children.fromObjects(def.name, good, raw.sourceTime);
       stats.addApiPage(
         def.name,
         { records: good.length, retries: raw.retries, sourceTime: raw.sourceTime },
@@ -97,6 +102,8 @@ export function fetchKinds(ctx: FetchContext): Record<FetchKindName, FetchKind> 
     },
     async complete({ def }) {
       await sink.flushEntity(def.name);
+      // the children read for its versions are durable before its watermark may move
+      await Promise.all(ChildReader.childrenOf(def.name).map((c) => sink.flushEntity(c)));
       await quarantine.flushEntity(def.name);
       const mark = ctx.advance.afterListing(def.name, stats.of(def.name));
       if (mark) await ctx.writeMark(def.name, mark);
@@ -120,13 +127,19 @@ export function fetchKinds(ctx: FetchContext): Record<FetchKindName, FetchKind> 
       });
       quarantineAll(EVENTS, '/v1/events', 'events', rejected);
       await writeBatches(batches);
+      await ctx.children.fromEvents(screened.good, (e) => pass.routing.get(e) === 'all');
       stats.addEventsPage({ records: screened.good.length, retries: raw.retries }, maxCreated, routed);
       for (const name of routed.keys()) progress(name);
       progress(EVENTS);
     },
     async complete() {
       const pass = ctx.plan.pass!;
-      const flushed = [...(pass.keepEvents ? [EVENTS] : []), ...pass.routing.keys()];
+      const routed = [...pass.routing.keys()];
+      const flushed = [
+        ...(pass.keepEvents ? [EVENTS] : []),
+        ...routed,
+        ...routed.flatMap(ChildReader.childrenOf),
+      ];
       await Promise.all(flushed.map((e) => sink.flushEntity(e)));
       await quarantine.flushEntity(EVENTS);
       const marks = ctx.advance.afterEventsPass(stats.passMaxCreated, (name) => stats.of(name));

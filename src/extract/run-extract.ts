@@ -1,5 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import type { Settings } from '../config/settings.js';
+import { SILVER_CONTRACTS } from '../contracts/silver.js';
 import type { EntityDef, EntityName } from '../entities/entity.js';
 import { dependencyOrder, entity as entityDef } from '../entities/lookups.js';
 import type { ErrorKind } from '../errors.js';
@@ -9,6 +10,7 @@ import { createStripeClient } from '../source/create-client.js';
 import { advanceWatermark, readWatermark, type Watermark } from '../state/watermarks.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { BronzeSink } from './bronze-sink.js';
+import { ChildReader } from './child-reads.js';
 import { EVENTS, type ExtractPlan, planExtraction } from './extract-plan.js';
 import { ExtractStats } from './extract-stats.js';
 import { fetchKinds, type Task } from './fetch-kinds.js';
@@ -110,10 +112,19 @@ export async function runExtract(opts: ExtractOptions): Promise<ExtractReport> {
   // the options name the source: base URL, key, rate limit
   const client = createStripeClient(opts);
   const abort = new FirstFailure(opts.signal);
+  const children = new ChildReader({
+    client,
+    sink,
+    quarantine,
+    runId,
+    pageSize: settings.MAX_PAGE_SIZE,
+    signal: abort.signal,
+  });
   const kinds = fetchKinds({
     runId,
     plan,
     sink,
+    children,
     quarantine,
     stats,
     advance: new WatermarkAdvance(plan, end),
@@ -166,6 +177,19 @@ export async function runExtract(opts: ExtractOptions): Promise<ExtractReport> {
       retries: s.retries,
       bronze_keys: sink.keysOf(d.name),
       ...(quarantine.quarantined[d.name] ? { quarantined: quarantine.quarantined[d.name] } : {}),
+    };
+  }
+  // child collections, read through their parents (within the parent's window)
+  for (const [child, c] of children.stats) {
+    const parent = SILVER_CONTRACTS[child].bronze.parent!.entity;
+    const window = plan.entities.get(parent)?.window ?? plan.pass?.window ?? { gte: end, lt: end };
+    entities[child] = {
+      window: { gte: window.gte, lt: window.lt },
+      pages: c.pages,
+      records: c.records,
+      retries: c.retries,
+      bronze_keys: sink.keysOf(child),
+      ...(quarantine.quarantined[child] ? { quarantined: quarantine.quarantined[child] } : {}),
     };
   }
   const bronzeKeys = Object.values(entities)

@@ -8,6 +8,7 @@ import { loadCachedIds, saveCachedIds } from './bronze-id-cache.js';
 import { capped, MAX_EXAMPLES, num } from './examples.js';
 import { type QualityContext, silverView } from './quality-context.js';
 import { chunksOfBytes } from './read-chunks.js';
+import { checkChildBronzeSilver, webhookDataKeys } from './reconcile-children.js';
 import { changedDts, changedSince } from './scope.js';
 import type { CheckResult, PlannedCheck } from './types.js';
 
@@ -226,6 +227,9 @@ export async function bronzeSilverChecks(ctx: QualityContext): Promise<PlannedCh
   return SILVER_TABLES.map((table) => ({
     name: `reconcile.bronze_silver.${table}`,
     severity: 'error' as const,
-    run: () => checkBronzeSilver(ctx, table, shared),
+    run: () =>
+      SILVER_CONTRACTS[table].bronze.parent
+        ? checkChildBronzeSilver(ctx, table, webhookDataKeys(shared.webhookKeys))
+        : checkBronzeSilver(ctx, table, shared),
   }));
 }

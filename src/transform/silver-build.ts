@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BRONZE_PAYLOADS, SILVER_CONTRACTS } from '../contracts/silver.js';
-import { payloadType, readBronzeRelation, webhookEventType } from '../duckdb/bronze-read.js';
+import { BRONZE_PAYLOADS, parentPayload, SILVER_CONTRACTS } from '../contracts/silver.js';
+import { CHILD_META_TYPE, payloadType, readBronzeRelation, webhookEventType } from '../duckdb/bronze-read.js';
 import { fileOfDuckdbError, locateBadLine, type RecordShape } from '../duckdb/line-scanner.js';
 import { copyPartitioned, sortsInQuery } from '../duckdb/partitioned-copy.js';
 import type { DuckSession } from '../duckdb/session.js';
@@ -58,7 +58,7 @@ export const VERSION_ORDER = readFileSync(
 );
 
 /** The shared dedup fragment a Silver model selects from: `{{<name>}}` in the model, `_<name>.sql`. */
-export type SilverFragment = 'latest_versions' | 'latest_events';
+export type SilverFragment = 'latest_versions' | 'latest_events' | 'parent_versions';
 
 /** Entities: versions from their Bronze and webhooks, with tombstones; events: immutable records. */
 export function silverFragmentOf(table: TableName): SilverFragment {
@@ -88,26 +88,56 @@ export async function listBronzeKeys(store: ObjectStore, entityName: string): Pr
     .filter((k) => dtOfKey(k) !== undefined && (k.endsWith('.jsonl') || k.endsWith('.json')));
 }
 
-/** Which Bronze a Silver table reads: its own entity files, and webhook deliveries or not. */
+/**
+ * Which Bronze a Silver table reads: its own entity files (for a child table, its parent's), its
+ * fetched pages (child tables), and webhook deliveries or not.
+ */
 export function silverInputs(
   table: TableName,
   entityKeys: readonly string[],
   webhookKeys: readonly string[],
-): { own: readonly string[]; webhooks: readonly string[] } {
+  pageKeys: readonly string[] = [],
+): { own: readonly string[]; webhooks: readonly string[]; pages: readonly string[] } {
   const { from, webhookObjects } = SILVER_CONTRACTS[table].bronze;
-  return { own: from === 'webhooks' ? webhookKeys : entityKeys, webhooks: webhookObjects ? webhookKeys : [] };
+  return {
+    own: from === 'webhooks' ? webhookKeys : entityKeys,
+    webhooks: webhookObjects ? webhookKeys : [],
+    pages: from === 'parent' ? pageKeys : [],
+  };
+}
+
+/** The Bronze entity a Silver table's objects come from: its parent's for a child table. */
+export function bronzeEntityOf(table: TableName): string {
+  return SILVER_CONTRACTS[table].bronze.parent?.entity ?? table;
 }
 
 /** The Bronze files a Silver model reads (local paths), and ids already known to Silver. */
 export interface SilverModelFiles {
   readonly own: readonly string[];
   readonly webhooks: readonly string[];
+  /** Child tables: the pages fetched by parent (the table's own Bronze). */
+  readonly pages?: readonly string[];
   readonly knownCreated?: string;
 }
 
 /** Renders a table's shared dedup fragment (`_latest_versions.sql` or `_latest_events.sql`) over its inputs. */
 export function renderSilverFragment(table: TableName, fragment: string, files: SilverModelFiles): string {
   const payload = BRONZE_PAYLOADS[table];
+  const parent = SILVER_CONTRACTS[table].bronze.parent;
+  if (parent) {
+    const def = entity(parent.entity);
+    const parentFields = parentPayload(table);
+    return renderSql(fragment, {
+      bronze: readBronzeRelation(files.own, payloadType(parentFields)),
+      webhooks: readBronzeRelation(files.webhooks, webhookEventType(parentFields)),
+      object_name: sqlString(def.objectName),
+      delete_event_types: sqlStringList(def.deleteEvents),
+      version_order: VERSION_ORDER,
+      list_field: parent.list ? `obj.${sqlIdent(parent.list)}` : 'NULL::JSON',
+      child_pages: readBronzeRelation(files.pages ?? [], payloadType(payload), CHILD_META_TYPE),
+      child_json_type: sqlString(JSON.stringify(payload)),
+    });
+  }
   const vars: Record<string, string> = {
     bronze: readBronzeRelation(files.own, payloadType(payload)),
     version_order: VERSION_ORDER,
@@ -174,13 +204,22 @@ export async function buildSilverTable(
   rebuild: readonly string[] = [],
 ): Promise<ModelResult> {
   const started = performance.now();
+  const contract = SILVER_CONTRACTS[table];
+  const isChild = contract.bronze.from === 'parent';
   const entityKeys =
-    SILVER_CONTRACTS[table].bronze.from === 'webhooks' ? [] : await listBronzeKeys(ctx.store, table);
-  const inputs = silverInputs(table, entityKeys, webhookKeys);
-  const listed = [...inputs.own, ...inputs.webhooks];
+    contract.bronze.from === 'webhooks' ? [] : await listBronzeKeys(ctx.store, bronzeEntityOf(table));
+  const pageKeys = isChild ? await listBronzeKeys(ctx.store, table) : [];
+  const inputs = silverInputs(table, entityKeys, webhookKeys, pageKeys);
+  const listed = [...inputs.own, ...inputs.webhooks, ...inputs.pages];
   const state = ctx.fullRefresh ? undefined : await loadSilverState(ctx.store, table);
-  const firstBuild = !state || Object.keys(state.partitions).length === 0;
-  const fresh = firstBuild ? listed : unconsumedKeys(listed, state.inputs);
+  const noPartitions = !state || Object.keys(state.partitions).length === 0;
+  const changed = noPartitions ? listed : unconsumedKeys(listed, state.inputs);
+  // A child table is rebuilt whole from all its Bronze whenever anything changed: a new parent
+  // version can remove children from partitions its own Bronze never touches (an item's dt is its
+  // own created date), which the per-partition merge cannot see. Its parents are small next to
+  // charges (subscriptions and invoices), so the whole rebuild stays cheap.
+  const firstBuild = noPartitions || (isChild && (changed.length > 0 || rebuild.length > 0));
+  const fresh = firstBuild ? listed : changed;
   const freshSet = new Set(fresh);
   const consumed = firstBuild ? [] : listed.filter((k) => !freshSet.has(k));
   const rebuildDts = firstBuild || consumed.length === 0 ? [] : [...new Set(rebuild)].sort();
@@ -194,9 +233,11 @@ export async function buildSilverTable(
 
   const modelSql = await readSilverModelSql(table);
   const ownSet = new Set(inputs.own);
+  const pageSet = new Set(inputs.pages);
   const split = (keys: readonly string[]) => ({
     own: keys.filter((k) => ownSet.has(k)).map((k) => ctx.stager.localPath(k)),
-    webhooks: keys.filter((k) => !ownSet.has(k)).map((k) => ctx.stager.localPath(k)),
+    webhooks: keys.filter((k) => !ownSet.has(k) && !pageSet.has(k)).map((k) => ctx.stager.localPath(k)),
+    pages: keys.filter((k) => pageSet.has(k)).map((k) => ctx.stager.localPath(k)),
   });
   const webhookPaths = new Set(inputs.webhooks.map((k) => ctx.stager.localPath(k)));
   const knownCreated = firstBuild ? undefined : await loadKnownCreated(ctx, table, rebuildDts);
@@ -209,7 +250,7 @@ export async function buildSilverTable(
       session: ctx.session,
       store: ctx.store,
       query,
-      orderBy: 'dt, id',
+      orderBy: ['dt', ...contract.primaryKey].map(sqlIdent).join(', '),
       outDir,
       keyOf: (dt) => layout.silverPartition(table, dt),
       sortInQuery,
@@ -337,7 +378,7 @@ async function loadKnownCreated(
   table: TableName,
   skipDts: readonly string[],
 ): Promise<string | undefined> {
-  if (silverFragmentOf(table) === 'latest_events' || entity(table as EntityName).deleteEvents.length === 0)
+  if (silverFragmentOf(table) !== 'latest_versions' || entity(table as EntityName).deleteEvents.length === 0)
     return undefined;
   // partitions being rebuilt may be damaged (truncated, not Parquet at all): not read
   const skip = new Set(skipDts);

@@ -196,5 +196,146 @@ export async function silverVsTruth(root: string, mockUrl: string): Promise<stri
         if (!sourced.has(col)) out.push(`${def.name}.${col}: no truth object has a field for it`);
     }
   }
+  out.push(...(await childrenVsTruth(root, mockUrl)));
+  return out;
+}
+
+const sum = (xs: unknown): number | null =>
+  Array.isArray(xs) ? xs.reduce((a: number, x) => a + Number((x as Obj).amount ?? 0), 0) : null;
+const utcDay = (t: unknown) => new Date(Number(t) * 1000).toISOString().slice(0, 10);
+
+/**
+ * How each child column follows from the truth child and its parent (the current API shapes
+ * and the older ones Silver also reads).
+ */
+const CHILD_EXPECTED: Record<
+  'subscription_items' | 'invoice_line_items',
+  Record<string, (t: Obj, parent: Obj) => unknown>
+> = {
+  subscription_items: {
+    subscription_id: (t, p) => first(refId(t.subscription), p.id),
+    customer_id: (_t, p) => refId(p.customer),
+    price_id: (t) => first(refId(t.price), refId(t.plan)),
+    product_id: (t) => first(refId(at(t, 'price', 'product')), refId(at(t, 'plan', 'product'))),
+    quantity: (t) => t.quantity,
+    current_period_start_ts: (t, p) => first(t.current_period_start, p.current_period_start),
+    current_period_end_ts: (t, p) => first(t.current_period_end, p.current_period_end),
+    metadata: (t) => t.metadata,
+    created_ts: (t) => t.created,
+    dt: (t) => utcDay(t.created),
+    livemode: (t, p) => first(t.livemode, p.livemode),
+  },
+  invoice_line_items: {
+    invoice_id: (_t, p) => p.id,
+    customer_id: (_t, p) => refId(p.customer),
+    subscription_id: (t, p) =>
+      first(
+        at(t, 'parent', 'subscription_item_details', 'subscription'),
+        refId(t.subscription),
+        refId(p.subscription),
+        at(p, 'parent', 'subscription_details', 'subscription'),
+      ),
+    subscription_item_id: (t) =>
+      first(at(t, 'parent', 'subscription_item_details', 'subscription_item'), refId(t.subscription_item)),
+    price_id: (t) => first(at(t, 'pricing', 'price_details', 'price'), refId(t.price)),
+    product_id: (t) => first(at(t, 'pricing', 'price_details', 'product'), at(t, 'price', 'product')),
+    line_type: (t) => {
+      const type = at(t, 'parent', 'type');
+      return first(
+        t.type,
+        type === 'subscription_item_details'
+          ? 'subscription'
+          : type === 'invoice_item_details'
+            ? 'invoiceitem'
+            : null,
+      );
+    },
+    is_proration: (t) =>
+      first(
+        t.proration,
+        at(t, 'parent', 'subscription_item_details', 'proration'),
+        at(t, 'parent', 'invoice_item_details', 'proration'),
+      ),
+    amount: (t) => t.amount,
+    discount_amount: (t) => sum(t.discount_amounts) ?? 0,
+    currency: (t) => t.currency,
+    quantity: (t) => t.quantity,
+    period_start_ts: (t) => at(t, 'period', 'start'),
+    period_end_ts: (t) => at(t, 'period', 'end'),
+    invoice_status: (_t, p) => p.status,
+    description: (t) => t.description,
+    created_ts: (_t, p) => p.created,
+    dt: (_t, p) => utcDay(p.created),
+    livemode: (t, p) => first(t.livemode, p.livemode),
+  },
+};
+
+/**
+ * The child tables against `/_mock/truth/<child>`: the Silver rows that are not deleted are
+ * exactly the truth's children (ids, and every contract column but lineage), a deleted item is
+ * one the truth no longer lists; payout_balance_transactions equals the truth's pairs, each in
+ * its payout's dt.
+ */
+async function childrenVsTruth(root: string, mockUrl: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const table of ['subscription_items', 'invoice_line_items'] as const) {
+    const parentName = table === 'subscription_items' ? 'subscriptions' : 'invoices';
+    const parentField = table === 'subscription_items' ? 'subscription' : 'invoice';
+    const parents = new Map((await fetchTruth(mockUrl, parentName)).map((p) => [String(p.id), p]));
+    const truth = await fetchTruth(mockUrl, table);
+    const rows = await readLayer(root, 'silver', table);
+    const byId = new Map(rows.map((r) => [String(r.id), r]));
+    if (rows.length !== byId.size) out.push(`${table}: ${rows.length - byId.size} duplicate ids`);
+    const truthIds = new Set(truth.map((t) => String(t.id)));
+    for (const [id, r] of byId) {
+      if (!truthIds.has(id) && r.is_deleted !== true) out.push(`${table}: ${id} is not in the truth`);
+      if (truthIds.has(id) && r.is_deleted === true)
+        out.push(`${table}: ${id} is_deleted, but the truth lists it`);
+    }
+    const columns = SILVER_CONTRACTS[table].columns
+      .map((c) => c.name)
+      .filter((c) => !LINEAGE.has(c) && c !== 'id' && c !== 'is_deleted');
+    for (const col of columns)
+      if (!(col in CHILD_EXPECTED[table])) out.push(`${table}.${col}: the comparison does not know it`);
+    for (const t of truth) {
+      const row = byId.get(String(t.id));
+      if (!row) {
+        out.push(`${table}: ${t.id} missing from Silver`);
+        continue;
+      }
+      const parent = parents.get(String(t[parentField]));
+      if (!parent) {
+        out.push(`${table}: ${t.id}: its ${parentField} ${String(t[parentField])} is not in the truth`);
+        continue;
+      }
+      for (const col of columns) {
+        const fn = CHILD_EXPECTED[table][col];
+        if (!fn) continue;
+        const type = SILVER_CONTRACTS[table].columns.find((c) => c.name === col)?.type;
+        const kind = type === 'TIMESTAMPTZ' ? 'time' : type === 'JSON' ? 'json' : 'scalar';
+        const value = fn(t, parent);
+        if (!same(row[col], value, kind))
+          out.push(`${table}: ${t.id}.${col} = ${String(row[col])}, truth ${canonical(value ?? null)}`);
+      }
+    }
+  }
+  const payouts = new Map((await fetchTruth(mockUrl, 'payouts')).map((p) => [String(p.id), p]));
+  const pairs = await fetchTruth(mockUrl, 'payout_balance_transactions');
+  const rows = await readLayer(root, 'silver', 'payout_balance_transactions');
+  const got = new Map(rows.map((r) => [`${r.payout_id}/${r.balance_transaction_id}`, r]));
+  if (rows.length !== got.size)
+    out.push(`payout_balance_transactions: ${rows.length - got.size} duplicate pairs`);
+  const want = new Set(pairs.map((p) => `${p.payout}/${p.balance_transaction}`));
+  for (const k of got.keys())
+    if (!want.has(k)) out.push(`payout_balance_transactions: ${k} is not in the truth`);
+  for (const p of pairs) {
+    const k = `${p.payout}/${p.balance_transaction}`;
+    const row = got.get(k);
+    if (!row) out.push(`payout_balance_transactions: ${k} missing from Silver`);
+    else if (String(row.dt) !== utcDay(payouts.get(String(p.payout))?.created))
+      out.push(
+        `payout_balance_transactions: ${k} dt = ${String(row.dt)}, payout created ${utcDay(payouts.get(String(p.payout))?.created)}`,
+      );
+  }
   return out;
 }

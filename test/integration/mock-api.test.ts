@@ -299,6 +299,63 @@ describe('mock API with the official stripe client', () => {
     expect(unknown.status).toBe(404);
   });
 
+  it('child lists: subscription items and invoice lines of the current version, as the truth has them, with Stripe errors', async () => {
+    const get = (path: string) =>
+      fetch(`${mock.url}${path}`, { headers: { authorization: 'Bearer sk_test_x' } }).then(
+        async (r) => [r.status, (await r.json()) as Record<string, unknown>] as const,
+      );
+    const itemTruth = await truth(mock, 'subscription_items');
+    const lineTruth = await truth(mock, 'invoice_line_items');
+    const subs = await truth(mock, 'subscriptions');
+    const invoices = await truth(mock, 'invoices');
+    // every parent's children are in the truth, each naming its parent
+    expect(itemTruth.length).toBeGreaterThanOrEqual(subs.length);
+    expect(lineTruth.length).toBeGreaterThanOrEqual(invoices.length);
+    for (const sub of subs.slice(0, 8)) {
+      const expected = itemTruth.filter((i) => i['subscription'] === sub.id);
+      expect(expected.length, sub.id).toBeGreaterThan(0);
+      // official client, limit 1: one page per item
+      const got: string[] = [];
+      await stripe.subscriptionItems.list({ subscription: sub.id, limit: 1 }).autoPagingEach((i) => {
+        got.push(i.id);
+      });
+      expect(got, sub.id).toEqual(expected.map((i) => i.id));
+      // raw: the objects exactly as the truth has them
+      const [, page] = await get(`/v1/subscription_items?subscription=${sub.id}&limit=100`);
+      expect(page['data']).toEqual(expected);
+      expect(expected.map((i) => i.id)).toEqual(
+        ((sub['items'] as { data: Obj[] }).data ?? []).map((i) => i.id),
+      );
+    }
+    for (const inv of invoices.slice(0, 8)) {
+      const expected = lineTruth.filter((l) => l['invoice'] === inv.id);
+      expect(expected.length, inv.id).toBeGreaterThan(0);
+      const got: Obj[] = [];
+      await stripe.invoices.listLineItems(inv.id, { limit: 1 }).autoPagingEach((l) => {
+        got.push(l as unknown as Obj);
+      });
+      expect(got.map((l) => l.id)).toEqual(expected.map((l) => l.id));
+      const [status, page] = await get(`/v1/invoices/${inv.id}/lines?limit=100`);
+      expect([status, page['url'], page['has_more']]).toEqual([200, `/v1/invoices/${inv.id}/lines`, false]);
+    }
+    // Stripe's errors: parameter missing, unknown parent (404), unknown cursor (400), unknown param
+    const missing = await get('/v1/subscription_items');
+    expect([missing[0], (missing[1]['error'] as Obj)['param'], (missing[1]['error'] as Obj)['code']]).toEqual(
+      [400, 'subscription', 'parameter_missing'],
+    );
+    const unknownSub = await get('/v1/subscription_items?subscription=sub_nope');
+    expect([unknownSub[0], (unknownSub[1]['error'] as Obj)['code']]).toEqual([404, 'resource_missing']);
+    const unknownInvoice = await get('/v1/invoices/in_nope/lines');
+    expect([unknownInvoice[0], (unknownInvoice[1]['error'] as Obj)['code']]).toEqual([
+      404,
+      'resource_missing',
+    ]);
+    const badCursor = await get(`/v1/invoices/${invoices[0]!.id}/lines?starting_after=il_nope`);
+    expect([badCursor[0], (badCursor[1]['error'] as Obj)['param']]).toEqual([400, 'starting_after']);
+    const created = await get(`/v1/subscription_items?subscription=${subs[0]!.id}&created=1`);
+    expect(created[0]).toBe(400);
+  });
+
   it('consistency: every foreign key resolves, amounts add up, one currency per customer', async () => {
     const t = Object.fromEntries(
       await Promise.all(ENTITIES.map(async (d) => [d.name, await truth(mock, d.name)] as const)),

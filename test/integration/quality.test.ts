@@ -12,7 +12,7 @@ import { renderQualityReport, runQuality } from '../../src/quality/index.js';
 import type { CheckResult, QualityReport } from '../../src/quality/types.js';
 import { layout, utcDate } from '../../src/storage/layout.js';
 import { LocalObjectStore } from '../../src/storage/local-store.js';
-import { bronzeLine, DAY1, DAY2, goodDataset, Lake, NOW, RUN } from '../fixtures/quality-lake.js';
+import { bronzeLine, DAY1, DAY2, goodDataset, Lake, NOW, type Row, RUN } from '../fixtures/quality-lake.js';
 
 // The hand-written lake of test/fixtures/quality-lake.ts: good data passes every check; each test
 // breaks one thing and expects the right check to fail naming the broken rows.
@@ -290,6 +290,69 @@ describe('runQuality on broken data names the broken rows', () => {
     expect(check(report, 'reconcile.bronze_silver.refunds').details.not_in_bronze).toEqual({
       count: 1,
       examples: [{ id: 're_ghost', dt: utcDate(DAY1) }],
+    });
+  });
+
+  it('child tables: Silver rows must be the children of the latest parent version (reconcile.bronze_silver.subscription_items)', async () => {
+    const ds = goodDataset();
+    const t1 = DAY1 + 6 * 3600;
+    const t2 = DAY2 + 6 * 3600;
+    const item = (id: string) => ({
+      id,
+      object: 'subscription_item',
+      created: t1,
+      quantity: 1,
+      subscription: 'sub_1',
+    });
+    // two versions of sub_1: si_a and si_b, then only si_b (si_a was removed)
+    const version = (items: string[], at: number) =>
+      `${JSON.stringify({
+        data: {
+          id: 'sub_1',
+          object: 'subscription',
+          created: DAY1 + 5 * 3600,
+          customer: 'cus_2',
+          items: { object: 'list', data: items.map(item), has_more: false },
+        },
+        meta: {
+          entity: 'subscriptions',
+          run_id: RUN,
+          ingested_at: new Date(at * 1000).toISOString(),
+          source: 'events',
+          version_ts: at,
+        },
+      })}\n`;
+    const itemRow = (id: string, deleted: boolean): Row => ({
+      id,
+      created: t1,
+      subscription_id: 'sub_1',
+      customer_id: 'cus_2',
+      price_id: 'price_1',
+      quantity: 1,
+      is_deleted: deleted,
+    });
+    ds.subscription_items = [itemRow('si_a', false), itemRow('si_b', false), itemRow('si_ghost', false)];
+    await lake.write(ds);
+    await lake.store.put(
+      layout.bronzePart('subscriptions', utcDate(t2), 'r2', 0),
+      version(['si_a', 'si_b'], t1) + version(['si_b'], t2),
+    );
+    const c = check(await quality(), 'reconcile.bronze_silver.subscription_items');
+    expect(c.passed).toBe(false);
+    expect(c.details).toMatchObject({
+      expected_children: 2,
+      silver_rows: 3,
+      missing_from_silver: { count: 0, examples: [] },
+      not_in_latest_parent: { count: 1, examples: [{ key: 'si_ghost', dt: utcDate(t1) }] },
+      wrong_is_deleted: { count: 1, examples: [{ key: 'si_a', is_deleted: false, in_latest_parent: false }] },
+    });
+    // the right rows: si_a kept as deleted, si_b live
+    ds.subscription_items = [itemRow('si_a', true), itemRow('si_b', false)];
+    await rm(join(lake.store.root, 'silver'), { recursive: true, force: true });
+    await lake.write(ds);
+    expect(check(await quality(), 'reconcile.bronze_silver.subscription_items')).toMatchObject({
+      passed: true,
+      details: { expected_children: 2, silver_rows: 2 },
     });
   });
 

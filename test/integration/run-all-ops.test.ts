@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHILD_TABLES } from '../../src/contracts/silver.js';
 import { OBJECT_ENTITIES } from '../../src/entities/lookups.js';
 import { startMockApi } from '../../src/mock/index.js';
 import { LocalObjectStore } from '../../src/storage/local-store.js';
@@ -23,11 +24,9 @@ type Mock = Awaited<ReturnType<typeof startMockApi>>;
 /** Every Silver table's rows without lineage columns, sorted, as comparable strings. */
 async function silverContent(root: string): Promise<Record<string, string[]>> {
   const out: Record<string, string[]> = {};
-  for (const def of OBJECT_ENTITIES) {
-    const rows = await readLayer(root, 'silver', def.name);
-    out[def.name] = rows
-      .map((r) => JSON.stringify(Object.entries(r).filter(([k]) => !LINEAGE.has(k))))
-      .sort();
+  for (const name of [...OBJECT_ENTITIES.map((d) => d.name), ...CHILD_TABLES]) {
+    const rows = await readLayer(root, 'silver', name);
+    out[name] = rows.map((r) => JSON.stringify(Object.entries(r).filter(([k]) => !LINEAGE.has(k)))).sort();
   }
   return out;
 }

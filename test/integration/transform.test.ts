@@ -613,3 +613,204 @@ describe('Gold', () => {
     });
   });
 });
+
+describe('Silver child tables (a child follows the latest version of its parent)', () => {
+  const t1 = at('2024-01-05');
+  const t2 = at('2024-01-12');
+  const subCreated = at('2024-01-02');
+  const invCreated = at('2024-01-04');
+  const item = (id: string, quantity: number, created = subCreated) => ({
+    id,
+    object: 'subscription_item',
+    created,
+    quantity,
+    subscription: 'sub_A',
+    current_period_start: t1,
+    current_period_end: t1 + 30 * 86_400,
+    price: { id: `price_${id}`, object: 'price', product: 'prod_1' },
+  });
+  const sub = (items: unknown[]) => ({
+    id: 'sub_A',
+    object: 'subscription',
+    created: subCreated,
+    customer: 'cus_A',
+    status: 'active',
+    items: { object: 'list', data: items, has_more: false },
+  });
+  // current API shape: links under `parent`, `pricing.price_details`
+  const lineNew = {
+    id: 'il_1',
+    object: 'line_item',
+    amount: 1900,
+    currency: 'usd',
+    quantity: 1,
+    discount_amounts: [],
+    period: { start: invCreated, end: invCreated + 30 * 86_400 },
+    parent: {
+      type: 'subscription_item_details',
+      subscription_item_details: { subscription: 'sub_A', subscription_item: 'si_1', proration: false },
+    },
+    pricing: { price_details: { price: 'price_new', product: 'prod_1' } },
+  };
+  // an older API version's shape: `price` object, `type`, `proration`, `subscription`
+  const lineOld = {
+    id: 'il_2',
+    object: 'line_item',
+    amount: -500,
+    currency: 'usd',
+    quantity: 2,
+    type: 'invoiceitem',
+    proration: true,
+    subscription: 'sub_A',
+    discount_amounts: [{ amount: 100 }, { amount: 50 }],
+    period: { start: invCreated, end: invCreated + 86_400 },
+    price: { id: 'price_old', object: 'price', product: 'prod_2' },
+  };
+  const invoice = (status: string, lines: unknown[], hasMore: boolean) => ({
+    id: 'in_A',
+    object: 'invoice',
+    created: invCreated,
+    customer: 'cus_A',
+    status,
+    subscription: 'sub_A',
+    lines: { object: 'list', data: lines, has_more: hasMore },
+  });
+  const page = (
+    entity: string,
+    parent: { entity: string; id: string; version_ts: number; count: number },
+    data: Record<string, unknown>,
+  ) => ({
+    data,
+    meta: { ...meta(entity, { run_id: R1, version_ts: parent.version_ts }), parent },
+  });
+
+  it('items removed by a later subscription version are is_deleted; lines are those of the latest invoice version, fetched pages included', async () => {
+    const v1 = meta('subscriptions', { run_id: R1, version_ts: t1, source: 'events' });
+    await writeBronze(store, 'subscriptions', '2024-01-02', R1, [
+      { data: sub([item('si_1', 1), item('si_2', 1)]), meta: v1 },
+    ]);
+    // the invoice embeds one line of two (has_more); the fetch by parent brought both
+    await writeBronze(store, 'invoices', '2024-01-04', R1, [
+      { data: invoice('open', [lineNew], true), meta: meta('invoices', { run_id: R1, version_ts: t1 }) },
+    ]);
+    const fetch = { entity: 'invoices', id: 'in_A', version_ts: t1, count: 2 };
+    await writeBronze(store, 'invoice_line_items', '2024-01-04', R1, [
+      page('invoice_line_items', fetch, lineNew),
+      page('invoice_line_items', fetch, lineOld),
+    ]);
+    // payouts: a complete read (2 of 2) and a later, interrupted one (1 of 3) that must not count
+    await writeBronze(store, 'payouts', '2024-01-06', R1, [
+      {
+        data: { id: 'po_A', object: 'payout', created: at('2024-01-06'), amount: 10, status: 'paid' },
+        meta: meta('payouts', { run_id: R1, version_ts: t2 }),
+      },
+    ]);
+    const bt = (id: string) => ({ id, object: 'balance_transaction', created: at('2024-01-03') });
+    const complete = { entity: 'payouts', id: 'po_A', version_ts: t1, count: 2 };
+    const partial = { entity: 'payouts', id: 'po_A', version_ts: t2, count: 3 };
+    await writeBronze(store, 'payout_balance_transactions', '2024-01-06', R1, [
+      page('payout_balance_transactions', complete, bt('txn_1')),
+      page('payout_balance_transactions', complete, bt('txn_2')),
+      page('payout_balance_transactions', partial, bt('txn_9')),
+    ]);
+    await run(R1);
+
+    expect(
+      (await silver('subscription_items')).map((r) => [
+        r['id'],
+        Number(r['quantity']),
+        r['is_deleted'],
+        r['price_id'],
+        r['customer_id'],
+        r['dt'],
+      ]),
+    ).toEqual([
+      ['si_1', 1, false, 'price_si_1', 'cus_A', '2024-01-02'],
+      ['si_2', 1, false, 'price_si_2', 'cus_A', '2024-01-02'],
+    ]);
+    const lines = await silver('invoice_line_items');
+    expect(
+      lines.map((r) => [
+        r['id'],
+        r['invoice_id'],
+        r['subscription_id'],
+        r['subscription_item_id'],
+        r['price_id'],
+        r['product_id'],
+        r['line_type'],
+        r['is_proration'],
+        Number(r['amount']),
+        Number(r['discount_amount']),
+        r['invoice_status'],
+        r['dt'],
+      ]),
+    ).toEqual([
+      [
+        'il_1',
+        'in_A',
+        'sub_A',
+        'si_1',
+        'price_new',
+        'prod_1',
+        'subscription',
+        false,
+        1900,
+        0,
+        'open',
+        '2024-01-04',
+      ],
+      [
+        'il_2',
+        'in_A',
+        'sub_A',
+        null,
+        'price_old',
+        'prod_2',
+        'invoiceitem',
+        true,
+        -500,
+        150,
+        'open',
+        '2024-01-04',
+      ],
+    ]);
+    expect(
+      await query(
+        `select payout_id, balance_transaction_id, dt::VARCHAR as dt from read_parquet('${root}/silver/source=stripe/entity=payout_balance_transactions/*/data.parquet') order by all`,
+      ),
+    ).toEqual([
+      { payout_id: 'po_A', balance_transaction_id: 'txn_1', dt: '2024-01-06' },
+      { payout_id: 'po_A', balance_transaction_id: 'txn_2', dt: '2024-01-06' },
+    ]);
+
+    // a later run: si_1 removed and si_2's quantity changed; the invoice paid, now listing one line
+    await writeBronze(store, 'subscriptions', '2024-01-02', R2, [
+      {
+        data: sub([item('si_2', 3)]),
+        meta: meta('subscriptions', { run_id: R2, version_ts: t2, source: 'events' }),
+      },
+    ]);
+    await writeBronze(store, 'invoices', '2024-01-04', R2, [
+      { data: invoice('paid', [lineNew], false), meta: meta('invoices', { run_id: R2, version_ts: t2 }) },
+    ]);
+    await run(R2);
+    expect(
+      (await silver('subscription_items')).map((r) => [
+        r['id'],
+        Number(r['quantity']),
+        r['is_deleted'],
+        r['_run_id'],
+      ]),
+    ).toEqual([
+      ['si_1', 1, true, R1],
+      ['si_2', 3, false, R2],
+    ]);
+    expect(
+      (await silver('invoice_line_items')).map((r) => [
+        r['id'],
+        r['invoice_status'],
+        Number(r['_version_ts']),
+      ]),
+    ).toEqual([['il_1', 'paid', t2]]);
+  });
+});

@@ -1,8 +1,9 @@
 import type { EntityName } from '../../entities/entity.js';
 import { entity } from '../../entities/lookups.js';
 import { ENTITIES } from '../../entities/registry.js';
-import { resourceMissing } from '../api-error.js';
+import { ApiError, resourceMissing } from '../api-error.js';
 import type { MockVolume } from '../options.js';
+import { CHILD_COLLECTIONS, type ChildCollection, type ChildJson, childrenOf } from './children.js';
 import { couponPlan, pricePlan, productPlan } from './families/catalogue.js';
 import { chargePlanOf } from './families/charge.js';
 import { customerPlan } from './families/customer.js';
@@ -311,6 +312,39 @@ export class Dataset {
       for (let k = upper - 1; k >= bts.lowerBound(f.from); k--) {
         if (f.keep(bts, k))
           yield `{"payout":"${id}","balance_transaction":"${objectId(this.world.seed, unpack(bts.hi[k]!, bts.lo[k]!))}"}`;
+      }
+    }
+  }
+
+  /**
+   * Every child of parent `parentId` (a subscription's items, an invoice's lines) in the parent's
+   * current version, in list order. An unknown parent is Stripe's 404 `resource_missing`, naming
+   * the parameter that carried it.
+   */
+  children(collection: ChildCollection, parentId: string, param: string, now: number): ChildJson[] {
+    const c = CHILD_COLLECTIONS[collection];
+    let parent: Record<string, unknown>;
+    try {
+      parent = JSON.parse(this.retrieve(c.parent, parentId, now)) as Record<string, unknown>;
+    } catch (err) {
+      if (err instanceof ApiError) throw resourceMissing(404, c.parentObject, parentId, param);
+      throw err;
+    }
+    // the one place that says where the full list comes from
+    return childrenOf(collection, parent);
+  }
+
+  /**
+   * The truth of a child collection: for every parent existing at `now` (newest first), the
+   * children of its current version, each naming its parent (`subscription`, `invoice`).
+   */
+  *childTruth(collection: ChildCollection, now: number): Generator<string> {
+    const c = CHILD_COLLECTIONS[collection];
+    for (const text of this.truth(c.parent, now)) {
+      const id = (JSON.parse(text) as { id: string }).id;
+      for (const child of this.children(collection, id, 'id', now)) {
+        const o = JSON.parse(child.json) as Record<string, unknown>;
+        yield o[c.parentObject] === id ? child.json : JSON.stringify({ ...o, [c.parentObject]: id });
       }
     }
   }

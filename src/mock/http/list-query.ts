@@ -75,3 +75,23 @@ export function parseListQuery(e: EntityName, params: URLSearchParams): ListQuer
 
 const invalid = (param: string, message: string): ApiError =>
   new ApiError(400, 'invalid_request_error', 'parameter_invalid', message, param);
+
+/**
+ * Parses a child list's query (`/v1/subscription_items`, `/v1/invoices/:id/lines`): `limit` and
+ * the cursors as on every list, plus the `parent` parameter when the route names its parent in
+ * the query (`subscription`); `created` and other parameters are unknown there, as in Stripe.
+ */
+export function parseChildListQuery(
+  params: URLSearchParams,
+  parentParam?: string,
+): { query: ListQuery; parent?: string } {
+  const rest = new URLSearchParams();
+  let parent: string | undefined;
+  for (const [key, value] of params) {
+    if (parentParam !== undefined && key === parentParam) parent = value;
+    else if (key === 'created' || key.startsWith('created['))
+      throw invalid(key, `Received unknown parameter: ${key}`);
+    else rest.append(key, value);
+  }
+  return { query: parseListQuery('invoices', rest), ...(parent !== undefined ? { parent } : {}) };
+}

@@ -5,11 +5,17 @@ import type { EntityName } from '../../entities/entity.js';
 import { ENTITIES } from '../../entities/registry.js';
 import { ApiError } from '../api-error.js';
 import type { MockClock } from '../clock.js';
+import {
+  CHILD_COLLECTIONS,
+  type ChildCollection,
+  pageOfChildren,
+  parameterMissing,
+} from '../dataset/children.js';
 import type { Dataset } from '../dataset/dataset.js';
 import { MOCK_API_VERSION } from '../dataset/render/event.js';
 import { FaultConfigError, type Faults } from './faults.js';
 import { JsonBodyWriter } from './json-body.js';
-import { parseListQuery } from './list-query.js';
+import { parseChildListQuery, parseListQuery } from './list-query.js';
 import { parseWebhookTarget, type WebhookSender, WebhookTargetError } from './webhook-sender.js';
 
 /**
@@ -168,6 +174,7 @@ async function handleV1(
     return;
   }
   const segments = path.slice(4).split('/');
+  if (req.method === 'GET' && childRoute(parts, res, segments, params)) return;
   const entityName = BY_SEGMENT.get(segments[0] ?? '');
   if (req.method !== 'GET' || !entityName || segments.length > 2 || segments[1] === '') {
     send(
@@ -197,6 +204,44 @@ async function handleV1(
     if (err instanceof ApiError) send(res, clock, err.status, err.body());
     else throw err;
   }
+}
+
+/**
+ * The child lists (SPEC 4.1): `GET /v1/subscription_items?subscription=<id>` and
+ * `GET /v1/invoices/<id>/lines`, every child of the parent's current version with Stripe's list
+ * semantics. Returns false when the path is not one of them.
+ */
+function childRoute(
+  parts: ServerParts,
+  res: ServerResponse,
+  segments: readonly string[],
+  params: URLSearchParams,
+): boolean {
+  const items = segments.length === 1 && segments[0] === 'subscription_items';
+  const lines =
+    segments.length === 3 && segments[0] === 'invoices' && segments[2] === 'lines' && segments[1] !== '';
+  if (!items && !lines) return false;
+  const { clock, dataset } = parts;
+  try {
+    const collection: ChildCollection = items ? 'subscription_items' : 'invoice_line_items';
+    const { query, parent } = parseChildListQuery(params, items ? 'subscription' : undefined);
+    const parentId = items ? parent : decodeURIComponent(segments[1]!);
+    if (parentId === undefined || parentId === '') throw parameterMissing('subscription');
+    const children = dataset.children(collection, parentId, items ? 'subscription' : 'invoice', clock.now());
+    const page = pageOfChildren(children, query, CHILD_COLLECTIONS[collection].object);
+    const url = items ? '/v1/subscription_items' : `/v1/invoices/${parentId}/lines`;
+    const data = page.data.map((c) => c.json).join(',');
+    send(
+      res,
+      clock,
+      200,
+      `{"object":"list","data":[${data}],"has_more":${page.hasMore},"url":${JSON.stringify(url)}}`,
+    );
+  } catch (err) {
+    if (err instanceof ApiError) send(res, clock, err.status, err.body());
+    else throw err;
+  }
+  return true;
 }
 
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
@@ -286,6 +331,10 @@ async function handleControl(
       // the one child collection with a truth of its own: which transactions each payout paid out
       if (truth[1] === 'payout_balance_transactions') {
         await streamTruth(res, now, dataset.payoutBalanceTransactions(now));
+        return;
+      }
+      if (truth[1] === 'subscription_items' || truth[1] === 'invoice_line_items') {
+        await streamTruth(res, now, dataset.childTruth(truth[1], now));
         return;
       }
       const e = BY_SEGMENT.get(truth[1]!);

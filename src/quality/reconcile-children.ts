@@ -1,0 +1,116 @@
+import { SILVER_CONTRACTS } from '../contracts/silver.js';
+import { sqlIdent } from '../duckdb/sql-template.js';
+import type { TableName } from '../entities/entity.js';
+import { dtOfKey, layout } from '../storage/layout.js';
+import {
+  bronzeEntityOf,
+  listBronzeKeys,
+  readModelSql,
+  renderSilverFragment,
+} from '../transform/silver-build.js';
+import { capped, MAX_EXAMPLES, num } from './examples.js';
+import { type QualityContext, silverView } from './quality-context.js';
+import type { CheckResult } from './types.js';
+
+/**
+ * `reconcile.bronze_silver.<child table>` (SPEC 9, for child tables): the children listed by the
+ * latest version of each parent in Bronze (embedded lists, fetched pages, webhook-delivered
+ * versions) equal the Silver rows that are not deleted, exactly; for `subscription_items`, every
+ * item any version listed has a row, and `is_deleted` says whether the latest version dropped it.
+ * Reads the parent's whole Bronze (parents are subscriptions, invoices, payouts: small next to
+ * charges), so it ignores the `changed` scope.
+ */
+export async function checkChildBronzeSilver(
+  ctx: QualityContext,
+  table: TableName,
+  webhookKeys: readonly string[],
+): Promise<CheckResult> {
+  const name = `reconcile.bronze_silver.${table}`;
+  const contract = SILVER_CONTRACTS[table];
+  const view = silverView(table);
+  const own = await listBronzeKeys(ctx.store, bronzeEntityOf(table));
+  const pages = await listBronzeKeys(ctx.store, table);
+  await ctx.stager.stage([...own, ...pages, ...webhookKeys]);
+  const local = (keys: readonly string[]) => keys.map((k) => ctx.stager.localPath(k));
+  const fragment = renderSilverFragment(table, await readModelSql('silver', '_parent_versions'), {
+    own: local(own),
+    webhooks: local(webhookKeys),
+    pages: local(pages),
+  });
+  // a composite key (payout, transaction) reads as its parts joined with '/'
+  const composite = contract.primaryKey.length > 1;
+  const bronzeKey = composite ? `parent.id || '/' || obj.id` : 'obj.id';
+  const silverKey = contract.primaryKey.map((k) => `${sqlIdent(k)}::VARCHAR`).join(` || '/' || `);
+  // items keep the children of older versions (deleted); other tables only the latest version's
+  const keepsRemoved = table === 'subscription_items';
+  const expected = `q_child_expected_${table}`;
+  await ctx.db.conn.run(
+    `create or replace temp table ${expected} as
+     select ${bronzeKey} as k, bool_or(_rank = 1 and not _is_tombstone) as live, min(_bronze_key) as bronze_key
+     from (${fragment}) ${keepsRemoved ? '' : 'where _rank = 1'}
+     group by all`,
+  );
+  try {
+    const rows = `(select ${silverKey} as k, is_deleted, dt from ${view})`;
+    const [c] = await ctx.db.rows<{
+      expected: string;
+      silver: string;
+      missing: string;
+      extra: string;
+      dups: string;
+      wrong: string;
+    }>(
+      `select
+         (select count(*) from ${expected}) as expected,
+         (select count(*) from ${rows}) as silver,
+         (select count(*) from ${expected} e where not exists (select 1 from ${rows} s where s.k = e.k)) as missing,
+         (select count(*) from ${rows} s where not exists (select 1 from ${expected} e where e.k = s.k)) as extra,
+         (select count(*) from (select k from ${rows} group by k having count(*) > 1)) as dups,
+         (select count(*) from ${rows} s join ${expected} e on e.k = s.k where s.is_deleted is distinct from not e.live) as wrong`,
+    );
+    const missing = num(c?.missing);
+    const extra = num(c?.extra);
+    const dups = num(c?.dups);
+    const wrong = num(c?.wrong);
+    const examples = async (sql: string, n: number) =>
+      capped(n === 0 ? [] : await ctx.db.rows(`${sql} limit ${MAX_EXAMPLES}`), MAX_EXAMPLES, n);
+    return {
+      name,
+      severity: 'error',
+      passed: missing + extra + dups + wrong === 0,
+      details: {
+        parent: contract.bronze.parent?.entity ?? null,
+        rule: keepsRemoved
+          ? 'every child of any parent version has a row; is_deleted = not in the latest version'
+          : 'children of the latest parent version = rows',
+        expected_children: num(c?.expected),
+        silver_rows: num(c?.silver),
+        missing_from_silver: await examples(
+          `select k as key, bronze_key from ${expected} e where not exists (select 1 from ${rows} s where s.k = e.k) order by k`,
+          missing,
+        ),
+        not_in_latest_parent: await examples(
+          `select k as key, dt::VARCHAR as dt from ${rows} s where not exists (select 1 from ${expected} e where e.k = s.k) order by k`,
+          extra,
+        ),
+        duplicated_in_silver: await examples(
+          `select k as key, count(*)::INTEGER as copies from ${rows} group by k having count(*) > 1 order by k`,
+          dups,
+        ),
+        wrong_is_deleted: await examples(
+          `select s.k as key, s.is_deleted, e.live as in_latest_parent from ${rows} s join ${expected} e on e.k = s.k
+           where s.is_deleted is distinct from not e.live order by s.k`,
+          wrong,
+        ),
+      },
+    };
+  } finally {
+    await ctx.db.conn.run(`drop table if exists ${expected}`);
+  }
+}
+
+/** The webhook delivery keys (data files) a child check reads parent versions from. */
+export const webhookDataKeys = (keys: readonly { key: string }[]): string[] =>
+  keys
+    .map((o) => o.key)
+    .filter((k) => dtOfKey(k) !== undefined && k.startsWith(layout.bronzeEntityPrefix('webhook_events')));

@@ -1,0 +1,136 @@
+-- Shared fragment, not a model: the children of every version of a child table's parents
+-- (SPEC 4.1, 7.1: "a child follows the latest version of its parent"). Each child model selects
+-- from it (as `parent_versions`) and keeps the versions it needs.
+-- Fills: bronze (the parent's Bronze), webhooks (webhook deliveries), object_name (the parent's
+--        `object`), delete_event_types (the parent's), version_order, list_field (the parent's
+--        embedded list, or none), child_pages (the child table's own Bronze: the pages fetched by
+--        parent, each record's meta.parent = {id, version_ts, count}), child_json_type (the JSON
+--        structure the child objects are read as).
+-- Returns one row per (parent version, child): obj (the child, typed), parent (the parent
+--        version), _rank (1 = the latest version of its parent, by the shared order),
+--        _child_rank (1 = the child's row from the latest parent version listing it), and the
+--        lineage of the parent version: _version_ts, _source, _run_id, _event_id, _ingested_at,
+--        _is_tombstone, and _bronze_key (the page's key for a fetched child).
+-- Which children a version has: its embedded list when that is complete (has_more false); else
+-- the complete fetch made for that version (meta.parent.version_ts = its version_ts); for the
+-- latest version, else the latest complete fetch of the parent; else what the list embeds.
+with
+
+parent_bronze as not materialized (
+    select * from {{bronze}}
+),
+
+webhook_bronze as not materialized (
+    select * from {{webhooks}}
+),
+
+-- every version of every parent: its Bronze (api + events) and webhook-delivered event objects
+versions as (
+    select
+        data as obj,
+        meta.version_ts as _version_ts,
+        meta.source as _source,
+        meta.run_id as _run_id,
+        meta.event_id as _event_id,
+        meta.ingested_at::TIMESTAMPTZ as _ingested_at,
+        coalesce(meta.deleted, data.deleted, false) as _is_tombstone,
+        bronze_key(filename) as _bronze_key
+    from parent_bronze
+    union all
+    select
+        data.data.object as obj,
+        meta.version_ts as _version_ts,
+        meta.source as _source,
+        meta.run_id as _run_id,
+        coalesce(meta.event_id, data.id) as _event_id,
+        meta.ingested_at::TIMESTAMPTZ as _ingested_at,
+        list_contains({{delete_event_types}}, data.type) or coalesce(data.data.object.deleted, false)
+            as _is_tombstone,
+        bronze_key(filename) as _bronze_key
+    from webhook_bronze
+    where data.data.object.object = {{object_name}}
+),
+
+ranked as (
+    select
+        versions.*,
+        row_number() over (partition by obj.id order by {{version_order}}) as _rank,
+        {{list_field}} -> '$.data' as _embedded,
+        coalesce(({{list_field}} ->> '$.has_more')::BOOLEAN, true) as _embedded_partial
+    from versions
+),
+
+-- the children fetched by parent; only fetches whose every page is in Bronze count
+pages as (
+    select
+        data as obj,
+        meta.parent.id as parent_id,
+        meta.parent.version_ts as parent_version_ts,
+        meta.parent.count as fetch_count,
+        bronze_key(filename) as _page_key
+    from {{child_pages}}
+),
+
+complete_fetches as (
+    select parent_id, parent_version_ts
+    from pages
+    group by parent_id, parent_version_ts
+    having count(distinct obj.id) = max(fetch_count)
+),
+
+latest_fetch as (
+    select parent_id, max(parent_version_ts) as parent_version_ts
+    from complete_fetches
+    group by parent_id
+),
+
+-- the fetch each partial version reads: its own, or for the latest version the parent's latest
+chosen as (
+    select
+        ranked.obj.id as parent_id,
+        ranked._version_ts,
+        ranked._rank,
+        coalesce(own.parent_version_ts, case when ranked._rank = 1 then latest_fetch.parent_version_ts end)
+            as fetch_version_ts
+    from ranked
+    left join complete_fetches own
+        on own.parent_id = ranked.obj.id and own.parent_version_ts = ranked._version_ts
+    left join latest_fetch on latest_fetch.parent_id = ranked.obj.id
+    where ranked._embedded_partial
+),
+
+embedded as (
+    select
+        json_transform(unnest(from_json(_embedded, '["JSON"]')), {{child_json_type}}) as obj,
+        ranked.* exclude (obj, _embedded, _embedded_partial),
+        ranked.obj as parent
+    from ranked
+    -- a version with a fetch of its own reads that instead
+    anti join (select * from chosen where fetch_version_ts is not null) c
+        on c.parent_id = ranked.obj.id and c._version_ts = ranked._version_ts and c._rank = ranked._rank
+    where _embedded is not null
+),
+
+fetched as (
+    select
+        pages.obj,
+        ranked.* exclude (obj, _embedded, _embedded_partial, _bronze_key),
+        pages._page_key as _bronze_key,
+        ranked.obj as parent
+    from chosen
+    join ranked on ranked.obj.id = chosen.parent_id and ranked._rank = chosen._rank
+    join pages on pages.parent_id = chosen.parent_id and pages.parent_version_ts = chosen.fetch_version_ts
+    where chosen.fetch_version_ts is not null
+),
+
+children as (
+    select * from embedded
+    union all by name
+    select * from fetched
+)
+
+-- per child, its rows latest first (the latest parent version listing it, then the shared order)
+select
+    children.*,
+    row_number() over (partition by parent.id, obj.id order by _rank, {{version_order}}) as _child_rank
+from children

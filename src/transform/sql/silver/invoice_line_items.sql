@@ -1,0 +1,64 @@
+-- Silver invoice_line_items: the lines of each invoice's latest version (SPEC 4.1, 7.1); no
+-- business logic beyond "a child follows the latest version of its parent".
+-- Grain: one row per line `id` of the latest version of its invoice (a line dropped by a later
+--        version is gone). dt = the invoice's created date (lines have no `created`).
+-- Keys: id (primary). invoice_id -> invoices, subscription_id -> subscriptions, price_id -> prices.
+-- Columns: declared once, in src/contracts/silver.ts; the `columns` placeholder types them from
+--          `obj` (the line), and takes the ones computed below by name.
+-- Links: current API versions name the subscription and the proration under `parent`
+--        (`subscription_item_details`); older ones as `subscription`, `proration`, `type`.
+with
+
+children as (
+    select * from {{parent_versions}}
+),
+
+latest as (
+    select *
+    from children
+    where _rank = 1 and _child_rank = 1
+),
+
+derived as (
+    select
+        latest.*,
+        parent.id as invoice_id,
+        ref_id(parent.customer) as customer_id,
+        coalesce(
+            obj.parent ->> '$.subscription_item_details.subscription',
+            ref_id(obj.subscription),
+            ref_id(parent.subscription),
+            parent.parent ->> '$.subscription_details.subscription'
+        ) as subscription_id,
+        coalesce(
+            obj.parent ->> '$.subscription_item_details.subscription_item', ref_id(obj.subscription_item)
+        ) as subscription_item_id,
+        coalesce(obj.pricing ->> '$.price_details.price', ref_id(obj.price)) as price_id,
+        coalesce(obj.pricing ->> '$.price_details.product', ref_id(obj.price -> '$.product')) as product_id,
+        coalesce(
+            obj.type,
+            case obj.parent ->> '$.type'
+                when 'subscription_item_details' then 'subscription'
+                when 'invoice_item_details' then 'invoiceitem'
+            end
+        ) as line_type,
+        coalesce(
+            obj.proration,
+            (obj.parent ->> '$.subscription_item_details.proration')::BOOLEAN,
+            (obj.parent ->> '$.invoice_item_details.proration')::BOOLEAN
+        ) as is_proration,
+        coalesce(
+            list_sum(list_transform(from_json(obj.discount_amounts, '[{"amount":"BIGINT"}]'), d -> d.amount))::BIGINT,
+            0
+        ) as discount_amount,
+        to_timestamp((obj.period ->> '$.start')::BIGINT) as period_start_ts,
+        to_timestamp((obj.period ->> '$.end')::BIGINT) as period_end_ts,
+        parent.status as invoice_status,
+        to_timestamp(parent.created) as created_ts,
+        to_timestamp(parent.created)::DATE as dt,
+        coalesce(obj.livemode, parent.livemode) as livemode,
+        _is_tombstone as is_deleted
+    from latest
+)
+
+select {{columns}} from derived

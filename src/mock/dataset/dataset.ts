@@ -10,6 +10,7 @@ import { customerPlan } from './families/customer.js';
 import { PAYOUT_AT, PayoutBook, type PayoutPlan, payoutDayOf } from './families/payout.js';
 import { subscriptionPlan } from './families/subscription.js';
 import { decodeEventId, decodeObjectId, KIND_ENTITY, Kind, objectId, packHi, packLo, unpack } from './ids.js';
+import { invoiceLines, subscriptionItems } from './render/children.js';
 import { renderEvent } from './render/event.js';
 import { JsonRenderer } from './render/json-renderer.js';
 import { DEFAULT_OLD_VERSION_SHARE } from './render/old-api-version.js';
@@ -330,8 +331,12 @@ export class Dataset {
       if (err instanceof ApiError) throw resourceMissing(404, c.parentObject, parentId, param);
       throw err;
     }
-    // the one place that says where the full list comes from
-    return childrenOf(collection, parent);
+    // the one place that says where the full list comes from: the full lists of the SaaS life
+    // (the parent embeds at most 10), else the embedded list itself
+    const ref = decodeObjectId(this.world.seed, c.parent, parentId);
+    const full =
+      ref && (collection === 'invoice_line_items' ? invoiceLines : subscriptionItems)(this.world, ref, now);
+    return full ?? childrenOf(collection, parent);
   }
 
   /**

@@ -69,18 +69,21 @@ const counter = () => {
 };
 const line = (i: number) => `${JSON.stringify({ data: { id: `ch_${i}`, pad: 'x'.repeat(80) }, meta: {} })}\n`;
 const prefix = 'bronze/source=stripe/entity=charges/dt=2024-01-01/';
+/** A writer of charges for run r1, 2024-01-01 unless the overrides say otherwise. */
+const writer = (overrides: { dt?: string; maxPartBytes?: number } = {}) =>
+  new PartWriter({
+    store,
+    entity: 'charges',
+    dt: '2024-01-01',
+    runId: 'r1',
+    tmpDir: tmp,
+    nextPartNumber: counter(),
+    ...overrides,
+  });
 
 describe('PartWriter', () => {
   it('rolls over at the size bound; every line lands exactly once', async () => {
-    const w = new PartWriter({
-      store,
-      entity: 'charges',
-      dt: '2024-01-01',
-      runId: 'r1',
-      tmpDir: tmp,
-      maxPartBytes: 1000,
-      nextPartNumber: counter(),
-    });
+    const w = writer({ maxPartBytes: 1000 });
     for (let i = 0; i < 50; i++) await w.write(line(i), 1);
     const keys = await w.close();
     expect(keys.length).toBeGreaterThan(3);
@@ -96,53 +99,25 @@ describe('PartWriter', () => {
   });
 
   it('shows nothing in Bronze before close (upload is atomic), and writes nothing for no lines', async () => {
-    const w = new PartWriter({
-      store,
-      entity: 'charges',
-      dt: '2024-01-01',
-      runId: 'r1',
-      tmpDir: tmp,
-      nextPartNumber: counter(),
-    });
+    const w = writer();
     await w.write(line(1), 1);
     expect(await store.list('bronze/')).toEqual([]);
     await w.close();
     expect((await store.list('bronze/')).map((o) => o.key)).toEqual([`${prefix}run_id=r1/part-00000.jsonl`]);
-    const empty = new PartWriter({
-      store,
-      entity: 'charges',
-      dt: '2024-01-02',
-      runId: 'r1',
-      tmpDir: tmp,
-      nextPartNumber: counter(),
-    });
+    const empty = writer({ dt: '2024-01-02' });
     expect(await empty.close()).toEqual([]);
   });
 
   it('never overwrites an existing part (a reused run id takes the next number)', async () => {
     await store.put(`${prefix}run_id=r1/part-00000.jsonl`, 'old\n');
-    const w = new PartWriter({
-      store,
-      entity: 'charges',
-      dt: '2024-01-01',
-      runId: 'r1',
-      tmpDir: tmp,
-      nextPartNumber: counter(),
-    });
+    const w = writer();
     await w.write(line(1), 1);
     expect(await w.close()).toEqual([`${prefix}run_id=r1/part-00001.jsonl`]);
     expect(Buffer.from((await store.get(`${prefix}run_id=r1/part-00000.jsonl`))!).toString()).toBe('old\n');
   });
 
   it('discard uploads nothing and cleans its temp file', async () => {
-    const w = new PartWriter({
-      store,
-      entity: 'charges',
-      dt: '2024-01-01',
-      runId: 'r1',
-      tmpDir: tmp,
-      nextPartNumber: counter(),
-    });
+    const w = writer();
     await w.write(line(1), 1);
     await w.discard();
     expect(await store.list('bronze/')).toEqual([]);
@@ -151,14 +126,7 @@ describe('PartWriter', () => {
   });
 
   it('discard while the stream is still opening leaves no temp file (the open completes after it)', async () => {
-    const w = new PartWriter({
-      store,
-      entity: 'charges',
-      dt: '2024-01-01',
-      runId: 'r1',
-      tmpDir: tmp,
-      nextPartNumber: counter(),
-    });
+    const w = writer();
     gate.held = true;
     try {
       await w.write(line(1), 1);

@@ -139,6 +139,10 @@ const COMMANDS: CommandSpec[] = [
       new Option('--customers-per-day <n>', 'new customers per day (MOCK_CUSTOMERS_PER_DAY)'),
       new Option('--preset <name>', 'tiny|demo|100k|1m (MOCK_PRESET)'),
       new Option('--now <time>', 'freeze the clock: unix seconds or ISO time (MOCK_NOW)'),
+      new Option(
+        '--old-version-share <share>',
+        'share of events (0-1) in the pre-2025 API version, default 0.2 (MOCK_OLD_VERSION_SHARE)',
+      ),
     ],
     load: () => import('./commands/mock-api.js'),
   },

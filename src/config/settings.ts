@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ErrorKind } from '../errors.js';
+import { PIPELINE_API_VERSION } from '../source/api-version.js';
 
 /** Raised for any invalid setting (a usage error: the CLI exits 2). */
 export class ConfigError extends Error {
@@ -59,7 +60,11 @@ const schema = z.object({
   WEBHOOK_SECRET_PARAMETER: awsSecretRef('SSM parameter').describe(
     'SSM SecureString parameter (name or ARN) holding WEBHOOK_SECRET, read at start',
   ),
-  STRIPE_API_VERSION: z.string().min(1).optional().describe('sent as Stripe-Version'),
+  STRIPE_API_VERSION: z
+    .string()
+    .min(1)
+    .default(PIPELINE_API_VERSION)
+    .describe(`sent as Stripe-Version on every request (default ${PIPELINE_API_VERSION}, the mock's)`),
   MAX_PAGE_SIZE: int(1, 100).default(100).describe('list page size, 1-100'),
   SAFETY_WINDOW_SECONDS: int(0).default(300).describe('overlap subtracted from each watermark, seconds >= 0'),
   DEFAULT_DAYS: int(1, 3650).default(30).describe("history fetched on an entity's first run, 1-3650 days"),

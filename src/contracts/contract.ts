@@ -35,10 +35,29 @@ export type ColumnSource =
   | { readonly kind: 'time'; readonly field: string }
   /** `obj.<field> ->> '<path>'` (text) or `-> '<path>'` (a JSON column). */
   | { readonly kind: 'path'; readonly field: string; readonly path: string }
-  /** Computed by the model's SQL from these raw fields (links that moved between API versions). */
+  /**
+   * The first non-null of several places in the raw object, in order: a value Stripe moved
+   * between API versions (the current version's place first, then the older ones), so Silver
+   * reads events of either version alike. A place is a raw field, optionally followed by a JSON
+   * path into it (`parent.subscription_details.subscription`, `items.data[0].current_period_end`).
+   * `as`: `ref` takes the id of an id-or-expanded-object, `time` reads Unix seconds, `value` the
+   * value typed as the column.
+   */
+  | { readonly kind: 'first'; readonly places: readonly string[]; readonly as: 'value' | 'ref' | 'time' }
+  /** Computed by the model's SQL from these raw fields (logic typing alone cannot give). */
   | { readonly kind: 'model'; readonly reads: Readonly<Record<string, PayloadType>> }
   /** Added by the shared dedup (created_ts, dt, lineage). */
   | { readonly kind: 'lineage' };
+
+/**
+ * A place of a `first` column (`field` or `field.json.path`, `field[0]…`): the raw field and the JSON path
+ * (`$…`, null for the field itself).
+ */
+export function splitPlace(place: string): { field: string; path: string | null } {
+  const m = /^([A-Za-z_][A-Za-z0-9_]*)(.*)$/.exec(place);
+  if (!m || (m[2] !== '' && !/^[.[]/.test(m[2]!))) throw new Error(`not a place in a raw object: "${place}"`);
+  return { field: m[1]!, path: m[2] === '' ? null : `$${m[2]}` };
+}
 
 export interface ColumnDef {
   readonly name: string;

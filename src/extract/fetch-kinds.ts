@@ -5,6 +5,7 @@ import type { BronzeSink } from './bronze-sink.js';
 import { ChildReader } from './child-reads.js';
 import { EVENTS, type ExtractPlan } from './extract-plan.js';
 import type { ExtractStats } from './extract-stats.js';
+import { type ListSliceOptions, listSlice } from './list-slice.js';
 import { apiPageBatches, type Batches, eventPageBatches, linesOf } from './page-lines.js';
 import { type Rejected, screenItems } from './screen.js';
 import type { Mark, WatermarkAdvance } from './watermark-advance.js';
@@ -19,13 +20,19 @@ export interface Task {
 
 export type FetchKindName = 'api' | 'events';
 
+/** What every listing of the run shares: the client, the page size, the signal, the scheduler. */
+export type ListWith = Omit<ListSliceOptions, 'onPage'>;
+
 /**
- * What one kind of fetch does with its pages, and when it is done. A new kind of fetch is one
- * more name in `FetchKindName` and one more entry in `fetchKinds`.
+ * What one kind of fetch lists, what it does with its pages, and when it is done. A new kind of
+ * fetch (say, a parent's child collection, listed by parent id rather than by `created`) is one
+ * more name in `FetchKindName` and one more entry in `fetchKinds`, with its own `list`.
  */
 export interface FetchKind {
   /** Slices of one group complete together. */
   group(task: Task): string;
+  /** Lists the task's pages, handing each to `onPage`. */
+  list(task: Task, how: ListWith): Promise<void>;
   /** Screens one page, writes its records to Bronze and counts them. */
   onPage(task: Task, page: RawListPage): Promise<void>;
   /** When every slice of the group succeeded: flush its Bronze, then move its watermarks. */
@@ -65,8 +72,13 @@ export function fetchKinds(ctx: FetchContext): Record<FetchKindName, FetchKind> 
     ctx.onProgress?.({ entity: name, pages: s.pages, records: s.records, retries: s.retries });
   };
 
+  // Both list a `created` window of their endpoint, newest first, splitting dense slices.
+  const listWindow = (kind: FetchKind, task: Task, how: ListWith) =>
+    listSlice(task.def, task.window, { ...how, onPage: (page) => kind.onPage(task, page) });
+
   const api: FetchKind = {
     group: (task) => task.def.name,
+    list: (task, how) => listWindow(api, task, how),
     async onPage({ def, window }, raw) {
       const { good, rejected } = screenItems(raw.items, 'object', raw.sourceTime);
       quarantineAll(def.name, def.endpoint, 'api', rejected);
@@ -100,6 +112,7 @@ export function fetchKinds(ctx: FetchContext): Record<FetchKindName, FetchKind> 
 
   const events: FetchKind = {
     group: () => EVENTS_PASS,
+    list: (task, how) => listWindow(events, task, how),
     async onPage({ def }, raw) {
       const pass = ctx.plan.pass!;
       const screened = screenItems(raw.items, 'event', raw.sourceTime);

@@ -14,7 +14,6 @@ import { ChildReader } from './child-reads.js';
 import { EVENTS, type ExtractPlan, planExtraction } from './extract-plan.js';
 import { ExtractStats } from './extract-stats.js';
 import { fetchKinds, type Task } from './fetch-kinds.js';
-import { listSlice } from './list-slice.js';
 import { SliceScheduler } from './slice-scheduler.js';
 import { type Mark, serialPerKey, WatermarkAdvance } from './watermark-advance.js';
 import { DAY_SECONDS, type TimeWindow, timeSlices } from './windows.js';
@@ -75,7 +74,7 @@ export class ExtractOptionsError extends Error {
  *
  * The parts: `planExtraction` (windows and the events pass), `SliceScheduler` (slices under one
  * limit, a group completed when its last slice is done), `listSlice` (paging one slice),
- * `fetchKinds` (what each kind of fetch writes and completes), `WatermarkAdvance` (which
+ * `fetchKinds` (what each kind of fetch lists, writes and completes), `WatermarkAdvance` (which
  * watermark moves when).
  *
  * @example
@@ -139,11 +138,10 @@ export async function runExtract(opts: ExtractOptions): Promise<ExtractReport> {
     onGroupDone: (t) => kinds[t.kind].complete(t),
     onError: (err) => abort.fail(err),
     run: (task) =>
-      listSlice(task.def, task.window, {
+      kinds[task.kind].list(task, {
         client,
         limit: settings.MAX_PAGE_SIZE,
         signal: abort.signal,
-        onPage: (page) => kinds[task.kind].onPage(task, page),
         starving: () => scheduler.waiting < settings.EXTRACT_CONCURRENCY,
         split: (windows) => {
           for (const window of windows) scheduler.schedule({ ...task, window });

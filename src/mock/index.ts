@@ -72,6 +72,7 @@ export async function startMockApi(options: MockOptions = {}): Promise<MockApi> 
   const volume = resolveVolume(options);
   const clock = new MockClock(options.now);
   const dataset = new Dataset(seed, volume, clock.now());
+  if (options.oldVersionShare !== undefined) dataset.oldVersionShare = options.oldVersionShare;
   const faults = new Faults();
   const webhooks = new WebhookSender(dataset, clock);
   const server = createMockServer({ dataset, clock, faults, webhooks });

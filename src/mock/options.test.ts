@@ -26,6 +26,10 @@ describe('parseMockOptions', () => {
   it('accepts unix seconds for --now and defaults to nothing', () => {
     expect(parseMockOptions({ now: '1767225600' }, {})).toEqual({ now: 1767225600 });
     expect(parseMockOptions({}, {})).toEqual({});
+    expect(parseMockOptions({ 'old-version-share': '0.5' }, { MOCK_OLD_VERSION_SHARE: '1' })).toEqual({
+      oldVersionShare: 0.5,
+    });
+    expect(parseMockOptions({}, { MOCK_OLD_VERSION_SHARE: '0' })).toEqual({ oldVersionShare: 0 });
     expect(resolveVolume({})).toEqual(MOCK_PRESETS.demo);
   });
 
@@ -35,6 +39,8 @@ describe('parseMockOptions', () => {
     [{ preset: 'huge' }, {}, '--preset'],
     [{}, { MOCK_NOW: 'yesterday' }, 'MOCK_NOW'],
     [{ 'charges-per-day': '-1' }, {}, '--charges-per-day'],
+    [{ 'old-version-share': '1.5' }, {}, '--old-version-share'],
+    [{}, { MOCK_OLD_VERSION_SHARE: 'half' }, 'MOCK_OLD_VERSION_SHARE'],
   ])('rejects %j %j naming %s', (flags, env, name) => {
     expect(() => parseMockOptions(flags, env)).toThrowError(MockOptionError);
     expect(() => parseMockOptions(flags, env)).toThrowError(name);

@@ -18,6 +18,8 @@ export interface MockOptions {
   now?: number;
   /** No log line on start. */
   quiet?: boolean;
+  /** Share of events (0-1) rendered in the older API version (default 0.2). */
+  oldVersionShare?: number;
 }
 
 export interface MockVolume {
@@ -93,6 +95,7 @@ const SPECS = {
   customersPerDay: spec('customers-per-day', 'customersPerDay'),
   preset: spec('preset', 'preset'),
   now: spec('now', 'now'),
+  oldVersionShare: spec('old-version-share', 'oldVersionShare'),
 } as const;
 
 /**
@@ -146,6 +149,13 @@ export function parseMockOptions(
     const t = parseTime(now.value);
     if (Number.isNaN(t)) throw new MockOptionError(now.name, now.value, 'unix seconds or an ISO 8601 time');
     out.now = t;
+  }
+  const share = get(SPECS.oldVersionShare);
+  if (share) {
+    const n = Number(share.value);
+    if (!/^\d+(\.\d+)?$/.test(share.value.trim()) || n > 1)
+      throw new MockOptionError(share.name, share.value, 'a share from 0 to 1');
+    out.oldVersionShare = n;
   }
   return out;
 }

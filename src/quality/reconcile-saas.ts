@@ -166,8 +166,9 @@ const payoutsReconciliation: Reconciliation = {
       select distinct pbt.payout_id, bt.id, bt.amount, bt.fee, bt.net, bt.reporting_category as cat
       from ${S('payout_balance_transactions')} pbt
       join ${S('balance_transactions')} bt on bt.id = pbt.balance_transaction_id
-      -- not the payout's own transaction; an earlier failed payout's returned money counts
-      where bt.reporting_category <> 'payout'
+      join ${S('payouts')} po on po.id = pbt.payout_id
+      -- all that ?payout= lists but the payout's own transaction (a re-paid failure counts)
+      where bt.id is distinct from po.balance_transaction_id
     )
     select paid.id as payout_id,
            count(txns.id) as transactions_count,

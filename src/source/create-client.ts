@@ -15,7 +15,7 @@ export function createStripeClient(opts: {
   return new StripeClient({
     baseUrl: opts.baseUrl,
     apiKey: opts.apiKey,
-    ...(settings.STRIPE_API_VERSION ? { apiVersion: settings.STRIPE_API_VERSION } : {}),
+    apiVersion: settings.STRIPE_API_VERSION,
     timeoutMs: settings.HTTP_TIMEOUT_MS,
     maxRetries: settings.MAX_RETRIES,
     limiter: new RequestLimiter({

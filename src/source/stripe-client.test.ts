@@ -1,6 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import Stripe from 'stripe';
 import { afterEach, describe, expect, it } from 'vitest';
+import { parseSettings } from '../config/settings.js';
+import { silentLogger } from '../obs/logger.js';
+import { PIPELINE_API_VERSION } from './api-version.js';
+import { createStripeClient } from './create-client.js';
 import { ApiKeyRejectedError, RetriesExhaustedError, StripeApiError } from './errors.js';
 import { RequestLimiter } from './request-limiter.js';
 import { buildQuery, StripeClient, sourceTime } from './stripe-client.js';
@@ -49,6 +54,29 @@ afterEach(async () => {
 });
 
 describe('StripeClient', () => {
+  it('sends Stripe-Version on every request: the pipeline version unless STRIPE_API_VERSION says otherwise', async () => {
+    // the version the transforms are written for is the one the official client pins
+    expect(PIPELINE_API_VERSION).toBe(Stripe.API_VERSION);
+    const { url, requests } = await serve((_req, res) => json(res, 200, list));
+    for (const [env, want] of [
+      [{}, PIPELINE_API_VERSION],
+      [{ STRIPE_API_VERSION: '2024-06-20' }, '2024-06-20'],
+    ] as const) {
+      const c = createStripeClient({
+        settings: parseSettings(env),
+        logger: silentLogger(),
+        baseUrl: url,
+        apiKey: 'sk_test_x',
+      });
+      try {
+        await c.listRawPage('charges', '/v1/charges', { limit: 1 });
+      } finally {
+        await c.close();
+      }
+      expect(requests.at(-1)!.headers['stripe-version']).toBe(want);
+    }
+  });
+
   it('speaks the list protocol and reads the source clock from Date', async () => {
     const { url, requests } = await serve((_req, res) =>
       json(res, 200, { ...list, has_more: true }, { date: 'Tue, 14 Nov 2023 22:13:20 GMT' }),

@@ -1,7 +1,7 @@
-import { mkdtemp, rm, utimes } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { utimes } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { tempDirs } from '../../test/helpers/temp-dirs.js';
 import { silentLogger } from '../obs/logger.js';
 import { layout } from '../storage/layout.js';
 import { LocalObjectStore } from '../storage/local-store.js';
@@ -38,14 +38,10 @@ function crashingAfterMoves(store: ObjectStore, n: number): ObjectStore {
 }
 
 describe('promote and roll-forward', () => {
-  const roots: string[] = [];
-  afterEach(async () => {
-    for (const r of roots.splice(0)) await rm(r, { recursive: true, force: true });
-  });
+  const tempDir = tempDirs('pp-promote-');
   /** A published lake: two Silver days, two Gold days named by the pointer, a transform state. */
   const lake = async () => {
-    const root = await mkdtemp(join(tmpdir(), 'pp-promote-'));
-    roots.push(root);
+    const root = await tempDir();
     const store = new LocalObjectStore(root);
     await store.put(S('2024-01-01'), 'silver 1 v1');
     await store.put(S('2024-01-02'), 'silver 2 v1');

@@ -1,7 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { tempDirs } from '../../test/helpers/temp-dirs.js';
 import { LocalObjectStore } from './local-store.js';
 import { StagedStore } from './staged-store.js';
 
@@ -9,15 +7,8 @@ const STAGING = '_staging/run_id=r1/';
 const text = (b: Uint8Array | undefined) => (b ? Buffer.from(b).toString() : undefined);
 
 describe('StagedStore', () => {
-  const roots: string[] = [];
-  afterEach(async () => {
-    for (const r of roots.splice(0)) await rm(r, { recursive: true, force: true });
-  });
-  const base = async () => {
-    const root = await mkdtemp(join(tmpdir(), 'pp-staged-store-'));
-    roots.push(root);
-    return new LocalObjectStore(root);
-  };
+  const tempDir = tempDirs('pp-staged-store-');
+  const base = async () => new LocalObjectStore(await tempDir());
 
   it('writes staged keys under the staging prefix and reads them over the published ones', async () => {
     const store = await base();

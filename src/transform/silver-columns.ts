@@ -1,4 +1,4 @@
-import type { ColumnDef } from '../contracts/contract.js';
+import { type ColumnDef, splitPlace } from '../contracts/contract.js';
 import { SILVER_CONTRACTS } from '../contracts/silver.js';
 import { sqlIdent, sqlString } from '../duckdb/sql-template.js';
 import type { TableName } from '../entities/entity.js';
@@ -18,10 +18,30 @@ export function columnExpression(column: ColumnDef): string {
       // a scalar other than text is cast from its text (`recurring.interval_count` as BIGINT)
       return column.type === 'JSON' || column.type === 'VARCHAR' ? text : `(${text})::${column.type}`;
     }
+    case 'first':
+      return firstExpression(column.type, s.places, s.as);
     default:
       // computed by the model's own SQL, or a standard column of the shared dedup
       return sqlIdent(column.name);
   }
+}
+
+/** `coalesce` over the places, in order, typed as the column (`time`: Unix seconds to TIMESTAMPTZ). */
+function firstExpression(
+  type: ColumnDef['type'],
+  places: readonly string[],
+  as: 'value' | 'ref' | 'time',
+): string {
+  const parts = places.map((place) => {
+    const { field, path } = splitPlace(place);
+    const obj = `obj.${sqlIdent(field)}`;
+    if (as === 'ref') return `ref_id(${path ? `${obj} -> ${sqlString(path)}` : obj})`;
+    // every place is read as JSON: its text (->>), or the JSON value itself for a JSON column
+    return `${obj} ${type === 'JSON' ? '->' : '->>'} ${sqlString(path ?? '$')}`;
+  });
+  const first = `coalesce(${parts.join(', ')})`;
+  if (as === 'time') return `to_timestamp((${first})::BIGINT)`;
+  return type === 'JSON' || type === 'VARCHAR' ? first : `(${first})::${type}`;
 }
 
 /**

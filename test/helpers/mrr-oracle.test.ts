@@ -238,7 +238,7 @@ describe('oraclePayout', () => {
       bt('txn_dr', 1_000, 0, 'adjustment', 'dispute_reversal'),
       bt('txn_other', 500, 0, 'adjustment', 'other_adjustment'),
       bt('txn_own', -9_700, 0, 'payout', 'payout'),
-      // an earlier failed payout's money coming back, paid out again by this one
+      // an earlier failed payout's money, returned to the balance and paid out again by this one
       bt('txn_failed', 2_000, 0, 'payout_failure', 'payout_reversal'),
     ];
     expect(oraclePayout(payout, txns)).toEqual({

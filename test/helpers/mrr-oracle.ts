@@ -5,6 +5,7 @@
  * reads Stripe's field names (`type`, `proration`, `period.start`, `price.recurring`), never the
  * Silver columns, and walks months with `Date.UTC`, not SQL intervals.
  */
+import type { MrrRow as MonthlyMrrRow } from '../../src/report/report-data.js';
 
 type Id = string | { id: string } | null | undefined;
 
@@ -52,21 +53,12 @@ export interface MrrRow {
   subscriptions: number;
 }
 
-export interface MovementRow {
-  month: string;
-  currency: string;
-  starting_mrr: number;
-  new_mrr: number;
-  expansion_mrr: number;
-  contraction_mrr: number;
-  churned_mrr: number;
-  reactivation_mrr: number;
-  ending_mrr: number;
+/** A row of mrr_movements: the report's MRR row (SPEC 8.1 columns) and the customer counts. */
+export interface MovementRow extends MonthlyMrrRow {
   customers_start: number;
   customers_new: number;
   customers_churned: number;
   customers_reactivated: number;
-  customers_end: number;
 }
 
 const idOf = (v: Id): string | undefined => (v == null ? undefined : typeof v === 'string' ? v : v.id);
@@ -325,8 +317,8 @@ export function oraclePayout(
   };
   const seen = new Set<string>();
   for (const bt of transactions) {
+    // SPEC 4.2: everything ?payout= lists counts, a re-paid payout_failure included
     if (seen.has(bt.id) || bt.id === own) continue;
-    if (bt.type === 'payout') continue;
     seen.add(bt.id);
     out.transactions_count += 1;
     out.transactions_net += bt.net;

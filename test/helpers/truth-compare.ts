@@ -78,8 +78,6 @@ const first = (...vs: unknown[]): unknown => vs.find((v) => v !== undefined && v
  */
 const SPECIAL: Partial<Record<TableName, Record<string, (t: Obj) => unknown>>> = {
   charges: {
-    // `charge.invoice` is gone from current API versions (null unless an older one serves it).
-    invoice_id: (t) => refId(t.invoice),
     outcome_type: (t) => at(t, 'outcome', 'type'),
     payment_method_type: (t) => at(t, 'payment_method_details', 'type'),
     card_brand: (t) => at(t, 'payment_method_details', 'card', 'brand'),

@@ -115,6 +115,33 @@ const env = (root: string, apiUrl: string, more: Record<string, string> = {}) =>
   ...more,
 });
 
+/** `extract` of 3 days of customers, pages of 2, through `src` into `root`; then closes `src`. */
+async function extractCustomers(src: { url: string; close(): Promise<void> }, root: string) {
+  const r = await runCli(['extract', '--entity', 'customers', '--days', '3', '--until', String(NOW)], {
+    env: env(root, src.url, { MAX_PAGE_SIZE: '2' }),
+    timeoutMs: 30_000,
+  });
+  await src.close();
+  return r;
+}
+
+/**
+ * An extract of customers (run `runId`) whose source never answers their list, once it logged its
+ * first window: the run is stalled in a request.
+ */
+async function stalledExtract(runId: string, more: Record<string, string> = {}) {
+  const src = await hostileSource(async (req) =>
+    req.url.pathname === '/v1/customers' ? 'handled' : undefined,
+  );
+  const root = await newRoot();
+  const run = startCli(
+    ['extract', '--run-id', runId, '--entity', 'customers', '--days', '1', '--until', String(NOW)],
+    env(root, src.url, { LOG_LEVEL: 'info', ...more }),
+  );
+  await run.waitFor(/customers: first window/, 60_000);
+  return { src, root, run };
+}
+
 async function files(dir: string): Promise<string[]> {
   if (!existsSync(dir)) return [];
   const out: string[] = [];
@@ -182,11 +209,7 @@ describe.concurrent('a hostile or broken source never hangs, poisons or loses (i
     );
     const root = await newRoot();
     const t0 = Date.now();
-    const r = await runCli(['extract', '--entity', 'customers', '--days', '3', '--until', String(NOW)], {
-      env: env(root, src.url, { MAX_PAGE_SIZE: '2' }),
-      timeoutMs: 30_000,
-    });
-    await src.close();
+    const r = await extractCustomers(src, root);
     expect(r.code, r.stderr.slice(-1500)).toBe(1);
     expect(Date.now() - t0).toBeLessThan(30_000);
     expect(r.stderr).toMatch(/customers.*cursor does not advance/);
@@ -205,11 +228,7 @@ describe.concurrent('a hostile or broken source never hangs, poisons or loses (i
       });
     });
     const root = await newRoot();
-    const r = await runCli(['extract', '--entity', 'customers', '--days', '3', '--until', String(NOW)], {
-      env: env(root, src.url, { MAX_PAGE_SIZE: '2' }),
-      timeoutMs: 30_000,
-    });
-    await src.close();
+    const r = await extractCustomers(src, root);
     expect(r.code, r.stderr.slice(-1500)).toBe(1);
     expect(r.stderr).toMatch(/customers.*cursor does not advance/);
   });
@@ -221,11 +240,7 @@ describe.concurrent('a hostile or broken source never hangs, poisons or loses (i
         : undefined,
     );
     const root = await newRoot();
-    const r = await runCli(['extract', '--entity', 'customers', '--days', '3', '--until', String(NOW)], {
-      env: env(root, src.url, { MAX_PAGE_SIZE: '2' }),
-      timeoutMs: 30_000,
-    });
-    await src.close();
+    const r = await extractCustomers(src, root);
     expect(r.code, r.stderr.slice(-1500)).toBe(1);
     expect(r.stderr).toMatch(/customers.*has_more is true on an empty page/);
     expect(
@@ -241,11 +256,7 @@ describe.concurrent('a hostile or broken source never hangs, poisons or loses (i
         : undefined,
     );
     const root = await newRoot();
-    const r = await runCli(['extract', '--entity', 'customers', '--days', '3', '--until', String(NOW)], {
-      env: env(root, src.url, { MAX_PAGE_SIZE: '2' }),
-      timeoutMs: 30_000,
-    });
-    await src.close();
+    const r = await extractCustomers(src, root);
     expect(r.code, r.stderr.slice(-1500)).toBe(1);
     expect(r.stderr).toMatch(/customers.*objects on a page asked for at most limit=2/);
   });
@@ -411,15 +422,7 @@ describe.concurrent('a hostile or broken source never hangs, poisons or loses (i
   }, 90_000);
 
   it('SIGINT while a request stalls: the run stops at once, fails as interrupted and releases the lock', async () => {
-    const src = await hostileSource(async (req) =>
-      req.url.pathname === '/v1/customers' ? 'handled' : undefined,
-    );
-    const root = await newRoot();
-    const run = startCli(
-      ['extract', '--run-id', 'sig2', '--entity', 'customers', '--days', '1', '--until', String(NOW)],
-      env(root, src.url, { LOG_LEVEL: 'info', HTTP_TIMEOUT_MS: '60000' }),
-    );
-    await run.waitFor(/customers: first window/, 60_000);
+    const { src, root, run } = await stalledExtract('sig2', { HTTP_TIMEOUT_MS: '60000' });
     await new Promise((r) => setTimeout(r, 300));
     run.child.kill('SIGINT');
     const r = await run.exit(15_000);
@@ -430,15 +433,7 @@ describe.concurrent('a hostile or broken source never hangs, poisons or loses (i
   }, 90_000);
 
   it('a run killed with -9 is marked abandoned by the next run, which succeeds', async () => {
-    const stall = await hostileSource(async (req) =>
-      req.url.pathname === '/v1/customers' ? 'handled' : undefined,
-    );
-    const root = await newRoot();
-    const run = startCli(
-      ['extract', '--run-id', 'killed', '--entity', 'customers', '--days', '1', '--until', String(NOW)],
-      env(root, stall.url, { LOG_LEVEL: 'info' }),
-    );
-    await run.waitFor(/customers: first window/, 60_000);
+    const { src: stall, root, run } = await stalledExtract('killed');
     run.child.kill('SIGKILL');
     await run.exit(5_000);
     await stall.close();
@@ -467,6 +462,21 @@ describe.concurrent('hostile webhooks never poison a later transform (issue #18)
     created: NOW,
     data: { object: { id: `cus_${id}`, object: 'customer', created: NOW - 60, email: 'a@example.com' } },
   });
+  /** A webhook receiver over a new local lake (signatures not checked). */
+  const receiver = async (more: { idleTimeoutMs?: number } = {}) => {
+    const root = await newRoot();
+    const store = new LocalObjectStore(root);
+    const srv = await startWebhookServer({
+      store,
+      settings,
+      logger: silentLogger(),
+      runId: 'wh',
+      host: '127.0.0.1',
+      port: 0,
+      ...more,
+    });
+    return { root, store, srv };
+  };
   const hostile: [string, string][] = [
     ['created 1e20', JSON.stringify({ ...good('evt_big'), created: 1e20 })],
     ['a lone surrogate in the id', JSON.stringify({ ...good('x'), id: 'evt_\ud800' })],
@@ -488,16 +498,7 @@ describe.concurrent('hostile webhooks never poison a later transform (issue #18)
   ];
 
   it.each(hostile)('%s: 400, nothing stored, and transform still succeeds', async (_name, body) => {
-    const root = await newRoot();
-    const store = new LocalObjectStore(root);
-    const srv = await startWebhookServer({
-      store,
-      settings,
-      logger: silentLogger(),
-      runId: 'wh',
-      host: '127.0.0.1',
-      port: 0,
-    });
+    const { root, store, srv } = await receiver();
     const post = (b: string | Buffer) => fetch(`${srv.url}/webhooks/stripe`, { method: 'POST', body: b });
     const res = await post(body);
     expect(res.status).toBe(400);
@@ -509,16 +510,7 @@ describe.concurrent('hostile webhooks never poison a later transform (issue #18)
   });
 
   it('a body that is not UTF-8: 400 (decoding would silently change it)', async () => {
-    const root = await newRoot();
-    const store = new LocalObjectStore(root);
-    const srv = await startWebhookServer({
-      store,
-      settings,
-      logger: silentLogger(),
-      runId: 'wh',
-      host: '127.0.0.1',
-      port: 0,
-    });
+    const { store, srv } = await receiver();
     const body = Buffer.concat([
       Buffer.from('{"id":"evt_'),
       Buffer.from([0xff, 0xfe]),
@@ -531,16 +523,7 @@ describe.concurrent('hostile webhooks never poison a later transform (issue #18)
   });
 
   it('a client that stalls mid-request is cut, and close() does not wait for it', async () => {
-    const root = await newRoot();
-    const srv = await startWebhookServer({
-      store: new LocalObjectStore(root),
-      settings,
-      logger: silentLogger(),
-      runId: 'wh',
-      host: '127.0.0.1',
-      port: 0,
-      idleTimeoutMs: 1000,
-    });
+    const { srv } = await receiver({ idleTimeoutMs: 1000 });
     const port = Number(new URL(srv.url).port);
     const stalled = (first: string) =>
       new Promise<number>((resolve) => {

@@ -10,8 +10,10 @@ import { customerPlan } from './families/customer.js';
 import { PAYOUT_AT, PayoutBook, type PayoutPlan, payoutDayOf } from './families/payout.js';
 import { subscriptionPlan } from './families/subscription.js';
 import { decodeEventId, decodeObjectId, KIND_ENTITY, Kind, objectId, packHi, packLo, unpack } from './ids.js';
+import { invoiceLines, subscriptionItems } from './render/children.js';
 import { renderEvent } from './render/event.js';
 import { JsonRenderer } from './render/json-renderer.js';
+import { DEFAULT_OLD_VERSION_SHARE } from './render/old-api-version.js';
 import { IndexBuilder, type SortedIndex } from './sorted-index.js';
 import { describe, walkWorld } from './timeline.js';
 import { oldestRetainedEvent, type VersionSink } from './versions.js';
@@ -61,6 +63,8 @@ export class Dataset {
   private horizonTime = 0;
   /** Milliseconds the last (re)build took. */
   buildMs = 0;
+  /** Share of events rendered in the older API version (render/old-api-version.ts), 0-1. */
+  oldVersionShare = DEFAULT_OLD_VERSION_SHARE;
 
   constructor(seed: number, volume: MockVolume, start: number) {
     const w = worldAt(seed, volume, start);
@@ -120,7 +124,8 @@ export class Dataset {
   /** The event at index position `p` (events index), as JSON text. */
   private eventAt(p: number): string {
     const ix = this.index('events');
-    return renderEvent(this.world, this.renderer, unpack(ix.hi[p]!, ix.lo[p]!), ix.v[p]!, ix.created[p]!);
+    const ref = unpack(ix.hi[p]!, ix.lo[p]!);
+    return renderEvent(this.world, this.renderer, ref, ix.v[p]!, ix.created[p]!, this.oldVersionShare);
   }
 
   /** The item at position `p` of an entity's index, in its state at `now`, as JSON text. */
@@ -273,7 +278,7 @@ export class Dataset {
       const version = d?.versions[dec!.v];
       if (!version?.type || version.t < oldestRetainedEvent(now))
         throw resourceMissing(404, objectName, id, 'id');
-      return renderEvent(this.world, this.renderer, dec!.ref, dec!.v, version.t);
+      return renderEvent(this.world, this.renderer, dec!.ref, dec!.v, version.t, this.oldVersionShare);
     }
     const ref = decodeObjectId(this.world.seed, e, id);
     const d = ref && describe(this.world, ref, now);
@@ -326,8 +331,12 @@ export class Dataset {
       if (err instanceof ApiError) throw resourceMissing(404, c.parentObject, parentId, param);
       throw err;
     }
-    // the one place that says where the full list comes from
-    return childrenOf(collection, parent);
+    // the one place that says where the full list comes from: the full lists of the SaaS life
+    // (the parent embeds at most 10), else the embedded list itself
+    const ref = decodeObjectId(this.world.seed, c.parent, parentId);
+    const full =
+      ref && (collection === 'invoice_line_items' ? invoiceLines : subscriptionItems)(this.world, ref, now);
+    return full ?? childrenOf(collection, parent);
   }
 
   /**

@@ -283,11 +283,21 @@ async function handleControl(
   const method = req.method ?? 'GET';
   try {
     if (path === '/_mock/config') {
-      if (method === 'POST') faults.update(await readJson(req));
-      else if (method !== 'GET') throw new ControlError(405, 'use GET or POST');
+      if (method === 'POST') {
+        const body = await readJson(req);
+        const share = body['old_version_share'];
+        if (share !== undefined && (typeof share !== 'number' || !(share >= 0 && share <= 1)))
+          throw new ControlError(
+            400,
+            `invalid old_version_share: ${JSON.stringify(share)} (expected 0 to 1)`,
+          );
+        faults.update(body);
+        if (typeof share === 'number') dataset.oldVersionShare = share;
+      } else if (method !== 'GET') throw new ControlError(405, 'use GET or POST');
       const w = dataset.world;
       send(res, clock, 200, {
         ...faults.config,
+        old_version_share: dataset.oldVersionShare,
         seed: w.seed,
         days: w.volume.days,
         charges_per_day: w.volume.chargesPerDay,

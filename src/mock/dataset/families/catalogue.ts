@@ -77,7 +77,18 @@ const ANCHOR_DAYS = 14;
 
 /** Whether `day` is one of the catalogue's anchor days (a product with prices, a coupon). */
 export const isAnchorDay = (w: World, day: number): boolean =>
-  ((day % ANCHOR_DAYS) + ANCHOR_DAYS) % ANCHOR_DAYS === hash32(w.seed, SALT.nProducts) % ANCHOR_DAYS;
+  ((day % ANCHOR_DAYS) + ANCHOR_DAYS) % ANCHOR_DAYS === anchorPhase(w.seed);
+
+/** The seed's anchor phase (asked for every catalogue object and subscription: remembered). */
+const PHASES = new Map<number, number>();
+function anchorPhase(seed: number): number {
+  let p = PHASES.get(seed);
+  if (p === undefined) {
+    p = hash32(seed, SALT.nProducts) % ANCHOR_DAYS;
+    PHASES.set(seed, p);
+  }
+  return p;
+}
 
 /**
  * The catalogue starts this long before the first customer day, so that a subscription of any

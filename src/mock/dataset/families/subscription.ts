@@ -94,6 +94,8 @@ export interface SubscriptionPlan {
   readonly numberBase: number;
   /** Period starts computed so far (`periodStart`'s memo, filled on demand). */
   readonly starts: number[];
+  /** The line's prices in its currency and interval, by product (`itemPrice`'s memo). */
+  readonly prices: PricePlan[];
 }
 
 const SEATS = [1, 1, 1, 2, 3, 5, 5, 10, 10, 15, 25] as const;
@@ -233,6 +235,7 @@ function lifePlan(
     invoiceCount,
     numberBase,
     starts: basis.starts,
+    prices: [],
   };
 }
 
@@ -293,7 +296,12 @@ export function invoicesBy(s: SubscriptionPlan, t: number): number {
 
 /** The catalogue price of an item. */
 export function itemPrice(w: World, s: SubscriptionPlan, it: ItemState): PricePlan {
-  return pricePlan(w, s.anchorDay, it.product, anchorPriceN(s.currencyIndex, s.interval))!;
+  let p = s.prices[it.product];
+  if (!p) {
+    p = pricePlan(w, s.anchorDay, it.product, anchorPriceN(s.currencyIndex, s.interval))!;
+    s.prices[it.product] = p;
+  }
+  return p;
 }
 
 /** The renewal of period k: whether its first payment fails, and whether the retry pays. */

@@ -1,27 +1,41 @@
+import { PIPELINE_API_VERSION } from '../../../source/api-version.js';
 import { eventId, type ObjectRef } from '../ids.js';
 import { describe } from '../timeline.js';
 import { eventType } from '../versions.js';
 import type { World } from '../world.js';
 import type { JsonRenderer } from './json-renderer.js';
+import { isOldVersionEvent, OLD_API_VERSION, toOldShape, worldLookups } from './old-api-version.js';
 
-/** The Stripe API version the mock speaks (the one the bundled `stripe` client pins). */
-export const MOCK_API_VERSION = '2026-10-28.endive';
+/** The Stripe API version the mock speaks: the pipeline's (the one the bundled `stripe` client pins). */
+export const MOCK_API_VERSION = PIPELINE_API_VERSION;
 
 /**
  * The event of version `v` of `ref` (created at `t`), as JSON text: the object as of the event
- * and, on a change that is not a deletion, Stripe's `previous_attributes`.
+ * and, on a change that is not a deletion, Stripe's `previous_attributes`. A share
+ * `oldVersionShare` of the events (chosen per event) is in `OLD_API_VERSION`: its object and
+ * `previous_attributes` in that version's shape.
  */
-export function renderEvent(w: World, renderer: JsonRenderer, ref: ObjectRef, v: number, t: number): string {
+export function renderEvent(
+  w: World,
+  renderer: JsonRenderer,
+  ref: ObjectRef,
+  v: number,
+  t: number,
+  oldVersionShare = 0,
+): string {
   const d = describe(w, ref, t)!;
   const version = d.versions[v]!;
-  const object = renderer.build(d, v);
+  const old = isOldVersionEvent(w.seed, ref, v, oldVersionShare);
+  const lookups = old ? worldLookups(w, renderer, ref, version.t) : null;
+  const render = (k: number) => (lookups ? toOldShape(renderer.build(d, k), lookups) : renderer.build(d, k));
+  const object = render(v);
   const type = eventType(version.type);
   const previous =
     v > 0 && !type.endsWith('.deleted')
-      ? `,"previous_attributes":${previousAttributesJson(renderer.build(d, v - 1), object)}`
+      ? `,"previous_attributes":${previousAttributesJson(render(v - 1), object)}`
       : '';
   return (
-    `{"id":"${eventId(w.seed, ref, v)}","object":"event","api_version":"${MOCK_API_VERSION}",` +
+    `{"id":"${eventId(w.seed, ref, v)}","object":"event","api_version":"${old ? OLD_API_VERSION : MOCK_API_VERSION}",` +
     `"created":${version.t},"data":{"object":${object}${previous}},"livemode":false,"pending_webhooks":0,` +
     `"request":{"id":null,"idempotency_key":null},"type":"${type}"}`
   );

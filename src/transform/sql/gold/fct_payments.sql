@@ -1,8 +1,10 @@
 -- Gold fct_payments
 -- Grain: one row per charge; dt = the charge's UTC created date. Key: charge_id.
 -- Charges cannot be deleted in Stripe, so none is excluded. The invoice a charge paid is linked
--- through the invoice's payment intent (current API versions: invoice_payment objects), or
--- `charge.invoice` where served; NULL where there is none. Deleted invoices are not linked.
+-- from the invoice's side: its payment intent or its charge (invoice_payment objects in current API
+-- versions, `payment_intent` / `charge` before 2025); NULL where there is none. Deleted invoices are
+-- not linked. (`charge.invoice`, served only before 2025, is not read: Silver would then link a
+-- charge or not depending on which version its latest event was created under.)
 with
 
 charges as (
@@ -40,13 +42,24 @@ invoice_by_payment_intent as (
     group by payment_intent_id
 ),
 
+invoice_by_charge as (
+    select
+        charge_id,
+        min(id) as invoice_id
+    from invoices
+    where charge_id is not null
+    group by charge_id
+),
+
 linked as (
     select
         charges.*,
-        coalesce(charges.invoice_id, invoice_by_payment_intent.invoice_id) as linked_invoice_id
+        coalesce(invoice_by_payment_intent.invoice_id, invoice_by_charge.invoice_id) as linked_invoice_id
     from charges
     left join invoice_by_payment_intent
         on invoice_by_payment_intent.payment_intent_id = charges.payment_intent_id
+    left join invoice_by_charge
+        on invoice_by_charge.charge_id = charges.id
 ),
 
 final as (

@@ -1,9 +1,9 @@
 -- Gold fct_payouts
 -- Grain: one row per payout; dt = its arrival date (UTC). Key: payout_id.
--- A payout's transactions are the balance transactions it pays out (payout_balance_transactions),
--- not its own `payout` transaction (reporting_category payout: the money leaving, not what it
--- pays). An earlier failed payout's money coming back (`payout_failure`, payout_reversal) is
--- listed for the payout that pays it out again and counts there (other_net). Per reporting_category: charges_amount
+-- A payout's transactions are the balance transactions it pays out (payout_balance_transactions:
+-- what `?payout=` lists), except its own `payout` transaction (the money leaving, not what it
+-- pays). A failed earlier payout's `payout_failure` (money returned to the balance) paid out
+-- again by this one is among them, in other_net: SPEC 4.2's invariant counts it. Per reporting_category: charges_amount
 -- (charge), refunds_amount (refund, refund_failure), disputes_amount (dispute,
 -- dispute_reversal) sum `amount`; fees_amount sums their `fee`; other_net sums the `net` of every
 -- other category. So transactions_net = charges + refunds + disputes - fees + other_net, and
@@ -38,7 +38,8 @@ payout_transactions as (
         end as category
     from payout_links
     join balance_transactions on balance_transactions.id = payout_links.balance_transaction_id
-    where balance_transactions.reporting_category <> 'payout'
+    join payouts on payouts.id = payout_links.payout_id
+    where balance_transactions.id is distinct from payouts.balance_transaction_id
 ),
 
 -- rolled up to the payout before the join, so the join cannot multiply payouts

@@ -1,0 +1,87 @@
+import Stripe from 'stripe';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type MockApi, startMockApi } from '../../src/mock/index.js';
+import { fetchTruth } from '../helpers/mock-control.js';
+
+// The SaaS routes of issue #19 walked by the official `stripe` client, unchanged, each with
+// `autoPagingEach` over small pages (limit 3: many pages, so the client's own paging is what is
+// tested), against the mock's truth: the same ids, in the same order, and the same objects.
+// 150 days of a small volume: a catalogue with archived and deleted objects, paid and failed payouts.
+const NOW = Date.parse('2026-03-15T12:00:00Z') / 1000;
+
+type Obj = Record<string, unknown> & { id: string };
+
+/** Every object one `autoPagingEach` walk yields, in order. */
+async function walk<T extends { id: string }>(list: Stripe.ApiListPromise<T>): Promise<T[]> {
+  const out: T[] = [];
+  await list.autoPagingEach((o) => {
+    out.push(o);
+  });
+  return out;
+}
+
+describe('the official stripe client walks every new route of the mock', () => {
+  let mock: MockApi;
+  let stripe: Stripe;
+  beforeAll(async () => {
+    mock = await startMockApi({
+      seed: 11,
+      days: 150,
+      chargesPerDay: 12,
+      customersPerDay: 4,
+      now: NOW,
+      port: 0,
+      quiet: true,
+    });
+    stripe = new Stripe('sk_test_routes', {
+      host: '127.0.0.1',
+      port: mock.port,
+      protocol: 'http',
+      maxNetworkRetries: 0,
+    });
+  });
+  afterAll(async () => {
+    await mock?.close();
+  });
+
+  /** The truth of an entity as a list shows it: deleted objects are gone. */
+  const live = async (entity: string): Promise<Obj[]> =>
+    (await fetchTruth(mock.url, entity)).filter((o) => o.deleted !== true) as Obj[];
+
+  it.each([
+    ['products', () => walk(stripe.products.list({ limit: 3 }))],
+    ['prices', () => walk(stripe.prices.list({ limit: 3 }))],
+    ['coupons', () => walk(stripe.coupons.list({ limit: 3 }))],
+    ['payouts', () => walk(stripe.payouts.list({ limit: 3 }))],
+  ] as const)('%s.list', async (entity, list) => {
+    const expected = await live(entity);
+    expect(expected.length, `${entity} in the truth`).toBeGreaterThan(3);
+    const got = (await list()) as unknown as Obj[];
+    expect(got.length).toBe(expected.length);
+    expect(got.map((o) => o.id)).toEqual(expected.map((o) => o.id));
+    // as JSON: the client turns `*_decimal` strings into Decimal objects (their JSON is the string)
+    expect(JSON.parse(JSON.stringify(got))).toEqual(expected);
+  });
+
+  it('balanceTransactions.list({payout}) for the last 40 payouts', async () => {
+    const pairs = (await fetchTruth(mock.url, 'payout_balance_transactions')) as {
+      payout: string;
+      balance_transaction: string;
+    }[];
+    // the newest (in_transit, pending, paid and failed ones among them), to keep the walk short
+    const payouts = (await live('payouts')).slice(0, 40);
+    const ids = new Set(payouts.map((p) => p.id));
+    let walked = 0;
+    for (const p of payouts) {
+      const got = await walk(stripe.balanceTransactions.list({ payout: p.id, limit: 3 }));
+      const want = pairs.filter((x) => x.payout === p.id).map((x) => x.balance_transaction);
+      expect(
+        got.map((b) => b.id),
+        p.id,
+      ).toEqual(want);
+      walked += got.length;
+    }
+    expect(walked).toBe(pairs.filter((x) => ids.has(x.payout)).length);
+    expect(walked).toBeGreaterThan(payouts.length);
+  });
+});

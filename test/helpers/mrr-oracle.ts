@@ -28,7 +28,7 @@ export interface RawInvoiceLine {
   price?: string | RawPrice | null;
   subscription?: Id;
   parent?: {
-    subscription_item_details?: { subscription?: Id } | null;
+    subscription_item_details?: { subscription?: Id; proration?: boolean } | null;
     type?: string;
   } | null;
   pricing?: { price_details?: { price?: Id } | null } | null;
@@ -112,7 +112,9 @@ function recurringLines(invoices: readonly RawInvoice[], prices: readonly RawPri
       // older API versions: type 'subscription'; newer: parent.type 'subscription_item_details'
       const isSubscription =
         line.type === 'subscription' || line.parent?.type === 'subscription_item_details';
-      if (!isSubscription || line.proration) continue;
+      // older API versions: `proration` on the line; newer: in parent.subscription_item_details
+      const isProration = line.proration ?? line.parent?.subscription_item_details?.proration ?? false;
+      if (!isSubscription || isProration) continue;
       // an expanded price carries its recurrence; an id is looked up among the prices
       const priceRef = line.price ?? idOf(line.pricing?.price_details?.price);
       const price =
@@ -293,7 +295,9 @@ export interface PayoutBreakdown {
 
 /**
  * What a payout pays, by category, from the balance transactions listed for it (its own payout
- * transaction left out: that is the money leaving, not what it pays).
+ * transaction left out: that is the money leaving, not what it pays). An earlier failed payout's
+ * money coming back (`payout_failure`, category payout_reversal) is listed for the payout that
+ * pays it out again, and counts there (other_net), as in Stripe's payout reconciliation.
  */
 export function oraclePayout(
   payout: RawPayout,

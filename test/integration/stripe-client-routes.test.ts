@@ -84,4 +84,42 @@ describe('the official stripe client walks every new route of the mock', () => {
     expect(walked).toBe(pairs.filter((x) => ids.has(x.payout)).length);
     expect(walked).toBeGreaterThan(payouts.length);
   });
+
+  it('subscriptionItems.list({subscription}) for every subscription', async () => {
+    const truth = (await fetchTruth(mock.url, 'subscription_items')) as Obj[];
+    const subscriptions = (await fetchTruth(mock.url, 'subscriptions')) as Obj[];
+    let walked = 0;
+    for (const s of subscriptions) {
+      const got = await walk(stripe.subscriptionItems.list({ subscription: s.id, limit: 1 }));
+      const want = truth.filter((i) => i.subscription === s.id);
+      expect(
+        got.map((i) => i.id),
+        s.id,
+      ).toEqual(want.map((i) => i.id));
+      expect(JSON.parse(JSON.stringify(got))).toEqual(want);
+      walked += got.length;
+    }
+    expect(walked).toBe(truth.length);
+    // every subscription has an item (limit 1: one with several is walked over several pages)
+    expect(walked).toBeGreaterThanOrEqual(subscriptions.length);
+  });
+
+  it('invoices.listLineItems(id) for the last 60 invoices', async () => {
+    const truth = (await fetchTruth(mock.url, 'invoice_line_items')) as Obj[];
+    const invoices = (await live('invoices')).slice(0, 60);
+    const ids = new Set(invoices.map((i) => i.id));
+    let walked = 0;
+    for (const inv of invoices) {
+      const got = await walk(stripe.invoices.listLineItems(inv.id, { limit: 1 }));
+      const want = truth.filter((l) => l.invoice === inv.id);
+      expect(
+        got.map((l) => l.id),
+        inv.id,
+      ).toEqual(want.map((l) => l.id));
+      expect(JSON.parse(JSON.stringify(got))).toEqual(want);
+      walked += got.length;
+    }
+    expect(walked).toBe(truth.filter((l) => ids.has(String(l.invoice))).length);
+    expect(walked).toBeGreaterThanOrEqual(invoices.length);
+  });
 });

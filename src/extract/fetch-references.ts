@@ -8,6 +8,7 @@ import { QuarantineSink } from '../quarantine/sink.js';
 import { createStripeClient } from '../source/create-client.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { BronzeSink } from './bronze-sink.js';
+import { ChildReader } from './child-reads.js';
 import { objectDt } from './page-lines.js';
 
 /** A referenced object that Silver does not have. */
@@ -55,6 +56,16 @@ export async function fetchReferences(opts: {
     (q) => logger.warn(q, `${q.entity}: quarantined an unreadable record from ${q.path}: ${q.reason}`),
     REFERENCES_FIRST_PART,
   );
+  // a parent retrieved by id (a payout older than every window, paid before the first load) is
+  // read through to its children as one listed is: without them it could never reconcile
+  const children = new ChildReader({
+    client,
+    sink,
+    quarantine,
+    runId,
+    pageSize: settings.MAX_PAGE_SIZE,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
   const report: FetchReferencesReport = { fetched: {}, not_found: [], bronze_keys: [] };
   const limit = pLimit(settings.EXTRACT_CONCURRENCY);
   try {
@@ -84,6 +95,20 @@ export async function fetchReferences(opts: {
           };
           const line = `${JSON.stringify({ data: got.object, meta })}\n`;
           await sink.write(def.name, objectDt(got.object, got.sourceTime), line, 1);
+          if (!deleted) {
+            const item = {
+              id: ref.id,
+              created: undefined,
+              type: undefined,
+              suspect: false,
+              value: got.object,
+            };
+            await children.fromObjects(
+              def.name,
+              [{ ...item, json: Buffer.from(JSON.stringify(got.object)) }],
+              got.sourceTime,
+            );
+          }
           report.fetched[def.name] = (report.fetched[def.name] ?? 0) + 1;
         }),
       ),
@@ -93,6 +118,7 @@ export async function fetchReferences(opts: {
     await quarantine.close();
     await client.close();
   }
+  for (const [child, c] of children.stats) report.fetched[child] = (report.fetched[child] ?? 0) + c.records;
   report.bronze_keys = Object.keys(report.fetched).flatMap((e) => sink.keysOf(e));
   report.not_found.sort();
   return report;

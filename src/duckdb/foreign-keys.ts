@@ -60,10 +60,19 @@ export async function danglingReferences(session: DuckSession): Promise<{ table:
   const parts = SILVER_TABLES.flatMap((table) =>
     SILVER_CONTRACTS[table].foreignKeys.map((fk) => orphansSql(table, fk).sql),
   );
-  if (parts.length === 0) return [];
-  const rows = await session.rows<{ ref_table: string; ref: string }>(
-    `select distinct ref_table, ref from (${parts.map((p) => `(${p})`).join(' union all ')}) where ref_table is not null order by ref_table, ref`,
-  );
-  // Only API entities can be retrieved by id (webhook_events is ours, not the API's).
-  return rows.flatMap((r) => (isEntityName(r.ref_table) ? [{ table: r.ref_table, id: r.ref }] : []));
+  // One foreign key at a time: a union of all of them (25 with the SaaS tables) ran every hash
+  // join at once and exhausted DuckDB's memory limit on the 100k bench.
+  const found = new Map<string, { table: EntityName; id: string }>();
+  for (const part of parts) {
+    const rows = await session.rows<{ ref_table: string; ref: string }>(
+      `select distinct ref_table, ref from (${part}) where ref_table is not null`,
+    );
+    // Only API entities can be retrieved by id (webhook_events is ours, not the API's).
+    for (const r of rows)
+      if (isEntityName(r.ref_table))
+        found.set(`${r.ref_table}\u0000${r.ref}`, { table: r.ref_table, id: r.ref });
+  }
+  return [...found.values()].sort((x, y) => (x.table === y.table ? cmp(x.id, y.id) : cmp(x.table, y.table)));
 }
+
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

@@ -36,9 +36,17 @@ export interface ResolveReferencesOptions {
 }
 
 /**
+ * Rounds at most: each round follows references one step further. The SaaS tables make chains of
+ * up to 8 steps (a payout's transaction -> its charge -> the payment intent -> the invoice -> the
+ * subscription -> its price -> the product -> the product's default price); with 3 the 100k bench
+ * was left with a charge fetched in the last round whose payment intent no round fetched.
+ */
+const MAX_ROUNDS = 8;
+
+/**
  * The references pass: objects that Silver rows reference but no window covered (customers
  * created before the first run's DEFAULT_DAYS, the old charge of today's refund) are retrieved
- * by id and transformed, a few rounds at most. An id the API does not know is not asked for
+ * by id and transformed, round after round (MAX_ROUNDS at most). An id the API does not know is not asked for
  * again; a round that fetched nothing ends the pass. The transform reports what is missing while
  * it has Silver open, so this costs nothing when nothing is missing.
  *
@@ -48,7 +56,7 @@ export interface ResolveReferencesOptions {
 export async function resolveReferences(opts: ResolveReferencesOptions): Promise<ReferencesReport> {
   const out: ReferencesReport = { rounds: 0, fetched: {}, not_found: [], bronze_keys: 0 };
   let missing = opts.missing;
-  for (let round = 1; round <= (opts.maxRounds ?? 3); round++) {
+  for (let round = 1; round <= (opts.maxRounds ?? MAX_ROUNDS); round++) {
     const known = new Set(out.not_found);
     const todo = missing.filter((m) => !known.has(`${m.table}/${m.id}`));
     if (todo.length === 0) break;

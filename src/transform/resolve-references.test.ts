@@ -34,6 +34,22 @@ describe('resolveReferences', () => {
     });
   });
 
+  it('follows a chain as long as the SaaS tables make (8 steps) by default', async () => {
+    // payout transaction -> charge -> payment intent -> invoice -> subscription -> price -> product -> default price
+    const chain = ['txn', 'ch', 'pi', 'in', 'sub', 'price', 'prod', 'price2'];
+    let step = 0;
+    const report = await resolveReferences({
+      missing: [ref('balance_transactions', chain[0]!)],
+      fetch: async () => ({ fetched: { x: 1 }, not_found: [], bronze_keys: ['k'] }),
+      retransform: async () => {
+        step++;
+        return { dangling: step < chain.length ? [ref('charges', chain[step]!)] : [] };
+      },
+      logger: silentLogger(),
+    });
+    expect([report.rounds, report.fetched.x]).toEqual([8, 8]);
+  });
+
   it('stops after a round that fetched nothing, and after maxRounds', async () => {
     let transforms = 0;
     const none = await resolveReferences({

@@ -7,6 +7,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import Stripe from 'stripe';
+import { CHILD_TABLES } from '../../src/contracts/silver.js';
 import type { TimeWindow } from '../../src/extract/windows.js';
 import type { FetchResult } from './extract-floor.js';
 
@@ -48,6 +49,8 @@ export async function stripePeer(
   let records = 0;
   const t0 = performance.now();
   for (const [entity, w] of windows) {
+    // child collections have no created window: read through their parents, as the floor leaves them
+    if ((CHILD_TABLES as readonly string[]).includes(entity)) continue;
     const lister = list[entity];
     if (!lister) throw new Error(`peer: no stripe client method for ${entity}`);
     const out = createWriteStream(join(outDir, `${entity}.jsonl`));

@@ -224,35 +224,43 @@ export class ChildReader {
   }
 
   private async perform(reads: readonly ChildRead[]): Promise<void> {
-    for (const read of reads) {
+    const todo = reads.filter((read) => {
       // a payout is read once as first seen and once more in a final status, whatever versions a run meets
       const key = `${read.child}/${read.parent.id}/${read.final}`;
-      if (this.done.has(key)) continue;
+      if (this.done.has(key)) return false;
       this.done.add(key);
-      const got = await readChildren(
-        this.deps.client,
-        read,
-        this.deps.runId,
-        this.deps.pageSize,
-        this.deps.signal,
-      );
-      for (const r of got.rejected)
-        this.deps.quarantine.add({
-          entity: read.child,
-          source: 'api',
-          path: read.endpoint,
-          reason: r.reason,
-          raw: r.item.json,
-        });
-      // one write: a read lands whole in one part, or (crash) not at all
-      if (got.records > 0) await this.deps.sink.write(read.child, read.dt, got.lines, got.records);
-      const s = this.stats.get(read.child) ?? { reads: 0, pages: 0, records: 0, retries: 0 };
-      s.reads++;
-      s.pages += got.pages;
-      s.records += got.records;
-      s.retries += got.retries;
-      this.stats.set(read.child, s);
-    }
+      return true;
+    });
+    // A page's reads at once: the client's one limiter keeps the run's requests in flight within
+    // EXTRACT_CONCURRENCY. One after the other, a page of 100 payouts waited for 100 round trips
+    // (the 100k bench's extraction took 2.2x its floor).
+    await Promise.all(todo.map((read) => this.performOne(read)));
+  }
+
+  private async performOne(read: ChildRead): Promise<void> {
+    const got = await readChildren(
+      this.deps.client,
+      read,
+      this.deps.runId,
+      this.deps.pageSize,
+      this.deps.signal,
+    );
+    for (const r of got.rejected)
+      this.deps.quarantine.add({
+        entity: read.child,
+        source: 'api',
+        path: read.endpoint,
+        reason: r.reason,
+        raw: r.item.json,
+      });
+    // one write: a read lands whole in one part, or (crash) not at all
+    if (got.records > 0) await this.deps.sink.write(read.child, read.dt, got.lines, got.records);
+    const s = this.stats.get(read.child) ?? { reads: 0, pages: 0, records: 0, retries: 0 };
+    s.reads++;
+    s.pages += got.pages;
+    s.records += got.records;
+    s.retries += got.retries;
+    this.stats.set(read.child, s);
   }
 }
 

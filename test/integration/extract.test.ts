@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseSettings, type Settings } from '../../src/config/settings.js';
+import { CHILD_TABLES } from '../../src/contracts/silver.js';
 import { ENTITY_NAMES } from '../../src/entities/lookups.js';
 import { type ExtractOptions, runExtract } from '../../src/extract/run-extract.js';
 import { startMockApi } from '../../src/mock/index.js';
@@ -64,7 +65,10 @@ describe('extraction against the mock API', () => {
   it('loads everything, then captures new objects, updates and deletions incrementally', async () => {
     const r1 = await extract('run1');
     expect(await diffAgainstTruth(store, mock.url, { states: true })).toEqual([]);
-    expect(Object.keys(r1.entities).sort()).toEqual([...ENTITY_NAMES].sort());
+    // every entity, plus the child tables its parents asked to read (payouts' transactions here)
+    const children = Object.keys(r1.entities).filter((e) => (CHILD_TABLES as readonly string[]).includes(e));
+    expect(Object.keys(r1.entities).sort()).toEqual([...ENTITY_NAMES, ...children].sort());
+    expect(children).toContain('payout_balance_transactions');
     expect(r1.entities.charges!.records).toBeGreaterThan(0);
     expect(r1.entities.charges!.window).toEqual({ gte: NOW - 45 * 86_400, lt: NOW });
     expect(r1.bronzeKeys.length).toBeGreaterThan(0);

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { SILVER_CONTRACTS, SILVER_TABLES } from '../contracts/silver.js';
+import { CHILD_TABLES, SILVER_CONTRACTS, SILVER_TABLES } from '../contracts/silver.js';
 import type { EntityDef } from './entity.js';
 import {
   dependencyOrder,
@@ -56,9 +56,17 @@ describe('entity registry', () => {
   });
 
   it('has a Silver contract and one SQL model per table, and nothing else', () => {
-    expect([...SILVER_TABLES].sort()).toEqual([...ENTITY_NAMES, 'webhook_events'].sort());
+    // every API entity, the webhook deliveries, and the child collections read through parents
+    expect([...SILVER_TABLES].sort()).toEqual([...ENTITY_NAMES, 'webhook_events', ...CHILD_TABLES].sort());
+    expect([...CHILD_TABLES].sort()).toEqual([
+      'invoice_line_items',
+      'payout_balance_transactions',
+      'subscription_items',
+    ]);
     for (const table of SILVER_TABLES) {
-      expect(SILVER_CONTRACTS[table].primaryKey).toEqual(['id']);
+      // SPEC 7.1: a payout's transactions are keyed by the pair
+      const key = table === 'payout_balance_transactions' ? ['payout_id', 'balance_transaction_id'] : ['id'];
+      expect(SILVER_CONTRACTS[table].primaryKey, table).toEqual(key);
       expect(existsSync(new URL(`../transform/sql/silver/${table}.sql`, import.meta.url)), table).toBe(true);
       for (const fk of SILVER_CONTRACTS[table].foreignKeys) {
         for (const ref of fk.references) expect(SILVER_TABLES).toContain(ref);

@@ -78,13 +78,39 @@ describe('looking at the data: report, query, operator output', () => {
     const days = [...new Set(daily.map((r) => String(r.d)))].sort();
     const span = (Date.parse(days.at(-1)!) - Date.parse(days[0]!)) / 86_400_000 + 1;
     const currencies = [...new Set(daily.map((r) => String(r.currency)))].sort();
-    expect(page.charts.map((c) => c.id).sort()).toEqual(currencies.map((c) => `daily-${c}`));
-    expect(page.chartsRendered).toBe(currencies.length);
+    // the SaaS charts: one per currency of the published MRR movements and payouts
+    const mrr = await readLayer(root, 'gold', 'mrr_movements', 'currency, cast(month as varchar) as m');
+    const mrrCurrencies = [...new Set(mrr.map((r) => String(r.currency)))].sort();
+    const payouts = await readLayer(
+      root,
+      'gold',
+      'fct_payouts',
+      'currency, cast(arrival_date as varchar) as d',
+    );
+    const payoutCurrencies = [...new Set(payouts.map((r) => String(r.currency)))].sort();
+    expect(mrrCurrencies.length, 'the test lake has MRR').toBeGreaterThan(0);
+    expect(payoutCurrencies.length, 'the test lake has payouts').toBeGreaterThan(0);
+    expect(page.charts.map((c) => c.id).sort()).toEqual(
+      [
+        ...currencies.map((c) => `daily-${c}`),
+        ...mrrCurrencies.map((c) => `mrr-${c}`),
+        ...payoutCurrencies.map((c) => `payouts-${c}`),
+      ].sort(),
+    );
+    expect(page.chartsRendered).toBe(page.charts.length);
     for (const c of page.charts) {
-      expect(c, c.id).toMatchObject({ renderedSeries: 4, renderedPoints: span, canvases: 1 });
+      if (c.id.startsWith('daily-'))
+        expect(c, c.id).toMatchObject({ renderedSeries: 4, renderedPoints: span, canvases: 1 });
+      else if (c.id.startsWith('mrr-')) {
+        const months = new Set(mrr.filter((r) => `mrr-${r.currency}` === c.id).map((r) => r.m)).size;
+        expect(c, c.id).toMatchObject({ renderedSeries: 2, renderedPoints: months, canvases: 1 });
+      } else {
+        const days = new Set(payouts.filter((r) => `payouts-${r.currency}` === c.id).map((r) => r.d)).size;
+        expect(c, c.id).toMatchObject({ renderedSeries: 1, renderedPoints: days, canvases: 1 });
+      }
     }
-    expect(page.text).toContain('No mrr_movements has been published yet');
-    expect(page.text).toContain('No fct_payouts has been published yet');
+    expect(page.text).not.toContain('No mrr_movements has been published yet');
+    expect(page.text).not.toContain('No fct_payouts has been published yet');
     expect(page.text).toContain('look-good');
   });
 

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GOLD_CONTRACTS } from '../../src/contracts/gold.js';
 import { startMockApi } from '../../src/mock/index.js';
 
 const NOW = Date.UTC(2024, 5, 15, 12, 0, 0) / 1000;
@@ -63,7 +64,8 @@ describe('run-all in a terminal', () => {
     expect(bars.some((l) => /^ transform\s+\S+ (\d+)\/\1 models \| \d+ partitions written/.test(l))).toBe(
       true,
     );
-    expect(bars.some((l) => /^ gold\s+\S+ 5\/5 models/.test(l))).toBe(true);
+    const gold = GOLD_CONTRACTS.length;
+    expect(bars.some((l) => new RegExp(`^ gold\\s+\\S+ ${gold}/${gold} models`).test(l))).toBe(true);
     expect(bars.some((l) => /^ quality\s+\S+ (\d+)\/\1 checks/.test(l))).toBe(true);
     // a log line is whole and on its own row: it starts the row, and no bar shares it
     for (const l of lines) {

@@ -1,6 +1,12 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
-import { prefixResolver } from './foreign-keys.js';
+import { SILVER_CONTRACTS, SILVER_TABLES } from '../contracts/silver.js';
+import { danglingReferences, prefixResolver, silverView } from './foreign-keys.js';
+import { openDuckSession } from './session.js';
+import { sqlIdent } from './sql-template.js';
 
 describe('prefixResolver', () => {
   it('resolves a polymorphic id by its longest prefix, NULL when no referenced table owns it', async () => {
@@ -22,5 +28,44 @@ describe('prefixResolver', () => {
       dp_1: 'disputes',
       po_1: null,
     });
+  });
+});
+
+describe('danglingReferences', () => {
+  async function session() {
+    const work = await mkdtemp(join(tmpdir(), 'pp-fk-'));
+    const s = await openDuckSession({ workDir: work, pathBase: work });
+    // charges: two rows (one per dt) naming customers Silver lacks; every other view empty
+    const given: Record<string, string> = { id: 'v.id', customer_id: 'v.customer_id', dt: 'v.dt::DATE' };
+    for (const table of SILVER_TABLES) {
+      const cols = SILVER_CONTRACTS[table].columns.map(
+        (c) => `${(table === 'charges' && given[c.name]) || `NULL::${c.type}`} as ${sqlIdent(c.name)}`,
+      );
+      await s.conn.run(
+        table === 'charges'
+          ? `create view ${silverView(table)} as select ${cols.join(', ')}
+             from (values ('ch_1', 'cus_old', '2024-01-01'), ('ch_2', 'cus_new', '2024-01-02')) v(id, customer_id, dt)`
+          : `create view ${silverView(table)} as select ${cols.join(', ')} limit 0`,
+      );
+    }
+    return s;
+  }
+
+  it('probes every row without a scope, only the written partitions with one', async () => {
+    const s = await session();
+    try {
+      expect(await danglingReferences(s)).toEqual([
+        { table: 'customers', id: 'cus_new' },
+        { table: 'customers', id: 'cus_old' },
+      ]);
+      expect(await danglingReferences(s, new Map([['charges', ['2024-01-02']]]))).toEqual([
+        { table: 'customers', id: 'cus_new' },
+      ]);
+      // a round that wrote only customers: no charge is probed again
+      expect(await danglingReferences(s, new Map([['customers', ['2024-01-02']]]))).toEqual([]);
+      expect(await danglingReferences(s, new Map())).toEqual([]);
+    } finally {
+      s.close();
+    }
   });
 });

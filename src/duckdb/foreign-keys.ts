@@ -3,7 +3,7 @@ import { SILVER_CONTRACTS, SILVER_TABLES } from '../contracts/silver.js';
 import type { EntityName, TableName } from '../entities/entity.js';
 import { entity, isEntityName } from '../entities/lookups.js';
 import type { DuckSession } from './session.js';
-import { sqlIdent, sqlString } from './sql-template.js';
+import { sqlIdent, sqlString, sqlStringList } from './sql-template.js';
 
 /**
  * Foreign keys over the `silver_<table>` views: the orphan rows of one key (the quality checks
@@ -28,8 +28,15 @@ export function prefixResolver(column: string, tables: readonly TableName[]): st
   return `case ${whens.join(' ')} else NULL end`;
 }
 
-/** SQL of the orphan rows of one foreign key: `id, ref, ref_table, dt`. */
-export function orphansSql(table: TableName, fk: ForeignKey): { sql: string; col: string } {
+/**
+ * SQL of the orphan rows of one foreign key: `id, ref, ref_table, dt`; with `dts`, only the
+ * referencing rows of those partitions.
+ */
+export function orphansSql(
+  table: TableName,
+  fk: ForeignKey,
+  dts?: readonly string[],
+): { sql: string; col: string } {
   const col = `c.${sqlIdent(fk.column)}`;
   // the referencing row, by its key (several columns joined with '/', as a composite key reads)
   const rowId = SILVER_CONTRACTS[table].primaryKey.map((k) => `c.${sqlIdent(k)}`).join(" || '/' || ");
@@ -44,7 +51,8 @@ export function orphansSql(table: TableName, fk: ForeignKey): { sql: string; col
     .join(' union all ');
   const sql = `
     with targets as (${targets}),
-    refs as (select ${rowId} as id, ${col} as ref, ${resolved} as ref_table, c.dt from ${silverView(table)} c where ${col} is not null)
+    refs as (select ${rowId} as id, ${col} as ref, ${resolved} as ref_table, c.dt from ${silverView(table)} c
+             where ${col} is not null${dts ? ` and c.dt::VARCHAR in (select unnest(${sqlStringList(dts)}))` : ''})
     select refs.* from refs
     where refs.ref_table is null
        or not exists (select 1 from targets where targets.t = refs.ref_table and targets.id = refs.ref)`;
@@ -55,11 +63,22 @@ export function orphansSql(table: TableName, fk: ForeignKey): { sql: string; col
  * Every referenced object that Silver lacks, deduplicated, with the table that should hold it:
  * what the references pass of run-all retrieves by id. References whose id prefix belongs to no
  * referenced table cannot be fetched and are left to the check.
+ *
+ * `written`: only the rows of these partitions (dts per table) are probed. A transform passes the
+ * partitions it has just written: rows it did not touch were probed when they were written (and
+ * published only if the reference checks passed), and a new target can only resolve a reference,
+ * never break one; so each references round probes what the round fetched, not all of Silver
+ * again (a full probe cost 2 s at 100k charges, and a run made six).
  */
-export async function danglingReferences(session: DuckSession): Promise<{ table: EntityName; id: string }[]> {
-  const parts = SILVER_TABLES.flatMap((table) =>
-    SILVER_CONTRACTS[table].foreignKeys.map((fk) => orphansSql(table, fk).sql),
-  );
+export async function danglingReferences(
+  session: DuckSession,
+  written?: ReadonlyMap<TableName, readonly string[]>,
+): Promise<{ table: EntityName; id: string }[]> {
+  const parts = SILVER_TABLES.flatMap((table) => {
+    const dts = written?.get(table);
+    if (written && !dts?.length) return [];
+    return SILVER_CONTRACTS[table].foreignKeys.map((fk) => orphansSql(table, fk, dts).sql);
+  });
   // One foreign key at a time: a union of all of them (25 with the SaaS tables) ran every hash
   // join at once and exhausted DuckDB's memory limit on the 100k bench.
   const found = new Map<string, { table: EntityName; id: string }>();

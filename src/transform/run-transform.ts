@@ -6,10 +6,11 @@ import { SILVER_TABLES } from '../contracts/silver.js';
 import { danglingReferences } from '../duckdb/foreign-keys.js';
 import { openDuckSession } from '../duckdb/session.js';
 import { createStager } from '../duckdb/stager.js';
-import type { EntityName } from '../entities/entity.js';
+import type { EntityName, TableName } from '../entities/entity.js';
 import type { Logger } from '../obs/logger.js';
 import { failpoint } from '../state/failpoint.js';
 import { goldModelSummary } from '../state/gold-state.js';
+import { parsePartitionKey } from '../storage/layout.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { makeScratchDir } from '../storage/scratch-dir.js';
 import { buildGold, createSilverViews } from './gold-build.js';
@@ -120,13 +121,29 @@ export async function runTransform(opts: TransformOptions): Promise<TransformRep
     } else {
       await createSilverViews(session, opts.store, silverStager);
     }
-    // While the Silver views are open: what Silver references but lacks (for the references pass).
-    report.dangling = await danglingReferences(session);
+    // While the Silver views are open: what the Silver just written references but Silver lacks
+    // (for the references pass). A Gold-only build wrote no Silver.
+    if (silverTables.length > 0)
+      report.dangling = await danglingReferences(session, writtenDts(report.silverKeys));
     return report;
   } finally {
     session.close();
     if (ownWorkDir) await rm(workDir, { recursive: true, force: true });
   }
+}
+
+/** Dts per Silver table, of written Silver partition keys. */
+export function writtenDts(silverKeys: readonly string[]): Map<TableName, string[]> {
+  const out = new Map<TableName, string[]>();
+  for (const key of silverKeys) {
+    const p = parsePartitionKey(key);
+    if (p?.layer !== 'silver') continue;
+    const table = p.table as TableName;
+    const dts = out.get(table) ?? [];
+    dts.push(p.dt);
+    out.set(table, dts);
+  }
+  return out;
 }
 
 /** For the publisher: per Gold model its current keys, row count and newest business time. */

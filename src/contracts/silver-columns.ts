@@ -38,6 +38,11 @@ export interface ChildParent {
   readonly list?: string;
   /** Raw parent fields the model reads besides id, object, created, livemode, deleted. */
   readonly reads: PayloadFields;
+  /**
+   * The child's dt is its parent's created date: a change to parents created on some days rebuilds
+   * only those days' partitions (from those days' parent Bronze), not the whole table.
+   */
+  readonly datedByParent?: boolean;
 }
 
 /** An API object: its own Bronze plus webhook-delivered versions, tombstones included. */

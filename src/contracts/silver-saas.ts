@@ -104,6 +104,7 @@ export const SAAS_CONTRACTS: readonly SilverContract[] = [
     {
       entity: 'invoices',
       list: 'lines',
+      datedByParent: true,
       reads: { customer: 'JSON', status: 'VARCHAR', subscription: 'JSON', parent: 'JSON' },
     },
     [
@@ -154,7 +155,7 @@ export const SAAS_CONTRACTS: readonly SilverContract[] = [
   child(
     'payout_balance_transactions',
     "one row per balance transaction an automatic payout paid out, as of the payout's latest read (dt = the payout created date)",
-    { entity: 'payouts', reads: {} },
+    { entity: 'payouts', reads: {}, datedByParent: true },
     [
       computed('payout_id', 'VARCHAR', {}, 'the payout `?payout=` was asked for'),
       col('balance_transaction_id', 'VARCHAR', { from: 'id' }),

@@ -214,22 +214,31 @@ export async function buildSilverTable(
   const state = ctx.fullRefresh ? undefined : await loadSilverState(ctx.store, table);
   const noPartitions = !state || Object.keys(state.partitions).length === 0;
   const changed = noPartitions ? listed : unconsumedKeys(listed, state.inputs);
-  // A child table is rebuilt whole from all its Bronze whenever anything changed: a new parent
-  // version can remove children from partitions its own Bronze never touches (an item's dt is its
-  // own created date), which the per-partition merge cannot see. Its parents are small next to
-  // charges (subscriptions and invoices), so the whole rebuild stays cheap.
-  const firstBuild = noPartitions || (isChild && (changed.length > 0 || rebuild.length > 0));
+  // A child table is never merged row by row: a new parent version can remove children. One dated
+  // by its parent (invoice lines, a payout's transactions) rebuilds whole the days of the parents
+  // that changed, every version of those parents being in those days' Bronze (rebuilt whole, they
+  // were the two largest Silver costs of an incremental run at 100k). One
+  // dated otherwise (an item's dt is its own created date) is rebuilt whole: its children of one
+  // parent can sit in any partition. So is any child whose changed parent has no `created`.
+  const parentDays =
+    isChild &&
+    contract.bronze.parent?.datedByParent &&
+    !noPartitions &&
+    (changed.length > 0 || rebuild.length > 0)
+      ? await changedParentDays(ctx, table, inputs, changed, rebuild)
+      : undefined;
+  const firstBuild = noPartitions || (isChild && !parentDays && (changed.length > 0 || rebuild.length > 0));
   const fresh = firstBuild ? listed : changed;
   const freshSet = new Set(fresh);
   const consumed = firstBuild ? [] : listed.filter((k) => !freshSet.has(k));
-  const rebuildDts = firstBuild || consumed.length === 0 ? [] : [...new Set(rebuild)].sort();
+  const rebuildDts = firstBuild || parentDays || consumed.length === 0 ? [] : [...new Set(rebuild)].sort();
   const done = (partitions: number, rows: number, keys: string[]): ModelResult => ({
     partitions,
     rows,
     seconds: (performance.now() - started) / 1000,
     keys,
   });
-  if (fresh.length === 0 && rebuildDts.length === 0) return done(0, 0, []);
+  if (fresh.length === 0 && rebuildDts.length === 0 && !parentDays) return done(0, 0, []);
 
   const modelSql = await readSilverModelSql(table);
   const ownSet = new Set(inputs.own);
@@ -267,6 +276,22 @@ export async function buildSilverTable(
     for (const k of written.keys) writtenKeys.add(k);
   };
 
+  const removed: string[] = [];
+  if (parentDays && parentDays.length > 0) {
+    // every parent version of those days (all runs), the fetched pages of those days, and the
+    // webhook deliveries (any day): the children of the parents created on those days, whole
+    const days = new Set(parentDays);
+    const inDays = (keys: readonly string[]) => keys.filter((k) => days.has(dtOfKey(k) ?? ''));
+    const read = [...inDays(inputs.own), ...inputs.webhooks, ...inDays(inputs.pages)];
+    await ctx.stager.stage(read);
+    const model = renderSilverModel(table, modelSql, split(read));
+    const query = `select * from (${model}) where dt::VARCHAR in (select unnest(${sqlStringList(parentDays)}))`;
+    const sortInQuery = sortsInQuery(
+      await localBytes(read.map((k) => ctx.stager.localPath(k))),
+      ctx.session.memoryBytes,
+    );
+    await withBronzeErrors(ctx, table, webhookPaths, () => write(query, sortInQuery));
+  }
   if (firstBuild) {
     await ctx.stager.stage(fresh);
     const model = renderSilverModel(table, modelSql, { ...split(fresh), knownCreated });
@@ -288,13 +313,23 @@ export async function buildSilverTable(
     );
     await withBronzeErrors(ctx, table, webhookPaths, () => write(query, sortInQuery));
   }
-  if (!firstBuild && fresh.length > 0) {
+  if (!firstBuild && !parentDays && fresh.length > 0) {
     await ctx.stager.stage(fresh);
     const typed = renderSilverModel(table, modelSql, { ...split(fresh), knownCreated });
     await mergeIncoming(ctx, table, { typed, fresh, webhookPaths, write });
   }
+  // A child's rebuilt day (or, rebuilt whole, any day) whose parents no longer list a child: its
+  // partition goes, as a full refresh would not write it.
+  if (isChild && state) {
+    for (const dt of parentDays ?? (firstBuild ? Object.keys(state.partitions) : []))
+      if (!stats.has(dt) && state.partitions[dt]) {
+        await ctx.store.delete(layout.silverPartition(table, dt));
+        removed.push(dt);
+      }
+  }
   const partitions: SilverState['partitions'] = firstBuild ? {} : { ...state.partitions };
   for (const [dt, s] of stats) partitions[dt] = { rows: s.n, keys: s.keys };
+  for (const dt of removed) delete partitions[dt];
   // Only now, with every Parquet durable, record what was consumed.
   await saveSilverState(ctx.store, {
     version: 1,
@@ -310,6 +345,48 @@ export async function buildSilverTable(
     rebuildDts.length > 0 ? `silver built (${rebuildDts.length} partitions rebuilt)` : 'silver built',
   );
   return done(stats.size, rows, [...writtenKeys].sort());
+}
+
+/**
+ * The parents' created days a child table dated by its parent must rebuild: the days of the parent
+ * versions in the new Bronze and webhook deliveries, of the new fetched pages (partitioned by their
+ * parent's created day), and the days asked to be rebuilt. Undefined when a new parent version
+ * has no `created` (a bare tombstone): its day is unknown, so the caller rebuilds the whole table.
+ */
+async function changedParentDays(
+  ctx: BuildContext,
+  table: TableName,
+  inputs: { own: readonly string[]; webhooks: readonly string[]; pages: readonly string[] },
+  changed: readonly string[],
+  rebuild: readonly string[],
+): Promise<string[] | undefined> {
+  const fresh = new Set(changed);
+  const own = inputs.own.filter((k) => fresh.has(k));
+  const webhooks = inputs.webhooks.filter((k) => fresh.has(k));
+  const pages = inputs.pages.filter((k) => fresh.has(k));
+  const parent = entity(bronzeEntityOf(table) as EntityName);
+  const fields = { id: 'VARCHAR', object: 'VARCHAR', created: 'BIGINT' } as const;
+  const found = new Set([...pages.map((k) => dtOfKey(k) ?? ''), ...rebuild]);
+  found.delete('');
+  if (own.length > 0 || webhooks.length > 0) {
+    await ctx.stager.stage([...own, ...webhooks]);
+    const paths = (keys: readonly string[]) => keys.map((k) => ctx.stager.localPath(k));
+    const rows = await withBronzeErrors(ctx, table, new Set(paths(webhooks)), () =>
+      ctx.session.rows<{ dt: string | null }>(
+        `select distinct to_timestamp(created)::DATE::VARCHAR as dt from (
+           select data.created from ${readBronzeRelation(paths(own), payloadType(fields))}
+           union all
+           select data.data.object.created from ${readBronzeRelation(paths(webhooks), webhookEventType(fields))}
+           where data.data.object.object = ${sqlString(parent.objectName)}
+         )`,
+      ),
+    );
+    for (const r of rows) {
+      if (r.dt === null) return undefined;
+      found.add(r.dt);
+    }
+  }
+  return [...found].sort();
 }
 
 /**

@@ -424,6 +424,77 @@ describe('incremental', () => {
     expect(await silver('charges')).toEqual(merged);
   });
 
+  it('a child dated by its parent rebuilds only the days of the parents that changed', async () => {
+    const invoice = (id: string, day: string, lines: string[], extra: Record<string, unknown> = {}) => ({
+      id,
+      object: 'invoice',
+      created: at(day) + 3600,
+      customer: 'cus_child_1',
+      status: 'open',
+      livemode: false,
+      lines: {
+        object: 'list',
+        has_more: false,
+        data: lines.map((l) => ({
+          id: l,
+          object: 'line_item',
+          amount: 100,
+          currency: 'usd',
+          type: 'subscription',
+        })),
+      },
+      ...extra,
+    });
+    const version = (data: Record<string, unknown>, run_id: string, v: number, over = {}) => ({
+      data,
+      meta: meta('invoices', { run_id, version_ts: v, ...over }),
+    });
+    await writeBronze(store, 'invoices', '2024-01-01', R1, [
+      version(invoice('in_a', '2024-01-01', ['il_1', 'il_2']), R1, at('2024-01-10')),
+    ]);
+    await writeBronze(store, 'invoices', '2024-01-02', R1, [
+      version(invoice('in_b', '2024-01-02', ['il_3']), R1, at('2024-01-10')),
+    ]);
+    await run(R1);
+    const lines = async () => (await silver('invoice_line_items')).map((r) => [r.id, r.invoice_id, r.dt]);
+    expect(await lines()).toEqual([
+      ['il_1', 'in_a', '2024-01-01'],
+      ['il_2', 'in_a', '2024-01-01'],
+      ['il_3', 'in_b', '2024-01-02'],
+    ]);
+    // a later version of in_b drops il_3 and lists il_4: only in_b's day is rebuilt
+    await writeBronze(store, 'invoices', '2024-01-02', R2, [
+      version(invoice('in_b', '2024-01-02', ['il_4'], { status: 'paid' }), R2, at('2024-01-11')),
+    ]);
+    const r2 = await run(R2);
+    expect(r2.models['silver.invoice_line_items']).toMatchObject({ partitions: 1, rows: 1 });
+    const after = await silver('invoice_line_items');
+    expect(after.map((r) => [r.id, r.invoice_id, r.invoice_status])).toEqual([
+      ['il_1', 'in_a', 'open'],
+      ['il_2', 'in_a', 'open'],
+      ['il_4', 'in_b', 'paid'],
+    ]);
+    await run('r3', { fullRefresh: true });
+    expect(await silver('invoice_line_items')).toEqual(after);
+    // a bare tombstone (no `created`: its day unknown) rebuilds the whole table: in_a's day is
+    // written again, and in_b's lines, which the tombstone no longer lists, go with their partition
+    await writeBronze(store, 'invoices', '2024-01-12', 'r4', [
+      version({ id: 'in_b', object: 'invoice', deleted: true }, 'r4', at('2024-01-12'), {
+        source: 'events',
+        deleted: true,
+      }),
+    ]);
+    const r4 = await run('r4');
+    expect(r4.silverKeys).toContain(layout.silverPartition('invoice_line_items', '2024-01-01'));
+    expect(await lines()).toEqual([
+      ['il_1', 'in_a', '2024-01-01'],
+      ['il_2', 'in_a', '2024-01-01'],
+    ]);
+    const tombstoned = await silver('invoice_line_items');
+    await run('r5', { fullRefresh: true });
+    expect(await silver('invoice_line_items')).toEqual(tombstoned);
+  });
+
   it('--full-refresh rebuilds everything to the same rows', async () => {
     await seed();
     await run('r1');

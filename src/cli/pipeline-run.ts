@@ -252,6 +252,10 @@ export class PipelineRun {
     const { logger } = ctx;
     await this.timed('quality', async () => opts.signal?.throwIfAborted());
     const { runQuality } = await import('../quality/run-quality.js');
+    const { scopeDue } = await import('../quality/scope.js');
+    // everything every QUALITY_FULL_SCOPE_DAYS, else what changed (a `--scope` asked for wins)
+    const scope =
+      opts.qualityScope ?? (await scopeDue(this.store, this.until, ctx.settings.QUALITY_FULL_SCOPE_DAYS));
     this.progress.stage('quality');
     logger.info({ step: 'quality' }, 'quality checks started');
     failpoint('run.checking');
@@ -262,7 +266,7 @@ export class PipelineRun {
         logger: logger.child({ step: 'quality' }),
         runId: ctx.runId,
         until: this.until,
-        ...(opts.qualityScope ? { scope: opts.qualityScope } : {}),
+        scope,
         onCheck: (p) => this.progress.check(p),
       }),
     );

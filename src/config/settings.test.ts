@@ -15,6 +15,7 @@ describe('parseSettings', () => {
       MAX_RETRIES: 8,
       FRESHNESS_MAX_HOURS: 26,
       FRESHNESS_SEVERITY: 'warn',
+      QUALITY_FULL_SCOPE_DAYS: 7,
       VERIFY_WEBHOOK_SIGNATURES: false,
       WEBHOOK_TOLERANCE_SECONDS: 300,
       WEBHOOK_MAX_BYTES: 1048576,

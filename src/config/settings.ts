@@ -89,6 +89,11 @@ const schema = z.object({
     ),
   FRESHNESS_MAX_HOURS: int(1).default(26).describe('freshness check threshold in hours'),
   FRESHNESS_SEVERITY: z.enum(['warn', 'error']).default('warn').describe('warn or error'),
+  QUALITY_FULL_SCOPE_DAYS: int(0)
+    .default(7)
+    .describe(
+      'run-all re-checks everything (quality scope all) when no passing run did within this many days; 0: every run',
+    ),
   WEBHOOK_SECRET: z
     .string()
     .optional()

@@ -19,6 +19,7 @@ import { goldModelSummary } from '../state/gold-state.js';
 import { layout } from '../storage/layout.js';
 import type { ObjectInfo, ObjectStore } from '../storage/object-store.js';
 import { makeScratchDir } from '../storage/scratch-dir.js';
+import { changedSince } from './scope.js';
 import type { QualityScope } from './types.js';
 
 /** Everything the checks share: one DuckDB session, staged Silver/Gold, and views over them. */
@@ -30,6 +31,11 @@ export interface QualityContext {
   /** The run's end time, Unix seconds. */
   readonly until: number;
   readonly scope: QualityScope;
+  /**
+   * With scope `changed`: partitions written at or after this (ms) count as changed (`changedSince`);
+   * undefined = everything is checked (scope `all`, or no run passed quality yet).
+   */
+  readonly since: number | undefined;
   readonly db: DuckSession;
   readonly stager: Stager;
   /** A local scratch directory of this quality run (removed on close). */
@@ -155,8 +161,10 @@ export async function openQualityContext(opts: {
       );
       await db.conn.run(`create or replace view ${goldView(contract.name)} as select * from ${rel}`);
     }
+    const since = opts.scope === 'all' ? undefined : await changedSince(opts.store, opts.runId);
     return {
       ...opts,
+      since,
       db,
       stager,
       workDir,

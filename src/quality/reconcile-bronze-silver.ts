@@ -9,7 +9,7 @@ import { capped, MAX_EXAMPLES, num } from './examples.js';
 import { type QualityContext, silverView } from './quality-context.js';
 import { chunksOfBytes } from './read-chunks.js';
 import { checkChildBronzeSilver, webhookDataKeys } from './reconcile-children.js';
-import { changedDts, changedSince } from './scope.js';
+import { changedDts } from './scope.js';
 import type { CheckResult, PlannedCheck } from './types.js';
 
 /** Only the id is parsed from each Bronze line: DuckDB skips the rest of the JSON cheaply. */
@@ -34,7 +34,7 @@ export interface BronzeSilverShared {
 }
 
 export async function prepareBronzeSilver(ctx: QualityContext): Promise<BronzeSilverShared> {
-  const since = ctx.scope === 'all' ? undefined : await changedSince(ctx.store, ctx.runId);
+  const since = ctx.since;
   const webhookKeys = (await ctx.store.list(WEBHOOK_PREFIX)).filter((o) => dtOfKey(o.key) !== undefined);
   return { since, webhookKeys };
 }

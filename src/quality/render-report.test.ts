@@ -19,11 +19,11 @@ describe('renderQualityReport', () => {
         details: { age_hours: 40 },
       },
     ];
-    const text = renderQualityReport({ passed: reportPassed(checks), checks });
+    const text = renderQualityReport({ passed: reportPassed(checks), scope: 'changed', checks });
     expect(text).toContain('schema.silver.charges');
     expect(text).toMatch(/FAIL ref\.charges\.customer_id\n {2}orphans: .*cus_404/);
     expect(text).toContain('WARN freshness.fct_payments');
-    expect(text).toContain('quality FAILED: 1 passed, 1 failed, 1 warnings');
+    expect(text).toContain('quality FAILED (scope changed): 1 passed, 1 failed, 1 warnings');
   });
 });
 

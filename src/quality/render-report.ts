@@ -34,7 +34,7 @@ export function renderQualityReport(report: QualityReport): string {
   const errors = failed.filter((c) => c.severity === 'error').length;
   out.push(
     '',
-    `quality ${report.passed ? 'passed' : 'FAILED'}: ${report.checks.length - failed.length} passed, ${errors} failed, ${failed.length - errors} warnings`,
+    `quality ${report.passed ? 'passed' : 'FAILED'} (scope ${report.scope}): ${report.checks.length - failed.length} passed, ${errors} failed, ${failed.length - errors} warnings`,
   );
   return `${out.join('\n')}\n`;
 }

@@ -9,6 +9,7 @@ import { saasChecks } from './reconcile-saas.js';
 import { silverGoldChecks } from './reconcile-silver-gold.js';
 import { referentialChecks } from './referential.js';
 import { schemaChecks } from './schema.js';
+import { recordFullScope } from './scope.js';
 import type { CheckResult, PlannedCheck, QualityReport, QualityScope } from './types.js';
 import { checkWebhooksVsEvents } from './webhooks-vs-events.js';
 
@@ -20,9 +21,10 @@ export interface QualityOptions {
   /** The run's end time, Unix seconds: what the freshness check measures age against. */
   until: number;
   /**
-   * Bronze read by the Bronze -> Silver reconciliation: `changed` (default) = partitions written
-   * since the previous passing quality run; `all` = every Bronze line. Other checks read all of
-   * Silver and the current Gold either way (Parquet columns: cheap).
+   * `changed` (default): the Bronze -> Silver reconciliation reads the partitions written since
+   * the previous passing quality run, and the reference checks probe the rows of those Silver
+   * partitions; `all`: every Bronze line and every row. Other checks read all of Silver and the
+   * current Gold either way.
    */
   scope?: QualityScope;
   /** Called as each check finishes (terminal progress). */
@@ -98,10 +100,17 @@ export async function runQuality(opts: QualityOptions): Promise<QualityReport> {
   } finally {
     await ctx.close();
   }
-  const report: QualityReport = { passed: reportPassed(checks), checks };
+  const report: QualityReport = { passed: reportPassed(checks), scope: ctx.scope, checks };
+  if (report.passed && report.scope === 'all') await recordFullScope(opts.store, opts.runId, opts.until);
   const failed = checks.filter((c) => !c.passed).length;
   opts.logger.info(
-    { passed: report.passed, checks: checks.length, failed, seconds: (performance.now() - started) / 1000 },
+    {
+      passed: report.passed,
+      scope: report.scope,
+      checks: checks.length,
+      failed,
+      seconds: (performance.now() - started) / 1000,
+    },
     `quality: ${checks.length - failed} of ${checks.length} checks passed`,
   );
   return report;

@@ -1,5 +1,7 @@
 import { listRunIds, readManifest } from '../state/manifest.js';
+import { layout } from '../storage/layout.js';
 import type { ObjectStore } from '../storage/object-store.js';
+import type { QualityScope } from './types.js';
 
 /** Clock skew allowed between the store's modification times and the run manifests' clock. */
 export const CUTOFF_MARGIN_MS = 10 * 60 * 1000;
@@ -38,4 +40,39 @@ export function changedDts(
     if (dt) out.add(dt);
   }
   return out;
+}
+
+/** What `_state/quality/full_scope.json` records: the last run whose scope-`all` checks passed. */
+export interface FullScopeRecord {
+  readonly run_id: string;
+  /** That run's end time (`until`), Unix seconds. */
+  readonly until: number;
+}
+
+/** Records that `runId`'s checks of everything passed. */
+export async function recordFullScope(store: ObjectStore, runId: string, until: number): Promise<void> {
+  const record: FullScopeRecord = { run_id: runId, until };
+  await store.put(layout.qualityFullScope(), `${JSON.stringify(record)}\n`);
+}
+
+/**
+ * The scope a `run-all` checks with when none is asked for: `all` when no run's checks of
+ * everything passed within `days` days before `until` (0: every run), else `changed`. The changed
+ * scope trusts what earlier runs checked; this periodic full scope is what finds a defect planted
+ * in a partition no run touches any more. Clocks are the runs' `until`, so a replayed history
+ * (a frozen source clock) decides as a live one.
+ */
+export async function scopeDue(store: ObjectStore, until: number, days: number): Promise<QualityScope> {
+  if (days === 0) return 'all';
+  const body = await store.get(layout.qualityFullScope());
+  if (!body) return 'all';
+  let last: number | undefined;
+  try {
+    last = (JSON.parse(Buffer.from(body).toString('utf8')) as Partial<FullScopeRecord>).until;
+  } catch {
+    last = undefined;
+  }
+  // an unreadable record only costs one full check, which writes a good one
+  if (typeof last !== 'number' || !Number.isFinite(last)) return 'all';
+  return until - last >= days * 86_400 ? 'all' : 'changed';
 }

@@ -17,6 +17,8 @@ export interface CheckResult {
 export interface QualityReport {
   /** True when no error-severity check failed. */
   readonly passed: boolean;
+  /** What the checks read: what changed since the last passing run, or everything. */
+  readonly scope: QualityScope;
   readonly checks: CheckResult[];
 }
 

@@ -13,7 +13,7 @@ export interface RunManifestData {
   settings: Record<string, unknown>;
   extract?: Record<string, unknown>;
   transform?: Record<string, unknown>;
-  quality?: { passed: boolean; checks: unknown[] };
+  quality?: { passed: boolean; scope?: string; checks: unknown[] };
   published?: unknown[];
   error?: { step: string; message: string };
   [section: string]: unknown;

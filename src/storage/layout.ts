@@ -38,6 +38,8 @@ export const layout = {
   publishJournal: (runId: string) => `_state/publish/${runId}.json`,
   /** Size and ETag/mtime of every published partition, for self-healing (run ids never start with `_`). */
   publishedRecord: () => '_state/publish/_partitions.json',
+  /** The last quality run that checked everything (scope `all`) and passed. */
+  qualityFullScope: () => '_state/quality/full_scope.json',
 } as const;
 
 /** A published Silver or Gold partition key, parsed; undefined for anything else. */

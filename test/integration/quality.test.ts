@@ -449,6 +449,50 @@ describe('Bronze -> Silver scope', () => {
     expect(again.passed).toBe(false);
     expect(again.details.missing_from_silver).toMatchObject({ examples: [{ id: 'ch_old_lost' }] });
   });
+
+  it("'changed' probes references of the partitions written since; a defect planted in an older one is found by scope all", async () => {
+    await lake.write(goodDataset());
+    const old = new Date(Date.now() - 86_400_000);
+    const age = async () => {
+      for (const o of await lake.store.list('')) await utimes(join(lake.store.root, o.key), old, old);
+    };
+    await age();
+    await lake.store.put(
+      layout.manifest('q0'),
+      JSON.stringify({
+        run_id: 'q0',
+        status: 'succeeded',
+        started_at: new Date(Date.now() - 3_600_000).toISOString(),
+        quality: { passed: true, checks: [] },
+      }),
+    );
+    // a charge of an old partition now names a customer nobody knows, and the file looks old
+    await lake.rewrite(
+      layout.silverPartition('charges', utcDate(DAY1)),
+      `select * replace (case when id = 'ch_1' then 'cus_planted' else customer_id end as customer_id) from t`,
+    );
+    await age();
+    const changed = await quality();
+    expect(changed.scope).toBe('changed');
+    expect(check(changed, 'ref.charges.customer_id')).toMatchObject({
+      passed: true,
+      details: { partitions_checked: [], checked: 0 },
+    });
+    const all = await quality({}, NOW, 'all');
+    expect(all.scope).toBe('all');
+    expect(check(all, 'ref.charges.customer_id')).toMatchObject({
+      passed: false,
+      details: {
+        partitions_checked: 'all',
+        orphans: { examples: [{ id: 'ch_1', customer_id: 'cus_planted' }] },
+      },
+    });
+    // a partition written since is probed again
+    await lake.rewrite(layout.silverPartition('charges', utcDate(DAY1)), 'select * from t');
+    const rewritten = check(await quality(), 'ref.charges.customer_id');
+    expect(rewritten.passed).toBe(false);
+    expect(rewritten.details.partitions_checked).toEqual([utcDate(DAY1)]);
+  });
 });
 
 describe('Bronze id cache', () => {

@@ -68,6 +68,7 @@ try {
         floor_records: floor.records,
         pages,
         floor_pages: floor.pages,
+        pages_by_entity: Object.fromEntries(Object.entries(manifest.extract).map(([e, x]) => [e, x.pages])),
         ours_s: +ours.toFixed(2),
         floor_s: +floor.seconds.toFixed(2),
         ratio: +(ours / floor.seconds).toFixed(3),

@@ -5,6 +5,7 @@ import {
   followDensity,
   PAGES_PER_SLICE,
   planEntity,
+  SLICES_AHEAD,
   splitDense,
   splitEvenly,
   timeSlices,
@@ -163,15 +164,23 @@ describe('followDensity', () => {
     expect(PAGES_PER_SLICE * 2).toBe(8);
     expect(after.gte).toBe(350 * d);
     expect(after.split[0]).toEqual({ gte: 342 * d, lt: 350 * d });
-    expect(after.split.at(-1)).toEqual({ gte: 0, lt: 6 * d });
-    expect(after.split).toHaveLength(44);
+    // SLICES_AHEAD slices, then the rest as one window that its own first page will slice
+    expect(after.split).toHaveLength(SLICES_AHEAD + 1);
+    expect(after.split[SLICES_AHEAD - 1]).toEqual({ gte: 286 * d, lt: 294 * d });
+    expect(after.split.at(-1)).toEqual({ gte: 0, lt: 286 * d });
   });
 
   it('slices a dense entity by UTC day, the cursor going on through the rest of its newest day', () => {
     // a page per 8 hours: one-day slices, as extraction sliced every entity before
     const after = followDensity(year, { newest: 366 * d - 1, oldest: 365 * d + 16 * 3600, hasMore: true });
     expect(after.gte).toBe(365 * d);
-    expect(after.split).toEqual(timeSlices({ gte: 0, lt: 365 * d }));
+    expect(after.split).toEqual([...timeSlices({ gte: 357 * d, lt: 365 * d }), { gte: 0, lt: 357 * d }]);
+  });
+
+  it('plans every slice of a short window, with no rest', () => {
+    const w = { gte: 0, lt: 5 * d };
+    const after = followDensity(w, { newest: 5 * d - 1, oldest: 5 * d - 3600, hasMore: true });
+    expect(after).toEqual({ gte: 4 * d, split: timeSlices({ gte: 0, lt: 4 * d }) });
   });
 
   it('never splits past the window end, whatever the source sent', () => {

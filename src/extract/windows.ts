@@ -117,6 +117,9 @@ export function daySlices(w: TimeWindow, days: number): TimeWindow[] {
  */
 export const PAGES_PER_SLICE = 4;
 
+/** Slices a first page plans ahead; what is older is one more window, sliced by its own first page. */
+export const SLICES_AHEAD = 8;
+
 /** What a window's first page says about the rest of the window. */
 export interface FirstPage {
   /** `created` of its first (newest) and last (oldest) object; pages run newest first. */
@@ -141,12 +144,15 @@ export interface AfterFirstPage {
  * `PAGES_PER_SLICE` pages at that density, of whole UTC days (one day at most for an entity with
  * more than a page a day, as extraction sliced before), and the slice's own cursor goes on through
  * the newest of them (so the objects sharing the second of the page's last one need no request of
- * their own). When the rest looks like `PAGES_PER_SLICE` pages or fewer, the cursor goes on to the
- * window's start, unsplit. Pure.
+ * their own). Only `SLICES_AHEAD` slices are planned so: what is older is one more window, whose
+ * own first page measures its density again (so an older part that is sparser, or empty, costs a
+ * request, not one per day). When the rest looks like `PAGES_PER_SLICE` pages or fewer, the
+ * cursor goes on to the window's start, unsplit. Pure.
  *
  * @example
  * followDensity({ gte: 0, lt: 400 * 86_400 }, { newest: 400 * 86_400 - 1, oldest: 398 * 86_400, hasMore: true });
- * // ~200 pages more at 2 days a page: 8-day slices, the cursor going on through the newest one
+ * // ~200 pages more at 2 days a page: 8-day slices, the cursor going on through the newest one,
+ * // 8 more slices, then the rest [0, 326d) as one window
  */
 export function followDensity(w: TimeWindow, page: FirstPage): AfterFirstPage {
   // an object outside the window asked for (a source ignoring `created`) must not widen it
@@ -156,7 +162,11 @@ export function followDensity(w: TimeWindow, page: FirstPage): AfterFirstPage {
   if ((oldest - w.gte) / secondsPerPage <= PAGES_PER_SLICE) return { gte: w.gte, split: [] };
   const days = Math.max(1, Math.floor((PAGES_PER_SLICE * secondsPerPage) / DAY_SECONDS));
   const [through, ...older] = daySlices({ gte: w.gte, lt: oldest }, days);
-  return { gte: through!.gte, split: older };
+  if (older.length <= SLICES_AHEAD) return { gte: through!.gte, split: older };
+  // The rest beyond a few slices is one window again, asked for whole: its own first page measures
+  // its density (an older part may be sparser, or empty: events beyond Stripe's 30 days of them).
+  const rest = { gte: w.gte, lt: older[SLICES_AHEAD]!.lt };
+  return { gte: through!.gte, split: [...older.slice(0, SLICES_AHEAD), rest] };
 }
 
 /**

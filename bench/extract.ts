@@ -50,10 +50,11 @@ try {
       await readFile(join(root, '_state', 'manifests', `run_x${round}.json`), 'utf8'),
     ) as {
       timings: Record<string, number>;
-      extract: Record<string, { window: TimeWindow; records: number }>;
+      extract: Record<string, { window: TimeWindow; records: number; pages: number }>;
     };
     const windows = new Map(Object.entries(manifest.extract).map(([e, x]) => [e, x.window]));
     const records = Object.values(manifest.extract).reduce((a, x) => a + x.records, 0);
+    const pages = Object.values(manifest.extract).reduce((a, x) => a + x.pages, 0);
     await rm(root, { recursive: true, force: true });
     const c0 = process.cpuUsage();
     const m1 = mock.cpuSeconds();
@@ -64,6 +65,10 @@ try {
       `${JSON.stringify({
         round,
         records,
+        floor_records: floor.records,
+        pages,
+        floor_pages: floor.pages,
+        pages_by_entity: Object.fromEntries(Object.entries(manifest.extract).map(([e, x]) => [e, x.pages])),
         ours_s: +ours.toFixed(2),
         floor_s: +floor.seconds.toFixed(2),
         ratio: +(ours / floor.seconds).toFixed(3),

@@ -143,6 +143,10 @@ const COMMANDS: CommandSpec[] = [
         '--old-version-share <share>',
         'share of events (0-1) in the pre-2025 API version, default 0.2 (MOCK_OLD_VERSION_SHARE)',
       ),
+      new Option(
+        '--embedded-list-limit <n>',
+        'children a parent embeds (items, lines) before has_more, 1-100, default 10 as Stripe (MOCK_EMBEDDED_LIST_LIMIT)',
+      ),
     ],
     load: () => import('./commands/mock-api.js'),
   },

@@ -1,7 +1,7 @@
 import type { EntityDef } from '../entities/entity.js';
 import { ProtocolError } from '../source/errors.js';
 import type { RawListPage, StripeClient } from '../source/stripe-client.js';
-import { splitDense, type TimeWindow } from './windows.js';
+import { followDensity, splitDense, type TimeWindow } from './windows.js';
 
 export interface ListSliceOptions {
   readonly client: Pick<StripeClient, 'listRawPage'>;
@@ -17,10 +17,12 @@ export interface ListSliceOptions {
 }
 
 /**
- * Lists `created` in `[window.gte, window.lt)` of one endpoint page by page, newest first. A
- * dense slice while other slices run short hands its older part to new concurrent slices after
- * its first page and keeps only the objects created in the same second as the last one seen
- * (only then, since every split adds a part-filled page).
+ * Lists `created` in `[window.gte, window.lt)` of one endpoint page by page, newest first. After
+ * its first page, a slice whose rest looks like more than a few pages hands the older part to new
+ * concurrent slices cut to the density the page showed (`followDensity`: a window asked for whole
+ * costs one request when it fits a page). Else, a dense slice while other slices run short hands
+ * its older part to new slices and keeps only the objects created in the same second as the last
+ * one seen (only then, since every split adds a part-filled page).
  *
  * @example
  * await listSlice(entity('charges'), { gte, lt }, { client, limit: 100, signal, onPage, starving, split });
@@ -50,8 +52,15 @@ export async function listSlice(
     await opts.onPage(raw);
     if (next === undefined) break;
     startingAfter = next;
+    if (!first || raw.items.length < limit) continue;
+    const newest = raw.items[0]?.created;
     const oldest = raw.items.at(-1)?.created;
-    if (first && raw.items.length >= limit && typeof oldest === 'number' && opts.starving()) {
+    if (typeof oldest !== 'number' || typeof newest !== 'number') continue;
+    const after = followDensity({ gte, lt }, { newest, oldest, hasMore: true });
+    if (after.split.length > 0) {
+      opts.split(after.split);
+      gte = after.gte;
+    } else if (opts.starving()) {
       const older = splitDense({ gte, lt }, oldest);
       if (older.length > 0) {
         opts.split(older);

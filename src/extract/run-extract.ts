@@ -16,7 +16,7 @@ import { ExtractStats } from './extract-stats.js';
 import { fetchKinds, type Task } from './fetch-kinds.js';
 import { SliceScheduler } from './slice-scheduler.js';
 import { type Mark, serialPerKey, WatermarkAdvance } from './watermark-advance.js';
-import { DAY_SECONDS, type TimeWindow, timeSlices } from './windows.js';
+import type { TimeWindow } from './windows.js';
 
 export interface ExtractOptions {
   readonly store: ObjectStore;
@@ -37,8 +37,6 @@ export interface ExtractOptions {
   readonly backfill?: { readonly from: number; readonly to: number };
   readonly onProgress?: (p: { entity: string; pages: number; records: number; retries: number }) => void;
   readonly signal?: AbortSignal;
-  /** Longest time slice, seconds (default one day; slices never cross UTC midnight). */
-  readonly sliceSeconds?: number;
   /** Bronze part size bound, bytes (default 64 MiB). */
   readonly maxPartBytes?: number;
 }
@@ -150,7 +148,7 @@ export async function runExtract(opts: ExtractOptions): Promise<ExtractReport> {
   });
 
   try {
-    for (const task of initialTasks(selected, plan, opts.sliceSeconds ?? DAY_SECONDS)) {
+    for (const task of initialTasks(selected, plan)) {
       // A window that ends where it starts has nothing to list: still a completed load.
       if (task.window.lt <= task.window.gte) scheduler.completeEmpty(task);
       else scheduler.schedule(task);
@@ -203,26 +201,17 @@ export async function runExtract(opts: ExtractOptions): Promise<ExtractReport> {
 }
 
 /**
- * The first slices of the run: each entity's window (newest day first), an empty window as one
- * empty task, then the events pass. More slices come from dense slices splitting.
+ * The first slices of the run: each entity's window whole, then the events pass's. A window's
+ * first page decides how the rest is sliced (`followDensity`), so an entity that fits a page costs
+ * one request; more slices come from those splits and from dense slices splitting.
  */
-export function initialTasks(
-  selected: readonly EntityDef[],
-  plan: ExtractPlan,
-  sliceSeconds: number,
-): Task[] {
+export function initialTasks(selected: readonly EntityDef[], plan: ExtractPlan): Task[] {
   const tasks: Task[] = [];
   for (const def of selected) {
     if (def.name === EVENTS) continue;
-    const window = plan.entities.get(def.name)!.window;
-    const slices = timeSlices(window, sliceSeconds);
-    if (slices.length === 0) tasks.push({ kind: 'api', def, window });
-    for (const w of slices) tasks.push({ kind: 'api', def, window: w });
+    tasks.push({ kind: 'api', def, window: plan.entities.get(def.name)!.window });
   }
-  if (plan.pass) {
-    for (const w of timeSlices(plan.pass.window, sliceSeconds))
-      tasks.push({ kind: 'events', def: entityDef(EVENTS), window: w });
-  }
+  if (plan.pass) tasks.push({ kind: 'events', def: entityDef(EVENTS), window: plan.pass.window });
   return tasks;
 }
 

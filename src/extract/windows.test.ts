@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { DAY_SECONDS, planEntity, splitDense, splitEvenly, timeSlices } from './windows.js';
+import {
+  DAY_SECONDS,
+  daySlices,
+  followDensity,
+  PAGES_PER_SLICE,
+  planEntity,
+  SLICES_AHEAD,
+  splitDense,
+  splitEvenly,
+  timeSlices,
+} from './windows.js';
 
 const base = { safetySeconds: 300, days: 30, changeLookbackSeconds: 0, usesEvents: true };
 const END = 1_700_000_000;
@@ -112,5 +122,72 @@ describe('splitDense', () => {
     expect(splitDense({ gte: 0, lt: 1000 }, 900)).toHaveLength(2);
     expect(splitDense({ gte: 0, lt: 1000 }, 800)).toEqual([]);
     expect(splitDense({ gte: 0, lt: 10 }, 1)).toEqual([]);
+  });
+});
+
+describe('daySlices', () => {
+  it('cuts whole UTC days, the newest slice ending at the window end', () => {
+    const d = DAY_SECONDS;
+    expect(daySlices({ gte: 10, lt: 5 * d + 7 }, 2)).toEqual([
+      { gte: 4 * d, lt: 5 * d + 7 },
+      { gte: 2 * d, lt: 4 * d },
+      { gte: 10, lt: 2 * d },
+    ]);
+    expect(daySlices({ gte: 10, lt: 3 * d }, 1)).toEqual(timeSlices({ gte: 10, lt: 3 * d }));
+    expect(daySlices({ gte: 5, lt: 5 }, 3)).toEqual([]);
+    expect(() => daySlices({ gte: 0, lt: 10 }, 0)).toThrow(RangeError);
+  });
+});
+
+describe('followDensity', () => {
+  const d = DAY_SECONDS;
+  const year = { gte: 0, lt: 366 * d };
+
+  it('takes a first page without more as the whole window', () => {
+    expect(followDensity(year, { newest: 300 * d, oldest: 2 * d, hasMore: false })).toEqual({
+      gte: 0,
+      split: [],
+    });
+  });
+
+  it('goes on with the cursor, unsplit, when the rest looks like a few pages', () => {
+    // the page covered 100 days: the 250 older days look like 2.5 pages
+    expect(followDensity(year, { newest: 350 * d, oldest: 250 * d, hasMore: true })).toEqual({
+      gte: 0,
+      split: [],
+    });
+  });
+
+  it('cuts the older part of a sparse entity into slices of several days, going on through the newest', () => {
+    // a page per 2 days: slices of PAGES_PER_SLICE pages = 8 days, the cursor through [350d, 358d)
+    const after = followDensity(year, { newest: 360 * d, oldest: 358 * d, hasMore: true });
+    expect(PAGES_PER_SLICE * 2).toBe(8);
+    expect(after.gte).toBe(350 * d);
+    expect(after.split[0]).toEqual({ gte: 342 * d, lt: 350 * d });
+    // SLICES_AHEAD slices, then the rest as one window that its own first page will slice
+    expect(after.split).toHaveLength(SLICES_AHEAD + 1);
+    expect(after.split[SLICES_AHEAD - 1]).toEqual({ gte: 286 * d, lt: 294 * d });
+    expect(after.split.at(-1)).toEqual({ gte: 0, lt: 286 * d });
+  });
+
+  it('slices a dense entity by UTC day, the cursor going on through the rest of its newest day', () => {
+    // a page per 8 hours: one-day slices, as extraction sliced every entity before
+    const after = followDensity(year, { newest: 366 * d - 1, oldest: 365 * d + 16 * 3600, hasMore: true });
+    expect(after.gte).toBe(365 * d);
+    expect(after.split).toEqual([...timeSlices({ gte: 357 * d, lt: 365 * d }), { gte: 0, lt: 357 * d }]);
+  });
+
+  it('plans every slice of a short window, with no rest', () => {
+    const w = { gte: 0, lt: 5 * d };
+    const after = followDensity(w, { newest: 5 * d - 1, oldest: 5 * d - 3600, hasMore: true });
+    expect(after).toEqual({ gte: 4 * d, split: timeSlices({ gte: 0, lt: 4 * d }) });
+  });
+
+  it('never splits past the window end, whatever the source sent', () => {
+    const w = { gte: 0, lt: 10 * d };
+    expect(followDensity(w, { newest: 30 * d, oldest: 20 * d, hasMore: true })).toEqual({
+      gte: 0,
+      split: [],
+    });
   });
 });

@@ -92,6 +92,84 @@ export function timeSlices(w: TimeWindow, maxSeconds = DAY_SECONDS): TimeWindow[
 }
 
 /**
+ * Splits a window into slices of at most `days` whole UTC days (the newest one ends at `w.lt`,
+ * every other boundary is a UTC midnight), newest first. `daySlices(w, 1)` is `timeSlices(w)`.
+ *
+ * @example
+ * daySlices({ gte: 0, lt: 5 * 86_400 + 10 }, 2); // [[3d, 5d+10), [1d, 3d), [0, 1d)]
+ */
+export function daySlices(w: TimeWindow, days: number): TimeWindow[] {
+  if (!Number.isInteger(days) || days < 1)
+    throw new RangeError(`slice days must be a positive integer, got ${days}`);
+  const out: TimeWindow[] = [];
+  let lt = w.lt;
+  while (lt > w.gte) {
+    const gte = Math.max(w.gte, (Math.floor((lt - 1) / DAY_SECONDS) - (days - 1)) * DAY_SECONDS);
+    out.push({ gte, lt });
+    lt = gte;
+  }
+  return out;
+}
+
+/**
+ * Pages a slice is cut for when a window's first page shows its density: each slice costs about
+ * one part-filled page, and slices of a few pages still leave work for every worker.
+ */
+export const PAGES_PER_SLICE = 4;
+
+/** Slices a first page plans ahead; what is older is one more window, sliced by its own first page. */
+export const SLICES_AHEAD = 8;
+
+/** What a window's first page says about the rest of the window. */
+export interface FirstPage {
+  /** `created` of its first (newest) and last (oldest) object; pages run newest first. */
+  readonly newest: number;
+  readonly oldest: number;
+  /** Whether the list has more (`has_more`). */
+  readonly hasMore: boolean;
+}
+
+/** How a slice goes on after its first page. */
+export interface AfterFirstPage {
+  /** The slice's own cursor goes on down to this `created[gte]`. */
+  readonly gte: number;
+  /** Older parts of the window, listed as new slices. */
+  readonly split: TimeWindow[];
+}
+
+/**
+ * Slices that follow density (SPEC 5). A window is first asked for whole: if its first page has no
+ * more, that was all of it (one request for a sparse entity, not one per day). Otherwise the page
+ * shows the density: the older part `[w.gte, oldest)` is cut into slices of about
+ * `PAGES_PER_SLICE` pages at that density, of whole UTC days (one day at most for an entity with
+ * more than a page a day, as extraction sliced before), and the slice's own cursor goes on through
+ * the newest of them (so the objects sharing the second of the page's last one need no request of
+ * their own). Only `SLICES_AHEAD` slices are planned so: what is older is one more window, whose
+ * own first page measures its density again (so an older part that is sparser, or empty, costs a
+ * request, not one per day). When the rest looks like `PAGES_PER_SLICE` pages or fewer, the
+ * cursor goes on to the window's start, unsplit. Pure.
+ *
+ * @example
+ * followDensity({ gte: 0, lt: 400 * 86_400 }, { newest: 400 * 86_400 - 1, oldest: 398 * 86_400, hasMore: true });
+ * // ~200 pages more at 2 days a page: 8-day slices, the cursor going on through the newest one,
+ * // 8 more slices, then the rest [0, 326d) as one window
+ */
+export function followDensity(w: TimeWindow, page: FirstPage): AfterFirstPage {
+  // an object outside the window asked for (a source ignoring `created`) must not widen it
+  const oldest = Math.min(page.oldest, w.lt);
+  if (!page.hasMore || oldest <= w.gte) return { gte: w.gte, split: [] };
+  const secondsPerPage = Math.max(1, page.newest - oldest);
+  if ((oldest - w.gte) / secondsPerPage <= PAGES_PER_SLICE) return { gte: w.gte, split: [] };
+  const days = Math.max(1, Math.floor((PAGES_PER_SLICE * secondsPerPage) / DAY_SECONDS));
+  const [through, ...older] = daySlices({ gte: w.gte, lt: oldest }, days);
+  if (older.length <= SLICES_AHEAD) return { gte: through!.gte, split: older };
+  // The rest beyond a few slices is one window again, asked for whole: its own first page measures
+  // its density (an older part may be sparser, or empty: events beyond Stripe's 30 days of them).
+  const rest = { gte: w.gte, lt: older[SLICES_AHEAD]!.lt };
+  return { gte: through!.gte, split: [...older.slice(0, SLICES_AHEAD), rest] };
+}
+
+/**
  * Splits `[gte, lt)` into `n` contiguous parts of nearly equal length (for re-slicing a dense
  * slice); fewer when the range is shorter than `n` seconds.
  */

@@ -71,7 +71,7 @@ export async function startMockApi(options: MockOptions = {}): Promise<MockApi> 
   const seed = options.seed ?? DEFAULT_SEED;
   const volume = resolveVolume(options);
   const clock = new MockClock(options.now);
-  const dataset = new Dataset(seed, volume, clock.now());
+  const dataset = new Dataset(seed, volume, clock.now(), options.embeddedListLimit);
   if (options.oldVersionShare !== undefined) dataset.oldVersionShare = options.oldVersionShare;
   const faults = new Faults();
   const webhooks = new WebhookSender(dataset, clock);

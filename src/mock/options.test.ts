@@ -30,6 +30,10 @@ describe('parseMockOptions', () => {
       oldVersionShare: 0.5,
     });
     expect(parseMockOptions({}, { MOCK_OLD_VERSION_SHARE: '0' })).toEqual({ oldVersionShare: 0 });
+    expect(parseMockOptions({ 'embedded-list-limit': '2' }, { MOCK_EMBEDDED_LIST_LIMIT: '5' })).toEqual({
+      embeddedListLimit: 2,
+    });
+    expect(parseMockOptions({}, { MOCK_EMBEDDED_LIST_LIMIT: '1' })).toEqual({ embeddedListLimit: 1 });
     expect(resolveVolume({})).toEqual(MOCK_PRESETS.demo);
   });
 
@@ -41,6 +45,8 @@ describe('parseMockOptions', () => {
     [{ 'charges-per-day': '-1' }, {}, '--charges-per-day'],
     [{ 'old-version-share': '1.5' }, {}, '--old-version-share'],
     [{}, { MOCK_OLD_VERSION_SHARE: 'half' }, 'MOCK_OLD_VERSION_SHARE'],
+    [{ 'embedded-list-limit': '0' }, {}, '--embedded-list-limit'],
+    [{}, { MOCK_EMBEDDED_LIST_LIMIT: '101' }, 'MOCK_EMBEDDED_LIST_LIMIT'],
   ])('rejects %j %j naming %s', (flags, env, name) => {
     expect(() => parseMockOptions(flags, env)).toThrowError(MockOptionError);
     expect(() => parseMockOptions(flags, env)).toThrowError(name);

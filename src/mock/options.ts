@@ -20,6 +20,8 @@ export interface MockOptions {
   quiet?: boolean;
   /** Share of events (0-1) rendered in the older API version (default 0.2). */
   oldVersionShare?: number;
+  /** Children a parent embeds (`items`, `lines`) before `has_more` (default 10, as Stripe). */
+  embeddedListLimit?: number;
 }
 
 export interface MockVolume {
@@ -96,6 +98,7 @@ const SPECS = {
   preset: spec('preset', 'preset'),
   now: spec('now', 'now'),
   oldVersionShare: spec('old-version-share', 'oldVersionShare'),
+  embeddedListLimit: spec('embedded-list-limit', 'embeddedListLimit'),
 } as const;
 
 /**
@@ -157,5 +160,7 @@ export function parseMockOptions(
       throw new MockOptionError(share.name, share.value, 'a share from 0 to 1');
     out.oldVersionShare = n;
   }
+  const embedded = int(SPECS.embeddedListLimit, 1, 100);
+  if (embedded !== undefined) out.embeddedListLimit = embedded;
   return out;
 }

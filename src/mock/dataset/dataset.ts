@@ -66,9 +66,10 @@ export class Dataset {
   /** Share of events rendered in the older API version (render/old-api-version.ts), 0-1. */
   oldVersionShare = DEFAULT_OLD_VERSION_SHARE;
 
-  constructor(seed: number, volume: MockVolume, start: number) {
+  /** `embeddedListLimit`: children a parent embeds before `has_more` (default 10, as Stripe). */
+  constructor(seed: number, volume: MockVolume, start: number, embeddedListLimit?: number) {
     const w = worldAt(seed, volume, start);
-    this.world = { ...w, payouts: new PayoutBook(w) };
+    this.world = { ...w, payouts: new PayoutBook(w), ...(embeddedListLimit ? { embeddedListLimit } : {}) };
     this.renderer = new JsonRenderer(this.world);
     this.build(start + HORIZON_SLACK);
   }

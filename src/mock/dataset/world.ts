@@ -124,6 +124,8 @@ export interface World {
    * made for ids or plans alone, which then has no payouts.
    */
   readonly payouts?: PayoutBook;
+  /** Children a parent embeds before `has_more` (`EMBEDDED_CHILDREN`, as Stripe, when absent). */
+  readonly embeddedListLimit?: number;
 }
 
 /** The world of a dataset whose history of `volume.days` days ends on the day of `start`. */

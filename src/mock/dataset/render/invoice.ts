@@ -132,7 +132,7 @@ export function renderInvoice(w: World, inv: InvoicePlan, t: number): string {
     `"hosted_invoice_url":${finalized ? `"https://invoice.stripe.com/i/${hosted}"` : 'null'},` +
     `"invoice_pdf":${finalized ? `"https://pay.stripe.com/invoice/${hosted}/pdf"` : 'null'},` +
     `"issuer":{"type":"self"},"last_finalization_error":null,"latest_revision":null,` +
-    `"lines":${childListJson(`/v1/invoices/${id}/lines`, invoiceLinesJson(w, inv))},"livemode":false,"metadata":{},` +
+    `"lines":${childListJson(`/v1/invoices/${id}/lines`, invoiceLinesJson(w, inv), w.embeddedListLimit)},"livemode":false,"metadata":{},` +
     `"next_payment_attempt":${nextAttempt},` +
     `"number":${finalized ? `"${invoicePrefix(w, c)}-${String(s.numberBase + k + 1).padStart(4, '0')}"` : 'null'},` +
     `"on_behalf_of":null,` +

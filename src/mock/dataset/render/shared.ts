@@ -22,10 +22,13 @@ export const listJson = (url: string, data: string): string =>
 /** How many children Stripe embeds in a parent (`lines`, `items`); the rest are paged. */
 export const EMBEDDED_CHILDREN = 10;
 
-/** A child list embedded in its parent: the first 10, `has_more` and `total_count`, as Stripe's. */
-export const childListJson = (url: string, items: readonly string[]): string =>
-  `{"object":"list","data":[${items.slice(0, EMBEDDED_CHILDREN).join(',')}],` +
-  `"has_more":${items.length > EMBEDDED_CHILDREN},"total_count":${items.length},"url":${q(url)}}`;
+/**
+ * A child list embedded in its parent: the first `limit` (10, as Stripe's), `has_more` and
+ * `total_count`.
+ */
+export const childListJson = (url: string, items: readonly string[], limit = EMBEDDED_CHILDREN): string =>
+  `{"object":"list","data":[${items.slice(0, limit).join(',')}],` +
+  `"has_more":${items.length > limit},"total_count":${items.length},"url":${q(url)}}`;
 
 // --- vocabulary --------------------------------------------------------------------------------
 

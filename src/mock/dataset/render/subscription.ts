@@ -133,7 +133,7 @@ export function renderSubscription(w: World, s: SubscriptionPlan, t: number): st
     `"default_source":null,"default_tax_rates":[],"description":null,` +
     `"discounts":${discounted ? `["${discountId(seed, s)}"]` : '[]'},"ended_at":${canceled ? s.canceledAt : 'null'},` +
     `"invoice_settings":{"account_tax_ids":null,"issuer":{"type":"self"}},` +
-    `"items":${childListJson(`/v1/subscription_items?subscription=${id}`, subscriptionItemsJson(w, s, t, at))},` +
+    `"items":${childListJson(`/v1/subscription_items?subscription=${id}`, subscriptionItemsJson(w, s, t, at), w.embeddedListLimit)},` +
     `"latest_invoice":"${invoiceId(seed, s, at.k)}","livemode":false,"managed_payments":{"enabled":false},` +
     `"metadata":{},"next_pending_invoice_item_invoice":null,"on_behalf_of":null,"pause_collection":null,` +
     `"payment_settings":{"payment_method_options":null,"payment_method_types":null,"save_default_payment_method":"off"},` +

@@ -42,7 +42,7 @@ export async function checkChildBronzeSilver(
   const bronzeKey = composite ? `parent.id || '/' || obj.id` : 'obj.id';
   const silverKey = contract.primaryKey.map((k) => `${sqlIdent(k)}::VARCHAR`).join(` || '/' || `);
   // items keep the children of older versions (deleted); other tables only the latest version's
-  const keepsRemoved = table === 'subscription_items';
+  const keepsRemoved = contract.bronze.parent?.keepsRemoved === true;
   const expected = `q_child_expected_${table}`;
   await ctx.db.conn.run(
     `create or replace temp table ${expected} as

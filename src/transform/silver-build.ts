@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BRONZE_PAYLOADS, parentPayload, SILVER_CONTRACTS } from '../contracts/silver.js';
+import { BRONZE_PAYLOADS, type PayloadFields, parentPayload, SILVER_CONTRACTS } from '../contracts/silver.js';
 import { CHILD_META_TYPE, payloadType, readBronzeRelation, webhookEventType } from '../duckdb/bronze-read.js';
 import { fileOfDuckdbError, locateBadLine, type RecordShape } from '../duckdb/line-scanner.js';
 import { copyPartitioned, sortsInQuery } from '../duckdb/partitioned-copy.js';
@@ -57,8 +57,15 @@ export const VERSION_ORDER = readFileSync(
   'utf8',
 );
 
+/**
+ * Every version of an entity's objects, from its Bronze and webhook deliveries
+ * (`sql/silver/_object_versions.sql`): filled into the dedups of entities and of child tables'
+ * parents. Read once, like the version order.
+ */
+const OBJECT_VERSIONS = readFileSync(new URL('./sql/silver/_object_versions.sql', import.meta.url), 'utf8');
+
 /** The shared dedup fragment a Silver model selects from: `{{<name>}}` in the model, `_<name>.sql`. */
-export type SilverFragment = 'latest_versions' | 'latest_events' | 'parent_versions';
+export type SilverFragment = 'latest_versions' | 'latest_events' | 'parent_versions' | 'latest_children';
 
 /** Entities: versions from their Bronze and webhooks, with tombstones; events: immutable records. */
 export function silverFragmentOf(table: TableName): SilverFragment {
@@ -71,13 +78,21 @@ export interface SilverModelSql {
   readonly fragment: string;
 }
 
-/** Reads a Silver model and its shared fragment. */
+/**
+ * Reads a Silver model and its shared fragment; `_latest_children.sql` comes with the
+ * `_parent_versions.sql` it selects from inlined, so it renders like `_parent_versions.sql`.
+ */
 export async function readSilverModelSql(table: TableName): Promise<SilverModelSql> {
-  const [model, fragment] = await Promise.all([
+  const name = silverFragmentOf(table);
+  const [model, fragment, parentVersions] = await Promise.all([
     readModelSql('silver', table),
-    readModelSql('silver', `_${silverFragmentOf(table)}`),
+    readModelSql('silver', `_${name}`),
+    name === 'latest_children' ? readModelSql('silver', '_parent_versions') : undefined,
   ]);
-  return { model, fragment };
+  return {
+    model,
+    fragment: parentVersions ? renderSql(fragment, { parent_versions: `(\n${parentVersions}\n)` }) : fragment,
+  };
 }
 
 /** Bronze keys of an entity (data files only). */
@@ -120,37 +135,48 @@ export interface SilverModelFiles {
   readonly knownCreated?: string;
 }
 
-/** Renders a table's shared dedup fragment (`_latest_versions.sql` or `_latest_events.sql`) over its inputs. */
+/** `_object_versions.sql` over an entity's Bronze files and the webhook deliveries (local paths). */
+function renderObjectVersions(
+  name: EntityName,
+  fields: PayloadFields,
+  files: Pick<SilverModelFiles, 'own' | 'webhooks'>,
+): string {
+  const def = entity(name);
+  return `(\n${renderSql(OBJECT_VERSIONS, {
+    bronze: readBronzeRelation(files.own, payloadType(fields)),
+    webhooks: readBronzeRelation(files.webhooks, webhookEventType(fields)),
+    object_name: sqlString(def.objectName),
+    delete_event_types: sqlStringList(def.deleteEvents),
+  })}\n)`;
+}
+
+/**
+ * Renders a table's shared dedup fragment (`_latest_versions.sql`, `_latest_events.sql`, or for a
+ * child table `_parent_versions.sql` or `_latest_children.sql`) over its inputs.
+ */
 export function renderSilverFragment(table: TableName, fragment: string, files: SilverModelFiles): string {
   const payload = BRONZE_PAYLOADS[table];
   const parent = SILVER_CONTRACTS[table].bronze.parent;
   if (parent) {
-    const def = entity(parent.entity);
-    const parentFields = parentPayload(table);
     return renderSql(fragment, {
-      bronze: readBronzeRelation(files.own, payloadType(parentFields)),
-      webhooks: readBronzeRelation(files.webhooks, webhookEventType(parentFields)),
-      object_name: sqlString(def.objectName),
-      delete_event_types: sqlStringList(def.deleteEvents),
+      object_versions: renderObjectVersions(parent.entity, parentPayload(table), files),
       version_order: VERSION_ORDER,
       list_field: parent.list ? `obj.${sqlIdent(parent.list)}` : 'NULL::JSON',
       child_pages: readBronzeRelation(files.pages ?? [], payloadType(payload), CHILD_META_TYPE),
       child_json_type: sqlString(JSON.stringify(payload)),
     });
   }
-  const vars: Record<string, string> = {
+  if (silverFragmentOf(table) === 'latest_versions') {
+    return renderSql(fragment, {
+      object_versions: renderObjectVersions(table as EntityName, payload, files),
+      known_created: files.knownCreated ?? '(select NULL::VARCHAR as id, NULL::BIGINT as created limit 0)',
+      version_order: VERSION_ORDER,
+    });
+  }
+  return renderSql(fragment, {
     bronze: readBronzeRelation(files.own, payloadType(payload)),
     version_order: VERSION_ORDER,
-  };
-  if (silverFragmentOf(table) === 'latest_versions') {
-    const def = entity(table as EntityName);
-    vars.webhooks = readBronzeRelation(files.webhooks, webhookEventType(payload));
-    vars.object_name = sqlString(def.objectName);
-    vars.delete_event_types = sqlStringList(def.deleteEvents);
-    vars.known_created =
-      files.knownCreated ?? '(select NULL::VARCHAR as id, NULL::BIGINT as created limit 0)';
-  }
-  return renderSql(fragment, vars);
+  });
 }
 
 /**

@@ -1,51 +1,20 @@
 -- Shared fragment, not a model: the latest version of every object of one entity, across runs
 -- and sources. Each entity model selects from it (as `latest_versions`) and only types columns.
--- Fills: bronze (the entity's Bronze), webhooks (webhook deliveries), known_created
---        (id -> created already in Silver), delete_event_types, object_name, version_order.
+-- Fills: object_versions (_object_versions.sql over the entity's Bronze and webhook deliveries),
+--        known_created (id -> created already in Silver), version_order.
 -- Returns one row per `obj.id`: obj, then the standard columns every Silver table ends with, in
 --        the contract's order (COMMON_SILVER_COLUMNS): created_ts, dt, livemode, is_deleted,
 --        _version_ts, _source, _run_id, _ingested_at, _bronze_key.
 with
 
-entity_bronze as not materialized (
-    select * from {{bronze}}
-),
-
-webhook_bronze as not materialized (
-    select * from {{webhooks}}
-),
-
 known_created as (
     select * from {{known_created}}
 ),
 
--- every version of every object: the entity's Bronze (api + events passes) and the objects of
--- webhook-delivered events, routed by `data.object.object`. Read twice (narrow ids, then whole
+-- every version of every object (_object_versions.sql). Read twice (narrow ids, then whole
 -- rows), streamed both times rather than materialised.
 versions as not materialized (
-    select
-        data as obj,
-        meta.version_ts as _version_ts,
-        meta.source as _source,
-        meta.run_id as _run_id,
-        meta.event_id as _event_id,
-        meta.ingested_at as _ingested_at,
-        coalesce(meta.deleted, data.deleted, false) as _is_tombstone,
-        bronze_key(filename) as _bronze_key
-    from entity_bronze
-    union all
-    select
-        data.data.object as obj,
-        meta.version_ts as _version_ts,
-        meta.source as _source,
-        meta.run_id as _run_id,
-        coalesce(meta.event_id, data.id) as _event_id,
-        meta.ingested_at as _ingested_at,
-        list_contains({{delete_event_types}}, data.type) or coalesce(data.data.object.deleted, false)
-            as _is_tombstone,
-        bronze_key(filename) as _bronze_key
-    from webhook_bronze
-    where data.data.object.object = {{object_name}}
+    select * from {{object_versions}}
 ),
 
 -- ids with more than one version (across runs, sources or deliveries): only they need ranking.
@@ -105,7 +74,7 @@ final as (
         _version_ts,
         _source,
         _run_id,
-        _ingested_at::TIMESTAMPTZ as _ingested_at,
+        _ingested_at,
         _bronze_key
     from latest
 )

@@ -1,22 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DuckSession, openDuckSession } from '../duckdb/session.js';
+import { describe, expect, it } from 'vitest';
+import { useDuckSession } from '../../test/helpers/duck-session.js';
 import { MAX_EXAMPLES } from './examples.js';
 import { diffKeys } from './key-diff.js';
 
 describe('diffKeys', () => {
-  let dir: string;
-  let db: DuckSession;
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'key-diff-'));
-    db = await openDuckSession({ workDir: dir, pathBase: dir, memoryLimit: '256MB' });
-  });
-  afterAll(async () => {
-    db.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const duck = useDuckSession('key-diff-', '256MB');
 
   const expected = `(select * from (values ('a', 'b/2'), ('b', 'b/1'), ('c', 'b/1'), ('d', 'b/3')) t(k, bronze_key))`;
   const rows = `(select k, dt::DATE as dt from (values
@@ -24,7 +12,7 @@ describe('diffKeys', () => {
     ) t(k, dt))`;
 
   it('counts and lists missing keys, extra and null keys, and copies with their partitions', async () => {
-    expect(await diffKeys(db, { expected, rows, keyName: 'id' })).toEqual({
+    expect(await diffKeys(duck.session, { expected, rows, keyName: 'id' })).toEqual({
       expected: 4,
       rows: 5,
       missing: {
@@ -47,7 +35,7 @@ describe('diffKeys', () => {
 
   it('looks expected keys up in `lookup` when only some rows are checked', async () => {
     const checked = `(select * from ${rows} where dt = '2026-01-03')`;
-    const diff = await diffKeys(db, { expected, rows: checked, lookup: rows, keyName: 'key' });
+    const diff = await diffKeys(duck.session, { expected, rows: checked, lookup: rows, keyName: 'key' });
     expect(diff).toMatchObject({ expected: 4, rows: 1, duplicated: { count: 0, examples: [] } });
     expect(diff.missing.examples).toEqual([
       { key: 'b', bronze_key: 'b/1' },
@@ -59,7 +47,7 @@ describe('diffKeys', () => {
   it('caps the examples and keeps the full count', async () => {
     const many = `(select 'k' || i as k, 'b/' || i as bronze_key from range(${MAX_EXAMPLES + 5}) r(i))`;
     const none = `(select NULL::VARCHAR as k, NULL::DATE as dt limit 0)`;
-    const diff = await diffKeys(db, { expected: many, rows: none, keyName: 'id' });
+    const diff = await diffKeys(duck.session, { expected: many, rows: none, keyName: 'id' });
     expect(diff.missing.count).toBe(MAX_EXAMPLES + 5);
     expect(diff.missing.examples).toHaveLength(MAX_EXAMPLES);
     expect(diff.extra).toEqual({ count: 0, examples: [] });

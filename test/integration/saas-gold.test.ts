@@ -1,7 +1,4 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseSettings } from '../../src/config/settings.js';
-import { silentLogger } from '../../src/obs/logger.js';
-import { runQuality } from '../../src/quality/index.js';
 import type { CheckResult } from '../../src/quality/types.js';
 import {
   type MovementRow,
@@ -15,6 +12,7 @@ import {
   type RawPayout,
   type RawPrice,
 } from '../helpers/mrr-oracle.js';
+import { checkNamed, qualityOf } from '../helpers/quality.js';
 import { at, lineItemRows, payoutRows, priceRows, SaasLake } from '../helpers/saas-lake.js';
 
 // The SaaS Gold models (SPEC 8.1) over hand-written Silver, built by the real Gold build, each
@@ -499,14 +497,7 @@ describe('the SaaS Gold models are incremental', () => {
     await lake.writeSilver('payouts', payoutRows([payoutOf('po_1', '2024-03-05')]).payouts);
     const written = await lake.buildGold(at('2024-03-10'));
     expect(written.fct_payouts).toEqual([]);
-    const report = await runQuality({
-      store: lake.store,
-      settings: parseSettings({}),
-      logger: silentLogger(),
-      runId: 'q1',
-      until: at('2024-03-10'),
-      scope: 'all',
-    });
+    const report = await qualityOf(lake.store, at('2024-03-10'), { scope: 'all' });
     const fctPayoutsChecks = report.checks
       .filter((c) =>
         ['reconcile.payouts', 'freshness.fct_payouts', 'schema.gold.fct_payouts'].includes(c.name),
@@ -550,15 +541,8 @@ describe('reconcile.mrr and reconcile.payouts', () => {
   }
 
   async function checks(): Promise<Record<'reconcile.mrr' | 'reconcile.payouts', CheckResult>> {
-    const report = await runQuality({
-      store: lake.store,
-      settings: parseSettings({}),
-      logger: silentLogger(),
-      runId: 'q1',
-      until: asOf,
-      scope: 'all',
-    });
-    const get = (name: string) => report.checks.find((c) => c.name === name)!;
+    const report = await qualityOf(lake.store, asOf, { scope: 'all' });
+    const get = (name: string) => checkNamed(report, name);
     return { 'reconcile.mrr': get('reconcile.mrr'), 'reconcile.payouts': get('reconcile.payouts') };
   }
 

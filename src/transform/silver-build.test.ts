@@ -22,6 +22,8 @@ describe('Silver SQL layout: one model per table, dedup only in the shared fragm
           ...SILVER_TABLES.map(silverFragmentOf),
           'parent_versions',
           'object_versions',
+          'event_versions',
+          'latest_per_id',
           'merge_latest',
           'version_order',
         ]),
@@ -29,7 +31,7 @@ describe('Silver SQL layout: one model per table, dedup only in the shared fragm
     );
   });
 
-  it.each(['latest_versions', 'latest_events', 'parent_versions', 'merge_latest'])(
+  it.each(['latest_per_id', 'parent_versions', 'merge_latest'])(
     '_%s.sql ranks by the one shared version order, written nowhere else',
     async (name) => {
       const sql = await readFile(new URL(`./sql/silver/_${name}.sql`, import.meta.url), 'utf8');

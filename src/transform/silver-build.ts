@@ -63,6 +63,14 @@ export const VERSION_ORDER = readFileSync(
  * parents. Read once, like the version order.
  */
 const OBJECT_VERSIONS = readFileSync(new URL('./sql/silver/_object_versions.sql', import.meta.url), 'utf8');
+/** Every copy of the events in a table's Bronze (`sql/silver/_event_versions.sql`). */
+const EVENT_VERSIONS = readFileSync(new URL('./sql/silver/_event_versions.sql', import.meta.url), 'utf8');
+/** The latest of each id's versions (`sql/silver/_latest_per_id.sql`): the dedup of entities and events. */
+const LATEST_PER_ID = readFileSync(new URL('./sql/silver/_latest_per_id.sql', import.meta.url), 'utf8');
+
+/** `_latest_per_id.sql` over a relation of versions, as a subquery. */
+const latestPerId = (versions: string): string =>
+  `(\n${renderSql(LATEST_PER_ID, { versions, version_order: VERSION_ORDER })}\n)`;
 
 /** The shared dedup fragment a Silver model selects from: `{{<name>}}` in the model, `_<name>.sql`. */
 export type SilverFragment = 'latest_versions' | 'latest_events' | 'parent_versions' | 'latest_children';
@@ -168,15 +176,12 @@ export function renderSilverFragment(table: TableName, fragment: string, files: 
   }
   if (silverFragmentOf(table) === 'latest_versions') {
     return renderSql(fragment, {
-      object_versions: renderObjectVersions(table as EntityName, payload, files),
+      latest_per_id: latestPerId(renderObjectVersions(table as EntityName, payload, files)),
       known_created: files.knownCreated ?? '(select NULL::VARCHAR as id, NULL::BIGINT as created limit 0)',
-      version_order: VERSION_ORDER,
     });
   }
-  return renderSql(fragment, {
-    bronze: readBronzeRelation(files.own, payloadType(payload)),
-    version_order: VERSION_ORDER,
-  });
+  const events = renderSql(EVENT_VERSIONS, { bronze: readBronzeRelation(files.own, payloadType(payload)) });
+  return renderSql(fragment, { latest_per_id: latestPerId(`(\n${events}\n)`) });
 }
 
 /**

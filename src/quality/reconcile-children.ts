@@ -2,12 +2,8 @@ import { SILVER_CONTRACTS } from '../contracts/silver.js';
 import { sqlIdent } from '../duckdb/sql-template.js';
 import type { TableName } from '../entities/entity.js';
 import { dtOfKey, layout } from '../storage/layout.js';
-import {
-  bronzeEntityOf,
-  listBronzeKeys,
-  readModelSql,
-  renderSilverFragment,
-} from '../transform/silver-build.js';
+import { bronzeEntityOf, listBronzeKeys } from '../transform/silver-build.js';
+import { readModelSql, renderSilverFragment } from '../transform/silver-sql.js';
 import { capped, MAX_EXAMPLES, num } from './examples.js';
 import { diffKeys } from './key-diff.js';
 import { type QualityContext, silverView } from './quality-context.js';

@@ -13,7 +13,7 @@ import {
   renderSilverModel,
   type SilverFragment,
   silverFragmentOf,
-} from './silver-build.js';
+} from './silver-sql.js';
 
 const duck = useDuckSession('contracts-');
 

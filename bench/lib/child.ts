@@ -37,14 +37,17 @@ export class BenchChildError extends Error {
   }
 }
 
-/** Reads `VmHWM` (peak resident set) of a live process in KiB; undefined once it is gone. */
-export function readPeakRssKiB(pid: number): number | undefined {
+/** `parse` of `/proc/<pid>/<file>` of a live process; undefined once it is gone. */
+function readProc<T>(pid: number, file: string, parse: (text: string) => T): T | undefined {
   try {
-    return parsePeakRssKiB(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return parse(readFileSync(`/proc/${pid}/${file}`, 'utf8'));
   } catch {
     return undefined;
   }
 }
+
+/** Reads `VmHWM` (peak resident set) of a live process in KiB; undefined once it is gone. */
+export const readPeakRssKiB = (pid: number): number | undefined => readProc(pid, 'status', parsePeakRssKiB);
 
 /** The larger of `VmHWM` and `VmRSS` in a `/proc/<pid>/status` text, KiB (0 when absent). */
 export function parsePeakRssKiB(status: string): number {
@@ -54,13 +57,7 @@ export function parsePeakRssKiB(status: string): number {
 }
 
 /** CPU seconds (user + system, all threads) a live process has used; undefined once it is gone. */
-export function readCpuSeconds(pid: number): number | undefined {
-  try {
-    return parseCpuSeconds(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return undefined;
-  }
-}
+export const readCpuSeconds = (pid: number): number | undefined => readProc(pid, 'stat', parseCpuSeconds);
 
 /** utime + stime of a `/proc/<pid>/stat` line, in seconds (clock ticks of 1/100 s). */
 export function parseCpuSeconds(stat: string): number {

@@ -36,6 +36,18 @@ const entityOption = () =>
     },
   );
 
+/** A window of whole days, `--from` to `--to` included; `when` prefixes their help (`with --rebuild: `). */
+const dayRangeOptions = (when = '') => [
+  new Option('--from <date>', `${when}first day (YYYY-MM-DD, UTC)`),
+  new Option('--to <date>', `${when}last day, included (YYYY-MM-DD, UTC)`),
+];
+
+/** Where a server listens; `env` names the settings the options override, if any. */
+const listenOptions = (defaultPort: number, env?: { host: string; port: string }) => [
+  new Option('--host <host>', `listen address (${env ? `${env.host}, ` : ''}default 127.0.0.1)`),
+  new Option('--port <port>', `listen port (${env ? `${env.port}, ` : ''}default ${defaultPort})`),
+];
+
 /** A repeatable option whose values must be one of `names`. */
 const listOf =
   (names: readonly string[], what: string) =>
@@ -75,8 +87,7 @@ const COMMANDS: CommandSpec[] = [
     options: [
       new Option('--full-refresh', 'rebuild every partition'),
       new Option('--rebuild', 'rebuild the days --from..--to from Bronze (of --entity/--model, else all)'),
-      new Option('--from <date>', 'with --rebuild: first day (YYYY-MM-DD, UTC)'),
-      new Option('--to <date>', 'with --rebuild: last day, included (YYYY-MM-DD, UTC)'),
+      ...dayRangeOptions('with --rebuild: '),
       new Option(
         '--entity <table>',
         `with --rebuild: this Silver table (repeatable): ${SILVER_TABLES.join(', ')}`,
@@ -106,11 +117,7 @@ const COMMANDS: CommandSpec[] = [
     name: 'backfill',
     description: 're-extract a closed window regardless of watermarks, then transform',
     example: 'payments-pipeline backfill --from 2024-01-01 --to 2024-01-31',
-    options: [
-      new Option('--from <date>', 'first day (YYYY-MM-DD, UTC)').makeOptionMandatory(),
-      new Option('--to <date>', 'last day, included (YYYY-MM-DD, UTC)').makeOptionMandatory(),
-      entityOption(),
-    ],
+    options: [...dayRangeOptions().map((o) => o.makeOptionMandatory()), entityOption()],
     load: () => import('./commands/backfill.js'),
   },
   {
@@ -131,8 +138,7 @@ const COMMANDS: CommandSpec[] = [
     description: 'serve the Stripe-like mock API',
     example: 'payments-pipeline mock-api --preset demo --port 8000',
     options: [
-      new Option('--host <host>', 'listen address (MOCK_HOST, default 127.0.0.1)'),
-      new Option('--port <port>', 'listen port (MOCK_PORT, default 8000)'),
+      ...listenOptions(8000, { host: 'MOCK_HOST', port: 'MOCK_PORT' }),
       new Option('--seed <n>', 'dataset seed (MOCK_SEED)'),
       new Option('--days <n>', 'history length before the clock start (MOCK_DAYS)'),
       new Option('--charges-per-day <n>', 'charges per day (MOCK_CHARGES_PER_DAY)'),
@@ -154,10 +160,7 @@ const COMMANDS: CommandSpec[] = [
     name: 'webhooks',
     description: 'serve the webhook receiver (POST /webhooks/stripe)',
     example: 'WEBHOOK_SECRET=whsec_... payments-pipeline webhooks --port 8001',
-    options: [
-      new Option('--host <host>', 'listen address (default 127.0.0.1)'),
-      new Option('--port <port>', 'listen port (default 8001)'),
-    ],
+    options: [...listenOptions(8001)],
     load: () => import('./commands/webhooks.js'),
   },
   {

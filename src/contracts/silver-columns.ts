@@ -24,9 +24,10 @@ export interface BronzeInputs {
   readonly webhookObjects: boolean;
   /**
    * The shared fragment (`sql/silver/_<dedup>.sql`): object versions with tombstones, immutable
-   * events, or every version of a child table's parent (the model picks the children).
+   * events, the children of every version of a child table's parent (the model picks the
+   * children), or the children of its latest version.
    */
-  readonly dedup: 'latest_versions' | 'latest_events' | 'parent_versions';
+  readonly dedup: 'latest_versions' | 'latest_events' | 'parent_versions' | 'latest_children';
   /** Child tables: the parent entity, its embedded list field, and the parent fields the model reads. */
   readonly parent?: ChildParent;
 }
@@ -43,6 +44,11 @@ export interface ChildParent {
    * only those days' partitions (from those days' parent Bronze), not the whole table.
    */
   readonly datedByParent?: boolean;
+  /**
+   * A row for every child any version listed, `is_deleted` when the latest version no longer does
+   * (subscription items); by default only the latest version's children have rows.
+   */
+  readonly keepsRemoved?: boolean;
 }
 
 /** An API object: its own Bronze plus webhook-delivered versions, tombstones included. */
@@ -147,7 +153,12 @@ export const child = (
 ): SilverContract => ({
   name,
   layer: 'silver',
-  bronze: { from: 'parent', webhookObjects: true, dedup: 'parent_versions', parent },
+  bronze: {
+    from: 'parent',
+    webhookObjects: true,
+    dedup: parent.keepsRemoved ? 'parent_versions' : 'latest_children',
+    parent,
+  },
   grain,
   primaryKey,
   columns: [...columns, ...COMMON_SILVER_COLUMNS],

@@ -76,6 +76,7 @@ export const SAAS_CONTRACTS: readonly SilverContract[] = [
       entity: 'subscriptions',
       list: 'items',
       reads: { customer: 'JSON', current_period_start: 'BIGINT', current_period_end: 'BIGINT' },
+      keepsRemoved: true,
     },
     [
       col('id', 'VARCHAR'),

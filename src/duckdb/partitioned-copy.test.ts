@@ -1,16 +1,10 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useDuckSession } from '../../test/helpers/duck-session.js';
 import { LocalObjectStore } from '../storage/local-store.js';
 import { copyPartitioned, sortsInQuery } from './partitioned-copy.js';
-import {
-  type DuckSession,
-  openDuckSession,
-  PARTITIONED_WRITE_FLUSH_ROWS,
-  PARTITIONED_WRITE_MAX_OPEN_FILES,
-  sizeBytes,
-} from './session.js';
+import { PARTITIONED_WRITE_FLUSH_ROWS, PARTITIONED_WRITE_MAX_OPEN_FILES, sizeBytes } from './session.js';
 
 describe('sizeBytes', () => {
   it('reads decimal and binary units', () => {
@@ -33,17 +27,10 @@ describe('sortsInQuery', () => {
 });
 
 describe('copyPartitioned', () => {
-  let dir: string;
-  let session: DuckSession;
+  const duck = useDuckSession('partitioned-copy-', '256MB');
   let store: LocalObjectStore;
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'partitioned-copy-'));
-    session = await openDuckSession({ workDir: dir, pathBase: dir, memoryLimit: '256MB' });
-    store = new LocalObjectStore(join(dir, 'lake'));
-  });
-  afterAll(async () => {
-    session.close();
-    await rm(dir, { recursive: true, force: true });
+  beforeAll(() => {
+    store = new LocalObjectStore(join(duck.dir, 'lake'));
   });
 
   // 20,000 rows over 4 dts, ids shuffled so that no writer order is already sorted
@@ -51,8 +38,8 @@ describe('copyPartitioned', () => {
   /** Each written partition holds its 5,000 rows, sorted by id. */
   const expectSortedPartitions = async (keys: readonly string[]) => {
     for (const key of keys) {
-      const path = join(dir, 'lake', key);
-      const rows = await session.rows<{ id: string }>(`select id from read_parquet('${path}')`);
+      const path = join(duck.dir, 'lake', key);
+      const rows = await duck.session.rows<{ id: string }>(`select id from read_parquet('${path}')`);
       expect(rows).toHaveLength(5000);
       const ids = rows.map((r) => r.id);
       expect(ids).toEqual([...ids].sort());
@@ -60,37 +47,39 @@ describe('copyPartitioned', () => {
   };
 
   it('loses no row when partitions outnumber the files DuckDB keeps open (each reopened gets a new file)', async () => {
-    await session.conn.run('set partitioned_write_max_open_files = 1');
-    await session.conn.run('set partitioned_write_flush_threshold = 1000');
+    await duck.session.conn.run('set partitioned_write_max_open_files = 1');
+    await duck.session.conn.run('set partitioned_write_flush_threshold = 1000');
     try {
       const written = await copyPartitioned({
-        session,
+        session: duck.session,
         store,
         query,
         orderBy: 'dt, id',
-        outDir: join(dir, 'out-reopen'),
+        outDir: join(duck.dir, 'out-reopen'),
         keyOf: (dt) => `t-reopen/dt=${dt}/data.parquet`,
         sortInQuery: false,
       });
       expect(written.keys).toEqual([1, 2, 3, 4].map((d) => `t-reopen/dt=2024-01-0${d}/data.parquet`));
       await expectSortedPartitions(written.keys);
       // DuckDB did split partitions over several files here
-      const files = await readdir(join(dir, 'out-reopen', 'dt=2024-01-01'));
+      const files = await readdir(join(duck.dir, 'out-reopen', 'dt=2024-01-01'));
       expect(files.filter((f) => f.endsWith('.parquet')).length).toBeGreaterThan(1);
     } finally {
-      await session.conn.run(`set partitioned_write_max_open_files = ${PARTITIONED_WRITE_MAX_OPEN_FILES}`);
-      await session.conn.run(`set partitioned_write_flush_threshold = ${PARTITIONED_WRITE_FLUSH_ROWS}`);
+      await duck.session.conn.run(
+        `set partitioned_write_max_open_files = ${PARTITIONED_WRITE_MAX_OPEN_FILES}`,
+      );
+      await duck.session.conn.run(`set partitioned_write_flush_threshold = ${PARTITIONED_WRITE_FLUSH_ROWS}`);
     }
   });
 
   for (const sortInQuery of [true, false]) {
     it(`writes one file per dt, sorted by the key (sortInQuery: ${sortInQuery})`, async () => {
       const written = await copyPartitioned({
-        session,
+        session: duck.session,
         store,
         query,
         orderBy: 'dt, id',
-        outDir: join(dir, `out-${sortInQuery}`),
+        outDir: join(duck.dir, `out-${sortInQuery}`),
         keyOf: (dt) => `t-${sortInQuery}/dt=${dt}/data.parquet`,
         sortInQuery,
       });

@@ -1,21 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DuckSession, openDuckSession } from './session.js';
+import { describe, expect, it } from 'vitest';
+import { useDuckSession } from '../../test/helpers/duck-session.js';
 
 describe('openDuckSession', () => {
-  let dir: string;
-  let session: DuckSession;
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'duck-session-'));
-    session = await openDuckSession({ workDir: dir, pathBase: dir, memoryLimit: '256MB' });
-  });
-  afterAll(async () => {
-    session.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const duck = useDuckSession('duck-session-', '256MB');
 
   it('bounds what a partitioned COPY buffers, so wide rows do not run out of memory', async () => {
     const settings = `select current_setting('partitioned_write_flush_threshold')::BIGINT as rows,
@@ -30,7 +19,7 @@ describe('openDuckSession', () => {
     }[];
     conn.closeSync();
     db.closeSync();
-    const [ours] = await session.rows<{ rows: bigint; files: bigint }>(settings);
+    const [ours] = await duck.session.rows<{ rows: bigint; files: bigint }>(settings);
     expect(Number(ours!.rows)).toBeGreaterThan(0);
     expect(Number(ours!.rows)).toBeLessThanOrEqual(Number(defaults!.rows) / 10);
     expect(Number(ours!.files)).toBeGreaterThan(0);
@@ -39,12 +28,12 @@ describe('openDuckSession', () => {
 
   it('writes wide rows partitioned by dt under a small memory limit', async () => {
     // 30,000 rows of 4 KB over 3 dts: ~120 MB, half the memory limit.
-    await session.conn.run(
+    await duck.session.conn.run(
       `copy (select (i % 3)::VARCHAR as dt, i as id, repeat('x', 4000) as blob from range(30000) t(i) order by dt, id)
-       to ${`'${join(dir, 'out')}'`} (format parquet, partition_by (dt), write_partition_columns true)`,
+       to ${`'${join(duck.dir, 'out')}'`} (format parquet, partition_by (dt), write_partition_columns true)`,
     );
-    const [row] = await session.rows<{ n: number }>(
-      `select count(*)::INTEGER as n from read_parquet('${join(dir, 'out')}/*/*.parquet')`,
+    const [row] = await duck.session.rows<{ n: number }>(
+      `select count(*)::INTEGER as n from read_parquet('${join(duck.dir, 'out')}/*/*.parquet')`,
     );
     expect(row?.n).toBe(30000);
   });

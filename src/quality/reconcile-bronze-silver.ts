@@ -5,7 +5,8 @@ import { entity, isEntityName } from '../entities/lookups.js';
 import { dtOfKey, layout, parseBronzeKey } from '../storage/layout.js';
 import type { ObjectInfo } from '../storage/object-store.js';
 import { loadCachedIds, saveCachedIds } from './bronze-id-cache.js';
-import { capped, MAX_EXAMPLES, num } from './examples.js';
+import { capped } from './examples.js';
+import { diffKeys } from './key-diff.js';
 import { type QualityContext, silverView } from './quality-context.js';
 import { chunksOfBytes } from './read-chunks.js';
 import { checkChildBronzeSilver, webhookDataKeys } from './reconcile-children.js';
@@ -99,64 +100,28 @@ export async function checkBronzeSilver(
   const tmp = `q_bronze_ids_${table}`;
   const read = await loadBronzeIds(ctx, table, { into: tmp, entityPaths, webhookPaths, objectName, sizes });
   try {
-    const checked = `(select id, dt from ${view} where ${dtFilter})`;
-    const [c] = await ctx.db.rows<{
-      bronze_ids: string;
-      silver_rows: string;
-      missing: string;
-      extra: string;
-      dups: string;
-    }>(
-      `select
-         (select count(*) from ${tmp}) as bronze_ids,
-         (select count(*) from ${checked}) as silver_rows,
-         (select count(*) from ${tmp} b where not exists (select 1 from ${view} s where s.id = b.id)) as missing,
-         (select count(*) from ${checked} s where s.id is null or not exists (select 1 from ${tmp} b where b.id = s.id)) as extra,
-         (select count(*) from (select id from ${checked} group by id having count(*) > 1)) as dups`,
-    );
-    const missing = num(c?.missing);
-    const extra = num(c?.extra);
-    const dups = num(c?.dups);
-    const missingRows =
-      missing === 0
-        ? []
-        : await ctx.db.rows<{ id: string; bronze_key: string }>(
-            `select id, bronze_key from ${tmp} b where not exists (select 1 from ${view} s where s.id = b.id)
-             order by bronze_key, id limit ${MAX_EXAMPLES}`,
-          );
-    const extraRows =
-      extra === 0
-        ? []
-        : await ctx.db.rows<{ id: string | null; dt: string }>(
-            `select id, dt::VARCHAR as dt from ${checked} s
-             where s.id is null or not exists (select 1 from ${tmp} b where b.id = s.id) order by dt, id limit ${MAX_EXAMPLES}`,
-          );
-    const dupRows =
-      dups === 0
-        ? []
-        : await ctx.db.rows<{ id: string; copies: string; dts: string[] }>(
-            `select id, count(*) as copies, list(distinct dt::VARCHAR order by dt::VARCHAR) as dts from ${checked}
-             group by id having count(*) > 1 order by id limit ${MAX_EXAMPLES}`,
-          );
+    const diff = await diffKeys(ctx.db, {
+      expected: `(select id as k, bronze_key from ${tmp})`,
+      rows: `(select id as k, dt from ${view} where ${dtFilter})`,
+      lookup: `(select id as k from ${view})`,
+      keyName: 'id',
+    });
     return {
       name,
       severity: 'error',
-      passed: missing === 0 && extra === 0 && dups === 0 && lineageMissing.length === 0,
+      passed:
+        diff.missing.count + diff.extra.count + diff.duplicated.count === 0 && lineageMissing.length === 0,
       details: {
         scope: dts ? 'changed' : 'all',
         changed_since: since === undefined ? null : new Date(since).toISOString(),
         partitions_checked: dts ? [...dts].sort() : 'all',
         bronze_files_read: read.files,
         bronze_files_from_id_cache: read.fromCache,
-        bronze_distinct_ids: num(c?.bronze_ids),
-        silver_rows_checked: num(c?.silver_rows),
-        missing_from_silver: capped(missingRows, MAX_EXAMPLES, missing),
-        not_in_bronze: capped(extraRows, MAX_EXAMPLES, extra),
-        duplicated_in_silver: capped(
-          dupRows.map((d) => ({ id: d.id, copies: num(d.copies), dts: d.dts })),
-          MAX_EXAMPLES,
-          dups,
-        ),
+        bronze_distinct_ids: diff.expected,
+        silver_rows_checked: diff.rows,
+        missing_from_silver: diff.missing,
+        not_in_bronze: diff.extra,
+        duplicated_in_silver: diff.duplicated,
         ...(lineageMissing.length > 0 ? { lineage_keys_missing: capped(lineageMissing.sort()) } : {}),
       },
     };

@@ -2,13 +2,10 @@ import { SILVER_CONTRACTS } from '../contracts/silver.js';
 import { sqlIdent } from '../duckdb/sql-template.js';
 import type { TableName } from '../entities/entity.js';
 import { dtOfKey, layout } from '../storage/layout.js';
-import {
-  bronzeEntityOf,
-  listBronzeKeys,
-  readModelSql,
-  renderSilverFragment,
-} from '../transform/silver-build.js';
+import { bronzeEntityOf, listBronzeKeys } from '../transform/silver-build.js';
+import { readModelSql, renderSilverFragment } from '../transform/silver-sql.js';
 import { capped, MAX_EXAMPLES, num } from './examples.js';
+import { diffKeys } from './key-diff.js';
 import { type QualityContext, silverView } from './quality-context.js';
 import type { CheckResult } from './types.js';
 
@@ -42,7 +39,7 @@ export async function checkChildBronzeSilver(
   const bronzeKey = composite ? `parent.id || '/' || obj.id` : 'obj.id';
   const silverKey = contract.primaryKey.map((k) => `${sqlIdent(k)}::VARCHAR`).join(` || '/' || `);
   // items keep the children of older versions (deleted); other tables only the latest version's
-  const keepsRemoved = table === 'subscription_items';
+  const keepsRemoved = contract.bronze.parent?.keepsRemoved === true;
   const expected = `q_child_expected_${table}`;
   await ctx.db.conn.run(
     `create or replace temp table ${expected} as
@@ -52,54 +49,31 @@ export async function checkChildBronzeSilver(
   );
   try {
     const rows = `(select ${silverKey} as k, is_deleted, dt from ${view})`;
-    const [c] = await ctx.db.rows<{
-      expected: string;
-      silver: string;
-      missing: string;
-      extra: string;
-      dups: string;
-      wrong: string;
-    }>(
-      `select
-         (select count(*) from ${expected}) as expected,
-         (select count(*) from ${rows}) as silver,
-         (select count(*) from ${expected} e where not exists (select 1 from ${rows} s where s.k = e.k)) as missing,
-         (select count(*) from ${rows} s where not exists (select 1 from ${expected} e where e.k = s.k)) as extra,
-         (select count(*) from (select k from ${rows} group by k having count(*) > 1)) as dups,
-         (select count(*) from ${rows} s join ${expected} e on e.k = s.k where s.is_deleted is distinct from not e.live) as wrong`,
-    );
-    const missing = num(c?.missing);
-    const extra = num(c?.extra);
-    const dups = num(c?.dups);
-    const wrong = num(c?.wrong);
-    const examples = async (sql: string, n: number) =>
-      capped(n === 0 ? [] : await ctx.db.rows(`${sql} limit ${MAX_EXAMPLES}`), MAX_EXAMPLES, n);
+    const diff = await diffKeys(ctx.db, { expected, rows, keyName: 'key' });
+    const wrongWhere = `from ${rows} s join ${expected} e on e.k = s.k where s.is_deleted is distinct from not e.live`;
+    const [w] = await ctx.db.rows<{ n: string }>(`select count(*) as n ${wrongWhere}`);
+    const wrong = num(w?.n);
     return {
       name,
       severity: 'error',
-      passed: missing + extra + dups + wrong === 0,
+      passed: diff.missing.count + diff.extra.count + diff.duplicated.count + wrong === 0,
       details: {
         parent: contract.bronze.parent?.entity ?? null,
         rule: keepsRemoved
           ? 'every child of any parent version has a row; is_deleted = not in the latest version'
           : 'children of the latest parent version = rows',
-        expected_children: num(c?.expected),
-        silver_rows: num(c?.silver),
-        missing_from_silver: await examples(
-          `select k as key, bronze_key from ${expected} e where not exists (select 1 from ${rows} s where s.k = e.k) order by k`,
-          missing,
-        ),
-        not_in_latest_parent: await examples(
-          `select k as key, dt::VARCHAR as dt from ${rows} s where not exists (select 1 from ${expected} e where e.k = s.k) order by k`,
-          extra,
-        ),
-        duplicated_in_silver: await examples(
-          `select k as key, count(*)::INTEGER as copies from ${rows} group by k having count(*) > 1 order by k`,
-          dups,
-        ),
-        wrong_is_deleted: await examples(
-          `select s.k as key, s.is_deleted, e.live as in_latest_parent from ${rows} s join ${expected} e on e.k = s.k
-           where s.is_deleted is distinct from not e.live order by s.k`,
+        expected_children: diff.expected,
+        silver_rows: diff.rows,
+        missing_from_silver: diff.missing,
+        not_in_latest_parent: diff.extra,
+        duplicated_in_silver: diff.duplicated,
+        wrong_is_deleted: capped(
+          wrong === 0
+            ? []
+            : await ctx.db.rows(
+                `select s.k as key, s.is_deleted, e.live as in_latest_parent ${wrongWhere} order by s.k limit ${MAX_EXAMPLES}`,
+              ),
+          MAX_EXAMPLES,
           wrong,
         ),
       },

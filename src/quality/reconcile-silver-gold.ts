@@ -1,3 +1,4 @@
+import type { GoldModelName } from '../contracts/gold.js';
 import { sqlIdent } from '../duckdb/sql-template.js';
 import { capped, MAX_EXAMPLES, num } from './examples.js';
 import { goldView, type QualityContext, silverView } from './quality-context.js';
@@ -22,133 +23,139 @@ export interface Reconciliation {
 const S = silverView;
 const G = goldView;
 
+/** Gold's side as the model holds it: the keys and measures of `model`, unchanged. */
+const goldColumns = (model: GoldModelName, keys: readonly string[], measures: readonly string[]) =>
+  `select ${[...keys, ...measures].join(', ')} from ${G(model)}`;
+
+/**
+ * A group of daily_overview columns: summed per (date_day, currency), a day absent on one side
+ * counting as zeros.
+ */
+const dailyOverview = (group: string, measures: readonly string[], silver: string): Reconciliation => ({
+  name: `reconcile.silver_gold.daily_overview_${group}`,
+  keys: ['date_day', 'currency'],
+  measures,
+  silver,
+  gold: goldColumns('daily_overview', ['date_day', 'currency'], measures),
+  absentIsZero: true,
+});
+
+/** A row-level Gold model: one row per `key`, each present on both sides. */
+const rowLevel = (
+  model: GoldModelName,
+  key: string,
+  measures: readonly string[],
+  silver: string,
+): Reconciliation => ({
+  name: `reconcile.silver_gold.${model}`,
+  keys: [key],
+  measures,
+  silver,
+  gold: goldColumns(model, [key], measures),
+  absentIsZero: false,
+});
+
 /**
  * The reconciliations, each stated the way the Gold SQL defines its columns (see the header of
  * `transform/sql/gold/<model>.sql`), but computed again from Silver independently.
  */
 export const RECONCILIATIONS: readonly Reconciliation[] = [
-  {
-    name: 'reconcile.silver_gold.daily_overview_sales',
-    keys: ['date_day', 'currency'],
-    measures: ['sales_amount', 'sales_count'],
-    silver: `select dt as date_day, currency, amount as sales_amount, 1 as sales_count
-             from ${S('charges')} where status = 'succeeded'`,
-    gold: `select date_day, currency, sales_amount, sales_count from ${G('daily_overview')}`,
-    absentIsZero: true,
-  },
-  {
-    name: 'reconcile.silver_gold.daily_overview_failed_charges',
-    keys: ['date_day', 'currency'],
-    measures: ['failed_charges_amount', 'failed_charges_count'],
-    silver: `select dt as date_day, currency, amount as failed_charges_amount, 1 as failed_charges_count
-             from ${S('charges')} where status = 'failed'`,
-    gold: `select date_day, currency, failed_charges_amount, failed_charges_count from ${G('daily_overview')}`,
-    absentIsZero: true,
-  },
-  {
-    name: 'reconcile.silver_gold.daily_overview_refunds',
-    keys: ['date_day', 'currency'],
-    measures: ['refunds_amount', 'refunds_count'],
-    silver: `select dt as date_day, currency, amount as refunds_amount, 1 as refunds_count
-             from ${S('refunds')} where not is_deleted and status = 'succeeded'`,
-    gold: `select date_day, currency, refunds_amount, refunds_count from ${G('daily_overview')}`,
-    absentIsZero: true,
-  },
-  {
-    name: 'reconcile.silver_gold.daily_overview_disputes',
-    keys: ['date_day', 'currency'],
-    measures: ['disputes_amount', 'disputes_count'],
-    silver: `select dt as date_day, currency, amount as disputes_amount, 1 as disputes_count
-             from ${S('disputes')} where not is_deleted`,
-    gold: `select date_day, currency, disputes_amount, disputes_count from ${G('daily_overview')}`,
-    absentIsZero: true,
-  },
-  {
-    name: 'reconcile.silver_gold.daily_overview_fees',
-    keys: ['date_day', 'currency'],
-    measures: ['fees_amount', 'net_amount', 'payouts_amount'],
-    silver: `select dt as date_day, currency, fee as fees_amount, net as net_amount,
-             case when starts_with(type, 'payout') then net else 0 end as payouts_amount
-             from ${S('balance_transactions')}`,
-    gold: `select date_day, currency, fees_amount, net_amount, payouts_amount from ${G('daily_overview')}`,
-    absentIsZero: true,
-  },
-  {
-    name: 'reconcile.silver_gold.daily_overview_customers',
-    keys: ['date_day', 'currency'],
-    measures: ['new_customers', 'paying_customers'],
-    silver: `select dt as date_day, currency, 1 as new_customers, 0 as paying_customers
-             from ${S('customers')} where not is_deleted and currency is not null
-             union all
-             select dt as date_day, currency, 0, count(distinct customer_id)
-             from ${S('charges')} where status = 'succeeded' group by all`,
-    gold: `select date_day, currency, new_customers, paying_customers from ${G('daily_overview')}`,
-    absentIsZero: true,
-  },
-  {
-    name: 'reconcile.silver_gold.fct_payments',
-    keys: ['charge_id'],
-    measures: ['amount', 'amount_refunded', 'fee', 'net'],
-    silver: `select c.id as charge_id, c.amount, c.amount_refunded, bt.fee, bt.net
-             from ${S('charges')} c left join ${S('balance_transactions')} bt on bt.id = c.balance_transaction_id`,
-    gold: `select charge_id, amount, amount_refunded, fee, net from ${G('fct_payments')}`,
-    absentIsZero: false,
-  },
-  {
-    name: 'reconcile.silver_gold.fct_balance_transactions',
-    keys: ['balance_transaction_id'],
-    measures: ['amount', 'fee', 'net'],
-    silver: `select id as balance_transaction_id, amount, fee, net from ${S('balance_transactions')}`,
-    gold: `select balance_transaction_id, amount, fee, net from ${G('fct_balance_transactions')}`,
-    absentIsZero: false,
-  },
-  {
-    name: 'reconcile.silver_gold.fct_invoices',
-    keys: ['invoice_id'],
-    measures: ['amount_due', 'amount_paid', 'amount_remaining', 'total'],
-    silver: `select id as invoice_id, amount_due, amount_paid, amount_remaining, total
-             from ${S('invoices')} where not is_deleted`,
-    gold: `select invoice_id, amount_due, amount_paid, amount_remaining, total from ${G('fct_invoices')}`,
-    absentIsZero: false,
-  },
-  {
-    // a customer pays in one currency (its own, else its first charge's); other currencies are
-    // left out of its totals
-    name: 'reconcile.silver_gold.dim_customers',
-    keys: ['customer_id'],
-    measures: ['total_sales_amount', 'total_sales_count', 'total_refunds_amount'],
+  dailyOverview(
+    'sales',
+    ['sales_amount', 'sales_count'],
+    `select dt as date_day, currency, amount as sales_amount, 1 as sales_count
+     from ${S('charges')} where status = 'succeeded'`,
+  ),
+  dailyOverview(
+    'failed_charges',
+    ['failed_charges_amount', 'failed_charges_count'],
+    `select dt as date_day, currency, amount as failed_charges_amount, 1 as failed_charges_count
+     from ${S('charges')} where status = 'failed'`,
+  ),
+  dailyOverview(
+    'refunds',
+    ['refunds_amount', 'refunds_count'],
+    `select dt as date_day, currency, amount as refunds_amount, 1 as refunds_count
+     from ${S('refunds')} where not is_deleted and status = 'succeeded'`,
+  ),
+  dailyOverview(
+    'disputes',
+    ['disputes_amount', 'disputes_count'],
+    `select dt as date_day, currency, amount as disputes_amount, 1 as disputes_count
+     from ${S('disputes')} where not is_deleted`,
+  ),
+  dailyOverview(
+    'fees',
+    ['fees_amount', 'net_amount', 'payouts_amount'],
+    `select dt as date_day, currency, fee as fees_amount, net as net_amount,
+     case when starts_with(type, 'payout') then net else 0 end as payouts_amount
+     from ${S('balance_transactions')}`,
+  ),
+  dailyOverview(
+    'customers',
+    ['new_customers', 'paying_customers'],
+    `select dt as date_day, currency, 1 as new_customers, 0 as paying_customers
+     from ${S('customers')} where not is_deleted and currency is not null
+     union all
+     select dt as date_day, currency, 0, count(distinct customer_id)
+     from ${S('charges')} where status = 'succeeded' group by all`,
+  ),
+  rowLevel(
+    'fct_payments',
+    'charge_id',
+    ['amount', 'amount_refunded', 'fee', 'net'],
+    `select c.id as charge_id, c.amount, c.amount_refunded, bt.fee, bt.net
+     from ${S('charges')} c left join ${S('balance_transactions')} bt on bt.id = c.balance_transaction_id`,
+  ),
+  rowLevel(
+    'fct_balance_transactions',
+    'balance_transaction_id',
+    ['amount', 'fee', 'net'],
+    `select id as balance_transaction_id, amount, fee, net from ${S('balance_transactions')}`,
+  ),
+  rowLevel(
+    'fct_invoices',
+    'invoice_id',
+    ['amount_due', 'amount_paid', 'amount_remaining', 'total'],
+    `select id as invoice_id, amount_due, amount_paid, amount_remaining, total
+     from ${S('invoices')} where not is_deleted`,
+  ),
+  // a customer pays in one currency (its own, else its first charge's); other currencies are
+  // left out of its totals
+  rowLevel(
+    'dim_customers',
+    'customer_id',
+    ['total_sales_amount', 'total_sales_count', 'total_refunds_amount'],
     // the first charge's currency by one grouped pass (a correlated subquery per customer made
     // this the slowest check: 10.7 s of 33 at 100k charges)
-    silver: `with first_currency as (
-               select customer_id, arg_min(currency, struct_pack(created_ts, id)) as currency
-               from ${S('charges')} group by customer_id
-             ),
-             cc as (
-               select cu.id, coalesce(cu.currency, fc.currency) as currency
-               from ${S('customers')} cu left join first_currency fc on fc.customer_id = cu.id
-             ),
-             sales as (
-               select ch.customer_id, sum(ch.amount) as amount, count(*) as n from ${S('charges')} ch
-               join cc on cc.id = ch.customer_id and cc.currency = ch.currency
-               where ch.status = 'succeeded' group by 1
-             ),
-             -- each charge with its customer's currency first: joined in another order, refunds
-             -- met customers on currency alone (9.9 s at 100k charges)
-             charge_currency as materialized (
-               select ch.id as charge_id, ch.customer_id, cc.currency
-               from ${S('charges')} ch join cc on cc.id = ch.customer_id
-             ),
-             refunds as (
-               select chc.customer_id, sum(r.amount) as amount from ${S('refunds')} r
-               join charge_currency chc on chc.charge_id = r.charge_id
-               where r.currency = chc.currency and not r.is_deleted and r.status = 'succeeded' group by 1
-             )
-             select cc.id as customer_id, coalesce(sales.amount, 0) as total_sales_amount,
-                    coalesce(sales.n, 0) as total_sales_count, coalesce(refunds.amount, 0) as total_refunds_amount
-             from cc left join sales on sales.customer_id = cc.id left join refunds on refunds.customer_id = cc.id`,
-    gold: `select customer_id, total_sales_amount, total_sales_count, total_refunds_amount from ${G('dim_customers')}`,
-    absentIsZero: false,
-  },
+    `with first_currency as (
+       select customer_id, arg_min(currency, struct_pack(created_ts, id)) as currency
+       from ${S('charges')} group by customer_id
+     ),
+     cc as (
+       select cu.id, coalesce(cu.currency, fc.currency) as currency
+       from ${S('customers')} cu left join first_currency fc on fc.customer_id = cu.id
+     ),
+     sales as (
+       select ch.customer_id, sum(ch.amount) as amount, count(*) as n from ${S('charges')} ch
+       join cc on cc.id = ch.customer_id and cc.currency = ch.currency
+       where ch.status = 'succeeded' group by 1
+     ),
+     -- each charge with its customer's currency first: joined in another order, refunds
+     -- met customers on currency alone (9.9 s at 100k charges)
+     charge_currency as materialized (
+       select ch.id as charge_id, ch.customer_id, cc.currency
+       from ${S('charges')} ch join cc on cc.id = ch.customer_id
+     ),
+     refunds as (
+       select chc.customer_id, sum(r.amount) as amount from ${S('refunds')} r
+       join charge_currency chc on chc.charge_id = r.charge_id
+       where r.currency = chc.currency and not r.is_deleted and r.status = 'succeeded' group by 1
+     )
+     select cc.id as customer_id, coalesce(sales.amount, 0) as total_sales_amount,
+            coalesce(sales.n, 0) as total_sales_count, coalesce(refunds.amount, 0) as total_refunds_amount
+     from cc left join sales on sales.customer_id = cc.id left join refunds on refunds.customer_id = cc.id`,
+  ),
 ];
 
 type Row = Record<string, unknown>;

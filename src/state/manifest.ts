@@ -1,5 +1,6 @@
 import { layout } from '../storage/layout.js';
 import type { ObjectStore } from '../storage/object-store.js';
+import { readJsonObject } from '../storage/read-json.js';
 
 export type RunStatus = 'running' | 'succeeded' | 'failed';
 
@@ -73,15 +74,8 @@ export class RunManifest {
 }
 
 /** Reads one manifest, or undefined. Throws with the key when it is not valid JSON. */
-export async function readManifest(store: ObjectStore, runId: string): Promise<RunManifestData | undefined> {
-  const key = layout.manifest(runId);
-  const bytes = await store.get(key);
-  if (!bytes) return undefined;
-  try {
-    return JSON.parse(Buffer.from(bytes).toString('utf8')) as RunManifestData;
-  } catch (err) {
-    throw new Error(`${key}: not valid JSON (${(err as Error).message})`);
-  }
+export function readManifest(store: ObjectStore, runId: string): Promise<RunManifestData | undefined> {
+  return readJsonObject<RunManifestData>(store, layout.manifest(runId));
 }
 
 /** Run ids of the stored manifests, newest first (run ids sort by time). */

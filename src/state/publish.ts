@@ -1,5 +1,6 @@
 import { layout } from '../storage/layout.js';
 import type { ObjectStore } from '../storage/object-store.js';
+import { readJsonObject } from '../storage/read-json.js';
 
 /** `_state/manifests/_latest/<gold_model>.json` (SPEC section 10). */
 export interface LatestPointer {
@@ -44,13 +45,6 @@ export async function publishLatest(
   return out;
 }
 
-export async function readLatest(store: ObjectStore, model: string): Promise<LatestPointer | undefined> {
-  const key = layout.latestPointer(model);
-  const bytes = await store.get(key);
-  if (!bytes) return undefined;
-  try {
-    return JSON.parse(Buffer.from(bytes).toString('utf8')) as LatestPointer;
-  } catch (err) {
-    throw new Error(`${key}: not valid JSON (${(err as Error).message})`);
-  }
+export function readLatest(store: ObjectStore, model: string): Promise<LatestPointer | undefined> {
+  return readJsonObject<LatestPointer>(store, layout.latestPointer(model));
 }

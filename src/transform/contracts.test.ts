@@ -1,10 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useDuckSession } from '../../test/helpers/duck-session.js';
 import { GOLD_CONTRACTS, GOLD_SILVER_INPUTS } from '../contracts/gold.js';
 import { COMMON_SILVER_COLUMNS, SILVER_CONTRACTS, SILVER_TABLES } from '../contracts/silver.js';
-import { type DuckSession, openDuckSession } from '../duckdb/session.js';
 import { createStager } from '../duckdb/stager.js';
 import { LocalObjectStore } from '../storage/local-store.js';
 import { createSilverViews, renderGoldModel } from './gold-build.js';
@@ -15,21 +13,12 @@ import {
   renderSilverModel,
   type SilverFragment,
   silverFragmentOf,
-} from './silver-build.js';
+} from './silver-sql.js';
 
-let dir: string;
-let session: DuckSession;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'contracts-'));
-  session = await openDuckSession({ workDir: dir, pathBase: dir });
-});
-afterAll(async () => {
-  session.close();
-  await rm(dir, { recursive: true, force: true });
-});
+const duck = useDuckSession('contracts-');
 
 const describeSql = async (sql: string) =>
-  (await session.rows<{ column_name: string; column_type: string }>(`describe ${sql}`)).map(
+  (await duck.session.rows<{ column_name: string; column_type: string }>(`describe ${sql}`)).map(
     (r) => `${r.column_name} ${r.column_type}`,
   );
 
@@ -59,11 +48,11 @@ describe('SQL models return exactly their contract', () => {
   });
 
   it.each(GOLD_CONTRACTS.map((c) => c.name))('gold.%s', async (model) => {
-    const store = new LocalObjectStore(join(dir, 'lake'));
-    await createSilverViews(session, store, createStager(store, join(dir, 'stage')));
+    const store = new LocalObjectStore(join(duck.dir, 'lake'));
+    await createSilverViews(duck.session, store, createStager(store, join(duck.dir, 'stage')));
     // earlier models are inputs of later ones
     for (const c of GOLD_CONTRACTS) {
-      await session.conn.run(
+      await duck.session.conn.run(
         `create or replace temp table ${c.name} as ${renderGoldModel(await readModelSql('gold', c.name), 0)}`,
       );
       if (c.name === model) break;
@@ -87,8 +76,8 @@ describe('SQL models return exactly their contract', () => {
     if (contract) {
       expect(contract.columns.map((c) => `${c.name} ${c.type}`)).toEqual(expect.arrayContaining(pinned));
     } else {
-      const store = new LocalObjectStore(join(dir, 'lake'));
-      await createSilverViews(session, store, createStager(store, join(dir, 'stage')));
+      const store = new LocalObjectStore(join(duck.dir, 'lake'));
+      await createSilverViews(duck.session, store, createStager(store, join(duck.dir, 'stage')));
       const view = await describeSql(`select * from silver_${table}`);
       expect(view).toEqual(pinned.map((c) => c.replace('TIMESTAMPTZ', 'TIMESTAMP WITH TIME ZONE')));
     }

@@ -16,7 +16,8 @@ import type { TableName } from '../entities/entity.js';
 import { changedPartitions, type GoldState, loadGoldState, saveGoldState } from '../state/gold-state.js';
 import { dtOfKey, layout, utcDate } from '../storage/layout.js';
 import type { ObjectStore } from '../storage/object-store.js';
-import { type BuildContext, readModelSql } from './silver-build.js';
+import type { BuildContext } from './silver-build.js';
+import { readModelSql } from './silver-sql.js';
 
 /**
  * A Silver build's context plus the run's end time. Its stager is one of its own: Silver keys were

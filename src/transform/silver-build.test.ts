@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { SILVER_TABLES } from '../contracts/silver.js';
 import { SqlTemplateError } from '../duckdb/sql-template.js';
-import { readSilverModelSql, renderSilverModel, silverFragmentOf } from './silver-build.js';
+import { readSilverModelSql, renderSilverModel, silverFragmentOf } from './silver-sql.js';
 
 const noFiles = { own: [], webhooks: [] };
 const placeholders = (sql: string) => [...sql.matchAll(/\{\{\s*([a-z_]+)\s*\}\}/gi)].map((m) => m[1]);
@@ -16,11 +16,22 @@ describe('Silver SQL layout: one model per table, dedup only in the shared fragm
     const fragments = files.filter((f) => f.startsWith('_')).map((f) => f.slice(1, -4));
     expect(models.sort()).toEqual([...SILVER_TABLES].sort());
     expect(fragments.sort()).toEqual(
-      [...new Set(SILVER_TABLES.map(silverFragmentOf)), 'merge_latest', 'version_order'].sort(),
+      // the dedups the tables name, what they select from, the merge and the order
+      [
+        ...new Set([
+          ...SILVER_TABLES.map(silverFragmentOf),
+          'parent_versions',
+          'object_versions',
+          'event_versions',
+          'latest_per_id',
+          'merge_latest',
+          'version_order',
+        ]),
+      ].sort(),
     );
   });
 
-  it.each(['latest_versions', 'latest_events', 'merge_latest'])(
+  it.each(['latest_per_id', 'parent_versions', 'merge_latest'])(
     '_%s.sql ranks by the one shared version order, written nowhere else',
     async (name) => {
       const sql = await readFile(new URL(`./sql/silver/_${name}.sql`, import.meta.url), 'utf8');

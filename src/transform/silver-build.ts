@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { readFile, rm, stat } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BRONZE_PAYLOADS, parentPayload, SILVER_CONTRACTS } from '../contracts/silver.js';
-import { CHILD_META_TYPE, payloadType, readBronzeRelation, webhookEventType } from '../duckdb/bronze-read.js';
+import { BRONZE_PAYLOADS, SILVER_CONTRACTS } from '../contracts/silver.js';
+import { payloadType, readBronzeRelation, webhookEventType } from '../duckdb/bronze-read.js';
 import { fileOfDuckdbError, locateBadLine, type RecordShape } from '../duckdb/line-scanner.js';
 import { copyPartitioned, sortsInQuery } from '../duckdb/partitioned-copy.js';
 import type { DuckSession } from '../duckdb/session.js';
@@ -14,7 +13,13 @@ import type { Logger } from '../obs/logger.js';
 import { dtOfKey, layout } from '../storage/layout.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { BronzeParseError, TransformError } from './errors.js';
-import { silverSelectList } from './silver-columns.js';
+import {
+  readModelSql,
+  readSilverModelSql,
+  renderSilverModel,
+  silverFragmentOf,
+  VERSION_ORDER,
+} from './silver-sql.js';
 import {
   describeInputs,
   loadSilverState,
@@ -38,46 +43,6 @@ export interface ModelResult {
   rows: number;
   seconds: number;
   keys: string[];
-}
-
-/**
- * The SQL text of a file in `sql/silver/` or `sql/gold/`: a model `<name>.sql`, or a shared
- * fragment `_<name>.sql` (pass the name with its underscore).
- */
-export async function readModelSql(layer: 'silver' | 'gold', name: string): Promise<string> {
-  return readFile(new URL(`./sql/${layer}/${name}.sql`, import.meta.url), 'utf8');
-}
-
-/**
- * The one "which version wins" order (`sql/silver/_version_order.sql`), filled into every dedup
- * and the incremental merge. Read once: it is part of the code, not of a run's input.
- */
-export const VERSION_ORDER = readFileSync(
-  new URL('./sql/silver/_version_order.sql', import.meta.url),
-  'utf8',
-);
-
-/** The shared dedup fragment a Silver model selects from: `{{<name>}}` in the model, `_<name>.sql`. */
-export type SilverFragment = 'latest_versions' | 'latest_events' | 'parent_versions';
-
-/** Entities: versions from their Bronze and webhooks, with tombstones; events: immutable records. */
-export function silverFragmentOf(table: TableName): SilverFragment {
-  return SILVER_CONTRACTS[table].bronze.dedup;
-}
-
-/** A Silver model's own SQL (typing only) and the shared fragment it starts from. */
-export interface SilverModelSql {
-  readonly model: string;
-  readonly fragment: string;
-}
-
-/** Reads a Silver model and its shared fragment. */
-export async function readSilverModelSql(table: TableName): Promise<SilverModelSql> {
-  const [model, fragment] = await Promise.all([
-    readModelSql('silver', table),
-    readModelSql('silver', `_${silverFragmentOf(table)}`),
-  ]);
-  return { model, fragment };
 }
 
 /** Bronze keys of an entity (data files only). */
@@ -109,60 +74,6 @@ export function silverInputs(
 /** The Bronze entity a Silver table's objects come from: its parent's for a child table. */
 export function bronzeEntityOf(table: TableName): string {
   return SILVER_CONTRACTS[table].bronze.parent?.entity ?? table;
-}
-
-/** The Bronze files a Silver model reads (local paths), and ids already known to Silver. */
-export interface SilverModelFiles {
-  readonly own: readonly string[];
-  readonly webhooks: readonly string[];
-  /** Child tables: the pages fetched by parent (the table's own Bronze). */
-  readonly pages?: readonly string[];
-  readonly knownCreated?: string;
-}
-
-/** Renders a table's shared dedup fragment (`_latest_versions.sql` or `_latest_events.sql`) over its inputs. */
-export function renderSilverFragment(table: TableName, fragment: string, files: SilverModelFiles): string {
-  const payload = BRONZE_PAYLOADS[table];
-  const parent = SILVER_CONTRACTS[table].bronze.parent;
-  if (parent) {
-    const def = entity(parent.entity);
-    const parentFields = parentPayload(table);
-    return renderSql(fragment, {
-      bronze: readBronzeRelation(files.own, payloadType(parentFields)),
-      webhooks: readBronzeRelation(files.webhooks, webhookEventType(parentFields)),
-      object_name: sqlString(def.objectName),
-      delete_event_types: sqlStringList(def.deleteEvents),
-      version_order: VERSION_ORDER,
-      list_field: parent.list ? `obj.${sqlIdent(parent.list)}` : 'NULL::JSON',
-      child_pages: readBronzeRelation(files.pages ?? [], payloadType(payload), CHILD_META_TYPE),
-      child_json_type: sqlString(JSON.stringify(payload)),
-    });
-  }
-  const vars: Record<string, string> = {
-    bronze: readBronzeRelation(files.own, payloadType(payload)),
-    version_order: VERSION_ORDER,
-  };
-  if (silverFragmentOf(table) === 'latest_versions') {
-    const def = entity(table as EntityName);
-    vars.webhooks = readBronzeRelation(files.webhooks, webhookEventType(payload));
-    vars.object_name = sqlString(def.objectName);
-    vars.delete_event_types = sqlStringList(def.deleteEvents);
-    vars.known_created =
-      files.knownCreated ?? '(select NULL::VARCHAR as id, NULL::BIGINT as created limit 0)';
-  }
-  return renderSql(fragment, vars);
-}
-
-/**
- * Renders a Silver model over the given local files: the model gets its rendered fragment as a
- * subquery in its `{{latest_versions}}`/`{{latest_events}}`, and its contract's typed select list
- * in `{{columns}}`.
- */
-export function renderSilverModel(table: TableName, sql: SilverModelSql, files: SilverModelFiles): string {
-  return renderSql(sql.model, {
-    [silverFragmentOf(table)]: `(\n${renderSilverFragment(table, sql.fragment, files)}\n)`,
-    columns: silverSelectList(table),
-  });
 }
 
 /**

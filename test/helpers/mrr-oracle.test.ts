@@ -43,32 +43,20 @@ const sub = (o: {
 
 describe('oracleMrr', () => {
   it('normalises by interval and interval_count: month 1/n, year 1/12n, week 52/12n, day 365/12n', () => {
-    const invoices = [
-      inv('in_1', 'c_m', 'paid', [
-        sub({ id: 'a', amount: 999, from: '2024-03-01', to: '2024-04-01', price: 'p_m' }),
-      ]),
-      inv('in_2', 'c_3m', 'paid', [
-        sub({ id: 'b', amount: 3000, from: '2024-03-01', to: '2024-06-01', price: 'p_3m' }),
-      ]),
-      inv('in_3', 'c_y', 'open', [
-        sub({ id: 'c', amount: 12000, from: '2024-03-01', to: '2025-03-01', price: 'p_y' }),
-      ]),
-      inv('in_4', 'c_w', 'paid', [
-        sub({ id: 'd', amount: 600, from: '2024-03-25', to: '2024-04-08', price: 'p_w' }),
-      ]),
-      inv('in_5', 'c_d', 'paid', [
-        sub({ id: 'e', amount: 100, from: '2024-03-31', to: '2024-04-01', price: 'p_d' }),
-      ]),
-      inv('in_6', 'c_once', 'paid', [
-        sub({ id: 'f', amount: 5000, from: '2024-03-01', to: '2024-04-01', price: 'p_once' }),
-      ]),
-      inv('in_7', 'c_void', 'void', [
-        sub({ id: 'g', amount: 5000, from: '2024-03-01', to: '2024-04-01', price: 'p_m' }),
-      ]),
-      inv('in_8', 'c_draft', 'draft', [
-        sub({ id: 'h', amount: 5000, from: '2024-03-01', to: '2024-04-01', price: 'p_m' }),
-      ]),
-    ];
+    const invoices = (
+      [
+        ['in_1', 'c_m', 'paid', 'a', 999, '2024-03-01', '2024-04-01', 'p_m'],
+        ['in_2', 'c_3m', 'paid', 'b', 3000, '2024-03-01', '2024-06-01', 'p_3m'],
+        ['in_3', 'c_y', 'open', 'c', 12000, '2024-03-01', '2025-03-01', 'p_y'],
+        ['in_4', 'c_w', 'paid', 'd', 600, '2024-03-25', '2024-04-08', 'p_w'],
+        ['in_5', 'c_d', 'paid', 'e', 100, '2024-03-31', '2024-04-01', 'p_d'],
+        ['in_6', 'c_once', 'paid', 'f', 5000, '2024-03-01', '2024-04-01', 'p_once'],
+        ['in_7', 'c_void', 'void', 'g', 5000, '2024-03-01', '2024-04-01', 'p_m'],
+        ['in_8', 'c_draft', 'draft', 'h', 5000, '2024-03-01', '2024-04-01', 'p_m'],
+      ] as const
+    ).map(([id, customer, status, line, amount, from, to, price]) =>
+      inv(id, customer, status, [sub({ id: line, amount, from, to, price })]),
+    );
     const rows = oracleMrr({ invoices, prices }, t('2024-03-31') + 86_399);
     expect(rows.map((r) => [r.customer_id, Math.round(r.mrr * 10_000) / 10_000])).toEqual([
       ['c_3m', 1000],

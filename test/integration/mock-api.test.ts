@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EntityName } from '../../src/entities/entity.js';
 import { ENTITIES } from '../../src/entities/registry.js';
 import { MOCK_API_VERSION, type MockApi, startMockApi } from '../../src/mock/index.js';
+import { stripeOnMock } from '../helpers/stripe-on-mock.js';
 
 // Frozen clock and small volumes (about 2,500 objects), so every suite runs in seconds. Seed 7
 // because with ~450 charges disputes (under 1% of charges) are rare: this seed's window has some.
@@ -62,12 +63,7 @@ describe('mock API with the official stripe client', () => {
 
   beforeAll(async () => {
     mock = await startMockApi(SMALL);
-    stripe = new Stripe('sk_test_x', {
-      host: '127.0.0.1',
-      port: mock.port,
-      protocol: 'http',
-      maxNetworkRetries: 0,
-    });
+    stripe = stripeOnMock(mock.port);
   });
   afterAll(async () => {
     await mock.close();
@@ -219,12 +215,7 @@ describe('mock API with the official stripe client', () => {
   });
 
   it("errors: Stripe's classes and error objects", async () => {
-    const bad = new Stripe('sk_live_nope', {
-      host: '127.0.0.1',
-      port: mock.port,
-      protocol: 'http',
-      maxNetworkRetries: 0,
-    });
+    const bad = stripeOnMock(mock.port, 'sk_live_nope');
     await expect(bad.charges.list()).rejects.toBeInstanceOf(Stripe.errors.StripeAuthenticationError);
     const tooMany = await stripe.charges.list({ limit: 101 }).catch((e: unknown) => e);
     expect(tooMany).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);

@@ -2,6 +2,7 @@ import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVENT_RETENTION_SECONDS, type MockApi, startMockApi } from '../../src/mock/index.js';
 import { fetchTruth } from '../helpers/mock-control.js';
+import { stripeOnMock } from '../helpers/stripe-on-mock.js';
 
 // Stripe keeps events 30 days: the mock lists, retrieves and accepts as cursors only events with
 // created > now - EVENT_RETENTION_SECONDS. The boundary is probed exactly, one second each side.
@@ -22,12 +23,7 @@ describe('mock API: 30-day event retention', () => {
 
   beforeAll(async () => {
     mock = await startMockApi({ preset: 'tiny', days: 40, now: NOW, port: 0, quiet: true });
-    stripe = new Stripe('sk_test_x', {
-      host: '127.0.0.1',
-      port: mock.port,
-      protocol: 'http',
-      maxNetworkRetries: 0,
-    });
+    stripe = stripeOnMock(mock.port);
     const t = NOW - 35 * 86_400;
     old = JSON.parse(mock.dataset.eventsBetween(t, t + 86_400).next().value ?? 'null') as Ev;
     // An event of that day exists (no event: `null`, which toBeDefined let through).

@@ -2,17 +2,16 @@ import { mkdtemp, rm, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseSettings } from '../../src/config/settings.js';
 import { GOLD_CONTRACTS } from '../../src/contracts/gold.js';
 import { SILVER_TABLES } from '../../src/contracts/silver.js';
 import { openDuckSession } from '../../src/duckdb/session.js';
-import { silentLogger } from '../../src/obs/logger.js';
 import { MAX_CACHE_FILES } from '../../src/quality/bronze-id-cache.js';
-import { renderQualityReport, runQuality } from '../../src/quality/index.js';
+import { renderQualityReport } from '../../src/quality/index.js';
 import type { CheckResult, QualityReport } from '../../src/quality/types.js';
 import { layout, utcDate } from '../../src/storage/layout.js';
 import { LocalObjectStore } from '../../src/storage/local-store.js';
 import { bronzeLine, DAY1, DAY2, goodDataset, Lake, NOW, type Row, RUN } from '../fixtures/quality-lake.js';
+import { checkNamed, qualityOf } from '../helpers/quality.js';
 
 // The hand-written lake of test/fixtures/quality-lake.ts: good data passes every check; each test
 // breaks one thing and expects the right check to fail naming the broken rows.
@@ -36,19 +35,15 @@ async function quality(
   now = NOW,
   scope: 'changed' | 'all' = 'changed',
 ): Promise<QualityReport> {
-  return runQuality({
-    store: lake.store,
-    settings: parseSettings(env),
-    logger: silentLogger(),
-    runId: 'q1',
-    until: now,
-    scope,
-  });
+  return qualityOf(lake.store, now, { env, scope });
 }
 
-function check(report: QualityReport, name: string): CheckResult {
-  const c = report.checks.find((x) => x.name === name);
-  if (!c) throw new Error(`no check ${name}; have ${report.checks.map((x) => x.name).join(', ')}`);
+const check = checkNamed;
+
+/** The named check, which must have failed. */
+function failedCheck(report: QualityReport, name: string): CheckResult {
+  const c = check(report, name);
+  expect(c.passed, `${name} passed`).toBe(false);
   return c;
 }
 
@@ -137,8 +132,7 @@ describe('runQuality on broken data names the broken rows', () => {
       },
     );
     await lake.write(ds);
-    const c = check(await quality(), 'ref.balance_transactions.source_id');
-    expect(c.passed).toBe(false);
+    const c = failedCheck(await quality(), 'ref.balance_transactions.source_id');
     const orphans = c.details.orphans as { count: number; examples: Record<string, unknown>[] };
     expect(orphans.count).toBe(2);
     expect(orphans.examples).toEqual(
@@ -158,8 +152,7 @@ describe('runQuality on broken data names the broken rows', () => {
     ds.silverOnly.charges = [{ ...ds.charges[1]! }];
     await lake.write(ds);
     const report = await quality();
-    const c = check(report, 'schema.silver.charges');
-    expect(c.passed).toBe(false);
+    const c = failedCheck(report, 'schema.silver.charges');
     expect(c.details.duplicated_keys).toEqual({
       count: 1,
       examples: [{ key: 'ch_2', copies: 2, partitions: [utcDate(DAY2)] }],
@@ -198,8 +191,7 @@ describe('runQuality on broken data names the broken rows', () => {
       layout.goldPartition('fct_payments', utcDate(DAY2)),
       `select * from t where charge_id <> 'ch_3'`,
     );
-    const c = check(await quality(), 'reconcile.silver_gold.fct_payments');
-    expect(c.passed).toBe(false);
+    const c = failedCheck(await quality(), 'reconcile.silver_gold.fct_payments');
     expect(c.details.missing_in_gold).toMatchObject({
       count: 1,
       examples: [{ charge_id: 'ch_3', gold: null }],
@@ -212,8 +204,7 @@ describe('runQuality on broken data names the broken rows', () => {
       layout.goldPartition('dim_customers', utcDate(NOW)),
       `select * replace (case when customer_id = 'cus_2' then 0 else total_sales_amount end as total_sales_amount) from t`,
     );
-    const c = check(await quality(), 'reconcile.silver_gold.dim_customers');
-    expect(c.passed).toBe(false);
+    const c = failedCheck(await quality(), 'reconcile.silver_gold.dim_customers');
     expect(c.details.mismatches).toMatchObject({
       count: 1,
       examples: [
@@ -228,8 +219,7 @@ describe('runQuality on broken data names the broken rows', () => {
       layout.silverPartition('refunds', utcDate(DAY2)),
       `select * exclude (reason) replace (amount::VARCHAR as amount) from t`,
     );
-    const c = check(await quality(), 'schema.silver.refunds');
-    expect(c.passed).toBe(false);
+    const c = failedCheck(await quality(), 'schema.silver.refunds');
     expect(c.details.column_mismatches).toEqual([
       {
         missing: ['reason'],
@@ -242,8 +232,7 @@ describe('runQuality on broken data names the broken rows', () => {
   it('an extra Gold column fails schema.gold.<model>', async () => {
     await lake.write(goodDataset());
     await lake.rewrite(layout.goldPartition('fct_invoices', utcDate(DAY2)), `select *, 1 as surprise from t`);
-    const c = check(await quality(), 'schema.gold.fct_invoices');
-    expect(c.passed).toBe(false);
+    const c = failedCheck(await quality(), 'schema.gold.fct_invoices');
     expect(c.details.column_mismatches).toEqual([
       { extra: ['surprise'], partitions: { count: 1, examples: [utcDate(DAY2)] } },
     ]);
@@ -281,8 +270,7 @@ describe('runQuality on broken data names the broken rows', () => {
     ];
     await lake.write(ds);
     const report = await quality();
-    const c = check(report, 'reconcile.bronze_silver.customers');
-    expect(c.passed).toBe(false);
+    const c = failedCheck(report, 'reconcile.bronze_silver.customers');
     expect(c.details.missing_from_silver).toEqual({
       count: 1,
       examples: [{ id: 'cus_lost', bronze_key: layout.bronzePart('customers', utcDate(DAY2), RUN, 0) }],
@@ -337,8 +325,7 @@ describe('runQuality on broken data names the broken rows', () => {
       layout.bronzePart('subscriptions', utcDate(t2), 'r2', 0),
       version(['si_a', 'si_b'], t1) + version(['si_b'], t2),
     );
-    const c = check(await quality(), 'reconcile.bronze_silver.subscription_items');
-    expect(c.passed).toBe(false);
+    const c = failedCheck(await quality(), 'reconcile.bronze_silver.subscription_items');
     expect(c.details).toMatchObject({
       expected_children: 2,
       silver_rows: 3,
@@ -536,13 +523,7 @@ describe('Bronze id cache', () => {
       layout.bronzePart('charges', utcDate(DAY1), 'r2', 0),
       bronzeLine('charges', { id: 'ch_1', created: DAY1 + 3 * 3600 }),
     );
-    const report = await runQuality({
-      store: lake.store,
-      settings: parseSettings({}),
-      logger: silentLogger(),
-      runId: 'q2',
-      until: NOW,
-    });
+    const report = await qualityOf(lake.store, NOW, { runId: 'q2' });
     const c = check(report, 'reconcile.bronze_silver.charges');
     expect(c.passed).toBe(true);
     expect(c.details).toMatchObject({ bronze_files_read: 1 });

@@ -1,7 +1,8 @@
-import Stripe from 'stripe';
+import type Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MockApi, startMockApi } from '../../src/mock/index.js';
 import { fetchTruth } from '../helpers/mock-control.js';
+import { stripeOnMock } from '../helpers/stripe-on-mock.js';
 
 // The SaaS routes of issue #19 walked by the official `stripe` client, unchanged, each with
 // `autoPagingEach` over small pages (limit 3: many pages, so the client's own paging is what is
@@ -33,12 +34,7 @@ describe('the official stripe client walks every new route of the mock', () => {
       port: 0,
       quiet: true,
     });
-    stripe = new Stripe('sk_test_routes', {
-      host: '127.0.0.1',
-      port: mock.port,
-      protocol: 'http',
-      maxNetworkRetries: 0,
-    });
+    stripe = stripeOnMock(mock.port, 'sk_test_routes');
   });
   afterAll(async () => {
     await mock?.close();

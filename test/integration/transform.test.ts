@@ -20,6 +20,7 @@ import {
   makeRefund,
   meta,
   writeBronze,
+  writeObjects,
   writeWebhook,
 } from '../fixtures/bronze/factories.js';
 
@@ -53,6 +54,13 @@ const silver = (table: string, where = 'true') =>
   query(
     `select * from read_parquet('${root}/silver/source=stripe/entity=${table}/*/data.parquet', hive_partitioning=false) where ${where} order by id`,
   );
+/** Some columns (SQL expressions) of a Silver table's rows, by id, as arrays. */
+const silverTable = async (table: string, columns: readonly string[]) =>
+  (
+    await query(
+      `select ${columns.join(', ')} from read_parquet('${root}/silver/source=stripe/entity=${table}/*/data.parquet', hive_partitioning=false) order by id`,
+    )
+  ).map((r) => Object.values(r));
 const gold = (model: string) =>
   query(
     `select * exclude (dt), dt::VARCHAR as dt from read_parquet('${root}/gold/model=${model}/*/data.parquet', hive_partitioning=false)`,
@@ -78,75 +86,65 @@ describe('Silver', () => {
       await writeBronze(store, entity, dt, R1, [{ data: obj, meta: meta(entity, { run_id: R1 }) }]);
     }
     await run();
-    const [ch] = await silver('charges');
-    expect(ch).toMatchObject({
-      id: 'ch_1PgafuB7WZ01zgkWXYmPNZs8',
-      amount: '100',
-      amount_captured: '0',
-      currency: 'usd',
-      status: 'succeeded',
-      paid: true,
-      captured: false,
-      balance_transaction_id: 'txn_1PgaxNB7WZ01zgkWEV3TLf40',
-      customer_id: null,
-      payment_method_type: 'card',
-      card_brand: 'visa',
-      outcome_type: 'type',
-      created_ts: '2009-02-13 23:31:30+00',
-      dt,
-      livemode: false,
-      is_deleted: false,
-      _source: 'api',
-      _run_id: R1,
-    });
-    const [cus] = await silver('customers');
-    expect(cus).toMatchObject({
-      id: 'cus_QXg1o8vcGmoR32',
-      balance: '0',
-      is_delinquent: false,
-      currency: 'usd',
-    });
-    const [inv] = await silver('invoices');
-    expect(inv).toMatchObject({
-      customer_id: 'cus_QXg1o8vcGmoR32',
-      subscription_id: 'subscription', // parent.subscription_details.subscription of the example
-      amount_due: '1000',
-      amount_remaining: '1000',
-      line_item_count: '1',
-      paid_at_ts: null,
-      status: 'draft',
-    });
-    const [sub] = await silver('subscriptions');
-    expect(sub).toMatchObject({
-      status: 'active',
-      cancel_at_period_end: true,
-      canceled_at_ts: '2009-02-13 23:31:30+00',
-    });
-    const [bt] = await silver('balance_transactions');
-    expect(bt).toMatchObject({
-      source_id: 'ch_1PgafuB7WZ01zgkWXYmPNZs8',
-      fee: '0',
-      net: '100',
-      available_on_ts: '2009-02-13 23:31:30+00',
-    });
-    const [dp] = await silver('disputes');
-    expect(dp).toMatchObject({
-      charge_id: 'ch_1PgafuB7WZ01zgkWXYmPNZs8',
-      status: 'warning_needs_response',
-      reason: 'general',
-    });
-    const [re] = await silver('refunds');
-    expect(re).toMatchObject({
-      charge_id: 'ch_1PgafuB7WZ01zgkWXYmPNZs8',
-      amount: '100',
-      status: 'succeeded',
-    });
-    const [ev] = await silver('events');
-    expect(ev).toMatchObject({
-      type: 'plan.created',
-      data_object_id: 'price_1PgafmB7WZ01zgkW6dKueIc5',
-      data_object_type: 'plan',
-    });
+    // the first row of each Silver table, by the fields typing must get right
+    const expected: Record<string, Record<string, unknown>> = {
+      charges: {
+        id: 'ch_1PgafuB7WZ01zgkWXYmPNZs8',
+        amount: '100',
+        amount_captured: '0',
+        currency: 'usd',
+        status: 'succeeded',
+        paid: true,
+        captured: false,
+        balance_transaction_id: 'txn_1PgaxNB7WZ01zgkWEV3TLf40',
+        customer_id: null,
+        payment_method_type: 'card',
+        card_brand: 'visa',
+        outcome_type: 'type',
+        created_ts: '2009-02-13 23:31:30+00',
+        dt,
+        livemode: false,
+        is_deleted: false,
+        _source: 'api',
+        _run_id: R1,
+      },
+      customers: { id: 'cus_QXg1o8vcGmoR32', balance: '0', is_delinquent: false, currency: 'usd' },
+      invoices: {
+        customer_id: 'cus_QXg1o8vcGmoR32',
+        subscription_id: 'subscription', // parent.subscription_details.subscription of the example
+        amount_due: '1000',
+        amount_remaining: '1000',
+        line_item_count: '1',
+        paid_at_ts: null,
+        status: 'draft',
+      },
+      subscriptions: {
+        status: 'active',
+        cancel_at_period_end: true,
+        canceled_at_ts: '2009-02-13 23:31:30+00',
+      },
+      balance_transactions: {
+        source_id: 'ch_1PgafuB7WZ01zgkWXYmPNZs8',
+        fee: '0',
+        net: '100',
+        available_on_ts: '2009-02-13 23:31:30+00',
+      },
+      disputes: {
+        charge_id: 'ch_1PgafuB7WZ01zgkWXYmPNZs8',
+        status: 'warning_needs_response',
+        reason: 'general',
+      },
+      refunds: { charge_id: 'ch_1PgafuB7WZ01zgkWXYmPNZs8', amount: '100', status: 'succeeded' },
+      events: {
+        type: 'plan.created',
+        data_object_id: 'price_1PgafmB7WZ01zgkW6dKueIc5',
+        data_object_type: 'plan',
+      },
+    };
+    for (const [table, row] of Object.entries(expected)) {
+      const [first] = await silver(table);
+      expect(first, table).toMatchObject(row);
+    }
   });
 
   it('keeps the latest version: version time, then api > events > webhook, then the later run', async () => {
@@ -246,7 +244,7 @@ describe('Silver', () => {
 
   it('places a tombstone without `created` that arrives alone in its object partition', async () => {
     const cus = makeCustomer({ created: at('2024-01-02') });
-    await writeBronze(store, 'customers', '2024-01-02', R1, [{ data: cus, meta: meta('customers') }]);
+    await writeObjects(store, 'customers', '2024-01-02', R1, [cus]);
     await run('r1');
     // a later run: the tombstone lands in Bronze under another date
     await writeBronze(store, 'customers', '2024-01-09', R2, [
@@ -511,8 +509,8 @@ describe('Gold', () => {
       makeCustomer({ currency: 'usd' }),
       makeCustomer({ currency: 'eur', created: at('2024-01-02') }),
     ];
-    await writeBronze(store, 'customers', '2024-01-01', R1, [{ data: cus[0]!, meta: meta('customers') }]);
-    await writeBronze(store, 'customers', '2024-01-02', R1, [{ data: cus[1]!, meta: meta('customers') }]);
+    await writeObjects(store, 'customers', '2024-01-01', R1, [cus[0]!]);
+    await writeObjects(store, 'customers', '2024-01-02', R1, [cus[1]!]);
     const charges = [
       makeCharge({ customer: cus[0]!.id, amount: 1234 }),
       makeCharge({ customer: cus[0]!.id, amount: 999, status: 'failed' }),
@@ -521,21 +519,9 @@ describe('Gold', () => {
       makeCharge({ customer: cus[1]!.id, amount: 300, currency: 'eur', created: at('2024-01-02') }),
     ];
     const refunds = [makeRefund({ charge: charges[0]!.id, amount: 234, created: at('2024-01-02') })];
-    await writeBronze(
-      store,
-      'refunds',
-      '2024-01-02',
-      R1,
-      refunds.map((r) => ({ data: r, meta: meta('refunds') })),
-    );
+    await writeObjects(store, 'refunds', '2024-01-02', R1, refunds);
     const disputes = [makeDispute({ charge: charges[2]!.id, amount: 501 })];
-    await writeBronze(
-      store,
-      'disputes',
-      '2024-01-01',
-      R1,
-      disputes.map((d) => ({ data: d, meta: meta('disputes') })),
-    );
+    await writeObjects(store, 'disputes', '2024-01-01', R1, disputes);
     const bts = charges
       .filter((c) => c.status === 'succeeded')
       .map((c) => {
@@ -565,22 +551,10 @@ describe('Gold', () => {
       const day = [...bts, payout].filter((b) =>
         new Date(Number(b.created) * 1000).toISOString().startsWith(dt),
       );
-      await writeBronze(
-        store,
-        'balance_transactions',
-        dt,
-        R1,
-        day.map((b) => ({ data: b, meta: meta('balance_transactions') })),
-      );
+      await writeObjects(store, 'balance_transactions', dt, R1, day);
     }
-    await writeBronze(
-      store,
-      'charges',
-      '2024-01-01',
-      R1,
-      charges.slice(0, 4).map((c) => ({ data: c, meta: meta('charges') })),
-    );
-    await writeBronze(store, 'charges', '2024-01-02', R1, [{ data: charges[4]!, meta: meta('charges') }]);
+    await writeObjects(store, 'charges', '2024-01-01', R1, charges.slice(0, 4));
+    await writeObjects(store, 'charges', '2024-01-02', R1, [charges[4]!]);
     await run();
 
     const expected = new Map<string, Record<string, number | string>>();
@@ -787,33 +761,32 @@ describe('Silver child tables (a child follows the latest version of its parent)
     await run(R1);
 
     expect(
-      (await silver('subscription_items')).map((r) => [
-        r['id'],
-        Number(r['quantity']),
-        r['is_deleted'],
-        r['price_id'],
-        r['customer_id'],
-        r['dt'],
+      await silverTable('subscription_items', [
+        'id',
+        'quantity::INTEGER',
+        'is_deleted',
+        'price_id',
+        'customer_id',
+        'dt',
       ]),
     ).toEqual([
       ['si_1', 1, false, 'price_si_1', 'cus_A', '2024-01-02'],
       ['si_2', 1, false, 'price_si_2', 'cus_A', '2024-01-02'],
     ]);
-    const lines = await silver('invoice_line_items');
     expect(
-      lines.map((r) => [
-        r['id'],
-        r['invoice_id'],
-        r['subscription_id'],
-        r['subscription_item_id'],
-        r['price_id'],
-        r['product_id'],
-        r['line_type'],
-        r['is_proration'],
-        Number(r['amount']),
-        Number(r['discount_amount']),
-        r['invoice_status'],
-        r['dt'],
+      await silverTable('invoice_line_items', [
+        'id',
+        'invoice_id',
+        'subscription_id',
+        'subscription_item_id',
+        'price_id',
+        'product_id',
+        'line_type',
+        'is_proration',
+        'amount::INTEGER',
+        'discount_amount::INTEGER',
+        'invoice_status',
+        'dt',
       ]),
     ).toEqual([
       [
@@ -866,22 +839,13 @@ describe('Silver child tables (a child follows the latest version of its parent)
     ]);
     await run(R2);
     expect(
-      (await silver('subscription_items')).map((r) => [
-        r['id'],
-        Number(r['quantity']),
-        r['is_deleted'],
-        r['_run_id'],
-      ]),
+      await silverTable('subscription_items', ['id', 'quantity::INTEGER', 'is_deleted', '_run_id']),
     ).toEqual([
       ['si_1', 1, true, R1],
       ['si_2', 3, false, R2],
     ]);
-    expect(
-      (await silver('invoice_line_items')).map((r) => [
-        r['id'],
-        r['invoice_status'],
-        Number(r['_version_ts']),
-      ]),
-    ).toEqual([['il_1', 'paid', t2]]);
+    expect(await silverTable('invoice_line_items', ['id', 'invoice_status', '_version_ts::DOUBLE'])).toEqual([
+      ['il_1', 'paid', t2],
+    ]);
   });
 });

@@ -1,12 +1,10 @@
 import type { ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import Stripe from 'stripe';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { LocalObjectStore } from '../../src/storage/local-store.js';
 import { spawnCli } from '../helpers/cli.js';
+import { tempDirs } from '../helpers/temp-dirs.js';
 
 /**
  * `payments-pipeline webhooks` as a user runs it, in a child process: from the sources (through
@@ -44,12 +42,10 @@ const exitCode = (child: ChildProcess) =>
   });
 
 describe('payments-pipeline webhooks', () => {
+  const tempDir = tempDirs('wh-cli-child-');
   let dir: string;
   beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'wh-cli-child-'));
-  });
-  afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
+    dir = await tempDir();
   });
 
   it('serves signed deliveries into LOCAL_DATA_DIR and exits 0 on SIGTERM', async () => {

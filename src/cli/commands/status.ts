@@ -7,6 +7,7 @@ import { listStagings, STAGING_RETENTION_MS } from '../../state/promote.js';
 import { readLatest } from '../../state/publish.js';
 import { layout } from '../../storage/layout.js';
 import type { ObjectStore } from '../../storage/object-store.js';
+import { readJsonObject } from '../../storage/read-json.js';
 import type { CommandContext } from '../context.js';
 import { storeFor } from '../store.js';
 
@@ -44,16 +45,6 @@ export interface StatusReport {
   staging: { run_id: string; objects: number; bytes: number; last_write: string; expires_at: string }[];
 }
 
-async function readJson<T>(store: ObjectStore, key: string): Promise<T | null> {
-  const bytes = await store.get(key);
-  if (!bytes) return null;
-  try {
-    return JSON.parse(Buffer.from(bytes).toString('utf8')) as T;
-  } catch {
-    throw new Error(`${key}: not valid JSON`);
-  }
-}
-
 /** Everything `status` shows, from state alone (no API call, no data scan). */
 export async function collectStatus(
   store: ObjectStore,
@@ -64,7 +55,10 @@ export async function collectStatus(
     Promise.all(
       ENTITY_NAMES.map(
         async (e) =>
-          [e, await readJson<StatusReport['watermarks'][string]>(store, layout.watermark(e))] as const,
+          [
+            e,
+            (await readJsonObject<StatusReport['watermarks'][string]>(store, layout.watermark(e))) ?? null,
+          ] as const,
       ),
     ),
     listRunIds(store),

@@ -1,9 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pino from 'pino';
 import Stripe from 'stripe';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { tempDirs } from '../../../test/helpers/temp-dirs.js';
 import { ConfigError, parseSettings } from '../../config/settings.js';
 import { LocalObjectStore } from '../../storage/local-store.js';
 import type { CommandContext } from '../context.js';
@@ -12,12 +10,10 @@ import webhooks, { parsePort } from './webhooks.js';
 const SECRET = 'whsec_cli_test';
 
 describe('webhooks command', () => {
+  const tempDir = tempDirs('wh-cli-');
   let dir: string;
   beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'wh-cli-'));
-  });
-  afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
+    dir = await tempDir();
   });
 
   const context = (env: Record<string, string>, lines: string[]): CommandContext => ({

@@ -67,14 +67,9 @@ final as (
         -- state
         payouts.status,
         payouts.automatic,
-        -- what it pays
-        coalesce(payout_totals.transactions_count, 0)::BIGINT as transactions_count,
-        coalesce(payout_totals.transactions_net, 0)::BIGINT as transactions_net,
-        coalesce(payout_totals.charges_amount, 0)::BIGINT as charges_amount,
-        coalesce(payout_totals.refunds_amount, 0)::BIGINT as refunds_amount,
-        coalesce(payout_totals.disputes_amount, 0)::BIGINT as disputes_amount,
-        coalesce(payout_totals.fees_amount, 0)::BIGINT as fees_amount,
-        coalesce(payout_totals.other_net, 0)::BIGINT as other_net,
+        -- what it pays: every total of payout_totals, in its order and with its name; 0 for a
+        -- payout that pays nothing (or nothing of a category)
+        coalesce(columns(payout_totals.* exclude (payout_id)), 0)::BIGINT,
         coalesce(payout_totals.transactions_net, 0) = payouts.amount as is_reconciled,
         -- timestamps
         payouts.created_ts,

@@ -1,81 +1,19 @@
 -- Shared fragment, not a model: the latest version of every object of one entity, across runs
 -- and sources. Each entity model selects from it (as `latest_versions`) and only types columns.
--- Fills: bronze (the entity's Bronze), webhooks (webhook deliveries), known_created
---        (id -> created already in Silver), delete_event_types, object_name, version_order.
+-- Fills: latest_per_id (_latest_per_id.sql over _object_versions.sql, over the entity's Bronze
+--        and webhook deliveries), known_created (id -> created already in Silver).
 -- Returns one row per `obj.id`: obj, then the standard columns every Silver table ends with, in
 --        the contract's order (COMMON_SILVER_COLUMNS): created_ts, dt, livemode, is_deleted,
 --        _version_ts, _source, _run_id, _ingested_at, _bronze_key.
 with
 
-entity_bronze as not materialized (
-    select * from {{bronze}}
-),
-
-webhook_bronze as not materialized (
-    select * from {{webhooks}}
-),
-
 known_created as (
     select * from {{known_created}}
 ),
 
--- every version of every object: the entity's Bronze (api + events passes) and the objects of
--- webhook-delivered events, routed by `data.object.object`. Read twice (narrow ids, then whole
--- rows), streamed both times rather than materialised.
-versions as not materialized (
-    select
-        data as obj,
-        meta.version_ts as _version_ts,
-        meta.source as _source,
-        meta.run_id as _run_id,
-        meta.event_id as _event_id,
-        meta.ingested_at as _ingested_at,
-        coalesce(meta.deleted, data.deleted, false) as _is_tombstone,
-        bronze_key(filename) as _bronze_key
-    from entity_bronze
-    union all
-    select
-        data.data.object as obj,
-        meta.version_ts as _version_ts,
-        meta.source as _source,
-        meta.run_id as _run_id,
-        coalesce(meta.event_id, data.id) as _event_id,
-        meta.ingested_at as _ingested_at,
-        list_contains({{delete_event_types}}, data.type) or coalesce(data.data.object.deleted, false)
-            as _is_tombstone,
-        bronze_key(filename) as _bronze_key
-    from webhook_bronze
-    where data.data.object.object = {{object_name}}
-),
-
--- ids with more than one version (across runs, sources or deliveries): only they need ranking.
--- On a first load nearly every id has one version, and ranking them all would sort every wide row
--- (time, and memory beyond DuckDB's limit at 1m charges); this pass reads ids only.
-repeated as (
-    select obj.id as id
-    from versions
-    group by obj.id
-    having count(*) > 1
-),
-
--- latest version first, by the shared order (_version_order.sql)
-ranked as (
-    select
-        versions.*,
-        row_number() over (partition by obj.id order by {{version_order}}) as _rank,
-        -- a tombstone ({id, object, deleted}) has no `created`: take it from the other versions
-        max(obj.created) over (partition by obj.id) as _any_created
-    from versions
-    semi join repeated on repeated.id = versions.obj.id
-),
-
--- one row per id: the only version, or the first ranked
+-- the latest version of each id (_latest_per_id.sql over _object_versions.sql)
 winners as (
-    select versions.*, versions.obj.created as _any_created
-    from versions
-    anti join repeated on repeated.id = versions.obj.id
-    union all by name
-    select * exclude (_rank) from ranked where _rank = 1
+    select * from {{latest_per_id}}
 ),
 
 latest as (
@@ -88,6 +26,7 @@ latest as (
         winners._ingested_at,
         winners._is_tombstone,
         winners._bronze_key,
+        -- a tombstone has no `created`: another version's, else Silver's
         coalesce(winners.obj.created, winners._any_created, known_created.created) as _created
     from winners
     left join known_created on known_created.id = winners.obj.id
@@ -105,7 +44,7 @@ final as (
         _version_ts,
         _source,
         _run_id,
-        _ingested_at::TIMESTAMPTZ as _ingested_at,
+        _ingested_at,
         _bronze_key
     from latest
 )

@@ -1,9 +1,8 @@
 -- Shared fragment, not a model: the children of every version of a child table's parents
 -- (SPEC 4.1, 7.1: "a child follows the latest version of its parent"). Each child model selects
 -- from it (as `parent_versions`) and keeps the versions it needs.
--- Fills: bronze (the parent's Bronze), webhooks (webhook deliveries), object_name (the parent's
---        `object`), delete_event_types (the parent's), version_order, list_field (the parent's
---        embedded list, or none), child_pages (the child table's own Bronze: the pages fetched by
+-- Fills: object_versions (_object_versions.sql over the parent's Bronze and webhook deliveries),
+--        version_order, list_field (the parent's embedded list, or none), child_pages (the child table's own Bronze: the pages fetched by
 --        parent, each record's meta.parent = {id, version_ts, count}), child_json_type (the JSON
 --        structure the child objects are read as).
 -- Returns one row per (parent version, child): obj (the child, typed), parent (the parent
@@ -16,39 +15,9 @@
 -- latest version, else the latest complete fetch of the parent; else what the list embeds.
 with
 
-parent_bronze as not materialized (
-    select * from {{bronze}}
-),
-
-webhook_bronze as not materialized (
-    select * from {{webhooks}}
-),
-
--- every version of every parent: its Bronze (api + events) and webhook-delivered event objects
+-- every version of every parent (_object_versions.sql)
 versions as (
-    select
-        data as obj,
-        meta.version_ts as _version_ts,
-        meta.source as _source,
-        meta.run_id as _run_id,
-        meta.event_id as _event_id,
-        meta.ingested_at::TIMESTAMPTZ as _ingested_at,
-        coalesce(meta.deleted, data.deleted, false) as _is_tombstone,
-        bronze_key(filename) as _bronze_key
-    from parent_bronze
-    union all
-    select
-        data.data.object as obj,
-        meta.version_ts as _version_ts,
-        meta.source as _source,
-        meta.run_id as _run_id,
-        coalesce(meta.event_id, data.id) as _event_id,
-        meta.ingested_at::TIMESTAMPTZ as _ingested_at,
-        list_contains({{delete_event_types}}, data.type) or coalesce(data.data.object.deleted, false)
-            as _is_tombstone,
-        bronze_key(filename) as _bronze_key
-    from webhook_bronze
-    where data.data.object.object = {{object_name}}
+    select * from {{object_versions}}
 ),
 
 ranked as (

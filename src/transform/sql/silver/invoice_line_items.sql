@@ -4,20 +4,11 @@
 --        version is gone). dt = the invoice's created date (lines have no `created`).
 -- Keys: id (primary). invoice_id -> invoices, subscription_id -> subscriptions, price_id -> prices.
 -- Columns: declared once, in src/contracts/silver.ts; the `columns` placeholder types them from
---          `obj` (the line), and takes the ones computed below by name.
+--          `obj` (the line), and takes the ones computed below by name; the latest invoice
+--          version's lines, dt and is_deleted come from _latest_children.sql.
 -- Links: current API versions name the subscription and the proration under `parent`
 --        (`subscription_item_details`); older ones as `subscription`, `proration`, `type`.
 with
-
-children as (
-    select * from {{parent_versions}}
-),
-
-latest as (
-    select *
-    from children
-    where _rank = 1 and _child_rank = 1
-),
 
 derived as (
     select
@@ -54,11 +45,8 @@ derived as (
         to_timestamp((obj.period ->> '$.start')::BIGINT) as period_start_ts,
         to_timestamp((obj.period ->> '$.end')::BIGINT) as period_end_ts,
         parent.status as invoice_status,
-        to_timestamp(parent.created) as created_ts,
-        to_timestamp(parent.created)::DATE as dt,
-        coalesce(obj.livemode, parent.livemode) as livemode,
-        _is_tombstone as is_deleted
-    from latest
+        coalesce(obj.livemode, parent.livemode) as livemode
+    from {{latest_children}} as latest
 )
 
 select {{columns}} from derived

@@ -5,28 +5,16 @@
 -- Keys: (payout_id, balance_transaction_id) (primary). payout_id -> payouts,
 --       balance_transaction_id -> balance_transactions.
 -- Columns: declared once, in src/contracts/silver.ts; the `columns` placeholder types them from
---          `obj` (the balance transaction), and takes the ones computed below by name.
+--          `obj` (the balance transaction), and takes the ones computed below by name; the
+--          latest payout version's children, dt and is_deleted come from _latest_children.sql.
 with
-
-children as (
-    select * from {{parent_versions}}
-),
-
-latest as (
-    select *
-    from children
-    where _rank = 1 and _child_rank = 1
-),
 
 derived as (
     select
         latest.*,
         parent.id as payout_id,
-        to_timestamp(parent.created) as created_ts,
-        to_timestamp(parent.created)::DATE as dt,
-        coalesce(parent.livemode, obj.livemode) as livemode,
-        _is_tombstone as is_deleted
-    from latest
+        coalesce(parent.livemode, obj.livemode) as livemode
+    from {{latest_children}} as latest
 )
 
 select {{columns}} from derived

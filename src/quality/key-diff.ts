@@ -1,0 +1,75 @@
+import type { DuckSession } from '../duckdb/session.js';
+import { capped, type Examples, MAX_EXAMPLES, num } from './examples.js';
+
+/**
+ * The two sides of a Bronze -> Silver reconciliation by key, as SQL relations. Both
+ * `reconcile.bronze_silver.<table>` checks (entities by id, child tables by their key) compare
+ * them the same way: `diffKeys`.
+ */
+export interface KeySides {
+  /** The keys Bronze says Silver must hold, one row each: `(k, bronze_key)`. */
+  readonly expected: string;
+  /** The Silver rows checked for keys Bronze lacks and for copies: `(k, dt, …)`. */
+  readonly rows: string;
+  /**
+   * Where an expected key is looked for: all of Silver when only some partitions are checked (a
+   * key's row may sit outside them); `rows` by default.
+   */
+  readonly lookup?: string;
+  /** What the examples call the key: `id` (entities) or `key` (child tables). */
+  readonly keyName: 'id' | 'key';
+}
+
+type Keyed<T> = T & Partial<Record<'id' | 'key', string | null>>;
+
+/** How the sides differ: counts, and a few examples of each difference (`MAX_EXAMPLES`). */
+export interface KeyDiff {
+  readonly expected: number;
+  readonly rows: number;
+  /** Expected keys with no Silver row, with the Bronze object holding them (by Bronze key, then key). */
+  readonly missing: Examples<Keyed<{ bronze_key: string }>>;
+  /** Silver rows whose key is null or not expected (by dt, then key). */
+  readonly extra: Examples<Keyed<{ dt: string }>>;
+  /** Keys with more than one Silver row, with their partitions. */
+  readonly duplicated: Examples<Keyed<{ copies: number; dts: string[] }>>;
+}
+
+/** Compares the expected keys with the Silver rows (see `KeySides`). */
+export async function diffKeys(db: DuckSession, sides: KeySides): Promise<KeyDiff> {
+  const { expected, rows, keyName } = sides;
+  const lookup = sides.lookup ?? rows;
+  const missingWhere = `from ${expected} e where not exists (select 1 from ${lookup} s where s.k = e.k)`;
+  const extraWhere = `from ${rows} s where s.k is null or not exists (select 1 from ${expected} e where e.k = s.k)`;
+  const dupsFrom = `from ${rows} group by k having count(*) > 1`;
+  const [c] = await db.rows<Record<'expected' | 'rows' | 'missing' | 'extra' | 'dups', string>>(
+    `select
+       (select count(*) from ${expected}) as expected,
+       (select count(*) from ${rows}) as rows,
+       (select count(*) ${missingWhere}) as missing,
+       (select count(*) ${extraWhere}) as extra,
+       (select count(*) from (select k ${dupsFrom})) as dups`,
+  );
+  const examples = async <T>(n: number, sql: string): Promise<Examples<T>> =>
+    capped(n === 0 ? [] : await db.rows<T>(`${sql} limit ${MAX_EXAMPLES}`), MAX_EXAMPLES, n);
+  const duplicated = await examples<Keyed<{ copies: string; dts: string[] }>>(
+    num(c?.dups),
+    `select k as ${keyName}, count(*) as copies, list(distinct dt::VARCHAR order by dt::VARCHAR) as dts
+     ${dupsFrom} order by k`,
+  );
+  return {
+    expected: num(c?.expected),
+    rows: num(c?.rows),
+    missing: await examples(
+      num(c?.missing),
+      `select e.k as ${keyName}, e.bronze_key ${missingWhere} order by e.bronze_key, e.k`,
+    ),
+    extra: await examples(
+      num(c?.extra),
+      `select s.k as ${keyName}, s.dt::VARCHAR as dt ${extraWhere} order by s.dt, s.k`,
+    ),
+    duplicated: {
+      count: duplicated.count,
+      examples: duplicated.examples.map((d) => ({ ...d, copies: num(d.copies) })),
+    },
+  };
+}

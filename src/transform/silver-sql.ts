@@ -1,0 +1,136 @@
+import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { BRONZE_PAYLOADS, type PayloadFields, parentPayload, SILVER_CONTRACTS } from '../contracts/silver.js';
+import { CHILD_META_TYPE, payloadType, readBronzeRelation, webhookEventType } from '../duckdb/bronze-read.js';
+import { renderSql, sqlIdent, sqlString, sqlStringList } from '../duckdb/sql-template.js';
+import type { EntityName, TableName } from '../entities/entity.js';
+import { entity } from '../entities/lookups.js';
+import { silverSelectList } from './silver-columns.js';
+
+// The SQL of the Silver models: the `.sql` files under sql/, the shared fragments a model starts
+// from, and their rendering over a build's local Bronze files. No I/O beyond reading the SQL.
+
+/**
+ * The SQL text of a file in `sql/silver/` or `sql/gold/`: a model `<name>.sql`, or a shared
+ * fragment `_<name>.sql` (pass the name with its underscore).
+ */
+export async function readModelSql(layer: 'silver' | 'gold', name: string): Promise<string> {
+  return readFile(new URL(`./sql/${layer}/${name}.sql`, import.meta.url), 'utf8');
+}
+
+/**
+ * The one "which version wins" order (`sql/silver/_version_order.sql`), filled into every dedup
+ * and the incremental merge. Read once: it is part of the code, not of a run's input.
+ */
+export const VERSION_ORDER = readFileSync(
+  new URL('./sql/silver/_version_order.sql', import.meta.url),
+  'utf8',
+);
+
+/**
+ * Every version of an entity's objects, from its Bronze and webhook deliveries
+ * (`sql/silver/_object_versions.sql`): filled into the dedups of entities and of child tables'
+ * parents. Read once, like the version order.
+ */
+const OBJECT_VERSIONS = readFileSync(new URL('./sql/silver/_object_versions.sql', import.meta.url), 'utf8');
+/** Every copy of the events in a table's Bronze (`sql/silver/_event_versions.sql`). */
+const EVENT_VERSIONS = readFileSync(new URL('./sql/silver/_event_versions.sql', import.meta.url), 'utf8');
+/** The latest of each id's versions (`sql/silver/_latest_per_id.sql`): the dedup of entities and events. */
+const LATEST_PER_ID = readFileSync(new URL('./sql/silver/_latest_per_id.sql', import.meta.url), 'utf8');
+
+/** `_latest_per_id.sql` over a relation of versions, as a subquery. */
+const latestPerId = (versions: string): string =>
+  `(\n${renderSql(LATEST_PER_ID, { versions, version_order: VERSION_ORDER })}\n)`;
+
+/** The shared dedup fragment a Silver model selects from: `{{<name>}}` in the model, `_<name>.sql`. */
+export type SilverFragment = 'latest_versions' | 'latest_events' | 'parent_versions' | 'latest_children';
+
+/** Entities: versions from their Bronze and webhooks, with tombstones; events: immutable records. */
+export function silverFragmentOf(table: TableName): SilverFragment {
+  return SILVER_CONTRACTS[table].bronze.dedup;
+}
+
+/** A Silver model's own SQL (typing only) and the shared fragment it starts from. */
+export interface SilverModelSql {
+  readonly model: string;
+  readonly fragment: string;
+}
+
+/**
+ * Reads a Silver model and its shared fragment; `_latest_children.sql` comes with the
+ * `_parent_versions.sql` it selects from inlined, so it renders like `_parent_versions.sql`.
+ */
+export async function readSilverModelSql(table: TableName): Promise<SilverModelSql> {
+  const name = silverFragmentOf(table);
+  const [model, fragment, parentVersions] = await Promise.all([
+    readModelSql('silver', table),
+    readModelSql('silver', `_${name}`),
+    name === 'latest_children' ? readModelSql('silver', '_parent_versions') : undefined,
+  ]);
+  return {
+    model,
+    fragment: parentVersions ? renderSql(fragment, { parent_versions: `(\n${parentVersions}\n)` }) : fragment,
+  };
+}
+
+/** The Bronze files a Silver model reads (local paths), and ids already known to Silver. */
+export interface SilverModelFiles {
+  readonly own: readonly string[];
+  readonly webhooks: readonly string[];
+  /** Child tables: the pages fetched by parent (the table's own Bronze). */
+  readonly pages?: readonly string[];
+  readonly knownCreated?: string;
+}
+
+/** `_object_versions.sql` over an entity's Bronze files and the webhook deliveries (local paths). */
+function renderObjectVersions(
+  name: EntityName,
+  fields: PayloadFields,
+  files: Pick<SilverModelFiles, 'own' | 'webhooks'>,
+): string {
+  const def = entity(name);
+  return `(\n${renderSql(OBJECT_VERSIONS, {
+    bronze: readBronzeRelation(files.own, payloadType(fields)),
+    webhooks: readBronzeRelation(files.webhooks, webhookEventType(fields)),
+    object_name: sqlString(def.objectName),
+    delete_event_types: sqlStringList(def.deleteEvents),
+  })}\n)`;
+}
+
+/**
+ * Renders a table's shared dedup fragment (`_latest_versions.sql`, `_latest_events.sql`, or for a
+ * child table `_parent_versions.sql` or `_latest_children.sql`) over its inputs.
+ */
+export function renderSilverFragment(table: TableName, fragment: string, files: SilverModelFiles): string {
+  const payload = BRONZE_PAYLOADS[table];
+  const parent = SILVER_CONTRACTS[table].bronze.parent;
+  if (parent) {
+    return renderSql(fragment, {
+      object_versions: renderObjectVersions(parent.entity, parentPayload(table), files),
+      version_order: VERSION_ORDER,
+      list_field: parent.list ? `obj.${sqlIdent(parent.list)}` : 'NULL::JSON',
+      child_pages: readBronzeRelation(files.pages ?? [], payloadType(payload), CHILD_META_TYPE),
+      child_json_type: sqlString(JSON.stringify(payload)),
+    });
+  }
+  if (silverFragmentOf(table) === 'latest_versions') {
+    return renderSql(fragment, {
+      latest_per_id: latestPerId(renderObjectVersions(table as EntityName, payload, files)),
+      known_created: files.knownCreated ?? '(select NULL::VARCHAR as id, NULL::BIGINT as created limit 0)',
+    });
+  }
+  const events = renderSql(EVENT_VERSIONS, { bronze: readBronzeRelation(files.own, payloadType(payload)) });
+  return renderSql(fragment, { latest_per_id: latestPerId(`(\n${events}\n)`) });
+}
+
+/**
+ * Renders a Silver model over the given local files: the model gets its rendered fragment as a
+ * subquery in its `{{latest_versions}}`/`{{latest_events}}`, and its contract's typed select list
+ * in `{{columns}}`.
+ */
+export function renderSilverModel(table: TableName, sql: SilverModelSql, files: SilverModelFiles): string {
+  return renderSql(sql.model, {
+    [silverFragmentOf(table)]: `(\n${renderSilverFragment(table, sql.fragment, files)}\n)`,
+    columns: silverSelectList(table),
+  });
+}

@@ -1,12 +1,17 @@
 import { SILVER_CONTRACTS } from '../contracts/silver.js';
-import { sqlIdent } from '../duckdb/sql-template.js';
+import {
+  bronzeEntityOf,
+  listBronzeObjects,
+  readModelSql,
+  renderSilverFragment,
+} from '../duckdb/silver-sql.js';
+import { sqlIdent, sqlStringList } from '../duckdb/sql-template.js';
 import type { TableName } from '../entities/entity.js';
 import { dtOfKey, layout } from '../storage/layout.js';
-import { bronzeEntityOf, listBronzeKeys } from '../transform/silver-build.js';
-import { readModelSql, renderSilverFragment } from '../transform/silver-sql.js';
 import { capped, MAX_EXAMPLES, num } from './examples.js';
 import { diffKeys } from './key-diff.js';
 import { type QualityContext, silverView } from './quality-context.js';
+import { changedDts } from './scope.js';
 import type { CheckResult } from './types.js';
 
 /**
@@ -14,8 +19,12 @@ import type { CheckResult } from './types.js';
  * latest version of each parent in Bronze (embedded lists, fetched pages, webhook-delivered
  * versions) equal the Silver rows that are not deleted, exactly; for `subscription_items`, every
  * item any version listed has a row, and `is_deleted` says whether the latest version dropped it.
- * Reads the parent's whole Bronze (parents are subscriptions, invoices, payouts: small next to
- * charges), so it ignores the `changed` scope.
+ *
+ * Scope `changed`, for a child dated by its parent (invoice lines, a payout's transactions): the
+ * parents' days whose Silver, parent Bronze or fetched pages were written since the last passing
+ * run (the transform rebuilds a child by those days, so nothing else can have changed); webhook
+ * deliveries are read whole. Otherwise (scope `all`, or `subscription_items`, whose items of one
+ * parent sit in any partition) the parent's whole Bronze.
  */
 export async function checkChildBronzeSilver(
   ctx: QualityContext,
@@ -25,8 +34,19 @@ export async function checkChildBronzeSilver(
   const name = `reconcile.bronze_silver.${table}`;
   const contract = SILVER_CONTRACTS[table];
   const view = silverView(table);
-  const own = await listBronzeKeys(ctx.store, bronzeEntityOf(table));
-  const pages = await listBronzeKeys(ctx.store, table);
+  const ownObjs = await listBronzeObjects(ctx.store, bronzeEntityOf(table));
+  const pageObjs = await listBronzeObjects(ctx.store, table);
+  const dts =
+    ctx.since === undefined || contract.bronze.parent?.datedByParent !== true
+      ? undefined
+      : [
+          ...changedDts([...(ctx.silver.get(table) ?? []), ...ownObjs, ...pageObjs], ctx.since, dtOfKey),
+        ].sort();
+  const inScope = (objs: readonly { key: string }[]) =>
+    objs.map((o) => o.key).filter((k) => !dts || dts.includes(dtOfKey(k) ?? ''));
+  const own = inScope(ownObjs);
+  const pages = inScope(pageObjs);
+  const dtList = dts ? `(select unnest(${sqlStringList(dts)}))` : '';
   await ctx.stager.stage([...own, ...pages, ...webhookKeys]);
   const local = (keys: readonly string[]) => keys.map((k) => ctx.stager.localPath(k));
   const fragment = renderSilverFragment(table, await readModelSql('silver', '_parent_versions'), {
@@ -44,11 +64,12 @@ export async function checkChildBronzeSilver(
   await ctx.db.conn.run(
     `create or replace temp table ${expected} as
      select ${bronzeKey} as k, bool_or(_rank = 1 and not _is_tombstone) as live, min(_bronze_key) as bronze_key
-     from (${fragment}) ${keepsRemoved ? '' : 'where _rank = 1'}
+     from (${fragment})
+     where ${keepsRemoved ? 'true' : '_rank = 1'}${dts ? ` and to_timestamp(parent.created)::DATE::VARCHAR in ${dtList}` : ''}
      group by all`,
   );
   try {
-    const rows = `(select ${silverKey} as k, is_deleted, dt from ${view})`;
+    const rows = `(select ${silverKey} as k, is_deleted, dt from ${view}${dts ? ` where dt::VARCHAR in ${dtList}` : ''})`;
     const diff = await diffKeys(ctx.db, { expected, rows, keyName: 'key' });
     const wrongWhere = `from ${rows} s join ${expected} e on e.k = s.k where s.is_deleted is distinct from not e.live`;
     const [w] = await ctx.db.rows<{ n: string }>(`select count(*) as n ${wrongWhere}`);
@@ -59,6 +80,8 @@ export async function checkChildBronzeSilver(
       passed: diff.missing.count + diff.extra.count + diff.duplicated.count + wrong === 0,
       details: {
         parent: contract.bronze.parent?.entity ?? null,
+        scope: dts ? 'changed' : 'all',
+        partitions_checked: dts ?? 'all',
         rule: keepsRemoved
           ? 'every child of any parent version has a row; is_deleted = not in the latest version'
           : 'children of the latest parent version = rows',

@@ -3,9 +3,6 @@ import { describe, expect, it } from 'vitest';
 import { useDuckSession } from '../../test/helpers/duck-session.js';
 import { GOLD_CONTRACTS, GOLD_SILVER_INPUTS } from '../contracts/gold.js';
 import { COMMON_SILVER_COLUMNS, SILVER_CONTRACTS, SILVER_TABLES } from '../contracts/silver.js';
-import { createStager } from '../duckdb/stager.js';
-import { LocalObjectStore } from '../storage/local-store.js';
-import { createSilverViews, renderGoldModel } from './gold-build.js';
 import {
   readModelSql,
   readSilverModelSql,
@@ -13,7 +10,10 @@ import {
   renderSilverModel,
   type SilverFragment,
   silverFragmentOf,
-} from './silver-sql.js';
+} from '../duckdb/silver-sql.js';
+import { createStager } from '../duckdb/stager.js';
+import { LocalObjectStore } from '../storage/local-store.js';
+import { createSilverViews, renderGoldModel } from './gold-build.js';
 
 const duck = useDuckSession('contracts-');
 

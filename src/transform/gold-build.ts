@@ -10,6 +10,7 @@ import { SILVER_CONTRACTS, SILVER_TABLES } from '../contracts/silver.js';
 import { silverView } from '../duckdb/foreign-keys.js';
 import { copyPartitioned, sortsInQuery } from '../duckdb/partitioned-copy.js';
 import type { DuckSession } from '../duckdb/session.js';
+import { readModelSql } from '../duckdb/silver-sql.js';
 import { parquetColumns, renderSql, sqlString, sqlStringList } from '../duckdb/sql-template.js';
 import type { Stager } from '../duckdb/stager.js';
 import type { TableName } from '../entities/entity.js';
@@ -17,7 +18,6 @@ import { changedPartitions, type GoldState, loadGoldState, saveGoldState } from 
 import { dtOfKey, layout, utcDate } from '../storage/layout.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import type { BuildContext } from './silver-build.js';
-import { readModelSql } from './silver-sql.js';
 
 /**
  * A Silver build's context plus the run's end time. Its stager is one of its own: Silver keys were

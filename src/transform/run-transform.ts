@@ -5,6 +5,7 @@ import { GOLD_MODELS } from '../contracts/gold.js';
 import { SILVER_TABLES } from '../contracts/silver.js';
 import { danglingReferences } from '../duckdb/foreign-keys.js';
 import { openDuckSession } from '../duckdb/session.js';
+import { listBronzeKeys } from '../duckdb/silver-sql.js';
 import { createStager } from '../duckdb/stager.js';
 import type { EntityName, TableName } from '../entities/entity.js';
 import type { Logger } from '../obs/logger.js';
@@ -14,7 +15,7 @@ import { parsePartitionKey } from '../storage/layout.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { makeScratchDir } from '../storage/scratch-dir.js';
 import { buildGold, createSilverViews } from './gold-build.js';
-import { buildSilverTable, listBronzeKeys } from './silver-build.js';
+import { buildSilverTable } from './silver-build.js';
 
 export interface TransformOptions {
   store: ObjectStore;

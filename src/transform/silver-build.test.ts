@@ -1,8 +1,8 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { SILVER_TABLES } from '../contracts/silver.js';
+import { readSilverModelSql, renderSilverModel, silverFragmentOf } from '../duckdb/silver-sql.js';
 import { SqlTemplateError } from '../duckdb/sql-template.js';
-import { readSilverModelSql, renderSilverModel, silverFragmentOf } from './silver-sql.js';
 
 const noFiles = { own: [], webhooks: [] };
 const placeholders = (sql: string) => [...sql.matchAll(/\{\{\s*([a-z_]+)\s*\}\}/gi)].map((m) => m[1]);

@@ -5,6 +5,15 @@ import { payloadType, readBronzeRelation, webhookEventType } from '../duckdb/bro
 import { fileOfDuckdbError, locateBadLine, type RecordShape } from '../duckdb/line-scanner.js';
 import { copyPartitioned, sortsInQuery } from '../duckdb/partitioned-copy.js';
 import type { DuckSession } from '../duckdb/session.js';
+import {
+  bronzeEntityOf,
+  listBronzeKeys,
+  readModelSql,
+  readSilverModelSql,
+  renderSilverModel,
+  silverFragmentOf,
+  VERSION_ORDER,
+} from '../duckdb/silver-sql.js';
 import { renderSql, sqlIdent, sqlString, sqlStringList } from '../duckdb/sql-template.js';
 import type { Stager } from '../duckdb/stager.js';
 import type { EntityName, TableName } from '../entities/entity.js';
@@ -13,13 +22,6 @@ import type { Logger } from '../obs/logger.js';
 import { dtOfKey, layout } from '../storage/layout.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { BronzeParseError, TransformError } from './errors.js';
-import {
-  readModelSql,
-  readSilverModelSql,
-  renderSilverModel,
-  silverFragmentOf,
-  VERSION_ORDER,
-} from './silver-sql.js';
 import {
   describeInputs,
   loadSilverState,
@@ -45,14 +47,6 @@ export interface ModelResult {
   keys: string[];
 }
 
-/** Bronze keys of an entity (data files only). */
-export async function listBronzeKeys(store: ObjectStore, entityName: string): Promise<string[]> {
-  const listed = await store.list(layout.bronzeEntityPrefix(entityName));
-  return listed
-    .map((o) => o.key)
-    .filter((k) => dtOfKey(k) !== undefined && (k.endsWith('.jsonl') || k.endsWith('.json')));
-}
-
 /**
  * Which Bronze a Silver table reads: its own entity files (for a child table, its parent's), its
  * fetched pages (child tables), and webhook deliveries or not.
@@ -69,11 +63,6 @@ export function silverInputs(
     webhooks: webhookObjects ? webhookKeys : [],
     pages: from === 'parent' ? pageKeys : [],
   };
-}
-
-/** The Bronze entity a Silver table's objects come from: its parent's for a child table. */
-export function bronzeEntityOf(table: TableName): string {
-  return SILVER_CONTRACTS[table].bronze.parent?.entity ?? table;
 }
 
 /**
@@ -125,30 +114,20 @@ export async function buildSilverTable(
   const state = ctx.fullRefresh ? undefined : await loadSilverState(ctx.store, table);
   const noPartitions = !state || Object.keys(state.partitions).length === 0;
   const changed = noPartitions ? listed : unconsumedKeys(listed, state.inputs);
-  // A child table is never merged row by row: a new parent version can remove children. One dated
-  // by its parent (invoice lines, a payout's transactions) rebuilds whole the days of the parents
-  // that changed, every version of those parents being in those days' Bronze (rebuilt whole, they
-  // were the two largest Silver costs of an incremental run at 100k). One
-  // dated otherwise (an item's dt is its own created date) is rebuilt whole: its children of one
-  // parent can sit in any partition. So is any child whose changed parent has no `created`.
-  const parentDays =
-    isChild &&
-    contract.bronze.parent?.datedByParent &&
-    !noPartitions &&
-    (changed.length > 0 || rebuild.length > 0)
-      ? await changedParentDays(ctx, table, inputs, changed, rebuild)
-      : undefined;
-  const firstBuild = noPartitions || (isChild && !parentDays && (changed.length > 0 || rebuild.length > 0));
+  // A child table is never merged row by row (a new parent version can remove children). One dated
+  // by its parent rebuilds the days of the parents that changed (all of a parent's versions are in
+  // its created day's Bronze); any other, or one whose changed parent has no `created`, whole.
+  const asked = changed.length > 0 || rebuild.length > 0;
+  const byDay = contract.bronze.parent?.datedByParent === true && !noPartitions && asked;
+  const parentDays = byDay ? await changedParentDays(ctx, table, inputs, changed, rebuild) : undefined;
+  const firstBuild = noPartitions || (isChild && !parentDays && asked);
   const fresh = firstBuild ? listed : changed;
   const freshSet = new Set(fresh);
   const consumed = firstBuild ? [] : listed.filter((k) => !freshSet.has(k));
   const rebuildDts = firstBuild || parentDays || consumed.length === 0 ? [] : [...new Set(rebuild)].sort();
-  const done = (partitions: number, rows: number, keys: string[]): ModelResult => ({
-    partitions,
-    rows,
-    seconds: (performance.now() - started) / 1000,
-    keys,
-  });
+  const done = (partitions: number, rows: number, keys: string[]): ModelResult => {
+    return { partitions, rows, seconds: (performance.now() - started) / 1000, keys };
+  };
   if (fresh.length === 0 && rebuildDts.length === 0 && !parentDays) return done(0, 0, []);
 
   const modelSql = await readSilverModelSql(table);
@@ -187,43 +166,23 @@ export async function buildSilverTable(
     for (const k of written.keys) writtenKeys.add(k);
   };
 
-  const removed: string[] = [];
-  if (parentDays && parentDays.length > 0) {
-    // every parent version of those days (all runs), the fetched pages of those days, and the
-    // webhook deliveries (any day): the children of the parents created on those days, whole
-    const days = new Set(parentDays);
-    const inDays = (keys: readonly string[]) => keys.filter((k) => days.has(dtOfKey(k) ?? ''));
-    const read = [...inDays(inputs.own), ...inputs.webhooks, ...inDays(inputs.pages)];
-    await ctx.stager.stage(read);
-    const model = renderSilverModel(table, modelSql, split(read));
-    const query = `select * from (${model}) where dt::VARCHAR in (select unnest(${sqlStringList(parentDays)}))`;
-    const sortInQuery = sortsInQuery(
-      await localBytes(read.map((k) => ctx.stager.localPath(k))),
-      ctx.session.memoryBytes,
+  // Types `keys` through the model (only the rows of `dts` when given) and writes the partitions.
+  const buildFrom = async (keys: readonly string[], dts?: readonly string[]) => {
+    await ctx.stager.stage(keys);
+    const model = renderSilverModel(table, modelSql, { ...split(keys), knownCreated });
+    const query = dts
+      ? `select * from (${model}) where dt::VARCHAR in (select unnest(${sqlStringList(dts)}))`
+      : model;
+    const bytes = await localBytes(keys.map((k) => ctx.stager.localPath(k)));
+    await withBronzeErrors(ctx, table, webhookPaths, () =>
+      write(query, sortsInQuery(bytes, ctx.session.memoryBytes)),
     );
-    await withBronzeErrors(ctx, table, webhookPaths, () => write(query, sortInQuery));
-  }
-  if (firstBuild) {
-    await ctx.stager.stage(fresh);
-    const model = renderSilverModel(table, modelSql, { ...split(fresh), knownCreated });
-    const sortInQuery = sortsInQuery(
-      await localBytes(fresh.map((k) => ctx.stager.localPath(k))),
-      ctx.session.memoryBytes,
-    );
-    await withBronzeErrors(ctx, table, webhookPaths, () => write(model, sortInQuery));
-  }
-  if (rebuildDts.length > 0) {
-    // Every consumed Bronze, not only that of the dts: a row's winning version may sit in another
-    // dt's Bronze (a webhook received later, a tombstone), and the dedup must see them all.
-    await ctx.stager.stage(consumed);
-    const model = renderSilverModel(table, modelSql, { ...split(consumed), knownCreated });
-    const query = `select * from (${model}) where dt::VARCHAR in (select unnest(${sqlStringList(rebuildDts)}))`;
-    const sortInQuery = sortsInQuery(
-      await localBytes(consumed.map((k) => ctx.stager.localPath(k))),
-      ctx.session.memoryBytes,
-    );
-    await withBronzeErrors(ctx, table, webhookPaths, () => write(query, sortInQuery));
-  }
+  };
+  if (parentDays && parentDays.length > 0) await buildFrom(parentDayInputs(inputs, parentDays), parentDays);
+  if (firstBuild) await buildFrom(fresh);
+  // Every consumed Bronze, not only that of the dts: a row's winning version may sit in another
+  // dt's Bronze (a webhook received later, a tombstone), and the dedup must see them all.
+  if (rebuildDts.length > 0) await buildFrom(consumed, rebuildDts);
   if (!firstBuild && !parentDays && fresh.length > 0) {
     await ctx.stager.stage(fresh);
     const typed = renderSilverModel(table, modelSql, { ...split(fresh), knownCreated });
@@ -231,13 +190,9 @@ export async function buildSilverTable(
   }
   // A child's rebuilt day (or, rebuilt whole, any day) whose parents no longer list a child: its
   // partition goes, as a full refresh would not write it.
-  if (isChild && state) {
-    for (const dt of parentDays ?? (firstBuild ? Object.keys(state.partitions) : []))
-      if (!stats.has(dt) && state.partitions[dt]) {
-        await ctx.store.delete(layout.silverPartition(table, dt));
-        removed.push(dt);
-      }
-  }
+  const rebuilt = isChild && state ? (parentDays ?? (firstBuild ? Object.keys(state.partitions) : [])) : [];
+  const removed = rebuilt.filter((dt) => !stats.has(dt) && state?.partitions[dt]);
+  for (const dt of removed) await ctx.store.delete(layout.silverPartition(table, dt));
   const partitions: SilverState['partitions'] = firstBuild ? {} : { ...state.partitions };
   for (const [dt, s] of stats) partitions[dt] = { rows: s.n, keys: s.keys };
   for (const dt of removed) delete partitions[dt];
@@ -256,6 +211,19 @@ export async function buildSilverTable(
     rebuildDts.length > 0 ? `silver built (${rebuildDts.length} partitions rebuilt)` : 'silver built',
   );
   return done(stats.size, rows, [...writtenKeys].sort());
+}
+
+/**
+ * What rebuilds the children of the parents created on `days`: every parent version of those days
+ * (all runs), the pages fetched for them, and the webhook deliveries (any day).
+ */
+function parentDayInputs(
+  inputs: { own: readonly string[]; webhooks: readonly string[]; pages: readonly string[] },
+  days: readonly string[],
+): string[] {
+  const set = new Set(days);
+  const inDays = (keys: readonly string[]) => keys.filter((k) => set.has(dtOfKey(k) ?? ''));
+  return [...inDays(inputs.own), ...inputs.webhooks, ...inDays(inputs.pages)];
 }
 
 /**

@@ -403,14 +403,10 @@ describe('runQuality on broken data names the broken rows', () => {
 });
 
 describe('Bronze -> Silver scope', () => {
-  it("'changed' reads only partitions written since the last passing quality run; 'all' reads everything", async () => {
-    const ds = goodDataset();
-    ds.bronzeOnly.charges = [{ id: 'ch_old_lost', created: DAY1 + 500 }];
-    await lake.write(ds);
-    // every file is old: a day before the previous passing run started
+  /** Every file a day old, and a run whose quality passed an hour ago: nothing changed since. */
+  async function checkedBefore(): Promise<void> {
     const old = new Date(Date.now() - 86_400_000);
-    const files = await lake.store.list('');
-    for (const o of files) await utimes(join(lake.store.root, o.key), old, old);
+    for (const o of await lake.store.list('')) await utimes(join(lake.store.root, o.key), old, old);
     await lake.store.put(
       layout.manifest('q0'),
       JSON.stringify({
@@ -420,6 +416,13 @@ describe('Bronze -> Silver scope', () => {
         quality: { passed: true, checks: [] },
       }),
     );
+  }
+
+  it("'changed' reads only partitions written since the last passing quality run; 'all' reads everything", async () => {
+    const ds = goodDataset();
+    ds.bronzeOnly.charges = [{ id: 'ch_old_lost', created: DAY1 + 500 }];
+    await lake.write(ds);
+    await checkedBefore();
     const changed = check(await quality(), 'reconcile.bronze_silver.charges');
     expect(changed.passed).toBe(true);
     expect(changed.details).toMatchObject({ scope: 'changed', partitions_checked: [], bronze_files_read: 0 });
@@ -439,26 +442,12 @@ describe('Bronze -> Silver scope', () => {
 
   it("'changed' probes references of the partitions written since; a defect planted in an older one is found by scope all", async () => {
     await lake.write(goodDataset());
-    const old = new Date(Date.now() - 86_400_000);
-    const age = async () => {
-      for (const o of await lake.store.list('')) await utimes(join(lake.store.root, o.key), old, old);
-    };
-    await age();
-    await lake.store.put(
-      layout.manifest('q0'),
-      JSON.stringify({
-        run_id: 'q0',
-        status: 'succeeded',
-        started_at: new Date(Date.now() - 3_600_000).toISOString(),
-        quality: { passed: true, checks: [] },
-      }),
-    );
     // a charge of an old partition now names a customer nobody knows, and the file looks old
     await lake.rewrite(
       layout.silverPartition('charges', utcDate(DAY1)),
       `select * replace (case when id = 'ch_1' then 'cus_planted' else customer_id end as customer_id) from t`,
     );
-    await age();
+    await checkedBefore();
     const changed = await quality();
     expect(changed.scope).toBe('changed');
     expect(check(changed, 'ref.charges.customer_id')).toMatchObject({
@@ -479,6 +468,32 @@ describe('Bronze -> Silver scope', () => {
     const rewritten = check(await quality(), 'ref.charges.customer_id');
     expect(rewritten.passed).toBe(false);
     expect(rewritten.details.partitions_checked).toEqual([utcDate(DAY1)]);
+  });
+
+  it("'changed' compares a child dated by its parent on the days written since; 'all' on every day", async () => {
+    const ds = goodDataset();
+    // a line in_1's Bronze never listed, in an old partition
+    ds.invoice_line_items = [{ id: 'il_planted', created: DAY2 + 2 * 3600, invoice_id: 'in_1', amount: 100 }];
+    await lake.write(ds);
+    await checkedBefore();
+    const name = 'reconcile.bronze_silver.invoice_line_items';
+    expect(check(await quality(), name)).toMatchObject({
+      passed: true,
+      details: { scope: 'changed', partitions_checked: [], silver_rows: 0 },
+    });
+    const all = check(await quality({}, NOW, 'all'), name);
+    expect(all).toMatchObject({ passed: false, details: { scope: 'all', partitions_checked: 'all' } });
+    expect(all.details.not_in_latest_parent).toMatchObject({ examples: [{ key: 'il_planted' }] });
+    // new Bronze of in_1's day brings that day back into scope
+    await lake.store.put(
+      layout.bronzePart('invoices', utcDate(DAY2 + 2 * 3600), 'r2', 0),
+      bronzeLine('invoices', { id: 'in_1', created: DAY2 + 2 * 3600 }),
+    );
+    const again = check(await quality(), name);
+    expect(again).toMatchObject({
+      passed: false,
+      details: { partitions_checked: [utcDate(DAY2 + 2 * 3600)] },
+    });
   });
 });
 

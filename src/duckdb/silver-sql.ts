@@ -1,11 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { BRONZE_PAYLOADS, type PayloadFields, parentPayload, SILVER_CONTRACTS } from '../contracts/silver.js';
-import { CHILD_META_TYPE, payloadType, readBronzeRelation, webhookEventType } from '../duckdb/bronze-read.js';
-import { renderSql, sqlIdent, sqlString, sqlStringList } from '../duckdb/sql-template.js';
 import type { EntityName, TableName } from '../entities/entity.js';
 import { entity } from '../entities/lookups.js';
-import { silverSelectList } from './silver-columns.js';
+import { dtOfKey, layout } from '../storage/layout.js';
+import type { ObjectInfo, ObjectStore } from '../storage/object-store.js';
+import { CHILD_META_TYPE, payloadType, readBronzeRelation, webhookEventType } from './bronze-read.js';
+import { silverSelectList } from './silver-select.js';
+import { renderSql, sqlIdent, sqlString, sqlStringList } from './sql-template.js';
 
 // The SQL of the Silver models: the `.sql` files under sql/, the shared fragments a model starts
 // from, and their rendering over a build's local Bronze files. No I/O beyond reading the SQL.
@@ -15,7 +17,7 @@ import { silverSelectList } from './silver-columns.js';
  * fragment `_<name>.sql` (pass the name with its underscore).
  */
 export async function readModelSql(layer: 'silver' | 'gold', name: string): Promise<string> {
-  return readFile(new URL(`./sql/${layer}/${name}.sql`, import.meta.url), 'utf8');
+  return readFile(new URL(`../transform/sql/${layer}/${name}.sql`, import.meta.url), 'utf8');
 }
 
 /**
@@ -23,7 +25,7 @@ export async function readModelSql(layer: 'silver' | 'gold', name: string): Prom
  * and the incremental merge. Read once: it is part of the code, not of a run's input.
  */
 export const VERSION_ORDER = readFileSync(
-  new URL('./sql/silver/_version_order.sql', import.meta.url),
+  new URL('../transform/sql/silver/_version_order.sql', import.meta.url),
   'utf8',
 );
 
@@ -32,11 +34,20 @@ export const VERSION_ORDER = readFileSync(
  * (`sql/silver/_object_versions.sql`): filled into the dedups of entities and of child tables'
  * parents. Read once, like the version order.
  */
-const OBJECT_VERSIONS = readFileSync(new URL('./sql/silver/_object_versions.sql', import.meta.url), 'utf8');
+const OBJECT_VERSIONS = readFileSync(
+  new URL('../transform/sql/silver/_object_versions.sql', import.meta.url),
+  'utf8',
+);
 /** Every copy of the events in a table's Bronze (`sql/silver/_event_versions.sql`). */
-const EVENT_VERSIONS = readFileSync(new URL('./sql/silver/_event_versions.sql', import.meta.url), 'utf8');
+const EVENT_VERSIONS = readFileSync(
+  new URL('../transform/sql/silver/_event_versions.sql', import.meta.url),
+  'utf8',
+);
 /** The latest of each id's versions (`sql/silver/_latest_per_id.sql`): the dedup of entities and events. */
-const LATEST_PER_ID = readFileSync(new URL('./sql/silver/_latest_per_id.sql', import.meta.url), 'utf8');
+const LATEST_PER_ID = readFileSync(
+  new URL('../transform/sql/silver/_latest_per_id.sql', import.meta.url),
+  'utf8',
+);
 
 /** `_latest_per_id.sql` over a relation of versions, as a subquery. */
 const latestPerId = (versions: string): string =>
@@ -133,4 +144,22 @@ export function renderSilverModel(table: TableName, sql: SilverModelSql, files: 
     [silverFragmentOf(table)]: `(\n${renderSilverFragment(table, sql.fragment, files)}\n)`,
     columns: silverSelectList(table),
   });
+}
+
+/** Bronze keys of an entity (data files only). */
+export async function listBronzeKeys(store: ObjectStore, entityName: string): Promise<string[]> {
+  return (await listBronzeObjects(store, entityName)).map((o) => o.key);
+}
+
+/** Bronze objects of an entity (data files only), with their size and modification time. */
+export async function listBronzeObjects(store: ObjectStore, entityName: string): Promise<ObjectInfo[]> {
+  const listed = await store.list(layout.bronzeEntityPrefix(entityName));
+  return listed.filter(
+    (o) => dtOfKey(o.key) !== undefined && (o.key.endsWith('.jsonl') || o.key.endsWith('.json')),
+  );
+}
+
+/** The Bronze entity a Silver table's objects come from: its parent's for a child table. */
+export function bronzeEntityOf(table: TableName): string {
+  return SILVER_CONTRACTS[table].bronze.parent?.entity ?? table;
 }

@@ -1,7 +1,7 @@
 import { type ColumnDef, splitPlace } from '../contracts/contract.js';
 import { SILVER_CONTRACTS } from '../contracts/silver.js';
-import { sqlIdent, sqlString } from '../duckdb/sql-template.js';
 import type { TableName } from '../entities/entity.js';
+import { sqlIdent, sqlString } from './sql-template.js';
 
 /** The SQL expression of one column over the latest version `obj` (or a name the model computed). */
 export function columnExpression(column: ColumnDef): string {

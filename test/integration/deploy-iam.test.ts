@@ -54,6 +54,7 @@ const DELETES_BY_FILE: Record<string, string[]> = {
   'src/state/lock.ts': ['_state/lock.json'], // release of the run lock
   'src/quality/bronze-id-cache.ts': ['_state/quality/bronze_ids/*'], // merged cache files
   'src/transform/gold-build.ts': ['gold/*'], // Gold partitions a rebuild no longer produces
+  'src/transform/silver-build.ts': ['silver/*'], // child partitions whose parents list no child any more
   'src/state/promote.ts': ['silver/*', 'gold/*', '_staging/*', '_state/publish/*'], // promote
   'src/storage/staged-store.ts': ['_staging/*'], // a staged object replaced within a run
   'src/storage/s3-store.ts': ['_staging/*'], // move = copy + delete of the staged source

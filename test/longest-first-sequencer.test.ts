@@ -10,5 +10,8 @@ describe('longest-first sequencer', () => {
       rankOf('/r/test/integration/run-all.test.ts'),
     );
     expect(rankOf('/r/test/integration/extract.test.ts')).toBe(Number.POSITIVE_INFINITY);
+    // a unit test named like a listed file's word is not that file
+    expect(rankOf('/r/src/quality/schema.test.ts')).toBe(Number.POSITIVE_INFINITY);
+    expect(rankOf('/r/src/transform/transform.test.ts.snap')).toBe(Number.POSITIVE_INFINITY);
   });
 });

@@ -182,7 +182,10 @@ export async function silverVsTruth(root: string, mockUrl: string): Promise<stri
         // An object deleted before any run could list it (a year-old coupon deleted long ago) is
         // never served again (lists skip deleted objects): absent is right, unless its id did
         // reach Bronze (then Silver lost it).
-        if (t.deleted === true && !(inBronze ??= await bronzeIds(root, def.name)).has(String(t.id))) continue;
+        if (t.deleted === true) {
+          inBronze ??= await bronzeIds(root, def.name);
+          if (!inBronze.has(String(t.id))) continue;
+        }
         out.push(`${def.name}: ${t.id} missing from Silver`);
         continue;
       }

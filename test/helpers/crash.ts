@@ -7,6 +7,7 @@ import { LocalObjectStore } from '../../src/storage/local-store.js';
 import type { ObjectStore } from '../../src/storage/object-store.js';
 import { S3ObjectStore } from '../../src/storage/s3-store.js';
 import { type CliResult, s3CliEnv, spawnCli, whenClosed } from './cli.js';
+import { mapReads } from './lake.js';
 import { fetchTruth } from './mock-control.js';
 import { seededRandom } from './random.js';
 
@@ -89,13 +90,11 @@ export const LINEAGE_COLUMNS = ['_run_id', '_ingested_at', '_bronze_key'] as con
 /** Local paths of some keys: in place for the local store, downloaded into `dir` otherwise. */
 async function localPaths(store: ObjectStore, keys: readonly string[], dir: string): Promise<string[]> {
   if (store instanceof LocalObjectStore) return keys.map((k) => join(store.root, ...k.split('/')));
-  const out: string[] = [];
-  for (const k of keys) {
+  return mapReads(keys, async (k) => {
     const p = join(dir, ...k.split('/'));
     if (!(await store.getToFile(k, p))) throw new Error(`${k} vanished while reading the lake`);
-    out.push(p);
-  }
-  return out;
+    return p;
+  });
 }
 
 const SILVER_FILE = /^silver\/source=stripe\/entity=([a-z_]+)\/dt=\d{4}-\d{2}-\d{2}\/data\.parquet$/;
@@ -195,20 +194,21 @@ export async function checkLake(store: ObjectStore, exp: LakeExpectations): Prom
           problems.push(`stray or partial object visible: ${key}`);
       }
     }
-    for (const key of lakeKeys) {
-      if (!key.endsWith('.parquet')) continue;
-      const [path] = await localPaths(store, [key], dir);
+    const parquetKeys = [...lakeKeys].filter((k) => k.endsWith('.parquet'));
+    const parquetPaths = await localPaths(store, parquetKeys, dir);
+    for (const [i, key] of parquetKeys.entries()) {
+      const path = parquetPaths[i];
       try {
         await conn.runAndReadAll(`select count(*) from read_parquet('${path!.replace(/'/g, "''")}')`);
       } catch (err) {
         problems.push(`Parquet does not open: ${key}: ${(err as Error).message.split('\n')[0]}`);
       }
     }
-    for (const key of lakeKeys) {
-      const m = BRONZE_FILE.exec(key);
-      if (!m) continue;
-      const entity = m[1]!;
-      const body = await store.get(key);
+    const bronzeKeys = [...lakeKeys].filter((k) => BRONZE_FILE.test(k));
+    const bronzeBodies = await mapReads(bronzeKeys, (k) => store.get(k));
+    for (const [i, key] of bronzeKeys.entries()) {
+      const entity = BRONZE_FILE.exec(key)![1]!;
+      const body = bronzeBodies[i];
       const text = Buffer.from(body ?? new Uint8Array()).toString('utf8');
       if (!text.endsWith('\n')) problems.push(`Bronze part does not end with a newline (partial?): ${key}`);
       const ids = bronzeIds.get(entity) ?? new Set<string>();
@@ -230,9 +230,10 @@ export async function checkLake(store: ObjectStore, exp: LakeExpectations): Prom
     }
     const state = all.filter((o) => o.key.startsWith('_state/') && o.key.endsWith('.json'));
     const json = new Map<string, unknown>();
-    for (const { key } of state) {
+    const stateBodies = await mapReads(state, (o) => store.get(o.key));
+    for (const [i, { key }] of state.entries()) {
       try {
-        json.set(key, JSON.parse(Buffer.from((await store.get(key)) ?? new Uint8Array()).toString('utf8')));
+        json.set(key, JSON.parse(Buffer.from(stateBodies[i] ?? new Uint8Array()).toString('utf8')));
       } catch (err) {
         problems.push(`state object does not parse: ${key}: ${(err as Error).message}`);
       }

@@ -8,6 +8,7 @@ import type { ObjectStore } from '../../src/storage/object-store.js';
 import { runCli } from '../helpers/cli.js';
 import { diffSnapshots, type LakeTarget, localTarget, s3Target, snapshotLake } from '../helpers/crash.js';
 import { CRASH_NOW, crashEnv } from '../helpers/crash-suite.js';
+import { mapReads } from '../helpers/lake.js';
 import { fetchTruth } from '../helpers/mock-control.js';
 import { freshPrefix, s3TestConfig } from '../s3-env.js';
 
@@ -23,13 +24,15 @@ const DAY = 86_400;
 
 /** SHA-256 of every published Silver/Gold object and every `_latest` pointer. */
 async function publishedHashes(store: ObjectStore): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
+  const keys: string[] = [];
   for (const prefix of ['silver/', 'gold/', '_state/manifests/_latest/'])
-    for (const o of await store.list(prefix))
-      out[o.key] = createHash('sha256')
-        .update((await store.get(o.key))!)
-        .digest('hex');
-  return out;
+    keys.push(...(await store.list(prefix)).map((o) => o.key));
+  const hashes = await mapReads(keys, async (k) =>
+    createHash('sha256')
+      .update((await store.get(k))!)
+      .digest('hex'),
+  );
+  return Object.fromEntries(keys.map((k, i) => [k, hashes[i]!]));
 }
 
 async function readJson<T>(store: ObjectStore, key: string): Promise<T> {

@@ -9,7 +9,7 @@ import { startMockApi } from '../../src/mock/index.js';
 import { LocalObjectStore } from '../../src/storage/local-store.js';
 import { S3ObjectStore } from '../../src/storage/s3-store.js';
 import { runCli, s3CliEnv } from '../helpers/cli.js';
-import { readLayer } from '../helpers/lake.js';
+import { mapReads, readLayer } from '../helpers/lake.js';
 import { fetchTruth } from '../helpers/mock-control.js';
 import { freshPrefix, s3TestConfig } from '../s3-env.js';
 
@@ -165,11 +165,12 @@ describe('run-all operations', () => {
     const prefix = freshPrefix('run-all');
     const localRoot = await mkdtemp(join(tmpdir(), 'pp-local-'));
     const args = ['run-all', '--run-id', 'same-run', '--until', String(NOW)];
-    const local = await runCli(args, { env: env(localRoot) });
+    // two independent lakes of the same frozen source: the runs at once
+    const [local, aws] = await Promise.all([
+      runCli(args, { env: env(localRoot) }),
+      runCli(args, { env: env(await mkdtemp(join(tmpdir(), 'pp-unused-')), s3CliEnv(s3, prefix)) }),
+    ]);
     expect(local.code, local.stderr).toBe(0);
-    const aws = await runCli(args, {
-      env: env(await mkdtemp(join(tmpdir(), 'pp-unused-')), s3CliEnv(s3, prefix)),
-    });
     expect(aws.code, aws.stderr).toBe(0);
     expect(aws.stderr).not.toContain(s3.secretAccessKey);
 
@@ -191,9 +192,11 @@ describe('run-all operations', () => {
 
     // Same rows: download the S3 lake's Silver and Gold and compare with the local one.
     const copy = await mkdtemp(join(tmpdir(), 'pp-s3copy-'));
-    for (const key of s3Keys.filter((k) => !k.startsWith('bronze/'))) {
-      expect(await store.getToFile(key, join(copy, key))).toBe(true);
-    }
+    const copied = await mapReads(
+      s3Keys.filter((k) => !k.startsWith('bronze/')),
+      (key) => store.getToFile(key, join(copy, key)),
+    );
+    expect(copied.every((ok) => ok)).toBe(true);
     expect(await silverContent(copy)).toEqual(await silverContent(localRoot));
     for (const model of [
       'fct_payments',

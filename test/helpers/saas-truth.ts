@@ -1,48 +1,30 @@
-import { mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startMockApi } from '../../src/mock/index.js';
-import { runCli } from '../helpers/cli.js';
-import { advanceMockClock, fetchTruth } from '../helpers/mock-control.js';
+import { fetchTruth } from './mock-control.js';
 import {
   type MovementRow,
   type MrrRow,
-  oracleMovements,
-  oracleMrr,
   oraclePayout,
   type RawBalanceTransaction,
   type RawInvoice,
   type RawInvoiceLine,
   type RawPayout,
   type RawPrice,
-} from '../helpers/mrr-oracle.js';
+} from './mrr-oracle.js';
 
-// SPEC 8.1 end to end: a mock with 13 months of subscription life, loaded by the real CLI's
-// run-all, then three incremental runs 10 days apart; after each, fct_mrr, mrr_movements and
-// fct_payouts equal the independent oracle over the mock's raw truth (invoices with ALL their
-// lines from /_mock/truth/invoice_line_items, not the 10 an invoice embeds; prices; payouts with
-// their balance transactions).
-
-// Seed 8 between NOW and NOW + 3 steps: plan and quantity changes, cancellations and two churned
-// customers' returns (2024-07-04, 2024-07-14), so the incremental runs have each kind to apply.
-const NOW = Date.UTC(2024, 5, 25, 12, 0, 0) / 1000;
-const STEP = 10 * 86_400;
 /**
- * 375 days of history (13+ months of subscriptions), one customer and one charge a day: the load
- * is about 15 entities x 395 daily list slices, whatever the volume.
+ * SPEC 8.1's SaaS Gold against the independent oracle (mrr-oracle.ts) over the mock's raw truth:
+ * the truth as the oracle reads it, the published Gold of a local lake, and the differences
+ * (fct_mrr, mrr_movements, their identities, fct_payouts), each an empty list when they agree.
  */
-const WORLD = { preset: 'tiny', days: 375, chargesPerDay: 1, customersPerDay: 1, seed: 8 } as const;
-const DEFAULT_DAYS = 395;
+
 /** SPEC 8.1 / issue #20: per row, within 0.01 minor units. */
 const TOLERANCE = 0.01;
-
-type Mock = Awaited<ReturnType<typeof startMockApi>>;
 type Row = Record<string, unknown>;
 
 /** A Gold model as published: the partitions its `_latest` pointer names. */
-async function readGold(root: string, model: string): Promise<Row[]> {
+export async function readGold(root: string, model: string): Promise<Row[]> {
   const pointer = JSON.parse(
     await readFile(join(root, '_state/manifests/_latest', `${model}.json`), 'utf8'),
   ) as {
@@ -63,7 +45,7 @@ async function readGold(root: string, model: string): Promise<Row[]> {
   }
 }
 
-interface Truth {
+export interface Truth {
   invoices: RawInvoice[];
   prices: RawPrice[];
   payouts: RawPayout[];
@@ -74,7 +56,7 @@ interface Truth {
 }
 
 /** The mock's raw truth now; each invoice gets every line of `/_mock/truth/invoice_line_items`. */
-async function truthOf(url: string): Promise<Truth> {
+export async function truthOf(url: string): Promise<Truth> {
   const [invoices, lines, prices, payouts, pairs, bts, subscriptions, items] = await Promise.all(
     [
       'invoices',
@@ -120,7 +102,7 @@ const day = (v: unknown) => String(v).slice(0, 10);
 const near = (a: number, b: number) => Math.abs(a - b) <= TOLERANCE;
 
 /** Differences between fct_mrr and the oracle's rows (same keys, MRR within the tolerance, same subscriptions). */
-function mrrDiff(gold: Row[], oracle: MrrRow[]): string[] {
+export function mrrDiff(gold: Row[], oracle: MrrRow[]): string[] {
   const key = (m: string, c: string, cur: string) => `${m}|${c}|${cur}`;
   const want = new Map(oracle.map((r) => [key(r.month, r.customer_id, r.currency), r]));
   const diffs: string[] = [];
@@ -157,7 +139,7 @@ const COUNTS = [
 ] as const;
 
 /** Differences between mrr_movements and the oracle's classification. */
-function movementDiff(gold: Row[], oracle: MovementRow[]): string[] {
+export function movementDiff(gold: Row[], oracle: MovementRow[]): string[] {
   const want = new Map(oracle.map((r) => [`${r.month}|${r.currency}`, r]));
   const diffs: string[] = [];
   for (const g of gold) {
@@ -176,7 +158,7 @@ function movementDiff(gold: Row[], oracle: MovementRow[]): string[] {
 }
 
 /** SPEC 8.1's identities, and fct_mrr summing to ending_mrr, per month and currency. */
-function identityDiff(mrr: Row[], movements: Row[]): string[] {
+export function identityDiff(mrr: Row[], movements: Row[]): string[] {
   const diffs: string[] = [];
   const sums = new Map<string, number>();
   for (const r of mrr) {
@@ -212,7 +194,7 @@ function identityDiff(mrr: Row[], movements: Row[]): string[] {
 }
 
 /** Differences between fct_payouts and the oracle, for every paid automatic payout of the truth. */
-function payoutDiff(gold: Row[], truth: Truth): string[] {
+export function payoutDiff(gold: Row[], truth: Truth): string[] {
   const byId = new Map(gold.map((r) => [String(r.payout_id), r]));
   const diffs: string[] = [];
   for (const p of truth.payouts) {
@@ -241,7 +223,7 @@ function payoutDiff(gold: Row[], truth: Truth): string[] {
 }
 
 /** What changed in the subscriptions between two truths: plan or quantity changes, cancellations, returns. */
-function changesBetween(before: Truth, after: Truth) {
+export function changesBetween(before: Truth, after: Truth) {
   const itemsOf = (t: Truth) => {
     const m = new Map<string, string>();
     for (const i of t.items) {
@@ -272,81 +254,3 @@ function changesBetween(before: Truth, after: Truth) {
   }
   return { planChanges, cancellations, reactivations };
 }
-
-describe('SaaS Gold equals the independent SPEC 8.1 oracle over the mock truth', () => {
-  let mock: Mock;
-  let root: string;
-  const env = () => ({
-    API_BASE_URL: mock.url,
-    API_KEY: 'sk_test_saas_truth',
-    LOCAL_DATA_DIR: root,
-    DEFAULT_DAYS: String(DEFAULT_DAYS),
-    LOG_LEVEL: 'warn',
-    // not Stripe's test-mode 25/s: the first load lists ~6,000 daily slices
-    API_RATE_LIMIT_RPS: '1000',
-  });
-
-  beforeAll(async () => {
-    mock = await startMockApi({ ...WORLD, now: NOW, port: 0, quiet: true });
-    root = await mkdtemp(join(tmpdir(), 'pp-saas-truth-'));
-  });
-  afterAll(async () => {
-    await mock?.close();
-  });
-
-  async function runAndCompare(runId: string, until: number): Promise<Truth> {
-    const run = await runCli(['run-all', '--run-id', runId, '--until', String(until)], { env: env() });
-    expect(run.code, run.stderr).toBe(0);
-    const truth = await truthOf(mock.url);
-    const expectedMrr = oracleMrr(truth, until);
-    const [mrr, movements, payouts] = await Promise.all(
-      ['fct_mrr', 'mrr_movements', 'fct_payouts'].map((m) => readGold(root, m)),
-    );
-    expect.soft(mrrDiff(mrr!, expectedMrr), `${runId}: fct_mrr vs oracle`).toEqual([]);
-    expect
-      .soft(
-        movementDiff(movements!, oracleMovements(expectedMrr, until)),
-        `${runId}: mrr_movements vs oracle`,
-      )
-      .toEqual([]);
-    expect.soft(identityDiff(mrr!, movements!), `${runId}: identities`).toEqual([]);
-    expect.soft(payoutDiff(payouts!, truth), `${runId}: fct_payouts vs oracle`).toEqual([]);
-    return truth;
-  }
-
-  it('after a full load and after three incremental runs 10 days apart', async () => {
-    let truth = await runAndCompare('saas-1', NOW);
-    // not vacuous: 12+ months of MRR, every kind of movement, paid automatic payouts with transactions
-    const mrrMonths = new Set(oracleMrr(truth, NOW).map((r) => r.month));
-    expect(mrrMonths.size, 'months with MRR').toBeGreaterThanOrEqual(12);
-    const moves = oracleMovements(oracleMrr(truth, NOW), NOW);
-    for (const c of [
-      'new_mrr',
-      'expansion_mrr',
-      'contraction_mrr',
-      'churned_mrr',
-      'reactivation_mrr',
-    ] as const)
-      expect(moves.filter((r) => r[c] !== 0).length, `months with ${c}`).toBeGreaterThan(0);
-    expect(
-      truth.payouts.filter(
-        (p) => p.status === 'paid' && p.automatic && (truth.paidBy.get(p.id)?.length ?? 0) > 0,
-      ).length,
-    ).toBeGreaterThan(10);
-
-    const changes = { planChanges: 0, cancellations: 0, reactivations: 0 };
-    for (const i of [1, 2, 3]) {
-      await advanceMockClock(mock.url, STEP);
-      const next = await runAndCompare(`saas-${i + 1}`, NOW + i * STEP);
-      const c = changesBetween(truth, next);
-      changes.planChanges += c.planChanges;
-      changes.cancellations += c.cancellations;
-      changes.reactivations += c.reactivations;
-      truth = next;
-    }
-    // the incremental runs had plan changes, cancellations and reactivations to apply
-    expect(changes.planChanges, 'plan or quantity changes between runs').toBeGreaterThan(0);
-    expect(changes.cancellations, 'cancellations between runs').toBeGreaterThan(0);
-    expect(changes.reactivations, 'reactivations between runs').toBeGreaterThan(0);
-  }, 600_000);
-});

@@ -8,7 +8,7 @@ import type { QualityContext } from './quality-context.js';
  * run does not re-parse gigabytes of JSON it already read. Sound because Bronze is append-only:
  * an object is never rewritten, so the ids read from it once stay true. Kept apart from the
  * transform (read by the check itself, from the raw JSON), so the check stays independent of the
- * code it checks. `quality --scope all` ignores it and reads every Bronze line again.
+ * code it checks. Scope `all` does not read it (every Bronze line is read again), but refreshes it.
  *
  * One Parquet file per quality run and table: `(bronze_key, id)`, and a NULL id for an object that
  * holds none of the table's ids (a webhook delivery of another object type), so it is not re-read.

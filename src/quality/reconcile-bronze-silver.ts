@@ -177,7 +177,9 @@ async function loadBronzeIds(
       );
     }
   }
-  if (useCache) await saveCachedIds(ctx, table, [...entityToRead, ...webhookToRead], raw);
+  // scope `all` reads every line without the cache, and still records what it read: a run-all's
+  // periodic full check (its first run's too) leaves the cache the daily runs after it read from
+  await saveCachedIds(ctx, table, [...entityToRead, ...webhookToRead], raw);
   await ctx.db.conn.run(
     `create or replace temp table ${opts.into} as select id, min(bronze_key) as bronze_key from ${raw} where id is not null group by id`,
   );

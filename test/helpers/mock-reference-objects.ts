@@ -22,7 +22,7 @@ import {
   subscriptionPlan,
   voidedAtEnd,
 } from '../../src/mock/dataset/families/subscription.js';
-import { eventId, Kind, type ObjectRef, objectId } from '../../src/mock/dataset/ids.js';
+import { eventId, Kind, memberId, type ObjectRef, objectId } from '../../src/mock/dataset/ids.js';
 import { EVIDENCE_FIELDS } from '../../src/mock/dataset/render/dispute.js';
 import { BRANDS, COUNTRY, chars, FIRST, LAST, LAST4 } from '../../src/mock/dataset/render/shared.js';
 import { type Described, describe } from '../../src/mock/dataset/timeline.js';
@@ -719,9 +719,9 @@ export class ObjectFactory {
 
   /** Ids of a subscription's items, lines, invoice items, payments and discount (seeded filler). */
   private itemId = (s: SubscriptionPlan, slot: number): string =>
-    `si_${chars(this.w.seed, s.customer.nameSeed, 2_000_000 + s.gen * 4096 + slot, 14)}`;
+    memberId('si_', this.w.seed, s.customer.day, s.customer.index, 2_000_000 + s.gen * 4096 + slot, 14);
   private discountId = (s: SubscriptionPlan): string =>
-    `di_${chars(this.w.seed, s.customer.nameSeed, 5_000_000 + s.gen, 24)}`;
+    memberId('di_', this.w.seed, s.customer.day, s.customer.index, 5_000_000 + s.gen, 24);
 
   /** The items of period k at `t`: the period's start state, with its change once made. */
   private itemsAt(s: SubscriptionPlan, k: number, t: number): ItemState[] {
@@ -888,7 +888,7 @@ export class ObjectFactory {
       const prorated = l.proration !== null;
       const di = this.discountId(s);
       return {
-        id: `il_${chars(seed, c.nameSeed, 1_000_000 + code * 64 + n, 24)}`,
+        id: memberId('il_', seed, c.day, c.index, 1_000_000 + code * 64 + n, 24),
         object: 'line_item',
         amount: l.amount,
         currency: c.currency,
@@ -908,7 +908,9 @@ export class ObjectFactory {
         parent: {
           invoice_item_details: null,
           subscription_item_details: {
-            invoice_item: prorated ? `ii_${chars(seed, c.nameSeed, 6_000_000 + code * 64 + n, 24)}` : null,
+            invoice_item: prorated
+              ? memberId('ii_', seed, c.day, c.index, 6_000_000 + code * 64 + n, 24)
+              : null,
             proration: prorated,
             proration_details: { credited_items: null },
             subscription: subId,
@@ -956,7 +958,7 @@ export class ObjectFactory {
     const payment = (retry: boolean, ok: boolean, at: number): Json => {
       const payCode = retry ? RETRY_CODE + code : code;
       return {
-        id: `inpay_${chars(seed, c.nameSeed, 3_000_000 + payCode, 24)}`,
+        id: memberId('inpay_', seed, c.day, c.index, 3_000_000 + payCode, 24),
         object: 'invoice_payment',
         amount_paid: ok ? total : null,
         amount_requested: total,

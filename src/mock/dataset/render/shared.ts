@@ -1,7 +1,7 @@
 import type { ChargePlan } from '../families/charge.js';
 import type { CustomerPlan } from '../families/customer.js';
 import { GEN_CYCLES, type SubscriptionPlan } from '../families/subscription.js';
-import { Kind, objectIdOf } from '../ids.js';
+import { Kind, memberId, objectIdOf } from '../ids.js';
 import { hash32 } from '../rng.js';
 
 /**
@@ -109,16 +109,16 @@ export const invoiceId = (seed: number, s: SubscriptionPlan, k: number): string 
   objectIdOf(seed, Kind.invoice, s.customer.day, s.customer.index, (s.gen * GEN_CYCLES + k) * 4);
 /** A subscription item's id (its slot keeps it through price and quantity changes). */
 export const subscriptionItemId = (seed: number, s: SubscriptionPlan, slot: number): string =>
-  `si_${chars(seed, s.customer.nameSeed, 2_000_000 + s.gen * 4096 + slot, 14)}`;
+  memberId('si_', seed, s.customer.day, s.customer.index, 2_000_000 + s.gen * 4096 + slot, 14);
 /** The id of line `n` of the invoice of code `code`. */
 export const lineItemId = (seed: number, c: CustomerPlan, code: number, n: number): string =>
-  `il_${chars(seed, c.nameSeed, 1_000_000 + code * 64 + n, 24)}`;
+  memberId('il_', seed, c.day, c.index, 1_000_000 + code * 64 + n, 24);
 /** The pending invoice item a proration line came from. */
 export const invoiceItemId = (seed: number, c: CustomerPlan, code: number, n: number): string =>
-  `ii_${chars(seed, c.nameSeed, 6_000_000 + code * 64 + n, 24)}`;
+  memberId('ii_', seed, c.day, c.index, 6_000_000 + code * 64 + n, 24);
 /** The invoice payment of a charge family's code (an invoice's first attempt or its retry). */
 export const invoicePaymentId = (seed: number, c: CustomerPlan, payCode: number): string =>
-  `inpay_${chars(seed, c.nameSeed, 3_000_000 + payCode, 24)}`;
+  memberId('inpay_', seed, c.day, c.index, 3_000_000 + payCode, 24);
 /** The discount a subscription's coupon makes. */
 export const discountId = (seed: number, s: SubscriptionPlan): string =>
-  `di_${chars(seed, s.customer.nameSeed, 5_000_000 + s.gen, 24)}`;
+  memberId('di_', seed, s.customer.day, s.customer.index, 5_000_000 + s.gen, 24);

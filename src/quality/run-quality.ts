@@ -27,6 +27,8 @@ export interface QualityOptions {
    * current Gold either way.
    */
   scope?: QualityScope;
+  /** Bronze bytes per run of days a child table's check reads at once (default: by memory limit). */
+  childChunkBytes?: number;
   /** Called as each check finishes (terminal progress). */
   onCheck?: (p: { name: string; done: number; total: number; passed: boolean }) => void;
 }

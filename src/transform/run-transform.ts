@@ -37,6 +37,8 @@ export interface TransformOptions {
   silver?: boolean;
   /** DuckDB memory limit (default: the `DUCKDB_MEMORY_LIMIT` setting). */
   memoryLimit?: string;
+  /** Bronze bytes per run of days a child table is built from at once (default: by memory limit). */
+  childChunkBytes?: number;
   /**
    * Partitions rebuilt from Bronze even if no new Bronze touches them (self-healing, or
    * `transform --rebuild`): Silver dts per table, Gold dts per model (written even when equal).
@@ -83,7 +85,16 @@ export async function runTransform(opts: TransformOptions): Promise<TransformRep
   const fullRefresh = opts.fullRefresh ?? false;
   const report: TransformReport = { models: {}, silverKeys: [], goldKeys: [], dangling: [] };
   try {
-    const ctx = { session, store: opts.store, stager, workDir, logger, runId: opts.runId, fullRefresh };
+    const ctx = {
+      session,
+      store: opts.store,
+      stager,
+      workDir,
+      logger,
+      runId: opts.runId,
+      fullRefresh,
+      childChunkBytes: opts.childChunkBytes,
+    };
     const webhookKeys = await listBronzeKeys(opts.store, 'webhook_events');
     const silverTables = opts.silver === false ? [] : SILVER_TABLES;
     const goldModels = (opts.gold ?? true) ? GOLD_MODELS.length : 0;

@@ -3,11 +3,12 @@ import { join } from 'node:path';
 import { BRONZE_PAYLOADS, SILVER_CONTRACTS } from '../contracts/silver.js';
 import { payloadType, readBronzeRelation, webhookEventType } from '../duckdb/bronze-read.js';
 import { fileOfDuckdbError, locateBadLine, type RecordShape } from '../duckdb/line-scanner.js';
+import { inDayRange, parentDayChunks } from '../duckdb/parent-days.js';
 import { copyPartitioned, sortsInQuery } from '../duckdb/partitioned-copy.js';
 import type { DuckSession } from '../duckdb/session.js';
 import {
   bronzeEntityOf,
-  listBronzeKeys,
+  listBronzeObjects,
   readModelSql,
   readSilverModelSql,
   renderSilverModel,
@@ -38,6 +39,8 @@ export interface BuildContext {
   readonly logger: Logger;
   readonly runId: string;
   readonly fullRefresh: boolean;
+  /** Bronze bytes per run of days a child table is built from at once (default: by memory limit). */
+  readonly childChunkBytes?: number | undefined;
 }
 
 export interface ModelResult {
@@ -106,9 +109,11 @@ export async function buildSilverTable(
   const started = performance.now();
   const contract = SILVER_CONTRACTS[table];
   const isChild = contract.bronze.from === 'parent';
-  const entityKeys =
-    contract.bronze.from === 'webhooks' ? [] : await listBronzeKeys(ctx.store, bronzeEntityOf(table));
-  const pageKeys = isChild ? await listBronzeKeys(ctx.store, table) : [];
+  const entityObjs =
+    contract.bronze.from === 'webhooks' ? [] : await listBronzeObjects(ctx.store, bronzeEntityOf(table));
+  const pageObjs = isChild ? await listBronzeObjects(ctx.store, table) : [];
+  const entityKeys = entityObjs.map((o) => o.key);
+  const pageKeys = pageObjs.map((o) => o.key);
   const inputs = silverInputs(table, entityKeys, webhookKeys, pageKeys);
   const listed = [...inputs.own, ...inputs.webhooks, ...inputs.pages];
   const state = ctx.fullRefresh ? undefined : await loadSilverState(ctx.store, table);
@@ -166,20 +171,30 @@ export async function buildSilverTable(
     for (const k of written.keys) writtenKeys.add(k);
   };
 
-  // Types `keys` through the model (only the rows of `dts` when given) and writes the partitions.
-  const buildFrom = async (keys: readonly string[], dts?: readonly string[]) => {
+  // Types `keys` through the model (only the rows of `dts`, or the rows `where`, when given) and
+  // writes the partitions.
+  const buildFrom = async (keys: readonly string[], dts?: readonly string[], where?: string) => {
     await ctx.stager.stage(keys);
     const model = renderSilverModel(table, modelSql, { ...split(keys), knownCreated });
-    const query = dts
-      ? `select * from (${model}) where dt::VARCHAR in (select unnest(${sqlStringList(dts)}))`
-      : model;
+    const filter = dts ? `dt::VARCHAR in (select unnest(${sqlStringList(dts)}))` : where;
+    const query = filter ? `select * from (${model}) where ${filter}` : model;
     const bytes = await localBytes(keys.map((k) => ctx.stager.localPath(k)));
     await withBronzeErrors(ctx, table, webhookPaths, () =>
       write(query, sortsInQuery(bytes, ctx.session.memoryBytes)),
     );
   };
   if (parentDays && parentDays.length > 0) await buildFrom(parentDayInputs(inputs, parentDays), parentDays);
-  if (firstBuild) await buildFrom(fresh);
+  if (firstBuild) {
+    // A child dated by its parent is built a run of the parents' days at a time when its parents'
+    // Bronze would not fit one query (each run reads every webhook delivery; its days' rows only).
+    const chunks =
+      contract.bronze.parent?.datedByParent === true
+        ? await parentDayChunks(ctx, entityObjs, pageObjs, ctx.childChunkBytes)
+        : undefined;
+    if (!chunks) await buildFrom(fresh);
+    for (const c of chunks ?? [])
+      await buildFrom([...c.keys, ...inputs.webhooks], undefined, inDayRange('dt::VARCHAR', c));
+  }
   // Every consumed Bronze, not only that of the dts: a row's winning version may sit in another
   // dt's Bronze (a webhook received later, a tombstone), and the dedup must see them all.
   if (rebuildDts.length > 0) await buildFrom(consumed, rebuildDts);

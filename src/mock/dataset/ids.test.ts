@@ -37,7 +37,8 @@ describe('ids', () => {
     const seen = new Set<string>();
     for (let day = 19_000; day < 19_100; day++)
       for (let index = 0; index < 100; index++)
-        for (let m = 0; m < 50; m++) seen.add(memberId('il_', 42, day, index, 1_000_000 + m * 64 + (m % 3), 24));
+        for (let m = 0; m < 50; m++)
+          seen.add(memberId('il_', 42, day, index, 1_000_000 + m * 64 + (m % 3), 24));
     expect(seen.size).toBe(500_000);
     expect([...seen][0]).toMatch(/^il_[0-9A-Za-z]{24}$/);
     expect(memberId('si_', 42, 19_000, 1, 2_000_000, 14)).toMatch(/^si_[0-9A-Za-z]{14}$/);

@@ -1,0 +1,112 @@
+import { dtOfKey } from '../storage/layout.js';
+import type { ObjectInfo } from '../storage/object-store.js';
+import { payloadType, readBronzeRelation } from './bronze-read.js';
+import type { DuckSession } from './session.js';
+import { sqlString } from './sql-template.js';
+import type { Stager } from './stager.js';
+
+/**
+ * Runs of consecutive days whose Bronze together stays within `budget` bytes (a day larger than
+ * the budget is a run of its own), in day order. Keys without a dt are ignored.
+ */
+export function dayChunks(objs: readonly Pick<ObjectInfo, 'key' | 'size'>[], budget: number): string[][] {
+  const bytes = new Map<string, number>();
+  for (const o of objs) {
+    const dt = dtOfKey(o.key);
+    if (dt !== undefined) bytes.set(dt, (bytes.get(dt) ?? 0) + o.size);
+  }
+  const chunks: string[][] = [];
+  let run: string[] = [];
+  let size = 0;
+  for (const dt of [...bytes.keys()].sort()) {
+    const b = bytes.get(dt)!;
+    if (run.length > 0 && size + b > budget) {
+      chunks.push(run);
+      run = [];
+      size = 0;
+    }
+    run.push(dt);
+    size += b;
+  }
+  if (run.length > 0) chunks.push(run);
+  return chunks;
+}
+
+/**
+ * One chunk of a child table's parents: the range of their created days, `from` (inclusive) to
+ * `to` (exclusive), open on the first and last chunk (so a parent known only from a webhook
+ * delivery, whose day has no Bronze of its own, still falls in one), and the Bronze that holds them.
+ */
+export interface ParentDayChunk {
+  readonly from?: string;
+  readonly to?: string;
+  /** The parent's Bronze and the fetched pages of those days, and every file with a bare tombstone. */
+  readonly keys: readonly string[];
+}
+
+/** SQL: whether the VARCHAR date `expr` falls in the chunk's range. */
+export function inDayRange(expr: string, c: Pick<ParentDayChunk, 'from' | 'to'>): string {
+  const parts = [
+    ...(c.from === undefined ? [] : [`${expr} >= ${sqlString(c.from)}`]),
+    ...(c.to === undefined ? [] : [`${expr} < ${sqlString(c.to)}`]),
+  ];
+  if (parts.length === 0) return 'true';
+  // the first chunk also takes what has no date, as one whole query would
+  return c.from === undefined ? `(${parts[0]} or ${expr} is null)` : `(${parts.join(' and ')})`;
+}
+
+/**
+ * Splits a child table's parent Bronze (and fetched pages) into runs of the parents' created days
+ * that fit `budget`, so that one query never holds all of a large parent's Bronze (the 1m
+ * preset's invoices ran DuckDB out of memory). Undefined when the whole fits in one query.
+ *
+ * A parent's versions all sit in its created day's Bronze, except a bare tombstone (a deleted
+ * object without `created`, e.g. a retrieval that found nothing), which lands on another day: the
+ * files holding one are read by every chunk, so that it still ends its parent's children.
+ */
+export async function parentDayChunks(
+  io: { session: DuckSession; stager: Stager },
+  own: readonly ObjectInfo[],
+  pages: readonly ObjectInfo[],
+  budget?: number,
+): Promise<ParentDayChunk[] | undefined> {
+  const days = dayChunks([...own, ...pages], budget ?? io.session.memoryBytes * CHILD_CHUNK_SHARE);
+  if (days.length <= 1) return undefined;
+  const tombstoneFiles = await bareTombstoneKeys(
+    io,
+    own.map((o) => o.key),
+  );
+  return days.map((chunk, n) => {
+    const set = new Set(chunk);
+    const inChunk = (objs: readonly ObjectInfo[]) =>
+      objs.map((o) => o.key).filter((k) => set.has(dtOfKey(k) ?? '') || tombstoneFiles.has(k));
+    return {
+      ...(n > 0 ? { from: chunk[0]! } : {}),
+      ...(n < days.length - 1 ? { to: days[n + 1]![0]! } : {}),
+      keys: [...new Set([...inChunk(own), ...inChunk(pages)])],
+    };
+  });
+}
+
+/**
+ * The share of DuckDB's memory limit that one run of a child table's parent Bronze may take (JSON
+ * bytes): the parents' versions, ranked, with their lists unnested, take several times their size.
+ */
+const CHILD_CHUNK_SHARE = 0.25;
+
+/** The Bronze files (of `keys`) holding a tombstone without `created`. */
+async function bareTombstoneKeys(
+  io: { session: DuckSession; stager: Stager },
+  keys: readonly string[],
+): Promise<Set<string>> {
+  await io.stager.stage(keys);
+  const rows = await io.session.rows<{ key: string }>(
+    `select distinct bronze_key(filename) as key
+     from ${readBronzeRelation(
+       keys.map((k) => io.stager.localPath(k)),
+       payloadType({ created: 'BIGINT' }),
+     )}
+     where meta.deleted and data.created is null`,
+  );
+  return new Set(rows.map((r) => r.key));
+}

@@ -8,12 +8,19 @@ const obj = (dt: string, size: number, part = 0) => ({
 
 describe('dayChunks', () => {
   it('groups consecutive days up to the budget, a day over it alone, in day order', () => {
-    const objs = [obj('2024-01-03', 40), obj('2024-01-01', 30), obj('2024-01-01', 30, 1), obj('2024-01-02', 50)];
+    const objs = [
+      obj('2024-01-03', 40),
+      obj('2024-01-01', 30),
+      obj('2024-01-01', 30, 1),
+      obj('2024-01-02', 50),
+    ];
     // 01-01 holds 60 (two parts); 01-02 would take it to 110
     expect(dayChunks(objs, 100)).toEqual([['2024-01-01'], ['2024-01-02', '2024-01-03']]);
     expect(dayChunks(objs, 10)).toEqual([['2024-01-01'], ['2024-01-02'], ['2024-01-03']]);
     expect(dayChunks(objs, 1000)).toEqual([['2024-01-01', '2024-01-02', '2024-01-03']]);
-    expect(dayChunks([{ key: 'bronze/source=stripe/entity=invoices/_manifest.json', size: 5 }], 1)).toEqual([]);
+    expect(dayChunks([{ key: 'bronze/source=stripe/entity=invoices/_manifest.json', size: 5 }], 1)).toEqual(
+      [],
+    );
   });
 });
 

@@ -2,6 +2,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { layout } from '../storage/layout.js';
 import { LocalObjectStore } from '../storage/local-store.js';
 import { PartWriter } from './part-writer.js';
 
@@ -96,6 +97,31 @@ describe('PartWriter', () => {
     }
     expect(ids).toEqual(Array.from({ length: 50 }, (_, i) => `ch_${i}`));
     expect(await readdir(tmp)).toEqual([]);
+  });
+
+  it('writes the id sidecar of each part whose every write came with its ids, of no other', async () => {
+    const w = writer({ maxPartBytes: 1000 });
+    for (let i = 0; i < 20; i++) await w.write(line(i), 1, [`ch_${i}`]);
+    const keys = await w.close();
+    expect(keys.length).toBeGreaterThan(1);
+    const ids: string[] = [];
+    for (const k of keys) {
+      const side = Buffer.from((await store.get(layout.bronzeIds(k)))!)
+        .toString('utf8')
+        .trim()
+        .split('\n');
+      const head = JSON.parse(side[0]!) as { part_bytes: number; lines: number };
+      const part = (await store.head(k))!;
+      expect(head).toEqual({ part_bytes: part.size, lines: side.length - 1 });
+      ids.push(...side.slice(1).map((l) => (JSON.parse(l) as { id: string }).id));
+    }
+    expect(ids).toEqual(Array.from({ length: 20 }, (_, i) => `ch_${i}`));
+    // one write without its ids (or with too few): that part gets no sidecar
+    const other = writer({ dt: '2024-01-02' });
+    await other.write(line(1), 1, ['ch_1']);
+    await other.write(line(2) + line(3), 2, ['ch_2']);
+    const [only] = await other.close();
+    expect(await store.head(layout.bronzeIds(only!))).toBeUndefined();
   });
 
   it('shows nothing in Bronze before close (upload is atomic), and writes nothing for no lines', async () => {

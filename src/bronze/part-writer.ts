@@ -4,6 +4,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { layout } from '../storage/layout.js';
 import type { ObjectStore } from '../storage/object-store.js';
+import { renderPartIds } from './part-ids.js';
 
 /** Default size at which a Bronze part is closed and the next one started. */
 export const DEFAULT_MAX_PART_BYTES = 64 * 1024 * 1024;
@@ -26,6 +27,8 @@ interface OpenPart {
   readonly stream: WriteStream;
   bytes: number;
   records: number;
+  /** The records' ids in line order; undefined once a write came without them. */
+  ids: string[] | undefined;
 }
 
 let tmpSeq = 0;
@@ -57,14 +60,19 @@ export class PartWriter {
     return this.uploaded;
   }
 
-  /** Appends complete JSONL lines (`records` of them); waits when the disk lags behind. */
-  async write(lines: string | Uint8Array, records: number): Promise<void> {
+  /**
+   * Appends complete JSONL lines (`records` of them); waits when the disk lags behind. With the
+   * records' `ids` (one each, in order), the part gets its id sidecar (`part-ids.ts`).
+   */
+  async write(lines: string | Uint8Array, records: number, ids?: readonly string[]): Promise<void> {
     if (this.closed) throw new Error(`part writer ${this.opts.entity}/${this.opts.dt} is closed`);
     if (lines.length === 0) return;
     const part = this.current ?? this.open();
     const ok = part.stream.write(lines);
     part.bytes += typeof lines === 'string' ? Buffer.byteLength(lines) : lines.length;
     part.records += records;
+    if (ids && ids.length === records) part.ids?.push(...ids);
+    else part.ids = undefined;
     if (part.bytes >= this.maxBytes) {
       this.current = undefined;
       await this.track(this.finish(part));
@@ -107,7 +115,7 @@ export class PartWriter {
     const stream = createWriteStream(path, { highWaterMark: 1 << 20 });
     // Errors surface through `finish`; keep them from crashing the process meanwhile.
     stream.on('error', () => {});
-    this.current = { path, stream, bytes: 0, records: 0 };
+    this.current = { path, stream, bytes: 0, records: 0, ids: [] };
     return this.current;
   }
 
@@ -132,6 +140,8 @@ export class PartWriter {
         // A reused run id must not overwrite an earlier part: skip numbers already taken.
         if (await this.opts.store.head(key)) continue;
         await this.opts.store.putFile(key, part.path, { move: true });
+        // after the part: a sidecar never describes a part that is not there
+        if (part.ids) await this.opts.store.put(layout.bronzeIds(key), renderPartIds(part.bytes, part.ids));
         this.uploaded.push(key);
         break;
       }

@@ -46,8 +46,17 @@ export class BronzeSink {
     return new BronzeSink(opts, await makeScratchDir('bronze'));
   }
 
-  /** Appends JSONL lines of `entity` whose objects were created on `dt`. */
-  async write(entity: string, dt: string, lines: string | Uint8Array, records: number): Promise<void> {
+  /**
+   * Appends JSONL lines of `entity` whose objects were created on `dt`, with the records' ids when
+   * known (for the part's id sidecar).
+   */
+  async write(
+    entity: string,
+    dt: string,
+    lines: string | Uint8Array,
+    records: number,
+    ids?: readonly string[],
+  ): Promise<void> {
     const id = `${entity}/${dt}`;
     let slot = this.open.get(id);
     if (slot) {
@@ -66,7 +75,7 @@ export class BronzeSink {
         this.closeWriter(old.entity, old.writer);
       }
     }
-    await slot.writer.write(lines, records);
+    await slot.writer.write(lines, records, ids);
   }
 
   /** Closes every open part of `entity` and waits until all its parts so far are durable. */

@@ -61,7 +61,7 @@ export function fetchKinds(ctx: FetchContext): Record<FetchKindName, FetchKind> 
   const { runId, sink, quarantine, stats } = ctx;
   const ingestedAt = () => new Date().toISOString();
   const writeBatches = async (batches: Batches) => {
-    for (const b of batches.values()) await sink.write(b.entity, b.dt, linesOf(b), b.records);
+    for (const b of batches.values()) await sink.write(b.entity, b.dt, linesOf(b), b.records, b.ids);
   };
   const quarantineAll = (entity: string, path: string, source: string, rejected: readonly Rejected[]) => {
     for (const r of rejected) quarantine.add({ entity, source, path, reason: r.reason, raw: r.item.json });

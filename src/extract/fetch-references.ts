@@ -1,4 +1,5 @@
 import pLimit from 'p-limit';
+import { sidecarId } from '../bronze/part-ids.js';
 import type { Settings } from '../config/settings.js';
 import type { EntityName } from '../entities/entity.js';
 import { entity as entityDef } from '../entities/lookups.js';
@@ -94,7 +95,8 @@ export async function fetchReferences(opts: {
             ...(deleted ? { deleted: true as const } : {}),
           };
           const line = `${JSON.stringify({ data: got.object, meta })}\n`;
-          await sink.write(def.name, objectDt(got.object, got.sourceTime), line, 1);
+          const id = sidecarId(got.object.id);
+          await sink.write(def.name, objectDt(got.object, got.sourceTime), line, 1, id ? [id] : undefined);
           if (!deleted) {
             const item = {
               id: ref.id,

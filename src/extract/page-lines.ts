@@ -1,5 +1,6 @@
 import type { BronzeMeta, BronzeRecord } from '../bronze/envelope.js';
 import { eventToRecords, isStripeEvent, type StripeEvent } from '../bronze/from-event.js';
+import { sidecarId } from '../bronze/part-ids.js';
 import { isDeleteEvent } from '../entities/lookups.js';
 import { eventProblem } from '../quarantine/readable.js';
 import type { RawItem } from '../source/stripe-client.js';
@@ -12,6 +13,8 @@ export interface PartitionLines {
   readonly chunks: Uint8Array[];
   bytes: number;
   records: number;
+  /** Each record's id, in line order; undefined once one was not known exactly (`sidecarId`). */
+  ids: string[] | undefined;
 }
 
 /** Lines grouped by `entity/dt`. */
@@ -26,18 +29,26 @@ function batchOf(batches: Batches, entity: string, dt: string): PartitionLines {
   const id = `${entity}/${dt}`;
   let b = batches.get(id);
   if (!b) {
-    b = { entity, dt, chunks: [], bytes: 0, records: 0 };
+    b = { entity, dt, chunks: [], bytes: 0, records: 0, ids: [] };
     batches.set(id, b);
   }
   return b;
 }
 
-function add(batches: Batches, entity: string, dt: string, line: string): void {
+/** Records one more line's id in `b` (an unknown one ends the batch's ids). */
+function addId(b: PartitionLines, id: unknown): void {
+  const sure = sidecarId(id);
+  if (sure === undefined) b.ids = undefined;
+  else b.ids?.push(sure);
+}
+
+function add(batches: Batches, entity: string, dt: string, line: string, id: unknown): void {
   const b = batchOf(batches, entity, dt);
   const bytes = Buffer.from(line);
   b.chunks.push(bytes);
   b.bytes += bytes.length;
   b.records++;
+  addId(b, id);
 }
 
 const DATA_PREFIX = Buffer.from('{"data":');
@@ -85,6 +96,7 @@ export function apiPageBatches(
     batch.chunks.push(DATA_PREFIX, item.json, suffix);
     batch.bytes += DATA_PREFIX.length + item.json.length + suffix.length;
     batch.records++;
+    addId(batch, item.suspect ? undefined : item.id);
   }
   return { batches, maxCreated };
 }
@@ -165,12 +177,13 @@ export function eventPageBatches(
       b.chunks.push(DATA_PREFIX, item.json, suffix);
       b.bytes += DATA_PREFIX.length + item.json.length + suffix.length;
       b.records++;
+      addId(b, item.suspect ? ev?.id : id);
     }
     if (!routed || !ev) continue;
     const obj = eventToRecords(ev, { source: 'events', runId: ctx.runId, ingestedAt: ctx.ingestedAt }).object;
     const routing = obj ? ctx.targets.get(obj.meta.entity) : undefined;
     if (obj && (routing === 'all' || (routing === 'deletes' && obj.meta.deleted === true))) {
-      add(batches, obj.meta.entity, objectDt(obj.data, created), line(obj));
+      add(batches, obj.meta.entity, objectDt(obj.data, created), line(obj), obj.data.id);
       routedCounts.set(obj.meta.entity, (routedCounts.get(obj.meta.entity) ?? 0) + 1);
     }
   }

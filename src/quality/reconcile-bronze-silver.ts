@@ -5,6 +5,7 @@ import { entity, isEntityName } from '../entities/lookups.js';
 import { dtOfKey, layout, parseBronzeKey } from '../storage/layout.js';
 import type { ObjectInfo } from '../storage/object-store.js';
 import { loadCachedIds, saveCachedIds } from './bronze-id-cache.js';
+import { loadSidecarIds } from './bronze-id-sidecar.js';
 import { capped } from './examples.js';
 import { diffKeys } from './key-diff.js';
 import { type QualityContext, silverView } from './quality-context.js';
@@ -49,8 +50,10 @@ export async function prepareBronzeSilver(ctx: QualityContext): Promise<BronzeSi
  * Silver or Bronze was written since the previous passing quality run are read (plus new webhook
  * deliveries, plus the Bronze keys the checked Silver rows name as their lineage, since a row's
  * winning version may sit in another dt, e.g. a webhook received on a later day). Silver ids are
- * always read in full (one Parquet column). The ids of Bronze objects read by an earlier run come
- * from the Bronze id cache (`bronze-id-cache.ts`). `scope: 'all'` reads every Bronze line.
+ * always read in full (one Parquet column). The ids of a Bronze part come from the id sidecar the
+ * extractor wrote beside it (`bronze-id-sidecar.ts`, any scope) when it is of the part's size;
+ * else, for a part read by an earlier run, from the Bronze id cache (`bronze-id-cache.ts`, not
+ * with `scope: 'all'`); else its JSON is parsed.
  */
 export async function checkBronzeSilver(
   ctx: QualityContext,
@@ -117,6 +120,7 @@ export async function checkBronzeSilver(
         partitions_checked: dts ? [...dts].sort() : 'all',
         bronze_files_read: read.files,
         bronze_files_from_id_cache: read.fromCache,
+        bronze_files_from_sidecars: read.fromSidecar,
         bronze_distinct_ids: diff.expected,
         silver_rows_checked: diff.rows,
         missing_from_silver: diff.missing,
@@ -146,7 +150,7 @@ async function loadBronzeIds(
     objectName: string | undefined;
     sizes: ReadonlyMap<string, number>;
   },
-): Promise<{ files: number; fromCache: number }> {
+): Promise<{ files: number; fromSidecar: number; fromCache: number }> {
   const { entityPaths, webhookPaths, objectName, sizes } = opts;
   const raw = `q_bronze_raw_${table}`;
   await ctx.db.conn.run(`create or replace temp table ${raw} (id VARCHAR, bronze_key VARCHAR)`);
@@ -156,7 +160,12 @@ async function loadBronzeIds(
   const cached = useCache
     ? await loadCachedIds(ctx, table, [...entityPaths, ...webhookPaths], raw)
     : new Set<string>();
-  const entityToRead = entityPaths.filter((k) => !cached.has(k));
+  const entityUncached = entityPaths.filter((k) => !cached.has(k));
+  // the extractor's id sidecars, whatever the scope: a part of the size it wrote holds those ids
+  const fromSidecar = readsWebhooksOnly(table)
+    ? new Set<string>()
+    : await loadSidecarIds(ctx, table, entityUncached, sizes, raw);
+  const entityToRead = entityUncached.filter((k) => !fromSidecar.has(k));
   const webhookToRead = webhookPaths.filter((k) => !cached.has(k));
   await ctx.stager.stage([...entityToRead, ...webhookToRead]);
   for (const chunk of chunksOfBytes(entityToRead, sizes)) {
@@ -177,16 +186,23 @@ async function loadBronzeIds(
       );
     }
   }
-  // scope `all` reads every line without the cache, and still records what it read: a run-all's
+  // scope `all` reads every line without the cache, and still records what it parsed: a run-all's
   // periodic full check (its first run's too) leaves the cache the daily runs after it read from
+  // (parts with a sidecar are not cached: their sidecar serves the next run as well)
   await saveCachedIds(ctx, table, [...entityToRead, ...webhookToRead], raw);
   await ctx.db.conn.run(
     `create or replace temp table ${opts.into} as select id, min(bronze_key) as bronze_key from ${raw} where id is not null group by id`,
   );
   await ctx.db.conn.run(`drop table if exists ${raw}`);
   const files = entityToRead.length + webhookToRead.length;
-  return { files, fromCache: entityPaths.length + webhookPaths.length - files };
+  return {
+    files,
+    fromSidecar: fromSidecar.size,
+    fromCache: entityPaths.length + webhookPaths.length - files - fromSidecar.size,
+  };
 }
+
+const readsWebhooksOnly = (t: TableName) => SILVER_CONTRACTS[t].bronze.from === 'webhooks';
 
 /** One check per Silver table, sharing the cutoff and the webhook listing. */
 export async function bronzeSilverChecks(ctx: QualityContext): Promise<PlannedCheck[]> {

@@ -15,6 +15,13 @@ export const layout = {
   bronzePartitionPrefix: (entity: string, dt: string) => `bronze/source=stripe/entity=${entity}/dt=${dt}/`,
   bronzePart: (entity: string, dt: string, runId: string, part: number) =>
     `bronze/source=stripe/entity=${entity}/dt=${dt}/run_id=${runId}/part-${String(part).padStart(5, '0')}.jsonl`,
+  /**
+   * The ids of one Bronze part, written by the extractor beside it (under `_state/`, so Bronze's
+   * own prefixes hold only what SPEC 3.1 lists): what quality's Bronze -> Silver check reads
+   * instead of parsing the part again.
+   */
+  bronzeIds: (partKey: string) => `_state/bronze_ids/${partKey.slice('bronze/'.length)}.ids`,
+  bronzeIdsPrefix: (entity: string) => `_state/bronze_ids/source=stripe/entity=${entity}/`,
   silverEntityPrefix: (entity: string) => `silver/source=stripe/entity=${entity}/`,
   silverPartition: (entity: string, dt: string) =>
     `silver/source=stripe/entity=${entity}/dt=${dt}/data.parquet`,

@@ -2,6 +2,7 @@ import { mkdtemp, rm, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { renderPartIds } from '../../src/bronze/part-ids.js';
 import { parseSettings } from '../../src/config/settings.js';
 import { GOLD_CONTRACTS } from '../../src/contracts/gold.js';
 import { SILVER_TABLES } from '../../src/contracts/silver.js';
@@ -526,6 +527,48 @@ describe('Bronze -> Silver scope', () => {
       passed: false,
       details: { partitions_checked: [utcDate(DAY2 + 2 * 3600)] },
     });
+  });
+});
+
+describe('Bronze id sidecars', () => {
+  it('give the ids of the part of their size; one of another size or short of ids is not trusted', async () => {
+    await lake.write(goodDataset());
+    const part = layout.bronzePart('charges', utcDate(DAY1), RUN, 0);
+    const size = (await lake.store.head(part))!.size;
+    const text = Buffer.from((await lake.store.get(part))!).toString('utf8');
+    const ids = text
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { data: { id: string } }).data.id);
+    const charges = async () => check(await quality({}, NOW, 'all'), 'reconcile.bronze_silver.charges');
+    const parsed = await charges();
+    expect(parsed.details).toMatchObject({ bronze_files_from_sidecars: 0 });
+
+    await lake.store.put(layout.bronzeIds(part), renderPartIds(size, ids));
+    const vouched = await charges();
+    expect(vouched.passed).toBe(true);
+    expect(vouched.details).toMatchObject({
+      bronze_files_from_sidecars: 1,
+      bronze_files_read: (parsed.details.bronze_files_read as number) - 1,
+    });
+
+    // the ids come from the sidecar: one that names a ghost (same count) makes the check fail
+    const ghost = [...ids.slice(0, -1), 'ch_ghost'];
+    await lake.store.put(layout.bronzeIds(part), renderPartIds(size, ghost));
+    const lied = await charges();
+    expect(lied.passed).toBe(false);
+    expect(lied.details.missing_from_silver).toMatchObject({ examples: [{ id: 'ch_ghost' }] });
+
+    // not of the part's size, or fewer ids than its header says: the part is parsed again
+    for (const body of [
+      renderPartIds(size + 1, ghost),
+      renderPartIds(size, ghost).replace(/\{"id":"ch_ghost"\}\n$/, ''),
+    ]) {
+      await lake.store.put(layout.bronzeIds(part), body);
+      const distrusted = await charges();
+      expect(distrusted.passed).toBe(true);
+      expect(distrusted.details).toMatchObject({ bronze_files_from_sidecars: 0 });
+    }
   });
 });
 

@@ -1,0 +1,24 @@
+/**
+ * The id sidecar of a Bronze part (`layout.bronzeIds`): the ids of the part's records, in line
+ * order, as the extractor wrote them, so that quality need not parse gigabytes of JSON again to
+ * learn them. NDJSON: a header `{"part_bytes":N,"lines":L}` (the part's size and record count,
+ * which the reader checks against the part it lists and the ids it reads), then `{"id":"…"}` per
+ * record. Written only when every record's id is known exactly (`sidecarId`); a part without one
+ * is read whole, as before.
+ */
+export function renderPartIds(partBytes: number, ids: readonly string[]): string {
+  const lines = [JSON.stringify({ part_bytes: partBytes, lines: ids.length })];
+  for (const id of ids) lines.push(`{"id":${JSON.stringify(id)}}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * An id the sidecar can vouch for: one that reads the same whether taken from the scan of the raw
+ * bytes or parsed by DuckDB's JSON reader (printable ASCII, no escapes). Anything else (undefined,
+ * a hostile id with escapes or control characters): undefined, and the part gets no sidecar.
+ */
+export function sidecarId(id: unknown): string | undefined {
+  return typeof id === 'string' && SAFE_ID.test(id) ? id : undefined;
+}
+
+const SAFE_ID = /^[\x21\x23-\x5b\x5d-\x7e]{1,255}$/;

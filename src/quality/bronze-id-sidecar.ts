@@ -1,0 +1,63 @@
+import { sqlString, sqlStringList } from '../duckdb/sql-template.js';
+import type { TableName } from '../entities/entity.js';
+import { layout } from '../storage/layout.js';
+import { num } from './examples.js';
+import type { QualityContext } from './quality-context.js';
+import { chunksOfBytes } from './read-chunks.js';
+
+/**
+ * Inserts into `into` (id, bronze_key) the ids of those Bronze parts of `keys` whose id sidecar
+ * (written by the extractor, `bronze/part-ids.ts`) vouches for them, and returns those keys: a
+ * sidecar counts when its header gives the part's size as listed now and as many ids as it says
+ * the part has lines. Any other part (no sidecar, a part of another size, a short sidecar) is left
+ * to the caller, which parses its JSON. Sound because Bronze is append-only: a part of the size
+ * the extractor wrote is the part it wrote.
+ */
+export async function loadSidecarIds(
+  ctx: QualityContext,
+  table: TableName,
+  keys: readonly string[],
+  partSizes: ReadonlyMap<string, number>,
+  into: string,
+): Promise<Set<string>> {
+  const vouched = new Set<string>();
+  if (keys.length === 0) return vouched;
+  const sidecars = new Map(
+    (await ctx.store.list(layout.bronzeIdsPrefix(table))).map((o) => [o.key, o.size] as const),
+  );
+  const partOf = new Map<string, string>();
+  for (const k of keys) if (sidecars.has(layout.bronzeIds(k))) partOf.set(layout.bronzeIds(k), k);
+  const sc = `${into}_sidecar`;
+  for (const chunk of chunksOfBytes([...partOf.keys()], sidecars)) {
+    await ctx.stager.stage(chunk);
+    await ctx.db.conn.run(
+      `create or replace temp table ${sc} as
+       select bronze_key(filename) as sidecar, part_bytes, lines, id
+       from read_json(${sqlStringList(chunk.map((k) => ctx.stager.localPath(k)))}, format = 'newline_delimited',
+         filename = true, columns = {part_bytes: 'BIGINT', lines: 'BIGINT', id: 'VARCHAR'})`,
+    );
+    try {
+      const heads = await ctx.db.rows<{ sidecar: string; part_bytes: string; lines: string; ids: string }>(
+        `select sidecar, max(part_bytes) as part_bytes, max(lines) as lines, count(id) as ids from ${sc} group by sidecar`,
+      );
+      const good = heads
+        .filter((h) => {
+          const part = partOf.get(h.sidecar);
+          return (
+            part !== undefined && num(h.part_bytes) === partSizes.get(part) && num(h.lines) === num(h.ids)
+          );
+        })
+        .map((h) => h.sidecar);
+      if (good.length === 0) continue;
+      const partKey = `'bronze/' || regexp_extract(sidecar, ${sqlString('^_state/bronze_ids/(.*)\\.ids$')}, 1)`;
+      await ctx.db.conn.run(
+        `insert into ${into} select id, ${partKey} from ${sc}
+         where id is not null and sidecar in (select unnest(${sqlStringList(good)}))`,
+      );
+      for (const s of good) vouched.add(partOf.get(s)!);
+    } finally {
+      await ctx.db.conn.run(`drop table if exists ${sc}`);
+    }
+  }
+  return vouched;
+}

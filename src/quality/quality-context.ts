@@ -16,6 +16,7 @@ import { createStager, type Stager } from '../duckdb/stager.js';
 import type { TableName } from '../entities/entity.js';
 import type { Logger } from '../obs/logger.js';
 import { goldModelSummary } from '../state/gold-state.js';
+import { loadVerified, type VerifiedIndex } from '../state/verified-index.js';
 import { layout } from '../storage/layout.js';
 import type { ObjectInfo, ObjectStore } from '../storage/object-store.js';
 import { makeScratchDir } from '../storage/scratch-dir.js';
@@ -36,6 +37,13 @@ export interface QualityContext {
    * undefined = everything is checked (scope `all`, or no run passed quality yet).
    */
   readonly since: number | undefined;
+  /** What the last passing run verified (`scope.ts`); empty with scope `all`. */
+  readonly verified: VerifiedIndex;
+  /**
+   * Every Bronze and Silver object the checks listed (`noteListed`): recorded as verified when
+   * the run passes.
+   */
+  readonly listed: Map<string, ObjectInfo>;
   readonly db: DuckSession;
   readonly stager: Stager;
   /** Bronze bytes per run of days a child table's check reads at once (default: by memory limit). */
@@ -52,6 +60,11 @@ export interface QualityContext {
     GoldModelName,
     { readonly keys: readonly string[]; readonly missing: readonly string[] }
   >;
+}
+
+/** Records objects a check listed, for the verified record of a passing run. */
+export function noteListed(ctx: Pick<QualityContext, 'listed'>, objs: readonly ObjectInfo[]): void {
+  for (const o of objs) ctx.listed.set(o.key, o);
 }
 
 /** View names of Silver tables (`silver_charges`, shared with the transform) and Gold models. */
@@ -164,9 +177,14 @@ export async function openQualityContext(opts: {
       await db.conn.run(`create or replace view ${goldView(contract.name)} as select * from ${rel}`);
     }
     const since = opts.scope === 'all' ? undefined : await changedSince(opts.store, opts.runId);
+    const verified = since === undefined ? new Map<string, string>() : await loadVerified(opts.store);
+    const listed = new Map<string, ObjectInfo>();
+    for (const objs of silver.values()) noteListed({ listed }, objs);
     return {
       ...opts,
       since,
+      verified,
+      listed,
       db,
       stager,
       workDir,

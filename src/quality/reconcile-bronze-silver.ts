@@ -8,10 +8,10 @@ import { loadCachedIds, saveCachedIds } from './bronze-id-cache.js';
 import { loadSidecarIds } from './bronze-id-sidecar.js';
 import { capped } from './examples.js';
 import { diffKeys } from './key-diff.js';
-import { type QualityContext, silverView } from './quality-context.js';
+import { noteListed, type QualityContext, silverView } from './quality-context.js';
 import { chunksOfBytes } from './read-chunks.js';
 import { checkChildBronzeSilver, webhookDataKeys } from './reconcile-children.js';
-import { changedDts } from './scope.js';
+import { changedDts, isChanged } from './scope.js';
 import type { CheckResult, PlannedCheck } from './types.js';
 
 /** Only the id is parsed from each Bronze line: DuckDB skips the rest of the JSON cheaply. */
@@ -38,6 +38,7 @@ export interface BronzeSilverShared {
 export async function prepareBronzeSilver(ctx: QualityContext): Promise<BronzeSilverShared> {
   const since = ctx.since;
   const webhookKeys = (await ctx.store.list(WEBHOOK_PREFIX)).filter((o) => dtOfKey(o.key) !== undefined);
+  noteListed(ctx, webhookKeys);
   return { since, webhookKeys };
 }
 
@@ -67,17 +68,16 @@ export async function checkBronzeSilver(
   const entityKeys = isWebhookTable
     ? shared.webhookKeys
     : (await ctx.store.list(layout.bronzeEntityPrefix(table))).filter((o) => parseBronzeKey(o.key));
+  noteListed(ctx, entityKeys);
   const dts =
     since === undefined
       ? undefined
-      : changedDts([...(ctx.silver.get(table) ?? []), ...entityKeys], since, dtOfKey);
+      : changedDts([...(ctx.silver.get(table) ?? []), ...entityKeys], since, dtOfKey, ctx.verified);
 
   const entityRead = new Set(
     entityKeys.filter((o) => !dts || dts.has(dtOfKey(o.key) ?? '')).map((o) => o.key),
   );
-  const newWebhooks = shared.webhookKeys
-    .filter((o) => since === undefined || o.modifiedMs >= since)
-    .map((o) => o.key);
+  const newWebhooks = shared.webhookKeys.filter((o) => isChanged(o, since, ctx.verified)).map((o) => o.key);
   const objectName = takesWebhookObjects(table) && isEntityName(table) ? entity(table).objectName : undefined;
   const webhookRead = new Set(objectName ? newWebhooks : []);
   if (isWebhookTable) for (const k of newWebhooks) entityRead.add(k);

@@ -11,7 +11,7 @@ import type { TableName } from '../entities/entity.js';
 import { dtOfKey, layout } from '../storage/layout.js';
 import { capped, MAX_EXAMPLES, num } from './examples.js';
 import { diffKeys } from './key-diff.js';
-import { type QualityContext, silverView } from './quality-context.js';
+import { noteListed, type QualityContext, silverView } from './quality-context.js';
 import { changedDts } from './scope.js';
 import type { CheckResult } from './types.js';
 
@@ -37,11 +37,17 @@ export async function checkChildBronzeSilver(
   const view = silverView(table);
   const ownObjs = await listBronzeObjects(ctx.store, bronzeEntityOf(table));
   const pageObjs = await listBronzeObjects(ctx.store, table);
+  noteListed(ctx, [...ownObjs, ...pageObjs]);
   const dts =
     ctx.since === undefined || contract.bronze.parent?.datedByParent !== true
       ? undefined
       : [
-          ...changedDts([...(ctx.silver.get(table) ?? []), ...ownObjs, ...pageObjs], ctx.since, dtOfKey),
+          ...changedDts(
+            [...(ctx.silver.get(table) ?? []), ...ownObjs, ...pageObjs],
+            ctx.since,
+            dtOfKey,
+            ctx.verified,
+          ),
         ].sort();
   const inScope = (objs: readonly { key: string }[]) =>
     objs.map((o) => o.key).filter((k) => !dts || dts.includes(dtOfKey(k) ?? ''));

@@ -27,7 +27,7 @@ export async function checkForeignKey(
   const dts =
     ctx.since === undefined
       ? undefined
-      : [...changedDts(ctx.silver.get(table) ?? [], ctx.since, dtOfKey)].sort();
+      : [...changedDts(ctx.silver.get(table) ?? [], ctx.since, dtOfKey, ctx.verified)].sort();
   const { sql: orphans, col } = orphansSql(table, fk, dts);
   const inScope = dts ? ` and c.dt::VARCHAR in (select unnest(${sqlStringList(dts)}))` : '';
   const [counts] =

@@ -1,5 +1,6 @@
 import type { Settings } from '../config/settings.js';
 import type { Logger } from '../obs/logger.js';
+import { recordVerified } from '../state/verified-index.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { freshnessChecks } from './freshness.js';
 import { openQualityContext } from './quality-context.js';
@@ -104,6 +105,8 @@ export async function runQuality(opts: QualityOptions): Promise<QualityReport> {
   }
   const report: QualityReport = { passed: reportPassed(checks), scope: ctx.scope, checks };
   if (report.passed && report.scope === 'all') await recordFullScope(opts.store, opts.runId, opts.until);
+  // what this run saw passed: the next changed-scope run need not check it again
+  if (report.passed) await recordVerified(opts.store, opts.runId, ctx.listed.values());
   const failed = checks.filter((c) => !c.passed).length;
   opts.logger.info(
     {

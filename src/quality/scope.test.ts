@@ -2,18 +2,61 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { fingerprintOf, loadVerified, recordVerified } from '../state/verified-index.js';
 import { dtOfKey, layout } from '../storage/layout.js';
 import { LocalObjectStore } from '../storage/local-store.js';
-import { CUTOFF_MARGIN_MS, changedDts, changedSince, recordFullScope, scopeDue } from './scope.js';
+import { CUTOFF_MARGIN_MS, changedDts, changedSince, isChanged, recordFullScope, scopeDue } from './scope.js';
 
 describe('changedDts', () => {
   const objs = [
-    { key: 'silver/source=stripe/entity=charges/dt=2024-03-01/data.parquet', modifiedMs: 100 },
-    { key: 'silver/source=stripe/entity=charges/dt=2024-03-02/data.parquet', modifiedMs: 300 },
+    { key: 'silver/source=stripe/entity=charges/dt=2024-03-01/data.parquet', size: 10, modifiedMs: 100 },
+    { key: 'silver/source=stripe/entity=charges/dt=2024-03-02/data.parquet', size: 10, modifiedMs: 300 },
+    {
+      key: 'silver/source=stripe/entity=charges/dt=2024-03-03/data.parquet',
+      size: 10,
+      modifiedMs: 400,
+      etag: 'e3',
+    },
   ];
   it('keeps the partitions written at or after the cutoff; all without one', () => {
-    expect([...changedDts(objs, 300, dtOfKey)]).toEqual(['2024-03-02']);
-    expect([...changedDts(objs, undefined, dtOfKey)].sort()).toEqual(['2024-03-01', '2024-03-02']);
+    expect([...changedDts(objs, 300, dtOfKey)]).toEqual(['2024-03-02', '2024-03-03']);
+    expect([...changedDts(objs, undefined, dtOfKey)].sort()).toEqual([
+      '2024-03-01',
+      '2024-03-02',
+      '2024-03-03',
+    ]);
+  });
+
+  it('skips what a passing run verified, while its fingerprint (size and ETag, else time) holds', () => {
+    const verified = new Map([
+      [objs[1]!.key, fingerprintOf(objs[1]!)],
+      // a copied S3 object keeps its ETag: a later modification time is the same content
+      [objs[2]!.key, fingerprintOf({ ...objs[2]!, modifiedMs: 50 })],
+    ]);
+    expect([...changedDts(objs, 300, dtOfKey, verified)]).toEqual([]);
+    // rewritten behind the pipeline's back: another size, or another time where there is no ETag
+    const rewritten = [
+      { ...objs[1]!, modifiedMs: 301 },
+      { ...objs[2]!, size: 11 },
+    ];
+    expect([...changedDts(rewritten, 300, dtOfKey, verified)]).toEqual(['2024-03-02', '2024-03-03']);
+    expect(isChanged(objs[1]!, undefined, verified)).toBe(true);
+  });
+
+  it('reads back what recordVerified wrote; an unreadable record verifies nothing', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'pp-verified-'));
+    try {
+      const store = new LocalObjectStore(dir);
+      expect((await loadVerified(store)).size).toBe(0);
+      await recordVerified(store, 'r1', objs);
+      const v = await loadVerified(store);
+      expect(v.get(objs[2]!.key)).toBe('10:e3');
+      expect([...changedDts(objs, 0, dtOfKey, v)]).toEqual([]);
+      await store.put(layout.qualityVerified(), '{not json');
+      expect((await loadVerified(store)).size).toBe(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

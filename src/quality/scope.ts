@@ -1,6 +1,7 @@
 import { listRunIds, readManifest } from '../state/manifest.js';
+import { fingerprintOf, type VerifiedIndex } from '../state/verified-index.js';
 import { layout } from '../storage/layout.js';
-import type { ObjectStore } from '../storage/object-store.js';
+import type { ObjectInfo, ObjectStore } from '../storage/object-store.js';
 import type { QualityScope } from './types.js';
 
 /** Clock skew allowed between the store's modification times and the run manifests' clock. */
@@ -27,15 +28,29 @@ export async function changedSince(store: ObjectStore, currentRunId: string): Pr
   return undefined;
 }
 
-/** The partitions (dt) to check: those whose Silver or Bronze was written at or after `since`. */
+/**
+ * Whether an object counts as changed for `scope: 'changed'`: written at or after `since` and not
+ * the object a passing run verified (same key and fingerprint). Undefined `since`: everything.
+ */
+export function isChanged(
+  o: Pick<ObjectInfo, 'key' | 'size' | 'modifiedMs' | 'etag'>,
+  since: number | undefined,
+  verified?: VerifiedIndex,
+): boolean {
+  if (since === undefined) return true;
+  return o.modifiedMs >= since && verified?.get(o.key) !== fingerprintOf(o);
+}
+
+/** The partitions (dt) to check: those with a Silver or Bronze object that changed (`isChanged`). */
 export function changedDts(
-  objects: readonly { key: string; modifiedMs: number }[],
+  objects: readonly Pick<ObjectInfo, 'key' | 'size' | 'modifiedMs' | 'etag'>[],
   since: number | undefined,
   dtOf: (key: string) => string | undefined,
+  verified?: VerifiedIndex,
 ): Set<string> {
   const out = new Set<string>();
   for (const o of objects) {
-    if (since !== undefined && o.modifiedMs < since) continue;
+    if (!isChanged(o, since, verified)) continue;
     const dt = dtOf(o.key);
     if (dt) out.add(dt);
   }

@@ -6,6 +6,7 @@ import type { ObjectInfo, ObjectStore } from '../storage/object-store.js';
 import { StagedStore } from '../storage/staged-store.js';
 import { failpoint } from './failpoint.js';
 import type { LatestPointer, PublishInput } from './publish.js';
+import { refreshVerified } from './verified-index.js';
 
 /** What a run stages instead of writing in place: Silver, Gold and the transform's own state. */
 export const STAGED_PREFIXES = ['silver/', 'gold/', '_state/transform/'] as const;
@@ -129,7 +130,10 @@ export async function applyJournal(store: ObjectStore, j: PromoteJournal, logger
         }),
       ),
   );
-  await recordPublished(store, j);
+  const listed = await recordPublished(store, j);
+  // the partitions moved keep the verification quality gave them as staged
+  const moved = new Set(j.moves.map((m) => m.to));
+  await refreshVerified(store, new Map([...listed].filter(([k]) => moved.has(k))));
   failpoint('promote.recorded');
   for (const m of j.moves.filter((m) => isState(m.to))) await store.move(m.from, m.to);
   failpoint('promote.state');
@@ -182,7 +186,7 @@ async function recordOf(
  * whole of `silver/` and `gold/`): after a move the store decides the mtime/ETag, so the record
  * is taken from what it lists, never from what was written.
  */
-async function recordPublished(store: ObjectStore, j: PromoteJournal): Promise<void> {
+async function recordPublished(store: ObjectStore, j: PromoteJournal): Promise<Map<string, ObjectInfo>> {
   const previous = await loadPublishedRecord(store);
   const prefixes = previous
     ? [
@@ -194,18 +198,22 @@ async function recordPublished(store: ObjectStore, j: PromoteJournal): Promise<v
         ),
       ]
     : ['silver/', 'gold/'];
-  if (prefixes.length === 0 && previous) return;
+  const listed = new Map<string, ObjectInfo>();
+  if (prefixes.length === 0 && previous) return listed;
   const removed = new Set(j.deletes);
   const old = previous?.partitions ?? {};
   const partitions = { ...old };
   for (const prefix of prefixes) {
     for (const k of Object.keys(partitions)) if (k.startsWith(prefix)) delete partitions[k];
     for (const o of await store.list(prefix))
-      if (parsePartitionKey(o.key) && !removed.has(o.key))
+      if (parsePartitionKey(o.key) && !removed.has(o.key)) {
         partitions[o.key] = await recordOf(store, o, old[o.key]);
+        listed.set(o.key, o);
+      }
   }
   const record: PublishedRecord = { version: 1, updated_at: new Date().toISOString(), partitions };
   await store.put(layout.publishedRecord(), `${JSON.stringify(record)}\n`);
+  return listed;
 }
 
 /**

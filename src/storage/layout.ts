@@ -47,6 +47,8 @@ export const layout = {
   publishedRecord: () => '_state/publish/_partitions.json',
   /** The last quality run that checked everything (scope `all`) and passed. */
   qualityFullScope: () => '_state/quality/full_scope.json',
+  /** Every Bronze and Silver object the last passing quality run saw, with its fingerprint. */
+  qualityVerified: () => '_state/quality/verified.json',
 } as const;
 
 /** A published Silver or Gold partition key, parsed; undefined for anything else. */

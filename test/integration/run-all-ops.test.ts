@@ -103,7 +103,6 @@ describe('run-all operations', () => {
     const pointer = JSON.parse(await readFile(pointerPath, 'utf8')) as { keys: string[]; run_id: string };
     expect(pointer.run_id).toBe('good');
 
-    // Quality again: the Bronze ids come from the extractor's sidecars, with --scope all too.
     const bronzeCheck = async (runId: string, args: string[]) => {
       const q = await runCli(['quality', '--run-id', runId, ...args], { env: env(root) });
       expect(q.code, q.stderr).toBe(0);
@@ -111,14 +110,15 @@ describe('run-all operations', () => {
       return m.quality.checks.find((c: { name: string }) => c.name === 'reconcile.bronze_silver.charges')
         .details as Record<string, unknown>;
     };
-    // (the parts run-all wrote carry the extractor's id sidecars: no JSON is parsed again)
-    const cached = await bronzeCheck('q-changed', []);
-    expect(cached.bronze_files_read).toBe(0);
-    expect(cached.bronze_files_from_sidecars).toBeGreaterThan(0);
+    // Nothing changed since run-all's passing check (its record of what it verified covers the
+    // partitions it promoted): nothing is read. With --scope all everything is, from the sidecars
+    // the extractor wrote beside the parts (no JSON is parsed again).
+    const changed = await bronzeCheck('q-changed', []);
+    expect(changed).toMatchObject({ partitions_checked: [], bronze_files_read: 0 });
     const all = await bronzeCheck('q-all', ['--scope', 'all']);
     expect(all.bronze_files_from_id_cache).toBe(0);
     expect(all.bronze_files_read).toBe(0);
-    expect(all.bronze_files_from_sidecars).toBe(cached.bronze_files_from_sidecars);
+    expect(all.bronze_files_from_sidecars).toBeGreaterThan(0);
     expect((await runCli(['quality', '--scope', 'some'], { env: env(root) })).code).toBe(2);
 
     // Tamper with one Gold partition: its sales are off by one cent.

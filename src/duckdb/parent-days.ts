@@ -70,23 +70,45 @@ export async function parentDayChunks(
   pages: readonly ObjectInfo[],
   budget?: number,
 ): Promise<ParentDayChunk[] | undefined> {
-  const days = dayChunks([...own, ...pages], budget ?? io.session.memoryBytes * CHILD_CHUNK_SHARE);
+  const days = dayChunks([...own, ...pages], budget ?? chunkBudget(io.session.memoryBytes));
   if (days.length <= 1) return undefined;
   const tombstoneFiles = await bareTombstoneKeys(
     io,
     own.map((o) => o.key),
   );
-  return days.map((chunk, n) => {
-    const set = new Set(chunk);
-    const inChunk = (objs: readonly ObjectInfo[]) =>
-      objs.map((o) => o.key).filter((k) => set.has(dtOfKey(k) ?? '') || tombstoneFiles.has(k));
-    return {
-      ...(n > 0 ? { from: chunk[0]! } : {}),
-      ...(n < days.length - 1 ? { to: days[n + 1]![0]! } : {}),
-      keys: [...new Set([...inChunk(own), ...inChunk(pages)])],
-    };
-  });
+  return rangesOf(days, (set) => [
+    ...new Set(
+      [...own, ...pages].map((o) => o.key).filter((k) => set.has(dtOfKey(k) ?? '') || tombstoneFiles.has(k)),
+    ),
+  ]);
 }
+
+/**
+ * Splits an entity's Bronze into runs of its objects' created days that fit `budget` (all of an
+ * object's versions sit in its created day's Bronze). Undefined when the whole fits in one query.
+ * An object without `created` breaks that rule (each version lands on its own date): the caller
+ * finds it by a row without `created_ts` and builds the table whole instead.
+ */
+export function entityDayChunks(own: readonly ObjectInfo[], budget: number): ParentDayChunk[] | undefined {
+  const days = dayChunks(own, budget);
+  if (days.length <= 1) return undefined;
+  return rangesOf(days, (set) => own.map((o) => o.key).filter((k) => set.has(dtOfKey(k) ?? '')));
+}
+
+/** Open-ended ranges over runs of days, each with the keys `keysOf` picks for its days. */
+function rangesOf(
+  days: readonly string[][],
+  keysOf: (days: ReadonlySet<string>) => string[],
+): ParentDayChunk[] {
+  return days.map((chunk, n) => ({
+    ...(n > 0 ? { from: chunk[0]! } : {}),
+    ...(n < days.length - 1 ? { to: days[n + 1]![0]! } : {}),
+    keys: keysOf(new Set(chunk)),
+  }));
+}
+
+/** Bronze bytes one run of days may hold: a share of DuckDB's memory limit. */
+export const chunkBudget = (memoryBytes: number): number => memoryBytes * CHILD_CHUNK_SHARE;
 
 /**
  * The share of DuckDB's memory limit that one run of a child table's parent Bronze may take (JSON

@@ -47,7 +47,7 @@ export interface QualityContext {
   readonly db: DuckSession;
   readonly stager: Stager;
   /** Bronze bytes per run of days a child table's check reads at once (default: by memory limit). */
-  readonly childChunkBytes?: number;
+  readonly dayChunkBytes?: number;
   /** A local scratch directory of this quality run (removed on close). */
   readonly workDir: string;
   /** Silver Parquet per table (listing, with modification times). */

@@ -56,7 +56,7 @@ export async function checkChildBronzeSilver(
   // Scope all over a large parent: a run of its days at a time, as the transform builds it.
   const chunks =
     !dts && contract.bronze.parent?.datedByParent === true
-      ? await parentDayChunks({ session: ctx.db, stager: ctx.stager }, ownObjs, pageObjs, ctx.childChunkBytes)
+      ? await parentDayChunks({ session: ctx.db, stager: ctx.stager }, ownObjs, pageObjs, ctx.dayChunkBytes)
       : undefined;
   const parts = chunks?.map((c) => ({ keys: c.keys, where: inDayRange(parentDay, c) })) ?? [
     { keys: [...inScope(ownObjs), ...inScope(pageObjs)], where: dts ? `${parentDay} in ${dtList}` : 'true' },

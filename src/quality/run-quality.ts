@@ -29,7 +29,7 @@ export interface QualityOptions {
    */
   scope?: QualityScope;
   /** Bronze bytes per run of days a child table's check reads at once (default: by memory limit). */
-  childChunkBytes?: number;
+  dayChunkBytes?: number;
   /** Called as each check finishes (terminal progress). */
   onCheck?: (p: { name: string; done: number; total: number; passed: boolean }) => void;
 }

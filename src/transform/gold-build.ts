@@ -120,7 +120,10 @@ export async function buildGold(
         session: ctx.session,
         store: ctx.store,
         query: `select * from ${model} where dt::VARCHAR in (select unnest(${sqlStringList(changed)}))`,
-        orderBy: contract.primaryKey.join(', '),
+        // dt first: rows then reach the partitioned writer one partition after another, so each
+        // is one file (by key alone, every partition was split among the writer's 16 open files
+        // and rewritten: 376 small statements, 2-4 s, for fct_balance_transactions at 100k)
+        orderBy: ['dt', ...contract.primaryKey].join(', '),
         outDir: join(ctx.workDir, 'out', 'gold', model),
         keyOf: (dt) => layout.goldPartition(model, dt),
         sortInQuery: sortsInQuery(

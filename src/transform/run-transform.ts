@@ -37,8 +37,8 @@ export interface TransformOptions {
   silver?: boolean;
   /** DuckDB memory limit (default: the `DUCKDB_MEMORY_LIMIT` setting). */
   memoryLimit?: string;
-  /** Bronze bytes per run of days a child table is built from at once (default: by memory limit). */
-  childChunkBytes?: number;
+  /** Bronze bytes per run of days a table is first built from at once (default: by memory limit). */
+  dayChunkBytes?: number;
   /**
    * Partitions rebuilt from Bronze even if no new Bronze touches them (self-healing, or
    * `transform --rebuild`): Silver dts per table, Gold dts per model (written even when equal).
@@ -93,7 +93,7 @@ export async function runTransform(opts: TransformOptions): Promise<TransformRep
       logger,
       runId: opts.runId,
       fullRefresh,
-      childChunkBytes: opts.childChunkBytes,
+      dayChunkBytes: opts.dayChunkBytes,
     };
     const webhookKeys = await listBronzeKeys(opts.store, 'webhook_events');
     const silverTables = opts.silver === false ? [] : SILVER_TABLES;

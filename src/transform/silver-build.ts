@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { BRONZE_PAYLOADS, SILVER_CONTRACTS } from '../contracts/silver.js';
 import { payloadType, readBronzeRelation, webhookEventType } from '../duckdb/bronze-read.js';
 import { fileOfDuckdbError, locateBadLine, type RecordShape } from '../duckdb/line-scanner.js';
-import { inDayRange, parentDayChunks } from '../duckdb/parent-days.js';
+import { chunkBudget, entityDayChunks, inDayRange, parentDayChunks } from '../duckdb/parent-days.js';
 import { copyPartitioned, sortsInQuery } from '../duckdb/partitioned-copy.js';
 import type { DuckSession } from '../duckdb/session.js';
 import {
@@ -39,8 +39,8 @@ export interface BuildContext {
   readonly logger: Logger;
   readonly runId: string;
   readonly fullRefresh: boolean;
-  /** Bronze bytes per run of days a child table is built from at once (default: by memory limit). */
-  readonly childChunkBytes?: number | undefined;
+  /** Bronze bytes per run of days a table is first built from at once (default: by memory limit). */
+  readonly dayChunkBytes?: number | undefined;
 }
 
 export interface ModelResult {
@@ -149,6 +149,8 @@ export async function buildSilverTable(
   const outDir = join(ctx.workDir, 'out', 'silver', table);
   const stats = new Map<string, { n: number; keys: string[] }>();
   const writtenKeys = new Set<string>();
+  // rows whose object has no `created` in the Bronze read (see the chunked build below)
+  let undated = 0;
   const write = async (query: string, sortInQuery: boolean) => {
     const written = await copyPartitioned({
       session: ctx.session,
@@ -160,14 +162,18 @@ export async function buildSilverTable(
       sortInQuery,
     });
     const rows = written.dts.length
-      ? await ctx.session.rows<{ dt: string; n: number; keys: string[] }>(
-          `select dt::VARCHAR as dt, count(*)::INTEGER as n, list(distinct _bronze_key order by _bronze_key) as keys
+      ? await ctx.session.rows<{ dt: string; n: number; keys: string[]; undated: number }>(
+          `select dt::VARCHAR as dt, count(*)::INTEGER as n, list(distinct _bronze_key order by _bronze_key) as keys,
+                  count(*) filter (where created_ts is null)::INTEGER as undated
            from read_parquet(${sqlString(join(outDir, '*', '*.parquet'))}, hive_partitioning = false)
            group by dt order by dt`,
         )
       : [];
     await rm(outDir, { recursive: true, force: true });
-    for (const r of rows) stats.set(r.dt, { n: r.n, keys: r.keys });
+    for (const r of rows) {
+      stats.set(r.dt, { n: r.n, keys: r.keys });
+      undated += r.undated;
+    }
     for (const k of written.keys) writtenKeys.add(k);
   };
 
@@ -183,18 +189,42 @@ export async function buildSilverTable(
       write(query, sortsInQuery(bytes, ctx.session.memoryBytes)),
     );
   };
-  if (parentDays && parentDays.length > 0) await buildFrom(parentDayInputs(inputs, parentDays), parentDays);
-  if (firstBuild) {
-    // A child dated by its parent is built a run of the parents' days at a time when its parents'
-    // Bronze would not fit one query (each run reads every webhook delivery; its days' rows only).
+  // Built a run of days at a time when the Bronze would not fit one query (each run reads every
+  // webhook delivery, and writes its days' rows): a child dated by its parent by its parents'
+  // days, an entity by its own (all versions of an object are in its created day's Bronze). An
+  // object without `created` anywhere breaks that: its rows pass every run's filter, and one of
+  // them makes the table be built whole after all (partitions only the runs wrote go).
+  const buildFirst = async (keys: readonly string[]) => {
+    const budget = ctx.dayChunkBytes ?? chunkBudget(ctx.session.memoryBytes);
     const chunks =
       contract.bronze.parent?.datedByParent === true
-        ? await parentDayChunks(ctx, entityObjs, pageObjs, ctx.childChunkBytes)
-        : undefined;
-    if (!chunks) await buildFrom(fresh);
-    for (const c of chunks ?? [])
-      await buildFrom([...c.keys, ...inputs.webhooks], undefined, inDayRange('dt::VARCHAR', c));
-  }
+        ? await parentDayChunks(ctx, entityObjs, pageObjs, budget)
+        : contract.bronze.from === 'own'
+          ? entityDayChunks(entityObjs, budget)
+          : undefined;
+    if (!chunks) return buildFrom(keys);
+    for (const c of chunks)
+      await buildFrom(
+        [...c.keys, ...inputs.webhooks],
+        undefined,
+        `${inDayRange('dt::VARCHAR', c)} or created_ts is null`,
+      );
+    if (undated === 0) return;
+    ctx.logger.warn(
+      { step: 'transform', model: `silver.${table}`, rows: undated },
+      'objects without created: built whole instead of by runs of days',
+    );
+    const byRuns = new Set(stats.keys());
+    stats.clear();
+    await buildFrom(keys);
+    for (const dt of byRuns) {
+      if (stats.has(dt)) continue;
+      await ctx.store.delete(layout.silverPartition(table, dt));
+      writtenKeys.delete(layout.silverPartition(table, dt));
+    }
+  };
+  if (parentDays && parentDays.length > 0) await buildFrom(parentDayInputs(inputs, parentDays), parentDays);
+  if (firstBuild) await buildFirst(fresh);
   // Every consumed Bronze, not only that of the dts: a row's winning version may sit in another
   // dt's Bronze (a webhook received later, a tombstone), and the dedup must see them all.
   if (rebuildDts.length > 0) await buildFrom(consumed, rebuildDts);

@@ -7,13 +7,13 @@ import { silentLogger } from '../../src/obs/logger.js';
 import { runQuality } from '../../src/quality/index.js';
 import { LocalObjectStore } from '../../src/storage/local-store.js';
 import { runTransform } from '../../src/transform/run-transform.js';
-import { at, meta, writeBronze, writeWebhook } from '../fixtures/bronze/factories.js';
+import { at, makeCustomer, meta, writeBronze, writeWebhook } from '../fixtures/bronze/factories.js';
 import { useDuckSession } from '../helpers/duck-session.js';
 import { checkNamed } from '../helpers/quality.js';
 
-// A large parent's Bronze is read a run of days at a time (the 1m preset's invoices did not fit
-// one query). Here every day is over the budget, so each is a run of its own: the lines must be
-// those one whole query gives, and the Bronze -> Silver check must still see every line.
+// A table's first build reads its Bronze a run of days at a time when it would not fit one query
+// (the 1m preset's invoices did not). Here every day is over the budget, so each is a run of its
+// own: the rows must be those one whole query gives, and the checks must still see every row.
 
 const R1 = '20240110T000000Z-aaaaaa';
 const duck = useDuckSession('child-chunks-q-');
@@ -79,14 +79,14 @@ async function seed(): Promise<void> {
   ]);
 }
 
-const transform = (runId: string, extra: { childChunkBytes?: number; fullRefresh?: boolean } = {}) =>
+const transform = (runId: string, extra: { dayChunkBytes?: number; fullRefresh?: boolean } = {}) =>
   runTransform({ store, settings, logger: silentLogger(), runId, until: at('2024-01-10'), ...extra });
 const lines = () =>
   duck.session.rows<{ id: string; invoice_id: string; dt: string; invoice_status: string }>(
     `select id, invoice_id, dt::VARCHAR as dt, invoice_status
      from read_parquet('${root}/silver/source=stripe/entity=invoice_line_items/*/data.parquet') order by id`,
   );
-const check = async (runId: string, childChunkBytes?: number) =>
+const check = async (runId: string, dayChunkBytes?: number) =>
   checkNamed(
     await runQuality({
       store,
@@ -95,7 +95,7 @@ const check = async (runId: string, childChunkBytes?: number) =>
       runId,
       until: at('2024-01-10'),
       scope: 'all',
-      ...(childChunkBytes === undefined ? {} : { childChunkBytes }),
+      ...(dayChunkBytes === undefined ? {} : { dayChunkBytes }),
     }),
     'reconcile.bronze_silver.invoice_line_items',
   );
@@ -103,7 +103,7 @@ const check = async (runId: string, childChunkBytes?: number) =>
 describe('a child table built and checked a run of its parents’ days at a time', () => {
   it('gives the lines one whole query gives, and the check reads every run', async () => {
     await seed();
-    await transform('r1', { childChunkBytes: 1 });
+    await transform('r1', { dayChunkBytes: 1 });
     const chunked = await lines();
     expect(chunked).toEqual([
       { id: 'il_1c', invoice_id: 'in_1', dt: '2024-01-01', invoice_status: 'paid' },
@@ -126,5 +126,84 @@ describe('a child table built and checked a run of its parents’ days at a time
     const failed = await check('q2', 1);
     expect(failed.passed).toBe(false);
     expect(JSON.stringify(failed.details.missing_from_silver)).toContain('il_5a');
+  });
+});
+
+describe('an entity built a run of its days at a time', () => {
+  const customer = (id: string, day: string, name: string) => makeCustomer({ id, created: at(day), name });
+  const customers = () =>
+    duck.session.rows<{ id: string; name: string; dt: string; is_deleted: boolean }>(
+      `select id, name, dt::VARCHAR as dt, is_deleted
+       from read_parquet('${root}/silver/source=stripe/entity=customers/*/data.parquet') order by id`,
+    );
+  const partitions = async () =>
+    (await store.list('silver/source=stripe/entity=customers/')).map((o) => o.key.split('/')[3]).sort();
+
+  async function seedCustomers(): Promise<void> {
+    for (const [n, day] of ['2024-01-01', '2024-01-02', '2024-01-03', '2024-01-04'].entries()) {
+      const id = `cus_${n + 1}`;
+      await writeBronze(store, 'customers', day, R1, [
+        {
+          data: customer(id, day, 'first'),
+          meta: meta('customers', { run_id: R1, version_ts: at('2024-01-09') }),
+        },
+        {
+          data: customer(id, day, 'second'),
+          meta: meta('customers', { run_id: R1, version_ts: at('2024-01-09', 7000) }),
+        },
+      ]);
+    }
+    // a later version of cus_1 by webhook, and a customer known only from a webhook, created
+    // after the last day with customer Bronze
+    await writeWebhook(store, '2024-01-09', {
+      id: 'evt_c1',
+      type: 'customer.updated',
+      created: at('2024-01-09', 7200),
+      data: { object: customer('cus_1', '2024-01-01', 'by webhook') },
+    });
+    await writeWebhook(store, '2024-01-09', {
+      id: 'evt_c9',
+      type: 'customer.created',
+      created: at('2024-01-09', 7300),
+      data: { object: customer('cus_9', '2024-01-09', 'webhook only') },
+    });
+  }
+
+  it('gives the rows one whole query gives', async () => {
+    await seedCustomers();
+    await transform('r1', { dayChunkBytes: 1 });
+    const chunked = await customers();
+    expect(chunked.map((r) => [r.id, r.name, r.dt])).toEqual([
+      ['cus_1', 'by webhook', '2024-01-01'],
+      ['cus_2', 'second', '2024-01-02'],
+      ['cus_3', 'second', '2024-01-03'],
+      ['cus_4', 'second', '2024-01-04'],
+      ['cus_9', 'webhook only', '2024-01-09'],
+    ]);
+    await transform('r2', { fullRefresh: true });
+    expect(await customers()).toEqual(chunked);
+  });
+
+  it('builds the table whole when an object has no created (a bare tombstone), leaving no partition of the runs behind', async () => {
+    await seedCustomers();
+    // cus_3 deleted, its tombstone without `created`: on its own day it would be a row of its own
+    await writeBronze(store, 'customers', '2024-01-10', R1, [
+      {
+        data: { id: 'cus_3', object: 'customer', deleted: true },
+        meta: meta('customers', {
+          run_id: R1,
+          version_ts: at('2024-01-10'),
+          source: 'events',
+          deleted: true,
+        }),
+      },
+    ]);
+    await transform('r1', { dayChunkBytes: 1 });
+    const chunked = await customers();
+    expect(chunked.find((r) => r.id === 'cus_3')).toMatchObject({ dt: '2024-01-03', is_deleted: true });
+    expect(chunked.filter((r) => r.id === 'cus_3')).toHaveLength(1);
+    expect(await partitions()).not.toContain('dt=2024-01-10');
+    await transform('r2', { fullRefresh: true });
+    expect(await customers()).toEqual(chunked);
   });
 });

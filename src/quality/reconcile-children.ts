@@ -49,17 +49,20 @@ export async function checkChildBronzeSilver(
             ctx.verified,
           ),
         ].sort();
-  const inScope = (objs: readonly { key: string }[]) =>
-    objs.map((o) => o.key).filter((k) => !dts || dts.includes(dtOfKey(k) ?? ''));
-  const dtList = dts ? `(select unnest(${sqlStringList(dts)}))` : '';
+  const inScope = <T extends { key: string }>(objs: readonly T[]) =>
+    objs.filter((o) => !dts || dts.includes(dtOfKey(o.key) ?? ''));
+  const ownIn = inScope(ownObjs);
+  const pagesIn = inScope(pageObjs);
   const parentDay = 'to_timestamp(parent.created)::DATE::VARCHAR';
-  // Scope all over a large parent: a run of its days at a time, as the transform builds it.
+  const inDts = dts ? `${parentDay} in (select unnest(${sqlStringList(dts)}))` : 'true';
+  // A large parent is read a run of its days at a time, as the transform builds it (in any scope:
+  // a changed scope after a first load holds every day)
   const chunks =
-    !dts && contract.bronze.parent?.datedByParent === true
-      ? await parentDayChunks({ session: ctx.db, stager: ctx.stager }, ownObjs, pageObjs, ctx.dayChunkBytes)
+    contract.bronze.parent?.datedByParent === true
+      ? await parentDayChunks({ session: ctx.db, stager: ctx.stager }, ownIn, pagesIn, ctx.dayChunkBytes)
       : undefined;
-  const parts = chunks?.map((c) => ({ keys: c.keys, where: inDayRange(parentDay, c) })) ?? [
-    { keys: [...inScope(ownObjs), ...inScope(pageObjs)], where: dts ? `${parentDay} in ${dtList}` : 'true' },
+  const parts = chunks?.map((c) => ({ keys: c.keys, where: `${inDayRange(parentDay, c)} and ${inDts}` })) ?? [
+    { keys: [...ownIn, ...pagesIn].map((o) => o.key), where: inDts },
   ];
   const versionsSql = await readModelSql('silver', '_parent_versions');
   const pageSet = new Set(pageObjs.map((o) => o.key));
@@ -93,7 +96,7 @@ export async function checkChildBronzeSilver(
        select k, bool_or(live) as live, min(bronze_key) as bronze_key from ${expected} group by k`,
     );
   try {
-    const rows = `(select ${silverKey} as k, is_deleted, dt from ${view}${dts ? ` where dt::VARCHAR in ${dtList}` : ''})`;
+    const rows = `(select ${silverKey} as k, is_deleted, dt from ${view}${dts ? ` where dt::VARCHAR in (select unnest(${sqlStringList(dts)}))` : ''})`;
     const diff = await diffKeys(ctx.db, { expected, rows, keyName: 'key' });
     const wrongWhere = `from ${rows} s join ${expected} e on e.k = s.k where s.is_deleted is distinct from not e.live`;
     const [w] = await ctx.db.rows<{ n: string }>(`select count(*) as n ${wrongWhere}`);

@@ -44,6 +44,8 @@ export interface QualityContext {
    * the run passes.
    */
   readonly listed: Map<string, ObjectInfo>;
+  /** The columns of every Silver and Gold Parquet file the views read (by local path), read once. */
+  readonly fileColumns: ReadonlyMap<string, readonly FileColumn[]>;
   readonly db: DuckSession;
   readonly stager: Stager;
   /** Bronze bytes per run of days a child table's check reads at once (default: by memory limit). */
@@ -83,19 +85,37 @@ export async function parquetRelation(
   db: DuckSession,
   paths: readonly string[],
   contract: TableContract,
+  columns?: ReadonlyMap<string, readonly FileColumn[]>,
 ): Promise<string> {
   if (paths.length === 0) {
     const cols = contract.columns.map((c) => `NULL::${c.type} as ${sqlIdent(c.name)}`);
     return `(select ${cols.join(', ')}, NULL::VARCHAR as _file limit 0)`;
   }
-  const [shapes] = await db.rows<{ n: number }>(
-    `select count(distinct sig)::INTEGER as n from (
-       select string_agg(name || ' ' || coalesce(duckdb_type, ''), ',' order by column_id) as sig
-       from parquet_schema(${sqlStringList(paths)}) group by file_name
-     )`,
-  );
-  const byName = shapes?.n === 1 ? '' : ', union_by_name = true';
+  const known = columns ?? (await readFileColumns(db, paths));
+  const shapes = new Set(paths.map((p) => JSON.stringify(known.get(p) ?? [])));
+  const byName = shapes.size === 1 ? '' : ', union_by_name = true';
   return `read_parquet(${sqlStringList(paths)}${byName}, hive_partitioning = false, filename = '_file')`;
+}
+
+/** A Parquet file's column: name and DuckDB type, in file order. */
+export interface FileColumn {
+  readonly name: string;
+  readonly type: string;
+}
+
+/** Columns of each Parquet file in one pass over the footers (no data read). */
+export async function readFileColumns(
+  db: DuckSession,
+  paths: readonly string[],
+): Promise<Map<string, FileColumn[]>> {
+  const out = new Map<string, FileColumn[]>(paths.map((p) => [p, []]));
+  if (paths.length === 0) return out;
+  const rows = await db.rows<{ file_name: string; name: string; duckdb_type: string | null }>(
+    `select file_name, name, duckdb_type from parquet_schema(${sqlStringList(paths)})
+     where column_id > 0 order by file_name, column_id`,
+  );
+  for (const r of rows) out.get(r.file_name)?.push({ name: r.name, type: r.duckdb_type ?? 'UNKNOWN' });
+  return out;
 }
 
 /** The Gold keys that would be published: from the transform's Gold state, else from a listing. */
@@ -135,17 +155,17 @@ export async function openQualityContext(opts: {
   });
   try {
     const silver = new Map<TableName, ObjectInfo[]>();
+    const fileColumns = new Map<string, FileColumn[]>();
     for (const table of SILVER_TABLES) {
       const objs = (await opts.store.list(layout.silverEntityPrefix(table))).filter((o) =>
         o.key.endsWith('/data.parquet'),
       );
       await stager.stage(objs.map((o) => o.key));
       silver.set(table, objs);
-      const rel = await parquetRelation(
-        db,
-        objs.map((o) => stager.localPath(o.key)),
-        SILVER_CONTRACTS[table],
-      );
+      const paths = objs.map((o) => stager.localPath(o.key));
+      const cols = await readFileColumns(db, paths);
+      for (const [p, c] of cols) fileColumns.set(p, c);
+      const rel = await parquetRelation(db, paths, SILVER_CONTRACTS[table], cols);
       await db.conn.run(`create or replace view ${silverView(table)} as select * from ${rel}`);
     }
     // Silver tables Gold reads that this build has no contract for yet: by the columns Gold reads
@@ -169,11 +189,10 @@ export async function openQualityContext(opts: {
       const existing = keys.filter((k) => present.has(k));
       await stager.stage(existing);
       gold.set(contract.name, { keys: existing, missing: keys.filter((k) => !present.has(k)) });
-      const rel = await parquetRelation(
-        db,
-        existing.map((k) => stager.localPath(k)),
-        contract,
-      );
+      const paths = existing.map((k) => stager.localPath(k));
+      const cols = await readFileColumns(db, paths);
+      for (const [p, c] of cols) fileColumns.set(p, c);
+      const rel = await parquetRelation(db, paths, contract, cols);
       await db.conn.run(`create or replace view ${goldView(contract.name)} as select * from ${rel}`);
     }
     const since = opts.scope === 'all' ? undefined : await changedSince(opts.store, opts.runId);
@@ -185,6 +204,7 @@ export async function openQualityContext(opts: {
       since,
       verified,
       listed,
+      fileColumns,
       db,
       stager,
       workDir,

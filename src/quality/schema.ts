@@ -4,7 +4,7 @@ import { SILVER_CONTRACTS, SILVER_TABLES } from '../contracts/silver.js';
 import { sqlIdent, sqlStringList } from '../duckdb/sql-template.js';
 import { dtOfKey } from '../storage/layout.js';
 import { capped, MAX_EXAMPLES, num } from './examples.js';
-import { goldView, type QualityContext, silverView } from './quality-context.js';
+import { goldView, type QualityContext, readFileColumns, silverView } from './quality-context.js';
 import type { CheckResult, PlannedCheck } from './types.js';
 
 /** DuckDB spells some types two ways; the contracts use the short names. */
@@ -55,19 +55,14 @@ export function diffIsEmpty(d: ColumnDiff): boolean {
   return d.missing.length === 0 && d.extra.length === 0 && d.wrong_type.length === 0 && !d.order_differs;
 }
 
-/** Columns of each Parquet file in one pass over the footers (no data read). */
+/** Columns of each Parquet file: as the context read them when it made the views, else read now. */
 async function fileColumns(
   ctx: QualityContext,
   paths: readonly string[],
-): Promise<Map<string, { name: string; type: string }[]>> {
-  const out = new Map<string, { name: string; type: string }[]>(paths.map((p) => [p, []]));
-  if (paths.length === 0) return out;
-  const rows = await ctx.db.rows<{ file_name: string; name: string; duckdb_type: string | null }>(
-    `select file_name, name, duckdb_type from parquet_schema(${sqlStringList(paths)})
-     where column_id > 0 order by file_name, column_id`,
-  );
-  for (const r of rows) out.get(r.file_name)?.push({ name: r.name, type: r.duckdb_type ?? 'UNKNOWN' });
-  return out;
+): Promise<Map<string, readonly { name: string; type: string }[]>> {
+  const known = paths.every((p) => ctx.fileColumns.has(p));
+  if (known) return new Map(paths.map((p) => [p, ctx.fileColumns.get(p)!]));
+  return readFileColumns(ctx.db, paths);
 }
 
 /**

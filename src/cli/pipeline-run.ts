@@ -1,4 +1,5 @@
 import { redactSettings } from '../config/settings.js';
+import type { TableName } from '../entities/entity.js';
 import { colorEnabled } from '../obs/color.js';
 import { createProgress, type Progress } from '../obs/progress.js';
 import type { RunSummary } from '../obs/summary.js';
@@ -198,7 +199,10 @@ export class PipelineRun {
     }
   }
 
-  private async transform(step: Step, layers: { silver: boolean; gold: boolean }) {
+  private async transform(
+    step: Step,
+    layers: { silver: boolean; gold: boolean; silverTables?: readonly TableName[] },
+  ) {
     const { ctx, opts } = this;
     await this.timed(step, async () => opts.signal?.throwIfAborted());
     const { runTransform } = await import('../transform/run-transform.js');
@@ -243,7 +247,12 @@ export class PipelineRun {
           }),
         );
       },
-      retransform: () => this.transform('references', { silver: true, gold: false }),
+      retransform: async (keys) =>
+        this.transform('references', {
+          silver: true,
+          gold: false,
+          silverTables: (await import('../transform/run-transform.js')).tablesReading(keys),
+        }),
     });
   }
 

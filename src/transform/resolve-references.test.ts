@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../obs/logger.js';
+import { layout } from '../storage/layout.js';
 import { type FetchRound, type MissingReference, resolveReferences } from './resolve-references.js';
+import { tablesReading } from './run-transform.js';
 
 const ref = (table: string, id: string) => ({ table, id }) as MissingReference;
 
@@ -80,5 +82,19 @@ describe('resolveReferences', () => {
         })
       ).rounds,
     ).toBe(0);
+  });
+});
+
+describe('tablesReading', () => {
+  it('names the Silver tables whose inputs a round wrote: the entity, and children of a parent', () => {
+    const part = (entity: string) => layout.bronzePart(entity, '2024-01-01', 'r1', 100_000);
+    expect(tablesReading([part('customers'), part('invoices'), part('customers')])).toEqual([
+      'customers',
+      'invoices',
+      'invoice_line_items',
+    ]);
+    expect(tablesReading([part('subscriptions')])).toEqual(['subscriptions', 'subscription_items']);
+    expect(tablesReading([part('payout_balance_transactions')])).toEqual(['payout_balance_transactions']);
+    expect(tablesReading(['_state/lock.json'])).toEqual([]);
   });
 });

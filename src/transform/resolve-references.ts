@@ -29,7 +29,8 @@ export interface ResolveReferencesOptions {
   /** Retrieves objects by id into Bronze. */
   readonly fetch: (refs: MissingReference[]) => Promise<FetchRound>;
   /** Transforms Silver again over the new Bronze; says what is still missing. */
-  readonly retransform: () => Promise<{ dangling: readonly MissingReference[] }>;
+  /** Transforms the Silver of what a round fetched (its Bronze keys); returns what is still missing. */
+  readonly retransform: (bronzeKeys: readonly string[]) => Promise<{ dangling: readonly MissingReference[] }>;
   readonly logger: Logger;
   /** Default 3: a fetched charge may name another customer, which may name … */
   readonly maxRounds?: number;
@@ -67,7 +68,7 @@ export async function resolveReferences(opts: ResolveReferencesOptions): Promise
     out.not_found.push(...report.not_found);
     out.bronze_keys += report.bronze_keys.length;
     if (report.bronze_keys.length === 0) break;
-    missing = (await opts.retransform()).dangling;
+    missing = (await opts.retransform(report.bronze_keys)).dangling;
   }
   return out;
 }

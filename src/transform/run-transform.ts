@@ -5,13 +5,13 @@ import { GOLD_MODELS } from '../contracts/gold.js';
 import { SILVER_TABLES } from '../contracts/silver.js';
 import { danglingReferences } from '../duckdb/foreign-keys.js';
 import { openDuckSession } from '../duckdb/session.js';
-import { listBronzeKeys } from '../duckdb/silver-sql.js';
+import { bronzeEntityOf, listBronzeKeys } from '../duckdb/silver-sql.js';
 import { createStager } from '../duckdb/stager.js';
 import type { EntityName, TableName } from '../entities/entity.js';
 import type { Logger } from '../obs/logger.js';
 import { failpoint } from '../state/failpoint.js';
 import { goldModelSummary } from '../state/gold-state.js';
-import { parsePartitionKey } from '../storage/layout.js';
+import { parseBronzeKey, parsePartitionKey } from '../storage/layout.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { makeScratchDir } from '../storage/scratch-dir.js';
 import { buildGold, createSilverViews } from './gold-build.js';
@@ -35,6 +35,11 @@ export interface TransformOptions {
   gold?: boolean;
   /** Build the pending Silver partitions (default); false: Gold only, over the Silver there is. */
   silver?: boolean;
+  /**
+   * Only these Silver tables (default: all). The references pass builds those whose Bronze it
+   * wrote (`tablesReading`): the others have nothing new, and each would still list its Bronze.
+   */
+  silverTables?: readonly TableName[];
   /** DuckDB memory limit (default: the `DUCKDB_MEMORY_LIMIT` setting). */
   memoryLimit?: string;
   /** Bronze bytes per run of days a table is first built from at once (default: by memory limit). */
@@ -96,7 +101,10 @@ export async function runTransform(opts: TransformOptions): Promise<TransformRep
       dayChunkBytes: opts.dayChunkBytes,
     };
     const webhookKeys = await listBronzeKeys(opts.store, 'webhook_events');
-    const silverTables = opts.silver === false ? [] : SILVER_TABLES;
+    const silverTables =
+      opts.silver === false
+        ? []
+        : SILVER_TABLES.filter((t) => !opts.silverTables || opts.silverTables.includes(t));
     const goldModels = (opts.gold ?? true) ? GOLD_MODELS.length : 0;
     const total = silverTables.length + goldModels;
     for (const table of silverTables) {
@@ -168,4 +176,10 @@ export async function goldPublishInputs(
     out.push({ model, keys: s.keys, row_count: s.rowCount, max_business_ts: s.maxBusinessTs });
   }
   return out;
+}
+
+/** The Silver tables that read any of these Bronze keys (their entity's, or a parent's, pages). */
+export function tablesReading(bronzeKeys: readonly string[]): TableName[] {
+  const entities = new Set(bronzeKeys.map((k) => parseBronzeKey(k)?.entity).filter((e) => e !== undefined));
+  return SILVER_TABLES.filter((t) => entities.has(t) || entities.has(bronzeEntityOf(t)));
 }

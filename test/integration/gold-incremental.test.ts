@@ -60,7 +60,8 @@ async function transform(
   return computed;
 }
 
-/** API objects as one Bronze part, versioned by the run that fetched them. */
+let part = 0;
+/** API objects as a Bronze part of its own, versioned by the run that fetched them. */
 const put = (entity: string, dt: string, runId: string, version: number, objects: object[]) =>
   writeBronze(
     store,
@@ -71,6 +72,7 @@ const put = (entity: string, dt: string, runId: string, version: number, objects
       data: data as Record<string, unknown>,
       meta: meta(entity, { run_id: runId, version_ts: version }),
     })),
+    part++,
   );
 
 const price = {
@@ -130,11 +132,11 @@ async function lake(dir: string, asOf: string): Promise<Record<string, string[]>
 
 describe('incremental Gold', () => {
   it('equals a full refresh of the same Bronze after refunds, disputes, late invoices and a plan change on old days', async () => {
-    const R1 = '20240106T000000Z-aaaaaa';
+    const R1 = '20240107T000000Z-aaaaaa';
     const R2 = '20240112T000000Z-bbbbbb';
-    const v1 = at('2024-01-06');
+    const v1 = at('2024-01-07');
     const v2 = at('2024-01-12');
-    // -- first load: days 2024-01-01 .. 05; each change below reaches a charge day of its own
+    // -- first load: days 2024-01-01 .. 06; each change below reaches a charge day of its own
     const cusA = makeCustomer({ id: 'cus_a', created: at('2024-01-01') });
     const cusB = makeCustomer({ id: 'cus_b', created: at('2024-01-02'), email: 'b@example.com' });
     const charge = (id: string, day: string, over: Record<string, unknown>) =>
@@ -154,33 +156,53 @@ describe('incremental Gold', () => {
     // no customer yet; its refund's transaction names the customer through it
     const ch7 = charge('ch_7', '2024-01-01', { customer: null, amount_refunded: 300 });
     const re7 = makeRefund({ id: 're_7', created: at('2024-01-02'), charge: 'ch_7', amount: 300 });
-    const txnRe7 = makeBalanceTransaction({
-      id: 'txn_re_7',
-      created: at('2024-01-02'),
-      source: 're_7',
-      type: 'refund',
-      reporting_category: 'refund',
-      amount: -300,
-      fee: 0,
-      net: -300,
-    });
+    const refundBt = (id: string, day: string, amount: number) =>
+      makeBalanceTransaction({
+        id: `txn_${id}`,
+        created: at(day),
+        source: id,
+        type: 'refund',
+        reporting_category: 'refund',
+        amount: -amount,
+        fee: 0,
+        net: -amount,
+      });
+    // the same, on a day of its own: only its charge changes (the customer of its refund's transaction)
+    const ch9 = charge('ch_9', '2024-01-01', { customer: null, amount_refunded: 200 });
+    const re9 = makeRefund({ id: 're_9', created: at('2024-01-03'), charge: 'ch_9', amount: 200 });
+    // a refund whose transaction came first: the refund arrives with the second run
+    const re10 = makeRefund({ id: 're_10', created: at('2024-01-05'), charge: 'ch_4', amount: 50 });
     await put('customers', '2024-01-01', R1, v1, [cusA]);
     await put('customers', '2024-01-02', R1, v1, [cusB]);
-    await put('charges', '2024-01-01', R1, v1, [ch1, ch7]);
+    await put('charges', '2024-01-01', R1, v1, [ch1, ch7, ch9]);
     await put('charges', '2024-01-02', R1, v1, [ch2]);
     await put('charges', '2024-01-04', R1, v1, [ch5]);
     // nothing changes on this day
     await put('charges', '2024-01-05', R1, v1, [charge('ch_8', '2024-01-05', { customer: 'cus_a' })]);
-    await put('balance_transactions', '2024-01-05', R1, v1, [chargeBt('ch_8', '2024-01-05')]);
+    await put('balance_transactions', '2024-01-05', R1, v1, [
+      chargeBt('ch_8', '2024-01-05'),
+      refundBt('re_10', '2024-01-05', 50),
+    ]);
     await put('charges', '2024-01-03', R1, v1, [ch3, ch4]);
     await put('refunds', '2024-01-02', R1, v1, [re7]);
+    await put('refunds', '2024-01-03', R1, v1, [re9]);
     await put('balance_transactions', '2024-01-01', R1, v1, [
       chargeBt('ch_1', '2024-01-01'),
       chargeBt('ch_7', '2024-01-01'),
     ]);
-    await put('balance_transactions', '2024-01-02', R1, v1, [chargeBt('ch_2', '2024-01-02'), txnRe7]);
+    await put('balance_transactions', '2024-01-02', R1, v1, [
+      chargeBt('ch_2', '2024-01-02'),
+      refundBt('re_7', '2024-01-02', 300),
+    ]);
+    await put('balance_transactions', '2024-01-03', R1, v1, [refundBt('re_9', '2024-01-03', 200)]);
     await put('balance_transactions', '2024-01-03', R1, v1, [chargeBt('ch_4', '2024-01-03', 2_000)]);
     await put('prices', '2023-12-01', R1, v1, [price]);
+    // linked to an invoice that, in the second run, names another payment intent
+    await put('charges', '2024-01-06', R1, v1, [
+      charge('ch_11', '2024-01-06', { customer: 'cus_a', payment_intent: 'pi_11' }),
+    ]);
+    await put('balance_transactions', '2024-01-06', R1, v1, [chargeBt('ch_11', '2024-01-06')]);
+    await put('invoices', '2024-01-06', R1, v1, [invoice('in_4', '2024-01-06', { payment_intent: 'pi_11' })]);
     await put('invoices', '2024-01-01', R1, v1, [
       invoice('in_1', '2024-01-01', { status: 'paid', payment_intent: 'pi_1', amount_paid: 1_000 }, [
         subscriptionLine('il_1', 1_000, '2024-01-01', '2024-02-01'),
@@ -195,13 +217,22 @@ describe('incremental Gold', () => {
     // -- second run: new days 2024-01-10 .. 11, and changes to the old ones
     const re1 = makeRefund({ id: 're_1', created: at('2024-01-10'), charge: 'ch_1', amount: 400 });
     const cusC = makeCustomer({ id: 'cus_c', created: at('2024-01-10') });
-    await put('customers', '2024-01-10', R2, v2, [cusC, { ...cusB, email: 'new-b@example.com' }]);
+    // a new customer on a day without anything else
+    await put('customers', '2024-01-09', R2, v2, [makeCustomer({ id: 'cus_d', created: at('2024-01-09') })]);
+    await put('customers', '2024-01-10', R2, v2, [cusC, { ...cusA, email: 'new-a@example.com' }]);
     await put('charges', '2024-01-10', R2, v2, [
       { ...ch1, amount_refunded: 400 },
       { ...ch7, customer: 'cus_b' },
+      { ...ch9, customer: 'cus_b' },
       charge('ch_6', '2024-01-10', { customer: 'cus_c', payment_intent: 'pi_6' }),
     ]);
-    await put('refunds', '2024-01-10', R2, v2, [re1]);
+    // a failed charge on a day without anything else
+    await put('charges', '2024-01-08', R2, v2, [
+      charge('ch_12', '2024-01-08', { customer: 'cus_c', status: 'failed', balance_transaction: null }),
+    ]);
+    // a new refund; an old one canceled (its day changes through the refunds alone)
+    await put('refunds', '2024-01-10', R2, v2, [re1, { ...re7, status: 'canceled' }]);
+    await put('refunds', '2024-01-05', R2, v2, [re10]);
     // a dispute of an old charge: only the dispute changes
     await put('disputes', '2024-01-11', R2, v2, [
       makeDispute({ id: 'dp_1', created: at('2024-01-11'), charge: 'ch_2', amount: 1_000 }),
@@ -231,32 +262,28 @@ describe('incremental Gold', () => {
         amount_paid: 2_000,
         amount_remaining: 0,
       }),
+      invoice('in_4', '2024-01-06', { payment_intent: 'pi_other' }),
       invoice('in_3', '2024-01-10', { status: 'paid', amount_paid: 3_500 }, [
         subscriptionLine('il_3a', 3_000, '2024-01-10', '2024-02-10'),
         subscriptionLine('il_3b', 500, '2024-01-10', '2024-02-01', true),
       ]),
     ]);
     const computed = await transform(store, R2, v2);
-    // incremental: the charge day nothing touched (2024-01-05) is not computed again
-    expect(computed).toMatchObject({
-      'gold.fct_payments': 5,
-      'gold.fct_invoices': 2,
-      'gold.dim_customers': 'all',
-    });
-
     await cp(join(root, 'bronze'), join(fullRoot, 'bronze'), { recursive: true });
     await transform(new LocalObjectStore(fullRoot), 'full', v2, true);
     const incremental = await lake(root, '2024-01-12');
     const full = await lake(fullRoot, '2024-01-12');
-    expect(full['gold.fct_payments']!.length).toBe(8);
-    console.log(
-      full['gold.fct_payments'],
-      full['gold.fct_balance_transactions'],
-      full['gold.fct_mrr'],
-      full['gold.daily_overview'],
-    );
+    expect(full['gold.fct_payments']!.length).toBe(11);
     expect(full['gold.fct_mrr']!.length).toBeGreaterThan(0);
     for (const name of Object.keys(full))
       expect({ name, rows: incremental[name] }).toEqual({ name, rows: full[name] });
+    // incremental: the charge day nothing touched (2024-01-05) is not computed again
+    expect(computed).toMatchObject({
+      'gold.fct_payments': 7,
+      'gold.fct_balance_transactions': 6,
+      'gold.fct_invoices': 3,
+      'gold.daily_overview': 8,
+      'gold.dim_customers': 'all',
+    });
   });
 });

@@ -21,14 +21,11 @@ import { dtOfKey, layout, utcDate } from '../storage/layout.js';
 import type { ObjectInfo, ObjectStore } from '../storage/object-store.js';
 import {
   affectedDts,
+  clearPendingChanges,
   depsSql,
-  diffSilver,
   GOLD_DEPS,
-  loadSilverSnapshot,
+  loadPendingChanges,
   type SilverChanges,
-  type SilverSnapshot,
-  saveSilverSnapshot,
-  snapshotOf,
 } from './gold-deps.js';
 import type { BuildContext } from './silver-build.js';
 
@@ -107,17 +104,14 @@ export interface GoldModelResult {
 /**
  * Computes the Gold models in one session (each materialised as a temp table named after the
  * model, so later models may read earlier ones) and writes only the partitions whose fingerprint
- * (row count + XOR of row hashes) changed since the state recorded them. After a complete build
- * the Silver objects it read are recorded; the next build computes a model with declared
- * dependencies (`GOLD_DEPS`) only for the dts the Silver partitions rewritten since affect. A full
- * refresh, or no record, computes every model whole.
+ * (row count + XOR of row hashes) changed since the state recorded them. A model with declared
+ * dependencies (`GOLD_DEPS`) is computed only for the dts that the Silver partitions written since
+ * the last complete build (`goldPendingKey`) affect. A full refresh, or no record, computes every
+ * model whole.
  */
 export async function buildGold(ctx: GoldContext): Promise<Record<GoldModelName, GoldModelResult>> {
   const listed = await createSilverViews(ctx.session, ctx.store, ctx.stager);
-  const snapshot: SilverSnapshot = {};
-  for (const [table, objects] of listed) snapshotOf(table, objects, snapshot);
-  const previous = ctx.fullRefresh ? undefined : await loadSilverSnapshot(ctx.store);
-  const changes = previous ? diffSilver(previous, snapshot) : undefined;
+  const changes = ctx.fullRefresh ? undefined : await loadPendingChanges(ctx.store);
   if (changes) await createChangeViews(ctx.session, listed, changes, ctx.stager);
   const templates = await Promise.all(GOLD_CONTRACTS.map((c) => readModelSql('gold', c.name)));
   const out = {} as Record<GoldModelName, GoldModelResult>;
@@ -125,8 +119,8 @@ export async function buildGold(ctx: GoldContext): Promise<Record<GoldModelName,
     const readLater = templates.slice(i + 1).some((t) => new RegExp(`\\b${contract.name}\\b`).test(t));
     out[contract.name] = await buildModel(ctx, contract, templates[i]!, changes, readLater);
   }
-  // Only now, every model written: the next build starts from this Silver.
-  await saveSilverSnapshot(ctx.store, snapshot);
+  // Only now, every model written: what Silver changed is in Gold.
+  await clearPendingChanges(ctx.store);
   return out;
 }
 

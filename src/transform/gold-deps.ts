@@ -1,8 +1,7 @@
 import type { GoldModelName } from '../contracts/gold.js';
 import type { DuckSession } from '../duckdb/session.js';
 import { readModelSql } from '../duckdb/silver-sql.js';
-import { dtOfKey } from '../storage/layout.js';
-import type { ObjectInfo, ObjectStore } from '../storage/object-store.js';
+import type { ObjectStore } from '../storage/object-store.js';
 
 /**
  * How a Gold model's dt partitions depend on Silver partitions (SPEC 14, issue #21 item 1), so an
@@ -35,56 +34,59 @@ export const GOLD_DEPS: Readonly<Partial<Record<GoldModelName, GoldDeps>>> = {
   },
 };
 
-/** Per Silver table, per dt: the signature of the partition's object (size and ETag or mtime). */
-export type SilverSnapshot = Record<string, Record<string, string>>;
-
-/** The Silver objects the last complete Gold build read: `_state/transform/gold/_silver.json`. */
-export const goldInputsKey = '_state/transform/gold/_silver.json';
-
-/** A Silver partition object's signature: any rewrite changes it (local: mtime; S3: ETag). */
-export function snapshotOf(table: string, objects: readonly ObjectInfo[], into: SilverSnapshot): void {
-  const dts: Record<string, string> = {};
-  for (const o of objects) {
-    const dt = dtOfKey(o.key);
-    if (dt) dts[dt] = `${o.size}:${o.etag ?? o.modifiedMs}`;
-  }
-  into[table] = dts;
-}
-
-export async function loadSilverSnapshot(store: ObjectStore): Promise<SilverSnapshot | undefined> {
-  const body = await store.get(goldInputsKey);
-  if (!body) return undefined;
-  const parsed = JSON.parse(Buffer.from(body).toString('utf8')) as {
-    version: number;
-    tables: SilverSnapshot;
-  };
-  return parsed.version === 1 ? parsed.tables : undefined;
-}
-
-export async function saveSilverSnapshot(store: ObjectStore, tables: SilverSnapshot): Promise<void> {
-  await store.put(goldInputsKey, `${JSON.stringify({ version: 1, tables })}\n`);
-}
-
-/** What changed in Silver since a snapshot: per table, the dts rewritten or new, and those gone. */
+/** What changed in Silver since the last complete Gold build: per table, dts written and removed. */
 export interface SilverChanges {
   readonly changed: Readonly<Record<string, readonly string[]>>;
   readonly removed: Readonly<Record<string, readonly string[]>>;
 }
 
-export function diffSilver(previous: SilverSnapshot, current: SilverSnapshot): SilverChanges {
-  const changed: Record<string, string[]> = {};
-  const removed: Record<string, string[]> = {};
-  for (const table of new Set([...Object.keys(previous), ...Object.keys(current)])) {
-    const was = previous[table] ?? {};
-    const now = current[table] ?? {};
-    changed[table] = Object.keys(now)
-      .filter((dt) => was[dt] !== now[dt])
-      .sort();
-    removed[table] = Object.keys(was)
-      .filter((dt) => !(dt in now))
-      .sort();
-  }
-  return { changed, removed };
+/**
+ * The Silver partitions written or removed since the last complete Gold build:
+ * `_state/transform/gold/_pending.json`. The Silver build adds to it before it records its state
+ * (so a crash between leaves the Bronze unconsumed and the next run adds it again); Gold empties
+ * it after every model is written. It lives under `_state/transform/`, so a run's staging holds
+ * it with the Silver and Gold it describes. No file (a lake from before it existed, or a full
+ * refresh under way): Gold computes every model whole, then starts one.
+ */
+export const goldPendingKey = '_state/transform/gold/_pending.json';
+
+interface PendingFile extends SilverChanges {
+  readonly version: 1;
+}
+
+export async function loadPendingChanges(store: ObjectStore): Promise<SilverChanges | undefined> {
+  const body = await store.get(goldPendingKey);
+  if (!body) return undefined;
+  const parsed = JSON.parse(Buffer.from(body).toString('utf8')) as PendingFile;
+  return parsed.version === 1 ? parsed : undefined;
+}
+
+/** Adds a Silver table's written and removed dts (only to a started record: see goldPendingKey). */
+export async function notePendingChanges(
+  store: ObjectStore,
+  table: string,
+  written: readonly string[],
+  removed: readonly string[],
+): Promise<void> {
+  if (written.length === 0 && removed.length === 0) return;
+  const pending = await loadPendingChanges(store);
+  if (!pending) return;
+  const merge = (a: readonly string[] | undefined, b: readonly string[]) =>
+    [...new Set([...(a ?? []), ...b])].sort();
+  await savePending(store, {
+    version: 1,
+    changed: { ...pending.changed, [table]: merge(pending.changed[table], written) },
+    removed: { ...pending.removed, [table]: merge(pending.removed[table], removed) },
+  });
+}
+
+/** After a complete Gold build: nothing pending. */
+export function clearPendingChanges(store: ObjectStore): Promise<void> {
+  return savePending(store, { version: 1, changed: {}, removed: {} });
+}
+
+async function savePending(store: ObjectStore, file: PendingFile): Promise<void> {
+  await store.put(goldPendingKey, `${JSON.stringify(file)}\n`);
 }
 
 /**

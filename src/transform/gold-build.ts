@@ -80,15 +80,24 @@ export async function createSilverViews(
  * Renders a Gold model with the run's as-of time (`until`, unix seconds): `{{as_of_date}}` is its UTC
  * date, `{{as_of_ts}}` the instant itself (a month's MRR is measured there), and
  * `{{as_of_month_number}}` its UTC month as year * 12 + month - 1 (literals, so DuckDB folds them
- * instead of joining a one-row CTE to every row).
+ * instead of joining a one-row CTE to every row). `{{dated_<table>}}` is the Silver view of the
+ * table, or `dated[table]` (its partitions of the dts computed: read only those files).
  */
-export function renderGoldModel(template: string, until: number): string {
+export function renderGoldModel(
+  template: string,
+  until: number,
+  dated: Readonly<Record<string, string>> = {},
+): string {
   const vars: Record<string, string> = {};
   const at = new Date(until * 1000);
   if (template.includes('{{as_of_date}}')) vars.as_of_date = `DATE ${sqlString(utcDate(until))}`;
   if (template.includes('{{as_of_ts}}')) vars.as_of_ts = `to_timestamp(${Math.floor(until)})`;
   if (template.includes('{{as_of_month_number}}')) {
     vars.as_of_month_number = String(at.getUTCFullYear() * 12 + at.getUTCMonth());
+  }
+  for (const m of template.matchAll(/\{\{dated_([a-z_]+)\}\}/g)) {
+    const table = m[1]!;
+    vars[`dated_${table}`] = dated[table] ?? silverView(table);
   }
   return renderSql(template, vars);
 }
@@ -107,7 +116,7 @@ export interface GoldModelResult {
  * (row count + XOR of row hashes) changed since the state recorded them. A model with declared
  * dependencies (`GOLD_DEPS`) is computed only for the dts that the Silver partitions written since
  * the last complete build (`goldPendingKey`) affect. A full refresh, or no record, computes every
- * model whole.
+ * model whole. Once per session: a model read by a later one may be left a view.
  */
 export async function buildGold(ctx: GoldContext): Promise<Record<GoldModelName, GoldModelResult>> {
   const listed = await createSilverViews(ctx.session, ctx.store, ctx.stager);
@@ -117,7 +126,7 @@ export async function buildGold(ctx: GoldContext): Promise<Record<GoldModelName,
   const out = {} as Record<GoldModelName, GoldModelResult>;
   for (const [i, contract] of GOLD_CONTRACTS.entries()) {
     const readLater = templates.slice(i + 1).some((t) => new RegExp(`\\b${contract.name}\\b`).test(t));
-    out[contract.name] = await buildModel(ctx, contract, templates[i]!, changes, readLater);
+    out[contract.name] = await buildModel(ctx, contract, templates[i]!, { changes, listed, readLater });
   }
   // Only now, every model written: what Silver changed is in Gold.
   await clearPendingChanges(ctx.store);
@@ -146,6 +155,31 @@ async function createChangeViews(
 
 function silverColumns(table: string): readonly ColumnDef[] {
   return SILVER_CONTRACTS[table as TableName]?.columns ?? GOLD_SILVER_INPUTS[table as GoldSilverInput] ?? [];
+}
+
+/**
+ * Per Silver table a model reads by the same dt (`sameDt`), a view `dated_<table>` over only its
+ * partitions of `dts`: DuckDB would otherwise open every partition of the table to filter them.
+ */
+async function datedViews(
+  ctx: GoldContext,
+  model: GoldModelName,
+  listed: ReadonlyMap<string, readonly ObjectInfo[]>,
+  dts: readonly string[],
+): Promise<Record<string, string>> {
+  const wanted = new Set(dts);
+  const out: Record<string, string> = {};
+  for (const table of GOLD_DEPS[model]?.sameDt ?? []) {
+    const keys = (listed.get(table) ?? []).map((o) => o.key).filter((k) => wanted.has(dtOfKey(k) ?? ''));
+    await ctx.session.conn.run(
+      `create or replace temp view dated_${table} as ${parquetColumns(
+        keys.map((k) => ctx.stager.localPath(k)),
+        silverColumns(table),
+      )}`,
+    );
+    out[table] = `dated_${table}`;
+  }
+  return out;
 }
 
 /** A view `<name>` over the model's current Gold partitions of `dts`. */
@@ -188,9 +222,14 @@ async function buildModel(
   ctx: GoldContext,
   contract: GoldContract,
   template: string,
-  changes: SilverChanges | undefined,
-  readLater: boolean,
+  inputs: {
+    changes: SilverChanges | undefined;
+    listed: ReadonlyMap<string, readonly ObjectInfo[]>;
+    /** Whether a later model reads this one (then it must hold every dt). */
+    readLater: boolean;
+  },
 ): Promise<GoldModelResult> {
+  const { changes, listed, readLater } = inputs;
   const started = performance.now();
   const model = contract.name;
   const previous = ctx.fullRefresh ? undefined : await loadGoldState(ctx.store, model);
@@ -200,7 +239,8 @@ async function buildModel(
       .filter((d): d is string => !!d),
   );
   const scope = await modelScope(ctx, contract, changes, previous, existing);
-  const sql = renderGoldModel(template, ctx.until);
+  const dated = scope ? await datedViews(ctx, contract.name, listed, scope) : {};
+  const sql = renderGoldModel(template, ctx.until, dated);
   const filter = scope ? ` where dt::VARCHAR in (select unnest(${sqlStringList(scope)}))` : '';
   await ctx.session.conn.run(
     `create or replace temp table ${model} as ${scope?.length === 0 ? `${sql} limit 0` : `select * from (${sql})${filter}`}`,
@@ -236,16 +276,15 @@ async function buildModel(
     updatedAt: new Date().toISOString(),
     partitions,
   });
-  // A later model reads this one whole: the dts not computed come from its Gold.
+  // A later model reads this one whole: the dts not computed come from its Gold, through a view
+  // (the later model reads only the columns it needs of them).
   if (scope && readLater) {
-    const others = Object.keys(kept);
-    await goldView(ctx, contract, `kept_${model}`, others);
+    await goldView(ctx, contract, `kept_${model}`, Object.keys(kept));
+    await ctx.session.conn.run(`alter table ${model} rename to fresh_${model}`);
     await ctx.session.conn.run(
-      `create or replace temp table ${model}__all as
-         select * from ${model} union all by name select * from kept_${model}`,
+      `create or replace temp view ${model} as
+         select * from fresh_${model} union all by name select * from kept_${model}`,
     );
-    await ctx.session.conn.run(`drop table ${model}`);
-    await ctx.session.conn.run(`alter table ${model}__all rename to ${model}`);
   }
   const total = Object.values(scope ? partitions : fresh).reduce((a, p) => a + p.rows, 0);
   ctx.logger.info(

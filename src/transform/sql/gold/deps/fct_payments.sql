@@ -3,14 +3,11 @@
 -- Grain: one row per affected dt (DATE); a NULL dt means "cannot tell: compute the model whole".
 -- chg_<table> holds the rows of the changed Silver partitions of a table; prev_fct_payments is the
 -- model's current Gold, for links a changed row no longer has (an invoice that linked a charge).
+-- one scan of the charges for every link a changed row may add
 select dt from silver_charges
 where balance_transaction_id in (select id from chg_balance_transactions)
-union
-select dt from silver_charges
-where id in (select charge_id from chg_disputes)
-union
-select dt from silver_charges
-where payment_intent_id in (select payment_intent_id from chg_invoices)
+    or id in (select charge_id from chg_disputes)
+    or payment_intent_id in (select payment_intent_id from chg_invoices)
     or id in (select charge_id from chg_invoices)
 union
 select dt from prev_fct_payments

@@ -207,14 +207,27 @@ async function modelScope(
 ): Promise<string[] | undefined> {
   const deps = GOLD_DEPS[contract.name];
   if (!changes || !previous || !deps) return undefined;
+  const forced = ctx.rebuild?.[contract.name] ?? [];
   const queried = deps.byKey.some((t) => (changes.changed[t] ?? []).length > 0);
-  if (queried && (await depsSql(contract.name)).includes(`prev_${contract.name}`)) {
-    await goldView(ctx, contract, `prev_${contract.name}`, [...existing]);
+  let affected: string[] | undefined;
+  try {
+    if (queried && (await depsSql(contract.name)).includes(`prev_${contract.name}`)) {
+      // not the partitions to rebuild: they may be damaged (they are computed anyway)
+      const readable = [...existing].filter((dt) => !forced.includes(dt));
+      await goldView(ctx, contract, `prev_${contract.name}`, readable);
+    }
+    affected = await affectedDts(ctx.session, contract.name, deps, changes);
+  } catch (err) {
+    // a Gold partition that cannot be read (damaged behind the pipeline): computed whole, as before
+    ctx.logger.warn(
+      { model: `gold.${contract.name}`, err },
+      'dependencies not found: computing the model whole',
+    );
+    return undefined;
   }
-  const affected = await affectedDts(ctx.session, contract.name, deps, changes);
   if (!affected) return undefined;
   const missing = Object.keys(previous.partitions).filter((dt) => !existing.has(dt));
-  return [...new Set([...affected, ...(ctx.rebuild?.[contract.name] ?? []), ...missing])].sort();
+  return [...new Set([...affected, ...forced, ...missing])].sort();
 }
 
 /** Builds one model (whole, or the dts of its scope) and writes its changed partitions. */

@@ -3,7 +3,9 @@ import type { ColumnDef } from '../contracts/contract.js';
 import {
   GOLD_CONTRACTS,
   GOLD_SILVER_INPUTS,
+  type GoldContract,
   type GoldModelName,
+  type GoldSilverInput,
   uncontractedGoldInputs,
 } from '../contracts/gold.js';
 import { SILVER_CONTRACTS, SILVER_TABLES } from '../contracts/silver.js';
@@ -16,7 +18,15 @@ import type { Stager } from '../duckdb/stager.js';
 import type { TableName } from '../entities/entity.js';
 import { changedPartitions, type GoldState, loadGoldState, saveGoldState } from '../state/gold-state.js';
 import { dtOfKey, layout, utcDate } from '../storage/layout.js';
-import type { ObjectStore } from '../storage/object-store.js';
+import type { ObjectInfo, ObjectStore } from '../storage/object-store.js';
+import {
+  affectedDts,
+  clearPendingChanges,
+  depsSql,
+  GOLD_DEPS,
+  loadPendingChanges,
+  type SilverChanges,
+} from './gold-deps.js';
 import type { BuildContext } from './silver-build.js';
 
 /**
@@ -43,15 +53,18 @@ export async function createSilverViews(
   store: ObjectStore,
   stager: Stager,
   tables: readonly TableName[] = SILVER_TABLES,
-): Promise<void> {
+): Promise<Map<string, ObjectInfo[]>> {
+  const listed = new Map<string, ObjectInfo[]>();
   const views: [string, readonly ColumnDef[]][] = [
     ...tables.map((t): [string, readonly ColumnDef[]] => [t, SILVER_CONTRACTS[t].columns]),
     ...uncontractedGoldInputs().map((t): [string, readonly ColumnDef[]] => [t, GOLD_SILVER_INPUTS[t]]),
   ];
   for (const [table, cols] of views) {
-    const keys = (await store.list(layout.silverEntityPrefix(table)))
-      .map((o) => o.key)
-      .filter((k) => k.endsWith('/data.parquet'));
+    const objects = (await store.list(layout.silverEntityPrefix(table))).filter((o) =>
+      o.key.endsWith('/data.parquet'),
+    );
+    listed.set(table, objects);
+    const keys = objects.map((o) => o.key);
     await stager.stage(keys);
     await session.conn.run(
       `create or replace view ${silverView(table)} as ${parquetColumns(
@@ -60,15 +73,21 @@ export async function createSilverViews(
       )}`,
     );
   }
+  return listed;
 }
 
 /**
  * Renders a Gold model with the run's as-of time (`until`, unix seconds): `{{as_of_date}}` is its UTC
  * date, `{{as_of_ts}}` the instant itself (a month's MRR is measured there), and
  * `{{as_of_month_number}}` its UTC month as year * 12 + month - 1 (literals, so DuckDB folds them
- * instead of joining a one-row CTE to every row).
+ * instead of joining a one-row CTE to every row). `{{dated_<table>}}` is the Silver view of the
+ * table, or `dated[table]` (its partitions of the dts computed: read only those files).
  */
-export function renderGoldModel(template: string, until: number): string {
+export function renderGoldModel(
+  template: string,
+  until: number,
+  dated: Readonly<Record<string, string>> = {},
+): string {
   const vars: Record<string, string> = {};
   const at = new Date(until * 1000);
   if (template.includes('{{as_of_date}}')) vars.as_of_date = `DATE ${sqlString(utcDate(until))}`;
@@ -76,88 +95,246 @@ export function renderGoldModel(template: string, until: number): string {
   if (template.includes('{{as_of_month_number}}')) {
     vars.as_of_month_number = String(at.getUTCFullYear() * 12 + at.getUTCMonth());
   }
+  for (const m of template.matchAll(/\{\{dated_([a-z_]+)\}\}/g)) {
+    const table = m[1]!;
+    vars[`dated_${table}`] = dated[table] ?? silverView(table);
+  }
   return renderSql(template, vars);
 }
 
+/** What `buildGold` reports per model. */
+export interface GoldModelResult {
+  partitions: number;
+  rows: number;
+  seconds: number;
+  keys: string[];
+}
+
 /**
- * Computes every Gold model from all Silver in one session (each materialised as a temp table
- * named after the model, so later models may read earlier ones) and writes only the partitions
- * whose fingerprint (row count + XOR of row hashes) changed since the state recorded them.
+ * Computes the Gold models in one session (each materialised as a temp table named after the
+ * model, so later models may read earlier ones) and writes only the partitions whose fingerprint
+ * (row count + XOR of row hashes) changed since the state recorded them. A model with declared
+ * dependencies (`GOLD_DEPS`) is computed only for the dts that the Silver partitions written since
+ * the last complete build (`goldPendingKey`) affect. A full refresh, or no record, computes every
+ * model whole. Once per session: a model read by a later one may be left a view.
  */
-export async function buildGold(
-  ctx: GoldContext,
-): Promise<Record<GoldModelName, { partitions: number; rows: number; seconds: number; keys: string[] }>> {
-  await createSilverViews(ctx.session, ctx.store, ctx.stager);
-  const out = {} as Record<
-    GoldModelName,
-    { partitions: number; rows: number; seconds: number; keys: string[] }
-  >;
-  for (const contract of GOLD_CONTRACTS) {
-    const started = performance.now();
-    const model = contract.name;
-    const sql = renderGoldModel(await readModelSql('gold', model), ctx.until);
-    await ctx.session.conn.run(`create or replace temp table ${model} as ${sql}`);
-    const rows = await ctx.session.rows<{ dt: string; n: number; fp: string; max_ts: number | null }>(
-      `select dt::VARCHAR as dt, count(*)::INTEGER as n, bit_xor(hash(t))::VARCHAR as fp,
-              epoch(max(${contract.businessTsColumn})::TIMESTAMPTZ)::INTEGER as max_ts
-       from ${model} as t group by dt order by dt`,
-    );
-    const fresh: GoldState['partitions'] = {};
-    for (const r of rows) fresh[r.dt] = { rows: r.n, fingerprint: r.fp, maxBusinessTs: r.max_ts };
-    const previous = ctx.fullRefresh ? undefined : await loadGoldState(ctx.store, model);
-    const existing = new Set(
-      (await ctx.store.list(layout.goldModelPrefix(model)))
-        .map((o) => dtOfKey(o.key))
-        .filter((d): d is string => !!d),
-    );
-    const forced = (ctx.rebuild?.[model] ?? []).filter((dt) => fresh[dt]);
-    const changed = [
-      ...new Set([...changedPartitions(fresh, previous?.partitions, existing), ...forced]),
-    ].sort();
-    let keys: string[] = [];
-    if (changed.length > 0) {
-      const written = await copyPartitioned({
-        session: ctx.session,
-        store: ctx.store,
-        query: `select * from ${model} where dt::VARCHAR in (select unnest(${sqlStringList(changed)}))`,
-        // dt first: rows then reach the partitioned writer one partition after another, so each
-        // is one file (by key alone, every partition was split among the writer's 16 open files
-        // and rewritten: 376 small statements, 2-4 s, for fct_balance_transactions at 100k)
-        orderBy: ['dt', ...contract.primaryKey].join(', '),
-        outDir: join(ctx.workDir, 'out', 'gold', model),
-        keyOf: (dt) => layout.goldPartition(model, dt),
-        sortInQuery: sortsInQuery(
-          rows.filter((r) => changed.includes(r.dt)).reduce((a, r) => a + r.n, 0) * GOLD_ROW_BYTES,
-          ctx.session.memoryBytes,
-        ),
-      });
-      keys = written.keys;
-    }
-    // Fact models: a partition without rows any more is removed. Snapshots keep their history.
-    const partitions: GoldState['partitions'] = contract.snapshot
-      ? { ...previous?.partitions, ...fresh }
-      : fresh;
-    if (!contract.snapshot) {
-      for (const dt of existing) if (!fresh[dt]) await ctx.store.delete(layout.goldPartition(model, dt));
-    }
-    await saveGoldState(ctx.store, {
-      version: 1,
-      model,
-      runId: ctx.runId,
-      updatedAt: new Date().toISOString(),
-      partitions,
-    });
-    const total = rows.reduce((a, r) => a + r.n, 0);
-    out[model] = {
-      partitions: keys.length,
-      rows: total,
-      seconds: (performance.now() - started) / 1000,
-      keys,
-    };
-    ctx.logger.info(
-      { step: 'transform', model: `gold.${model}`, partitions: keys.length, rows: total },
-      'gold built',
+export async function buildGold(ctx: GoldContext): Promise<Record<GoldModelName, GoldModelResult>> {
+  const listed = await createSilverViews(ctx.session, ctx.store, ctx.stager);
+  const changes = ctx.fullRefresh ? undefined : await loadPendingChanges(ctx.store);
+  if (changes) await createChangeViews(ctx.session, listed, changes, ctx.stager);
+  const templates = await Promise.all(GOLD_CONTRACTS.map((c) => readModelSql('gold', c.name)));
+  const out = {} as Record<GoldModelName, GoldModelResult>;
+  for (const [i, contract] of GOLD_CONTRACTS.entries()) {
+    const readLater = templates.slice(i + 1).some((t) => new RegExp(`\\b${contract.name}\\b`).test(t));
+    out[contract.name] = await buildModel(ctx, contract, templates[i]!, { changes, listed, readLater });
+  }
+  // Only now, every model written: what Silver changed is in Gold.
+  await clearPendingChanges(ctx.store);
+  return out;
+}
+
+/** Views `chg_<table>`: the rows of the Silver partitions rewritten since the last Gold build. */
+async function createChangeViews(
+  session: DuckSession,
+  listed: ReadonlyMap<string, readonly ObjectInfo[]>,
+  changes: SilverChanges,
+  stager: Stager,
+): Promise<void> {
+  const tables = new Set(Object.values(GOLD_DEPS).flatMap((d) => d.byKey));
+  for (const table of tables) {
+    const dts = new Set(changes.changed[table] ?? []);
+    const keys = (listed.get(table) ?? []).map((o) => o.key).filter((k) => dts.has(dtOfKey(k) ?? ''));
+    await session.conn.run(
+      `create or replace view chg_${table} as ${parquetColumns(
+        keys.map((k) => stager.localPath(k)),
+        silverColumns(table),
+      )}`,
     );
   }
+}
+
+function silverColumns(table: string): readonly ColumnDef[] {
+  return SILVER_CONTRACTS[table as TableName]?.columns ?? GOLD_SILVER_INPUTS[table as GoldSilverInput] ?? [];
+}
+
+/**
+ * Per Silver table a model reads by the same dt (`sameDt`), a view `dated_<table>` over only its
+ * partitions of `dts`: DuckDB would otherwise open every partition of the table to filter them.
+ */
+async function datedViews(
+  ctx: GoldContext,
+  model: GoldModelName,
+  listed: ReadonlyMap<string, readonly ObjectInfo[]>,
+  dts: readonly string[],
+): Promise<Record<string, string>> {
+  const wanted = new Set(dts);
+  const out: Record<string, string> = {};
+  for (const table of GOLD_DEPS[model]?.sameDt ?? []) {
+    const keys = (listed.get(table) ?? []).map((o) => o.key).filter((k) => wanted.has(dtOfKey(k) ?? ''));
+    await ctx.session.conn.run(
+      `create or replace temp view dated_${table} as ${parquetColumns(
+        keys.map((k) => ctx.stager.localPath(k)),
+        silverColumns(table),
+      )}`,
+    );
+    out[table] = `dated_${table}`;
+  }
   return out;
+}
+
+/** A view `<name>` over the model's current Gold partitions of `dts`. */
+async function goldView(ctx: GoldContext, contract: GoldContract, name: string, dts: readonly string[]) {
+  const keys = dts.map((dt) => layout.goldPartition(contract.name, dt));
+  await ctx.stager.stage(keys);
+  await ctx.session.conn.run(
+    `create or replace temp view ${name} as ${parquetColumns(
+      keys.map((k) => ctx.stager.localPath(k)),
+      contract.columns,
+    )}`,
+  );
+}
+
+/**
+ * The dts of a model to compute, or undefined for all of them: those its Silver changes affect,
+ * those asked for, and those its state has that lack their file.
+ */
+async function modelScope(
+  ctx: GoldContext,
+  contract: GoldContract,
+  changes: SilverChanges | undefined,
+  previous: GoldState | undefined,
+  existing: ReadonlySet<string>,
+): Promise<string[] | undefined> {
+  const deps = GOLD_DEPS[contract.name];
+  if (!changes || !previous || !deps) return undefined;
+  const forced = ctx.rebuild?.[contract.name] ?? [];
+  const queried = deps.byKey.some((t) => (changes.changed[t] ?? []).length > 0);
+  let affected: string[] | undefined;
+  try {
+    if (queried && (await depsSql(contract.name)).includes(`prev_${contract.name}`)) {
+      // not the partitions to rebuild: they may be damaged (they are computed anyway)
+      const readable = [...existing].filter((dt) => !forced.includes(dt));
+      await goldView(ctx, contract, `prev_${contract.name}`, readable);
+    }
+    affected = await affectedDts(ctx.session, contract.name, deps, changes);
+  } catch (err) {
+    // a Gold partition that cannot be read (damaged behind the pipeline): computed whole, as before
+    ctx.logger.warn(
+      { model: `gold.${contract.name}`, err },
+      'dependencies not found: computing the model whole',
+    );
+    return undefined;
+  }
+  if (!affected) return undefined;
+  const missing = Object.keys(previous.partitions).filter((dt) => !existing.has(dt));
+  return [...new Set([...affected, ...forced, ...missing])].sort();
+}
+
+/** Builds one model (whole, or the dts of its scope) and writes its changed partitions. */
+async function buildModel(
+  ctx: GoldContext,
+  contract: GoldContract,
+  template: string,
+  inputs: {
+    changes: SilverChanges | undefined;
+    listed: ReadonlyMap<string, readonly ObjectInfo[]>;
+    /** Whether a later model reads this one (then it must hold every dt). */
+    readLater: boolean;
+  },
+): Promise<GoldModelResult> {
+  const { changes, listed, readLater } = inputs;
+  const started = performance.now();
+  const model = contract.name;
+  const previous = ctx.fullRefresh ? undefined : await loadGoldState(ctx.store, model);
+  const existing = new Set(
+    (await ctx.store.list(layout.goldModelPrefix(model)))
+      .map((o) => dtOfKey(o.key))
+      .filter((d): d is string => !!d),
+  );
+  const scope = await modelScope(ctx, contract, changes, previous, existing);
+  const dated = scope ? await datedViews(ctx, contract.name, listed, scope) : {};
+  const sql = renderGoldModel(template, ctx.until, dated);
+  const filter = scope ? ` where dt::VARCHAR in (select unnest(${sqlStringList(scope)}))` : '';
+  await ctx.session.conn.run(
+    `create or replace temp table ${model} as ${scope?.length === 0 ? `${sql} limit 0` : `select * from (${sql})${filter}`}`,
+  );
+  const rows = await ctx.session.rows<{ dt: string; n: number; fp: string; max_ts: number | null }>(
+    `select dt::VARCHAR as dt, count(*)::INTEGER as n, bit_xor(hash(t))::VARCHAR as fp,
+            epoch(max(${contract.businessTsColumn})::TIMESTAMPTZ)::INTEGER as max_ts
+     from ${model} as t group by dt order by dt`,
+  );
+  const fresh: GoldState['partitions'] = {};
+  for (const r of rows) fresh[r.dt] = { rows: r.n, fingerprint: r.fp, maxBusinessTs: r.max_ts };
+  const forced = (ctx.rebuild?.[model] ?? []).filter((dt) => fresh[dt]);
+  const changed = [
+    ...new Set([...changedPartitions(fresh, previous?.partitions, existing), ...forced]),
+  ].sort();
+  const keys = changed.length > 0 ? await writePartitions(ctx, contract, changed, rows) : [];
+  // Computed dts: all of them, or the scope's (the others stay as they are).
+  const computed = scope ? new Set(scope) : undefined;
+  const kept: GoldState['partitions'] = {};
+  for (const [dt, p] of Object.entries(previous?.partitions ?? {}))
+    if (computed ? !computed.has(dt) : contract.snapshot) kept[dt] = p;
+  const partitions: GoldState['partitions'] = { ...kept, ...fresh };
+  // Fact models: a computed partition without rows any more is removed. Snapshots keep history.
+  if (!contract.snapshot) {
+    for (const dt of existing)
+      if (!fresh[dt] && (!computed || computed.has(dt)))
+        await ctx.store.delete(layout.goldPartition(model, dt));
+  }
+  await saveGoldState(ctx.store, {
+    version: 1,
+    model,
+    runId: ctx.runId,
+    updatedAt: new Date().toISOString(),
+    partitions,
+  });
+  // A later model reads this one whole: the dts not computed come from its Gold, through a view
+  // (the later model reads only the columns it needs of them).
+  if (scope && readLater) {
+    await goldView(ctx, contract, `kept_${model}`, Object.keys(kept));
+    await ctx.session.conn.run(`alter table ${model} rename to fresh_${model}`);
+    await ctx.session.conn.run(
+      `create or replace temp view ${model} as
+         select * from fresh_${model} union all by name select * from kept_${model}`,
+    );
+  }
+  const total = Object.values(scope ? partitions : fresh).reduce((a, p) => a + p.rows, 0);
+  ctx.logger.info(
+    {
+      step: 'transform',
+      model: `gold.${model}`,
+      partitions: keys.length,
+      rows: total,
+      computed: scope?.length ?? 'all',
+    },
+    'gold built',
+  );
+  return { partitions: keys.length, rows: total, seconds: (performance.now() - started) / 1000, keys };
+}
+
+/** Writes the `changed` dts of the model's temp table; returns their keys. */
+async function writePartitions(
+  ctx: GoldContext,
+  contract: GoldContract,
+  changed: readonly string[],
+  rows: readonly { dt: string; n: number }[],
+): Promise<string[]> {
+  const model = contract.name;
+  const written = await copyPartitioned({
+    session: ctx.session,
+    store: ctx.store,
+    query: `select * from ${model} where dt::VARCHAR in (select unnest(${sqlStringList(changed)}))`,
+    // dt first: rows then reach the partitioned writer one partition after another, so each is one
+    // file (by key alone, every partition was split among the writer's 16 open files and
+    // rewritten: 376 small statements, 2-4 s, for fct_balance_transactions at 100k)
+    orderBy: ['dt', ...contract.primaryKey].join(', '),
+    outDir: join(ctx.workDir, 'out', 'gold', model),
+    keyOf: (dt) => layout.goldPartition(model, dt),
+    sortInQuery: sortsInQuery(
+      rows.filter((r) => changed.includes(r.dt)).reduce((a, r) => a + r.n, 0) * GOLD_ROW_BYTES,
+      ctx.session.memoryBytes,
+    ),
+  });
+  return written.keys;
 }

@@ -23,6 +23,7 @@ import type { Logger } from '../obs/logger.js';
 import { dtOfKey, layout } from '../storage/layout.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { BronzeParseError, TransformError } from './errors.js';
+import { notePendingChanges } from './gold-deps.js';
 import {
   describeInputs,
   loadSilverState,
@@ -241,6 +242,8 @@ export async function buildSilverTable(
   const partitions: SilverState['partitions'] = firstBuild ? {} : { ...state.partitions };
   for (const [dt, s] of stats) partitions[dt] = { rows: s.n, keys: s.keys };
   for (const dt of removed) delete partitions[dt];
+  // Gold learns what changed before the state says the Bronze was consumed (see goldPendingKey).
+  await notePendingChanges(ctx.store, table, [...stats.keys()], removed);
   // Only now, with every Parquet durable, record what was consumed.
   await saveSilverState(ctx.store, {
     version: 1,

@@ -8,26 +8,28 @@
 -- payouts_amount is the day's net activity; paying_customers: distinct customers with a succeeded charge that day and currency;
 -- new_customers: customers created that day in that currency. A deleted customer is a tombstone
 -- without a currency, so it is left out of new_customers (it no longer exists).
+-- {{dated_<table>}}: the Silver table, or, when only some dts are computed, its partitions of those
+-- dts (each row of a dt comes from that table's rows of the same dt: gold-deps.ts `sameDt`).
 with
 
 charges as (
-    select * from silver_charges
+    select * from {{dated_charges}}
 ),
 
 refunds as (
-    select * from silver_refunds where not is_deleted
+    select * from {{dated_refunds}} where not is_deleted
 ),
 
 disputes as (
-    select * from silver_disputes where not is_deleted
+    select * from {{dated_disputes}} where not is_deleted
 ),
 
 balance_transactions as (
-    select * from silver_balance_transactions
+    select * from {{dated_balance_transactions}}
 ),
 
 customers as (
-    select * from silver_customers where not is_deleted
+    select * from {{dated_customers}} where not is_deleted
 ),
 
 charge_days as (

@@ -3,10 +3,12 @@
 -- The source (charge, refund, dispute or payout) is resolved by joining each Silver table on its
 -- id; the customer is the source charge's customer (none for a payout's own transaction or its
 -- failure's return). Balance transactions are never deleted.
+-- {{dated_<table>}}: the Silver table, or, when only some dts are computed, its partitions of those
+-- dts (each row of a dt comes from that table's rows of the same dt: gold-deps.ts `sameDt`).
 with
 
 balance_transactions as (
-    select * from silver_balance_transactions
+    select * from {{dated_balance_transactions}}
 ),
 
 charges as (

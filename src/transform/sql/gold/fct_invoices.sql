@@ -1,10 +1,12 @@
 -- Gold fct_invoices
 -- Grain: one row per invoice that still exists (deleted draft invoices are excluded);
 -- dt = its UTC created date. Key: invoice_id.
+-- {{dated_<table>}}: the Silver table, or, when only some dts are computed, its partitions of those
+-- dts (each row of a dt comes from that table's rows of the same dt: gold-deps.ts `sameDt`).
 with
 
 invoices as (
-    select * from silver_invoices where not is_deleted
+    select * from {{dated_invoices}} where not is_deleted
 ),
 
 final as (

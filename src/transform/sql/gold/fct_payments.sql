@@ -5,10 +5,12 @@
 -- versions, `payment_intent` / `charge` before 2025); NULL where there is none. Deleted invoices are
 -- not linked. (`charge.invoice`, served only before 2025, is not read: Silver would then link a
 -- charge or not depending on which version its latest event was created under.)
+-- {{dated_<table>}}: the Silver table, or, when only some dts are computed, its partitions of those
+-- dts (each row of a dt comes from that table's rows of the same dt: gold-deps.ts `sameDt`).
 with
 
 charges as (
-    select * from silver_charges
+    select * from {{dated_charges}}
 ),
 
 balance_transactions as (

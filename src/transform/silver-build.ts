@@ -21,7 +21,7 @@ import type { EntityName, TableName } from '../entities/entity.js';
 import { entity } from '../entities/lookups.js';
 import type { Logger } from '../obs/logger.js';
 import { dtOfKey, layout } from '../storage/layout.js';
-import type { ObjectStore } from '../storage/object-store.js';
+import type { ObjectInfo, ObjectStore } from '../storage/object-store.js';
 import { BronzeParseError, TransformError } from './errors.js';
 import { notePendingChanges } from './gold-deps.js';
 import {
@@ -147,36 +147,8 @@ export async function buildSilverTable(
   const webhookPaths = new Set(inputs.webhooks.map((k) => ctx.stager.localPath(k)));
   const knownCreated = firstBuild ? undefined : await loadKnownCreated(ctx, table, rebuildDts);
 
-  const outDir = join(ctx.workDir, 'out', 'silver', table);
-  const stats = new Map<string, { n: number; keys: string[] }>();
-  const writtenKeys = new Set<string>();
-  // rows whose object has no `created` in the Bronze read (see the chunked build below)
-  let undated = 0;
-  const write = async (query: string, sortInQuery: boolean) => {
-    const written = await copyPartitioned({
-      session: ctx.session,
-      store: ctx.store,
-      query,
-      orderBy: ['dt', ...contract.primaryKey].map(sqlIdent).join(', '),
-      outDir,
-      keyOf: (dt) => layout.silverPartition(table, dt),
-      sortInQuery,
-    });
-    const rows = written.dts.length
-      ? await ctx.session.rows<{ dt: string; n: number; keys: string[]; undated: number }>(
-          `select dt::VARCHAR as dt, count(*)::INTEGER as n, list(distinct _bronze_key order by _bronze_key) as keys,
-                  count(*) filter (where created_ts is null)::INTEGER as undated
-           from read_parquet(${sqlString(join(outDir, '*', '*.parquet'))}, hive_partitioning = false)
-           group by dt order by dt`,
-        )
-      : [];
-    await rm(outDir, { recursive: true, force: true });
-    for (const r of rows) {
-      stats.set(r.dt, { n: r.n, keys: r.keys });
-      undated += r.undated;
-    }
-    for (const k of written.keys) writtenKeys.add(k);
-  };
+  const sink = partitionSink(ctx, table);
+  const { stats, write } = sink;
 
   // Types `keys` through the model (only the rows of `dts`, or the rows `where`, when given) and
   // writes the partitions.
@@ -190,42 +162,9 @@ export async function buildSilverTable(
       write(query, sortsInQuery(bytes, ctx.session.memoryBytes)),
     );
   };
-  // Built a run of days at a time when the Bronze would not fit one query (each run reads every
-  // webhook delivery, and writes its days' rows): a child dated by its parent by its parents'
-  // days, an entity by its own (all versions of an object are in its created day's Bronze). An
-  // object without `created` anywhere breaks that: its rows pass every run's filter, and one of
-  // them makes the table be built whole after all (partitions only the runs wrote go).
-  const buildFirst = async (keys: readonly string[]) => {
-    const budget = ctx.dayChunkBytes ?? chunkBudget(ctx.session.memoryBytes);
-    const chunks =
-      contract.bronze.parent?.datedByParent === true
-        ? await parentDayChunks(ctx, entityObjs, pageObjs, budget)
-        : contract.bronze.from === 'own'
-          ? entityDayChunks(entityObjs, budget)
-          : undefined;
-    if (!chunks) return buildFrom(keys);
-    for (const c of chunks)
-      await buildFrom(
-        [...c.keys, ...inputs.webhooks],
-        undefined,
-        `${inDayRange('dt::VARCHAR', c)} or created_ts is null`,
-      );
-    if (undated === 0) return;
-    ctx.logger.warn(
-      { step: 'transform', model: `silver.${table}`, rows: undated },
-      'objects without created: built whole instead of by runs of days',
-    );
-    const byRuns = new Set(stats.keys());
-    stats.clear();
-    await buildFrom(keys);
-    for (const dt of byRuns) {
-      if (stats.has(dt)) continue;
-      await ctx.store.delete(layout.silverPartition(table, dt));
-      writtenKeys.delete(layout.silverPartition(table, dt));
-    }
-  };
   if (parentDays && parentDays.length > 0) await buildFrom(parentDayInputs(inputs, parentDays), parentDays);
-  if (firstBuild) await buildFirst(fresh);
+  if (firstBuild)
+    await buildFirst(ctx, table, { entityObjs, pageObjs, webhooks: inputs.webhooks }, sink, buildFrom, fresh);
   // Every consumed Bronze, not only that of the dts: a row's winning version may sit in another
   // dt's Bronze (a webhook received later, a tombstone), and the dedup must see them all.
   if (rebuildDts.length > 0) await buildFrom(consumed, rebuildDts);
@@ -258,7 +197,98 @@ export async function buildSilverTable(
     { step: 'transform', model: `silver.${table}`, partitions: stats.size, rows },
     rebuildDts.length > 0 ? `silver built (${rebuildDts.length} partitions rebuilt)` : 'silver built',
   );
-  return done(stats.size, rows, [...writtenKeys].sort());
+  return done(stats.size, rows, [...sink.keys].sort());
+}
+
+/** Where a build writes Silver partitions, and what it wrote: rows and Bronze keys per dt. */
+interface PartitionSink {
+  readonly stats: Map<string, { n: number; keys: string[] }>;
+  /** Keys of the partitions written. */
+  readonly keys: Set<string>;
+  /** Rows written whose object had no `created` in the Bronze read. */
+  undated: number;
+  write(query: string, sortInQuery: boolean): Promise<void>;
+}
+
+function partitionSink(ctx: BuildContext, table: TableName): PartitionSink {
+  const contract = SILVER_CONTRACTS[table];
+  const outDir = join(ctx.workDir, 'out', 'silver', table);
+  const sink: PartitionSink = {
+    stats: new Map(),
+    keys: new Set(),
+    undated: 0,
+    async write(query, sortInQuery) {
+      const written = await copyPartitioned({
+        session: ctx.session,
+        store: ctx.store,
+        query,
+        orderBy: ['dt', ...contract.primaryKey].map(sqlIdent).join(', '),
+        outDir,
+        keyOf: (dt) => layout.silverPartition(table, dt),
+        sortInQuery,
+      });
+      const rows = written.dts.length
+        ? await ctx.session.rows<{ dt: string; n: number; keys: string[]; undated: number }>(
+            `select dt::VARCHAR as dt, count(*)::INTEGER as n, list(distinct _bronze_key order by _bronze_key) as keys,
+                    count(*) filter (where created_ts is null)::INTEGER as undated
+             from read_parquet(${sqlString(join(outDir, '*', '*.parquet'))}, hive_partitioning = false)
+             group by dt order by dt`,
+          )
+        : [];
+      await rm(outDir, { recursive: true, force: true });
+      for (const r of rows) {
+        sink.stats.set(r.dt, { n: r.n, keys: r.keys });
+        sink.undated += r.undated;
+      }
+      for (const k of written.keys) sink.keys.add(k);
+    },
+  };
+  return sink;
+}
+
+/**
+ * A first build, a run of days at a time when the Bronze would not fit one query (each run reads
+ * every webhook delivery, and writes its days' rows): a child dated by its parent by its parents'
+ * days, an entity by its own (all versions of an object are in its created day's Bronze). An
+ * object without `created` anywhere breaks that: its rows pass every run's filter, and one of them
+ * makes the table be built whole after all (partitions only the runs wrote go).
+ */
+async function buildFirst(
+  ctx: BuildContext,
+  table: TableName,
+  objs: { entityObjs: readonly ObjectInfo[]; pageObjs: readonly ObjectInfo[]; webhooks: readonly string[] },
+  sink: PartitionSink,
+  buildFrom: (keys: readonly string[], dts?: readonly string[], where?: string) => Promise<void>,
+  keys: readonly string[],
+): Promise<void> {
+  const contract = SILVER_CONTRACTS[table];
+  const budget = ctx.dayChunkBytes ?? chunkBudget(ctx.session.memoryBytes);
+  const chunks =
+    contract.bronze.parent?.datedByParent === true
+      ? await parentDayChunks(ctx, objs.entityObjs, objs.pageObjs, budget)
+      : contract.bronze.from === 'own'
+        ? entityDayChunks(objs.entityObjs, budget)
+        : undefined;
+  if (!chunks) return buildFrom(keys);
+  for (const c of chunks)
+    await buildFrom(
+      [...c.keys, ...objs.webhooks],
+      undefined,
+      `${inDayRange('dt::VARCHAR', c)} or created_ts is null`,
+    );
+  if (sink.undated === 0) return;
+  ctx.logger.warn(
+    { step: 'transform', model: `silver.${table}`, rows: sink.undated },
+    'objects without created: built whole instead of by runs of days',
+  );
+  const byRuns = new Set(sink.stats.keys());
+  sink.stats.clear();
+  await buildFrom(keys);
+  for (const dt of byRuns) {
+    if (sink.stats.has(dt)) continue;
+    await ctx.store.delete(layout.silverPartition(table, dt));
+    sink.keys.delete(layout.silverPartition(table, dt));
+  }
 }
 
 /**

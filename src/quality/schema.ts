@@ -1,7 +1,7 @@
 import type { TableContract } from '../contracts/contract.js';
 import { GOLD_CONTRACTS } from '../contracts/gold.js';
 import { SILVER_CONTRACTS, SILVER_TABLES } from '../contracts/silver.js';
-import { sqlIdent, sqlStringList } from '../duckdb/sql-template.js';
+import { sqlIdent } from '../duckdb/sql-template.js';
 import { dtOfKey } from '../storage/layout.js';
 import { capped, MAX_EXAMPLES, num } from './examples.js';
 import { goldView, type QualityContext, readFileColumns, silverView } from './quality-context.js';

@@ -1,6 +1,7 @@
 import { dtOfKey } from '../storage/layout.js';
 import type { ObjectInfo } from '../storage/object-store.js';
 import { payloadType, readBronzeRelation } from './bronze-read.js';
+import { chunksOfBytes } from './read-chunks.js';
 import type { DuckSession } from './session.js';
 import { sqlString } from './sql-template.js';
 import type { Stager } from './stager.js';
@@ -15,21 +16,7 @@ export function dayChunks(objs: readonly Pick<ObjectInfo, 'key' | 'size'>[], bud
     const dt = dtOfKey(o.key);
     if (dt !== undefined) bytes.set(dt, (bytes.get(dt) ?? 0) + o.size);
   }
-  const chunks: string[][] = [];
-  let run: string[] = [];
-  let size = 0;
-  for (const dt of [...bytes.keys()].sort()) {
-    const b = bytes.get(dt)!;
-    if (run.length > 0 && size + b > budget) {
-      chunks.push(run);
-      run = [];
-      size = 0;
-    }
-    run.push(dt);
-    size += b;
-  }
-  if (run.length > 0) chunks.push(run);
-  return chunks;
+  return chunksOfBytes([...bytes.keys()].sort(), bytes, budget);
 }
 
 /**
@@ -108,13 +95,13 @@ function rangesOf(
 }
 
 /** Bronze bytes one run of days may hold: a share of DuckDB's memory limit. */
-export const chunkBudget = (memoryBytes: number): number => memoryBytes * CHILD_CHUNK_SHARE;
+export const chunkBudget = (memoryBytes: number): number => memoryBytes * DAY_CHUNK_SHARE;
 
 /**
- * The share of DuckDB's memory limit that one run of a child table's parent Bronze may take (JSON
- * bytes): the parents' versions, ranked, with their lists unnested, take several times their size.
+ * The share of DuckDB's memory limit that one run of days of Bronze may take (JSON bytes): the
+ * versions, ranked (a child's parents with their lists unnested), take several times their size.
  */
-const CHILD_CHUNK_SHARE = 0.25;
+const DAY_CHUNK_SHARE = 0.25;
 
 /** The Bronze files (of `keys`) holding a tombstone without `created`. */
 async function bareTombstoneKeys(

@@ -1,9 +1,9 @@
+import { chunksOfBytes } from '../duckdb/read-chunks.js';
 import { sqlString, sqlStringList } from '../duckdb/sql-template.js';
 import type { TableName } from '../entities/entity.js';
 import { layout } from '../storage/layout.js';
 import { num } from './examples.js';
 import type { QualityContext } from './quality-context.js';
-import { chunksOfBytes } from './read-chunks.js';
 
 /**
  * Inserts into `into` (id, bronze_key) the ids of those Bronze parts of `keys` whose id sidecar

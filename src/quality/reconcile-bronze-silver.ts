@@ -1,4 +1,5 @@
 import { SILVER_CONTRACTS, SILVER_TABLES } from '../contracts/silver.js';
+import { chunksOfBytes } from '../duckdb/read-chunks.js';
 import { sqlString, sqlStringList } from '../duckdb/sql-template.js';
 import type { TableName } from '../entities/entity.js';
 import { entity, isEntityName } from '../entities/lookups.js';
@@ -9,7 +10,6 @@ import { loadSidecarIds } from './bronze-id-sidecar.js';
 import { capped } from './examples.js';
 import { diffKeys } from './key-diff.js';
 import { noteListed, type QualityContext, silverView } from './quality-context.js';
-import { chunksOfBytes } from './read-chunks.js';
 import { checkChildBronzeSilver, webhookDataKeys } from './reconcile-children.js';
 import { changedDts, isChanged } from './scope.js';
 import type { CheckResult, PlannedCheck } from './types.js';

@@ -1,5 +1,5 @@
 import { chunksOfBytes } from '../duckdb/read-chunks.js';
-import { sqlString, sqlStringList } from '../duckdb/sql-template.js';
+import { sqlStringList } from '../duckdb/sql-template.js';
 import type { TableName } from '../entities/entity.js';
 import { layout } from '../storage/layout.js';
 import { num } from './examples.js';
@@ -49,10 +49,12 @@ export async function loadSidecarIds(
         })
         .map((h) => h.sidecar);
       if (good.length === 0) continue;
-      const partKey = `'bronze/' || regexp_extract(sidecar, ${sqlString('^_state/bronze_ids/(.*)\\.ids$')}, 1)`;
+      // each good sidecar with the part it describes (partOf, from the layout)
       await ctx.db.conn.run(
-        `insert into ${into} select id, ${partKey} from ${sc}
-         where id is not null and sidecar in (select unnest(${sqlStringList(good)}))`,
+        `insert into ${into} select sc.id, m.part from ${sc} sc
+         join (select unnest(${sqlStringList(good)}) as sidecar, unnest(${sqlStringList(good.map((g) => partOf.get(g)!))}) as part) m
+           using (sidecar)
+         where sc.id is not null`,
       );
       for (const s of good) vouched.add(partOf.get(s)!);
     } finally {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useDuckSession } from '../../test/helpers/duck-session.js';
 import { LocalObjectStore } from '../storage/local-store.js';
-import { copyPartitioned, sortsInQuery } from './partitioned-copy.js';
+import { copyPartitioned, partitionsOfStats, sortsInQuery } from './partitioned-copy.js';
 import { PARTITIONED_WRITE_FLUSH_ROWS, PARTITIONED_WRITE_MAX_OPEN_FILES, sizeBytes } from './session.js';
 
 describe('sizeBytes', () => {
@@ -61,9 +61,11 @@ describe('copyPartitioned', () => {
       });
       expect(written.keys).toEqual([1, 2, 3, 4].map((d) => `t-reopen/dt=2024-01-0${d}/data.parquet`));
       await expectSortedPartitions(written.keys);
-      // DuckDB did split partitions over several files here
-      const files = await readdir(join(duck.dir, 'out-reopen', 'dt=2024-01-01'));
-      expect(files.filter((f) => f.endsWith('.parquet')).length).toBeGreaterThan(1);
+      // DuckDB did split partitions over several files here, and the counts add them up
+      expect(written.partitions.get('2024-01-01')!.files.length).toBeGreaterThan(1);
+      expect([...written.partitions.values()].map((p) => p.rows)).toEqual([5000, 5000, 5000, 5000]);
+      // the split files went with the merge
+      expect(await readdir(join(duck.dir, 'out-reopen', 'dt=2024-01-01'))).toEqual([]);
     } finally {
       await duck.session.conn.run(
         `set partitioned_write_max_open_files = ${PARTITIONED_WRITE_MAX_OPEN_FILES}`,
@@ -88,4 +90,47 @@ describe('copyPartitioned', () => {
       await expectSortedPartitions(written.keys);
     });
   }
+
+  it('counts rows and NULLs per dt from the write itself; a second write into the folder sees only its own rows', async () => {
+    const outDir = join(duck.dir, 'out-shared');
+    const write = (q: string, table: string) =>
+      copyPartitioned({
+        session: duck.session,
+        store,
+        query: q,
+        orderBy: 'dt, id',
+        outDir,
+        keyOf: (dt) => `${table}/dt=${dt}/data.parquet`,
+        sortInQuery: true,
+        countNulls: ['maybe'],
+      });
+    const first = await write(
+      `select ('2024-01-0' || (1 + i % 4))::DATE as dt, i::VARCHAR as id, if(i % 8 = 0, null, i) as maybe from range(100) t(i)`,
+      'a',
+    );
+    expect(Object.fromEntries([...first.partitions].map(([dt, p]) => [dt, [p.rows, p.nulls.maybe]]))).toEqual(
+      {
+        '2024-01-01': [25, 13],
+        '2024-01-02': [25, 0],
+        '2024-01-03': [25, 0],
+        '2024-01-04': [25, 0],
+      },
+    );
+    const second = await write(
+      `select '2024-01-02'::DATE as dt, i::VARCHAR as id, null::INTEGER as maybe from range(3) t(i)`,
+      'b',
+    );
+    expect(second.keys).toEqual(['b/dt=2024-01-02/data.parquet']);
+    expect(second.partitions.get('2024-01-02')).toMatchObject({ rows: 3, nulls: { maybe: 3 } });
+    const rows = await duck.session.rows<{ n: number }>(
+      `select count(*)::INTEGER as n from read_parquet('${join(duck.dir, 'lake', 'b', '*', '*.parquet')}')`,
+    );
+    expect(rows).toEqual([{ n: 3 }]);
+  });
+
+  it('names the file it cannot place in a dt', () => {
+    expect(() =>
+      partitionsOfStats([{ filename: '/x/y.parquet', count: 1, column_statistics: [] }], []),
+    ).toThrow(/no dt in the file name \/x\/y.parquet/);
+  });
 });

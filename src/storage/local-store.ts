@@ -80,21 +80,23 @@ export class LocalObjectStore implements ObjectStore {
   }
 
   async putFile(key: string, localPath: string, opts: { move?: boolean } = {}): Promise<void> {
-    this.path(key);
+    const dest = this.path(key);
+    // a move on one filesystem is one rename into place, atomic (Bronze parts, Parquet partitions:
+    // no second copy of every byte); across filesystems, or without `move`, a copy then a rename
+    if (opts.move) {
+      await mkdir(dirname(dest), { recursive: true });
+      const moved = await rename(localPath, dest).then(
+        () => true,
+        (err: NodeJS.ErrnoException) => {
+          if (err.code === 'EXDEV') return false;
+          throw err;
+        },
+      );
+      if (moved) return;
+    }
     const tmp = await this.tempPath();
     try {
-      // a move on one filesystem is a rename (Bronze parts: no second copy of every byte);
-      // across filesystems, or without `move`, a copy
-      const moved = opts.move
-        ? await rename(localPath, tmp).then(
-            () => true,
-            (err: NodeJS.ErrnoException) => {
-              if (err.code === 'EXDEV') return false;
-              throw err;
-            },
-          )
-        : false;
-      if (!moved) await copyFile(localPath, tmp);
+      await copyFile(localPath, tmp);
       await this.commit(tmp, key);
     } catch (err) {
       await rm(tmp, { force: true });

@@ -329,7 +329,7 @@ async function writePartitions(
     // file (by key alone, every partition was split among the writer's 16 open files and
     // rewritten: 376 small statements, 2-4 s, for fct_balance_transactions at 100k)
     orderBy: ['dt', ...contract.primaryKey].join(', '),
-    outDir: join(ctx.workDir, 'out', 'gold', model),
+    outDir: join(ctx.workDir, 'out', 'partitions'),
     keyOf: (dt) => layout.goldPartition(model, dt),
     sortInQuery: sortsInQuery(
       rows.filter((r) => changed.includes(r.dt)).reduce((a, r) => a + r.n, 0) * GOLD_ROW_BYTES,

@@ -1,4 +1,4 @@
-import { rm, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BRONZE_PAYLOADS, SILVER_CONTRACTS } from '../contracts/silver.js';
 import { payloadType, readBronzeRelation, webhookEventType } from '../duckdb/bronze-read.js';
@@ -179,7 +179,7 @@ export async function buildSilverTable(
   const removed = rebuilt.filter((dt) => !stats.has(dt) && state?.partitions[dt]);
   for (const dt of removed) await ctx.store.delete(layout.silverPartition(table, dt));
   const partitions: SilverState['partitions'] = firstBuild ? {} : { ...state.partitions };
-  for (const [dt, s] of stats) partitions[dt] = { rows: s.n, keys: s.keys };
+  for (const [dt, s] of stats) partitions[dt] = { rows: s.n };
   for (const dt of removed) delete partitions[dt];
   // Gold learns what changed before the state says the Bronze was consumed (see goldPendingKey).
   await notePendingChanges(ctx.store, table, [...stats.keys()], removed);
@@ -200,9 +200,9 @@ export async function buildSilverTable(
   return done(stats.size, rows, [...sink.keys].sort());
 }
 
-/** Where a build writes Silver partitions, and what it wrote: rows and Bronze keys per dt. */
+/** Where a build writes Silver partitions, and what it wrote: rows per dt. */
 interface PartitionSink {
-  readonly stats: Map<string, { n: number; keys: string[] }>;
+  readonly stats: Map<string, { n: number }>;
   /** Keys of the partitions written. */
   readonly keys: Set<string>;
   /** Rows written whose object had no `created` in the Bronze read. */
@@ -212,7 +212,7 @@ interface PartitionSink {
 
 function partitionSink(ctx: BuildContext, table: TableName): PartitionSink {
   const contract = SILVER_CONTRACTS[table];
-  const outDir = join(ctx.workDir, 'out', 'silver', table);
+  const outDir = join(ctx.workDir, 'out', 'partitions');
   const sink: PartitionSink = {
     stats: new Map(),
     keys: new Set(),
@@ -226,19 +226,11 @@ function partitionSink(ctx: BuildContext, table: TableName): PartitionSink {
         outDir,
         keyOf: (dt) => layout.silverPartition(table, dt),
         sortInQuery,
+        countNulls: ['created_ts'],
       });
-      const rows = written.dts.length
-        ? await ctx.session.rows<{ dt: string; n: number; keys: string[]; undated: number }>(
-            `select dt::VARCHAR as dt, count(*)::INTEGER as n, list(distinct _bronze_key order by _bronze_key) as keys,
-                    count(*) filter (where created_ts is null)::INTEGER as undated
-             from read_parquet(${sqlString(join(outDir, '*', '*.parquet'))}, hive_partitioning = false)
-             group by dt order by dt`,
-          )
-        : [];
-      await rm(outDir, { recursive: true, force: true });
-      for (const r of rows) {
-        sink.stats.set(r.dt, { n: r.n, keys: r.keys });
-        sink.undated += r.undated;
+      for (const [dt, p] of written.partitions) {
+        sink.stats.set(dt, { n: p.rows });
+        sink.undated += p.nulls.created_ts ?? 0;
       }
       for (const k of written.keys) sink.keys.add(k);
     },

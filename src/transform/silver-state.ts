@@ -12,8 +12,8 @@ export interface SilverState {
   readonly updatedAt: string;
   /** Per Bronze partition prefix (`bronze/.../dt=X/`): how many keys were consumed, the largest. */
   readonly inputs: Record<string, { count: number; maxKey: string }>;
-  /** Per Silver dt: rows, and the Bronze keys holding each row's winning version. */
-  readonly partitions: Record<string, { rows: number; keys: string[] }>;
+  /** Per Silver dt: rows. (Each row's Bronze key is its `_bronze_key` column.) */
+  readonly partitions: Record<string, { rows: number }>;
 }
 
 export const silverStateKey = (table: string) => `_state/transform/silver/${table}.json`;

@@ -30,12 +30,14 @@ export function prefixResolver(column: string, tables: readonly TableName[]): st
 
 /**
  * SQL of the orphan rows of one foreign key: `id, ref, ref_table, dt`; with `dts`, only the
- * referencing rows of those partitions.
+ * referencing rows of those partitions. `rows`: the relation the referencing rows are read from
+ * (the table's view by default).
  */
 export function orphansSql(
   table: TableName,
   fk: ForeignKey,
   dts?: readonly string[],
+  rows = silverView(table),
 ): { sql: string; col: string } {
   const col = `c.${sqlIdent(fk.column)}`;
   // the referencing row, by its key (several columns joined with '/', as a composite key reads)
@@ -51,7 +53,7 @@ export function orphansSql(
     .join(' union all ');
   const sql = `
     with targets as (${targets}),
-    refs as (select ${rowId} as id, ${col} as ref, ${resolved} as ref_table, c.dt from ${silverView(table)} c
+    refs as (select ${rowId} as id, ${col} as ref, ${resolved} as ref_table, c.dt from ${rows} c
              where ${col} is not null${dts ? ` and c.dt::VARCHAR in (select unnest(${sqlStringList(dts)}))` : ''})
     select refs.* from refs
     where refs.ref_table is null

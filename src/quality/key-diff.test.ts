@@ -44,6 +44,26 @@ describe('diffKeys', () => {
     expect(diff.extra).toEqual({ count: 1, examples: [{ key: 'x', dt: '2026-01-03' }] });
   });
 
+  it('reads `lookup` only when an expected key is outside the checked rows', async () => {
+    // a lookup that fails when DuckDB reads a row of it
+    const unreadable = `(select error('lookup was read')::VARCHAR as k from range(1))`;
+    const covering = `(select k, '2026-01-01'::DATE as dt from ${expected})`;
+    const diff = await diffKeys(duck.session, {
+      expected,
+      rows: covering,
+      lookup: unreadable,
+      keyName: 'id',
+    });
+    expect(diff.missing).toEqual({ count: 0, examples: [] });
+    // one key outside them: the lookup is read, and decides
+    const short = `(select * from ${covering} where k <> 'd')`;
+    await expect(
+      diffKeys(duck.session, { expected, rows: short, lookup: unreadable, keyName: 'id' }),
+    ).rejects.toThrow(/lookup was read/);
+    const found = await diffKeys(duck.session, { expected, rows: short, lookup: covering, keyName: 'id' });
+    expect(found.missing).toEqual({ count: 0, examples: [] });
+  });
+
   it('caps the examples and keeps the full count', async () => {
     const many = `(select 'k' || i as k, 'b/' || i as bronze_key from range(${MAX_EXAMPLES + 5}) r(i))`;
     const none = `(select NULL::VARCHAR as k, NULL::DATE as dt limit 0)`;

@@ -9,7 +9,7 @@ import { loadCachedIds, saveCachedIds } from './bronze-id-cache.js';
 import { loadSidecarIds } from './bronze-id-sidecar.js';
 import { capped } from './examples.js';
 import { diffKeys } from './key-diff.js';
-import { noteListed, type QualityContext, silverView } from './quality-context.js';
+import { noteListed, type QualityContext, silverPartitions, silverView } from './quality-context.js';
 import { checkChildBronzeSilver, webhookDataKeys } from './reconcile-children.js';
 import { changedDts, isChanged } from './scope.js';
 import type { CheckResult, PlannedCheck } from './types.js';
@@ -82,13 +82,14 @@ export async function checkBronzeSilver(
   const webhookRead = new Set(objectName ? newWebhooks : []);
   if (isWebhookTable) for (const k of newWebhooks) entityRead.add(k);
 
-  const dtFilter = dts ? `dt::VARCHAR in (select unnest(${sqlStringList([...dts])}))` : 'true';
+  // the checked Silver rows: those of the changed partitions' files, or the whole view
+  const checked = await silverPartitions(ctx, table, dts);
   const lineageMissing: string[] = [];
   if (dts) {
     // the Bronze holding each checked row's winning version, wherever its partition is
     const known = new Set([...entityKeys, ...shared.webhookKeys].map((o) => o.key));
     const lineage = await ctx.db.rows<{ k: string }>(
-      `select distinct _bronze_key as k from ${view} where ${dtFilter} and _bronze_key is not null`,
+      `select distinct _bronze_key as k from ${checked} where _bronze_key is not null`,
     );
     for (const { k } of lineage) {
       if (!known.has(k)) lineageMissing.push(k);
@@ -105,8 +106,8 @@ export async function checkBronzeSilver(
   try {
     const diff = await diffKeys(ctx.db, {
       expected: `(select id as k, bronze_key from ${tmp})`,
-      rows: `(select id as k, dt from ${view} where ${dtFilter})`,
-      lookup: `(select id as k from ${view})`,
+      rows: `(select id as k, dt from ${checked})`,
+      ...(dts ? { lookup: `(select id as k from ${view})` } : {}),
       keyName: 'id',
     });
     return {

@@ -11,7 +11,7 @@ import type { TableName } from '../entities/entity.js';
 import { dtOfKey, layout } from '../storage/layout.js';
 import { capped, MAX_EXAMPLES, num } from './examples.js';
 import { diffKeys } from './key-diff.js';
-import { noteListed, type QualityContext, silverView } from './quality-context.js';
+import { noteListed, type QualityContext, silverPartitions } from './quality-context.js';
 import { changedDts } from './scope.js';
 import type { CheckResult } from './types.js';
 
@@ -34,7 +34,6 @@ export async function checkChildBronzeSilver(
 ): Promise<CheckResult> {
   const name = `reconcile.bronze_silver.${table}`;
   const contract = SILVER_CONTRACTS[table];
-  const view = silverView(table);
   const ownObjs = await listBronzeObjects(ctx.store, bronzeEntityOf(table));
   const pageObjs = await listBronzeObjects(ctx.store, table);
   noteListed(ctx, [...ownObjs, ...pageObjs]);
@@ -96,7 +95,7 @@ export async function checkChildBronzeSilver(
        select k, bool_or(live) as live, min(bronze_key) as bronze_key from ${expected} group by k`,
     );
   try {
-    const rows = `(select ${silverKey} as k, is_deleted, dt from ${view}${dts ? ` where dt::VARCHAR in (select unnest(${sqlStringList(dts)}))` : ''})`;
+    const rows = `(select ${silverKey} as k, is_deleted, dt from ${await silverPartitions(ctx, table, dts)})`;
     const diff = await diffKeys(ctx.db, { expected, rows, keyName: 'key' });
     const wrongWhere = `from ${rows} s join ${expected} e on e.k = s.k where s.is_deleted is distinct from not e.live`;
     const [w] = await ctx.db.rows<{ n: string }>(`select count(*) as n ${wrongWhere}`);

@@ -1,11 +1,10 @@
 import type { ForeignKey } from '../contracts/contract.js';
 import { SILVER_CONTRACTS, SILVER_TABLES } from '../contracts/silver.js';
-import { orphansSql, silverView } from '../duckdb/foreign-keys.js';
-import { sqlStringList } from '../duckdb/sql-template.js';
+import { orphansSql } from '../duckdb/foreign-keys.js';
 import type { TableName } from '../entities/entity.js';
 import { dtOfKey } from '../storage/layout.js';
 import { capped, MAX_EXAMPLES, num } from './examples.js';
-import type { QualityContext } from './quality-context.js';
+import { type QualityContext, silverPartitions } from './quality-context.js';
 import { changedDts } from './scope.js';
 import type { CheckResult, PlannedCheck } from './types.js';
 
@@ -28,13 +27,14 @@ export async function checkForeignKey(
     ctx.since === undefined
       ? undefined
       : [...changedDts(ctx.silver.get(table) ?? [], ctx.since, dtOfKey, ctx.verified)].sort();
-  const { sql: orphans, col } = orphansSql(table, fk, dts);
-  const inScope = dts ? ` and c.dt::VARCHAR in (select unnest(${sqlStringList(dts)}))` : '';
+  // the changed partitions' rows, read from their files only
+  const rows = await silverPartitions(ctx, table, dts);
+  const { sql: orphans, col } = orphansSql(table, fk, undefined, rows);
   const [counts] =
     dts?.length === 0
       ? [{ checked: '0', orphans: '0' }]
       : await ctx.db.rows<{ checked: string; orphans: string }>(
-          `select (select count(*) from ${silverView(table)} c where ${col} is not null${inScope}) as checked,
+          `select (select count(*) from ${rows} c where ${col} is not null) as checked,
                   (select count(*) from (${orphans})) as orphans`,
         );
   const n = num(counts?.orphans);

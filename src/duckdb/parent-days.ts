@@ -99,9 +99,12 @@ export const chunkBudget = (memoryBytes: number): number => memoryBytes * DAY_CH
 
 /**
  * The share of DuckDB's memory limit that one run of days of Bronze may take (JSON bytes): the
- * versions, ranked (a child's parents with their lists unnested), take several times their size.
+ * versions, ranked (a child's parents with their lists unnested), take several times their size,
+ * and DuckDB's JSON reader holds memory outside its limit in proportion to what one statement
+ * reads. A quarter (96 MB of events at a 384 MB limit) took a full-refresh transform at 1m to
+ * 979 MiB RSS while it built silver.events alone; an eighth, 708 MiB, for 1.3 s more of 67 s.
  */
-const DAY_CHUNK_SHARE = 0.25;
+const DAY_CHUNK_SHARE = 0.125;
 
 /** The Bronze files (of `keys`) holding a tombstone without `created`. */
 async function bareTombstoneKeys(

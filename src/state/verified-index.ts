@@ -2,7 +2,7 @@ import { layout } from '../storage/layout.js';
 import type { ObjectInfo, ObjectStore } from '../storage/object-store.js';
 
 /**
- * Bronze and Silver objects a passing quality run saw, by key: their fingerprint then. An object
+ * Bronze, Silver and Gold objects a passing quality run saw, by key: their fingerprint then. An object
  * that still has it was checked by that run, whenever it was written (the previous run's own
  * output, written after its start, need not be checked twice).
  */

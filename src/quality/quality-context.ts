@@ -60,7 +60,12 @@ export interface QualityContext {
    */
   readonly gold: ReadonlyMap<
     GoldModelName,
-    { readonly keys: readonly string[]; readonly missing: readonly string[] }
+    {
+      readonly keys: readonly string[];
+      readonly missing: readonly string[];
+      /** The listing of the keys present (with sizes and modification times). */
+      readonly objects: readonly ObjectInfo[];
+    }
   >;
 }
 
@@ -114,6 +119,20 @@ export async function silverPartitions(
     .filter((o) => wanted.has(dtOfKey(o.key) ?? ''))
     .map((o) => ctx.stager.localPath(o.key));
   return `(select * from ${await parquetRelation(ctx.db, paths, SILVER_CONTRACTS[table], ctx.fileColumns)})`;
+}
+
+/** The Gold rows of `model` in the partitions `dts`, as a relation over those files only. */
+export async function goldPartitions(
+  ctx: Pick<QualityContext, 'db' | 'gold' | 'stager' | 'fileColumns'>,
+  model: GoldModelName,
+  dts: Iterable<string>,
+): Promise<string> {
+  const wanted = new Set(dts);
+  const paths = (ctx.gold.get(model)?.objects ?? [])
+    .filter((o) => wanted.has(dtOfKey(o.key) ?? ''))
+    .map((o) => ctx.stager.localPath(o.key));
+  const contract = GOLD_CONTRACTS.find((c) => c.name === model)!;
+  return `(select * from ${await parquetRelation(ctx.db, paths, contract, ctx.fileColumns)})`;
 }
 
 /** A Parquet file's column: name and DuckDB type, in file order. */
@@ -236,7 +255,7 @@ export async function openQualityContext(opts: {
       );
       await db.conn.run(`create or replace view ${silverView(table)} as ${rel}`);
     }
-    const gold = new Map<GoldModelName, { keys: string[]; missing: string[] }>();
+    const gold = new Map<GoldModelName, { keys: string[]; missing: string[]; objects: ObjectInfo[] }>();
     const goldObjects: ObjectInfo[] = [];
     for (const contract of GOLD_CONTRACTS) {
       const keys = await currentGoldKeys(opts.store, contract.name, contract.snapshot);
@@ -247,7 +266,11 @@ export async function openQualityContext(opts: {
       const objs = existing.map((k) => present.get(k)!);
       goldObjects.push(...objs);
       await stager.stage(existing);
-      gold.set(contract.name, { keys: existing, missing: keys.filter((k) => !present.has(k)) });
+      gold.set(contract.name, {
+        keys: existing,
+        missing: keys.filter((k) => !present.has(k)),
+        objects: objs,
+      });
       const paths = existing.map((k) => stager.localPath(k));
       const cols = await readVerifiedColumns(db, objs, stager, { since, verified });
       for (const [p, c] of cols) fileColumns.set(p, c);

@@ -1,7 +1,16 @@
 import type { GoldModelName } from '../contracts/gold.js';
 import { sqlIdent } from '../duckdb/sql-template.js';
+import type { TableName } from '../entities/entity.js';
+import { dtOfKey } from '../storage/layout.js';
 import { capped, MAX_EXAMPLES, num } from './examples.js';
-import { goldView, type QualityContext, silverView } from './quality-context.js';
+import {
+  goldPartitions,
+  goldView,
+  type QualityContext,
+  silverPartitions,
+  silverView,
+} from './quality-context.js';
+import { changedDts } from './scope.js';
 import type { CheckResult, PlannedCheck } from './types.js';
 
 /**
@@ -18,6 +27,12 @@ export interface Reconciliation {
   /** SQL over the `gold_*` views. */
   readonly gold: string;
   readonly absentIsZero: boolean;
+  /**
+   * Every key's rows come from one day's partitions on both sides: these Silver tables' rows of
+   * dt d, and the Gold model's partition d. The changed scope then compares only the days either
+   * side wrote since the last passing run (the other days were equal then, and neither side moved).
+   */
+  readonly byDay?: { readonly silver: readonly TableName[]; readonly gold: GoldModelName };
 }
 
 const S = silverView;
@@ -31,13 +46,19 @@ const goldColumns = (model: GoldModelName, keys: readonly string[], measures: re
  * A group of daily_overview columns: summed per (date_day, currency), a day absent on one side
  * counting as zeros.
  */
-const dailyOverview = (group: string, measures: readonly string[], silver: string): Reconciliation => ({
+const dailyOverview = (
+  group: string,
+  measures: readonly string[],
+  silver: string,
+  tables: readonly TableName[],
+): Reconciliation => ({
   name: `reconcile.silver_gold.daily_overview_${group}`,
   keys: ['date_day', 'currency'],
   measures,
   silver,
   gold: goldColumns('daily_overview', ['date_day', 'currency'], measures),
   absentIsZero: true,
+  byDay: { silver: tables, gold: 'daily_overview' },
 });
 
 /** A row-level Gold model: one row per `key`, each present on both sides. */
@@ -46,6 +67,8 @@ const rowLevel = (
   key: string,
   measures: readonly string[],
   silver: string,
+  /** The Silver table whose row of dt d is the Gold row of partition d, if there is one. */
+  sameDayAs?: TableName,
 ): Reconciliation => ({
   name: `reconcile.silver_gold.${model}`,
   keys: [key],
@@ -53,6 +76,7 @@ const rowLevel = (
   silver,
   gold: goldColumns(model, [key], measures),
   absentIsZero: false,
+  ...(sameDayAs ? { byDay: { silver: [sameDayAs], gold: model } } : {}),
 });
 
 /**
@@ -65,24 +89,28 @@ export const RECONCILIATIONS: readonly Reconciliation[] = [
     ['sales_amount', 'sales_count'],
     `select dt as date_day, currency, amount as sales_amount, 1 as sales_count
      from ${S('charges')} where status = 'succeeded'`,
+    ['charges'],
   ),
   dailyOverview(
     'failed_charges',
     ['failed_charges_amount', 'failed_charges_count'],
     `select dt as date_day, currency, amount as failed_charges_amount, 1 as failed_charges_count
      from ${S('charges')} where status = 'failed'`,
+    ['charges'],
   ),
   dailyOverview(
     'refunds',
     ['refunds_amount', 'refunds_count'],
     `select dt as date_day, currency, amount as refunds_amount, 1 as refunds_count
      from ${S('refunds')} where not is_deleted and status = 'succeeded'`,
+    ['refunds'],
   ),
   dailyOverview(
     'disputes',
     ['disputes_amount', 'disputes_count'],
     `select dt as date_day, currency, amount as disputes_amount, 1 as disputes_count
      from ${S('disputes')} where not is_deleted`,
+    ['disputes'],
   ),
   dailyOverview(
     'fees',
@@ -90,6 +118,7 @@ export const RECONCILIATIONS: readonly Reconciliation[] = [
     `select dt as date_day, currency, fee as fees_amount, net as net_amount,
      case when starts_with(type, 'payout') then net else 0 end as payouts_amount
      from ${S('balance_transactions')}`,
+    ['balance_transactions'],
   ),
   dailyOverview(
     'customers',
@@ -99,6 +128,7 @@ export const RECONCILIATIONS: readonly Reconciliation[] = [
      union all
      select dt as date_day, currency, 0, count(distinct customer_id)
      from ${S('charges')} where status = 'succeeded' group by all`,
+    ['customers', 'charges'],
   ),
   rowLevel(
     'fct_payments',
@@ -112,6 +142,7 @@ export const RECONCILIATIONS: readonly Reconciliation[] = [
     'balance_transaction_id',
     ['amount', 'fee', 'net'],
     `select id as balance_transaction_id, amount, fee, net from ${S('balance_transactions')}`,
+    'balance_transactions',
   ),
   rowLevel(
     'fct_invoices',
@@ -119,6 +150,7 @@ export const RECONCILIATIONS: readonly Reconciliation[] = [
     ['amount_due', 'amount_paid', 'amount_remaining', 'total'],
     `select id as invoice_id, amount_due, amount_paid, amount_remaining, total
      from ${S('invoices')} where not is_deleted`,
+    'invoices',
   ),
   // a customer pays in one currency (its own, else its first charge's); other currencies are
   // left out of its totals
@@ -180,7 +212,9 @@ function addSums(a: unknown, b: unknown): unknown {
  * row-level model with more keys than fit the memory limit is compared in passes over buckets of
  * its key's hash (each key falls in one), and the counts and sums are added up.
  */
-export async function runReconciliation(ctx: QualityContext, r: Reconciliation): Promise<CheckResult> {
+export async function runReconciliation(ctx: QualityContext, whole: Reconciliation): Promise<CheckResult> {
+  const days = await changedDays(ctx, whole);
+  const r = days ? await overDays(ctx, whole, days) : whole;
   const k = r.keys.map(sqlIdent);
   // measures are plain lower-case identifiers from the code above, so prefixes can be added
   const m = r.measures;
@@ -271,6 +305,7 @@ export async function runReconciliation(ctx: QualityContext, r: Reconciliation):
     passed: !failing,
     details: {
       keys: r.keys,
+      ...(whole.byDay ? { partitions_checked: days ?? 'all' } : {}),
       silver_keys: num(totals.silver_keys),
       gold_keys: num(totals.gold_keys),
       totals: totalsOut,
@@ -284,6 +319,43 @@ export async function runReconciliation(ctx: QualityContext, r: Reconciliation):
           }),
     },
   };
+}
+
+/**
+ * With scope `changed`, the days a by-day reconciliation compares: those whose partition of any
+ * of its Silver tables, or of its Gold model, changed since the last passing run (`changedDts`).
+ * Undefined: every day.
+ */
+async function changedDays(ctx: QualityContext, r: Reconciliation): Promise<string[] | undefined> {
+  if (!r.byDay || ctx.since === undefined) return undefined;
+  const objects = [
+    ...r.byDay.silver.flatMap((t) => ctx.silver.get(t) ?? []),
+    ...(ctx.gold.get(r.byDay.gold)?.objects ?? []),
+  ];
+  return [...changedDts(objects, ctx.since, dtOfKey, ctx.verified)].sort();
+}
+
+/**
+ * The reconciliation over the partitions of `days` only: each view it reads is replaced by a
+ * relation over those days' files (view names are whole identifiers: `silver_refunds` never
+ * matches inside `silver_payout_...`).
+ */
+async function overDays(
+  ctx: QualityContext,
+  r: Reconciliation,
+  days: readonly string[],
+): Promise<Reconciliation> {
+  const byDay = r.byDay!;
+  const relations = new Map<string, string>();
+  for (const t of byDay.silver) relations.set(S(t), await silverPartitions(ctx, t, days));
+  relations.set(G(byDay.gold), await goldPartitions(ctx, byDay.gold, days));
+  const scoped = (sql: string) =>
+    sql.replace(/\b(silver|gold)_[a-z_]+\b/g, (name) => {
+      const rel = relations.get(name);
+      if (!rel) throw new Error(`${r.name}: reads ${name}, which its byDay declaration does not name`);
+      return rel;
+    });
+  return { ...r, silver: scoped(r.silver), gold: scoped(r.gold) };
 }
 
 function nullableNum(v: unknown): number | null {

@@ -503,6 +503,32 @@ describe('Bronze -> Silver scope', () => {
     expect(rewritten.details.partitions_checked).toEqual([utcDate(DAY1)]);
   });
 
+  it("'changed' compares Silver and Gold by day on the days either side wrote since; 'all' on every day", async () => {
+    await lake.write(goodDataset());
+    const goldKey = layout.goldPartition('daily_overview', utcDate(DAY1));
+    const offByOne = `select * replace (case when currency = 'usd' then sales_amount + 1 else sales_amount end as sales_amount) from t`;
+    await lake.rewrite(goldKey, offByOne);
+    await checkedBefore();
+    const name = 'reconcile.silver_gold.daily_overview_sales';
+    // the planted total sits in a day no run has written since: only the full scope sees it
+    expect(check(await quality(), name)).toMatchObject({ passed: true, details: { partitions_checked: [] } });
+    const all = check(await quality({}, NOW, 'all'), name);
+    expect(all).toMatchObject({ passed: false, details: { partitions_checked: 'all' } });
+    expect(all.details.mismatches).toMatchObject({ count: 1, examples: [{ date_day: utcDate(DAY1) }] });
+    // Gold written since: its day is compared, and only it
+    await lake.rewrite(goldKey, 'select * from t');
+    const gold = check(await quality(), name);
+    expect(gold).toMatchObject({ passed: false, details: { partitions_checked: [utcDate(DAY1)] } });
+    expect(gold.details.mismatches).toMatchObject({ count: 1, examples: [{ date_day: utcDate(DAY1) }] });
+    // Silver written since brings its day in as well
+    await lake.rewrite(layout.silverPartition('charges', utcDate(DAY2)), 'select * from t');
+    expect(check(await quality(), name).details.partitions_checked).toEqual([utcDate(DAY1), utcDate(DAY2)]);
+    // a row-level model compared by day: fct_invoices on the days written since
+    expect(check(await quality(), 'reconcile.silver_gold.fct_invoices').details.partitions_checked).toEqual(
+      [],
+    );
+  });
+
   it("'changed' compares a child dated by its parent on the days written since; 'all' on every day", async () => {
     const ds = goodDataset();
     // a line in_1's Bronze never listed, in an old partition

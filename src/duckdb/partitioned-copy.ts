@@ -58,15 +58,20 @@ export async function copyPartitioned(opts: {
 }): Promise<{ dts: string[]; keys: string[]; partitions: Map<string, WrittenPartition> }> {
   const turn = turns.get(opts.outDir) ?? pLimit(1);
   turns.set(opts.outDir, turn);
-  return turn(async () => {
-    try {
-      return await writePartitions(opts);
-    } catch (err) {
-      // a failed write may leave files a later one would take for its own
-      await rm(opts.outDir, { recursive: true, force: true });
-      throw err;
-    }
-  });
+  try {
+    return await turn(async () => {
+      try {
+        return await writePartitions(opts);
+      } catch (err) {
+        // a failed write may leave files a later one would take for its own
+        await rm(opts.outDir, { recursive: true, force: true });
+        throw err;
+      }
+    });
+  } finally {
+    // each run has its own scratch folder: forget it once no write waits for it
+    if (turn.activeCount === 0 && turn.pendingCount === 0) turns.delete(opts.outDir);
+  }
 }
 
 const turns = new Map<string, LimitFunction>();

@@ -114,11 +114,7 @@ export async function silverPartitions(
   dts: Iterable<string> | undefined,
 ): Promise<string> {
   if (dts === undefined) return silverView(table);
-  const wanted = new Set(dts);
-  const paths = (ctx.silver.get(table) ?? [])
-    .filter((o) => wanted.has(dtOfKey(o.key) ?? ''))
-    .map((o) => ctx.stager.localPath(o.key));
-  return `(select * from ${await parquetRelation(ctx.db, paths, SILVER_CONTRACTS[table], ctx.fileColumns)})`;
+  return partitionsRelation(ctx, ctx.silver.get(table) ?? [], SILVER_CONTRACTS[table], dts);
 }
 
 /** The Gold rows of `model` in the partitions `dts`, as a relation over those files only. */
@@ -127,11 +123,21 @@ export async function goldPartitions(
   model: GoldModelName,
   dts: Iterable<string>,
 ): Promise<string> {
+  const contract = GOLD_CONTRACTS.find((c) => c.name === model)!;
+  return partitionsRelation(ctx, ctx.gold.get(model)?.objects ?? [], contract, dts);
+}
+
+/** A relation over the files of `objects` whose partition is one of `dts`. */
+async function partitionsRelation(
+  ctx: Pick<QualityContext, 'db' | 'stager' | 'fileColumns'>,
+  objects: readonly ObjectInfo[],
+  contract: TableContract,
+  dts: Iterable<string>,
+): Promise<string> {
   const wanted = new Set(dts);
-  const paths = (ctx.gold.get(model)?.objects ?? [])
+  const paths = objects
     .filter((o) => wanted.has(dtOfKey(o.key) ?? ''))
     .map((o) => ctx.stager.localPath(o.key));
-  const contract = GOLD_CONTRACTS.find((c) => c.name === model)!;
   return `(select * from ${await parquetRelation(ctx.db, paths, contract, ctx.fileColumns)})`;
 }
 
@@ -157,9 +163,9 @@ export async function readFileColumns(
 }
 
 /**
- * Which Silver or Gold files' footers (of one table) to read for their columns: the changed ones (`isChanged`), and one
- * of those a passing run verified; the other verified files are taken to have that one's
- * columns. A verified file is the very object that passed the schema check (same key and
+ * Which of one table's Silver or Gold files to read the footers of for their columns: the changed
+ * ones (`isChanged`), and one of those a passing run verified; the other verified files are taken
+ * to have that one's columns. A verified file is the very object that passed the schema check (same key and
  * fingerprint, the changed scope's premise), so its columns are the contract's, as are its
  * fellows'; reading 4,700 footers to learn that cost a daily run 1-2 s.
  */
@@ -168,8 +174,9 @@ export function footersToRead<T extends Pick<ObjectInfo, 'key' | 'size' | 'modif
   since: number | undefined,
   verified: VerifiedIndex,
 ): { read: T[]; sample: T | undefined; assumed: T[] } {
-  const changed = objs.filter((o) => isChanged(o, since, verified));
-  const kept = objs.filter((o) => !isChanged(o, since, verified));
+  const changed: T[] = [];
+  const kept: T[] = [];
+  for (const o of objs) (isChanged(o, since, verified) ? changed : kept).push(o);
   const sample = kept[0];
   return { read: sample ? [...changed, sample] : changed, sample, assumed: kept.slice(1) };
 }

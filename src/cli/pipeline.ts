@@ -4,6 +4,7 @@ import { colorEnabled } from '../obs/color.js';
 import { type RunSummary, renderSummary, summaryLogFields } from '../obs/summary.js';
 import type { QualityScope } from '../quality/types.js';
 import { acquireLock, fenceStore } from '../state/lock.js';
+import { cacheListings } from '../storage/listing-cache.js';
 import { markAbandoned } from '../state/manifest.js';
 import { sweepScratchDirs } from '../storage/scratch-dir.js';
 import type { RebuildPlan } from '../transform/run-transform.js';
@@ -66,7 +67,8 @@ export async function runPipeline(ctx: CommandContext, opts: PipelineOptions): P
   if (opts.steps.includes('extract')) assertSourceSettings(settings);
   const baseStore = storeFor(ctx);
   const lock = await acquireLock({ store: baseStore, runId, command: ctx.command, logger });
-  const store = fenceStore(baseStore, lock);
+  // One listing per prefix for the whole run: the lock keeps other runs from writing.
+  const store = cacheListings(fenceStore(baseStore, lock));
   const interrupt = interruptOnSignals();
   // Every step below reads opts.signal.
   const signal = AbortSignal.any([interrupt.signal, lock.lost, ...(opts.signal ? [opts.signal] : [])]);

@@ -17,7 +17,11 @@ import {
 import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import pLimit from 'p-limit';
 import { assertValidKey, type ObjectInfo, type ObjectStore } from './object-store.js';
+
+/** Filesystem calls a listing keeps in flight. */
+const LIST_CONCURRENCY = 32;
 
 /** Temp files live under this folder of the root, outside every listed prefix. */
 const TMP_DIR = '.tmp';
@@ -219,26 +223,39 @@ export class LocalObjectStore implements ObjectStore {
     const cut = prefix.lastIndexOf('/');
     const base = cut >= 0 ? prefix.slice(0, cut) : '';
     const out: ObjectInfo[] = [];
+    // Folders and stats in parallel (a Silver table is ~370 dt= folders of one file each).
+    const limit = pLimit(LIST_CONCURRENCY);
     const walk = async (rel: string): Promise<void> => {
       let entries: import('node:fs').Dirent[];
       try {
-        entries = await readdir(rel ? join(this.root, ...rel.split('/')) : this.root, {
-          withFileTypes: true,
-        });
+        entries = await limit(() =>
+          readdir(rel ? join(this.root, ...rel.split('/')) : this.root, { withFileTypes: true }),
+        );
       } catch (err) {
         if (isMissing(err) || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return;
         throw err;
       }
+      const pending: Promise<void>[] = [];
       for (const ent of entries) {
         const key = rel ? `${rel}/${ent.name}` : ent.name;
         if (!rel && ent.name === TMP_DIR) continue;
         if (ent.isDirectory()) {
-          if (prefix.startsWith(`${key}/`) || key.startsWith(prefix)) await walk(key);
+          if (prefix.startsWith(`${key}/`) || key.startsWith(prefix)) pending.push(walk(key));
         } else if (ent.isFile() && key.startsWith(prefix)) {
-          const s = await stat(join(this.root, ...key.split('/')));
-          out.push({ key, size: s.size, modifiedMs: s.mtimeMs });
+          pending.push(
+            limit(async () => {
+              try {
+                const s = await stat(join(this.root, ...key.split('/')));
+                out.push({ key, size: s.size, modifiedMs: s.mtimeMs });
+              } catch (err) {
+                // removed between the readdir and the stat: not listed
+                if (!isMissing(err)) throw err;
+              }
+            }),
+          );
         }
       }
+      await Promise.all(pending);
     };
     await walk(base);
     return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));

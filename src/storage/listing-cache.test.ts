@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ListingCacheStore } from './listing-cache.js';
 import { LocalObjectStore } from './local-store.js';
-import { objectStoreSuite } from './object-store.suite.js';
 import type { ObjectInfo, ObjectStore } from './object-store.js';
+import { objectStoreSuite } from './object-store.suite.js';
 
 objectStoreSuite('ListingCacheStore over LocalObjectStore', async () => {
   const root = await mkdtemp(join(tmpdir(), 'pp-listing-cache-'));
@@ -46,7 +46,11 @@ describe('ListingCacheStore', () => {
     root = await mkdtemp(join(tmpdir(), 'pp-listing-cache-'));
     inner = new CountingStore(root);
     store = new ListingCacheStore(inner);
-    for (const k of ['silver/a/dt=1/data.parquet', 'silver/a/dt=2/data.parquet', 'silver/b/dt=1/data.parquet'])
+    for (const k of [
+      'silver/a/dt=1/data.parquet',
+      'silver/a/dt=2/data.parquet',
+      'silver/b/dt=1/data.parquet',
+    ])
       await inner.put(k, 'v1');
   });
   afterEach(async () => {
@@ -57,7 +61,10 @@ describe('ListingCacheStore', () => {
     expect(keys(await store.list('silver/'))).toHaveLength(3);
     await outside('silver/a/dt=3/data.parquet');
     // served from the first listing: the file written behind the store's back is not seen
-    expect(keys(await store.list('silver/a/'))).toEqual(['silver/a/dt=1/data.parquet', 'silver/a/dt=2/data.parquet']);
+    expect(keys(await store.list('silver/a/'))).toEqual([
+      'silver/a/dt=1/data.parquet',
+      'silver/a/dt=2/data.parquet',
+    ]);
     expect(keys(await store.list('silver/'))).toHaveLength(3);
     expect(inner.lists).toEqual(['silver/']);
     // a prefix no listing covers is listed

@@ -179,9 +179,14 @@ export class PipelineRun {
     const { steps } = this.opts;
     const withReferences = steps.includes('references');
     let dangling: MissingReference[] = [];
+    let goldBuilt = false;
     if (steps.includes('transform')) {
-      const report = await this.transform('transform', { silver: true, gold: !withReferences });
+      const report = await this.transform('transform', {
+        silver: true,
+        gold: withReferences ? 'unless-dangling' : true,
+      });
       dangling = report.dangling;
+      goldBuilt = report.goldBuilt;
       this.summary.transform = report.models;
       await manifest.section('transform', report.models);
       failpoint('run.transformed');
@@ -190,7 +195,7 @@ export class PipelineRun {
     const refs = await this.references(dangling);
     await manifest.section('references', refs);
     this.summary.fetchedById = refs.fetched;
-    if (steps.includes('transform')) {
+    if (steps.includes('transform') && !goldBuilt) {
       const gold = await this.transform('transform', { silver: false, gold: true });
       const models = { ...this.summary.transform };
       for (const [model, r] of Object.entries(gold.models)) if (model.startsWith('gold.')) models[model] = r;
@@ -201,7 +206,7 @@ export class PipelineRun {
 
   private async transform(
     step: Step,
-    layers: { silver: boolean; gold: boolean; silverTables?: readonly TableName[] },
+    layers: { silver: boolean; gold: boolean | 'unless-dangling'; silverTables?: readonly TableName[] },
   ) {
     const { ctx, opts } = this;
     await this.timed(step, async () => opts.signal?.throwIfAborted());

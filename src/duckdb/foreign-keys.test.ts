@@ -68,4 +68,40 @@ describe('danglingReferences', () => {
       s.close();
     }
   });
+
+  it('probes the keys that point at one table in one query, each against all of its ids', async () => {
+    const work = await mkdtemp(join(tmpdir(), 'pp-fk-'));
+    const s = await openDuckSession({ workDir: work, pathBase: work });
+    // charges ch_1 exists; refunds name ch_1 and ch_9, disputes ch_8 (two keys, one target)
+    const rows: Record<string, string> = {
+      charges: `('ch_1', NULL, '2024-01-01')`,
+      refunds: `('re_1', 'ch_1', '2024-01-01'), ('re_2', 'ch_9', '2024-01-02')`,
+      disputes: `('dp_1', 'ch_8', '2024-01-02')`,
+    };
+    try {
+      for (const table of SILVER_TABLES) {
+        const ref = table === 'charges' ? undefined : 'charge_id';
+        const cols = SILVER_CONTRACTS[table].columns.map((c) => {
+          const given =
+            c.name === 'id' ? 'v.id' : c.name === ref ? 'v.ref' : c.name === 'dt' ? 'v.dt::DATE' : undefined;
+          return `${(rows[table] && given) || `NULL::${c.type}`} as ${sqlIdent(c.name)}`;
+        });
+        await s.conn.run(
+          rows[table]
+            ? `create view ${silverView(table)} as select ${cols.join(', ')} from (values ${rows[table]}) v(id, ref, dt)`
+            : `create view ${silverView(table)} as select ${cols.join(', ')} limit 0`,
+        );
+      }
+      expect(await danglingReferences(s)).toEqual([
+        { table: 'charges', id: 'ch_8' },
+        { table: 'charges', id: 'ch_9' },
+      ]);
+      expect(await danglingReferences(s, new Map([['refunds', ['2024-01-01']]]))).toEqual([]);
+      expect(await danglingReferences(s, new Map([['disputes', ['2024-01-02']]]))).toEqual([
+        { table: 'charges', id: 'ch_8' },
+      ]);
+    } finally {
+      s.close();
+    }
+  });
 });

@@ -39,26 +39,35 @@ export function orphansSql(
   dts?: readonly string[],
   rows = silverView(table),
 ): { sql: string; col: string } {
-  const col = `c.${sqlIdent(fk.column)}`;
-  // the referencing row, by its key (several columns joined with '/', as a composite key reads)
-  const rowId = SILVER_CONTRACTS[table].primaryKey.map((k) => `c.${sqlIdent(k)}`).join(" || '/' || ");
-  const resolved =
-    fk.references.length === 1 ? sqlString(fk.references[0]!) : prefixResolver(col, fk.references);
-  const targets = fk.references
-    // a referenced table is an API entity: one key column, the object's id
+  const sql = `
+    with targets as (${targetsSql(fk.references)}),
+    refs as (${refsSql(table, fk, dts, rows)})
+    select refs.* from refs
+    where refs.ref_table is null
+       or not exists (select 1 from targets where targets.t = refs.ref_table and targets.id = refs.ref)`;
+  return { sql, col: `c.${sqlIdent(fk.column)}` };
+}
+
+/** SQL of the ids of the referenced tables: `t, id`. */
+function targetsSql(references: readonly TableName[]): string {
+  // a referenced table is an API entity: one key column, the object's id
+  return references
     .map(
       (t) =>
         `select ${sqlString(t)} as t, ${sqlIdent(SILVER_CONTRACTS[t].primaryKey[0]!)} as id from ${silverView(t)}`,
     )
     .join(' union all ');
-  const sql = `
-    with targets as (${targets}),
-    refs as (select ${rowId} as id, ${col} as ref, ${resolved} as ref_table, c.dt from ${rows} c
-             where ${col} is not null${dts ? ` and c.dt::VARCHAR in (select unnest(${sqlStringList(dts)}))` : ''})
-    select refs.* from refs
-    where refs.ref_table is null
-       or not exists (select 1 from targets where targets.t = refs.ref_table and targets.id = refs.ref)`;
-  return { sql, col };
+}
+
+/** SQL of the non-NULL references of one foreign key: `id, ref, ref_table, dt` (see orphansSql). */
+function refsSql(table: TableName, fk: ForeignKey, dts: readonly string[] | undefined, rows: string): string {
+  const col = `c.${sqlIdent(fk.column)}`;
+  // the referencing row, by its key (several columns joined with '/', as a composite key reads)
+  const rowId = SILVER_CONTRACTS[table].primaryKey.map((k) => `c.${sqlIdent(k)}`).join(" || '/' || ");
+  const resolved =
+    fk.references.length === 1 ? sqlString(fk.references[0]!) : prefixResolver(col, fk.references);
+  return `select ${rowId} as id, ${col} as ref, ${resolved} as ref_table, c.dt from ${rows} c
+             where ${col} is not null${dts ? ` and c.dt::VARCHAR in (select unnest(${sqlStringList(dts)}))` : ''}`;
 }
 
 /**
@@ -76,17 +85,26 @@ export async function danglingReferences(
   session: DuckSession,
   written?: ReadonlyMap<TableName, readonly string[]>,
 ): Promise<{ table: EntityName; id: string }[]> {
-  const parts = SILVER_TABLES.flatMap((table) => {
+  // The foreign keys that point at the same tables share one query: their targets are read once.
+  const groups = new Map<string, string[]>();
+  for (const table of SILVER_TABLES) {
     const dts = written?.get(table);
-    if (written && !dts?.length) return [];
-    return SILVER_CONTRACTS[table].foreignKeys.map((fk) => orphansSql(table, fk, dts).sql);
-  });
-  // One foreign key at a time: a union of all of them (25 with the SaaS tables) ran every hash
-  // join at once and exhausted DuckDB's memory limit on the 100k bench.
+    if (written && !dts?.length) continue;
+    for (const fk of SILVER_CONTRACTS[table].foreignKeys) {
+      const target = fk.references.join(',');
+      groups.set(target, [...(groups.get(target) ?? []), refsSql(table, fk, dts, silverView(table))]);
+    }
+  }
+  // One group at a time: a union of all of them (25 foreign keys with the SaaS tables) ran every
+  // hash join at once and exhausted DuckDB's memory limit on the 100k bench.
   const found = new Map<string, { table: EntityName; id: string }>();
-  for (const part of parts) {
+  for (const [target, refs] of groups) {
     const rows = await session.rows<{ ref_table: string; ref: string }>(
-      `select distinct ref_table, ref from (${part}) where ref_table is not null`,
+      `with targets as (${targetsSql(target.split(',') as TableName[])}),
+       refs as (${refs.join(' union all ')})
+       select distinct ref_table, ref from refs
+       where ref_table is not null
+         and not exists (select 1 from targets where targets.t = refs.ref_table and targets.id = refs.ref)`,
     );
     // Only API entities can be retrieved by id (webhook_events is ours, not the API's).
     for (const r of rows)

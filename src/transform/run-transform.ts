@@ -29,10 +29,11 @@ export interface TransformOptions {
   /** Local scratch directory (staging, DuckDB temp, Parquet out); default: a new temp dir, removed after. */
   workDir?: string;
   /**
-   * Build Gold too (default). The run-all flow builds Silver only while the references pass may
-   * still add objects, then Gold once: each Gold build reads all of Silver.
+   * Build Gold too (default). `'unless-dangling'`: only when the Silver just written references
+   * nothing Silver lacks (run-all: else the references pass fetches it first, then Gold is built
+   * once; in the same session when nothing dangles, so a daily run opens DuckDB once).
    */
-  gold?: boolean;
+  gold?: boolean | 'unless-dangling';
   /** Build the pending Silver partitions (default); false: Gold only, over the Silver there is. */
   silver?: boolean;
   /**
@@ -66,6 +67,8 @@ export interface TransformReport {
   goldKeys: string[];
   /** Objects Silver rows reference but Silver lacks (API entities only, deduplicated). */
   dangling: { table: EntityName; id: string }[];
+  /** Whether Gold was built (`gold: 'unless-dangling'` builds it only when nothing dangles). */
+  goldBuilt: boolean;
 }
 
 /**
@@ -88,7 +91,13 @@ export async function runTransform(opts: TransformOptions): Promise<TransformRep
   // The caller binds the step (transform, or the references pass) to the logger it hands in.
   const logger = opts.logger;
   const fullRefresh = opts.fullRefresh ?? false;
-  const report: TransformReport = { models: {}, silverKeys: [], goldKeys: [], dangling: [] };
+  const report: TransformReport = {
+    models: {},
+    silverKeys: [],
+    goldKeys: [],
+    dangling: [],
+    goldBuilt: false,
+  };
   try {
     const ctx = {
       session,
@@ -105,8 +114,8 @@ export async function runTransform(opts: TransformOptions): Promise<TransformRep
       opts.silver === false
         ? []
         : SILVER_TABLES.filter((t) => !opts.silverTables || opts.silverTables.includes(t));
-    const goldModels = (opts.gold ?? true) ? GOLD_MODELS.length : 0;
-    const total = silverTables.length + goldModels;
+    const goldOpt = opts.gold ?? true;
+    const total = silverTables.length + (goldOpt ? GOLD_MODELS.length : 0);
     for (const table of silverTables) {
       const r = await buildSilverTable(ctx, table, webhookKeys, opts.rebuild?.silver[table] ?? []);
       report.models[`silver.${table}`] = { partitions: r.partitions, rows: r.rows, seconds: r.seconds };
@@ -121,13 +130,24 @@ export async function runTransform(opts: TransformOptions): Promise<TransformRep
     }
     // Silver objects changed during this run: stage them afresh, apart from the Bronze.
     const silverStager = createStager(opts.store, join(workDir, 'stage-silver'));
-    if (opts.gold ?? true) {
+    // What the Silver just written references but Silver lacks (for the references pass), while
+    // the Silver views are open. A Gold-only build wrote no Silver.
+    const probe = async () => {
+      if (silverTables.length > 0)
+        report.dangling = await danglingReferences(session, writtenDts(report.silverKeys));
+    };
+    if (goldOpt === 'unless-dangling') {
+      await createSilverViews(session, opts.store, silverStager);
+      await probe();
+    }
+    if (goldOpt === true || (goldOpt === 'unless-dangling' && report.dangling.length === 0)) {
       const gold = await buildGold({
         ...ctx,
         stager: silverStager,
         until: opts.until,
         ...(opts.rebuild ? { rebuild: opts.rebuild.gold } : {}),
       });
+      report.goldBuilt = true;
       for (const [model, r] of Object.entries(gold)) {
         report.models[`gold.${model}`] = { partitions: r.partitions, rows: r.rows, seconds: r.seconds };
         report.goldKeys.push(...r.keys);
@@ -138,13 +158,10 @@ export async function runTransform(opts: TransformOptions): Promise<TransformRep
           partitions: r.partitions,
         });
       }
-    } else {
+    } else if (goldOpt === false) {
       await createSilverViews(session, opts.store, silverStager);
     }
-    // While the Silver views are open: what the Silver just written references but Silver lacks
-    // (for the references pass). A Gold-only build wrote no Silver.
-    if (silverTables.length > 0)
-      report.dangling = await danglingReferences(session, writtenDts(report.silverKeys));
+    if (goldOpt !== 'unless-dangling') await probe();
     return report;
   } finally {
     session.close();

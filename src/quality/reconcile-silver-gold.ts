@@ -32,7 +32,15 @@ export interface Reconciliation {
    * dt d, and the Gold model's partition d. The changed scope then compares only the days either
    * side wrote since the last passing run (the other days were equal then, and neither side moved).
    */
-  readonly byDay?: { readonly silver: readonly TableName[]; readonly gold: GoldModelName };
+  readonly byDay?: {
+    readonly silver: readonly TableName[];
+    readonly gold: GoldModelName;
+    /**
+     * Silver tables the model joins by id from any day (read whole): the days their changed rows
+     * affect, by SQL over `changed` (the rows of their changed partitions) and the `silver_*` views.
+     */
+    readonly via?: readonly { readonly table: TableName; readonly days: (changed: string) => string }[];
+  };
 }
 
 const S = silverView;
@@ -69,6 +77,7 @@ const rowLevel = (
   silver: string,
   /** The Silver table whose row of dt d is the Gold row of partition d, if there is one. */
   sameDayAs?: TableName,
+  via?: NonNullable<Reconciliation['byDay']>['via'],
 ): Reconciliation => ({
   name: `reconcile.silver_gold.${model}`,
   keys: [key],
@@ -76,7 +85,7 @@ const rowLevel = (
   silver,
   gold: goldColumns(model, [key], measures),
   absentIsZero: false,
-  ...(sameDayAs ? { byDay: { silver: [sameDayAs], gold: model } } : {}),
+  ...(sameDayAs ? { byDay: { silver: [sameDayAs], gold: model, ...(via ? { via } : {}) } } : {}),
 });
 
 /**
@@ -136,6 +145,15 @@ export const RECONCILIATIONS: readonly Reconciliation[] = [
     ['amount', 'amount_refunded', 'fee', 'net'],
     `select c.id as charge_id, c.amount, c.amount_refunded, bt.fee, bt.net
      from ${S('charges')} c left join ${S('balance_transactions')} bt on bt.id = c.balance_transaction_id`,
+    // a charge is the row of its own day; its balance transaction may sit in another day
+    'charges',
+    [
+      {
+        table: 'balance_transactions',
+        days: (changed) =>
+          `select distinct dt from ${S('charges')} where balance_transaction_id in (select id from ${changed})`,
+      },
+    ],
   ),
   rowLevel(
     'fct_balance_transactions',
@@ -332,7 +350,16 @@ async function changedDays(ctx: QualityContext, r: Reconciliation): Promise<stri
     ...r.byDay.silver.flatMap((t) => ctx.silver.get(t) ?? []),
     ...(ctx.gold.get(r.byDay.gold)?.objects ?? []),
   ];
-  return [...changedDts(objects, ctx.since, dtOfKey, ctx.verified)].sort();
+  const days = changedDts(objects, ctx.since, dtOfKey, ctx.verified);
+  for (const via of r.byDay.via ?? []) {
+    const changed = changedDts(ctx.silver.get(via.table) ?? [], ctx.since, dtOfKey, ctx.verified);
+    if (changed.size === 0) continue;
+    const rows = await ctx.db.rows<{ dt: string }>(
+      `select dt::VARCHAR as dt from (${via.days(await silverPartitions(ctx, via.table, changed))})`,
+    );
+    for (const { dt } of rows) days.add(dt);
+  }
+  return [...days].sort();
 }
 
 /**
@@ -348,6 +375,7 @@ async function overDays(
   const byDay = r.byDay!;
   const relations = new Map<string, string>();
   for (const t of byDay.silver) relations.set(S(t), await silverPartitions(ctx, t, days));
+  for (const via of byDay.via ?? []) relations.set(S(via.table), S(via.table));
   relations.set(G(byDay.gold), await goldPartitions(ctx, byDay.gold, days));
   const scoped = (sql: string) =>
     sql.replace(/\b(silver|gold)_[a-z_]+\b/g, (name) => {

@@ -529,6 +529,29 @@ describe('Bronze -> Silver scope', () => {
     );
   });
 
+  it("'changed' compares fct_payments on the days of the charges whose balance transaction changed", async () => {
+    const ds = goodDataset();
+    // ch_1 (DAY1) is paid by a transaction dated DAY2
+    ds.balance_transactions = ds.balance_transactions!.map((t) =>
+      t.id === 'txn_1' ? { ...t, created: DAY2 + 3 * 3600 } : t,
+    );
+    await lake.write(ds);
+    await checkedBefore();
+    const name = 'reconcile.silver_gold.fct_payments';
+    expect(check(await quality(), name)).toMatchObject({ passed: true, details: { partitions_checked: [] } });
+    // txn_1's fee changes in Silver only: its partition is DAY2, the Gold row it feeds is DAY1's
+    await lake.rewrite(
+      layout.silverPartition('balance_transactions', utcDate(DAY2)),
+      `select * replace (case when id = 'txn_1' then fee + 1 else fee end as fee) from t`,
+    );
+    const r = check(await quality(), name);
+    expect(r).toMatchObject({
+      passed: false,
+      details: { partitions_checked: [utcDate(DAY1), utcDate(DAY2)] },
+    });
+    expect(r.details.mismatches).toMatchObject({ count: 1, examples: [{ charge_id: 'ch_1' }] });
+  });
+
   it("'changed' compares a child dated by its parent on the days written since; 'all' on every day", async () => {
     const ds = goodDataset();
     // a line in_1's Bronze never listed, in an old partition

@@ -501,6 +501,15 @@ describe('Bronze -> Silver scope', () => {
     const rewritten = check(await quality(), 'ref.charges.customer_id');
     expect(rewritten.passed).toBe(false);
     expect(rewritten.details.partitions_checked).toEqual([utcDate(DAY1)]);
+    // repaired and written again: probed, and its reference resolves
+    await lake.rewrite(
+      layout.silverPartition('charges', utcDate(DAY1)),
+      `select * replace (case when id = 'ch_1' then 'cus_1' else customer_id end as customer_id) from t`,
+    );
+    expect(check(await quality(), 'ref.charges.customer_id')).toMatchObject({
+      passed: true,
+      details: { partitions_checked: [utcDate(DAY1)], checked: 1 },
+    });
   });
 
   it("'changed' compares Silver and Gold by day on the days either side wrote since; 'all' on every day", async () => {

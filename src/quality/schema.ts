@@ -3,8 +3,17 @@ import { GOLD_CONTRACTS } from '../contracts/gold.js';
 import { SILVER_CONTRACTS, SILVER_TABLES } from '../contracts/silver.js';
 import { sqlIdent } from '../duckdb/sql-template.js';
 import { dtOfKey } from '../storage/layout.js';
+import type { ObjectInfo } from '../storage/object-store.js';
 import { capped, MAX_EXAMPLES, num } from './examples.js';
-import { goldView, type QualityContext, readFileColumns, silverView } from './quality-context.js';
+import {
+  goldPartitions,
+  goldView,
+  type QualityContext,
+  readFileColumns,
+  silverPartitions,
+  silverView,
+} from './quality-context.js';
+import { changedDts } from './scope.js';
 import type { CheckResult, PlannedCheck } from './types.js';
 
 /** DuckDB spells some types two ways; the contracts use the short names. */
@@ -71,16 +80,25 @@ async function fileColumns(
  */
 async function primaryKeyProblems(
   ctx: QualityContext,
-  view: string,
+  whole: string,
   key: readonly string[],
+  /** The rows of the changed partitions (scope `changed`): only their keys are checked. */
+  changed?: string,
 ): Promise<Record<string, unknown>> {
   const cols = key.map(sqlIdent);
   const keyExpr =
     key.length === 1
       ? cols[0]!
       : `struct_pack(${key.map((k) => `${sqlIdent(k)} := ${sqlIdent(k)}`).join(', ')})`;
+  // Scope `changed`: a key duplicated between two unchanged partitions was unique when they were
+  // verified; a new duplicate has a copy in a changed partition. So the rows of every partition
+  // whose key is one of the changed rows' (the changed keys hashed, the table's keys scanned
+  // against them, rather than all of its keys grouped).
+  const view = changed
+    ? `(select * from ${whole} semi join (select distinct ${cols.join(', ')} from ${changed}) using (${cols.join(', ')}))`
+    : whole;
   const nulls = await ctx.db.rows<{ n: string; files: string[] }>(
-    `select count(*) as n, list(distinct _file) as files from ${view} where ${cols.map((c) => `${c} is null`).join(' or ')}`,
+    `select count(*) as n, list(distinct _file) as files from ${changed ?? whole} where ${cols.map((c) => `${c} is null`).join(' or ')}`,
   );
   const dupCount = await ctx.db.rows<{ n: string }>(
     `select count(*) as n from (select 1 from ${view} group by ${cols.join(', ')} having count(*) > 1)`,
@@ -131,6 +149,8 @@ export async function checkTableSchema(
     keys: readonly string[];
     /** Keys that should exist but do not (Gold state naming a vanished partition). */
     missingKeys?: readonly string[];
+    /** Scope `changed`: the changed partitions' rows, whose keys are checked (see primaryKeyProblems). */
+    changed?: () => Promise<string | undefined>;
   },
 ): Promise<CheckResult> {
   const paths = opts.keys.map((k) => ctx.stager.localPath(k));
@@ -148,8 +168,12 @@ export async function checkTableSchema(
   const pk = opts.contract.primaryKey;
   let keyProblems: Record<string, unknown>;
   let keyOk: boolean;
+  const changed = await opts.changed?.();
   try {
-    keyProblems = await primaryKeyProblems(ctx, opts.view, pk);
+    keyProblems =
+      changed === ''
+        ? { null_keys: 0, duplicated_keys: capped([], MAX_EXAMPLES, 0) }
+        : await primaryKeyProblems(ctx, opts.view, pk, changed);
     keyOk = keyProblems.null_keys === 0 && (keyProblems.duplicated_keys as { count: number }).count === 0;
   } catch (err) {
     keyProblems = { primary_key_error: (err as Error).message };
@@ -169,6 +193,7 @@ export async function checkTableSchema(
     details: {
       partitions: opts.keys.length,
       primary_key: pk,
+      keys_checked: changed === undefined ? 'all' : 'changed partitions',
       ...(columnProblems.length > 0 ? { column_mismatches: columnProblems } : {}),
       ...(missingKeys.length > 0 ? { missing_partitions: capped(missingKeys) } : {}),
       ...keyProblems,
@@ -190,6 +215,8 @@ export function schemaChecks(ctx: QualityContext): PlannedCheck[] {
         contract: SILVER_CONTRACTS[table],
         view: silverView(table),
         keys: (ctx.silver.get(table) ?? []).map((o) => o.key),
+        changed: () =>
+          changedRows(ctx, ctx.silver.get(table) ?? [], (dts) => silverPartitions(ctx, table, dts)),
       }),
     ),
     ...GOLD_CONTRACTS.map((contract) =>
@@ -199,7 +226,25 @@ export function schemaChecks(ctx: QualityContext): PlannedCheck[] {
         view: goldView(contract.name),
         keys: ctx.gold.get(contract.name)?.keys ?? [],
         missingKeys: ctx.gold.get(contract.name)?.missing ?? [],
+        changed: () =>
+          changedRows(ctx, ctx.gold.get(contract.name)?.objects ?? [], (dts) =>
+            goldPartitions(ctx, contract.name, dts),
+          ),
       }),
     ),
   ];
+}
+
+/**
+ * Scope `changed`: a relation over the partitions of `objects` changed since the last passing run,
+ * `''` when none changed; undefined with scope `all` (every key is checked).
+ */
+async function changedRows(
+  ctx: QualityContext,
+  objects: readonly ObjectInfo[],
+  relation: (dts: Set<string>) => Promise<string>,
+): Promise<string | undefined> {
+  if (ctx.since === undefined) return undefined;
+  const dts = changedDts(objects, ctx.since, dtOfKey, ctx.verified);
+  return dts.size === 0 ? '' : relation(dts);
 }

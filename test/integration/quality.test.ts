@@ -512,6 +512,35 @@ describe('Bronze -> Silver scope', () => {
     });
   });
 
+  it("'changed' checks the keys of the partitions written since against every partition; 'all' every key", async () => {
+    await lake.write(goodDataset());
+    // DAY1's charge now has DAY2's charge's id, and the file looks old
+    const day1 = layout.silverPartition('charges', utcDate(DAY1));
+    await lake.rewrite(day1, `select * replace (case when id = 'ch_1' then 'ch_2' else id end as id) from t`);
+    await checkedBefore();
+    const name = 'schema.silver.charges';
+    expect(check(await quality(), name)).toMatchObject({
+      passed: true,
+      details: { keys_checked: 'changed partitions', duplicated_keys: { count: 0 } },
+    });
+    expect(check(await quality({}, NOW, 'all'), name)).toMatchObject({
+      passed: false,
+      details: { keys_checked: 'all', duplicated_keys: { count: 1 } },
+    });
+    // written since: its key is checked against the unchanged DAY2 as well
+    await lake.rewrite(day1, 'select * from t');
+    expect(check(await quality(), name)).toMatchObject({
+      passed: false,
+      details: {
+        keys_checked: 'changed partitions',
+        duplicated_keys: {
+          count: 1,
+          examples: [{ key: 'ch_2', copies: 2, partitions: [utcDate(DAY1), utcDate(DAY2)] }],
+        },
+      },
+    });
+  });
+
   it("'changed' compares Silver and Gold by day on the days either side wrote since; 'all' on every day", async () => {
     await lake.write(goodDataset());
     const goldKey = layout.goldPartition('daily_overview', utcDate(DAY1));

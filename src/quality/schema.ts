@@ -149,8 +149,8 @@ export async function checkTableSchema(
     keys: readonly string[];
     /** Keys that should exist but do not (Gold state naming a vanished partition). */
     missingKeys?: readonly string[];
-    /** Scope `changed`: the changed partitions' rows, whose keys are checked (see primaryKeyProblems). */
-    changed?: () => Promise<string | undefined>;
+    /** Which keys to check (scope `changed`: the changed partitions', see primaryKeyProblems). */
+    keyScope?: () => Promise<KeyScope>;
   },
 ): Promise<CheckResult> {
   const paths = opts.keys.map((k) => ctx.stager.localPath(k));
@@ -168,12 +168,13 @@ export async function checkTableSchema(
   const pk = opts.contract.primaryKey;
   let keyProblems: Record<string, unknown>;
   let keyOk: boolean;
-  const changed = await opts.changed?.();
+  let scope: KeyScope = 'all';
   try {
+    scope = (await opts.keyScope?.()) ?? 'all';
     keyProblems =
-      changed === ''
+      scope === 'none'
         ? { null_keys: 0, duplicated_keys: capped([], MAX_EXAMPLES, 0) }
-        : await primaryKeyProblems(ctx, opts.view, pk, changed);
+        : await primaryKeyProblems(ctx, opts.view, pk, scope === 'all' ? undefined : scope.rows);
     keyOk = keyProblems.null_keys === 0 && (keyProblems.duplicated_keys as { count: number }).count === 0;
   } catch (err) {
     keyProblems = { primary_key_error: (err as Error).message };
@@ -193,7 +194,7 @@ export async function checkTableSchema(
     details: {
       partitions: opts.keys.length,
       primary_key: pk,
-      keys_checked: changed === undefined ? 'all' : 'changed partitions',
+      keys_checked: scope === 'all' ? 'all' : 'changed partitions',
       ...(columnProblems.length > 0 ? { column_mismatches: columnProblems } : {}),
       ...(missingKeys.length > 0 ? { missing_partitions: capped(missingKeys) } : {}),
       ...keyProblems,
@@ -215,8 +216,8 @@ export function schemaChecks(ctx: QualityContext): PlannedCheck[] {
         contract: SILVER_CONTRACTS[table],
         view: silverView(table),
         keys: (ctx.silver.get(table) ?? []).map((o) => o.key),
-        changed: () =>
-          changedRows(ctx, ctx.silver.get(table) ?? [], (dts) => silverPartitions(ctx, table, dts)),
+        keyScope: () =>
+          changedKeyScope(ctx, ctx.silver.get(table) ?? [], (dts) => silverPartitions(ctx, table, dts)),
       }),
     ),
     ...GOLD_CONTRACTS.map((contract) =>
@@ -226,8 +227,8 @@ export function schemaChecks(ctx: QualityContext): PlannedCheck[] {
         view: goldView(contract.name),
         keys: ctx.gold.get(contract.name)?.keys ?? [],
         missingKeys: ctx.gold.get(contract.name)?.missing ?? [],
-        changed: () =>
-          changedRows(ctx, ctx.gold.get(contract.name)?.objects ?? [], (dts) =>
+        keyScope: () =>
+          changedKeyScope(ctx, ctx.gold.get(contract.name)?.objects ?? [], (dts) =>
             goldPartitions(ctx, contract.name, dts),
           ),
       }),
@@ -235,16 +236,19 @@ export function schemaChecks(ctx: QualityContext): PlannedCheck[] {
   ];
 }
 
+/** Keys a schema check checks: every key, none, or those of some rows (a relation). */
+export type KeyScope = 'all' | 'none' | { readonly rows: string };
+
 /**
- * Scope `changed`: a relation over the partitions of `objects` changed since the last passing run,
- * `''` when none changed; undefined with scope `all` (every key is checked).
+ * Scope `changed`: the rows of the partitions of `objects` changed since the last passing run
+ * (`none` when none changed); scope `all`: every key.
  */
-async function changedRows(
+async function changedKeyScope(
   ctx: QualityContext,
   objects: readonly ObjectInfo[],
   relation: (dts: Set<string>) => Promise<string>,
-): Promise<string | undefined> {
-  if (ctx.since === undefined) return undefined;
+): Promise<KeyScope> {
+  if (ctx.since === undefined) return 'all';
   const dts = changedDts(objects, ctx.since, dtOfKey, ctx.verified);
-  return dts.size === 0 ? '' : relation(dts);
+  return dts.size === 0 ? 'none' : { rows: await relation(dts) };
 }

@@ -115,7 +115,8 @@ export async function runTransform(opts: TransformOptions): Promise<TransformRep
         ? []
         : SILVER_TABLES.filter((t) => !opts.silverTables || opts.silverTables.includes(t));
     const goldOpt = opts.gold ?? true;
-    const total = silverTables.length + (goldOpt ? GOLD_MODELS.length : 0);
+    // progress counts Silver tables and Gold models apart (a bar each)
+    let silverDone = 0;
     for (const table of silverTables) {
       const r = await buildSilverTable(ctx, table, webhookKeys, opts.rebuild?.silver[table] ?? []);
       report.models[`silver.${table}`] = { partitions: r.partitions, rows: r.rows, seconds: r.seconds };
@@ -123,8 +124,8 @@ export async function runTransform(opts: TransformOptions): Promise<TransformRep
       failpoint('transform.silver_table');
       opts.onModel?.({
         model: `silver.${table}`,
-        done: Object.keys(report.models).length,
-        total,
+        done: ++silverDone,
+        total: silverTables.length,
         partitions: r.partitions,
       });
     }
@@ -148,13 +149,14 @@ export async function runTransform(opts: TransformOptions): Promise<TransformRep
         ...(opts.rebuild ? { rebuild: opts.rebuild.gold } : {}),
       });
       report.goldBuilt = true;
+      let goldDone = 0;
       for (const [model, r] of Object.entries(gold)) {
         report.models[`gold.${model}`] = { partitions: r.partitions, rows: r.rows, seconds: r.seconds };
         report.goldKeys.push(...r.keys);
         opts.onModel?.({
           model: `gold.${model}`,
-          done: Object.keys(report.models).length,
-          total,
+          done: ++goldDone,
+          total: GOLD_MODELS.length,
           partitions: r.partitions,
         });
       }

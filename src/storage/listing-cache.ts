@@ -21,8 +21,8 @@ const byKey = (a: ObjectInfo, b: ObjectInfo): number => (a.key < b.key ? -1 : a.
 /**
  * A store that lists each prefix once (SPEC 14: one LIST per table prefix at most) and answers
  * every later listing of it, or of a longer prefix under it, from memory. The keys written, moved
- * or deleted through this store are looked up again (a HEAD each) before a cached listing is
- * served, so the store's own writes are always seen.
+ * or deleted through this store are looked up again before a cached listing is served (a HEAD
+ * each, or one listing again when they are many), so the store's own writes are always seen.
  *
  * For one pipeline run only: it holds the lake's lock, so no other run writes. An object written
  * by another process during the run (a webhook part) is seen by the next run, and every step of

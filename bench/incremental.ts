@@ -43,6 +43,8 @@ const env = (root: string, url: string) => ({
   QUALITY_FULL_SCOPE_DAYS: '30',
   LOG_LEVEL: 'debug',
   LOG_FORMAT: 'json',
+  // e.g. `--cpu-prof` or a preload, to look inside the daily run
+  ...(process.env['NODE_OPTIONS'] ? { NODE_OPTIONS: process.env['NODE_OPTIONS'] } : {}),
 });
 
 const mock = await startMockChild(scale, BENCH_NOW);

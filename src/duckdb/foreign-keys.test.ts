@@ -64,6 +64,17 @@ describe('danglingReferences', () => {
       // a round that wrote only customers: no charge is probed again
       expect(await danglingReferences(s, new Map([['customers', ['2024-01-02']]]))).toEqual([]);
       expect(await danglingReferences(s, new Map())).toEqual([]);
+      // the written partitions' rows from the relation given for them, not the view: here it
+      // holds ch_1 of 2024-01-01 whatever dts it is asked for
+      const asked: string[] = [];
+      const partitionRows = (table: string, dts: readonly string[]) => {
+        asked.push(`${table}:${dts.join(',')}`);
+        return `select * from ${silverView(table)} where id = 'ch_1'`;
+      };
+      expect(await danglingReferences(s, new Map([['charges', ['2024-01-02']]]), partitionRows)).toEqual([
+        { table: 'customers', id: 'cus_old' },
+      ]);
+      expect(new Set(asked)).toEqual(new Set(['charges:2024-01-02']));
     } finally {
       s.close();
     }

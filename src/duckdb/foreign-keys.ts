@@ -103,6 +103,11 @@ function refsSql(table: TableName, fk: ForeignKey, dts: readonly string[] | unde
 export async function danglingReferences(
   session: DuckSession,
   written?: ReadonlyMap<TableName, readonly string[]>,
+  /**
+   * The rows of a table's partitions of `dts`, read from their files only (else the view,
+   * filtered by dt: DuckDB then opens every partition's file to filter it).
+   */
+  partitionRows?: (table: TableName, dts: readonly string[]) => string,
 ): Promise<{ table: EntityName; id: string }[]> {
   // The foreign keys that point at the same tables share one query: their targets are read once.
   const groups = new Map<string, { refs: string[]; few: boolean }>();
@@ -112,7 +117,11 @@ export async function danglingReferences(
     for (const fk of SILVER_CONTRACTS[table].foreignKeys) {
       const target = fk.references.join(',');
       const g = groups.get(target) ?? { refs: [], few: true };
-      g.refs.push(refsSql(table, fk, dts, silverView(table)));
+      g.refs.push(
+        dts && partitionRows
+          ? refsSql(table, fk, undefined, `(${partitionRows(table, dts)})`)
+          : refsSql(table, fk, dts, silverView(table)),
+      );
       g.few &&= dts !== undefined && dts.length <= FEW_REF_PARTITIONS;
       groups.set(target, g);
     }

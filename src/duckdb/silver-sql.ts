@@ -112,8 +112,14 @@ function renderObjectVersions(
  * Renders a table's shared dedup fragment (`_latest_versions.sql`, `_latest_events.sql`, or for a
  * child table `_parent_versions.sql` or `_latest_children.sql`) over its inputs.
  */
-export function renderSilverFragment(table: TableName, fragment: string, files: SilverModelFiles): string {
-  const payload = BRONZE_PAYLOADS[table];
+export function renderSilverFragment(
+  table: TableName,
+  fragment: string,
+  files: SilverModelFiles,
+  /** The child objects' fields to read (default: all the model types); a check needs fewer. */
+  childPayload?: PayloadFields,
+): string {
+  const payload = childPayload ?? BRONZE_PAYLOADS[table];
   const parent = SILVER_CONTRACTS[table].bronze.parent;
   if (parent) {
     return renderSql(fragment, {

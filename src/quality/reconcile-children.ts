@@ -75,11 +75,17 @@ export async function checkChildBronzeSilver(
   const expected = `q_child_expected_${table}`;
   for (const [n, part] of parts.entries()) {
     await ctx.stager.stage([...part.keys, ...webhookKeys]);
-    const fragment = renderSilverFragment(table, versionsSql, {
-      own: local(part.keys.filter((k) => !pageSet.has(k))),
-      webhooks: local(webhookKeys),
-      pages: local(part.keys.filter((k) => pageSet.has(k))),
-    });
+    // only the children's ids are compared: the JSON reader need not type the rest
+    const fragment = renderSilverFragment(
+      table,
+      versionsSql,
+      {
+        own: local(part.keys.filter((k) => !pageSet.has(k))),
+        webhooks: local(webhookKeys),
+        pages: local(part.keys.filter((k) => pageSet.has(k))),
+      },
+      { id: 'VARCHAR' },
+    );
     await ctx.db.conn.run(
       `${n === 0 ? `create or replace temp table ${expected} as` : `insert into ${expected}`}
        select ${bronzeKey} as k, bool_or(_rank = 1 and not _is_tombstone) as live, min(_bronze_key) as bronze_key

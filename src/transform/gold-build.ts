@@ -38,6 +38,8 @@ export interface GoldContext extends BuildContext {
   readonly until: number;
   /** Per model, dts written even when their rows did not change (damaged, or asked for). */
   readonly rebuild?: Readonly<Partial<Record<string, readonly string[]>>>;
+  /** The Silver views exist already, over these objects (what `createSilverViews` returned). */
+  readonly listed?: ReadonlyMap<string, readonly ObjectInfo[]>;
 }
 
 /** A generous guess of a Gold row's size in memory (typed columns, a few short strings). */
@@ -119,7 +121,7 @@ export interface GoldModelResult {
  * model whole. Once per session: a model read by a later one may be left a view.
  */
 export async function buildGold(ctx: GoldContext): Promise<Record<GoldModelName, GoldModelResult>> {
-  const listed = await createSilverViews(ctx.session, ctx.store, ctx.stager);
+  const listed = ctx.listed ?? (await createSilverViews(ctx.session, ctx.store, ctx.stager));
   const changes = ctx.fullRefresh ? undefined : await loadPendingChanges(ctx.store);
   if (changes) await createChangeViews(ctx.session, listed, changes, ctx.stager);
   const templates = await Promise.all(GOLD_CONTRACTS.map((c) => readModelSql('gold', c.name)));
@@ -142,15 +144,28 @@ async function createChangeViews(
 ): Promise<void> {
   const tables = new Set(Object.values(GOLD_DEPS).flatMap((d) => d.byKey));
   for (const table of tables) {
-    const dts = new Set(changes.changed[table] ?? []);
-    const keys = (listed.get(table) ?? []).map((o) => o.key).filter((k) => dts.has(dtOfKey(k) ?? ''));
-    await session.conn.run(
-      `create or replace view chg_${table} as ${parquetColumns(
-        keys.map((k) => stager.localPath(k)),
-        silverColumns(table),
-      )}`,
-    );
+    const rows = silverPartitionRows(listed, stager, table, changes.changed[table] ?? []);
+    await session.conn.run(`create or replace view chg_${table} as ${rows}`);
   }
+}
+
+/**
+ * The rows of a Silver table's partitions of `dts`, read from their files only (listed, staged):
+ * a dt filter on the table's view would open every partition's file (dt is a column of the
+ * file, not a folder DuckDB prunes), about 370 of them per table.
+ */
+export function silverPartitionRows(
+  listed: ReadonlyMap<string, readonly ObjectInfo[]>,
+  stager: Stager,
+  table: string,
+  dts: Iterable<string>,
+): string {
+  const wanted = new Set(dts);
+  const keys = (listed.get(table) ?? []).map((o) => o.key).filter((k) => wanted.has(dtOfKey(k) ?? ''));
+  return parquetColumns(
+    keys.map((k) => stager.localPath(k)),
+    silverColumns(table),
+  );
 }
 
 function silverColumns(table: string): readonly ColumnDef[] {
@@ -167,16 +182,10 @@ async function datedViews(
   listed: ReadonlyMap<string, readonly ObjectInfo[]>,
   dts: readonly string[],
 ): Promise<Record<string, string>> {
-  const wanted = new Set(dts);
   const out: Record<string, string> = {};
   for (const table of GOLD_DEPS[model]?.sameDt ?? []) {
-    const keys = (listed.get(table) ?? []).map((o) => o.key).filter((k) => wanted.has(dtOfKey(k) ?? ''));
-    await ctx.session.conn.run(
-      `create or replace temp view dated_${table} as ${parquetColumns(
-        keys.map((k) => ctx.stager.localPath(k)),
-        silverColumns(table),
-      )}`,
-    );
+    const rows = silverPartitionRows(listed, ctx.stager, table, dts);
+    await ctx.session.conn.run(`create or replace temp view dated_${table} as ${rows}`);
     out[table] = `dated_${table}`;
   }
   return out;

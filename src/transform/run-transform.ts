@@ -12,9 +12,9 @@ import type { Logger } from '../obs/logger.js';
 import { failpoint } from '../state/failpoint.js';
 import { goldModelSummary } from '../state/gold-state.js';
 import { parseBronzeKey, parsePartitionKey } from '../storage/layout.js';
-import type { ObjectStore } from '../storage/object-store.js';
+import type { ObjectInfo, ObjectStore } from '../storage/object-store.js';
 import { makeScratchDir } from '../storage/scratch-dir.js';
-import { buildGold, createSilverViews } from './gold-build.js';
+import { buildGold, createSilverViews, silverPartitionRows } from './gold-build.js';
 import { buildSilverTable } from './silver-build.js';
 
 export interface TransformOptions {
@@ -131,21 +131,28 @@ export async function runTransform(opts: TransformOptions): Promise<TransformRep
     }
     // Silver objects changed during this run: stage them afresh, apart from the Bronze.
     const silverStager = createStager(opts.store, join(workDir, 'stage-silver'));
+    // The Silver views, created once for the probe and Gold.
+    let listed: Map<string, ObjectInfo[]> | undefined;
+    const views = async () => {
+      listed ??= await createSilverViews(session, opts.store, silverStager);
+      return listed;
+    };
     // What the Silver just written references but Silver lacks (for the references pass), while
     // the Silver views are open. A Gold-only build wrote no Silver.
     const probe = async () => {
-      if (silverTables.length > 0)
-        report.dangling = await danglingReferences(session, writtenDts(report.silverKeys));
+      if (silverTables.length === 0) return;
+      const files = await views();
+      report.dangling = await danglingReferences(session, writtenDts(report.silverKeys), (table, dts) =>
+        silverPartitionRows(files, silverStager, table, dts),
+      );
     };
-    if (goldOpt === 'unless-dangling') {
-      await createSilverViews(session, opts.store, silverStager);
-      await probe();
-    }
+    if (goldOpt === 'unless-dangling') await probe();
     if (goldOpt === true || (goldOpt === 'unless-dangling' && report.dangling.length === 0)) {
       const gold = await buildGold({
         ...ctx,
         stager: silverStager,
         until: opts.until,
+        listed: await views(),
         ...(opts.rebuild ? { rebuild: opts.rebuild.gold } : {}),
       });
       report.goldBuilt = true;
@@ -161,7 +168,7 @@ export async function runTransform(opts: TransformOptions): Promise<TransformRep
         });
       }
     } else if (goldOpt === false) {
-      await createSilverViews(session, opts.store, silverStager);
+      await views();
     }
     if (goldOpt !== 'unless-dangling') await probe();
     return report;

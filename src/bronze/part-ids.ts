@@ -1,15 +1,36 @@
+import type { ParentRef } from './envelope.js';
+
 /**
  * The id sidecar of a Bronze part (`layout.bronzeIds`): the ids of the part's records, in line
  * order, as the extractor wrote them, so that quality need not parse gigabytes of JSON again to
  * learn them. NDJSON: a header `{"part_bytes":N,"lines":L}` (the part's size and record count,
  * which the reader checks against the part it lists and the ids it reads), then `{"id":"…"}` per
- * record. Written only when every record's id is known exactly (`sidecarId`); a part without one
+ * record (with `"parent"` for the pages of a child fetched by parent, see `ParentRun`). Written only when every record's id is known exactly (`sidecarId`); a part without one
  * is read whole, as before.
  */
-export function renderPartIds(partBytes: number, ids: readonly string[]): string {
+export function renderPartIds(
+  partBytes: number,
+  ids: readonly string[],
+  parents: readonly ParentRun[] = [],
+): string {
   const lines = [JSON.stringify({ part_bytes: partBytes, lines: ids.length })];
-  for (const id of ids) lines.push(`{"id":${JSON.stringify(id)}}`);
+  let run = -1;
+  let parent = '';
+  for (const [i, id] of ids.entries()) {
+    if (parents[run + 1]?.at === i) parent = `,"parent":${JSON.stringify(parents[++run]!.parent)}`;
+    lines.push(`{"id":${JSON.stringify(id)}${parent}}`);
+  }
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * A fetched child page's records from line `at` on (to the next run) belong to `parent`: their
+ * sidecar lines carry it as `meta.parent` does, `{"id":…,"parent":{entity,id,version_ts,count}}`,
+ * so that quality can tell which fetch listed which child without reading the pages' JSON.
+ */
+export interface ParentRun {
+  readonly at: number;
+  readonly parent: ParentRef;
 }
 
 /**

@@ -4,7 +4,8 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { layout } from '../storage/layout.js';
 import type { ObjectStore } from '../storage/object-store.js';
-import { renderPartIds } from './part-ids.js';
+import type { ParentRef } from './envelope.js';
+import { type ParentRun, renderPartIds } from './part-ids.js';
 
 /** Default size at which a Bronze part is closed and the next one started. */
 export const DEFAULT_MAX_PART_BYTES = 64 * 1024 * 1024;
@@ -29,6 +30,8 @@ interface OpenPart {
   records: number;
   /** The records' ids in line order; undefined once a write came without them. */
   ids: string[] | undefined;
+  /** Of a fetched child page's records: the parent of each run of them (`part-ids.ts`). */
+  parents: ParentRun[];
 }
 
 let tmpSeq = 0;
@@ -62,17 +65,25 @@ export class PartWriter {
 
   /**
    * Appends complete JSONL lines (`records` of them); waits when the disk lags behind. With the
-   * records' `ids` (one each, in order), the part gets its id sidecar (`part-ids.ts`).
+   * records' `ids` (one each, in order), the part gets its id sidecar (`part-ids.ts`), which names
+   * the `parent` of fetched child records.
    */
-  async write(lines: string | Uint8Array, records: number, ids?: readonly string[]): Promise<void> {
+  async write(
+    lines: string | Uint8Array,
+    records: number,
+    ids?: readonly string[],
+    parent?: ParentRef,
+  ): Promise<void> {
     if (this.closed) throw new Error(`part writer ${this.opts.entity}/${this.opts.dt} is closed`);
     if (lines.length === 0) return;
     const part = this.current ?? this.open();
     const ok = part.stream.write(lines);
     part.bytes += typeof lines === 'string' ? Buffer.byteLength(lines) : lines.length;
     part.records += records;
-    if (ids && ids.length === records) part.ids?.push(...ids);
-    else part.ids = undefined;
+    if (ids && ids.length === records && part.ids) {
+      if (parent) part.parents.push({ at: part.ids.length, parent });
+      part.ids.push(...ids);
+    } else part.ids = undefined;
     if (part.bytes >= this.maxBytes) {
       this.current = undefined;
       await this.track(this.finish(part));
@@ -115,7 +126,7 @@ export class PartWriter {
     const stream = createWriteStream(path, { highWaterMark: 1 << 20 });
     // Errors surface through `finish`; keep them from crashing the process meanwhile.
     stream.on('error', () => {});
-    this.current = { path, stream, bytes: 0, records: 0, ids: [] };
+    this.current = { path, stream, bytes: 0, records: 0, ids: [], parents: [] };
     return this.current;
   }
 
@@ -141,7 +152,8 @@ export class PartWriter {
         if (await this.opts.store.head(key)) continue;
         await this.opts.store.putFile(key, part.path, { move: true });
         // after the part: a sidecar never describes a part that is not there
-        if (part.ids) await this.opts.store.put(layout.bronzeIds(key), renderPartIds(part.bytes, part.ids));
+        if (part.ids)
+          await this.opts.store.put(layout.bronzeIds(key), renderPartIds(part.bytes, part.ids, part.parents));
         this.uploaded.push(key);
         break;
       }

@@ -5,14 +5,14 @@ import { sqlIdent, sqlString, sqlStringList } from './sql-template.js';
 export const META_TYPE =
   'STRUCT(entity VARCHAR, run_id VARCHAR, ingested_at VARCHAR, source VARCHAR, version_ts BIGINT, event_id VARCHAR, deleted BOOLEAN)';
 
+/** DuckDB type of `meta.parent` of a fetched child (`ParentRef`). */
+export const PARENT_REF_TYPE = 'STRUCT(entity VARCHAR, id VARCHAR, version_ts BIGINT, count BIGINT)';
+
 /**
  * `meta` of a child collection's Bronze (the pages fetched by parent): which parent version the
  * fetch was made for and how many children it listed (a fetch is complete when all are there).
  */
-export const CHILD_META_TYPE = META_TYPE.replace(
-  /\)$/,
-  ', parent STRUCT(entity VARCHAR, id VARCHAR, version_ts BIGINT, count BIGINT))',
-);
+export const CHILD_META_TYPE = META_TYPE.replace(/\)$/, `, parent ${PARENT_REF_TYPE})`);
 
 /** `STRUCT(...)` of a payload declaration. */
 export function payloadType(fields: PayloadFields): string {

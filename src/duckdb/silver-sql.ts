@@ -116,17 +116,22 @@ export function renderSilverFragment(
   table: TableName,
   fragment: string,
   files: SilverModelFiles,
-  /** The child objects' fields to read (default: all the model types); a check needs fewer. */
-  childPayload?: PayloadFields,
+  /** What a check reads instead: fewer child fields; the fetched pages as a relation of its own. */
+  narrow: {
+    childPayload?: PayloadFields;
+    /** `(data, meta, filename)`, `meta` holding at least `parent`, instead of `files.pages`. */
+    childPages?: string;
+  } = {},
 ): string {
-  const payload = childPayload ?? BRONZE_PAYLOADS[table];
+  const payload = narrow.childPayload ?? BRONZE_PAYLOADS[table];
   const parent = SILVER_CONTRACTS[table].bronze.parent;
   if (parent) {
     return renderSql(fragment, {
       object_versions: renderObjectVersions(parent.entity, parentPayload(table), files),
       version_order: VERSION_ORDER,
       list_field: parent.list ? `obj.${sqlIdent(parent.list)}` : 'NULL::JSON',
-      child_pages: readBronzeRelation(files.pages ?? [], payloadType(payload), CHILD_META_TYPE),
+      child_pages:
+        narrow.childPages ?? readBronzeRelation(files.pages ?? [], payloadType(payload), CHILD_META_TYPE),
       child_json_type: sqlString(JSON.stringify(payload)),
     });
   }

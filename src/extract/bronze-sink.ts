@@ -1,4 +1,5 @@
 import { rm } from 'node:fs/promises';
+import type { ParentRef } from '../bronze/envelope.js';
 import { PartWriter } from '../bronze/part-writer.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { makeScratchDir } from '../storage/scratch-dir.js';
@@ -56,6 +57,8 @@ export class BronzeSink {
     lines: string | Uint8Array,
     records: number,
     ids?: readonly string[],
+    /** The parent version of fetched child records (all of this write's). */
+    parent?: ParentRef,
   ): Promise<void> {
     const id = `${entity}/${dt}`;
     let slot = this.open.get(id);
@@ -75,7 +78,7 @@ export class BronzeSink {
         this.closeWriter(old.entity, old.writer);
       }
     }
-    await slot.writer.write(lines, records, ids);
+    await slot.writer.write(lines, records, ids, parent);
   }
 
   /** Closes every open part of `entity` and waits until all its parts so far are durable. */

@@ -1,4 +1,5 @@
 import type { ParentRef } from '../bronze/envelope.js';
+import { sidecarId } from '../bronze/part-ids.js';
 import type { ChildName, EntityName } from '../entities/entity.js';
 import type { RawItem, StripeClient } from '../source/stripe-client.js';
 import { utcDate } from '../storage/layout.js';
@@ -93,6 +94,10 @@ export function childReadsOf(
 export interface ChildReadResult {
   readonly lines: string;
   readonly records: number;
+  /** The children's ids in line order, when each is known exactly (`sidecarId`). */
+  readonly ids: readonly string[] | undefined;
+  /** The parent version every line names (`meta.parent`). */
+  readonly parent: ParentRef;
   readonly pages: number;
   readonly retries: number;
   readonly rejected: readonly Rejected[];
@@ -111,6 +116,7 @@ export async function readChildren(
   signal?: AbortSignal,
 ): Promise<ChildReadResult> {
   const pages: { items: Buffer[]; sourceTime: number }[] = [];
+  let ids: string[] | undefined = [];
   const rejected: Rejected[] = [];
   let retries = 0;
   let after: string | undefined;
@@ -125,12 +131,18 @@ export async function readChildren(
     const screened = screenItems(page.items, 'object', page.sourceTime);
     rejected.push(...screened.rejected);
     pages.push({ items: screened.good.map((i) => i.json), sourceTime: page.sourceTime });
+    for (const item of screened.good) {
+      const id = item.suspect ? undefined : sidecarId(item.id);
+      if (id === undefined) ids = undefined;
+      else ids?.push(id);
+    }
     const last = page.items.at(-1)?.id;
     if (!page.hasMore || last === undefined) break;
     after = last;
   }
   const count = pages.reduce((n, p) => n + p.items.length, 0);
   const ingestedAt = new Date().toISOString();
+  const parent: ParentRef = { ...read.parent, count };
   let lines = '';
   for (const p of pages) {
     const meta = JSON.stringify({
@@ -139,11 +151,13 @@ export async function readChildren(
       ingested_at: ingestedAt,
       source: 'api',
       version_ts: p.sourceTime,
-      parent: { ...read.parent, count },
+      parent,
     });
     for (const json of p.items) lines += `{"data":${json.toString('utf8')},"meta":${meta}}\n`;
   }
-  return { lines, records: count, pages: pages.length, retries, rejected };
+  // a parent id the sidecar cannot vouch for (escapes) leaves the part without one
+  const sure = sidecarId(parent.id) === undefined ? undefined : ids;
+  return { lines, records: count, ids: sure, parent, pages: pages.length, retries, rejected };
 }
 
 const CHILD_EVENT_PREFIXES: readonly [prefix: string, entity: EntityName][] = [
@@ -155,7 +169,16 @@ const CHILD_EVENT_PREFIXES: readonly [prefix: string, entity: EntityName][] = [
 /** Where the reads go, and what they count. */
 export interface ChildReaderDeps {
   readonly client: Pick<StripeClient, 'listRawPage'>;
-  readonly sink: { write(entity: string, dt: string, lines: string, records: number): Promise<void> };
+  readonly sink: {
+    write(
+      entity: string,
+      dt: string,
+      lines: string,
+      records: number,
+      ids?: readonly string[],
+      parent?: ParentRef,
+    ): Promise<void>;
+  };
   readonly quarantine: {
     add(r: { entity: string; source: string; path: string; reason: string; raw: Uint8Array }): void;
   };
@@ -254,7 +277,8 @@ export class ChildReader {
         raw: r.item.json,
       });
     // one write: a read lands whole in one part, or (crash) not at all
-    if (got.records > 0) await this.deps.sink.write(read.child, read.dt, got.lines, got.records);
+    if (got.records > 0)
+      await this.deps.sink.write(read.child, read.dt, got.lines, got.records, got.ids, got.parent);
     const s = this.stats.get(read.child) ?? { reads: 0, pages: 0, records: 0, retries: 0 };
     s.reads++;
     s.pages += got.pages;

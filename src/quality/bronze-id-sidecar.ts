@@ -1,5 +1,6 @@
+import { PARENT_REF_TYPE } from '../duckdb/bronze-read.js';
 import { chunksOfBytes } from '../duckdb/read-chunks.js';
-import { sqlStringList } from '../duckdb/sql-template.js';
+import { sqlString, sqlStringList } from '../duckdb/sql-template.js';
 import type { TableName } from '../entities/entity.js';
 import { layout } from '../storage/layout.js';
 import { num } from './examples.js';
@@ -13,13 +14,39 @@ import type { QualityContext } from './quality-context.js';
  * to the caller, which parses its JSON. Sound because Bronze is append-only: a part of the size
  * the extractor wrote is the part it wrote.
  */
-export async function loadSidecarIds(
+export function loadSidecarIds(
   ctx: QualityContext,
   table: TableName,
   keys: readonly string[],
   partSizes: ReadonlyMap<string, number>,
   into: string,
 ): Promise<Set<string>> {
+  return loadSidecars(ctx, table, keys, partSizes, { into, parents: false });
+}
+
+/**
+ * Like `loadSidecarIds`, for the pages of a child table fetched by parent: inserts into `into`
+ * (id, parent, bronze_key), `parent` as the pages' `meta.parent` names it, from those sidecars
+ * that give a parent for every id (the extractor writes them so), and returns the keys vouched for.
+ */
+export function loadChildSidecars(
+  ctx: QualityContext,
+  table: TableName,
+  keys: readonly string[],
+  partSizes: ReadonlyMap<string, number>,
+  into: string,
+): Promise<Set<string>> {
+  return loadSidecars(ctx, table, keys, partSizes, { into, parents: true });
+}
+
+async function loadSidecars(
+  ctx: QualityContext,
+  table: TableName,
+  keys: readonly string[],
+  partSizes: ReadonlyMap<string, number>,
+  opts: { into: string; parents: boolean },
+): Promise<Set<string>> {
+  const { into, parents } = opts;
   const vouched = new Set<string>();
   if (keys.length === 0) return vouched;
   const sidecars = new Map(
@@ -32,26 +59,39 @@ export async function loadSidecarIds(
     await ctx.stager.stage(chunk);
     await ctx.db.conn.run(
       `create or replace temp table ${sc} as
-       select bronze_key(filename) as sidecar, part_bytes, lines, id
+       select bronze_key(filename) as sidecar, part_bytes, lines, id${parents ? ', parent' : ''}
        from read_json(${sqlStringList(chunk.map((k) => ctx.stager.localPath(k)))}, format = 'newline_delimited',
-         filename = true, columns = {part_bytes: 'BIGINT', lines: 'BIGINT', id: 'VARCHAR'})`,
+         filename = true, columns = {part_bytes: 'BIGINT', lines: 'BIGINT', id: 'VARCHAR'${
+           parents ? `, parent: ${sqlString(PARENT_REF_TYPE)}` : ''
+         }})`,
     );
     try {
-      const heads = await ctx.db.rows<{ sidecar: string; part_bytes: string; lines: string; ids: string }>(
-        `select sidecar, max(part_bytes) as part_bytes, max(lines) as lines, count(id) as ids from ${sc} group by sidecar`,
+      const heads = await ctx.db.rows<{
+        sidecar: string;
+        part_bytes: string;
+        lines: string;
+        ids: string;
+        parents: string;
+      }>(
+        `select sidecar, max(part_bytes) as part_bytes, max(lines) as lines, count(id) as ids,
+                ${parents ? 'count(parent.id) filter (where id is not null)' : 'count(id)'} as parents
+         from ${sc} group by sidecar`,
       );
       const good = heads
         .filter((h) => {
           const part = partOf.get(h.sidecar);
           return (
-            part !== undefined && num(h.part_bytes) === partSizes.get(part) && num(h.lines) === num(h.ids)
+            part !== undefined &&
+            num(h.part_bytes) === partSizes.get(part) &&
+            num(h.lines) === num(h.ids) &&
+            num(h.parents) === num(h.ids)
           );
         })
         .map((h) => h.sidecar);
       if (good.length === 0) continue;
       // each good sidecar with the part it describes (partOf, from the layout)
       await ctx.db.conn.run(
-        `insert into ${into} select sc.id, m.part from ${sc} sc
+        `insert into ${into} select sc.id, ${parents ? 'sc.parent, ' : ''}m.part from ${sc} sc
          join (select unnest(${sqlStringList(good)}) as sidecar, unnest(${sqlStringList(good.map((g) => partOf.get(g)!))}) as part) m
            using (sidecar)
          where sc.id is not null`,

@@ -3,8 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMockApi } from '../../src/mock/index.js';
+import { layout } from '../../src/storage/layout.js';
+import { LocalObjectStore } from '../../src/storage/local-store.js';
 import { runCli } from '../helpers/cli.js';
 import { fetchTruth } from '../helpers/mock-control.js';
+import { checkNamed, qualityOf } from '../helpers/quality.js';
 import { CHANGES_DEFAULT_DAYS, CHANGES_NOW, CHANGES_WORLD, silverVsTruth } from '../helpers/truth-compare.js';
 
 type EmbeddedList = { data: unknown[]; has_more: boolean; total_count: number };
@@ -65,4 +68,56 @@ describe('embedded lists with more (the mock embedding 1 child)', () => {
     expect(manifest.quality.passed).toBe(true);
     expect(await silverVsTruth(root, mock.url)).toEqual([]);
   }, 180_000);
+
+  // after the run above: the pages it fetched
+  it("checks the fetched children from the pages' sidecars, which must be of the page's size", async () => {
+    const store = new LocalObjectStore(root);
+    const name = 'reconcile.bronze_silver.invoice_line_items';
+    const pages = (await store.list(layout.bronzeEntityPrefix('invoice_line_items'))).filter((o) =>
+      o.key.endsWith('.jsonl'),
+    );
+    expect(pages.length).toBeGreaterThan(0);
+    const all = async () => checkNamed(await qualityOf(store, CHANGES_NOW, { scope: 'all' }), name);
+    const vouched = await all();
+    expect(vouched).toMatchObject({
+      passed: true,
+      details: { pages_from_sidecars: pages.length, pages_read: 0 },
+    });
+
+    // each sidecar line names the child and the parent version as the page's line does
+    const page = pages[0]!;
+    const sidecar = Buffer.from((await store.get(layout.bronzeIds(page.key)))!).toString('utf8');
+    const lines = Buffer.from((await store.get(page.key))!)
+      .toString('utf8')
+      .trim()
+      .split('\n');
+    const [head, ...ids] = sidecar
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(head).toEqual({ part_bytes: page.size, lines: lines.length });
+    expect(ids).toEqual(
+      lines.map((l) => {
+        const { data, meta } = JSON.parse(l);
+        return { id: data.id, parent: meta.parent };
+      }),
+    );
+
+    // the children come from the sidecar: one naming a ghost instead of a line fails the check
+    const ghost = sidecar.replace(`"id":${JSON.stringify(ids[0].id)}`, '"id":"il_ghost"');
+    await store.put(layout.bronzeIds(page.key), ghost);
+    const lied = await all();
+    expect(lied.passed).toBe(false);
+    expect(lied.details.missing_from_silver).toMatchObject({ examples: [{ key: 'il_ghost' }] });
+
+    // a sidecar of another size is not trusted: that page is parsed, and the check passes
+    await store.put(
+      layout.bronzeIds(page.key),
+      ghost.replace(`"part_bytes":${page.size}`, `"part_bytes":${page.size + 1}`),
+    );
+    expect(await all()).toMatchObject({
+      passed: true,
+      details: { pages_from_sidecars: pages.length - 1, pages_read: 1 },
+    });
+  }, 120_000);
 });

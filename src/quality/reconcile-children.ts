@@ -10,6 +10,7 @@ import {
 import { sqlIdent, sqlStringList } from '../duckdb/sql-template.js';
 import type { TableName } from '../entities/entity.js';
 import { dtOfKey, layout } from '../storage/layout.js';
+import type { ObjectInfo } from '../storage/object-store.js';
 import { loadChildSidecars } from './bronze-id-sidecar.js';
 import { capped, MAX_EXAMPLES, num } from './examples.js';
 import { diffKeys } from './key-diff.js';
@@ -58,15 +59,23 @@ export async function checkChildBronzeSilver(
   const pagesIn = inScope(pageObjs);
   const parentDay = 'to_timestamp(parent.created)::DATE::VARCHAR';
   const inDts = dts ? `${parentDay} in (select unnest(${sqlStringList(dts)}))` : 'true';
+  // The pages' children and parents from the extractor's sidecars where they vouch for a page
+  // (of the size it wrote): the pages' JSON (780 MB of payout transactions at 1m) is not parsed.
+  const fetched = `q_child_fetched_${table}`;
+  const vouched = await loadFetchedFromSidecars(ctx, table, pagesIn, fetched);
+  const pagesToRead = pagesIn.filter((o) => !vouched.has(o.key));
   // A large parent is read a run of its days at a time, as the transform builds it (in any scope:
   // a changed scope after a first load holds every day)
   const chunks =
     contract.bronze.parent?.datedByParent === true
-      ? await parentDayChunks({ session: ctx.db, stager: ctx.stager }, ownIn, pagesIn, ctx.dayChunkBytes)
+      ? await parentDayChunks({ session: ctx.db, stager: ctx.stager }, ownIn, pagesToRead, ctx.dayChunkBytes)
       : undefined;
-  const parts = chunks?.map((c) => ({ keys: c.keys, where: `${inDayRange(parentDay, c)} and ${inDts}` })) ?? [
-    { keys: [...ownIn, ...pagesIn].map((o) => o.key), where: inDts },
-  ];
+  // per run of days: the Bronze to parse, the rows to keep, the sidecars' pages of those days
+  const parts = chunks?.map((c) => ({
+    keys: c.keys,
+    where: `${inDayRange(parentDay, c)} and ${inDts}`,
+    fetched: inDayRange('dt', c),
+  })) ?? [{ keys: [...ownIn, ...pagesToRead].map((o) => o.key), where: inDts, fetched: 'true' }];
   const versionsSql = await readModelSql('silver', '_parent_versions');
   const pageSet = new Set(pageObjs.map((o) => o.key));
   const local = (keys: readonly string[]) => keys.map((k) => ctx.stager.localPath(k));
@@ -77,31 +86,21 @@ export async function checkChildBronzeSilver(
   // items keep the children of older versions (deleted); other tables only the latest version's
   const keepsRemoved = contract.bronze.parent?.keepsRemoved === true;
   const expected = `q_child_expected_${table}`;
-  // The pages' children and parents from the extractor's sidecars where they vouch for a page
-  // (of the size it wrote): the pages' JSON (780 MB of payout transactions at 1m) is not parsed.
-  const fetched = `q_child_fetched_${table}`;
-  await ctx.db.conn.run(
-    `create or replace temp table ${fetched} (id VARCHAR, parent ${PARENT_REF_TYPE}, bronze_key VARCHAR)`,
-  );
-  const pagesInKeys = pagesIn.map((o) => o.key);
-  const sizes = new Map(pagesIn.map((o) => [o.key, o.size] as const));
-  const vouched = await loadChildSidecars(ctx, table, pagesInKeys, sizes, fetched);
   const narrowMeta = `STRUCT(parent ${PARENT_REF_TYPE})`;
   for (const [n, part] of parts.entries()) {
-    const toRead = part.keys.filter((k) => !vouched.has(k));
-    await ctx.stager.stage([...toRead, ...webhookKeys]);
-    const pagesRead = local(toRead.filter((k) => pageSet.has(k)));
-    const pagesVouched = part.keys.filter((k) => vouched.has(k));
-    const childPages = `(select data, meta, filename from ${readBronzeRelation(pagesRead, ID_ONLY, narrowMeta)}
+    await ctx.stager.stage([...part.keys, ...webhookKeys]);
+    const childPages = `(select data, meta, filename from ${readBronzeRelation(
+      local(part.keys.filter((k) => pageSet.has(k))),
+      ID_ONLY,
+      narrowMeta,
+    )}
        union all
-       select {'id': f.id} as data, {'parent': f.parent} as meta, m.path as filename from ${fetched} f
-       join (select unnest(${sqlStringList(pagesVouched)}) as bronze_key, unnest(${sqlStringList(local(pagesVouched))}) as path) m
-         using (bronze_key))`;
+       select data, meta, filename from ${fetched} where ${part.fetched})`;
     // only the children's ids are compared: the JSON reader need not type the rest
     const fragment = renderSilverFragment(
       table,
       versionsSql,
-      { own: local(toRead.filter((k) => !pageSet.has(k))), webhooks: local(webhookKeys) },
+      { own: local(part.keys.filter((k) => !pageSet.has(k))), webhooks: local(webhookKeys) },
       { childPayload: { id: 'VARCHAR' }, childPages },
     );
     await ctx.db.conn.run(
@@ -165,3 +164,44 @@ export const webhookDataKeys = (keys: readonly { key: string }[]): string[] =>
   keys
     .map((o) => o.key)
     .filter((k) => dtOfKey(k) !== undefined && k.startsWith(layout.bronzeEntityPrefix('webhook_events')));
+
+/**
+ * A temp table `into` (data, meta, filename, dt) of the children of the fetched pages whose
+ * sidecars vouch for them (`loadChildSidecars`), shaped as those pages read with only the child's
+ * id and `meta.parent`; returns the pages' keys.
+ */
+async function loadFetchedFromSidecars(
+  ctx: QualityContext,
+  table: TableName,
+  pages: readonly ObjectInfo[],
+  into: string,
+): Promise<Set<string>> {
+  const raw = `${into}_raw`;
+  await ctx.db.conn.run(
+    `create or replace temp table ${raw} (id VARCHAR, parent ${PARENT_REF_TYPE}, bronze_key VARCHAR)`,
+  );
+  try {
+    const sizes = new Map(pages.map((o) => [o.key, o.size] as const));
+    const vouched = await loadChildSidecars(
+      ctx,
+      table,
+      pages.map((o) => o.key),
+      sizes,
+      raw,
+    );
+    const keys = [...vouched];
+    // `filename` such that bronze_key(filename) is the page's key, as when the page is read
+    await ctx.db.conn.run(
+      `create or replace temp table ${into} as
+       select {'id': r.id} as data, {'parent': r.parent} as meta, m.path as filename,
+              regexp_extract(r.bronze_key, '/dt=([0-9-]+)/', 1) as dt
+       from ${raw} r
+       join (select unnest(${sqlStringList(keys)}) as bronze_key,
+                    unnest(${sqlStringList(keys.map((k) => ctx.stager.localPath(k)))}) as path) m
+         using (bronze_key)`,
+    );
+    return vouched;
+  } finally {
+    await ctx.db.conn.run(`drop table if exists ${raw}`);
+  }
+}

@@ -44,9 +44,7 @@ export function orphansSql(
   const sql = `
     with refs as (${refsSql(table, fk, dts, rows)}),
     targets as (${targetsCte(fk.references, fewRefs)})
-    select refs.* from refs
-    where refs.ref_table is null
-       or not exists (select 1 from targets where targets.t = refs.ref_table and targets.id = refs.ref)`;
+    select refs.* from refs where refs.ref_table is null or ${UNRESOLVED}`;
   return { sql, col: `c.${sqlIdent(fk.column)}` };
 }
 
@@ -55,6 +53,14 @@ export function orphansSql(
  * handful per table, a first build every day of the history.
  */
 export const FEW_REF_PARTITIONS = 90;
+
+/** Whether references read from these partitions (undefined: all of them) count as few. */
+export const fewPartitions = (dts: readonly string[] | undefined): boolean =>
+  dts !== undefined && dts.length <= FEW_REF_PARTITIONS;
+
+/** SQL: the reference of a `refs` row has no row in `targets` (the CTEs `orphansSql` writes). */
+const UNRESOLVED =
+  'not exists (select 1 from targets where targets.t = refs.ref_table and targets.id = refs.ref)';
 
 /**
  * SQL of the referenced ids a probe needs (`t, id`), after a CTE `refs`. With few references, only
@@ -122,7 +128,7 @@ export async function danglingReferences(
           ? refsSql(table, fk, undefined, `(${partitionRows(table, dts)})`)
           : refsSql(table, fk, dts, silverView(table)),
       );
-      g.few &&= dts !== undefined && dts.length <= FEW_REF_PARTITIONS;
+      g.few &&= fewPartitions(dts);
       groups.set(target, g);
     }
   }
@@ -133,9 +139,7 @@ export async function danglingReferences(
     const rows = await session.rows<{ ref_table: string; ref: string }>(
       `with refs as (${refs.join(' union all ')}),
        targets as (${targetsCte(target.split(',') as TableName[], few)})
-       select distinct ref_table, ref from refs
-       where ref_table is not null
-         and not exists (select 1 from targets where targets.t = refs.ref_table and targets.id = refs.ref)`,
+       select distinct ref_table, ref from refs where ref_table is not null and ${UNRESOLVED}`,
     );
     // Only API entities can be retrieved by id (webhook_events is ours, not the API's).
     for (const r of rows)

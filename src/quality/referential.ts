@@ -1,6 +1,6 @@
 import type { ForeignKey } from '../contracts/contract.js';
 import { SILVER_CONTRACTS, SILVER_TABLES } from '../contracts/silver.js';
-import { FEW_REF_PARTITIONS, orphansSql } from '../duckdb/foreign-keys.js';
+import { fewPartitions, orphansSql } from '../duckdb/foreign-keys.js';
 import type { TableName } from '../entities/entity.js';
 import { dtOfKey } from '../storage/layout.js';
 import { capped, MAX_EXAMPLES, num } from './examples.js';
@@ -29,8 +29,7 @@ export async function checkForeignKey(
       : [...changedDts(ctx.silver.get(table) ?? [], ctx.since, dtOfKey, ctx.verified)].sort();
   // the changed partitions' rows, read from their files only
   const rows = await silverPartitions(ctx, table, dts);
-  const few = dts !== undefined && dts.length <= FEW_REF_PARTITIONS;
-  const { sql: orphans, col } = orphansSql(table, fk, undefined, rows, few);
+  const { sql: orphans, col } = orphansSql(table, fk, undefined, rows, fewPartitions(dts));
   const [counts] =
     dts?.length === 0
       ? [{ checked: '0', orphans: '0' }]

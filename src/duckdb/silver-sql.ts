@@ -108,6 +108,9 @@ function renderObjectVersions(
   })}\n)`;
 }
 
+/** `_child_rank` of `_parent_versions.sql`: 1 = a child's row from the latest parent version listing it. */
+const CHILD_RANK = `row_number() over (partition by parent.id, obj.id order by _rank, ${VERSION_ORDER})`;
+
 /**
  * Renders a table's shared dedup fragment (`_latest_versions.sql`, `_latest_events.sql`, or for a
  * child table `_parent_versions.sql` or `_latest_children.sql`) over its inputs.
@@ -121,6 +124,8 @@ export function renderSilverFragment(
     childPayload?: PayloadFields;
     /** `(data, meta, filename)`, `meta` holding at least `parent`, instead of `files.pages`. */
     childPages?: string;
+    /** false: `_child_rank` is NULL (not computed). */
+    childRank?: boolean;
   } = {},
 ): string {
   const payload = narrow.childPayload ?? BRONZE_PAYLOADS[table];
@@ -129,6 +134,7 @@ export function renderSilverFragment(
     return renderSql(fragment, {
       object_versions: renderObjectVersions(parent.entity, parentPayload(table), files),
       version_order: VERSION_ORDER,
+      child_rank: narrow.childRank === false ? 'NULL::BIGINT' : CHILD_RANK,
       list_field: parent.list ? `obj.${sqlIdent(parent.list)}` : 'NULL::JSON',
       child_pages:
         narrow.childPages ?? readBronzeRelation(files.pages ?? [], payloadType(payload), CHILD_META_TYPE),

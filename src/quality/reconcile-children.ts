@@ -101,7 +101,7 @@ export async function checkChildBronzeSilver(
       table,
       versionsSql,
       { own: local(part.keys.filter((k) => !pageSet.has(k))), webhooks: local(webhookKeys) },
-      { childPayload: { id: 'VARCHAR' }, childPages },
+      { childPayload: { id: 'VARCHAR' }, childPages, childRank: false },
     );
     await ctx.db.conn.run(
       `${n === 0 ? `create or replace temp table ${expected} as` : `insert into ${expected}`}

@@ -5,8 +5,8 @@ import type { ParentRef } from './envelope.js';
  * order, as the extractor wrote them, so that quality need not parse gigabytes of JSON again to
  * learn them. NDJSON: a header `{"part_bytes":N,"lines":L}` (the part's size and record count,
  * which the reader checks against the part it lists and the ids it reads), then `{"id":"…"}` per
- * record (with `"parent"` for the pages of a child fetched by parent, see `ParentRun`). Written only when every record's id is known exactly (`sidecarId`); a part without one
- * is read whole, as before.
+ * record (with `"parent"` for the pages of a child fetched by parent, see `ParentRun`). Written
+ * only when every record's id is known exactly (`sidecarId`); a part without one is read whole.
  */
 export function renderPartIds(
   partBytes: number,

@@ -14,6 +14,9 @@ export const PARENT_REF_TYPE = 'STRUCT(entity VARCHAR, id VARCHAR, version_ts BI
  */
 export const CHILD_META_TYPE = META_TYPE.replace(/\)$/, `, parent ${PARENT_REF_TYPE})`);
 
+/** A Bronze line's `data` read for its id only: DuckDB skips the rest of the JSON cheaply. */
+export const ID_ONLY = 'STRUCT(id VARCHAR)';
+
 /** `STRUCT(...)` of a payload declaration. */
 export function payloadType(fields: PayloadFields): string {
   return `STRUCT(${Object.entries(fields)

@@ -13,40 +13,19 @@ import type { QualityContext } from './quality-context.js';
  * the part has lines. Any other part (no sidecar, a part of another size, a short sidecar) is left
  * to the caller, which parses its JSON. Sound because Bronze is append-only: a part of the size
  * the extractor wrote is the part it wrote.
+ *
+ * `parents`: the parts are pages of a child fetched by parent; `into` is (id, parent, bronze_key),
+ * `parent` as the pages' `meta.parent` names it, and a sidecar counts only when it gives a parent
+ * for every id (the extractor writes them so).
  */
-export function loadSidecarIds(
+export async function loadSidecarIds(
   ctx: QualityContext,
   table: TableName,
   keys: readonly string[],
   partSizes: ReadonlyMap<string, number>,
   into: string,
+  { parents = false }: { parents?: boolean } = {},
 ): Promise<Set<string>> {
-  return loadSidecars(ctx, table, keys, partSizes, { into, parents: false });
-}
-
-/**
- * Like `loadSidecarIds`, for the pages of a child table fetched by parent: inserts into `into`
- * (id, parent, bronze_key), `parent` as the pages' `meta.parent` names it, from those sidecars
- * that give a parent for every id (the extractor writes them so), and returns the keys vouched for.
- */
-export function loadChildSidecars(
-  ctx: QualityContext,
-  table: TableName,
-  keys: readonly string[],
-  partSizes: ReadonlyMap<string, number>,
-  into: string,
-): Promise<Set<string>> {
-  return loadSidecars(ctx, table, keys, partSizes, { into, parents: true });
-}
-
-async function loadSidecars(
-  ctx: QualityContext,
-  table: TableName,
-  keys: readonly string[],
-  partSizes: ReadonlyMap<string, number>,
-  opts: { into: string; parents: boolean },
-): Promise<Set<string>> {
-  const { into, parents } = opts;
   const vouched = new Set<string>();
   if (keys.length === 0) return vouched;
   const sidecars = new Map(

@@ -1,4 +1,5 @@
 import { SILVER_CONTRACTS, SILVER_TABLES } from '../contracts/silver.js';
+import { ID_ONLY } from '../duckdb/bronze-read.js';
 import { chunksOfBytes } from '../duckdb/read-chunks.js';
 import { sqlString, sqlStringList } from '../duckdb/sql-template.js';
 import type { TableName } from '../entities/entity.js';
@@ -14,8 +15,6 @@ import { checkChildBronzeSilver, webhookDataKeys } from './reconcile-children.js
 import { changedDts, isChanged } from './scope.js';
 import type { CheckResult, PlannedCheck } from './types.js';
 
-/** Only the id is parsed from each Bronze line: DuckDB skips the rest of the JSON cheaply. */
-const ID_ONLY = 'STRUCT(id VARCHAR)';
 /** A webhook delivery's `data` is a whole event; its object flows into that entity's Silver. */
 const WEBHOOK_OBJECT = 'STRUCT(id VARCHAR, data STRUCT(object STRUCT(id VARCHAR, object VARCHAR)))';
 

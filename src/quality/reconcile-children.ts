@@ -1,5 +1,5 @@
 import { SILVER_CONTRACTS } from '../contracts/silver.js';
-import { PARENT_REF_TYPE, readBronzeRelation } from '../duckdb/bronze-read.js';
+import { ID_ONLY, PARENT_REF_TYPE, readBronzeRelation } from '../duckdb/bronze-read.js';
 import { inDayRange, parentDayChunks } from '../duckdb/parent-days.js';
 import {
   bronzeEntityOf,
@@ -11,14 +11,12 @@ import { sqlIdent, sqlStringList } from '../duckdb/sql-template.js';
 import type { TableName } from '../entities/entity.js';
 import { dtOfKey, layout } from '../storage/layout.js';
 import type { ObjectInfo } from '../storage/object-store.js';
-import { loadChildSidecars } from './bronze-id-sidecar.js';
+import { loadSidecarIds } from './bronze-id-sidecar.js';
 import { capped, MAX_EXAMPLES, num } from './examples.js';
 import { diffKeys } from './key-diff.js';
 import { noteListed, type QualityContext, silverPartitions } from './quality-context.js';
 import { changedDts } from './scope.js';
 import type { CheckResult } from './types.js';
-
-const ID_ONLY = 'STRUCT(id VARCHAR)';
 
 /**
  * `reconcile.bronze_silver.<child table>` (SPEC 9, for child tables): the children listed by the
@@ -182,12 +180,13 @@ async function loadFetchedFromSidecars(
   );
   try {
     const sizes = new Map(pages.map((o) => [o.key, o.size] as const));
-    const vouched = await loadChildSidecars(
+    const vouched = await loadSidecarIds(
       ctx,
       table,
       pages.map((o) => o.key),
       sizes,
       raw,
+      { parents: true },
     );
     const keys = [...vouched];
     // `filename` such that bronze_key(filename) is the page's key, as when the page is read

@@ -1,5 +1,5 @@
 import { entityForObject, isDeleteEvent } from '../entities/lookups.js';
-import type { BronzeRecord, RecordSource } from './envelope.js';
+import type { BronzeMeta, BronzeRecord, RecordSource } from './envelope.js';
 
 /** The part of a Stripe event this pipeline relies on. */
 export interface StripeEvent {
@@ -45,25 +45,44 @@ export function eventToRecords(
   event: StripeEvent,
   ctx: { source: Exclude<RecordSource, 'api'>; runId: string; ingestedAt: string },
 ): EventRecords {
-  const base = {
-    run_id: ctx.runId,
-    ingested_at: ctx.ingestedAt,
-    source: ctx.source,
-    version_ts: event.created,
-  };
   const record: BronzeRecord = {
     data: event as unknown as Record<string, unknown>,
-    meta: { entity: ctx.source === 'webhook' ? 'webhook_events' : 'events', ...base, event_id: event.id },
-  };
-  const obj = event.data.object;
-  const def = typeof obj.object === 'string' ? entityForObject(obj.object) : undefined;
-  if (!def || def.name === 'events' || typeof obj.id !== 'string') return { event: record };
-  const deleted = isDeleteEvent(event.type);
-  return {
-    event: record,
-    object: {
-      data: obj,
-      meta: { entity: def.name, ...base, event_id: event.id, ...(deleted ? { deleted: true as const } : {}) },
+    meta: {
+      entity: ctx.source === 'webhook' ? 'webhook_events' : 'events',
+      ...baseMeta(event, ctx),
+      event_id: event.id,
     },
   };
+  const obj = event.data.object;
+  const meta = routedObjectMeta(event, obj, ctx);
+  return meta ? { event: record, object: { data: obj, meta } } : { event: record };
+}
+
+/**
+ * The meta of an event's object as a new version of its entity (`eventToRecords`), from what
+ * routing needs of the event (`id`, `type`, `created`) and of the object (`object`, `id`):
+ * undefined when the object is not one of ours or has no id. The events pass uses it alone when it
+ * stores the object's bytes as sent.
+ */
+export function routedObjectMeta(
+  event: Pick<StripeEvent, 'id' | 'type' | 'created'>,
+  obj: { readonly object?: unknown; readonly id?: unknown },
+  ctx: { source: Exclude<RecordSource, 'api'>; runId: string; ingestedAt: string },
+): BronzeMeta | undefined {
+  const def = typeof obj.object === 'string' ? entityForObject(obj.object) : undefined;
+  if (!def || def.name === 'events' || typeof obj.id !== 'string') return undefined;
+  const deleted = isDeleteEvent(event.type);
+  return {
+    entity: def.name,
+    ...baseMeta(event, ctx),
+    event_id: event.id,
+    ...(deleted ? { deleted: true as const } : {}),
+  };
+}
+
+function baseMeta(
+  event: Pick<StripeEvent, 'created'>,
+  ctx: { source: Exclude<RecordSource, 'api'>; runId: string; ingestedAt: string },
+) {
+  return { run_id: ctx.runId, ingested_at: ctx.ingestedAt, source: ctx.source, version_ts: event.created };
 }

@@ -105,6 +105,26 @@ describe('eventPageBatches', () => {
     expect(r.maxCreated).toBe(DAY1 + 100);
   });
 
+  it("routes a scanned event's object as the bytes sent, and quarantines a bad created without parsing", () => {
+    const sent = `{"id":"evt_3","object":"event","type":"charge.updated","created":${DAY1 + 60},"data":{"object":{"id":"ch_3","object":"charge","amount":1.50,"created":${DAY1 + 20}}}}`;
+    const bad = `{"id":"evt_4","object":"event","type":"charge.updated","created":${DAY1 + 70},"data":{"object":{"id":"ch_4","object":"charge","created":${DAY1 * 10}}}}`;
+    const parsed = JSON.parse(sent) as StripeEvent;
+    const r = eventPageBatches([item(parsed, sent), item(JSON.parse(bad), bad)], {
+      ...ctx,
+      keepEvents: false,
+      targets: new Map([['charges', 'all']] as const),
+      sourceNowSeconds: DAY1 + 100,
+    });
+    const meta = records(parsed as unknown as typeof e1).object!.meta;
+    expect(text(r.batches.get('charges/2024-01-01'))).toBe(
+      `{"data":{"id":"ch_3","object":"charge","amount":1.50,"created":${DAY1 + 20}},"meta":${JSON.stringify(meta)}}\n`,
+    );
+    expect(r.batches.get('charges/2024-01-01')!.ids).toEqual(['ch_3']);
+    expect(r.rejected.map((x) => x.reason)).toEqual([
+      `data.object created ${DAY1 * 10} is more than a day after the source's clock (${DAY1 + 100})`,
+    ]);
+  });
+
   it('leaves out entities that are not targets and raw events when not kept', () => {
     const r = eventPageBatches(events, {
       ...ctx,

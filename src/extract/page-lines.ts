@@ -1,8 +1,9 @@
-import type { BronzeMeta, BronzeRecord } from '../bronze/envelope.js';
-import { eventToRecords, isStripeEvent, type StripeEvent } from '../bronze/from-event.js';
+import type { BronzeMeta } from '../bronze/envelope.js';
+import { eventToRecords, isStripeEvent, routedObjectMeta, type StripeEvent } from '../bronze/from-event.js';
 import { sidecarId } from '../bronze/part-ids.js';
 import { isDeleteEvent } from '../entities/lookups.js';
-import { eventProblem } from '../quarantine/readable.js';
+import { eventProblem, scannedEventProblem } from '../quarantine/readable.js';
+import { scanEventObject } from '../source/event-scan.js';
 import type { RawItem } from '../source/stripe-client.js';
 import { utcDate } from '../storage/layout.js';
 
@@ -42,11 +43,10 @@ function addId(b: PartitionLines, id: unknown): void {
   else b.ids?.push(sure);
 }
 
-function add(batches: Batches, entity: string, dt: string, line: string, id: unknown): void {
-  const b = batchOf(batches, entity, dt);
-  const bytes = Buffer.from(line);
-  b.chunks.push(bytes);
-  b.bytes += bytes.length;
+/** Appends the line `{"data":<json><suffix>` (suffix: `,"meta":…}` and a newline) to `b`. */
+function pushLine(b: PartitionLines, json: Uint8Array, suffix: Uint8Array, id: unknown): void {
+  b.chunks.push(DATA_PREFIX, json, suffix);
+  b.bytes += DATA_PREFIX.length + json.length + suffix.length;
   b.records++;
   addId(b, id);
 }
@@ -93,10 +93,7 @@ export function apiPageBatches(
       day = d;
       batch = batchOf(batches, meta.entity, utcDate(created));
     }
-    batch.chunks.push(DATA_PREFIX, item.json, suffix);
-    batch.bytes += DATA_PREFIX.length + item.json.length + suffix.length;
-    batch.records++;
-    addId(batch, item.suspect ? undefined : item.id);
+    pushLine(batch, item.json, suffix, item.suspect ? undefined : item.id);
   }
   return { batches, maxCreated };
 }
@@ -140,6 +137,8 @@ export function eventPageBatches(
   const routings = new Set(ctx.targets.values());
   let maxCreated: number | undefined;
   const rejected: { item: RawItem; reason: string }[] = [];
+  const now = ctx.sourceNowSeconds ?? Number.MAX_SAFE_INTEGER;
+  const source = { source: 'events' as const, runId: ctx.runId, ingestedAt: ctx.ingestedAt };
   for (const item of items) {
     let ev: StripeEvent | undefined;
     let { id, type, created } = item;
@@ -149,10 +148,34 @@ export function eventPageBatches(
       ({ id, type, created } = ev);
     }
     const routed = routings.has('all') || (routings.has('deletes') && isDeleteEvent(type));
+    // Its object goes to an entity's Bronze, and its created to a dt: both must be readable.
+    let object: RoutedObject | undefined;
     if (routed) {
-      ev ??= parseEvent(item.json);
-      // Its object goes to an entity's Bronze, and its created to a dt: both must be readable.
-      const problem = ev ? eventProblem(ev, ctx.sourceNowSeconds ?? Number.MAX_SAFE_INTEGER) : undefined;
+      // An event the list scan vouched for is not parsed: its object's bytes are stored as sent.
+      const scanned = ev === undefined && !item.suspect ? scanEventObject(item.json) : undefined;
+      let problem: string | undefined;
+      if (scanned) {
+        problem = scannedEventProblem({ id, type, created }, scanned, now);
+        const meta = problem ? undefined : routedObjectMeta({ id, type, created }, scanned, source);
+        if (meta)
+          object = {
+            meta,
+            dt: utcDate(scanned.created ?? created),
+            json: item.json.subarray(scanned.start, scanned.end),
+            id: scanned.id,
+          };
+      } else {
+        ev ??= parseEvent(item.json);
+        problem = ev ? eventProblem(ev, now) : undefined;
+        const record = ev && !problem ? eventToRecords(ev, source).object : undefined;
+        if (record)
+          object = {
+            meta: record.meta,
+            dt: objectDt(record.data, created),
+            json: Buffer.from(JSON.stringify(record.data)),
+            id: record.data.id,
+          };
+      }
       if (problem) {
         rejected.push({ item, reason: problem });
         continue;
@@ -174,27 +197,29 @@ export function eventPageBatches(
       };
       const b = batchOf(batches, 'events', utcDate(created));
       const suffix = Buffer.from(`,"meta":${JSON.stringify(meta)}}\n`);
-      b.chunks.push(DATA_PREFIX, item.json, suffix);
-      b.bytes += DATA_PREFIX.length + item.json.length + suffix.length;
-      b.records++;
-      addId(b, item.suspect ? ev?.id : id);
+      pushLine(b, item.json, suffix, item.suspect ? ev?.id : id);
     }
-    if (!routed || !ev) continue;
-    const obj = eventToRecords(ev, { source: 'events', runId: ctx.runId, ingestedAt: ctx.ingestedAt }).object;
-    const routing = obj ? ctx.targets.get(obj.meta.entity) : undefined;
-    if (obj && (routing === 'all' || (routing === 'deletes' && obj.meta.deleted === true))) {
-      add(batches, obj.meta.entity, objectDt(obj.data, created), line(obj), obj.data.id);
-      routedCounts.set(obj.meta.entity, (routedCounts.get(obj.meta.entity) ?? 0) + 1);
+    if (!object) continue;
+    const routing = ctx.targets.get(object.meta.entity);
+    if (routing === 'all' || (routing === 'deletes' && object.meta.deleted === true)) {
+      const b = batchOf(batches, object.meta.entity, object.dt);
+      const suffix = Buffer.from(`,"meta":${JSON.stringify(object.meta)}}\n`);
+      pushLine(b, object.json, suffix, object.id);
+      routedCounts.set(object.meta.entity, (routedCounts.get(object.meta.entity) ?? 0) + 1);
     }
   }
   return { batches, maxCreated, routed: routedCounts, rejected };
 }
 
+/** An event's object bound for its entity's Bronze: its meta, its dt, its JSON and its id. */
+interface RoutedObject {
+  readonly meta: BronzeMeta;
+  readonly dt: string;
+  readonly json: Buffer;
+  readonly id: unknown;
+}
+
 function parseEvent(json: Buffer): StripeEvent | undefined {
   const v: unknown = JSON.parse(json.toString('utf8'));
   return isStripeEvent(v) ? v : undefined;
-}
-
-function line(r: BronzeRecord): string {
-  return `${JSON.stringify(r)}\n`;
 }

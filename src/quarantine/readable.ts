@@ -117,3 +117,23 @@ export function eventProblem(value: unknown, sourceNowSeconds: number): string |
   }
   return undefined;
 }
+
+/**
+ * `eventProblem` for an event whose bytes the list scan vouched for (valid UTF-8, no surrogate
+ * escape, no number with an exponent, nesting within bounds), from the members the scans found:
+ * only its shape and its times are left to check.
+ */
+export function scannedEventProblem(
+  event: { readonly id: string; readonly type: string; readonly created: number },
+  object: { readonly id: string; readonly created: number | undefined },
+  sourceNowSeconds: number,
+): string | undefined {
+  if (event.id.length === 0) return 'has no non-empty string "id"';
+  const own = createdProblem(event.created, sourceNowSeconds);
+  if (own) return own;
+  if (event.type.length === 0) return 'has no string "type"';
+  if (object.id.length === 0) return 'data.object has no non-empty string "id"';
+  if (object.created === undefined) return undefined;
+  const inner = createdProblem(object.created, sourceNowSeconds);
+  return inner ? `data.object ${inner}` : undefined;
+}

@@ -249,5 +249,9 @@ describe('scanList', () => {
     expect(flags('{"id":"a","created":1e20}')).toEqual([true]);
     expect(flags('{"id":"a","created":"1700000000"}')).toEqual([true]);
     expect(flags('{"id":"a","created":{"x":1}},{"id":"b","created":5}')).toEqual([true, false]);
+    // a number with an exponent may be out of range: 1e999 parses as Infinity
+    expect(flags('{"id":"a","n":1e999}')).toEqual([true]);
+    expect(flags('{"id":"a","n":[{"m":-2.5E3}]}')).toEqual([true]);
+    expect(flags('{"id":"a","t":true,"f":false,"z":null,"x":-1.5,"e":"1e999"}')).toEqual([false]);
   });
 });

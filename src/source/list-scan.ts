@@ -34,7 +34,8 @@ export interface ScannedItem {
   readonly type: string | undefined;
   /**
    * Worth a closer look before it goes to Bronze (SPEC 15): it escapes a UTF-16 surrogate
-   * (`\ud800`, possibly lone), or has a `created` that is not a plain number.
+   * (`\ud800`, possibly lone), has a number with an exponent (possibly out of range), or has a
+   * `created` that is not a plain number.
    */
   readonly suspect: boolean;
 }
@@ -95,6 +96,11 @@ function latin1(buf: Uint8Array, start: number, end: number): string {
 function ascii(buf: Uint8Array, start: number, end: number): string | undefined {
   for (let k = start; k < end; k++) if (buf[k]! >= 0x80) return undefined;
   return latin1(buf, start, end);
+}
+
+function hasExponent(buf: Uint8Array, start: number, end: number): boolean {
+  for (let k = start; k < end; k++) if ((buf[k]! | 0x20) === 0x65) return true;
+  return false;
 }
 
 /** What the string `stringEnd` just scanned held (one scratch object: no allocation per string). */
@@ -266,6 +272,9 @@ export function scanList(buf: Uint8Array): ScannedList | undefined {
         } else if (stack[depth] === OBJECT && keyStart < 0) return undefined;
         let j = i + 1;
         while (j < n && LITERAL[buf[j]!] === 1) j++;
+        // A number with an exponent may be out of range (`1e999` parses as Infinity): a closer look.
+        if (inData && depth >= ITEM && c !== 0x74 && c !== 0x66 && c !== 0x6e && hasExponent(buf, i, j))
+          item.suspect = true;
         if (depth === ITEM && inData && keyIs(buf, keyStart, keyEnd, KEY_CREATED)) {
           const v = Number(latin1(buf, i, j));
           item.created = Number.isFinite(v) ? v : undefined;

@@ -39,12 +39,18 @@ const DATA = 2;
 const OBJECT = 3;
 const MAX_DEPTH = 64;
 
+/** Whether the string `stringEnd` just scanned had an escape (a scratch flag: no allocation). */
+let escaped = false;
+
 /** The index of the closing quote of the string opened at `i`, or -1 (unclosed). */
 function stringEnd(buf: Uint8Array, i: number): number {
+  escaped = false;
   for (let j = i + 1; j < buf.length; j++) {
     const b = buf[j]!;
-    if (b === BACKSLASH) j++;
-    else if (b === QUOTE) return j;
+    if (b === BACKSLASH) {
+      escaped = true;
+      j++;
+    } else if (b === QUOTE) return j;
   }
   return -1;
 }
@@ -60,59 +66,80 @@ function plain(buf: Uint8Array, start: number, end: number): string | undefined 
   return s;
 }
 
+/** The members told apart: any other key is `OTHER`. */
+const OTHER = 0;
+const K_DATA = 1;
+const K_OBJECT = 2;
+const K_ID = 3;
+const K_CREATED = 4;
+const NAMES = new Map([
+  ['data', K_DATA],
+  ['object', K_OBJECT],
+  ['id', K_ID],
+  ['created', K_CREATED],
+]);
+const NAME_BYTES = [...NAMES].map(([name, code]) => ({ bytes: Buffer.from(name), code }));
+
 /**
- * The text of the key whose quotes are at `i` and `j`, as far as telling our members apart needs:
- * an escaped key is decoded (`"\u0069d"` is `id`), one beyond ASCII is none of ours.
+ * Which of our members the key whose quotes are at `i` and `j` names (`stringEnd` just scanned
+ * it): an escaped key is decoded first (`"\u0069d"` is `id`).
  */
-function keyText(buf: Uint8Array, i: number, j: number): string {
-  let s = '';
-  for (let k = i + 1; k < j; k++) {
-    const b = buf[k]!;
-    if (b === BACKSLASH) return JSON.parse(Buffer.from(buf.subarray(i, j + 1)).toString('utf8')) as string;
-    if (b >= 0x80) return NOT_OURS;
-    s += String.fromCharCode(b);
+function keyCode(buf: Uint8Array, i: number, j: number): number {
+  if (escaped) {
+    const key = JSON.parse(Buffer.from(buf.subarray(i, j + 1)).toString('utf8')) as string;
+    return NAMES.get(key) ?? OTHER;
   }
-  return s;
+  const len = j - i - 1;
+  for (const { bytes, code } of NAME_BYTES) {
+    if (bytes.length !== len) continue;
+    let k = 0;
+    while (k < len && buf[i + 1 + k] === bytes[k]) k++;
+    if (k === len) return code;
+  }
+  return OTHER;
 }
-const NOT_OURS = '\u0080';
 
 export function scanEventObject(buf: Uint8Array): EventObject | undefined {
   // container kinds by depth: true for an object
   const isObject: boolean[] = [];
   let depth = 0;
   let expectKey = false;
-  // the key of the member whose value comes next, when at a depth followed (<= OBJECT)
-  let key: string | undefined;
+  // the member whose value comes next, when at a depth followed (<= OBJECT)
+  let key = OTHER;
   let inData = false;
   let start = -1;
   let end = -1;
-  const seen = { data: 0, object: 0, id: 0, type: 0, created: 0 };
+  let dataSeen = 0;
+  let objectSeen = 0;
+  let idSeen = 0;
+  let typeSeen = 0;
+  let createdSeen = 0;
   let id: string | undefined;
   let object: string | undefined;
   let created: number | undefined;
-  // whether the value about to be read is a member of the object routed
-  const inTarget = () => depth === OBJECT && start >= 0 && end < 0;
   for (let i = 0; i < buf.length; i++) {
     const c = buf[i]!;
+    // whether a member read now belongs to the object routed
+    const inTarget = depth === OBJECT && start >= 0 && end < 0;
     if (c === QUOTE) {
       const j = stringEnd(buf, i);
       if (j < 0) return undefined;
       if (expectKey) {
         expectKey = false;
-        key = depth <= OBJECT ? keyText(buf, i, j) : undefined;
-        if (depth === EVENT && key === 'data') seen.data++;
-        else if (depth === DATA && inData && key === 'object') seen.object++;
-        else if (inTarget() && key === 'id') seen.id++;
-        else if (inTarget() && key === 'object') seen.type++;
-        else if (inTarget() && key === 'created') seen.created++;
+        key = depth <= OBJECT ? keyCode(buf, i, j) : OTHER;
+        if (key === K_DATA && depth === EVENT) dataSeen++;
+        else if (key === K_OBJECT && depth === DATA && inData) objectSeen++;
+        else if (inTarget && key === K_ID) idSeen++;
+        else if (inTarget && key === K_OBJECT) typeSeen++;
+        else if (inTarget && key === K_CREATED) createdSeen++;
       } else {
-        if (inTarget() && (key === 'id' || key === 'object')) {
-          const v = plain(buf, i + 1, j);
+        if (inTarget && (key === K_ID || key === K_OBJECT)) {
+          const v = escaped ? undefined : plain(buf, i + 1, j);
           if (v === undefined) return undefined;
-          if (key === 'id') id = v;
+          if (key === K_ID) id = v;
           else object = v;
-        } else if (inTarget() && key === 'created') return undefined;
-        key = undefined;
+        } else if (inTarget && key === K_CREATED) return undefined;
+        key = OTHER;
       }
       i = j;
       continue;
@@ -121,15 +148,15 @@ export function scanEventObject(buf: Uint8Array): EventObject | undefined {
       case LBRACE:
       case LBRACKET: {
         if (depth >= MAX_DEPTH) return undefined;
-        if (inTarget() && (key === 'id' || key === 'object' || key === 'created')) return undefined;
-        if (c === LBRACE && depth === EVENT && key === 'data') inData = true;
-        else if (c === LBRACE && depth === DATA && inData && key === 'object') {
+        if (inTarget && (key === K_ID || key === K_OBJECT || key === K_CREATED)) return undefined;
+        if (c === LBRACE && depth === EVENT && key === K_DATA) inData = true;
+        else if (c === LBRACE && depth === DATA && inData && key === K_OBJECT) {
           start = i;
           end = -1;
         }
         isObject[++depth] = c === LBRACE;
         expectKey = c === LBRACE;
-        key = undefined;
+        key = OTHER;
         break;
       }
       case RBRACE:
@@ -138,11 +165,11 @@ export function scanEventObject(buf: Uint8Array): EventObject | undefined {
         if (depth === DATA) inData = false;
         depth--;
         expectKey = false;
-        key = undefined;
+        key = OTHER;
         break;
       case COMMA:
         expectKey = isObject[depth] === true;
-        key = undefined;
+        key = OTHER;
         break;
       case COLON:
         break;
@@ -150,19 +177,19 @@ export function scanEventObject(buf: Uint8Array): EventObject | undefined {
         // a literal: a number, true, false or null
         let j = i + 1;
         while (j < buf.length && !isEndOfLiteral(buf[j]!)) j++;
-        if (inTarget() && (key === 'id' || key === 'object')) return undefined;
-        if (inTarget() && key === 'created') {
+        if (inTarget && (key === K_ID || key === K_OBJECT)) return undefined;
+        if (inTarget && key === K_CREATED) {
           const v = Number(plain(buf, i, j));
           if (!Number.isSafeInteger(v)) return undefined;
           created = v;
         }
-        key = undefined;
+        key = OTHER;
         i = j - 1;
       }
     }
   }
-  if (depth !== 0 || seen.data !== 1 || seen.object !== 1 || start < 0 || end < 0) return undefined;
-  if (seen.id !== 1 || seen.type > 1 || seen.created > 1 || !id) return undefined;
+  if (depth !== 0 || dataSeen !== 1 || objectSeen !== 1 || start < 0 || end < 0) return undefined;
+  if (idSeen !== 1 || typeSeen > 1 || createdSeen > 1 || !id) return undefined;
   return { start, end, id, object, created };
 }
 

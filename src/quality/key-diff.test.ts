@@ -33,6 +33,19 @@ describe('diffKeys', () => {
     });
   });
 
+  it('counts a null expected key as missing, and null keys in Silver as extra and as copies', async () => {
+    const withNull = `(select * from (values ('a', 'b/1'), (NULL, 'b/2')) t(k, bronze_key))`;
+    const nulls = `(select k, dt::DATE as dt from (values ('a', '2026-01-01'), (NULL, '2026-01-01'), (NULL, '2026-01-02')) t(k, dt))`;
+    const diff = await diffKeys(duck.session, { expected: withNull, rows: nulls, keyName: 'id' });
+    expect(diff).toMatchObject({
+      expected: 2,
+      rows: 3,
+      missing: { count: 1, examples: [{ id: null, bronze_key: 'b/2' }] },
+      extra: { count: 2 },
+      duplicated: { count: 1, examples: [{ id: null, copies: 2, dts: ['2026-01-01', '2026-01-02'] }] },
+    });
+  });
+
   it('looks expected keys up in `lookup` when only some rows are checked', async () => {
     const checked = `(select * from ${rows} where dt = '2026-01-03')`;
     const diff = await diffKeys(duck.session, { expected, rows: checked, lookup: rows, keyName: 'key' });

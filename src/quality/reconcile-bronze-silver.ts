@@ -100,11 +100,13 @@ export async function checkBronzeSilver(
   const entityPaths = [...entityRead].sort();
   const webhookPaths = [...webhookRead].sort();
   const sizes = new Map([...entityKeys, ...shared.webhookKeys].map((o) => [o.key, o.size]));
-  const tmp = `q_bronze_ids_${table}`;
+  const tmp = `q_bronze_raw_${table}`;
   const read = await loadBronzeIds(ctx, table, { into: tmp, entityPaths, webhookPaths, objectName, sizes });
   try {
     const diff = await diffKeys(ctx.db, {
-      expected: `(select id as k, bronze_key from ${tmp})`,
+      // grouped inside the diff, not materialised first: the diff reads only the distinct ids, and
+      // the first Bronze key of each only for the examples of a failure
+      expected: `(select id as k, min(bronze_key) as bronze_key from ${tmp} where id is not null group by id)`,
       rows: `(select id as k, dt from ${checked})`,
       ...(dts ? { lookup: `(select id as k from ${view})` } : {}),
       keyName: 'id',
@@ -135,9 +137,9 @@ export async function checkBronzeSilver(
 }
 
 /**
- * Fills the table `into` with `(id, bronze_key)`, one row per distinct id of the given Bronze:
- * entity files by their `id`, webhook deliveries by the id of their object when it is an
- * `objectName`. Ids of files read by an earlier run come from the id cache (not with scope
+ * Fills the table `into` with `(id, bronze_key)`, one row per id each Bronze object holds (an id
+ * in several objects has several rows; NULL for an object holding none): entity files by their
+ * `id`, webhook deliveries by the id of their object when it is an `objectName`. Ids of files read by an earlier run come from the id cache (not with scope
  * `all`); the rest are read in chunks (DuckDB's JSON reader holds what one statement reads).
  */
 async function loadBronzeIds(
@@ -152,7 +154,7 @@ async function loadBronzeIds(
   },
 ): Promise<{ files: number; fromSidecar: number; fromCache: number }> {
   const { entityPaths, webhookPaths, objectName, sizes } = opts;
-  const raw = `q_bronze_raw_${table}`;
+  const raw = opts.into;
   await ctx.db.conn.run(`create or replace temp table ${raw} (id VARCHAR, bronze_key VARCHAR)`);
   // Bronze objects never change: ids read by an earlier run are taken from the cache (not with
   // scope 'all', which re-reads every line)
@@ -190,10 +192,6 @@ async function loadBronzeIds(
   // periodic full check (its first run's too) leaves the cache the daily runs after it read from
   // (parts with a sidecar are not cached: their sidecar serves the next run as well)
   await saveCachedIds(ctx, table, [...entityToRead, ...webhookToRead], raw);
-  await ctx.db.conn.run(
-    `create or replace temp table ${opts.into} as select id, min(bronze_key) as bronze_key from ${raw} where id is not null group by id`,
-  );
-  await ctx.db.conn.run(`drop table if exists ${raw}`);
   const files = entityToRead.length + webhookToRead.length;
   return {
     files,

@@ -7,8 +7,8 @@ import type { ObjectStore } from '../storage/object-store.js';
  * How a Gold model's dt partitions depend on Silver partitions (SPEC 14, issue #21 item 1), so an
  * incremental run recomputes only the affected ones. A model without a declaration is computed
  * whole, as are: the snapshot `dim_customers` (its recompute of the touched customers only is not
- * built yet), `fct_mrr` / `mrr_movements` (a line covers months, movements shift every later
- * month), and `fct_payouts` (its rows exist only once any payout link exists: a lake-wide test).
+ * built yet) and `fct_mrr` / `mrr_movements` (a line covers months, movements shift every later
+ * month).
  */
 export interface GoldDeps {
   /** Silver tables whose changed dts are the model's affected dts (the same business date). */
@@ -28,6 +28,8 @@ export const GOLD_DEPS: Readonly<Partial<Record<GoldModelName, GoldDeps>>> = {
     byKey: ['charges', 'refunds', 'disputes', 'payouts'],
   },
   fct_invoices: { sameDt: ['invoices'], byKey: [] },
+  // dt = arrival date, which no Silver table is partitioned by: every dependency goes by key
+  fct_payouts: { sameDt: [], byKey: ['payouts', 'payout_balance_transactions', 'balance_transactions'] },
   daily_overview: {
     sameDt: ['charges', 'refunds', 'disputes', 'balance_transactions', 'customers'],
     byKey: [],

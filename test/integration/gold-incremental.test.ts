@@ -223,6 +223,45 @@ describe('incremental Gold', () => {
     await put('invoices', '2024-01-02', R1, v1, [
       invoice('in_2', '2024-01-02', { customer: 'cus_b', subscription: 'sub_b' }),
     ]);
+    // payouts (fct_payouts' dt is the arrival date): po_1 arrives on the 3rd, then (second run) on
+    // the 4th; po_2 links a transaction that only the second run brings; po_3 changes nothing
+    const payout = (id: string, created: string, arrival: string, amount: number) => ({
+      id,
+      object: 'payout',
+      created: at(created),
+      arrival_date: at(arrival),
+      amount,
+      currency: 'usd',
+      status: 'paid',
+      automatic: true,
+      livemode: false,
+    });
+    /** The balance transactions a payout's fetch by parent listed (a complete fetch of them all). */
+    const links = (payoutId: string, day: string, runId: string, version: number, bts: object[]) =>
+      writeBronze(
+        store,
+        'payout_balance_transactions',
+        day,
+        runId,
+        bts.map((data) => ({
+          data: data as Record<string, unknown>,
+          meta: {
+            ...meta('payout_balance_transactions', { run_id: runId, version_ts: version }),
+            parent: { entity: 'payouts', id: payoutId, version_ts: version, count: bts.length },
+          },
+        })),
+        part++,
+      );
+    const po1 = payout('po_1', '2024-01-02', '2024-01-03', 1_882);
+    await put('payouts', '2024-01-02', R1, v1, [po1]);
+    await links('po_1', '2024-01-02', R1, v1, [
+      chargeBt('ch_1', '2024-01-01'),
+      chargeBt('ch_2', '2024-01-02'),
+    ]);
+    await put('payouts', '2024-01-03', R1, v1, [payout('po_2', '2024-01-03', '2024-01-05', 941)]);
+    await links('po_2', '2024-01-03', R1, v1, [chargeBt('ch_5', '2024-01-04')]);
+    await put('payouts', '2024-01-05', R1, v1, [payout('po_3', '2024-01-05', '2024-01-06', 941)]);
+    await links('po_3', '2024-01-05', R1, v1, [chargeBt('ch_11', '2024-01-06')]);
     expect(await transform(store, R1, v1)).toMatchObject({ 'gold.fct_payments': 'all' });
 
     // -- second run: new days 2024-01-10 .. 11, and changes to the old ones
@@ -279,6 +318,10 @@ describe('incremental Gold', () => {
         subscriptionLine('il_3b', 500, '2024-01-10', '2024-02-01', true),
       ]),
     ]);
+    // po_1 arrives a day later; a new payout pays ch_6
+    await put('payouts', '2024-01-02', R2, v2, [{ ...po1, arrival_date: at('2024-01-04') }]);
+    await put('payouts', '2024-01-10', R2, v2, [payout('po_4', '2024-01-10', '2024-01-11', 941)]);
+    await links('po_4', '2024-01-10', R2, v2, [chargeBt('ch_6', '2024-01-10')]);
     const computed = await transform(store, R2, v2);
     await cp(join(root, 'bronze'), join(fullRoot, 'bronze'), { recursive: true });
     await transform(new LocalObjectStore(fullRoot), 'full', v2, true);
@@ -286,6 +329,19 @@ describe('incremental Gold', () => {
     const full = await lake(fullRoot, '2024-01-12');
     expect(full['gold.fct_payments']!.length).toBe(11);
     expect(full['gold.fct_mrr']!.length).toBeGreaterThan(0);
+    // every payout, po_2 with the transaction that arrived later
+    expect(
+      full['gold.fct_payouts']!.map((r) => JSON.parse(r)).map((r) => [
+        r.payout_id,
+        r.dt,
+        Number(r.transactions_count),
+      ]),
+    ).toEqual([
+      ['po_1', '2024-01-04', 2],
+      ['po_2', '2024-01-05', 1],
+      ['po_3', '2024-01-06', 1],
+      ['po_4', '2024-01-11', 1],
+    ]);
     for (const name of Object.keys(full))
       expect({ name, rows: incremental[name] }).toEqual({ name, rows: full[name] });
     // incremental: the charge day nothing touched (2024-01-05) is not computed again
@@ -295,6 +351,8 @@ describe('incremental Gold', () => {
       'gold.fct_invoices': 3,
       'gold.daily_overview': 8,
       'gold.dim_customers': 'all',
+      // po_1's old and new arrival days, po_2's (a transaction it links arrived), po_4's; not po_3's
+      'gold.fct_payouts': 4,
     });
   });
 

@@ -84,11 +84,14 @@ export async function createSilverViews(
  * `{{as_of_month_number}}` its UTC month as year * 12 + month - 1 (literals, so DuckDB folds them
  * instead of joining a one-row CTE to every row). `{{dated_<table>}}` is the Silver view of the
  * table, or `dated[table]` (its partitions of the dts computed: read only those files).
+ * `{{scope_dts}}` is the list of the dts computed (VARCHAR[]), or NULL when the model is computed
+ * whole: a model whose dt no Silver table shares filters its own inputs by it.
  */
 export function renderGoldModel(
   template: string,
   until: number,
   dated: Readonly<Record<string, string>> = {},
+  scope?: readonly string[],
 ): string {
   const vars: Record<string, string> = {};
   const at = new Date(until * 1000);
@@ -97,6 +100,8 @@ export function renderGoldModel(
   if (template.includes('{{as_of_month_number}}')) {
     vars.as_of_month_number = String(at.getUTCFullYear() * 12 + at.getUTCMonth());
   }
+  if (template.includes('{{scope_dts}}'))
+    vars.scope_dts = scope ? `${sqlStringList(scope)}::VARCHAR[]` : 'NULL::VARCHAR[]';
   for (const m of template.matchAll(/\{\{dated_([a-z_]+)\}\}/g)) {
     const table = m[1]!;
     vars[`dated_${table}`] = dated[table] ?? silverView(table);
@@ -262,7 +267,7 @@ async function buildModel(
   );
   const scope = await modelScope(ctx, contract, changes, previous, existing);
   const dated = scope ? await datedViews(ctx, contract.name, listed, scope) : {};
-  const sql = renderGoldModel(template, ctx.until, dated);
+  const sql = renderGoldModel(template, ctx.until, dated, scope);
   const filter = scope ? ` where dt::VARCHAR in (select unnest(${sqlStringList(scope)}))` : '';
   await ctx.session.conn.run(
     `create or replace temp table ${model} as ${scope?.length === 0 ? `${sql} limit 0` : `select * from (${sql})${filter}`}`,

@@ -11,12 +11,18 @@
 -- Minor units, BIGINT.
 with
 
+-- {{scope_dts}}: the arrival dates computed (an incremental run), or NULL (the whole model)
 payouts as (
-    select * from silver_payouts where not is_deleted
+    select * from silver_payouts
+    where not is_deleted
+        and ({{scope_dts}} is null or arrival_date_ts::DATE::VARCHAR in (select unnest({{scope_dts}})))
 ),
 
+-- the links of those payouts only: a daily run joins a few thousand, not every link to every
+-- balance transaction
 payout_links as (
     select * from silver_payout_balance_transactions
+    where payout_id in (select id from payouts)
 ),
 
 balance_transactions as (
@@ -79,7 +85,7 @@ final as (
     where payouts.arrival_date_ts is not null
         -- until the payout-transaction links are produced (an older lake), no payout's
         -- transactions are known: no rows, rather than every payout shown unreconciled
-        and exists (select 1 from payout_links)
+        and exists (select 1 from silver_payout_balance_transactions)
 )
 
 select * from final

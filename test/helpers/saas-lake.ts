@@ -11,6 +11,7 @@ import { silentLogger } from '../../src/obs/logger.js';
 import { layout, utcDate } from '../../src/storage/layout.js';
 import { LocalObjectStore } from '../../src/storage/local-store.js';
 import { buildGold } from '../../src/transform/gold-build.js';
+import { notePendingChanges } from '../../src/transform/gold-deps.js';
 import type { RawBalanceTransaction, RawInvoice, RawPayout, RawPrice } from './mrr-oracle.js';
 
 /**
@@ -147,9 +148,17 @@ export class SaasLake {
     await rm(this.dir, { recursive: true, force: true });
   }
 
-  /** Replaces a Silver table with these rows, one Parquet object per dt. */
+  /**
+   * Replaces a Silver table with these rows, one Parquet object per dt, and notes the dts written
+   * and removed for Gold as the Silver build does (`notePendingChanges`): Gold's declared
+   * dependencies then see the change.
+   */
   async writeSilver(table: string, rows: readonly SilverRow[]): Promise<void> {
-    for (const o of await this.store.list(layout.silverEntityPrefix(table))) await this.store.delete(o.key);
+    const before = new Set<string>();
+    for (const o of await this.store.list(layout.silverEntityPrefix(table))) {
+      before.add(o.key.match(/dt=([^/]+)/)![1]!);
+      await this.store.delete(o.key);
+    }
     const cols = silverColumns(table);
     const byDt = new Map<string, SilverRow[]>();
     for (const r of rows) byDt.set(r.dt, [...(byDt.get(r.dt) ?? []), r]);
@@ -161,6 +170,13 @@ export class SaasLake {
       await this.db.conn.run(`copy (${select}) to ${sqlString(tmp)} (format parquet)`);
       await this.store.putFile(layout.silverPartition(table, dt), tmp, { move: true });
     }
+    const written = [...byDt.keys()];
+    await notePendingChanges(
+      this.store,
+      table,
+      written,
+      [...before].filter((dt) => !byDt.has(dt)),
+    );
   }
 
   /** Runs the real Gold build over the lake's Silver at `asOf`; per model the partitions it wrote. */

@@ -313,6 +313,9 @@ async function buildModel(
          select * from fresh_${model} union all by name select * from kept_${model}`,
     );
   }
+  // No later model reads it: its rows go now, not at the session's end (fct_payments' 1.1m rows
+  // were held while fct_balance_transactions was built and written: the 1m transform's peak)
+  if (!readLater) await ctx.session.conn.run(`drop table if exists ${model}`);
   const total = Object.values(scope ? partitions : fresh).reduce((a, p) => a + p.rows, 0);
   ctx.logger.info(
     {

@@ -1,3 +1,5 @@
+import { BACKSLASH, COLON, COMMA, LBRACE, LBRACKET, QUOTE, RBRACE, RBRACKET } from './list-scan.js';
+
 /**
  * Where an event's `data.object` lies in the event's JSON bytes, with the members routing needs
  * (`id`, `object`, `created`), found without parsing the event. The events pass then stores a
@@ -23,15 +25,6 @@ export interface EventObject {
   readonly object: string | undefined;
   readonly created: number | undefined;
 }
-
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const LBRACE = 0x7b;
-const RBRACE = 0x7d;
-const LBRACKET = 0x5b;
-const RBRACKET = 0x5d;
-const COMMA = 0x2c;
-const COLON = 0x3a;
 
 /** Depths of members: the event's (1), `data`'s (2), the object's (3). */
 const EVENT = 1;

@@ -51,14 +51,15 @@ const ARRAY = 2;
 /** Depth of a `data` element's own keys: the body (1), `data` (2), the element (3). */
 const ITEM = 3;
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const LBRACE = 0x7b;
-const RBRACE = 0x7d;
-const LBRACKET = 0x5b;
-const RBRACKET = 0x5d;
-const COLON = 0x3a;
-const COMMA = 0x2c;
+/** JSON's structural bytes (shared with `event-scan.ts`). */
+export const QUOTE = 0x22;
+export const BACKSLASH = 0x5c;
+export const LBRACE = 0x7b;
+export const RBRACE = 0x7d;
+export const LBRACKET = 0x5b;
+export const RBRACKET = 0x5d;
+export const COLON = 0x3a;
+export const COMMA = 0x2c;
 
 /** Bytes that may appear in numbers and in `true`, `false`, `null`. */
 const LITERAL = new Uint8Array(256);

@@ -4,7 +4,10 @@
  */
 
 export interface FaultConfig {
-  /** Share of `/v1` requests answered 500 (0–1). */
+  /**
+   * Share of `/v1` requests answered 500 (0–1). Failures fall at random but never far apart: a
+   * run of 2 / failure_rate requests meets at least one, so a test's short run still sees faults.
+   */
   failure_rate: number;
   /** Requests per second above which requests get 429 (0 = unlimited). */
   rate_limit_rps: number;
@@ -40,6 +43,8 @@ export class Faults {
   private cfg: FaultConfig = { ...DEFAULT_FAULTS };
   private windowStart = 0;
   private windowCount = 0;
+  /** Failures owed: grows by failure_rate per request, shrinks by one per failure. */
+  private failureCredit = 0;
 
   constructor(private readonly random: () => number = Math.random) {}
 
@@ -61,6 +66,7 @@ export class Faults {
       if (key === 'latency_jitter_ms') jitterSet = true;
     }
     if ('latency_ms' in patch && !jitterSet) next.latency_jitter_ms = next.latency_ms / 2;
+    if (next.failure_rate !== this.cfg.failure_rate) this.failureCredit = 0;
     this.cfg = next;
     return this.config;
   }
@@ -81,7 +87,15 @@ export class Faults {
         };
       }
     }
-    if (fr > 0 && this.random() < fr) return { kind: 'fail' };
+    if (fr > 0) {
+      // Probability follows the credit: the long-run share is failure_rate, and once a failure is
+      // owed in full (credit >= 1) it is certain, which bounds the gap between two failures.
+      this.failureCredit += fr;
+      if (this.random() < this.failureCredit) {
+        this.failureCredit -= 1;
+        return { kind: 'fail' };
+      }
+    }
     return { kind: 'ok' };
   }
 

@@ -1,11 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, type Dirent, readdirSync, statSync } from 'node:fs';
 import {
   copyFile,
   link,
   mkdir,
   open,
-  readdir,
   readFile,
   rename,
   rm,
@@ -17,11 +16,10 @@ import {
 import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import pLimit from 'p-limit';
 import { assertValidKey, type ObjectInfo, type ObjectStore } from './object-store.js';
 
-/** Filesystem calls a listing keeps in flight. */
-const LIST_CONCURRENCY = 32;
+/** Milliseconds a listing runs synchronous filesystem calls before it yields to the event loop. */
+const LIST_SLICE_MS = 5;
 
 /** Temp files live under this folder of the root, outside every listed prefix. */
 const TMP_DIR = '.tmp';
@@ -223,41 +221,36 @@ export class LocalObjectStore implements ObjectStore {
     const cut = prefix.lastIndexOf('/');
     const base = cut >= 0 ? prefix.slice(0, cut) : '';
     const out: ObjectInfo[] = [];
-    // Folders and stats in parallel (a Silver table is ~370 dt= folders of one file each).
-    const limit = pLimit(LIST_CONCURRENCY);
-    const walk = async (rel: string): Promise<void> => {
-      let entries: import('node:fs').Dirent[];
+    // Synchronous calls in time slices: a lake's folders are small and cached, and one promise per
+    // readdir and stat cost five times the calls themselves (a 100k lake's silver/, 4,700 files:
+    // 340-490 ms against 75-80 ms). Yielding between slices keeps extraction's sockets served.
+    const folders = [base];
+    let sliceStart = performance.now();
+    while (folders.length > 0) {
+      const rel = folders.pop()!;
+      let entries: Dirent[];
       try {
-        entries = await limit(() =>
-          readdir(rel ? join(this.root, ...rel.split('/')) : this.root, { withFileTypes: true }),
-        );
+        entries = readdirSync(rel ? join(this.root, ...rel.split('/')) : this.root, { withFileTypes: true });
       } catch (err) {
-        if (isMissing(err) || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return;
+        if (isMissing(err) || (err as NodeJS.ErrnoException).code === 'ENOTDIR') continue;
         throw err;
       }
-      const pending: Promise<void>[] = [];
       for (const ent of entries) {
         const key = rel ? `${rel}/${ent.name}` : ent.name;
         if (!rel && ent.name === TMP_DIR) continue;
         if (ent.isDirectory()) {
-          if (prefix.startsWith(`${key}/`) || key.startsWith(prefix)) pending.push(walk(key));
+          if (prefix.startsWith(`${key}/`) || key.startsWith(prefix)) folders.push(key);
         } else if (ent.isFile() && key.startsWith(prefix)) {
-          pending.push(
-            limit(async () => {
-              try {
-                const s = await stat(join(this.root, ...key.split('/')));
-                out.push({ key, size: s.size, modifiedMs: s.mtimeMs });
-              } catch (err) {
-                // removed between the readdir and the stat: not listed
-                if (!isMissing(err)) throw err;
-              }
-            }),
-          );
+          // removed between the readdir and the stat: not listed
+          const s = statSync(join(this.root, ...key.split('/')), { throwIfNoEntry: false });
+          if (s) out.push({ key, size: s.size, modifiedMs: s.mtimeMs });
         }
       }
-      await Promise.all(pending);
-    };
-    await walk(base);
+      if (performance.now() - sliceStart > LIST_SLICE_MS) {
+        await new Promise((r) => setImmediate(r));
+        sliceStart = performance.now();
+      }
+    }
     return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 

@@ -172,6 +172,8 @@ export interface CliRun {
 
 let built = false;
 
+const nodeFlags = (): string[] => (process.env['BENCH_NODE_FLAGS'] ?? '').split(' ').filter(Boolean);
+
 /**
  * Compiles src/ into dist/ once per benchmark process, so the figures are those of the shipped
  * CLI (tsx's loader compiles every module at start: about 0.3 s more a run) and of today's code.
@@ -188,7 +190,8 @@ export async function runCli(args: string[], env: Record<string, string>): Promi
   buildOnce();
   const t0 = performance.now();
   const child = track(
-    spawn(process.execPath, ['bin/payments-pipeline.js', ...args], {
+    // BENCH_NODE_FLAGS: e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` (not allowed in NODE_OPTIONS)
+    spawn(process.execPath, [...nodeFlags(), 'bin/payments-pipeline.js', ...args], {
       cwd: ROOT,
       env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp', ...env },
       stdio: ['ignore', 'ignore', 'pipe'],

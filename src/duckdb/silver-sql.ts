@@ -180,3 +180,11 @@ export async function listBronzeObjects(store: ObjectStore, entityName: string):
 export function bronzeEntityOf(table: TableName): string {
   return SILVER_CONTRACTS[table].bronze.parent?.entity ?? table;
 }
+
+/** The column of a child table naming its parent (`subscription_id` for subscription items). */
+export function parentKeyColumn(table: TableName): string {
+  const parent = bronzeEntityOf(table);
+  const fk = SILVER_CONTRACTS[table].foreignKeys.find((f) => f.references.includes(parent as TableName));
+  if (!fk) throw new Error(`silver.${table}: no column references its parent ${parent}`);
+  return fk.column;
+}

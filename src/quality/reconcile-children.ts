@@ -4,6 +4,7 @@ import { inDayRange, parentDayChunks } from '../duckdb/parent-days.js';
 import {
   bronzeEntityOf,
   listBronzeObjects,
+  parentKeyColumn,
   readModelSql,
   renderSilverFragment,
 } from '../duckdb/silver-sql.js';
@@ -14,7 +15,7 @@ import type { ObjectInfo } from '../storage/object-store.js';
 import { loadSidecarIds } from './bronze-id-sidecar.js';
 import { capped, MAX_EXAMPLES, num } from './examples.js';
 import { diffKeys } from './key-diff.js';
-import { noteListed, type QualityContext, silverPartitions } from './quality-context.js';
+import { noteListed, type QualityContext, silverPartitions, silverView } from './quality-context.js';
 import { changedDts } from './scope.js';
 import type { CheckResult } from './types.js';
 
@@ -40,23 +41,29 @@ export async function checkChildBronzeSilver(
   const ownObjs = await listBronzeObjects(ctx.store, bronzeEntityOf(table));
   const pageObjs = await listBronzeObjects(ctx.store, table);
   noteListed(ctx, [...ownObjs, ...pageObjs]);
-  const dts =
-    ctx.since === undefined || contract.bronze.parent?.datedByParent !== true
+  const datedByParent = contract.bronze.parent?.datedByParent === true;
+  // the parents' created days in scope (undefined: all): a child dated by its parent, its changed
+  // partitions are such days; one dated by itself, the days of its changed rows' parents
+  const days =
+    ctx.since === undefined
       ? undefined
-      : [
-          ...changedDts(
-            [...(ctx.silver.get(table) ?? []), ...ownObjs, ...pageObjs],
-            ctx.since,
-            dtOfKey,
-            ctx.verified,
-          ),
-        ].sort();
+      : datedByParent
+        ? [
+            ...changedDts(
+              [...(ctx.silver.get(table) ?? []), ...ownObjs, ...pageObjs],
+              ctx.since,
+              dtOfKey,
+              ctx.verified,
+            ),
+          ].sort()
+        : await parentDaysOfChanges(ctx, table, [...ownObjs, ...pageObjs]);
+  const dts = datedByParent ? days : undefined;
   const inScope = <T extends { key: string }>(objs: readonly T[]) =>
-    objs.filter((o) => !dts || dts.includes(dtOfKey(o.key) ?? ''));
+    objs.filter((o) => !days || days.includes(dtOfKey(o.key) ?? ''));
   const ownIn = inScope(ownObjs);
   const pagesIn = inScope(pageObjs);
   const parentDay = 'to_timestamp(parent.created)::DATE::VARCHAR';
-  const inDts = dts ? `${parentDay} in (select unnest(${sqlStringList(dts)}))` : 'true';
+  const inDts = days ? `${parentDay} in (select unnest(${sqlStringList(days)}))` : 'true';
   // The pages' children and parents from the extractor's sidecars where they vouch for a page
   // (of the size it wrote): the pages' JSON (780 MB of payout transactions at 1m) is not parsed.
   const fetched = `q_child_fetched_${table}`;
@@ -116,7 +123,13 @@ export async function checkChildBronzeSilver(
        select k, bool_or(live) as live, min(bronze_key) as bronze_key from ${expected} group by k`,
     );
   try {
-    const rows = `(select ${silverKey} as k, is_deleted, dt from ${await silverPartitions(ctx, table, dts)})`;
+    // dated by itself: the rows of the parents created on those days, wherever they sit
+    const ofParents =
+      days && !datedByParent
+        ? ` where ${sqlIdent(parentKeyColumn(table))} in (select id from ${silverView(bronzeEntityOf(table))}
+              where dt::VARCHAR in (select unnest(${sqlStringList(days)})))`
+        : '';
+    const rows = `(select ${silverKey} as k, is_deleted, dt from ${await silverPartitions(ctx, table, dts)}${ofParents})`;
     const diff = await diffKeys(ctx.db, { expected, rows, keyName: 'key' });
     const wrongWhere = `from ${rows} s join ${expected} e on e.k = s.k where s.is_deleted is distinct from not e.live`;
     const [w] = await ctx.db.rows<{ n: string }>(`select count(*) as n ${wrongWhere}`);
@@ -127,8 +140,8 @@ export async function checkChildBronzeSilver(
       passed: diff.missing.count + diff.extra.count + diff.duplicated.count + wrong === 0,
       details: {
         parent: contract.bronze.parent?.entity ?? null,
-        scope: dts ? 'changed' : 'all',
-        partitions_checked: dts ?? 'all',
+        scope: days ? 'changed' : 'all',
+        ...(datedByParent ? { partitions_checked: dts ?? 'all' } : { parent_days_checked: days ?? 'all' }),
         // fetched pages whose children came from the extractor's sidecars, and those parsed
         pages_from_sidecars: vouched.size,
         pages_read: pagesIn.length - vouched.size,
@@ -155,6 +168,33 @@ export async function checkChildBronzeSilver(
     await ctx.db.conn.run(`drop table if exists ${expected}`);
     await ctx.db.conn.run(`drop table if exists ${fetched}`);
   }
+}
+
+/**
+ * For a child dated by itself (subscription items), scope `changed`: the created days of the
+ * parents whose Bronze (versions, fetched pages) changed, and of the parents of the rows in the
+ * child's changed partitions (the transform rebuilds a changed parent's children wherever they
+ * sit). Undefined (check everything) when such a row's parent is not in Silver.
+ */
+async function parentDaysOfChanges(
+  ctx: QualityContext,
+  table: TableName,
+  parentObjs: readonly ObjectInfo[],
+): Promise<string[] | undefined> {
+  const days = changedDts(parentObjs, ctx.since, dtOfKey, ctx.verified);
+  const childDts = [...changedDts(ctx.silver.get(table) ?? [], ctx.since, dtOfKey, ctx.verified)];
+  if (childDts.length > 0) {
+    const rows = await ctx.db.rows<{ dt: string | null }>(
+      `select distinct p.dt::VARCHAR as dt
+       from ${await silverPartitions(ctx, table, childDts)} c
+       left join ${silverView(bronzeEntityOf(table))} p on p.id = c.${sqlIdent(parentKeyColumn(table))}`,
+    );
+    for (const r of rows) {
+      if (r.dt === null) return undefined;
+      days.add(r.dt);
+    }
+  }
+  return [...days].sort();
 }
 
 /** The webhook delivery keys (data files) a child check reads parent versions from. */

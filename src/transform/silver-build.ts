@@ -9,6 +9,7 @@ import type { DuckSession } from '../duckdb/session.js';
 import {
   bronzeEntityOf,
   listBronzeObjects,
+  parentKeyColumn,
   readModelSql,
   readSilverModelSql,
   renderSilverModel,
@@ -120,12 +121,15 @@ export async function buildSilverTable(
   const state = ctx.fullRefresh ? undefined : await loadSilverState(ctx.store, table);
   const noPartitions = !state || Object.keys(state.partitions).length === 0;
   const changed = noPartitions ? listed : unconsumedKeys(listed, state.inputs);
-  // A child table is never merged row by row (a new parent version can remove children). One dated
-  // by its parent rebuilds the days of the parents that changed (all of a parent's versions are in
-  // its created day's Bronze); any other, or one whose changed parent has no `created`, whole.
+  // A child table is never merged row by row (a new parent version can remove children). It is
+  // rebuilt for the parents created on the days of the parents that changed (all of a parent's
+  // versions are in its created day's Bronze): one dated by its parent, those days' partitions;
+  // one dated by itself (subscription items), those parents' rows wherever they sit. Whole when a
+  // changed parent has no `created`, or a partition of a child dated by itself is to be rebuilt.
   const asked = changed.length > 0 || rebuild.length > 0;
-  const byDay = contract.bronze.parent?.datedByParent === true && !noPartitions && asked;
-  const parentDays = byDay ? await changedParentDays(ctx, table, inputs, changed, rebuild) : undefined;
+  const datedByParent = contract.bronze.parent?.datedByParent === true;
+  const byParent = isChild && !noPartitions && asked && (datedByParent || rebuild.length === 0);
+  const parentDays = byParent ? await changedParentDays(ctx, table, inputs, changed, rebuild) : undefined;
   const firstBuild = noPartitions || (isChild && !parentDays && asked);
   const fresh = firstBuild ? listed : changed;
   const freshSet = new Set(fresh);
@@ -165,7 +169,17 @@ export async function buildSilverTable(
       write(query, sortsInQuery(bytes, ctx.session.memoryBytes)),
     );
   };
-  if (parentDays && parentDays.length > 0) await buildFrom(parentDayInputs(inputs, parentDays), parentDays);
+  let parentsRebuilt: readonly string[] = [];
+  if (parentDays && parentDays.length > 0 && datedByParent)
+    await buildFrom(parentDayInputs(inputs, parentDays), parentDays);
+  else if (parentDays && parentDays.length > 0 && state) {
+    const keys = parentDayInputs(inputs, parentDays);
+    await ctx.stager.stage(keys);
+    const model = renderSilverModel(table, modelSql, split(keys));
+    const own = split(inputs.own.filter((k) => parentDays.includes(dtOfKey(k) ?? ''))).own;
+    const parents = { own, webhooks: split(inputs.webhooks).webhooks, days: parentDays };
+    parentsRebuilt = await rebuildChildrenOf(ctx, table, { model, parents, state, sink, webhookPaths });
+  }
   if (firstBuild)
     await buildFirst(ctx, table, { entityObjs, pageObjs, webhooks: inputs.webhooks }, sink, buildFrom, fresh);
   // Every consumed Bronze, not only that of the dts: a row's winning version may sit in another
@@ -178,7 +192,12 @@ export async function buildSilverTable(
   }
   // A child's rebuilt day (or, rebuilt whole, any day) whose parents no longer list a child: its
   // partition goes, as a full refresh would not write it.
-  const rebuilt = isChild && state ? (parentDays ?? (firstBuild ? Object.keys(state.partitions) : [])) : [];
+  const rebuilt =
+    isChild && state
+      ? datedByParent || firstBuild
+        ? (parentDays ?? (firstBuild ? Object.keys(state.partitions) : []))
+        : parentsRebuilt
+      : [];
   const removed = rebuilt.filter((dt) => !stats.has(dt) && state?.partitions[dt]);
   for (const dt of removed) await ctx.store.delete(layout.silverPartition(table, dt));
   const partitions: SilverState['partitions'] = firstBuild ? {} : { ...state.partitions };
@@ -339,6 +358,80 @@ async function changedParentDays(
     }
   }
   return [...found].sort();
+}
+
+/**
+ * A child dated by itself (subscription items, dt = the item's created date), for the parents
+ * created on `parentDays`: their children, built from every version of them (`model` over `keys`),
+ * replace their rows in every partition holding one, the other rows staying. Returns the dts
+ * rewritten (a partition left without rows is the caller's to remove).
+ */
+async function rebuildChildrenOf(
+  ctx: BuildContext,
+  table: TableName,
+  opts: {
+    model: string;
+    /** The parents' Bronze of their created days, the webhook deliveries (local paths), the days. */
+    parents: { own: readonly string[]; webhooks: readonly string[]; days: readonly string[] };
+    state: SilverState;
+    sink: PartitionSink;
+    webhookPaths: ReadonlySet<string>;
+  },
+): Promise<string[]> {
+  const parent = entity(bronzeEntityOf(table) as EntityName);
+  const parentKey = parentKeyColumn(table);
+  const paths = (keys: readonly string[]) => keys.map((k) => ctx.stager.localPath(k));
+  const fields = { id: 'VARCHAR', object: 'VARCHAR', created: 'BIGINT' } as const;
+  const parents = `silver_parents_${table}`;
+  const incoming = `silver_incoming_${table}`;
+  try {
+    // the parents created on those days (their Bronze, and webhook deliveries of any day)
+    await withBronzeErrors(ctx, table, opts.webhookPaths, () =>
+      ctx.session.conn.run(
+        `create or replace temp table ${parents} as
+         select distinct id from (
+           select data.id, data.created from ${readBronzeRelation(opts.parents.own, payloadType(fields))}
+           union all
+           select data.data.object.id, data.data.object.created
+           from ${readBronzeRelation(opts.parents.webhooks, webhookEventType(fields))}
+           where data.data.object.object = ${sqlString(parent.objectName)}
+         ) where id is not null
+           and to_timestamp(created)::DATE::VARCHAR in (select unnest(${sqlStringList(opts.parents.days)}))`,
+      ),
+    );
+    await withBronzeErrors(ctx, table, opts.webhookPaths, () =>
+      ctx.session.conn.run(
+        `create or replace temp table ${incoming} as
+         select * from (${opts.model}) where ${sqlIdent(parentKey)} in (select id from ${parents})`,
+      ),
+    );
+    const currentKeys = Object.keys(opts.state.partitions).map((dt) => layout.silverPartition(table, dt));
+    await ctx.stager.stage(currentKeys);
+    const current = (keys: readonly string[]) =>
+      keys.length > 0
+        ? `read_parquet(${sqlStringList(paths(keys))}, hive_partitioning = false)`
+        : `(select * from ${incoming} limit 0)`;
+    const dts = (
+      await ctx.session.rows<{ dt: string }>(
+        `select distinct dt::VARCHAR as dt from ${incoming}
+         union
+         select distinct dt::VARCHAR from ${current(currentKeys)}
+         where ${sqlIdent(parentKey)} in (select id from ${parents})
+         order by dt`,
+      )
+    ).map((r) => r.dt);
+    const touched = currentKeys.filter((k) => dts.includes(dtOfKey(k) ?? ''));
+    const query = `select * from ${incoming}
+      union all by name
+      select * from ${current(touched)}
+      where ${sqlIdent(parentKey)} is null or ${sqlIdent(parentKey)} not in (select id from ${parents})`;
+    const bytes = PARQUET_EXPANSION * (await localBytes(paths(touched)));
+    await opts.sink.write(query, sortsInQuery(bytes, ctx.session.memoryBytes));
+    return dts;
+  } finally {
+    await ctx.session.conn.run(`drop table if exists ${incoming}`);
+    await ctx.session.conn.run(`drop table if exists ${parents}`);
+  }
 }
 
 /**

@@ -615,6 +615,37 @@ describe('Bronze -> Silver scope', () => {
       details: { partitions_checked: [utcDate(DAY2 + 2 * 3600)] },
     });
   });
+
+  it("'changed' compares subscription items (dated by themselves) for the parents changed since; 'all' for every parent", async () => {
+    const ds = goodDataset();
+    // an item sub_1 (created DAY1) never listed, in the partition of its own created day, DAY2
+    const created = DAY2 + 2 * 3600;
+    ds.subscription_items = [
+      {
+        id: 'si_planted',
+        created,
+        subscription_id: 'sub_1',
+        customer_id: 'cus_2',
+        price_id: 'price_1',
+        quantity: 1,
+      },
+    ];
+    await lake.write(ds);
+    await checkedBefore();
+    const name = 'reconcile.bronze_silver.subscription_items';
+    expect(check(await quality(), name)).toMatchObject({
+      passed: true,
+      details: { scope: 'changed', parent_days_checked: [], silver_rows: 0 },
+    });
+    const all = check(await quality({}, NOW, 'all'), name);
+    expect(all).toMatchObject({ passed: false, details: { scope: 'all', parent_days_checked: 'all' } });
+    expect(all.details.not_in_latest_parent).toMatchObject({ examples: [{ key: 'si_planted' }] });
+    // the item's partition written since brings its parent's created day into scope
+    await lake.rewrite(layout.silverPartition('subscription_items', utcDate(created)), 'select * from t');
+    const again = check(await quality(), name);
+    expect(again).toMatchObject({ passed: false, details: { parent_days_checked: [utcDate(DAY1)] } });
+    expect(again.details.not_in_latest_parent).toMatchObject({ examples: [{ key: 'si_planted' }] });
+  });
 });
 
 describe('Bronze id sidecars', () => {

@@ -729,6 +729,59 @@ describe('Silver child tables (a child follows the latest version of its parent)
     meta: { ...meta(entity, { run_id: R1, version_ts: parent.version_ts }), parent },
   });
 
+  it('subscription items (dated by themselves) are rebuilt for the subscriptions that changed only, in whichever partitions they sit', async () => {
+    const other = (id: string, day: string, items: unknown[]) => ({
+      ...sub(items),
+      id,
+      created: at(day),
+      items: { object: 'list', data: items, has_more: false },
+    });
+    const itemOf = (subId: string, id: string, day: string) => ({
+      ...item(id, 1, at(day)),
+      subscription: subId,
+    });
+    const v = (run_id: string, version_ts: number) =>
+      meta('subscriptions', { run_id, version_ts, source: 'events' });
+    await writeBronze(store, 'subscriptions', '2024-01-02', R1, [
+      { data: sub([item('si_1', 1), item('si_2', 1)]), meta: v(R1, t1) },
+    ]);
+    await writeBronze(store, 'subscriptions', '2024-01-03', R1, [
+      { data: other('sub_B', '2024-01-03', [itemOf('sub_B', 'si_3', '2024-01-03')]), meta: v(R1, t1) },
+    ]);
+    await writeBronze(store, 'subscriptions', '2024-01-05', R1, [
+      { data: other('sub_C', '2024-01-05', [itemOf('sub_C', 'si_5', '2024-01-05')]), meta: v(R1, t1) },
+    ]);
+    await run(R1);
+    // sub_A drops si_1 and adds si_4, created on another day: the day sub_C's item sits in
+    await writeBronze(store, 'subscriptions', '2024-01-02', R2, [
+      { data: sub([item('si_2', 2), item('si_4', 1, at('2024-01-05'))]), meta: v(R2, t2) },
+    ]);
+    const r2 = await run(R2);
+    expect(r2.silverKeys.filter((k) => k.includes('entity=subscription_items/'))).toEqual([
+      layout.silverPartition('subscription_items', '2024-01-02'),
+      layout.silverPartition('subscription_items', '2024-01-05'),
+    ]);
+    const items = () =>
+      silverTable('subscription_items', [
+        'id',
+        'subscription_id',
+        'quantity::INTEGER',
+        'is_deleted',
+        'dt',
+        '_run_id',
+      ]);
+    const after = await items();
+    expect(after).toEqual([
+      ['si_1', 'sub_A', 1, true, '2024-01-02', R1],
+      ['si_2', 'sub_A', 2, false, '2024-01-02', R2],
+      ['si_3', 'sub_B', 1, false, '2024-01-03', R1],
+      ['si_4', 'sub_A', 1, false, '2024-01-05', R2],
+      ['si_5', 'sub_C', 1, false, '2024-01-05', R1],
+    ]);
+    await run('r3', { fullRefresh: true });
+    expect(await items()).toEqual(after);
+  });
+
   it('items removed by a later subscription version are is_deleted; lines are those of the latest invoice version, fetched pages included', async () => {
     const v1 = meta('subscriptions', { run_id: R1, version_ts: t1, source: 'events' });
     await writeBronze(store, 'subscriptions', '2024-01-02', R1, [

@@ -13,12 +13,13 @@ import { silverView } from '../duckdb/foreign-keys.js';
 import { copyPartitioned, sortsInQuery } from '../duckdb/partitioned-copy.js';
 import type { DuckSession } from '../duckdb/session.js';
 import { readModelSql } from '../duckdb/silver-sql.js';
-import { parquetColumns, renderSql, sqlString, sqlStringList } from '../duckdb/sql-template.js';
-import type { Stager } from '../duckdb/stager.js';
+import { parquetColumns, renderSql, sqlIdent, sqlString, sqlStringList } from '../duckdb/sql-template.js';
+import { createStager, type Stager } from '../duckdb/stager.js';
 import type { TableName } from '../entities/entity.js';
 import { changedPartitions, type GoldState, loadGoldState, saveGoldState } from '../state/gold-state.js';
 import { dtOfKey, layout, utcDate } from '../storage/layout.js';
 import type { ObjectInfo, ObjectStore } from '../storage/object-store.js';
+import { StagedStore } from '../storage/staged-store.js';
 import {
   affectedDts,
   clearPendingChanges,
@@ -26,6 +27,7 @@ import {
   GOLD_DEPS,
   loadPendingChanges,
   type SilverChanges,
+  TOUCHED_KEYS,
 } from './gold-deps.js';
 import type { BuildContext } from './silver-build.js';
 
@@ -86,12 +88,15 @@ export async function createSilverViews(
  * table, or `dated[table]` (its partitions of the dts computed: read only those files).
  * `{{scope_dts}}` is the list of the dts computed (VARCHAR[]), or NULL when the model is computed
  * whole: a model whose dt no Silver table shares filters its own inputs by it.
+ * `{{touched_customers}}`: the customers `dim_customers` computes (see `TOUCHED_KEYS`).
  */
 export function renderGoldModel(
   template: string,
   until: number,
   dated: Readonly<Record<string, string>> = {},
   scope?: readonly string[],
+  /** A relation of the customer_id to compute (`{{touched_customers}}`); default every customer. */
+  touchedCustomers = '(select id as customer_id from silver_customers)',
 ): string {
   const vars: Record<string, string> = {};
   const at = new Date(until * 1000);
@@ -100,6 +105,7 @@ export function renderGoldModel(
   if (template.includes('{{as_of_month_number}}')) {
     vars.as_of_month_number = String(at.getUTCFullYear() * 12 + at.getUTCMonth());
   }
+  if (template.includes('{{touched_customers}}')) vars.touched_customers = touchedCustomers;
   if (template.includes('{{scope_dts}}'))
     vars.scope_dts = scope ? `${sqlStringList(scope)}::VARCHAR[]` : 'NULL::VARCHAR[]';
   for (const m of template.matchAll(/\{\{dated_([a-z_]+)\}\}/g)) {
@@ -244,6 +250,97 @@ async function modelScope(
   return [...new Set([...affected, ...forced, ...missing])].sort();
 }
 
+/**
+ * For a snapshot model declared in `TOUCHED_KEYS` (dim_customers): the keys a change touched, as a
+ * temp table, and a view of the previous snapshot to take the others' rows from. Undefined (the
+ * model is computed whole) on a full refresh, without a readable previous snapshot of the same
+ * as-of month, when a partition it reads was removed or is to be rebuilt, when a Gold model it reads
+ * was computed whole, or outside a staged run (nothing published to compare Silver with).
+ */
+async function touchedScope(
+  ctx: GoldContext,
+  contract: GoldContract,
+  changes: SilverChanges | undefined,
+  previous: GoldState | undefined,
+  existing: ReadonlySet<string>,
+): Promise<{ relation: string; key: string; previous: string; count: number } | undefined> {
+  const decl = TOUCHED_KEYS[contract.name];
+  const model = contract.name;
+  if (!decl || !changes || !previous || !(ctx.store instanceof StagedStore)) return undefined;
+  const asOf = utcDate(ctx.until);
+  const prevDt = Object.keys(previous.partitions).sort().at(-1);
+  if (!prevDt || !existing.has(prevDt) || prevDt > asOf || prevDt.slice(0, 7) !== asOf.slice(0, 7))
+    return undefined;
+  if ((ctx.rebuild?.[model] ?? []).length > 0) return undefined;
+  if (decl.silver.some((t) => (changes.removed[t] ?? []).length > 0)) return undefined;
+  for (const g of decl.gold) {
+    const [t] = await ctx.session.rows<{ n: number }>(
+      `select count(*)::INTEGER as n from duckdb_tables() where temporary and table_name = ${sqlString(`fresh_${g}`)}`,
+    );
+    if (!t?.n) return undefined;
+  }
+  try {
+    for (const table of decl.silver) {
+      if (!(await changedRowsTable(ctx, ctx.store, table, changes.changed[table] ?? []))) return undefined;
+    }
+    const relation = `touched_${model}`;
+    await ctx.session.conn.run(`create or replace temp table ${relation} as ${await depsSql(model)}`);
+    await goldView(ctx, contract, `prev_${model}`, [prevDt]);
+    const [c] = await ctx.session.rows<{ n: number }>(`select count(*)::INTEGER as n from ${relation}`);
+    return { relation, key: decl.key, previous: `prev_${model}`, count: c?.n ?? 0 };
+  } catch (err) {
+    // a published partition that cannot be read: computed whole
+    ctx.logger.warn({ model: `gold.${model}`, err }, 'touched keys not found: computing the model whole');
+    return undefined;
+  } finally {
+    for (const table of decl.silver) await ctx.session.conn.run(`drop table if exists chgrows_${table}`);
+  }
+}
+
+/**
+ * A temp table `chgrows_<table>`: the rows of a Silver table's partitions of `dts` that differ
+ * between this run's staged version and the published one (by key, the Bronze line and version
+ * they come from), both sides: new versions, and those they replace or that went. False when a
+ * partition of `dts` was not written in this run (nothing to compare it with).
+ */
+async function changedRowsTable(
+  ctx: GoldContext,
+  view: StagedStore,
+  table: string,
+  dts: readonly string[],
+): Promise<boolean> {
+  const keys = dts.map((dt) => layout.silverPartition(table, dt));
+  if (keys.some((k) => view.physicalKey(k) === k)) return false;
+  const published: string[] = [];
+  for (const k of keys) if (await view.base.head(k)) published.push(k);
+  const publishedStager = createStager(view.base, join(ctx.workDir, 'stage-published'));
+  await ctx.stager.stage(keys);
+  await publishedStager.stage(published);
+  const cols = silverColumns(table);
+  const staged = parquetColumns(
+    keys.map((k) => ctx.stager.localPath(k)),
+    cols,
+  );
+  const before = parquetColumns(
+    published.map((k) => publishedStager.localPath(k)),
+    cols,
+  );
+  const key = SILVER_CONTRACTS[table as TableName]?.primaryKey ?? ['id'];
+  const same = [
+    ...key.map((k) => `a.${sqlIdent(k)} = b.${sqlIdent(k)}`),
+    'a._bronze_key is not distinct from b._bronze_key',
+    'a._version_ts is not distinct from b._version_ts',
+  ].join(' and ');
+  await ctx.session.conn.run(
+    `create or replace temp table chgrows_${table} as
+     with s as (${staged}), p as (${before})
+     select a.* from s a anti join p b on ${same}
+     union all
+     select a.* from p a anti join s b on ${same}`,
+  );
+  return true;
+}
+
 /** Builds one model (whole, or the dts of its scope) and writes its changed partitions. */
 async function buildModel(
   ctx: GoldContext,
@@ -267,11 +364,18 @@ async function buildModel(
   );
   const scope = await modelScope(ctx, contract, changes, previous, existing);
   const dated = scope ? await datedViews(ctx, contract.name, listed, scope) : {};
-  const sql = renderGoldModel(template, ctx.until, dated, scope);
+  const touched = await touchedScope(ctx, contract, changes, previous, existing);
+  const sql = renderGoldModel(template, ctx.until, dated, scope, touched?.relation);
   const filter = scope ? ` where dt::VARCHAR in (select unnest(${sqlStringList(scope)}))` : '';
+  // touched keys only: the others' rows are the previous snapshot's, as of today
+  const others = touched
+    ? ` union all by name select * replace (DATE ${sqlString(utcDate(ctx.until))} as dt)
+        from ${touched.previous} p anti join ${touched.relation} t on t.${touched.key} = p.${touched.key}`
+    : '';
   await ctx.session.conn.run(
-    `create or replace temp table ${model} as ${scope?.length === 0 ? `${sql} limit 0` : `select * from (${sql})${filter}`}`,
+    `create or replace temp table ${model} as ${scope?.length === 0 ? `${sql} limit 0` : `select * from (${sql})${filter}${others}`}`,
   );
+  if (touched) await ctx.session.conn.run(`drop table if exists ${touched.relation}`);
   const rows = await ctx.session.rows<{ dt: string; n: number; fp: string; max_ts: number | null }>(
     `select dt::VARCHAR as dt, count(*)::INTEGER as n, bit_xor(hash(t))::VARCHAR as fp,
             epoch(max(${contract.businessTsColumn})::TIMESTAMPTZ)::INTEGER as max_ts
@@ -324,6 +428,7 @@ async function buildModel(
       partitions: keys.length,
       rows: total,
       computed: scope?.length ?? 'all',
+      ...(touched ? { touched: touched.count } : {}),
     },
     'gold built',
   );

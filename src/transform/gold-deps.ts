@@ -6,9 +6,8 @@ import type { ObjectStore } from '../storage/object-store.js';
 /**
  * How a Gold model's dt partitions depend on Silver partitions (SPEC 14, issue #21 item 1), so an
  * incremental run recomputes only the affected ones. A model without a declaration is computed
- * whole, as are: the snapshot `dim_customers` (its recompute of the touched customers only is not
- * built yet) and `fct_mrr` / `mrr_movements` (a line covers months, movements shift every later
- * month).
+ * whole, as are `fct_mrr` / `mrr_movements` (a line covers months, movements shift every later
+ * month); the snapshot `dim_customers` goes by the customers touched (`TOUCHED_KEYS`).
  */
 export interface GoldDeps {
   /** Silver tables whose changed dts are the model's affected dts (the same business date). */
@@ -33,6 +32,28 @@ export const GOLD_DEPS: Readonly<Partial<Record<GoldModelName, GoldDeps>>> = {
   daily_overview: {
     sameDt: ['charges', 'refunds', 'disputes', 'balance_transactions', 'customers'],
     byKey: [],
+  },
+};
+
+/**
+ * A snapshot model recomputed for the keys a change touched only (issue #21 item 1: "a customer's
+ * all-time rows for dim_customers, which then updates only the customers touched"); the others
+ * keep the previous snapshot's row. `sql/gold/deps/<model>.sql` finds the keys from `chgrows_<t>`
+ * of the `silver` tables (the rows that differ from the published Silver) and `fresh_<m>` of the
+ * `gold` models (the rows recomputed this run). The previous snapshot must share the as-of month
+ * (`this_month_sales_amount`).
+ */
+export interface TouchedKeys {
+  readonly key: string;
+  readonly silver: readonly string[];
+  readonly gold: readonly GoldModelName[];
+}
+
+export const TOUCHED_KEYS: Readonly<Partial<Record<GoldModelName, TouchedKeys>>> = {
+  dim_customers: {
+    key: 'customer_id',
+    silver: ['customers', 'charges', 'refunds'],
+    gold: ['fct_balance_transactions'],
   },
 };
 

@@ -7,6 +7,8 @@ import { parseSettings } from '../../src/config/settings.js';
 import { GOLD_CONTRACTS } from '../../src/contracts/gold.js';
 import { SILVER_TABLES } from '../../src/contracts/silver.js';
 import { startMockApi } from '../../src/mock/index.js';
+import { silentLogger } from '../../src/obs/logger.js';
+import { openRunView, promote } from '../../src/state/promote.js';
 import { LocalObjectStore } from '../../src/storage/local-store.js';
 import { runTransform } from '../../src/transform/run-transform.js';
 import {
@@ -50,24 +52,41 @@ afterEach(async () => {
   await rm(fullRoot, { recursive: true, force: true });
 });
 
-/** A run's transform; returns, per Gold model, how many dts it computed ('all' when whole). */
+/**
+ * A run's transform, staged and promoted as run-all does (`staged`, the default) or straight into
+ * the lake; returns, per Gold model, how many dts it computed ('all' when whole; for dim_customers
+ * computed for the customers touched, `<n> touched`).
+ */
 async function transform(
   on: LocalObjectStore,
   runId: string,
   until: number,
-  fullRefresh = false,
-): Promise<Record<string, number | 'all'>> {
-  const computed: Record<string, number | 'all'> = {};
+  opts: { fullRefresh?: boolean; staged?: boolean } = {},
+): Promise<Record<string, number | string>> {
+  const computed: Record<string, number | string> = {};
   const logger = pino(
     { level: 'info' },
     {
       write: (line: string) => {
-        const entry = JSON.parse(line) as { msg: string; model?: string; computed?: number | 'all' };
-        if (entry.msg === 'gold built' && entry.model) computed[entry.model] = entry.computed!;
+        const entry = JSON.parse(line) as {
+          msg: string;
+          model?: string;
+          computed?: number | 'all';
+          touched?: number;
+        };
+        if (entry.msg === 'gold built' && entry.model)
+          computed[entry.model] = entry.touched === undefined ? entry.computed! : `${entry.touched} touched`;
       },
     },
   );
-  await runTransform({ store: on, settings, logger, runId, until, fullRefresh });
+  const fullRefresh = opts.fullRefresh ?? false;
+  if (opts.staged === false) {
+    await runTransform({ store: on, settings, logger, runId, until, fullRefresh });
+    return computed;
+  }
+  const view = await openRunView(on, runId);
+  await runTransform({ store: view, settings, logger, runId, until, fullRefresh });
+  await promote({ view, runId, pointers: [], logger: silentLogger() });
   return computed;
 }
 
@@ -183,6 +202,25 @@ describe('incremental Gold', () => {
     const re9 = makeRefund({ id: 're_9', created: at('2024-01-03'), charge: 'ch_9', amount: 200 });
     // a refund whose transaction came first: the refund arrives with the second run
     const re10 = makeRefund({ id: 're_10', created: at('2024-01-05'), charge: 'ch_4', amount: 50 });
+    // a customer nothing of the second run touches: its dim_customers row is the first snapshot's
+    await put('customers', '2023-12-20', R1, v1, [makeCustomer({ id: 'cus_e', created: at('2023-12-20') })]);
+    await put('charges', '2023-12-20', R1, v1, [charge('ch_15', '2023-12-20', { customer: 'cus_e' })]);
+    await put('balance_transactions', '2023-12-20', R1, v1, [chargeBt('ch_15', '2023-12-20')]);
+    // three more, each touched by one kind of change only: a refund (cus_f), the late transaction
+    // of its charge (cus_g), its charge's status (cus_h)
+    const old = (id: string, day: string, over: Record<string, unknown> = {}) =>
+      charge(id, day, { customer: `cus_${id.slice(-1)}`, ...over });
+    for (const [c, day] of [
+      ['f', '2023-12-21'],
+      ['g', '2023-12-22'],
+      ['h', '2023-12-23'],
+    ] as const)
+      await put('customers', day, R1, v1, [makeCustomer({ id: `cus_${c}`, created: at(day) })]);
+    await put('charges', '2023-12-21', R1, v1, [old('ch_f', '2023-12-21')]);
+    await put('balance_transactions', '2023-12-21', R1, v1, [chargeBt('ch_f', '2023-12-21')]);
+    await put('charges', '2023-12-22', R1, v1, [old('ch_g', '2023-12-22')]);
+    const chH = old('ch_h', '2023-12-23', { status: 'pending', balance_transaction: null });
+    await put('charges', '2023-12-23', R1, v1, [chH]);
     await put('customers', '2024-01-01', R1, v1, [cusA]);
     await put('customers', '2024-01-02', R1, v1, [cusB]);
     await put('charges', '2024-01-01', R1, v1, [ch1, ch7, ch9]);
@@ -302,6 +340,11 @@ describe('incremental Gold', () => {
     ]);
     // the late transaction of an old charge, in its own (old) day
     await put('balance_transactions', '2024-01-04', R2, v2, [chargeBt('ch_5', '2024-01-04')]);
+    await put('refunds', '2024-01-11', R2, v2, [
+      makeRefund({ id: 're_f', created: at('2024-01-11'), charge: 'ch_f', amount: 100 }),
+    ]);
+    await put('balance_transactions', '2023-12-22', R2, v2, [chargeBt('ch_g', '2023-12-22', 1_000)]);
+    await put('charges', '2023-12-23', R2, v2, [{ ...chH, status: 'failed' }]);
     // an invoice paid later by an old charge; a plan change: a dearer plan from the 10th
     await put('invoices', '2024-01-10', R2, v2, [
       invoice('in_2', '2024-01-02', {
@@ -324,10 +367,10 @@ describe('incremental Gold', () => {
     await links('po_4', '2024-01-10', R2, v2, [chargeBt('ch_6', '2024-01-10')]);
     const computed = await transform(store, R2, v2);
     await cp(join(root, 'bronze'), join(fullRoot, 'bronze'), { recursive: true });
-    await transform(new LocalObjectStore(fullRoot), 'full', v2, true);
+    await transform(new LocalObjectStore(fullRoot), 'full', v2, { fullRefresh: true, staged: false });
     const incremental = await lake(root, '2024-01-12');
     const full = await lake(fullRoot, '2024-01-12');
-    expect(full['gold.fct_payments']!.length).toBe(11);
+    expect(full['gold.fct_payments']!.length).toBe(15);
     expect(full['gold.fct_mrr']!.length).toBeGreaterThan(0);
     // every payout, po_2 with the transaction that arrived later
     expect(
@@ -346,11 +389,14 @@ describe('incremental Gold', () => {
       expect({ name, rows: incremental[name] }).toEqual({ name, rows: full[name] });
     // incremental: the charge day nothing touched (2024-01-05) is not computed again
     expect(computed).toMatchObject({
-      'gold.fct_payments': 7,
-      'gold.fct_balance_transactions': 6,
+      // + ch_g's day (its transaction) and ch_h's
+      'gold.fct_payments': 9,
+      'gold.fct_balance_transactions': 7,
       'gold.fct_invoices': 3,
-      'gold.daily_overview': 8,
-      'gold.dim_customers': 'all',
+      'gold.daily_overview': 10,
+      // cus_a (email, refund), cus_b (ch_7's and ch_9's customer now), cus_c and cus_d (new),
+      // cus_f, cus_g, cus_h; not cus_e
+      'gold.dim_customers': '7 touched',
       // po_1's old and new arrival days, po_2's (a transaction it links arrived), po_4's; not po_3's
       'gold.fct_payouts': 4,
     });
@@ -382,7 +428,7 @@ describe('incremental Gold', () => {
 
       await cp(join(root, 'bronze'), join(fullRoot, 'bronze'), { recursive: true });
       const full = new LocalObjectStore(fullRoot);
-      await transform(full, 'full', until, true);
+      await transform(full, 'full', until, { fullRefresh: true, staged: false });
       const asOf = new Date(until * 1000).toISOString().slice(0, 10);
       // dim_customers: the current snapshot (the incremental lake keeps the first run's too)
       const current = (lake: Record<string, string[]>): Record<string, string[]> => ({

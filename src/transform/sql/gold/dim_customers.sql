@@ -5,14 +5,19 @@
 -- currencies: charges in another currency are left out and counted in other_currency_charges.
 -- Sales = succeeded charges (gross); refunds = succeeded refunds of its charges; fees and net =
 -- balance transactions whose source is one of its charges, refunds or disputes.
+-- The placeholder touched_customers is the customers whose rows are computed: every customer, or
+-- in an incremental run those a change of the rows read touched (deps/dim_customers.sql); the
+-- others are the previous snapshot's rows (gold-build.ts).
 with
 
 customers as (
     select * from silver_customers
+    where id in (select customer_id from {{touched_customers}})
 ),
 
 charges as (
     select * from silver_charges
+    where customer_id in (select customer_id from {{touched_customers}})
 ),
 
 refunds as (
@@ -21,6 +26,7 @@ refunds as (
 
 balance_transactions as (
     select * from fct_balance_transactions
+    where customer_id in (select customer_id from {{touched_customers}})
 ),
 
 -- the currency of each customer's first charge, for customers without one of their own

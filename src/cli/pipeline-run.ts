@@ -157,12 +157,15 @@ export class PipelineRun {
     return this.duck.db;
   }
 
-  /** Closes the shared database, once the last stage that reads it is done. */
+  /**
+   * Lets the shared database go once the last stage that reads it is done: retired, not closed
+   * (`openDuckInstance`); its spill files go now (the database no longer needs them).
+   */
   async closeDatabase(): Promise<void> {
     if (!this.duck) return;
     const { db, dir } = this.duck;
     this.duck = undefined;
-    db.close();
+    db.retire();
     await rm(dir, { recursive: true, force: true });
   }
 

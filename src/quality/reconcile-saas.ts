@@ -187,22 +187,6 @@ const payoutsReconciliation: Reconciliation = {
                 0 as unreconciled
          from ${G('fct_payouts')} where status = 'paid' and automatic`,
   absentIsZero: false,
-  // a payout's rows: its own and its links in Silver partitions of its created day, the
-  // transactions it links in any day's, its Gold row in its arrival day's
-  byKey: {
-    gold: 'fct_payouts',
-    keys: async (changed) => `
-      select id as k from ${await changed('payouts')}
-      union all
-      select payout_id from ${await changed('payout_balance_transactions')}
-      union all
-      select id from ${S('payouts')} where dt in (select dt from ${await changed('payout_balance_transactions')})
-      union all
-      select payout_id from ${S('payout_balance_transactions')}
-      where balance_transaction_id in (select id from ${await changed('balance_transactions')})
-      union all
-      select payout_id from ${await changed('gold')}`,
-  },
 };
 
 /** The two SaaS checks, both error severity. */

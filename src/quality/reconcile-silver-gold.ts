@@ -41,16 +41,6 @@ export interface Reconciliation {
      */
     readonly via?: readonly { readonly table: TableName; readonly days: (changed: string) => string }[];
   };
-  /**
-   * Keys whose rows no one day holds on both sides (a payout: its created day in Silver, its
-   * arrival day in Gold, its transactions any day): the changed scope compares the keys `keys`
-   * finds (SQL of a relation `k`) from `changed` (the rows of the partitions written since the
-   * last passing run of a Silver table, or of the Gold model) and the views.
-   */
-  readonly byKey?: {
-    readonly gold: GoldModelName;
-    readonly keys: (changed: (table: TableName | 'gold') => Promise<string>) => Promise<string>;
-  };
 }
 
 const S = silverView;
@@ -242,46 +232,7 @@ function addSums(a: unknown, b: unknown): unknown {
  */
 export async function runReconciliation(ctx: QualityContext, whole: Reconciliation): Promise<CheckResult> {
   const days = await changedDays(ctx, whole);
-  const keyed = await changedKeys(ctx, whole);
-  const r = days ? await overDays(ctx, whole, days) : keyed ? onKeys(whole, keyed.table) : whole;
-  try {
-    return await reconcile(ctx, r, {
-      ...(whole.byDay ? { partitions_checked: days ?? 'all' } : {}),
-      ...(whole.byKey ? { keys_checked: keyed?.count ?? 'all' } : {}),
-    });
-  } finally {
-    if (keyed) await ctx.db.conn.run(`drop table if exists ${keyed.table}`);
-  }
-}
-
-/** With scope `changed`, a by-key reconciliation's keys as a temp table (undefined: every key). */
-async function changedKeys(
-  ctx: QualityContext,
-  r: Reconciliation,
-): Promise<{ table: string; count: number } | undefined> {
-  if (!r.byKey || ctx.since === undefined) return undefined;
-  const { gold } = r.byKey;
-  const changed = async (t: TableName | 'gold') => {
-    const objects = t === 'gold' ? (ctx.gold.get(gold)?.objects ?? []) : (ctx.silver.get(t) ?? []);
-    const dts = changedDts(objects, ctx.since, dtOfKey, ctx.verified);
-    return t === 'gold' ? goldPartitions(ctx, gold, dts) : silverPartitions(ctx, t, dts);
-  };
-  const table = `q_keys_${r.name.replaceAll('.', '_')}`;
-  await ctx.db.conn.run(
-    `create or replace temp table ${table} as select distinct k from (${await r.byKey.keys(changed)}) where k is not null`,
-  );
-  const [c] = await ctx.db.rows<{ n: number }>(`select count(*)::INTEGER as n from ${table}`);
-  return { table, count: c?.n ?? 0 };
-}
-
-/** The reconciliation on the keys of `table` (its column `k`) only. */
-function onKeys(r: Reconciliation, table: string): Reconciliation {
-  const key = sqlIdent(r.keys[0]!);
-  const only = (sql: string) => `select * from (${sql}) where ${key} in (select k from ${table})`;
-  return { ...r, silver: only(r.silver), gold: only(r.gold) };
-}
-
-async function reconcile(ctx: QualityContext, r: Reconciliation, scope: Row): Promise<CheckResult> {
+  const r = days ? await overDays(ctx, whole, days) : whole;
   const k = r.keys.map(sqlIdent);
   // measures are plain lower-case identifiers from the code above, so prefixes can be added
   const m = r.measures;
@@ -372,7 +323,7 @@ async function reconcile(ctx: QualityContext, r: Reconciliation, scope: Row): Pr
     passed: !failing,
     details: {
       keys: r.keys,
-      ...scope,
+      ...(whole.byDay ? { partitions_checked: days ?? 'all' } : {}),
       silver_keys: num(totals.silver_keys),
       gold_keys: num(totals.gold_keys),
       totals: totalsOut,

@@ -1,8 +1,5 @@
-import { utimes } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CheckResult } from '../../src/quality/types.js';
-import { layout } from '../../src/storage/layout.js';
 import {
   type MovementRow,
   type MrrRow,
@@ -604,34 +601,6 @@ describe('reconcile.mrr and reconcile.payouts', () => {
       count: 1,
       examples: [{ month: '2024-04-01', currency: 'usd', rule: 'ending_mrr <> starting_mrr + movements' }],
     });
-  });
-
-  it("reconcile.payouts in scope 'changed' compares the payouts whose rows changed since; 'all' every payout", async () => {
-    await goodLake();
-    // po_1 altered in Gold behind the pipeline, in a file that looks checked before
-    await lake.rewriteGold('fct_payouts', '2024-03-05', 'update t set charges_amount = 9_000');
-    const old = new Date(Date.now() - 86_400_000);
-    for (const o of await lake.store.list('')) await utimes(join(lake.store.localRoot!, o.key), old, old);
-    await lake.store.put(
-      layout.manifest('q0'),
-      JSON.stringify({
-        run_id: 'q0',
-        status: 'succeeded',
-        started_at: new Date(Date.now() - 3_600_000).toISOString(),
-        quality: { passed: true, checks: [] },
-      }),
-    );
-    const payouts = async (scope: 'changed' | 'all') =>
-      checkNamed(await qualityOf(lake.store, asOf, { scope }), 'reconcile.payouts');
-    expect(await payouts('changed')).toMatchObject({ passed: true, details: { keys_checked: 0 } });
-    expect(await payouts('all')).toMatchObject({ passed: false, details: { keys_checked: 'all' } });
-    // the Silver partition of one of po_1's transactions written since: po_1 is compared again
-    const txn = layout.silverPartition('balance_transactions', '2024-03-02');
-    expect((await lake.store.list(txn)).length).toBe(1);
-    await lake.store.put(txn, (await lake.store.get(txn))!);
-    const again = await payouts('changed');
-    expect(again).toMatchObject({ passed: false, details: { keys_checked: 1 } });
-    expect(again.details.mismatches).toMatchObject({ examples: [{ payout_id: 'po_1' }] });
   });
 
   it('reconcile.payouts names an altered payout, and a paid payout whose transactions do not sum to it', async () => {

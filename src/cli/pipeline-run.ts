@@ -157,15 +157,12 @@ export class PipelineRun {
     return this.duck.db;
   }
 
-  /**
-   * Lets the shared database go once the last stage that reads it is done: retired, not closed
-   * (`openDuckInstance`); its spill files go now (the database no longer needs them).
-   */
+  /** Closes the shared database, once the last stage that reads it is done. */
   async closeDatabase(): Promise<void> {
     if (!this.duck) return;
     const { db, dir } = this.duck;
     this.duck = undefined;
-    db.retire();
+    db.close();
     await rm(dir, { recursive: true, force: true });
   }
 

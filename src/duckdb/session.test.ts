@@ -1,10 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
 import { useDuckSession } from '../../test/helpers/duck-session.js';
-import { openDuckInstance, openDuckSession } from './session.js';
 
 describe('openDuckSession', () => {
   const duck = useDuckSession('duck-session-', '256MB');
@@ -39,32 +36,5 @@ describe('openDuckSession', () => {
       `select count(*)::INTEGER as n from read_parquet('${join(duck.dir, 'out')}/*/*.parquet')`,
     );
     expect(row?.n).toBe(30000);
-  });
-});
-
-describe('openDuckInstance', () => {
-  it('serves sessions one after another (each drops its temp tables), and closes a retired one at the next open', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'pp-duck-'));
-    try {
-      const first = await openDuckInstance({ workDir: dir, memoryLimit: '128MB' });
-      const a = await openDuckSession({ workDir: dir, pathBase: dir, shared: first });
-      await a.conn.run('create temp table t as select 1 as x');
-      a.close();
-      const b = await openDuckSession({ workDir: dir, pathBase: dir, shared: first });
-      // a session's temp tables went with its connection; the database's settings stay
-      expect(
-        await b.rows(`select count(*)::INTEGER as n from duckdb_tables() where table_name = 't'`),
-      ).toEqual([{ n: 0 }]);
-      expect(await b.rows(`select current_setting('memory_limit') as m`)).toEqual([{ m: '122.0 MiB' }]);
-      b.close();
-      first.retire();
-      // still open until the next database of this process opens
-      await (await first.instance.connect()).run('select 1');
-      const second = await openDuckInstance({ workDir: dir });
-      await expect(first.instance.connect()).rejects.toThrow();
-      second.close();
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
   });
 });

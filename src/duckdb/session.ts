@@ -46,29 +46,18 @@ export interface DuckSession {
  * its session on it and closes only its connection, which drops its temp tables. Closing a
  * database that held a few hundred MB took 0.4-0.7 s of a daily run each time (the memory is
  * handed back block by block), and parquet footers read by the transform stay cached for the
- * checks. One session at a time: the macros are the database's. Spills go to
- * `<workDir>/duckdb-tmp`.
+ * checks. Spills go to `<workDir>/duckdb-tmp`.
  */
 export interface DuckInstance {
   readonly instance: DuckDBInstance;
   readonly memoryLimit: string;
   close(): void;
-  /** Lets it go without closing it now (see `retired`); its connections must be closed. */
-  retire(): void;
 }
-
-/**
- * Databases a finished run let go of (`retire`): closed when this process opens the next one (a
- * warm Lambda's next run), else never, as the process exits: the system takes a process's memory
- * back at once, where closing hands it back block by block (0.5 s at the end of a 100k daily run).
- */
-const retired: DuckDBInstance[] = [];
 
 export async function openDuckInstance(opts: {
   workDir: string;
   memoryLimit?: string;
 }): Promise<DuckInstance> {
-  for (const old of retired.splice(0)) old.closeSync();
   const tmp = join(opts.workDir, 'duckdb-tmp');
   await mkdir(tmp, { recursive: true });
   const instance = await DuckDBInstance.create(':memory:');
@@ -79,7 +68,7 @@ export async function openDuckInstance(opts: {
   } finally {
     conn.closeSync();
   }
-  return { instance, memoryLimit, close: () => instance.closeSync(), retire: () => retired.push(instance) };
+  return { instance, memoryLimit, close: () => instance.closeSync() };
 }
 
 /**

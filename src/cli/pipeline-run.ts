@@ -1,6 +1,4 @@
-import { rm } from 'node:fs/promises';
 import { redactSettings } from '../config/settings.js';
-import { type DuckInstance, openDuckInstance } from '../duckdb/session.js';
 import type { TableName } from '../entities/entity.js';
 import { colorEnabled } from '../obs/color.js';
 import { createProgress, type Progress } from '../obs/progress.js';
@@ -11,7 +9,6 @@ import { prepareStagedRun, promote, rollForward } from '../state/promote.js';
 import { publishLatest } from '../state/publish.js';
 import { layout } from '../storage/layout.js';
 import type { ObjectStore } from '../storage/object-store.js';
-import { makeScratchDir } from '../storage/scratch-dir.js';
 import type { StagedStore } from '../storage/staged-store.js';
 import type { MissingReference } from '../transform/resolve-references.js';
 import type { RebuildPlan } from '../transform/run-transform.js';
@@ -56,8 +53,6 @@ export class PipelineRun {
   manifest: RunManifest | undefined;
   exitCode: number = EXIT.ok;
   private source: ResolvedSource | undefined;
-  /** The database the transform, the references pass and the checks share (`openDuckInstance`). */
-  private duck: { db: DuckInstance; dir: string } | undefined;
   /** The run's staging, when it transforms: reads see staged objects over published ones. */
   private view: StagedStore | undefined;
   private recordPrefixes: string[] = [];
@@ -148,24 +143,6 @@ export class PipelineRun {
     await this.source?.close();
   }
 
-  private async database(): Promise<DuckInstance> {
-    if (!this.duck) {
-      const dir = await makeScratchDir('duckdb');
-      const db = await openDuckInstance({ workDir: dir, memoryLimit: this.ctx.settings.DUCKDB_MEMORY_LIMIT });
-      this.duck = { db, dir };
-    }
-    return this.duck.db;
-  }
-
-  /** Closes the shared database, once the last stage that reads it is done. */
-  async closeDatabase(): Promise<void> {
-    if (!this.duck) return;
-    const { db, dir } = this.duck;
-    this.duck = undefined;
-    db.close();
-    await rm(dir, { recursive: true, force: true });
-  }
-
   async extract(manifest: RunManifest): Promise<void> {
     const { ctx, opts } = this;
     await this.timed('extract', async () => opts.signal?.throwIfAborted());
@@ -235,10 +212,8 @@ export class PipelineRun {
     await this.timed(step, async () => opts.signal?.throwIfAborted());
     const { runTransform } = await import('../transform/run-transform.js');
     this.progress.stage(step === 'transform' ? 'transform' : 'references');
-    const duck = await this.timed(step, () => this.database());
     return this.timed(step, () =>
       runTransform({
-        duck,
         store: this.view ?? this.store,
         settings: ctx.settings,
         logger: ctx.logger.child({ step }),
@@ -298,10 +273,8 @@ export class PipelineRun {
     this.progress.stage('quality');
     logger.info({ step: 'quality' }, 'quality checks started');
     failpoint('run.checking');
-    const duck = await this.timed('quality', () => this.database());
     const report = await this.timed('quality', () =>
       runQuality({
-        duck,
         store: view ?? this.store,
         settings: ctx.settings,
         logger: logger.child({ step: 'quality' }),

@@ -106,7 +106,6 @@ export async function runPipeline(ctx: CommandContext, opts: PipelineOptions): P
       );
     }
     await run.closeSource().catch((err: unknown) => logger.warn({ err }, 'could not stop the source client'));
-    await run.closeDatabase().catch((err: unknown) => logger.warn({ err }, 'could not close the database'));
     interrupt.dispose();
     await lock.release().catch((err: unknown) => logger.warn({ err }, 'could not release the run lock'));
     summary.seconds = (Date.now() - started) / 1000;

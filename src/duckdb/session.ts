@@ -42,50 +42,17 @@ export interface DuckSession {
 }
 
 /**
- * An in-memory DuckDB a run's stages share (transform, the references pass, quality): each opens
- * its session on it and closes only its connection, which drops its temp tables. Closing a
- * database that held a few hundred MB took 0.4-0.7 s of a daily run each time (the memory is
- * handed back block by block), and parquet footers read by the transform stay cached for the
- * checks. Spills go to `<workDir>/duckdb-tmp`.
- */
-export interface DuckInstance {
-  readonly instance: DuckDBInstance;
-  readonly memoryLimit: string;
-  close(): void;
-}
-
-export async function openDuckInstance(opts: {
-  workDir: string;
-  memoryLimit?: string;
-}): Promise<DuckInstance> {
-  const tmp = join(opts.workDir, 'duckdb-tmp');
-  await mkdir(tmp, { recursive: true });
-  const instance = await DuckDBInstance.create(':memory:');
-  const memoryLimit = opts.memoryLimit ?? DEFAULT_MEMORY_LIMIT;
-  const conn = await instance.connect();
-  try {
-    await conn.run(`set temp_directory = ${sqlString(tmp)}`);
-  } finally {
-    conn.closeSync();
-  }
-  return { instance, memoryLimit, close: () => instance.closeSync() };
-}
-
-/**
- * A DuckDB session: on its own in-memory database (closed with the session), or on `shared` (only
- * the connection is closed). Threads = cores, a memory limit with spilling to a temp directory,
- * UTC session time zone (dt is a UTC date), and the helper macros the models use.
+ * One in-memory DuckDB per transform run: threads = cores, a memory limit with spilling to a
+ * temp directory, UTC session time zone (dt is a UTC date), and the helper macros the models use.
  */
 export async function openDuckSession(opts: {
   workDir: string;
   pathBase: string;
   memoryLimit?: string;
-  shared?: DuckInstance;
 }): Promise<DuckSession> {
   const tmp = join(opts.workDir, 'duckdb-tmp');
-  if (!opts.shared) await mkdir(tmp, { recursive: true });
-  const instance = opts.shared?.instance ?? (await DuckDBInstance.create(':memory:'));
-  const memoryLimit = opts.shared?.memoryLimit ?? opts.memoryLimit ?? DEFAULT_MEMORY_LIMIT;
+  await mkdir(tmp, { recursive: true });
+  const instance = await DuckDBInstance.create(':memory:');
   const conn = await instance.connect();
   const base = opts.pathBase.replace(/\\/g, '/').replace(/\/+$/, '');
   const rankCases = Object.entries(SOURCE_RANK)
@@ -93,9 +60,8 @@ export async function openDuckSession(opts: {
     .join(' ');
   for (const stmt of [
     `set threads = ${availableParallelism()}`,
-    `set memory_limit = ${sqlString(memoryLimit)}`,
-    // a shared database keeps the one it was opened with (it cannot move once used)
-    ...(opts.shared ? [] : [`set temp_directory = ${sqlString(tmp)}`]),
+    `set memory_limit = ${sqlString(opts.memoryLimit ?? DEFAULT_MEMORY_LIMIT)}`,
+    `set temp_directory = ${sqlString(tmp)}`,
     `set TimeZone = 'UTC'`,
     // checks and Gold read the same Parquet files many times: keep their footers
     'set parquet_metadata_cache = true',
@@ -123,7 +89,7 @@ export async function openDuckSession(opts: {
   }
   return {
     conn,
-    memoryBytes: sizeBytes(memoryLimit),
+    memoryBytes: sizeBytes(opts.memoryLimit ?? DEFAULT_MEMORY_LIMIT),
     async rows<T>(sql: string): Promise<T[]> {
       const reader = await conn.runAndReadAll(sql);
       return reader.getRowObjectsJson() as T[];
@@ -133,7 +99,7 @@ export async function openDuckSession(opts: {
     },
     close() {
       conn.closeSync();
-      if (!opts.shared) instance.closeSync();
+      instance.closeSync();
     },
   };
 }

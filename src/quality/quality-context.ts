@@ -10,7 +10,7 @@ import {
 } from '../contracts/gold.js';
 import { SILVER_CONTRACTS, SILVER_TABLES } from '../contracts/silver.js';
 import { silverView } from '../duckdb/foreign-keys.js';
-import { type DuckInstance, type DuckSession, openDuckSession } from '../duckdb/session.js';
+import { type DuckSession, openDuckSession } from '../duckdb/session.js';
 import { parquetColumns, sqlIdent, sqlStringList } from '../duckdb/sql-template.js';
 import { createStager, type Stager } from '../duckdb/stager.js';
 import type { TableName } from '../entities/entity.js';
@@ -225,8 +225,6 @@ export async function openQualityContext(opts: {
   runId: string;
   until: number;
   scope: QualityScope;
-  /** The run's database, else one of the checks' own. */
-  duck?: DuckInstance;
 }): Promise<QualityContext & { close(): Promise<void> }> {
   const workDir = await makeScratchDir('quality');
   const stager = createStager(opts.store, join(workDir, 'stage'));
@@ -234,7 +232,6 @@ export async function openQualityContext(opts: {
     workDir,
     pathBase: stager.base,
     memoryLimit: opts.settings.DUCKDB_MEMORY_LIMIT,
-    ...(opts.duck ? { shared: opts.duck } : {}),
   });
   try {
     const since = opts.scope === 'all' ? undefined : await changedSince(opts.store, opts.runId);

@@ -1,5 +1,4 @@
 import type { Settings } from '../config/settings.js';
-import type { DuckInstance } from '../duckdb/session.js';
 import type { Logger } from '../obs/logger.js';
 import { recordVerified } from '../state/verified-index.js';
 import type { ObjectStore } from '../storage/object-store.js';
@@ -31,8 +30,6 @@ export interface QualityOptions {
   scope?: QualityScope;
   /** Bronze bytes per run of days a child table's check reads at once (default: by memory limit). */
   dayChunkBytes?: number;
-  /** The run's database (see `openDuckInstance`), else one of the checks' own. */
-  duck?: DuckInstance;
   /** Called as each check finishes (terminal progress). */
   onCheck?: (p: { name: string; done: number; total: number; passed: boolean }) => void;
 }

@@ -4,7 +4,7 @@ import type { Settings } from '../config/settings.js';
 import { GOLD_MODELS } from '../contracts/gold.js';
 import { SILVER_TABLES } from '../contracts/silver.js';
 import { danglingReferences } from '../duckdb/foreign-keys.js';
-import { type DuckInstance, openDuckSession } from '../duckdb/session.js';
+import { openDuckSession } from '../duckdb/session.js';
 import { bronzeEntityOf, listBronzeKeys } from '../duckdb/silver-sql.js';
 import { createStager } from '../duckdb/stager.js';
 import type { EntityName, TableName } from '../entities/entity.js';
@@ -43,8 +43,6 @@ export interface TransformOptions {
   silverTables?: readonly TableName[];
   /** DuckDB memory limit (default: the `DUCKDB_MEMORY_LIMIT` setting). */
   memoryLimit?: string;
-  /** The run's database (its memory limit applies), else one of the transform's own. */
-  duck?: DuckInstance;
   /** Bronze bytes per run of days a table is first built from at once (default: by memory limit). */
   dayChunkBytes?: number;
   /**
@@ -89,7 +87,6 @@ export async function runTransform(opts: TransformOptions): Promise<TransformRep
     workDir,
     pathBase: stager.base,
     memoryLimit: opts.memoryLimit ?? opts.settings.DUCKDB_MEMORY_LIMIT,
-    ...(opts.duck ? { shared: opts.duck } : {}),
   });
   // The caller binds the step (transform, or the references pass) to the logger it hands in.
   const logger = opts.logger;

@@ -336,7 +336,6 @@ async function changedParentDays(
   const webhooks = inputs.webhooks.filter((k) => fresh.has(k));
   const pages = inputs.pages.filter((k) => fresh.has(k));
   const parent = entity(bronzeEntityOf(table) as EntityName);
-  const fields = { id: 'VARCHAR', object: 'VARCHAR', created: 'BIGINT' } as const;
   const found = new Set([...pages.map((k) => dtOfKey(k) ?? ''), ...rebuild]);
   found.delete('');
   if (own.length > 0 || webhooks.length > 0) {
@@ -344,12 +343,8 @@ async function changedParentDays(
     const paths = (keys: readonly string[]) => keys.map((k) => ctx.stager.localPath(k));
     const rows = await withBronzeErrors(ctx, table, new Set(paths(webhooks)), () =>
       ctx.session.rows<{ dt: string | null }>(
-        `select distinct to_timestamp(created)::DATE::VARCHAR as dt from (
-           select data.created from ${readBronzeRelation(paths(own), payloadType(fields))}
-           union all
-           select data.data.object.created from ${readBronzeRelation(paths(webhooks), webhookEventType(fields))}
-           where data.data.object.object = ${sqlString(parent.objectName)}
-         )`,
+        `select distinct to_timestamp(created)::DATE::VARCHAR as dt
+         from ${versionsCreated(paths(own), paths(webhooks), parent.objectName)}`,
       ),
     );
     for (const r of rows) {
@@ -381,7 +376,6 @@ async function rebuildChildrenOf(
   const parent = entity(bronzeEntityOf(table) as EntityName);
   const parentKey = parentKeyColumn(table);
   const paths = (keys: readonly string[]) => keys.map((k) => ctx.stager.localPath(k));
-  const fields = { id: 'VARCHAR', object: 'VARCHAR', created: 'BIGINT' } as const;
   const parents = `silver_parents_${table}`;
   const incoming = `silver_incoming_${table}`;
   try {
@@ -389,13 +383,8 @@ async function rebuildChildrenOf(
     await withBronzeErrors(ctx, table, opts.webhookPaths, () =>
       ctx.session.conn.run(
         `create or replace temp table ${parents} as
-         select distinct id from (
-           select data.id, data.created from ${readBronzeRelation(opts.parents.own, payloadType(fields))}
-           union all
-           select data.data.object.id, data.data.object.created
-           from ${readBronzeRelation(opts.parents.webhooks, webhookEventType(fields))}
-           where data.data.object.object = ${sqlString(parent.objectName)}
-         ) where id is not null
+         select distinct id from ${versionsCreated(opts.parents.own, opts.parents.webhooks, parent.objectName)}
+         where id is not null
            and to_timestamp(created)::DATE::VARCHAR in (select unnest(${sqlStringList(opts.parents.days)}))`,
       ),
     );
@@ -490,6 +479,21 @@ async function localBytes(paths: readonly string[]): Promise<number> {
   return total;
 }
 
+/**
+ * SQL of a relation `(id, created)`: every version of the `objectName` objects in their own Bronze
+ * (`own`) and in webhook deliveries (`webhooks`), local paths of staged files.
+ */
+function versionsCreated(own: readonly string[], webhooks: readonly string[], objectName: string): string {
+  const fields = { id: 'VARCHAR', object: 'VARCHAR', created: 'BIGINT' } as const;
+  return `(
+    select data.id, data.created from ${readBronzeRelation(own, payloadType(fields))}
+    union all
+    select data.data.object.id, data.data.object.created
+    from ${readBronzeRelation(webhooks, webhookEventType(fields))}
+    where data.data.object.object = ${sqlString(objectName)}
+  )`;
+}
+
 /** Whether a version of `table`'s objects in the new Bronze (paths, staged) lacks `created`. */
 async function anyWithoutCreated(
   ctx: BuildContext,
@@ -497,16 +501,11 @@ async function anyWithoutCreated(
   fresh: { own: readonly string[]; webhooks: readonly string[] },
   webhookPaths: ReadonlySet<string>,
 ): Promise<boolean> {
-  const fields = { id: 'VARCHAR', object: 'VARCHAR', created: 'BIGINT' } as const;
   const { objectName } = entity(table as EntityName);
   const rows = await withBronzeErrors(ctx, table, webhookPaths, () =>
     ctx.session.rows<{ n: number }>(
-      `select count(*)::INTEGER as n from (
-         select data.created from ${readBronzeRelation(fresh.own, payloadType(fields))}
-         union all
-         select data.data.object.created from ${readBronzeRelation(fresh.webhooks, webhookEventType(fields))}
-         where data.data.object.object = ${sqlString(objectName)}
-       ) where created is null`,
+      `select count(*)::INTEGER as n from ${versionsCreated(fresh.own, fresh.webhooks, objectName)}
+       where created is null`,
     ),
   );
   return (rows[0]?.n ?? 0) > 0;

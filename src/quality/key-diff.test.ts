@@ -46,6 +46,22 @@ describe('diffKeys', () => {
     });
   });
 
+  it('equal key sets pass whole; a null key on both sides is still missing and extra', async () => {
+    const same = `(select k, '2026-01-01'::DATE as dt from ${expected})`;
+    expect(await diffKeys(duck.session, { expected, rows: same, keyName: 'id' })).toEqual({
+      expected: 4,
+      rows: 4,
+      missing: { count: 0, examples: [] },
+      extra: { count: 0, examples: [] },
+      duplicated: { count: 0, examples: [] },
+    });
+    // same counts and the same hashes, but a null key never equals another
+    const withNull = `(select * from (values ('a', 'b/1'), (NULL, 'b/2')) t(k, bronze_key))`;
+    const nullRows = `(select k, '2026-01-01'::DATE as dt from ${withNull})`;
+    const diff = await diffKeys(duck.session, { expected: withNull, rows: nullRows, keyName: 'id' });
+    expect(diff).toMatchObject({ expected: 2, rows: 2, missing: { count: 1 }, extra: { count: 1 } });
+  });
+
   it('looks expected keys up in `lookup` when only some rows are checked', async () => {
     const checked = `(select * from ${rows} where dt = '2026-01-03')`;
     const diff = await diffKeys(duck.session, { expected, rows: checked, lookup: rows, keyName: 'key' });

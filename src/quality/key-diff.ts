@@ -34,6 +34,27 @@ export interface KeyDiff {
   readonly duplicated: Examples<Keyed<{ copies: number; dts: string[] }>>;
 }
 
+/**
+ * The cheap proof that the sides agree: as many rows as expected keys, the rows' keys distinct and
+ * not null, and equal sums of the keys' 64-bit hashes (summed without overflow): then the keys
+ * are the expected ones exactly. No join of the two (a million keys each at 1m charges). Returns
+ * the diff with nothing in it, or undefined when the sides may differ (`diffKeys` then tells).
+ */
+export async function keysAgree(
+  db: DuckSession,
+  sides: Pick<KeySides, 'expected' | 'rows'>,
+): Promise<KeyDiff | undefined> {
+  const [f] = await db.rows<Record<'n' | 'keys' | 'fp' | 'en' | 'efp', string>>(
+    `select s.n, s.keys, s.fp, e.n as en, e.fp as efp
+     from (select count(*) as n, count(distinct k) as keys, sum(hash(k)::HUGEINT) as fp from ${sides.rows}) s,
+          (select count(*) as n, sum(hash(k)::HUGEINT) as fp from ${sides.expected}) e`,
+  );
+  const n = num(f?.n);
+  if (n !== num(f?.en) || n !== num(f?.keys) || String(f?.fp) !== String(f?.efp)) return undefined;
+  const none = capped<never>([], MAX_EXAMPLES, 0);
+  return { expected: n, rows: n, missing: none, extra: none, duplicated: none };
+}
+
 /** Compares the expected keys with the Silver rows (see `KeySides`). */
 export async function diffKeys(db: DuckSession, sides: KeySides): Promise<KeyDiff> {
   const { expected, rows, keyName } = sides;
@@ -45,20 +66,9 @@ export async function diffKeys(db: DuckSession, sides: KeySides): Promise<KeyDif
     : notInRows;
   const extraWhere = `from ${rows} s where s.k is null or not exists (select 1 from ${expected} e where e.k = s.k)`;
   const dupsFrom = `from ${rows} group by k having count(*) > 1`;
-  // The cheap proof that the sides agree: as many rows as expected keys, the rows' keys distinct
-  // and not null, and equal sums of the keys' 64-bit hashes (summed without overflow): then the
-  // keys are the expected ones exactly. No join of the two (a million keys each at 1m charges).
   // Any difference goes to the comparison below, which counts it and gives examples.
-  const [f] = await db.rows<Record<'n' | 'keys' | 'fp' | 'en' | 'efp', string>>(
-    `select s.n, s.keys, s.fp, e.n as en, e.fp as efp
-     from (select count(*) as n, count(distinct k) as keys, sum(hash(k)::HUGEINT) as fp from ${rows}) s,
-          (select count(*) as n, sum(hash(k)::HUGEINT) as fp from ${expected}) e`,
-  );
-  const n = num(f?.n);
-  if (n === num(f?.en) && n === num(f?.keys) && String(f?.fp) === String(f?.efp)) {
-    const none = capped<never>([], MAX_EXAMPLES, 0);
-    return { expected: n, rows: n, missing: none, extra: none, duplicated: none };
-  }
+  const agreeing = await keysAgree(db, sides);
+  if (agreeing) return agreeing;
   // One pass: Silver's keys grouped once (copies and null keys with them), joined once to the
   // expected keys (one row each). Counting each difference in a query of its own hashed a
   // million keys three times at 1m charges.

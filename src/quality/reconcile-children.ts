@@ -14,7 +14,7 @@ import { dtOfKey, layout } from '../storage/layout.js';
 import type { ObjectInfo } from '../storage/object-store.js';
 import { loadSidecarIds } from './bronze-id-sidecar.js';
 import { capped, MAX_EXAMPLES, num } from './examples.js';
-import { diffKeys } from './key-diff.js';
+import { diffKeys, keysAgree } from './key-diff.js';
 import { noteListed, type QualityContext, silverPartitions, silverView } from './quality-context.js';
 import { changedDts } from './scope.js';
 import type { CheckResult } from './types.js';
@@ -92,36 +92,44 @@ export async function checkChildBronzeSilver(
   const keepsRemoved = contract.bronze.parent?.keepsRemoved === true;
   const expected = `q_child_expected_${table}`;
   const narrowMeta = `STRUCT(parent ${PARENT_REF_TYPE})`;
-  for (const [n, part] of parts.entries()) {
-    await ctx.stager.stage([...part.keys, ...webhookKeys]);
-    const childPages = `(select data, meta, filename from ${readBronzeRelation(
-      local(part.keys.filter((k) => pageSet.has(k))),
-      ID_ONLY,
-      narrowMeta,
-    )}
+  // `sources`: each expected child with the Bronze object that lists it, for the examples of a
+  // child Silver lacks. Aggregating those keys was a third of the check (0.5 s of the payout
+  // transactions' at 1m), so the first pass goes without them and the second runs only when
+  // the sides differ.
+  const buildExpected = async (sources: boolean) => {
+    for (const [n, part] of parts.entries()) {
+      await ctx.stager.stage([...part.keys, ...webhookKeys]);
+      const childPages = `(select data, meta, filename from ${readBronzeRelation(
+        local(part.keys.filter((k) => pageSet.has(k))),
+        ID_ONLY,
+        narrowMeta,
+      )}
        union all
        select data, meta, filename from ${fetched} where ${part.fetched})`;
-    // only the children's ids are compared: the JSON reader need not type the rest
-    const fragment = renderSilverFragment(
-      table,
-      versionsSql,
-      { own: local(part.keys.filter((k) => !pageSet.has(k))), webhooks: local(webhookKeys) },
-      { childPayload: { id: 'VARCHAR' }, childPages, childRank: false },
-    );
-    await ctx.db.conn.run(
-      `${n === 0 ? `create or replace temp table ${expected} as` : `insert into ${expected}`}
-       select ${bronzeKey} as k, bool_or(_rank = 1 and not _is_tombstone) as live, min(_bronze_key) as bronze_key
+      // only the children's ids are compared: the JSON reader need not type the rest
+      const fragment = renderSilverFragment(
+        table,
+        versionsSql,
+        { own: local(part.keys.filter((k) => !pageSet.has(k))), webhooks: local(webhookKeys) },
+        { childPayload: { id: 'VARCHAR' }, childPages, childRank: false },
+      );
+      await ctx.db.conn.run(
+        `${n === 0 ? `create or replace temp table ${expected} as` : `insert into ${expected}`}
+       select ${bronzeKey} as k, bool_or(_rank = 1 and not _is_tombstone) as live,
+              ${sources ? 'min(_bronze_key)' : 'NULL::VARCHAR'} as bronze_key
        from (${fragment})
        where ${keepsRemoved ? 'true' : '_rank = 1'} and ${part.where}
        group by all`,
-    );
-  }
-  // a child listed by parents of two runs is one expected child, as in one query
-  if (parts.length > 1)
-    await ctx.db.conn.run(
-      `create or replace temp table ${expected} as
+      );
+    }
+    // a child listed by parents of two runs is one expected child, as in one query
+    if (parts.length > 1)
+      await ctx.db.conn.run(
+        `create or replace temp table ${expected} as
        select k, bool_or(live) as live, min(bronze_key) as bronze_key from ${expected} group by k`,
-    );
+      );
+  };
+  await buildExpected(false);
   try {
     // dated by itself: the rows of the parents created on those days, wherever they sit
     const ofParents =
@@ -130,10 +138,12 @@ export async function checkChildBronzeSilver(
               where dt::VARCHAR in (select unnest(${sqlStringList(days)})))`
         : '';
     const rows = `(select ${silverKey} as k, is_deleted, dt from ${await silverPartitions(ctx, table, dts)}${ofParents})`;
-    const diff = await diffKeys(ctx.db, { expected, rows, keyName: 'key' });
     const wrongWhere = `from ${rows} s join ${expected} e on e.k = s.k where s.is_deleted is distinct from not e.live`;
     const [w] = await ctx.db.rows<{ n: string }>(`select count(*) as n ${wrongWhere}`);
     const wrong = num(w?.n);
+    const agreeing = await keysAgree(ctx.db, { expected, rows });
+    if (agreeing === undefined) await buildExpected(true);
+    const diff = agreeing ?? (await diffKeys(ctx.db, { expected, rows, keyName: 'key' }));
     return {
       name,
       severity: 'error',

@@ -108,7 +108,10 @@ describe('embedded lists with more (the mock embedding 1 child)', () => {
     await store.put(layout.bronzeIds(page.key), ghost);
     const lied = await all();
     expect(lied.passed).toBe(false);
-    expect(lied.details.missing_from_silver).toMatchObject({ examples: [{ key: 'il_ghost' }] });
+    // ...named with the page that lists it (the examples' second pass, with the Bronze keys)
+    expect(lied.details.missing_from_silver).toMatchObject({
+      examples: [{ key: 'il_ghost', bronze_key: page.key }],
+    });
 
     // a sidecar of another size is not trusted: that page is parsed, and the check passes
     await store.put(

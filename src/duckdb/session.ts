@@ -36,7 +36,10 @@ export interface DuckSession {
   readonly memoryBytes: number;
   /** Runs a query and returns its rows as JSON-friendly objects. */
   rows<T = Record<string, unknown>>(sql: string): Promise<T[]>;
-  /** Another connection to the same database (macros shared), for independent statements in parallel. */
+  /**
+   * Another connection to the same database (macros and views shared, temp tables not), with the
+   * same connection settings, for independent statements in parallel.
+   */
   connect(): Promise<DuckDBConnection>;
   close(): void;
 }
@@ -58,10 +61,8 @@ export async function openDuckSession(opts: {
   const rankCases = Object.entries(SOURCE_RANK)
     .map(([s, r]) => `when ${sqlString(s)} then ${r}`)
     .join(' ');
-  for (const stmt of [
-    `set threads = ${availableParallelism()}`,
-    `set memory_limit = ${sqlString(opts.memoryLimit ?? DEFAULT_MEMORY_LIMIT)}`,
-    `set temp_directory = ${sqlString(tmp)}`,
+  // Settings of the connection (DuckDB keeps these per connection): every connection gets them.
+  const connectionSettings = [
     `set TimeZone = 'UTC'`,
     // checks and Gold read the same Parquet files many times: keep their footers
     'set parquet_metadata_cache = true',
@@ -73,6 +74,12 @@ export async function openDuckSession(opts: {
     // day) 100 open files (the default) hold over 512 MB. Fewer open files: a partition seen
     // again after its file was closed gets a second file, which the per-partition rewrite merges.
     `set partitioned_write_max_open_files = ${PARTITIONED_WRITE_MAX_OPEN_FILES}`,
+  ];
+  for (const stmt of [
+    `set threads = ${availableParallelism()}`,
+    `set memory_limit = ${sqlString(opts.memoryLimit ?? DEFAULT_MEMORY_LIMIT)}`,
+    `set temp_directory = ${sqlString(tmp)}`,
+    ...connectionSettings,
     // Freed memory goes back sooner (DuckDB keeps up to 128 MB per thread cache by default, and
     // flushes in bulk past 512 MB): a full-refresh transform of the 1m lake peaked at 739 and
     // 767 MiB with these against 804 and 881 MiB without (SPEC 14's 1 GiB).
@@ -94,8 +101,10 @@ export async function openDuckSession(opts: {
       const reader = await conn.runAndReadAll(sql);
       return reader.getRowObjectsJson() as T[];
     },
-    connect() {
-      return instance.connect();
+    async connect() {
+      const other = await instance.connect();
+      for (const stmt of connectionSettings) await other.run(stmt);
+      return other;
     },
     close() {
       conn.closeSync();

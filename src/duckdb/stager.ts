@@ -26,7 +26,8 @@ class InPlaceStager implements Stager {
 }
 
 class DownloadStager implements Stager {
-  private readonly done = new Set<string>();
+  /** Each key's download, once: callers staging at once (quality checks side by side) share it. */
+  private readonly staged = new Map<string, Promise<void>>();
   constructor(
     private readonly store: ObjectStore,
     readonly base: string,
@@ -37,18 +38,22 @@ class DownloadStager implements Stager {
   async stage(keys: readonly string[]): Promise<void> {
     const limit = pLimit(16);
     await Promise.all(
-      keys
-        .filter((k) => !this.done.has(k))
-        .map((k) =>
-          limit(async () => {
+      keys.map((k) => {
+        let p = this.staged.get(k);
+        if (!p) {
+          p = limit(async () => {
             const path = this.localPath(k);
             // Bronze and Silver objects are immutable per key within one run.
             if (!existsSync(path) && !(await this.store.getToFile(k, path))) {
               throw new Error(`object ${k} disappeared while staging`);
             }
-            this.done.add(k);
-          }),
-        ),
+          });
+          // a failed download is tried again by the next caller
+          p.catch(() => this.staged.delete(k));
+          this.staged.set(k, p);
+        }
+        return p;
+      }),
     );
   }
 }

@@ -10,6 +10,7 @@ import {
 } from '../contracts/gold.js';
 import { SILVER_CONTRACTS, SILVER_TABLES } from '../contracts/silver.js';
 import { silverView } from '../duckdb/foreign-keys.js';
+import { type PooledSession, pooledSession } from '../duckdb/pooled-session.js';
 import { type DuckSession, openDuckSession } from '../duckdb/session.js';
 import { parquetColumns, sqlIdent, sqlStringList } from '../duckdb/sql-template.js';
 import { createStager, type Stager } from '../duckdb/stager.js';
@@ -46,7 +47,8 @@ export interface QualityContext {
   readonly listed: Map<string, ObjectInfo>;
   /** The columns of every Silver and Gold Parquet file the views read (by local path), read once. */
   readonly fileColumns: ReadonlyMap<string, readonly FileColumn[]>;
-  readonly db: DuckSession;
+  /** The checks' DuckDB: each check run `withConnection` has a connection of its own. */
+  readonly db: PooledSession;
   readonly stager: Stager;
   /** Bronze bytes per run of days a child table's check reads at once (default: by memory limit). */
   readonly dayChunkBytes?: number;
@@ -68,6 +70,13 @@ export interface QualityContext {
     }
   >;
 }
+
+/**
+ * Checks run at once in a changed scope (a daily run's: many small statements, each waiting on
+ * its planning and file opens more than on the CPU). A whole scope runs them one at a time: its
+ * checks are big, each uses both cores, and each sizes its passes by the whole memory limit.
+ */
+const CHANGED_SCOPE_CONNECTIONS = 2;
 
 /** Records objects a check listed, for the verified record of a passing run. */
 export function noteListed(ctx: Pick<QualityContext, 'listed'>, objs: readonly ObjectInfo[]): void {
@@ -287,19 +296,21 @@ export async function openQualityContext(opts: {
     const listed = new Map<string, ObjectInfo>();
     for (const objs of silver.values()) noteListed({ listed }, objs);
     noteListed({ listed }, goldObjects);
+    // the views and macros are the database's: every connection of the pool sees them
+    const pooled = await pooledSession(db, since === undefined ? 1 : CHANGED_SCOPE_CONNECTIONS);
     return {
       ...opts,
       since,
       verified,
       listed,
       fileColumns,
-      db,
+      db: pooled,
       stager,
       workDir,
       silver,
       gold,
       async close() {
-        db.close();
+        pooled.close();
         await rm(workDir, { recursive: true, force: true });
       },
     };

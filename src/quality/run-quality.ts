@@ -81,15 +81,17 @@ export async function runQuality(opts: QualityOptions): Promise<QualityReport> {
       { name: 'reconcile.webhooks_events', severity: 'warn', run: () => checkWebhooksVsEvents(ctx) },
       ...(await quarantineChecks(opts.store)),
     ];
-    for (const check of planned) {
-      const result = await runCheck(check);
+    // in planned order in the report, whichever finishes first
+    let done = 0;
+    const results = planned.map((check) =>
+      ctx.db.withConnection(async () => {
+        const result = await runCheck(check);
+        opts.onCheck?.({ name: result.name, done: ++done, total: planned.length, passed: result.passed });
+        return result;
+      }),
+    );
+    for (const result of await Promise.all(results)) {
       checks.push(result);
-      opts.onCheck?.({
-        name: result.name,
-        done: checks.length,
-        total: planned.length,
-        passed: result.passed,
-      });
       if (!result.passed) {
         const level = result.severity === 'error' ? 'error' : 'warn';
         opts.logger[level](

@@ -18,6 +18,8 @@ export interface KeySides {
   readonly lookup?: string;
   /** What the examples call the key: `id` (entities) or `key` (child tables). */
   readonly keyName: 'id' | 'key';
+  /** `rows`' key profile where another check may have computed it already (`keyProfile`). */
+  readonly rowsProfile?: () => Promise<KeyProfile>;
 }
 
 type Keyed<T> = T & Partial<Record<'id' | 'key', string | null>>;
@@ -34,6 +36,22 @@ export interface KeyDiff {
   readonly duplicated: Examples<Keyed<{ copies: number; dts: string[] }>>;
 }
 
+/** A relation's keys in one row: its rows, its distinct non-null keys, the sum of their hashes. */
+export interface KeyProfile {
+  readonly rows: number;
+  readonly keys: number;
+  /** sum(hash(key)) as a 128-bit integer, in decimal. */
+  readonly fp: string;
+}
+
+/** The key profile of `rel`, a relation with the key as column `k`. */
+export async function profileKeys(db: DuckSession, rel: string): Promise<KeyProfile> {
+  const [f] = await db.rows<Record<'n' | 'keys' | 'fp', string>>(
+    `select count(*) as n, count(distinct k) as keys, sum(hash(k)::HUGEINT) as fp from ${rel}`,
+  );
+  return { rows: num(f?.n), keys: num(f?.keys), fp: String(f?.fp) };
+}
+
 /**
  * The cheap proof that the sides agree: as many rows as expected keys, the rows' keys distinct and
  * not null, and equal sums of the keys' 64-bit hashes (summed without overflow): then the keys
@@ -42,15 +60,25 @@ export interface KeyDiff {
  */
 export async function keysAgree(
   db: DuckSession,
-  sides: Pick<KeySides, 'expected' | 'rows'>,
+  sides: Pick<KeySides, 'expected' | 'rows' | 'rowsProfile'>,
 ): Promise<KeyDiff | undefined> {
-  const [f] = await db.rows<Record<'n' | 'keys' | 'fp' | 'en' | 'efp', string>>(
-    `select s.n, s.keys, s.fp, e.n as en, e.fp as efp
-     from (select count(*) as n, count(distinct k) as keys, sum(hash(k)::HUGEINT) as fp from ${sides.rows}) s,
-          (select count(*) as n, sum(hash(k)::HUGEINT) as fp from ${sides.expected}) e`,
-  );
-  const n = num(f?.n);
-  if (n !== num(f?.en) || n !== num(f?.keys) || String(f?.fp) !== String(f?.efp)) return undefined;
+  const expectedSql = `(select count(*) as n, sum(hash(k)::HUGEINT) as fp from ${sides.expected})`;
+  let s: KeyProfile;
+  let e: { n: string; fp: string } | undefined;
+  if (sides.rowsProfile) {
+    s = await sides.rowsProfile();
+    [e] = await db.rows<{ n: string; fp: string }>(`select n, fp from ${expectedSql}`);
+  } else {
+    const [f] = await db.rows<Record<'n' | 'keys' | 'fp' | 'en' | 'efp', string>>(
+      `select s.n, s.keys, s.fp, e.n as en, e.fp as efp
+       from (select count(*) as n, count(distinct k) as keys, sum(hash(k)::HUGEINT) as fp from ${sides.rows}) s,
+            ${expectedSql} e`,
+    );
+    s = { rows: num(f?.n), keys: num(f?.keys), fp: String(f?.fp) };
+    e = { n: String(f?.en), fp: String(f?.efp) };
+  }
+  const n = s.rows;
+  if (n !== num(e?.n) || n !== s.keys || s.fp !== String(e?.fp)) return undefined;
   const none = capped<never>([], MAX_EXAMPLES, 0);
   return { expected: n, rows: n, missing: none, extra: none, duplicated: none };
 }

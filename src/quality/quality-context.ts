@@ -21,6 +21,7 @@ import { loadVerified, type VerifiedIndex } from '../state/verified-index.js';
 import { dtOfKey, layout } from '../storage/layout.js';
 import type { ObjectInfo, ObjectStore } from '../storage/object-store.js';
 import { makeScratchDir } from '../storage/scratch-dir.js';
+import { type KeyProfile, profileKeys } from './key-diff.js';
 import { changedSince, isChanged } from './scope.js';
 import type { QualityScope } from './types.js';
 
@@ -54,6 +55,8 @@ export interface QualityContext {
   readonly dayChunkBytes?: number;
   /** A local scratch directory of this quality run (removed on close). */
   readonly workDir: string;
+  /** Key profiles computed so far (`keyProfile`), shared by the checks that read the same keys. */
+  readonly keyProfiles: Map<string, Promise<KeyProfile>>;
   /** Silver Parquet per table (listing, with modification times). */
   readonly silver: ReadonlyMap<TableName, readonly ObjectInfo[]>;
   /**
@@ -77,6 +80,33 @@ export interface QualityContext {
  * checks are big, each uses both cores, and each sizes its passes by the whole memory limit.
  */
 const CHANGED_SCOPE_CONNECTIONS = 2;
+
+/**
+ * The key profile (rows, distinct keys, hash sum: `profileKeys`) of `relation` keyed by the
+ * columns `key` (several: joined by '/', so equal counts still prove the tuples distinct and not
+ * NULL), computed once per run: a table's schema check (its primary key unique and not NULL) and
+ * its Bronze -> Silver reconciliation (its keys the expected ones) read the same keys, a million
+ * of them for charges at 1m.
+ */
+export function keyProfile(
+  ctx: Pick<QualityContext, 'db' | 'keyProfiles'>,
+  relation: string,
+  key: readonly string[],
+): Promise<KeyProfile> {
+  const memo = `${relation}\u0000${key.join(',')}`;
+  let p = ctx.keyProfiles.get(memo);
+  if (!p) {
+    p = profileKeys(ctx.db, `(select ${keyExpr(key)} as k from ${relation})`);
+    // a failed profile is not kept: the next check asks again and reports its own error
+    p.catch(() => ctx.keyProfiles.delete(memo));
+    ctx.keyProfiles.set(memo, p);
+  }
+  return p;
+}
+
+/** A key of one or more columns as one VARCHAR (parts joined by '/'). */
+export const keyExpr = (key: readonly string[]): string =>
+  key.map((k) => `${sqlIdent(k)}::VARCHAR`).join(` || '/' || `);
 
 /** Records objects a check listed, for the verified record of a passing run. */
 export function noteListed(ctx: Pick<QualityContext, 'listed'>, objs: readonly ObjectInfo[]): void {
@@ -303,6 +333,7 @@ export async function openQualityContext(opts: {
       since,
       verified,
       listed,
+      keyProfiles: new Map(),
       fileColumns,
       db: pooled,
       stager,

@@ -10,7 +10,13 @@ import { loadCachedIds, saveCachedIds } from './bronze-id-cache.js';
 import { loadSidecarIds } from './bronze-id-sidecar.js';
 import { capped } from './examples.js';
 import { diffKeys } from './key-diff.js';
-import { noteListed, type QualityContext, silverPartitions, silverView } from './quality-context.js';
+import {
+  keyProfile,
+  noteListed,
+  type QualityContext,
+  silverPartitions,
+  silverView,
+} from './quality-context.js';
 import { checkChildBronzeSilver, webhookDataKeys } from './reconcile-children.js';
 import { changedDts, isChanged } from './scope.js';
 import type { CheckResult, PlannedCheck } from './types.js';
@@ -108,6 +114,7 @@ export async function checkBronzeSilver(
       // the first Bronze key of each only for the examples of a failure
       expected: `(select id as k, min(bronze_key) as bronze_key from ${tmp} where id is not null group by id)`,
       rows: `(select id as k, dt from ${checked})`,
+      rowsProfile: () => keyProfile(ctx, checked, ['id']),
       ...(dts ? { lookup: `(select id as k from ${view})` } : {}),
       keyName: 'id',
     });

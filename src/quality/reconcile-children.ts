@@ -15,7 +15,14 @@ import type { ObjectInfo } from '../storage/object-store.js';
 import { loadSidecarIds } from './bronze-id-sidecar.js';
 import { capped, MAX_EXAMPLES, num } from './examples.js';
 import { diffKeys, keysAgree } from './key-diff.js';
-import { noteListed, type QualityContext, silverPartitions, silverView } from './quality-context.js';
+import {
+  keyExpr,
+  keyProfile,
+  noteListed,
+  type QualityContext,
+  silverPartitions,
+  silverView,
+} from './quality-context.js';
 import { changedDts } from './scope.js';
 import type { CheckResult } from './types.js';
 
@@ -87,7 +94,7 @@ export async function checkChildBronzeSilver(
   // a composite key (payout, transaction) reads as its parts joined with '/'
   const composite = contract.primaryKey.length > 1;
   const bronzeKey = composite ? `parent.id || '/' || obj.id` : 'obj.id';
-  const silverKey = contract.primaryKey.map((k) => `${sqlIdent(k)}::VARCHAR`).join(` || '/' || `);
+  const silverKey = keyExpr(contract.primaryKey);
   // items keep the children of older versions (deleted); other tables only the latest version's
   const keepsRemoved = contract.bronze.parent?.keepsRemoved === true;
   const expected = `q_child_expected_${table}`;
@@ -137,11 +144,16 @@ export async function checkChildBronzeSilver(
         ? ` where ${sqlIdent(parentKeyColumn(table))} in (select id from ${silverView(bronzeEntityOf(table))}
               where dt::VARCHAR in (select unnest(${sqlStringList(days)})))`
         : '';
-    const rows = `(select ${silverKey} as k, is_deleted, dt from ${await silverPartitions(ctx, table, dts)}${ofParents})`;
+    const checked = await silverPartitions(ctx, table, dts);
+    const rows = `(select ${silverKey} as k, is_deleted, dt from ${checked}${ofParents})`;
     const wrongWhere = `from ${rows} s join ${expected} e on e.k = s.k where s.is_deleted is distinct from not e.live`;
     const [w] = await ctx.db.rows<{ n: string }>(`select count(*) as n ${wrongWhere}`);
     const wrong = num(w?.n);
-    const agreeing = await keysAgree(ctx.db, { expected, rows });
+    const agreeing = await keysAgree(ctx.db, {
+      expected,
+      rows,
+      ...(ofParents === '' ? { rowsProfile: () => keyProfile(ctx, checked, contract.primaryKey) } : {}),
+    });
     if (agreeing === undefined) await buildExpected(true);
     const diff = agreeing ?? (await diffKeys(ctx.db, { expected, rows, keyName: 'key' }));
     return {

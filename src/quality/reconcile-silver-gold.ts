@@ -6,6 +6,7 @@ import { capped, MAX_EXAMPLES, num } from './examples.js';
 import {
   goldPartitions,
   goldView,
+  keyProfile,
   type QualityContext,
   silverPartitions,
   silverView,
@@ -27,6 +28,11 @@ export interface Reconciliation {
   /** SQL over the `gold_*` views. */
   readonly gold: string;
   readonly absentIsZero: boolean;
+  /**
+   * Gold's side is `relation` keyed by `key` (its primary key), unfiltered: its distinct keys are
+   * the key profile its schema check computes (`keyProfile`), not counted a second time.
+   */
+  readonly goldKeys?: { readonly relation: string; readonly key: readonly string[] };
   /**
    * Every key's rows come from one day's partitions on both sides: these Silver tables' rows of
    * dt d, and the Gold model's partition d. The changed scope then compares only the days either
@@ -85,6 +91,7 @@ const rowLevel = (
   silver,
   gold: goldColumns(model, [key], measures),
   absentIsZero: false,
+  goldKeys: { relation: G(model), key: [key] },
   ...(sameDayAs ? { byDay: { silver: [sameDayAs], gold: model, ...(via ? { via } : {}) } } : {}),
 });
 
@@ -241,7 +248,7 @@ export async function runReconciliation(
   const k = r.keys.map(sqlIdent);
   // measures are plain lower-case identifiers from the code above, so prefixes can be added
   const m = r.measures;
-  const same = fingerprints && !r.absentIsZero ? await sameRows(ctx, r) : undefined;
+  const same = fingerprints && !r.absentIsZero ? await sameRows(ctx, r, r === whole) : undefined;
   if (same) return passedByFingerprint(whole, r, days, same);
   let buckets = 1;
   if (!r.absentIsZero) {
@@ -360,7 +367,14 @@ type SameRows = { rows: number; totals: Row };
  * undefined and the comparison key by key decides, with its examples. Measures hash as DOUBLE, so
  * that an integer and a decimal of equal value agree (exact below 2^53 minor units).
  */
-async function sameRows(ctx: QualityContext, r: Reconciliation): Promise<SameRows | undefined> {
+async function sameRows(
+  ctx: QualityContext,
+  r: Reconciliation,
+  /** `r` reads whole views (no day filter): its `goldKeys` profile applies. */
+  unfiltered: boolean,
+): Promise<SameRows | undefined> {
+  const goldKeys =
+    unfiltered && r.goldKeys ? keyProfile(ctx, r.goldKeys.relation, r.goldKeys.key) : undefined;
   const tuple = `hash(${[...r.keys.map((c) => `${sqlIdent(c)}::VARCHAR`), ...r.measures.map((c) => `${c}::DOUBLE`)].join(', ')})::HUGEINT`;
   const side = (sql: string, distinctKeys: boolean) =>
     `select count(*) as n, sum(${tuple}) as fp,
@@ -368,12 +382,13 @@ async function sameRows(ctx: QualityContext, r: Reconciliation): Promise<SameRow
             ${r.measures.map((c) => `sum(${c}) as ${c}`).join(', ')}
      from (${sql})`;
   const [row] = await ctx.db.rows<Row>(
-    `select ${['n', 'fp', ...r.measures].map((c) => `s.${c} as s_${c}, g.${c} as g_${c}`).join(', ')}, g.keys
-     from (${side(r.silver, false)}) s, (${side(r.gold, true)}) g`,
+    `select ${['n', 'fp', ...r.measures].map((c) => `s.${c} as s_${c}, g.${c} as g_${c}`).join(', ')}${goldKeys ? '' : ', g.keys'}
+     from (${side(r.silver, false)}) s, (${side(r.gold, !goldKeys)}) g`,
   );
   if (!row) return undefined;
   const n = num(row.s_n);
-  const same = n === num(row.g_n) && String(row.s_fp) === String(row.g_fp) && num(row.keys) === n;
+  const keys = goldKeys ? (await goldKeys).keys : num(row.keys);
+  const same = n === num(row.g_n) && String(row.s_fp) === String(row.g_fp) && keys === n;
   if (!same) return undefined;
   const totals: Row = {};
   for (const c of r.measures) {

@@ -8,6 +8,7 @@ import { capped, MAX_EXAMPLES, num } from './examples.js';
 import {
   goldPartitions,
   goldView,
+  keyProfile,
   type QualityContext,
   readFileColumns,
   silverPartitions,
@@ -94,6 +95,12 @@ async function primaryKeyProblems(
   // verified; a new duplicate has a copy in a changed partition. So the rows of every partition
   // whose key is one of the changed rows' (the changed keys hashed, the table's keys scanned
   // against them, rather than all of its keys grouped).
+  if (!changed) {
+    // as many distinct keys as rows: none NULL, none twice (the profile is shared with the
+    // table's Bronze -> Silver reconciliation, which reads the same keys)
+    const p = await keyProfile(ctx, whole, key);
+    if (p.rows === p.keys) return { null_keys: 0, duplicated_keys: capped([], MAX_EXAMPLES, 0) };
+  }
   const view = changed
     ? `(select * from ${whole} semi join (select distinct ${cols.join(', ')} from ${changed}) using (${cols.join(', ')}))`
     : whole;

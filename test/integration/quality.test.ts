@@ -171,6 +171,21 @@ describe('runQuality on broken data names the broken rows', () => {
     });
   });
 
+  it('a NULL id fails schema.silver.charges with its partition, whichever check reads the keys first', async () => {
+    const ds = goodDataset();
+    ds.silverOnly.charges = [{ ...ds.charges[1]!, id: null }];
+    await lake.write(ds);
+    const report = await quality({}, NOW, 'all');
+    expect(failedCheck(report, 'schema.silver.charges').details).toMatchObject({
+      keys_checked: 'all',
+      null_keys: { count: 1, partitions: [utcDate(DAY2)] },
+      duplicated_keys: { count: 0 },
+    });
+    expect(failedCheck(report, 'reconcile.bronze_silver.charges').details.not_in_bronze).toMatchObject({
+      count: 1,
+    });
+  });
+
   it('a Gold total off by one cent fails reconcile.silver_gold.daily_overview_sales with day, currency and amounts', async () => {
     await lake.write(goodDataset());
     const key = layout.goldPartition('daily_overview', utcDate(DAY1));

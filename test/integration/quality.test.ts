@@ -173,7 +173,7 @@ describe('runQuality on broken data names the broken rows', () => {
 
   it('a NULL id fails schema.silver.charges with its partition, whichever check reads the keys first', async () => {
     const ds = goodDataset();
-    ds.silverOnly.charges = [{ ...ds.charges[1]!, id: null }];
+    ds.silverOnly.charges = [{ ...ds.charges[1]!, id: null as unknown as string }];
     await lake.write(ds);
     const report = await quality({}, NOW, 'all');
     expect(failedCheck(report, 'schema.silver.charges').details).toMatchObject({

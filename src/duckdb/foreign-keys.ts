@@ -44,7 +44,7 @@ export function orphansSql(
   const sql = `
     with refs as (${refsSql(table, fk, dts, rows)}),
     targets as (${targetsCte(fk.references, fewRefs)})
-    select refs.* from refs where refs.ref_table is null or ${UNRESOLVED}`;
+    ${UNRESOLVED}`;
   return { sql, col: `c.${sqlIdent(fk.column)}` };
 }
 
@@ -58,9 +58,14 @@ export const FEW_REF_PARTITIONS = 90;
 export const fewPartitions = (dts: readonly string[] | undefined): boolean =>
   dts !== undefined && dts.length <= FEW_REF_PARTITIONS;
 
-/** SQL: the reference of a `refs` row has no row in `targets` (the CTEs `orphansSql` writes). */
+/**
+ * SQL: the `refs` rows whose reference has no row in `targets` (the CTEs `orphansSql` writes),
+ * those of no known table (`ref_table` NULL, which matches nothing) included. An anti join: the
+ * same test as `not exists (…)`, but written so, behind an `or`, DuckDB ran it as a mark join over
+ * every reference, three times as long (0.65 against 0.2 s for charges' balance transactions at 1m).
+ */
 const UNRESOLVED =
-  'not exists (select 1 from targets where targets.t = refs.ref_table and targets.id = refs.ref)';
+  'select refs.* from refs anti join targets on targets.t = refs.ref_table and targets.id = refs.ref';
 
 /**
  * SQL of the referenced ids a probe needs (`t, id`), after a CTE `refs`. With few references, only
@@ -139,7 +144,7 @@ export async function danglingReferences(
     const rows = await session.rows<{ ref_table: string; ref: string }>(
       `with refs as (${refs.join(' union all ')}),
        targets as (${targetsCte(target.split(',') as TableName[], few)})
-       select distinct ref_table, ref from refs where ref_table is not null and ${UNRESOLVED}`,
+       select distinct ref_table, ref from (${UNRESOLVED}) where ref_table is not null`,
     );
     // Only API entities can be retrieved by id (webhook_events is ours, not the API's).
     for (const r of rows)

@@ -162,8 +162,10 @@ const payoutsReconciliation: Reconciliation = {
         -- as fct_payouts: nothing to reconcile before the payout-transaction links exist
         and exists (select 1 from ${S('payout_balance_transactions')})
     ),
+    -- no distinct (the model's distinct on): each side's key is unique, which the schema checks
+    -- prove, and a copy would count twice here and fail this check too
     txns as (
-      select distinct pbt.payout_id, bt.id, bt.amount, bt.fee, bt.net, bt.reporting_category as cat
+      select pbt.payout_id, bt.id, bt.amount, bt.fee, bt.net, bt.reporting_category as cat
       from ${S('payout_balance_transactions')} pbt
       join ${S('balance_transactions')} bt on bt.id = pbt.balance_transaction_id
       join ${S('payouts')} po on po.id = pbt.payout_id

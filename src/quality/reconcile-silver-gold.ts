@@ -198,16 +198,21 @@ export const RECONCILIATIONS: readonly Reconciliation[] = [
        join cc on cc.id = ch.customer_id and cc.currency = ch.currency
        where ch.status = 'succeeded' group by 1
      ),
-     -- each charge with its customer's currency first: joined in another order, refunds
-     -- met customers on currency alone (9.9 s at 100k charges)
+     succeeded_refunds as (
+       select charge_id, currency, amount from ${S('refunds')} where not is_deleted and status = 'succeeded'
+     ),
+     -- each refunded charge with its customer's currency first: joined in another order, refunds
+     -- met customers on currency alone (9.9 s at 100k charges); only the refunded ones (57k of
+     -- 1.1m at 1m charges)
      charge_currency as materialized (
        select ch.id as charge_id, ch.customer_id, cc.currency
        from ${S('charges')} ch join cc on cc.id = ch.customer_id
+       where ch.id in (select charge_id from succeeded_refunds)
      ),
      refunds as (
-       select chc.customer_id, sum(r.amount) as amount from ${S('refunds')} r
+       select chc.customer_id, sum(r.amount) as amount from succeeded_refunds r
        join charge_currency chc on chc.charge_id = r.charge_id
-       where r.currency = chc.currency and not r.is_deleted and r.status = 'succeeded' group by 1
+       where r.currency = chc.currency group by 1
      )
      select cc.id as customer_id, coalesce(sales.amount, 0) as total_sales_amount,
             coalesce(sales.n, 0) as total_sales_count, coalesce(refunds.amount, 0) as total_refunds_amount

@@ -46,8 +46,8 @@ customer_currency as (
     left join first_charge_currency on first_charge_currency.customer_id = customers.id
 ),
 
--- each charge with its customer's currency, materialised so that refunds join it by charge:
--- left to reorder, the optimiser joined refunds to customers on currency alone first
+-- each refunded charge with its customer's currency, materialised so that refunds join it by
+-- charge: left to reorder, the optimiser joined refunds to customers on currency alone first
 charge_currency as materialized (
     select
         charges.id as charge_id,
@@ -55,6 +55,7 @@ charge_currency as materialized (
         customer_currency.currency
     from charges
     join customer_currency on customer_currency.customer_id = charges.customer_id
+    where charges.id in (select charge_id from refunds)
 ),
 
 charge_totals as (

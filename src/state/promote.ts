@@ -203,13 +203,16 @@ async function recordPublished(store: ObjectStore, j: PromoteJournal): Promise<M
   const removed = new Set(j.deletes);
   const old = previous?.partitions ?? {};
   const partitions = { ...old };
+  // a first record hashes every local partition (9,000 files at 100k charges): reads side by side
+  const limit = pLimit(8);
   for (const prefix of prefixes) {
     for (const k of Object.keys(partitions)) if (k.startsWith(prefix)) delete partitions[k];
-    for (const o of await store.list(prefix))
-      if (parsePartitionKey(o.key) && !removed.has(o.key)) {
-        partitions[o.key] = await recordOf(store, o, old[o.key]);
-        listed.set(o.key, o);
-      }
+    const objs = (await store.list(prefix)).filter((o) => parsePartitionKey(o.key) && !removed.has(o.key));
+    const records = await Promise.all(objs.map((o) => limit(() => recordOf(store, o, old[o.key]))));
+    for (const [i, o] of objs.entries()) {
+      partitions[o.key] = records[i]!;
+      listed.set(o.key, o);
+    }
   }
   const record: PublishedRecord = { version: 1, updated_at: new Date().toISOString(), partitions };
   await store.put(layout.publishedRecord(), `${JSON.stringify(record)}\n`);

@@ -51,7 +51,7 @@ export async function checkChildBronzeSilver(
   const datedByParent = contract.bronze.parent?.datedByParent === true;
   // the parents' created days in scope (undefined: all): a child dated by its parent, its changed
   // partitions are such days; one dated by itself, the days of its changed rows' parents
-  const days =
+  const changed =
     ctx.since === undefined
       ? undefined
       : datedByParent
@@ -64,6 +64,12 @@ export async function checkChildBronzeSilver(
             ),
           ].sort()
         : await parentDaysOfChanges(ctx, table, [...ownObjs, ...pageObjs]);
+  // changed days that hold every partition (a daily run's updates reach parents of every day):
+  // the whole check, which reads the same Bronze without filtering each row by 383 days
+  const days =
+    changed && !coversAll(changed, [...(ctx.silver.get(table) ?? []), ...ownObjs, ...pageObjs])
+      ? changed
+      : undefined;
   const dts = datedByParent ? days : undefined;
   const inScope = <T extends { key: string }>(objs: readonly T[]) =>
     objs.filter((o) => !days || days.includes(dtOfKey(o.key) ?? ''));
@@ -217,6 +223,15 @@ async function parentDaysOfChanges(
     }
   }
   return [...days].sort();
+}
+
+/** Whether `days` holds the partition of every object that has one. */
+export function coversAll(days: readonly string[], objs: readonly { key: string }[]): boolean {
+  const set = new Set(days);
+  return objs.every((o) => {
+    const dt = dtOfKey(o.key);
+    return dt === undefined || set.has(dt);
+  });
 }
 
 /** The webhook delivery keys (data files) a child check reads parent versions from. */

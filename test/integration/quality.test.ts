@@ -710,6 +710,12 @@ describe('Bronze -> Silver scope', () => {
     // a line in_1's Bronze never listed, in an old partition
     ds.invoice_line_items = [{ id: 'il_planted', created: DAY2 + 2 * 3600, invoice_id: 'in_1', amount: 100 }];
     await lake.write(ds);
+    // an invoice of another day, checked before: the changed day below is not every day (when it
+    // is, the check is the whole one)
+    await lake.store.put(
+      layout.bronzePart('invoices', utcDate(DAY1 + 3600), 'r0', 0),
+      bronzeLine('invoices', { id: 'in_0', created: DAY1 + 3600 }),
+    );
     await checkedBefore();
     const name = 'reconcile.bronze_silver.invoice_line_items';
     await plantedFoundByScopeAllOnly(name, 'il_planted', 'partitions_checked');
@@ -722,6 +728,15 @@ describe('Bronze -> Silver scope', () => {
     expect(again).toMatchObject({
       passed: false,
       details: { partitions_checked: [utcDate(DAY2 + 2 * 3600)] },
+    });
+    // new Bronze of the other day too: every day changed, so the whole check (still failing)
+    await lake.store.put(
+      layout.bronzePart('invoices', utcDate(DAY1 + 3600), 'r3', 0),
+      bronzeLine('invoices', { id: 'in_0', created: DAY1 + 3600 }),
+    );
+    expect(check(await quality(), name)).toMatchObject({
+      passed: false,
+      details: { scope: 'all', partitions_checked: 'all' },
     });
   });
 

@@ -62,21 +62,10 @@ export async function keysAgree(
   db: DuckSession,
   sides: Pick<KeySides, 'expected' | 'rows' | 'rowsProfile'>,
 ): Promise<KeyDiff | undefined> {
-  const expectedSql = `(select count(*) as n, sum(hash(k)::HUGEINT) as fp from ${sides.expected})`;
-  let s: KeyProfile;
-  let e: { n: string; fp: string } | undefined;
-  if (sides.rowsProfile) {
-    s = await sides.rowsProfile();
-    [e] = await db.rows<{ n: string; fp: string }>(`select n, fp from ${expectedSql}`);
-  } else {
-    const [f] = await db.rows<Record<'n' | 'keys' | 'fp' | 'en' | 'efp', string>>(
-      `select s.n, s.keys, s.fp, e.n as en, e.fp as efp
-       from (select count(*) as n, count(distinct k) as keys, sum(hash(k)::HUGEINT) as fp from ${sides.rows}) s,
-            ${expectedSql} e`,
-    );
-    s = { rows: num(f?.n), keys: num(f?.keys), fp: String(f?.fp) };
-    e = { n: String(f?.en), fp: String(f?.efp) };
-  }
+  const s = await (sides.rowsProfile?.() ?? profileKeys(db, sides.rows));
+  const [e] = await db.rows<{ n: string; fp: string }>(
+    `select count(*) as n, sum(hash(k)::HUGEINT) as fp from ${sides.expected}`,
+  );
   const n = s.rows;
   if (n !== num(e?.n) || n !== s.keys || s.fp !== String(e?.fp)) return undefined;
   const none = capped<never>([], MAX_EXAMPLES, 0);

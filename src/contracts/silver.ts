@@ -107,6 +107,12 @@ export function parentPayload(table: TableName): PayloadFields {
   return { ...BASE_PAYLOAD, ...(parent.list ? { [parent.list]: 'JSON' } : {}), ...parent.reads };
 }
 
+/** Child tables: the parent fields every read of them needs (the dedup's), without the list. */
+export function parentIdentityPayload(table: TableName): PayloadFields {
+  if (!SILVER_CONTRACTS[table].bronze.parent) throw new Error(`silver.${table} is not a child table`);
+  return BASE_PAYLOAD;
+}
+
 /** The child tables, with their parent entity. */
 export const CHILD_TABLES: readonly ChildName[] = CONTRACTS.filter((c) => c.bronze.parent).map(
   (c) => c.name as ChildName,

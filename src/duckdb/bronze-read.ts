@@ -24,9 +24,9 @@ export function payloadType(fields: PayloadFields): string {
     .join(', ')})`;
 }
 
-/** The type of a webhook delivery's `data` (a whole event) whose object is read as `payload`. */
-export function webhookEventType(payload: PayloadFields): string {
-  return `STRUCT(id VARCHAR, type VARCHAR, created BIGINT, data STRUCT(object ${payloadType(payload)}))`;
+/** The type of a webhook delivery's `data` (a whole event) whose object is read as `objectType`. */
+export function webhookEventType(objectType: string): string {
+  return `STRUCT(id VARCHAR, type VARCHAR, created BIGINT, data STRUCT(object ${objectType}))`;
 }
 
 /**

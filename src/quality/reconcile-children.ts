@@ -82,18 +82,32 @@ export async function checkChildBronzeSilver(
   const fetched = `q_child_fetched_${table}`;
   const vouched = await loadFetchedFromSidecars(ctx, table, pagesIn, fetched);
   const pagesToRead = pagesIn.filter((o) => !vouched.has(o.key));
-  // A large parent is read a run of its days at a time, as the transform builds it (in any scope:
-  // a changed scope after a first load holds every day)
-  const chunks =
-    contract.bronze.parent?.datedByParent === true
-      ? await parentDayChunks({ session: ctx.db, stager: ctx.stager }, ownIn, pagesToRead, ctx.dayChunkBytes)
-      : undefined;
-  // per run of days: the Bronze to parse, the rows to keep, the sidecars' pages of those days
-  const parts = chunks?.map((c) => ({
-    keys: c.keys,
-    where: `${inDayRange(parentDay, c)} and ${inDts}`,
-    fetched: inDayRange('dt', c),
-  })) ?? [{ keys: [...ownIn, ...pagesToRead].map((o) => o.key), where: inDts, fetched: 'true' }];
+  const whole = [{ keys: [...ownIn, ...pagesToRead].map((o) => o.key), where: inDts, fetched: 'true' }];
+  // Read as JSON text, a large parent is read a run of its days at a time, as the transform builds
+  // it (in any scope: a changed scope after a first load holds every day). Per run of days: the
+  // Bronze to parse, the rows to keep, the sidecars' pages of those days.
+  const jsonParts = async () => {
+    const chunks =
+      contract.bronze.parent?.datedByParent === true
+        ? await parentDayChunks(
+            { session: ctx.db, stager: ctx.stager },
+            ownIn,
+            pagesToRead,
+            ctx.dayChunkBytes,
+          )
+        : undefined;
+    return (
+      chunks?.map((c) => ({
+        keys: c.keys,
+        where: `${inDayRange(parentDay, c)} and ${inDts}`,
+        fetched: inDayRange('dt', c),
+      })) ?? whole
+    );
+  };
+  // An embedded list (invoice lines) is first read typed by the reader: its children's ids only,
+  // a few bytes a parent, so every day in one query. A list it cannot type (a malformed one, which
+  // the transform reads as NULLs): read as JSON text instead, as the transform reads it.
+  let typedList = contract.bronze.parent?.list !== undefined;
   const versionsSql = await readModelSql('silver', '_parent_versions');
   const pageSet = new Set(pageObjs.map((o) => o.key));
   const local = (keys: readonly string[]) => keys.map((k) => ctx.stager.localPath(k));
@@ -110,6 +124,24 @@ export async function checkChildBronzeSilver(
   // transactions' at 1m), so the first pass goes without them and the second runs only when
   // the sides differ.
   const buildExpected = async (sources: boolean) => {
+    if (typedList) {
+      try {
+        return await buildParts(sources, whole, true);
+      } catch (err) {
+        ctx.logger.debug(
+          { check: name, error: err instanceof Error ? err.message : String(err) },
+          'embedded lists not typed: read as JSON',
+        );
+        typedList = false;
+      }
+    }
+    await buildParts(sources, await jsonParts(), false);
+  };
+  const buildParts = async (
+    sources: boolean,
+    parts: readonly { keys: readonly string[]; where: string; fetched: string }[],
+    typed: boolean,
+  ) => {
     for (const [n, part] of parts.entries()) {
       await ctx.stager.stage([...part.keys, ...webhookKeys]);
       const childPages = `(select data, meta, filename from ${readBronzeRelation(
@@ -124,7 +156,7 @@ export async function checkChildBronzeSilver(
         table,
         versionsSql,
         { own: local(part.keys.filter((k) => !pageSet.has(k))), webhooks: local(webhookKeys) },
-        { childPayload: { id: 'VARCHAR' }, childPages, childRank: false },
+        { childPayload: { id: 'VARCHAR' }, childPages, childRank: false, typedList: typed },
       );
       await ctx.db.conn.run(
         `${n === 0 ? `create or replace temp table ${expected} as` : `insert into ${expected}`}
@@ -173,6 +205,8 @@ export async function checkChildBronzeSilver(
         // fetched pages whose children came from the extractor's sidecars, and those parsed
         pages_from_sidecars: vouched.size,
         pages_read: pagesIn.length - vouched.size,
+        // the parents' embedded lists: typed by the reader, or (one it could not type) as JSON
+        ...(contract.bronze.parent?.list ? { embedded_lists: typedList ? 'typed' : 'json' } : {}),
         rule: keepsRemoved
           ? 'every child of any parent version has a row; is_deleted = not in the latest version'
           : 'children of the latest parent version = rows',

@@ -489,7 +489,7 @@ function versionsCreated(own: readonly string[], webhooks: readonly string[], ob
     select data.id, data.created from ${readBronzeRelation(own, payloadType(fields))}
     union all
     select data.data.object.id, data.data.object.created
-    from ${readBronzeRelation(webhooks, webhookEventType(fields))}
+    from ${readBronzeRelation(webhooks, webhookEventType(payloadType(fields)))}
     where data.data.object.object = ${sqlString(objectName)}
   )`;
 }

@@ -2,9 +2,11 @@
 -- (SPEC 4.1, 7.1: "a child follows the latest version of its parent"). Each child model selects
 -- from it (as `parent_versions`) and keeps the versions it needs.
 -- Fills: object_versions (_object_versions.sql over the parent's Bronze and webhook deliveries),
---        version_order, child_rank (see the last select), list_field (the parent's embedded list, or none), child_pages (the child table's own Bronze: the pages fetched by
---        parent, each record's meta.parent = {id, version_ts, count}), child_json_type (the JSON
---        structure the child objects are read as).
+--        version_order, child_rank (see the last select), embedded_list, embedded_partial and
+--        embedded_child (the parent's embedded list: its children, whether it is incomplete, and
+--        one child typed; from the list read as JSON, or typed by the reader itself), child_pages
+--        (the child table's own Bronze: the pages fetched by parent, each record's
+--        meta.parent = {id, version_ts, count}).
 -- Returns one row per (parent version, child): obj (the child, typed), parent (the parent
 --        version), _rank (1 = the latest version of its parent, by the shared order),
 --        _child_rank (1 = the child's row from the latest parent version listing it), and the
@@ -24,8 +26,8 @@ ranked as (
     select
         versions.*,
         row_number() over (partition by obj.id order by {{version_order}}) as _rank,
-        {{list_field}} -> '$.data' as _embedded,
-        coalesce(({{list_field}} ->> '$.has_more')::BOOLEAN, true) as _embedded_partial
+        {{embedded_list}} as _embedded,
+        {{embedded_partial}} as _embedded_partial
     from versions
 ),
 
@@ -70,7 +72,7 @@ chosen as (
 
 embedded as (
     select
-        json_transform(unnest(from_json(_embedded, '["JSON"]')), {{child_json_type}}) as obj,
+        {{embedded_child}} as obj,
         ranked.* exclude (obj, _embedded, _embedded_partial),
         ranked.obj as parent
     from ranked

@@ -142,6 +142,8 @@ export function renderSilverFragment(
      * type so fails the query, where JSON text would give NULLs: the caller then reads it as JSON.
      */
     typedList?: boolean;
+    /** false: a fetched child's `_bronze_key` is NULL (not computed). */
+    pageKey?: boolean;
   } = {},
 ): string {
   const payload = narrow.childPayload ?? BRONZE_PAYLOADS[table];
@@ -170,6 +172,7 @@ export function renderSilverFragment(
         : `json_transform(unnest(from_json(_embedded, '["JSON"]')), ${sqlString(JSON.stringify(payload))})`,
       child_pages:
         narrow.childPages ?? readBronzeRelation(files.pages ?? [], payloadType(payload), CHILD_META_TYPE),
+      page_key: narrow.pageKey === false ? 'NULL::VARCHAR' : 'bronze_key(pages._page_file)',
     });
   }
   if (silverFragmentOf(table) === 'latest_versions') {

@@ -36,9 +36,12 @@ export async function loadSidecarIds(
   const sc = `${into}_sidecar`;
   for (const chunk of chunksOfBytes([...partOf.keys()], sidecars)) {
     await ctx.stager.stage(chunk);
+    // rows name their sidecar by its local path, as read: mapped back to keys per file, not per
+    // row (a million rows for the charges at 1m)
+    const keyOf = new Map(chunk.map((k) => [ctx.stager.localPath(k), k] as const));
     await ctx.db.conn.run(
       `create or replace temp table ${sc} as
-       select bronze_key(filename) as sidecar, part_bytes, lines, id${parents ? ', parent' : ''}
+       select filename as sidecar, part_bytes, lines, id${parents ? ', parent' : ''}
        from read_json(${sqlStringList(chunk.map((k) => ctx.stager.localPath(k)))}, format = 'newline_delimited',
          filename = true, columns = {part_bytes: 'BIGINT', lines: 'BIGINT', id: 'VARCHAR'${
            parents ? `, parent: ${sqlString(PARENT_REF_TYPE)}` : ''
@@ -58,7 +61,7 @@ export async function loadSidecarIds(
       );
       const good = heads
         .filter((h) => {
-          const part = partOf.get(h.sidecar);
+          const part = partOf.get(keyOf.get(h.sidecar) ?? '');
           return (
             part !== undefined &&
             num(h.part_bytes) === partSizes.get(part) &&
@@ -66,12 +69,13 @@ export async function loadSidecarIds(
             num(h.parents) === num(h.ids)
           );
         })
-        .map((h) => h.sidecar);
+        .map((h) => keyOf.get(h.sidecar)!);
       if (good.length === 0) continue;
-      // each good sidecar with the part it describes (partOf, from the layout)
+      // each good sidecar (by its local path) with the part it describes (partOf, from the layout)
       await ctx.db.conn.run(
         `insert into ${into} select sc.id, ${parents ? 'sc.parent, ' : ''}m.part from ${sc} sc
-         join (select unnest(${sqlStringList(good)}) as sidecar, unnest(${sqlStringList(good.map((g) => partOf.get(g)!))}) as part) m
+         join (select unnest(${sqlStringList(good.map((g) => ctx.stager.localPath(g)))}) as sidecar,
+                      unnest(${sqlStringList(good.map((g) => partOf.get(g)!))}) as part) m
            using (sidecar)
          where sc.id is not null`,
       );

@@ -156,7 +156,7 @@ export async function checkChildBronzeSilver(
         table,
         versionsSql,
         { own: local(part.keys.filter((k) => !pageSet.has(k))), webhooks: local(webhookKeys) },
-        { childPayload: { id: 'VARCHAR' }, childPages, childRank: false, typedList: typed },
+        { childPayload: { id: 'VARCHAR' }, childPages, childRank: false, typedList: typed, pageKey: sources },
       );
       await ctx.db.conn.run(
         `${n === 0 ? `create or replace temp table ${expected} as` : `insert into ${expected}`}
@@ -300,14 +300,15 @@ async function loadFetchedFromSidecars(
       { parents: true },
     );
     const keys = [...vouched];
-    // `filename` such that bronze_key(filename) is the page's key, as when the page is read
+    // `filename` such that bronze_key(filename) is the page's key, as when the page is read; the
+    // page's dt from the mapping (a regexp per child was a third of this statement)
     await ctx.db.conn.run(
       `create or replace temp table ${into} as
-       select {'id': r.id} as data, {'parent': r.parent} as meta, m.path as filename,
-              regexp_extract(r.bronze_key, '/dt=([0-9-]+)/', 1) as dt
+       select {'id': r.id} as data, {'parent': r.parent} as meta, m.path as filename, m.dt
        from ${raw} r
        join (select unnest(${sqlStringList(keys)}) as bronze_key,
-                    unnest(${sqlStringList(keys.map((k) => ctx.stager.localPath(k)))}) as path) m
+                    unnest(${sqlStringList(keys.map((k) => ctx.stager.localPath(k)))}) as path,
+                    unnest(${sqlStringList(keys.map((k) => dtOfKey(k) ?? ''))}) as dt) m
          using (bronze_key)`,
     );
     return vouched;

@@ -6,7 +6,9 @@
 --        embedded_child (the parent's embedded list: its children, whether it is incomplete, and
 --        one child typed; from the list read as JSON, or typed by the reader itself), child_pages
 --        (the child table's own Bronze: the pages fetched by parent, each record's
---        meta.parent = {id, version_ts, count}).
+--        meta.parent = {id, version_ts, count}), page_key (a fetched child's page key, from
+--        `pages._page_file`; a check that reads no key leaves it NULL: 1 s of the payout
+--        transactions' check at 1m).
 -- Returns one row per (parent version, child): obj (the child, typed), parent (the parent
 --        version), _rank (1 = the latest version of its parent, by the shared order),
 --        _child_rank (1 = the child's row from the latest parent version listing it), and the
@@ -38,7 +40,8 @@ pages as (
         meta.parent.id as parent_id,
         meta.parent.version_ts as parent_version_ts,
         meta.parent.count as fetch_count,
-        bronze_key(filename) as _page_key
+        -- the page's key is made where it is read (page_key): this CTE is materialized
+        filename as _page_file
     from {{child_pages}}
 ),
 
@@ -86,7 +89,7 @@ fetched as (
     select
         pages.obj,
         ranked.* exclude (obj, _embedded, _embedded_partial, _bronze_key),
-        pages._page_key as _bronze_key,
+        {{page_key}} as _bronze_key,
         ranked.obj as parent
     from chosen
     join ranked on ranked.obj.id = chosen.parent_id and ranked._rank = chosen._rank

@@ -80,7 +80,7 @@ export async function checkChildBronzeSilver(
   // The pages' children and parents from the extractor's sidecars where they vouch for a page
   // (of the size it wrote): the pages' JSON (780 MB of payout transactions at 1m) is not parsed.
   const fetched = `q_child_fetched_${table}`;
-  const vouched = await loadFetchedFromSidecars(ctx, table, pagesIn, fetched);
+  const { vouched, pagePaths } = await loadFetchedFromSidecars(ctx, table, pagesIn, fetched);
   const pagesToRead = pagesIn.filter((o) => !vouched.has(o.key));
   const whole = [{ keys: [...ownIn, ...pagesToRead].map((o) => o.key), where: inDts, fetched: 'true' }];
   // Read as JSON text, a large parent is read a run of its days at a time, as the transform builds
@@ -150,7 +150,14 @@ export async function checkChildBronzeSilver(
         narrowMeta,
       )}
        union all
-       select data, meta, filename from ${fetched} where ${part.fetched})`;
+       ${
+         // a sidecar child's page path, only for the pass that names the pages
+         sources
+           ? `select data, meta, m.path as filename from ${fetched}
+              join (select unnest(${sqlStringList(pagePaths)}) as path, unnest(range(${pagePaths.length})) as page) m
+                using (page)`
+           : `select data, meta, NULL::VARCHAR as filename from ${fetched}`
+       } where ${part.fetched})`;
       // only the children's ids are compared: the JSON reader need not type the rest
       const fragment = renderSilverFragment(
         table,
@@ -275,16 +282,17 @@ export const webhookDataKeys = (keys: readonly { key: string }[]): string[] =>
     .filter((k) => dtOfKey(k) !== undefined && k.startsWith(layout.bronzeEntityPrefix('webhook_events')));
 
 /**
- * A temp table `into` (data, meta, filename, dt) of the children of the fetched pages whose
- * sidecars vouch for them (`loadChildSidecars`), shaped as those pages read with only the child's
- * id and `meta.parent`; returns the pages' keys.
+ * A temp table `into` (data, meta, page, dt) of the children of the fetched pages whose sidecars
+ * vouch for them (`loadSidecarIds`), shaped as those pages read with only the child's id and
+ * `meta.parent`, `page` indexing `pagePaths` (the pages' local paths: a million copies of a path
+ * were 150 MB of a 384 MB limit at 1m); returns the pages' keys and paths.
  */
 async function loadFetchedFromSidecars(
   ctx: QualityContext,
   table: TableName,
   pages: readonly ObjectInfo[],
   into: string,
-): Promise<Set<string>> {
+): Promise<{ vouched: Set<string>; pagePaths: string[] }> {
   const raw = `${into}_raw`;
   await ctx.db.conn.run(
     `create or replace temp table ${raw} (id VARCHAR, parent ${PARENT_REF_TYPE}, bronze_key VARCHAR)`,
@@ -300,18 +308,18 @@ async function loadFetchedFromSidecars(
       { parents: true },
     );
     const keys = [...vouched];
-    // `filename` such that bronze_key(filename) is the page's key, as when the page is read; the
-    // page's dt from the mapping (a regexp per child was a third of this statement)
+    // the page's index and dt from the mapping, once per page (a regexp per child was a third of
+    // this statement)
     await ctx.db.conn.run(
       `create or replace temp table ${into} as
-       select {'id': r.id} as data, {'parent': r.parent} as meta, m.path as filename, m.dt
+       select {'id': r.id} as data, {'parent': r.parent} as meta, m.page, m.dt
        from ${raw} r
-       join (select unnest(${sqlStringList(keys)}) as bronze_key,
-                    unnest(${sqlStringList(keys.map((k) => ctx.stager.localPath(k)))}) as path,
+       join (select unnest(${sqlStringList(keys)}) as bronze_key, unnest(range(${keys.length})) as page,
                     unnest(${sqlStringList(keys.map((k) => dtOfKey(k) ?? ''))}) as dt) m
          using (bronze_key)`,
     );
-    return vouched;
+    // paths such that bronze_key(path) is the page's key, as when the page is read
+    return { vouched, pagePaths: keys.map((k) => ctx.stager.localPath(k)) };
   } finally {
     await ctx.db.conn.run(`drop table if exists ${raw}`);
   }

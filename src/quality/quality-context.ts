@@ -186,18 +186,25 @@ export interface FileColumn {
   readonly type: string;
 }
 
-/** Columns of each Parquet file in one pass over the footers (no data read). */
+/**
+ * Columns of each Parquet file in one pass over the footers (no data read). The files come back
+ * grouped by their columns, one row per shape: row by row, converting 270,000 (file, column) rows
+ * to JavaScript cost a whole-scope check 0.4 s at 1m.
+ */
 export async function readFileColumns(
   db: DuckSession,
   paths: readonly string[],
 ): Promise<Map<string, FileColumn[]>> {
   const out = new Map<string, FileColumn[]>(paths.map((p) => [p, []]));
   if (paths.length === 0) return out;
-  const rows = await db.rows<{ file_name: string; name: string; duckdb_type: string | null }>(
-    `select file_name, name, duckdb_type from parquet_schema(${sqlStringList(paths)})
-     where column_id > 0 order by file_name, column_id`,
+  const shapes = await db.rows<{ files: string[]; columns: FileColumn[] }>(
+    `select list(file_name) as files, columns from (
+       select file_name,
+              list({'name': name, 'type': coalesce(duckdb_type, 'UNKNOWN')} order by column_id) as columns
+       from parquet_schema(${sqlStringList(paths)}) where column_id > 0 group by file_name
+     ) group by columns`,
   );
-  for (const r of rows) out.get(r.file_name)?.push({ name: r.name, type: r.duckdb_type ?? 'UNKNOWN' });
+  for (const shape of shapes) for (const f of shape.files) if (out.has(f)) out.set(f, shape.columns);
   return out;
 }
 

@@ -14,9 +14,10 @@ import type { QualityContext } from './quality-context.js';
  * to the caller, which parses its JSON. Sound because Bronze is append-only: a part of the size
  * the extractor wrote is the part it wrote.
  *
- * `parents`: the parts are pages of a child fetched by parent; `into` is (id, parent, bronze_key),
- * `parent` as the pages' `meta.parent` names it, and a sidecar counts only when it gives a parent
- * for every id (the extractor writes them so).
+ * `parents`: the parts are pages of a child fetched by parent; `into` is (id, parent, page),
+ * `parent` as the pages' `meta.parent` names it and `page` the part's index in `keys` (a key per
+ * row was 1.1m strings for the payout transactions at 1m), and a sidecar counts only when it gives
+ * a parent for every id (the extractor writes them so).
  */
 export async function loadSidecarIds(
   ctx: QualityContext,
@@ -31,25 +32,28 @@ export async function loadSidecarIds(
   const sidecars = new Map(
     (await ctx.store.list(layout.bronzeIdsPrefix(table))).map((o) => [o.key, o.size] as const),
   );
+  const indexOf = new Map(keys.map((k, i) => [k, i] as const));
   const partOf = new Map<string, string>();
   for (const k of keys) if (sidecars.has(layout.bronzeIds(k))) partOf.set(layout.bronzeIds(k), k);
   const sc = `${into}_sidecar`;
   for (const chunk of chunksOfBytes([...partOf.keys()], sidecars)) {
     await ctx.stager.stage(chunk);
-    // rows name their sidecar by its local path, as read: mapped back to keys per file, not per
-    // row (a million rows for the charges at 1m)
-    const keyOf = new Map(chunk.map((k) => [ctx.stager.localPath(k), k] as const));
+    // rows name their sidecar by its index in `chunk`, not by its path: a million copies of a path
+    // (the charges' at 1m) were a third of DuckDB's memory limit, and the check spilled
+    const paths = chunk.map((k) => ctx.stager.localPath(k));
     await ctx.db.conn.run(
       `create or replace temp table ${sc} as
-       select filename as sidecar, part_bytes, lines, id${parents ? ', parent' : ''}
-       from read_json(${sqlStringList(chunk.map((k) => ctx.stager.localPath(k)))}, format = 'newline_delimited',
+       select m.sidecar, part_bytes, lines, id${parents ? ', parent' : ''}
+       from read_json(${sqlStringList(paths)}, format = 'newline_delimited',
          filename = true, columns = {part_bytes: 'BIGINT', lines: 'BIGINT', id: 'VARCHAR'${
            parents ? `, parent: ${sqlString(PARENT_REF_TYPE)}` : ''
-         }})`,
+         }}) r
+       join (select unnest(${sqlStringList(paths)}) as filename, unnest(range(${paths.length}))::INTEGER as sidecar) m
+         using (filename)`,
     );
     try {
       const heads = await ctx.db.rows<{
-        sidecar: string;
+        sidecar: number;
         part_bytes: string;
         lines: string;
         ids: string;
@@ -59,27 +63,30 @@ export async function loadSidecarIds(
                 ${parents ? 'count(parent.id) filter (where id is not null)' : 'count(id)'} as parents
          from ${sc} group by sidecar`,
       );
-      const good = heads
-        .filter((h) => {
-          const part = partOf.get(keyOf.get(h.sidecar) ?? '');
-          return (
-            part !== undefined &&
-            num(h.part_bytes) === partSizes.get(part) &&
-            num(h.lines) === num(h.ids) &&
-            num(h.parents) === num(h.ids)
-          );
-        })
-        .map((h) => keyOf.get(h.sidecar)!);
+      const good = heads.filter((h) => {
+        const part = partOf.get(chunk[num(h.sidecar)] ?? '');
+        return (
+          part !== undefined &&
+          num(h.part_bytes) === partSizes.get(part) &&
+          num(h.lines) === num(h.ids) &&
+          num(h.parents) === num(h.ids)
+        );
+      });
       if (good.length === 0) continue;
-      // each good sidecar (by its local path) with the part it describes (partOf, from the layout)
+      const parts = good.map((h) => partOf.get(chunk[num(h.sidecar)]!)!);
+      // each good sidecar (by its index) with the part it describes (partOf, from the layout)
       await ctx.db.conn.run(
         `insert into ${into} select sc.id, ${parents ? 'sc.parent, ' : ''}m.part from ${sc} sc
-         join (select unnest(${sqlStringList(good.map((g) => ctx.stager.localPath(g)))}) as sidecar,
-                      unnest(${sqlStringList(good.map((g) => partOf.get(g)!))}) as part) m
+         join (select unnest([${good.map((h) => num(h.sidecar)).join(', ')}]::INTEGER[]) as sidecar,
+                      unnest(${
+                        parents
+                          ? `[${parts.map((p) => indexOf.get(p)!).join(', ')}]::INTEGER[]`
+                          : sqlStringList(parts)
+                      }) as part) m
            using (sidecar)
          where sc.id is not null`,
       );
-      for (const s of good) vouched.add(partOf.get(s)!);
+      for (const p of parts) vouched.add(p);
     } finally {
       await ctx.db.conn.run(`drop table if exists ${sc}`);
     }

@@ -80,7 +80,7 @@ export async function checkChildBronzeSilver(
   // The pages' children and parents from the extractor's sidecars where they vouch for a page
   // (of the size it wrote): the pages' JSON (780 MB of payout transactions at 1m) is not parsed.
   const fetched = `q_child_fetched_${table}`;
-  const { vouched, pagePaths } = await loadFetchedFromSidecars(ctx, table, pagesIn, fetched);
+  const { vouched, fetchedPages } = await loadFetchedFromSidecars(ctx, table, pagesIn, fetched);
   const pagesToRead = pagesIn.filter((o) => !vouched.has(o.key));
   const whole = [{ keys: [...ownIn, ...pagesToRead].map((o) => o.key), where: inDts, fetched: 'true' }];
   // Read as JSON text, a large parent is read a run of its days at a time, as the transform builds
@@ -144,20 +144,18 @@ export async function checkChildBronzeSilver(
   ) => {
     for (const [n, part] of parts.entries()) {
       await ctx.stager.stage([...part.keys, ...webhookKeys]);
+      // the sidecars' children shaped as their pages read (a page's path only for the pass that
+      // names the pages), each with its page's dt for the run of days
       const childPages = `(select data, meta, filename from ${readBronzeRelation(
         local(part.keys.filter((k) => pageSet.has(k))),
         ID_ONLY,
         narrowMeta,
       )}
        union all
-       ${
-         // a sidecar child's page path, only for the pass that names the pages
-         sources
-           ? `select data, meta, m.path as filename from ${fetched}
-              join (select unnest(${sqlStringList(pagePaths)}) as path, unnest(range(${pagePaths.length})) as page) m
-                using (page)`
-           : `select data, meta, NULL::VARCHAR as filename from ${fetched}`
-       } where ${part.fetched})`;
+       select {'id': f.id} as data, {'parent': f.parent} as meta,
+              ${sources ? 'p.path' : 'NULL::VARCHAR'} as filename
+       from ${fetched} f join ${fetchedPages} p using (page)
+       where ${part.fetched})`;
       // only the children's ids are compared: the JSON reader need not type the rest
       const fragment = renderSilverFragment(
         table,
@@ -282,45 +280,26 @@ export const webhookDataKeys = (keys: readonly { key: string }[]): string[] =>
     .filter((k) => dtOfKey(k) !== undefined && k.startsWith(layout.bronzeEntityPrefix('webhook_events')));
 
 /**
- * A temp table `into` (data, meta, page, dt) of the children of the fetched pages whose sidecars
- * vouch for them (`loadSidecarIds`), shaped as those pages read with only the child's id and
- * `meta.parent`, `page` indexing `pagePaths` (the pages' local paths: a million copies of a path
- * were 150 MB of a 384 MB limit at 1m); returns the pages' keys and paths.
+ * A temp table `into` (id, parent, page) of the children of the fetched pages whose sidecars vouch
+ * for them (`loadSidecarIds`): the child's id, `meta.parent` as the page names it, and the page's
+ * index in `fetchedPages`, a relation (page, path, dt) of the pages' local paths and days (a path
+ * per child was 150 MB of a 384 MB limit at 1m). Returns the pages' keys too.
  */
 async function loadFetchedFromSidecars(
   ctx: QualityContext,
   table: TableName,
   pages: readonly ObjectInfo[],
   into: string,
-): Promise<{ vouched: Set<string>; pagePaths: string[] }> {
-  const raw = `${into}_raw`;
+): Promise<{ vouched: Set<string>; fetchedPages: string }> {
   await ctx.db.conn.run(
-    `create or replace temp table ${raw} (id VARCHAR, parent ${PARENT_REF_TYPE}, bronze_key VARCHAR)`,
+    `create or replace temp table ${into} (id VARCHAR, parent ${PARENT_REF_TYPE}, page INTEGER)`,
   );
-  try {
-    const sizes = new Map(pages.map((o) => [o.key, o.size] as const));
-    const vouched = await loadSidecarIds(
-      ctx,
-      table,
-      pages.map((o) => o.key),
-      sizes,
-      raw,
-      { parents: true },
-    );
-    const keys = [...vouched];
-    // the page's index and dt from the mapping, once per page (a regexp per child was a third of
-    // this statement)
-    await ctx.db.conn.run(
-      `create or replace temp table ${into} as
-       select {'id': r.id} as data, {'parent': r.parent} as meta, m.page, m.dt
-       from ${raw} r
-       join (select unnest(${sqlStringList(keys)}) as bronze_key, unnest(range(${keys.length})) as page,
-                    unnest(${sqlStringList(keys.map((k) => dtOfKey(k) ?? ''))}) as dt) m
-         using (bronze_key)`,
-    );
-    // paths such that bronze_key(path) is the page's key, as when the page is read
-    return { vouched, pagePaths: keys.map((k) => ctx.stager.localPath(k)) };
-  } finally {
-    await ctx.db.conn.run(`drop table if exists ${raw}`);
-  }
+  const keys = pages.map((o) => o.key);
+  const sizes = new Map(pages.map((o) => [o.key, o.size] as const));
+  const vouched = await loadSidecarIds(ctx, table, keys, sizes, into, { parents: true });
+  // paths such that bronze_key(path) is the page's key, as when the page is read
+  const fetchedPages = `(select unnest(range(${keys.length}))::INTEGER as page,
+      unnest(${sqlStringList(keys.map((k) => ctx.stager.localPath(k)))}) as path,
+      unnest(${sqlStringList(keys.map((k) => dtOfKey(k) ?? ''))}) as dt)`;
+  return { vouched, fetchedPages };
 }

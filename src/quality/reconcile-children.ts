@@ -190,13 +190,19 @@ export async function checkChildBronzeSilver(
     const checked = await silverPartitions(ctx, table, dts);
     const rows = `(select ${silverKey} as k, is_deleted, dt from ${checked}${ofParents})`;
     const wrongWhere = `from ${rows} s join ${expected} e on e.k = s.k where s.is_deleted is distinct from not e.live`;
-    const [w] = await ctx.db.rows<{ n: string }>(`select count(*) as n ${wrongWhere}`);
-    const wrong = num(w?.n);
     const agreeing = await keysAgree(ctx.db, {
       expected,
       rows,
       ...(ofParents === '' ? { rowsProfile: () => keyProfile(ctx, checked, contract.primaryKey) } : {}),
     });
+    // The same keys, one row each: is_deleted is right when the deleted rows are the children not
+    // in their latest parent (same count and key fingerprint) and none is NULL. The join that
+    // counts and names the wrong ones (0.3 s of the payout transactions' check at 1m) runs only
+    // when not.
+    const wrong =
+      agreeing && (await deletedAgree(ctx, rows, expected))
+        ? 0
+        : num((await ctx.db.rows<{ n: string }>(`select count(*) as n ${wrongWhere}`))[0]?.n);
     if (agreeing === undefined) await buildExpected(true);
     const diff = agreeing ?? (await diffKeys(ctx.db, { expected, rows, keyName: 'key' }));
     return {
@@ -262,6 +268,21 @@ async function parentDaysOfChanges(
     }
   }
   return [...days].sort();
+}
+
+/**
+ * Whether the rows marked deleted are the expected children not live, by count and key
+ * fingerprint, and no row's `is_deleted` is NULL. Only meaningful when the keys agree.
+ */
+async function deletedAgree(ctx: QualityContext, rows: string, expected: string): Promise<boolean> {
+  const [d] = await ctx.db.rows<Record<'nulls' | 's_n' | 's_fp' | 'e_n' | 'e_fp', string | null>>(
+    `select (select count(*) from ${rows} where is_deleted is null) as nulls,
+            (select count(*) from ${rows} where is_deleted) as s_n,
+            (select sum(hash(k)::HUGEINT) from ${rows} where is_deleted) as s_fp,
+            (select count(*) from ${expected} where not live) as e_n,
+            (select sum(hash(k)::HUGEINT) from ${expected} where not live) as e_fp`,
+  );
+  return num(d?.nulls) === 0 && num(d?.s_n) === num(d?.e_n) && String(d?.s_fp) === String(d?.e_fp);
 }
 
 /** Whether `days` holds the partition of every object that has one. */

@@ -467,6 +467,15 @@ describe('runQuality on broken data names the broken rows', () => {
       not_in_latest_parent: { count: 1, examples: [{ key: 'si_ghost', dt: utcDate(t1) }] },
       wrong_is_deleted: { count: 1, examples: [{ key: 'si_a', is_deleted: false, in_latest_parent: false }] },
     });
+    // the right keys, one row each, but si_a not marked deleted: wrong all the same
+    ds.subscription_items = [itemRow('si_a', false), itemRow('si_b', false)];
+    await rm(join(lake.store.root, 'silver'), { recursive: true, force: true });
+    await lake.write(ds);
+    expect(failedCheck(await quality(), 'reconcile.bronze_silver.subscription_items').details).toMatchObject({
+      missing_from_silver: { count: 0 },
+      not_in_latest_parent: { count: 0 },
+      wrong_is_deleted: { count: 1, examples: [{ key: 'si_a', is_deleted: false, in_latest_parent: false }] },
+    });
     // the right rows: si_a kept as deleted, si_b live
     ds.subscription_items = [itemRow('si_a', true), itemRow('si_b', false)];
     await rm(join(lake.store.root, 'silver'), { recursive: true, force: true });

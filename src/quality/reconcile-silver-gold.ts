@@ -183,20 +183,26 @@ export const RECONCILIATIONS: readonly Reconciliation[] = [
     'dim_customers',
     'customer_id',
     ['total_sales_amount', 'total_sales_count', 'total_refunds_amount'],
-    // the first charge's currency by one grouped pass (a correlated subquery per customer made
-    // this the slowest check: 10.7 s of 33 at 100k charges)
-    `with first_currency as (
-       select customer_id, arg_min(currency, struct_pack(created_ts, id)) as currency
-       from ${S('charges')} group by customer_id
+    // the charges in one grouped pass per customer and currency: each group's first charge and
+    // its sales; the first charge's currency is the currency of the group whose first is first (a
+    // correlated subquery per customer made this the slowest check: 10.7 s of 33 at 100k charges;
+    // a pass for the first currency and another for the sales, 1.1-1.4 s at 1m)
+    `with by_currency as (
+       select customer_id, currency, min(struct_pack(created_ts, id)) as first,
+              sum(amount) filter (where status = 'succeeded') as amount,
+              count(*) filter (where status = 'succeeded') as n
+       from ${S('charges')} group by customer_id, currency
+     ),
+     first_currency as (
+       select customer_id, arg_min(currency, first) as currency from by_currency group by customer_id
      ),
      cc as (
        select cu.id, coalesce(cu.currency, fc.currency) as currency
        from ${S('customers')} cu left join first_currency fc on fc.customer_id = cu.id
      ),
      sales as (
-       select ch.customer_id, sum(ch.amount) as amount, count(*) as n from ${S('charges')} ch
-       join cc on cc.id = ch.customer_id and cc.currency = ch.currency
-       where ch.status = 'succeeded' group by 1
+       select b.customer_id, b.amount, b.n from by_currency b
+       join cc on cc.id = b.customer_id and cc.currency = b.currency
      ),
      succeeded_refunds as (
        select charge_id, currency, amount from ${S('refunds')} where not is_deleted and status = 'succeeded'

@@ -347,6 +347,48 @@ describe('runQuality on broken data names the broken rows', () => {
     });
   });
 
+  it("dim_customers: the model and the check both count a customer without a currency in its first charge's", async () => {
+    const ds = goodDataset();
+    const charge = (id: string, hour: number, currency: string, amount: number) => ({
+      id,
+      created: DAY1 + hour * 3600,
+      customer_id: 'cus_4',
+      amount,
+      amount_refunded: 0,
+      currency,
+      status: 'succeeded',
+      refunded: false,
+      disputed: false,
+    });
+    ds.customers.push({ id: 'cus_4', created: DAY1 + 3600, email: 'd@x.test' });
+    // the first charge is in eur (created first; ids in the other order), then usd ones
+    ds.charges.push(
+      charge('ch_z4', 4, 'eur', 700),
+      charge('ch_a4', 6, 'usd', 111),
+      charge('ch_b4', 7, 'usd', 222),
+    );
+    await lake.write(ds);
+    const good = check(await quality(), 'reconcile.silver_gold.dim_customers');
+    expect(good.passed, JSON.stringify(good.details)).toBe(true);
+    // Gold counting cus_4's usd charges instead: both sides must have taken eur
+    await lake.rewrite(
+      layout.goldPartition('dim_customers', utcDate(NOW)),
+      `select * replace (case when customer_id = 'cus_4' then 333 else total_sales_amount end as total_sales_amount,
+                         case when customer_id = 'cus_4' then 2 else total_sales_count end as total_sales_count) from t`,
+    );
+    const c = failedCheck(await quality(), 'reconcile.silver_gold.dim_customers');
+    expect(c.details.mismatches).toMatchObject({
+      count: 1,
+      examples: [
+        {
+          customer_id: 'cus_4',
+          silver: { total_sales_amount: 700, total_sales_count: 1 },
+          gold: { total_sales_amount: 333, total_sales_count: 2 },
+        },
+      ],
+    });
+  });
+
   it('a missing column and a wrong type fail schema.silver.refunds naming the column and partition', async () => {
     await lake.write(goodDataset());
     await lake.rewrite(

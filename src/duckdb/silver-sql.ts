@@ -117,6 +117,29 @@ function renderObjectVersions(
   })}\n)`;
 }
 
+/**
+ * `embedded_list`, `embedded_partial` and `embedded_child` of `_parent_versions.sql`: a parent's
+ * embedded list (none: no children, incomplete), read as JSON text and each child parsed again as
+ * `payload`, or (`typed`) typed by the JSON reader as `{data: [payload], has_more}`.
+ */
+function embeddedListSql(listField: string | undefined, typed: boolean, payload: PayloadFields) {
+  const jsonChild = `json_transform(unnest(from_json(_embedded, '["JSON"]')), ${sqlString(JSON.stringify(payload))})`;
+  if (listField === undefined)
+    return { embedded_list: 'NULL::JSON', embedded_partial: 'true', embedded_child: jsonChild };
+  const list = `obj.${sqlIdent(listField)}`;
+  return typed
+    ? {
+        embedded_list: `${list}.data`,
+        embedded_partial: `coalesce(${list}.has_more, true)`,
+        embedded_child: 'unnest(_embedded)',
+      }
+    : {
+        embedded_list: `${list} -> '$.data'`,
+        embedded_partial: `coalesce((${list} ->> '$.has_more')::BOOLEAN, true)`,
+        embedded_child: jsonChild,
+      };
+}
+
 /** `_child_rank` of `_parent_versions.sql`: 1 = a child's row from the latest parent version listing it. */
 const CHILD_RANK = `row_number() over (partition by parent.id, obj.id order by _rank, ${VERSION_ORDER})`;
 
@@ -149,7 +172,6 @@ export function renderSilverFragment(
   const payload = narrow.childPayload ?? BRONZE_PAYLOADS[table];
   const parent = SILVER_CONTRACTS[table].bronze.parent;
   if (parent) {
-    const list = parent.list ? `obj.${sqlIdent(parent.list)}` : undefined;
     const typed = narrow.typedList === true && parent.list !== undefined;
     const parentType = typed
       ? payloadType(parentIdentityPayload(table)).replace(
@@ -161,15 +183,7 @@ export function renderSilverFragment(
       object_versions: renderObjectVersions(parent.entity, parentType, files),
       version_order: VERSION_ORDER,
       child_rank: narrow.childRank === false ? 'NULL::BIGINT' : CHILD_RANK,
-      embedded_list: !list ? 'NULL::JSON' : typed ? `${list}.data` : `${list} -> '$.data'`,
-      embedded_partial: !list
-        ? 'true'
-        : typed
-          ? `coalesce(${list}.has_more, true)`
-          : `coalesce((${list} ->> '$.has_more')::BOOLEAN, true)`,
-      embedded_child: typed
-        ? 'unnest(_embedded)'
-        : `json_transform(unnest(from_json(_embedded, '["JSON"]')), ${sqlString(JSON.stringify(payload))})`,
+      ...embeddedListSql(parent.list, typed, payload),
       child_pages:
         narrow.childPages ?? readBronzeRelation(files.pages ?? [], payloadType(payload), CHILD_META_TYPE),
       page_key: narrow.pageKey === false ? 'NULL::VARCHAR' : 'bronze_key(pages._page_file)',

@@ -275,6 +275,8 @@ async function parentDaysOfChanges(
  * fingerprint, and no row's `is_deleted` is NULL. Only meaningful when the keys agree.
  */
 async function deletedAgree(ctx: QualityContext, rows: string, expected: string): Promise<boolean> {
+  // a scalar subquery per figure, each filtered in its WHERE: the keys need building for the
+  // deleted rows only
   const [d] = await ctx.db.rows<Record<'nulls' | 's_n' | 's_fp' | 'e_n' | 'e_fp', string | null>>(
     `select (select count(*) from ${rows} where is_deleted is null) as nulls,
             (select count(*) from ${rows} where is_deleted) as s_n,

@@ -9,6 +9,11 @@ export interface GoldContract extends TableContract<GoldModelName> {
   /** The column whose maximum is the model's newest business time (`max_business_ts`). */
   readonly businessTsColumn: string;
   /**
+   * A row's dt is the UTC date (or month) of its business time: the newest is in the newest
+   * partition (the freshness check reads that one only).
+   */
+  readonly dtFollowsBusinessTs?: boolean;
+  /**
    * The Silver tables (directly or through earlier models) a model is computed from that a lake
    * may lack (see `GOLD_SILVER_INPUTS`): without rows in one of them, the model has none either,
    * and its freshness is not in question.
@@ -90,6 +95,7 @@ export const GOLD_CONTRACTS: readonly GoldContract[] = [
     primaryKey: ['charge_id'],
     snapshot: false,
     businessTsColumn: 'created_ts',
+    dtFollowsBusinessTs: true,
     columns: [
       c('charge_id', 'VARCHAR'),
       c('created_ts', 'TIMESTAMPTZ'),
@@ -120,6 +126,7 @@ export const GOLD_CONTRACTS: readonly GoldContract[] = [
     primaryKey: ['balance_transaction_id'],
     snapshot: false,
     businessTsColumn: 'created_ts',
+    dtFollowsBusinessTs: true,
     columns: [
       c('balance_transaction_id', 'VARCHAR'),
       c('created_ts', 'TIMESTAMPTZ'),
@@ -146,6 +153,7 @@ export const GOLD_CONTRACTS: readonly GoldContract[] = [
     primaryKey: ['invoice_id'],
     snapshot: false,
     businessTsColumn: 'created_ts',
+    dtFollowsBusinessTs: true,
     columns: [
       c('invoice_id', 'VARCHAR'),
       c('created_ts', 'TIMESTAMPTZ'),
@@ -176,6 +184,7 @@ export const GOLD_CONTRACTS: readonly GoldContract[] = [
     primaryKey: ['date_day', 'currency'],
     snapshot: false,
     businessTsColumn: 'date_day',
+    dtFollowsBusinessTs: true,
     columns: [
       c('date_day', 'DATE'),
       c('currency', 'VARCHAR'),
@@ -233,6 +242,7 @@ export const GOLD_CONTRACTS: readonly GoldContract[] = [
     primaryKey: ['month', 'customer_id', 'currency'],
     snapshot: false,
     businessTsColumn: 'measured_at_ts',
+    dtFollowsBusinessTs: true,
     reads: ['invoice_line_items', 'prices'],
     columns: [
       c('month', 'DATE'),
@@ -253,6 +263,7 @@ export const GOLD_CONTRACTS: readonly GoldContract[] = [
     primaryKey: ['month', 'currency'],
     snapshot: false,
     businessTsColumn: 'measured_at_ts',
+    dtFollowsBusinessTs: true,
     reads: ['invoice_line_items', 'prices'],
     columns: [
       c('month', 'DATE'),

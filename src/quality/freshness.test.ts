@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { freshnessVerdict } from './freshness.js';
+import { freshnessVerdict, newestDt } from './freshness.js';
 
 describe('freshnessVerdict', () => {
   const now = 1_700_000_000;
@@ -10,5 +10,14 @@ describe('freshnessVerdict', () => {
   it('fails beyond the threshold and when there is no data', () => {
     expect(freshnessVerdict(now - 26 * 3600 - 1, now, 26).passed).toBe(false);
     expect(freshnessVerdict(null, now, 26)).toEqual({ passed: false, age_hours: null });
+  });
+});
+
+describe('newestDt', () => {
+  it('is the greatest dt of the keys, whatever their order; undefined without any', () => {
+    const key = (dt: string) => `gold/model=fct_payments/dt=${dt}/data.parquet`;
+    expect(newestDt([key('2024-12-31'), key('2025-01-02'), key('2025-01-01')])).toBe('2025-01-02');
+    expect(newestDt([])).toBeUndefined();
+    expect(newestDt(['gold/model=fct_payments/_state.json'])).toBeUndefined();
   });
 });

@@ -431,6 +431,24 @@ describe('runQuality on broken data names the broken rows', () => {
     expect(failed.passed).toBe(false);
   });
 
+  it('freshness reads the newest partition, and every partition when that one has no business time', async () => {
+    await lake.write(goodDataset());
+    const newest = check(await quality(), 'freshness.fct_payments');
+    expect(newest.details).toMatchObject({
+      read: `the newest partition (dt=${utcDate(DAY2)})`,
+      newest_business_ts: new Date((DAY2 + 4 * 3600) * 1000).toISOString(),
+    });
+    await lake.rewrite(
+      layout.goldPartition('fct_payments', utcDate(DAY2)),
+      `select * replace (NULL::TIMESTAMPTZ as created_ts) from t`,
+    );
+    const whole = check(await quality(), 'freshness.fct_payments');
+    expect(whole.details.read).toBe('every partition');
+    // the older partition's newest charge: not the newest day's, and not NULL
+    expect(whole.details.newest_business_ts).not.toBeNull();
+    expect(Date.parse(whole.details.newest_business_ts as string) / 1000).toBeLessThan(DAY2);
+  });
+
   it('a Bronze id missing from Silver fails reconcile.bronze_silver.<entity> with the id and its Bronze key', async () => {
     const ds = goodDataset();
     ds.bronzeOnly.customers = [{ id: 'cus_lost', created: DAY2 + 100 }];

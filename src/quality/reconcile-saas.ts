@@ -1,6 +1,15 @@
+import { dtOfKey } from '../storage/layout.js';
+import type { ObjectInfo } from '../storage/object-store.js';
 import { capped, MAX_EXAMPLES, num } from './examples.js';
-import { goldView, type QualityContext, silverView } from './quality-context.js';
+import {
+  goldPartitions,
+  goldView,
+  type QualityContext,
+  silverPartitions,
+  silverView,
+} from './quality-context.js';
 import { type Reconciliation, runReconciliation } from './reconcile-silver-gold.js';
+import { changedDts } from './scope.js';
 import type { CheckResult, PlannedCheck } from './types.js';
 
 /**
@@ -140,25 +149,28 @@ export async function checkMrr(ctx: QualityContext): Promise<CheckResult> {
  * `reconcile.payouts`: for every paid automatic payout, its transactions (from Silver) sum to its
  * amount, and fct_payouts' category sums equal Silver's. `unreconciled` is Silver's
  * sum(net) - amount against the 0 it must be, so a payout that does not add up fails even when
- * Gold copied it faithfully.
+ * Gold copied it faithfully. `scope`: a relation of payout ids (`id`) to compare, instead of
+ * every payout.
  */
-const payoutsReconciliation: Reconciliation = {
-  name: 'reconcile.payouts',
-  keys: ['payout_id'],
-  measures: [
-    'transactions_count',
-    'transactions_net',
-    'charges_amount',
-    'refunds_amount',
-    'disputes_amount',
-    'fees_amount',
-    'other_net',
-    'unreconciled',
-  ],
-  silver: `with
+function payoutsReconciliation(scope?: string): Reconciliation {
+  const inScope = (col: string) => (scope ? ` and ${col} in (select id from ${scope})` : '');
+  return {
+    name: 'reconcile.payouts',
+    keys: ['payout_id'],
+    measures: [
+      'transactions_count',
+      'transactions_net',
+      'charges_amount',
+      'refunds_amount',
+      'disputes_amount',
+      'fees_amount',
+      'other_net',
+      'unreconciled',
+    ],
+    silver: `with
     paid as (
       select id, amount from ${S('payouts')}
-      where status = 'paid' and automatic and not is_deleted
+      where status = 'paid' and automatic and not is_deleted${inScope('id')}
         -- as fct_payouts: nothing to reconcile before the payout-transaction links exist
         and exists (select 1 from ${S('payout_balance_transactions')})
     ),
@@ -170,7 +182,7 @@ const payoutsReconciliation: Reconciliation = {
       join ${S('balance_transactions')} bt on bt.id = pbt.balance_transaction_id
       join ${S('payouts')} po on po.id = pbt.payout_id
       -- all that ?payout= lists but the payout's own transaction (a re-paid failure counts)
-      where bt.id is distinct from po.balance_transaction_id
+      where bt.id is distinct from po.balance_transaction_id${inScope('pbt.payout_id')}
     )
     select paid.id as payout_id,
            count(txns.id) as transactions_count,
@@ -183,13 +195,71 @@ const payoutsReconciliation: Reconciliation = {
            coalesce(sum(txns.net), 0) - any_value(paid.amount) as unreconciled
     from paid left join txns on txns.payout_id = paid.id
     group by paid.id`,
-  gold: `select payout_id, transactions_count, transactions_net, charges_amount, refunds_amount,
+    gold: `select payout_id, transactions_count, transactions_net, charges_amount, refunds_amount,
                 disputes_amount, fees_amount, other_net,
                 -- what must hold: a paid automatic payout's transactions sum to its amount
                 0 as unreconciled
-         from ${G('fct_payouts')} where status = 'paid' and automatic`,
-  absentIsZero: false,
-};
+         from ${G('fct_payouts')} where status = 'paid' and automatic${inScope('payout_id')}`,
+    absentIsZero: false,
+  };
+}
+
+/**
+ * With scope `changed`, the payouts whose row either side may have changed since the last passing
+ * run: those in changed partitions of Silver payouts or payout_balance_transactions, those linked
+ * to a balance transaction in a changed partition, and those in changed fct_payouts partitions
+ * (a payout Gold dropped or moved included). As a SQL relation of `id`; undefined: every payout.
+ * A payout's row reads nothing else, so the others were equal at that run and neither side moved.
+ */
+async function changedPayouts(ctx: QualityContext): Promise<{ sql: string; parts: string[] } | undefined> {
+  if (ctx.since === undefined) return undefined;
+  const changed = (objects: readonly ObjectInfo[]) => changedDts(objects, ctx.since, dtOfKey, ctx.verified);
+  const parts: string[] = [];
+  const payouts = changed(ctx.silver.get('payouts') ?? []);
+  if (payouts.size > 0) parts.push(`select id from ${await silverPartitions(ctx, 'payouts', payouts)}`);
+  const links = changed(ctx.silver.get('payout_balance_transactions') ?? []);
+  if (links.size > 0)
+    parts.push(
+      `select payout_id as id from ${await silverPartitions(ctx, 'payout_balance_transactions', links)}`,
+    );
+  const bts = changed(ctx.silver.get('balance_transactions') ?? []);
+  if (bts.size > 0)
+    parts.push(
+      `select payout_id as id from ${S('payout_balance_transactions')}
+       where balance_transaction_id in (select id from ${await silverPartitions(ctx, 'balance_transactions', bts)})`,
+    );
+  const gold = changed(ctx.gold.get('fct_payouts')?.objects ?? []);
+  if (gold.size > 0)
+    parts.push(`select payout_id as id from ${await goldPartitions(ctx, 'fct_payouts', gold)}`);
+  const dts = (name: string, set: Set<string>) => (set.size > 0 ? [`${name}: ${set.size}`] : []);
+  return {
+    sql: parts.length > 0 ? parts.join(' union ') : 'select NULL::VARCHAR as id limit 0',
+    parts: [
+      ...dts('payouts', payouts),
+      ...dts('payout_balance_transactions', links),
+      ...dts('balance_transactions', bts),
+      ...dts('fct_payouts', gold),
+    ],
+  };
+}
+
+/** `reconcile.payouts` over the payouts {@link changedPayouts} names (scope `changed`), else all. */
+export async function checkPayouts(ctx: QualityContext): Promise<CheckResult> {
+  const scope = await changedPayouts(ctx);
+  if (!scope) return runReconciliation(ctx, payoutsReconciliation());
+  const table = 'q_payouts_in_scope';
+  await ctx.db.conn.run(`create or replace temp table ${table} as select distinct id from (${scope.sql})`);
+  try {
+    const result = await runReconciliation(ctx, payoutsReconciliation(table));
+    // what was compared: the payouts of the changed partitions (counted per partition kind)
+    return {
+      ...result,
+      details: { ...result.details, payouts_checked: 'changed', changed_partitions: scope.parts },
+    };
+  } finally {
+    await ctx.db.conn.run(`drop table if exists ${table}`);
+  }
+}
 
 /** The two SaaS checks, both error severity. */
 export function saasChecks(ctx: QualityContext): PlannedCheck[] {
@@ -198,7 +268,7 @@ export function saasChecks(ctx: QualityContext): PlannedCheck[] {
     {
       name: 'reconcile.payouts',
       severity: 'error',
-      run: () => runReconciliation(ctx, payoutsReconciliation),
+      run: () => checkPayouts(ctx),
     },
   ];
 }

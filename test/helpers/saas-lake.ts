@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ColumnDef } from '../../src/contracts/contract.js';
@@ -203,15 +203,42 @@ export class SaasLake {
   }
 
   /** Alters a Gold partition behind the pipeline's back: `sql` updates its rows in a table `t`. */
-  async rewriteGold(model: GoldModelName, dt: string, sql: string): Promise<void> {
-    const path = join(this.store.localRoot, layout.goldPartition(model, dt));
+  rewriteGold(model: GoldModelName, dt: string, sql: string): Promise<void> {
+    return this.rewrite(layout.goldPartition(model, dt), sql);
+  }
+
+  /** Alters a Silver partition behind the pipeline's back (Gold not told): as `rewriteGold`. */
+  rewriteSilver(table: string, dt: string, sql: string): Promise<void> {
+    return this.rewrite(layout.silverPartition(table, dt), sql);
+  }
+
+  /**
+   * As a passing quality run would leave the lake: every object older than a manifest of a run
+   * `q0` whose quality passed (the changed scope of the next run then reads what changes after).
+   */
+  async checkedBefore(): Promise<void> {
+    const old = new Date(Date.now() - 86_400_000);
+    for (const o of await this.store.list('')) await utimes(join(this.store.localRoot, o.key), old, old);
+    await this.store.put(
+      layout.manifest('q0'),
+      JSON.stringify({
+        run_id: 'q0',
+        status: 'succeeded',
+        started_at: new Date(Date.now() - 3_600_000).toISOString(),
+        quality: { passed: true, checks: [] },
+      }),
+    );
+  }
+
+  private async rewrite(key: string, sql: string): Promise<void> {
+    const path = join(this.store.localRoot, key);
     await this.db.conn.run(
       `create or replace temp table t as select * from read_parquet(${sqlString(path)}, hive_partitioning = false)`,
     );
     await this.db.conn.run(sql);
     const tmp = join(this.dir, `${Math.random().toString(36).slice(2)}.parquet`);
     await this.db.conn.run(`copy t to ${sqlString(tmp)} (format parquet)`);
-    await this.store.putFile(layout.goldPartition(model, dt), tmp, { move: true });
+    await this.store.putFile(key, tmp, { move: true });
   }
 
   /** The published rows of a Gold model (DECIMALs and BIGINTs as numbers, dates as strings). */

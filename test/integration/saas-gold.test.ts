@@ -603,6 +603,41 @@ describe('reconcile.mrr and reconcile.payouts', () => {
     });
   });
 
+  it("reconcile.payouts' changed scope compares the payouts whose rows changed since the last passing run; 'all' every payout", async () => {
+    // days apart: no partition holds transactions of both
+    await writePayouts([payoutOf('po_1', '2024-03-05'), payoutOf('po_2', '2024-03-20')]);
+    expect((await lake.buildGold(asOf)).fct_payouts).toEqual(['2024-03-05', '2024-03-20']);
+    // a defect in po_1's Gold row, in a partition checked before: the changed scope reads none of it
+    await lake.rewriteGold('fct_payouts', '2024-03-05', 'update t set charges_amount = 9_000');
+    await lake.checkedBefore();
+    const quiet = checkNamed(await qualityOf(lake.store, asOf), 'reconcile.payouts');
+    expect(quiet).toMatchObject({
+      passed: true,
+      details: { payouts_checked: 'changed', changed_partitions: [], silver_keys: 0, gold_keys: 0 },
+    });
+    const all = checkNamed(await qualityOf(lake.store, asOf, { scope: 'all' }), 'reconcile.payouts');
+    expect(all.passed).toBe(false);
+    expect(all.details.payouts_checked).toBeUndefined();
+    expect(all.details.mismatches).toMatchObject({ count: 1, examples: [{ payout_id: 'po_1' }] });
+    // one of po_2's balance transactions changes in Silver only (Gold not rebuilt): its partition
+    // is not the payout's, and the payout is compared through its link; po_1 is still not read
+    const created = payoutOf('po_2', '2024-03-20').transactions[0]!.created;
+    await lake.rewriteSilver(
+      'balance_transactions',
+      new Date(created * 1000).toISOString().slice(0, 10),
+      `update t set amount = amount + 5, net = net + 5 where id = 'txn_po_2_ch'`,
+    );
+    const changed = checkNamed(await qualityOf(lake.store, asOf), 'reconcile.payouts');
+    expect(changed).toMatchObject({
+      passed: false,
+      details: { changed_partitions: ['balance_transactions: 1'], silver_keys: 1, gold_keys: 1 },
+    });
+    expect(changed.details.mismatches).toMatchObject({
+      count: 1,
+      examples: [{ payout_id: 'po_2', silver: { charges_amount: 10_005, unreconciled: 5 } }],
+    });
+  });
+
   it('reconcile.payouts names an altered payout, and a paid payout whose transactions do not sum to it', async () => {
     await goodLake();
     // the source's po_2 does not add up (Gold built from it faithfully), and po_1 is altered in Gold

@@ -79,6 +79,10 @@ export async function openDuckSession(opts: {
     `set threads = ${availableParallelism()}`,
     `set memory_limit = ${sqlString(opts.memoryLimit ?? DEFAULT_MEMORY_LIMIT)}`,
     `set temp_directory = ${sqlString(tmp)}`,
+    // DuckDB's copy of the file ranges it read: our files are local (S3 objects are staged on
+    // disk), where the OS caches them anyway, and freeing it made every close take 0.8 s on the
+    // main thread at 100k charges (transform's and quality's: 1.6 s of a 26 s daily run).
+    'set enable_external_file_cache = false',
     ...connectionSettings,
     // Freed memory goes back sooner (DuckDB keeps up to 128 MB per thread cache by default, and
     // flushes in bulk past 512 MB): a full-refresh transform of the 1m lake peaked at 739 and

@@ -1,7 +1,28 @@
+import { Agent, fetch, type RequestInit, type Response } from 'undici';
+
 /**
  * The one client of the mock API's control and truth endpoints (`/_mock/…`, docs/mock-api.md)
  * for tests: truth, clock, faults, webhooks, each failing loudly with the status and body.
  */
+
+/**
+ * A request on a connection of its own. A pooled keep-alive socket that the mock closes (after
+ * its 5 s keep-alive timeout) just as fetch reuses it fails with ECONNRESET: on a loaded CI
+ * machine, timers run late enough for that race, and a control POST (the clock) must not be
+ * retried blindly. Read the body before it returns: the agent is closed after.
+ */
+async function ownConnection<T>(
+  url: string,
+  init: RequestInit,
+  read: (res: Response) => Promise<T>,
+): Promise<T> {
+  const agent = new Agent();
+  try {
+    return await read(await fetch(url, { ...init, dispatcher: agent }));
+  } finally {
+    await agent.close();
+  }
+}
 
 /** POSTs a control request; the mock answers 200 with JSON, anything else throws. */
 export async function mockControl(
@@ -9,13 +30,12 @@ export async function mockControl(
   path: string,
   body: unknown,
 ): Promise<Record<string, unknown>> {
-  const res = await fetch(`${url}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  if (res.status !== 200) throw new Error(`POST ${path}: HTTP ${res.status} ${await res.text()}`);
-  const text = await res.text();
+  const { status, text } = await ownConnection(
+    `${url}${path}`,
+    { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) },
+    async (res) => ({ status: res.status, text: await res.text() }),
+  );
+  if (status !== 200) throw new Error(`POST ${path}: HTTP ${status} ${text}`);
   return text ? (JSON.parse(text) as Record<string, unknown>) : {};
 }
 
@@ -31,9 +51,13 @@ export async function configureMock(url: string, config: Record<string, number>)
 
 /** Every object of `/_mock/truth/<entity>` (NDJSON) as of the mock's now. */
 export async function fetchTruth(url: string, entity: string): Promise<Record<string, unknown>[]> {
-  const res = await fetch(`${url}/_mock/truth/${entity}`);
-  if (!res.ok) throw new Error(`truth ${entity}: HTTP ${res.status}`);
-  return (await res.text())
+  const { ok, status, text } = await ownConnection(`${url}/_mock/truth/${entity}`, {}, async (res) => ({
+    ok: res.ok,
+    status: res.status,
+    text: await res.text(),
+  }));
+  if (!ok) throw new Error(`truth ${entity}: HTTP ${status}`);
+  return text
     .split('\n')
     .filter((l) => l.trim().length > 0)
     .map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -46,6 +70,6 @@ export async function truthById(url: string, entity: string): Promise<Map<string
 
 /** The mock's clock (`/health`), Unix seconds. */
 export async function mockNow(url: string): Promise<number> {
-  const { now } = (await (await fetch(`${url}/health`)).json()) as { now: number };
+  const { now } = await ownConnection(`${url}/health`, {}, (res) => res.json() as Promise<{ now: number }>);
   return now;
 }

@@ -231,14 +231,14 @@ async function changedPayouts(ctx: QualityContext): Promise<{ sql: string; parts
   const gold = changed(ctx.gold.get('fct_payouts')?.objects ?? []);
   if (gold.size > 0)
     parts.push(`select payout_id as id from ${await goldPartitions(ctx, 'fct_payouts', gold)}`);
-  const dts = (name: string, set: Set<string>) => (set.size > 0 ? [`${name}: ${set.size}`] : []);
+  const count = (name: string, dts: Set<string>) => (dts.size > 0 ? [`${name}: ${dts.size}`] : []);
   return {
     sql: parts.length > 0 ? parts.join(' union ') : 'select NULL::VARCHAR as id limit 0',
     parts: [
-      ...dts('payouts', payouts),
-      ...dts('payout_balance_transactions', links),
-      ...dts('balance_transactions', bts),
-      ...dts('fct_payouts', gold),
+      ...count('payouts', payouts),
+      ...count('payout_balance_transactions', links),
+      ...count('balance_transactions', bts),
+      ...count('fct_payouts', gold),
     ],
   };
 }

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, utimes } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ColumnDef } from '../../src/contracts/contract.js';
@@ -210,24 +210,6 @@ export class SaasLake {
   /** Alters a Silver partition behind the pipeline's back (Gold not told): as `rewriteGold`. */
   rewriteSilver(table: string, dt: string, sql: string): Promise<void> {
     return this.rewrite(layout.silverPartition(table, dt), sql);
-  }
-
-  /**
-   * As a passing quality run would leave the lake: every object older than a manifest of a run
-   * `q0` whose quality passed (the changed scope of the next run then reads what changes after).
-   */
-  async checkedBefore(): Promise<void> {
-    const old = new Date(Date.now() - 86_400_000);
-    for (const o of await this.store.list('')) await utimes(join(this.store.localRoot, o.key), old, old);
-    await this.store.put(
-      layout.manifest('q0'),
-      JSON.stringify({
-        run_id: 'q0',
-        status: 'succeeded',
-        started_at: new Date(Date.now() - 3_600_000).toISOString(),
-        quality: { passed: true, checks: [] },
-      }),
-    );
   }
 
   private async rewrite(key: string, sql: string): Promise<void> {

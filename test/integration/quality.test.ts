@@ -1,4 +1,4 @@
-import { mkdtemp, rm, utimes } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -20,7 +20,7 @@ import type { CheckResult, QualityReport } from '../../src/quality/types.js';
 import { layout, utcDate } from '../../src/storage/layout.js';
 import { LocalObjectStore } from '../../src/storage/local-store.js';
 import { bronzeLine, DAY1, DAY2, goodDataset, Lake, NOW, type Row, RUN } from '../fixtures/quality-lake.js';
-import { checkNamed, qualityOf } from '../helpers/quality.js';
+import { checkNamed, markCheckedBefore, qualityOf } from '../helpers/quality.js';
 
 // The hand-written lake of test/fixtures/quality-lake.ts: good data passes every check; each test
 // breaks one thing and expects the right check to fail naming the broken rows.
@@ -607,19 +607,7 @@ describe('runQuality on broken data names the broken rows', () => {
 
 describe('Bronze -> Silver scope', () => {
   /** Every file a day old, and a run whose quality passed an hour ago: nothing changed since. */
-  async function checkedBefore(): Promise<void> {
-    const old = new Date(Date.now() - 86_400_000);
-    for (const o of await lake.store.list('')) await utimes(join(lake.store.root, o.key), old, old);
-    await lake.store.put(
-      layout.manifest('q0'),
-      JSON.stringify({
-        run_id: 'q0',
-        status: 'succeeded',
-        started_at: new Date(Date.now() - 3_600_000).toISOString(),
-        quality: { passed: true, checks: [] },
-      }),
-    );
-  }
+  const checkedBefore = () => markCheckedBefore(lake.store);
 
   it("'changed' reads only partitions written since the last passing quality run; 'all' reads everything", async () => {
     const ds = goodDataset();

@@ -12,7 +12,7 @@ import {
   type RawPayout,
   type RawPrice,
 } from '../helpers/mrr-oracle.js';
-import { checkNamed, qualityOf } from '../helpers/quality.js';
+import { checkNamed, markCheckedBefore, qualityOf } from '../helpers/quality.js';
 import { at, lineItemRows, payoutRows, priceRows, SaasLake } from '../helpers/saas-lake.js';
 
 // The SaaS Gold models (SPEC 8.1) over hand-written Silver, built by the real Gold build, each
@@ -609,7 +609,7 @@ describe('reconcile.mrr and reconcile.payouts', () => {
     expect((await lake.buildGold(asOf)).fct_payouts).toEqual(['2024-03-05', '2024-03-20']);
     // a defect in po_1's Gold row, in a partition checked before: the changed scope reads none of it
     await lake.rewriteGold('fct_payouts', '2024-03-05', 'update t set charges_amount = 9_000');
-    await lake.checkedBefore();
+    await markCheckedBefore(lake.store);
     const quiet = checkNamed(await qualityOf(lake.store, asOf), 'reconcile.payouts');
     expect(quiet).toMatchObject({
       passed: true,

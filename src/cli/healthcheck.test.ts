@@ -3,12 +3,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliArgv } from '../../test/helpers/cli.js';
 import { checkHealth, probePort } from './healthcheck.js';
-
-const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
-const TSX = new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
 
 describe('probePort', () => {
   it.each([
@@ -54,7 +51,7 @@ describe('checkHealth against a real `webhooks` process', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'pp-health-'));
     port = await freePort();
-    argv = [process.execPath, '--import', TSX, MAIN, 'webhooks', '--port', String(port)];
+    argv = [process.execPath, ...cliArgv(), 'webhooks', '--port', String(port)];
     child = spawn(argv[0]!, argv.slice(1), {
       env: {
         PATH: process.env.PATH ?? '',

@@ -1,10 +1,18 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { afterAll, onTestFinished, TestRunner } from 'vitest';
+import { afterAll, inject, onTestFinished, TestRunner } from 'vitest';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 // An absolute loader URL, so that the CLI also runs from a temp working directory.
 const TSX = new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
+
+/**
+ * Node's arguments that start the CLI: in the suite, its build for this run (test/cli-build.ts,
+ * made by the global setup); outside vitest (scripts/crash-soak.ts), the sources through tsx.
+ */
+export function cliArgv(): string[] {
+  return process.env.VITEST ? [inject('cliMain')] : ['--import', TSX, MAIN];
+}
 
 export interface CliResult {
   code: number | null;
@@ -46,14 +54,14 @@ export function tieToTest(child: ChildProcess): void {
 }
 
 /**
- * Starts the CLI as a child process from its TypeScript sources (through tsx), with a clean
+ * Starts the CLI (`cliArgv`) as a child process, with a clean
  * environment plus `env`, in `cwd`, tied to the current test (see `tieToTest`).
  */
 export function spawnCli(
   args: string[],
   opts: { env?: Record<string, string>; cwd?: string } = {},
 ): ChildProcess {
-  const child = spawn(process.execPath, ['--import', TSX, MAIN, ...args], {
+  const child = spawn(process.execPath, [...cliArgv(), ...args], {
     cwd: opts.cwd ?? process.cwd(),
     env: {
       PATH: process.env.PATH ?? '',

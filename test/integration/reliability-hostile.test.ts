@@ -5,14 +5,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSettings } from '../../src/config/settings.js';
 import { startMockApi } from '../../src/mock/index.js';
 import { silentLogger } from '../../src/obs/logger.js';
 import { LocalObjectStore } from '../../src/storage/local-store.js';
 import { startWebhookServer } from '../../src/webhooks/server.js';
-import { runCli, s3CliEnv } from '../helpers/cli.js';
+import { cliArgv, runCli, s3CliEnv } from '../helpers/cli.js';
 import { fetchTruth } from '../helpers/mock-control.js';
 import { freshPrefix, s3TestConfig } from '../s3-env.js';
 
@@ -25,8 +24,6 @@ import { freshPrefix, s3TestConfig } from '../s3-env.js';
 
 const NOW = Date.UTC(2024, 5, 15, 12, 0, 0) / 1000;
 const DAY = 86_400;
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
-const TSX = new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
 
 let mock: Awaited<ReturnType<typeof startMockApi>>;
 
@@ -180,7 +177,7 @@ const manifest = (root: string, runId: string) => readJson(join(root, `_state/ma
 
 /** A CLI child whose stderr can be waited on, for signal cases. */
 function startCli(args: string[], e: Record<string, string>) {
-  const child: ChildProcess = spawn(process.execPath, ['--import', TSX, MAIN, ...args], {
+  const child: ChildProcess = spawn(process.execPath, [...cliArgv(), ...args], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_FORMAT: 'json', ...e },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

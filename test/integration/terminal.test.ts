@@ -3,14 +3,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GOLD_CONTRACTS } from '../../src/contracts/gold.js';
 import { startMockApi } from '../../src/mock/index.js';
+import { cliArgv } from '../helpers/cli.js';
 
 const NOW = Date.UTC(2024, 5, 15, 12, 0, 0) / 1000;
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
-const TSX = new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
 const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8' });
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
@@ -46,7 +44,7 @@ describe('run-all in a terminal', () => {
       .map(([k, v]) => `${k}=${quote(v)}`)
       .join(
         ' ',
-      )} ${quote(process.execPath)} --import ${quote(TSX)} ${quote(MAIN)} run-all --until ${NOW}; echo EXIT=$?; sleep 120`;
+      )} ${[process.execPath, ...cliArgv()].map(quote).join(' ')} run-all --until ${NOW}; echo EXIT=$?; sleep 120`;
     tmux('new-session', '-d', '-s', session, '-x', '120', '-y', '50', cmd);
     let screen = '';
     for (let i = 0; i < 240 && !/EXIT=\d/.test(screen); i++) {

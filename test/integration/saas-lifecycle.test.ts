@@ -141,6 +141,9 @@ describe.concurrent('SaaS lifecycle: first load and three incremental runs, faul
           LOG_LEVEL: 'warn',
           // not Stripe's test-mode 25/s: the year world's first load lists ~6,000 daily slices
           API_RATE_LIMIT_RPS: '1000',
+          // steps 10 days apart: the default 7 would check everything at every step. With 30 the
+          // incremental runs 2 and 3 check what changed (as a daily run does) and run 4 all again
+          QUALITY_FULL_SCOPE_DAYS: '30',
           ...lake.env,
         };
 
@@ -167,6 +170,9 @@ describe.concurrent('SaaS lifecycle: first load and three incremental runs, faul
             await readFile(join(root, '_state/manifests', `run_${runId}.json`), 'utf8'),
           );
           expect(manifest.quality.passed, `${runId}: quality`).toBe(true);
+          expect(manifest.quality.scope, `${runId}: quality scope`).toBe(
+            step === 1 || step === 2 ? 'changed' : 'all',
+          );
           const extract = manifest.extract as Record<string, { records: number }>;
           if (step === 0) {
             // every line of the partial invoices came from the reads by parent

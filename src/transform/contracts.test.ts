@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useDuckSession } from '../../test/helpers/duck-session.js';
-import { GOLD_CONTRACTS, GOLD_SILVER_INPUTS } from '../contracts/gold.js';
+import { GOLD_CONTRACTS, GOLD_SILVER_INPUTS, type GoldModelName } from '../contracts/gold.js';
 import { COMMON_SILVER_COLUMNS, SILVER_CONTRACTS, SILVER_TABLES } from '../contracts/silver.js';
 import {
   readModelSql,
@@ -12,8 +12,10 @@ import {
   silverFragmentOf,
 } from '../duckdb/silver-sql.js';
 import { createStager } from '../duckdb/stager.js';
+import type { TableName } from '../entities/entity.js';
 import { LocalObjectStore } from '../storage/local-store.js';
 import { createSilverViews, renderGoldModel } from './gold-build.js';
+import { depsSql, TOUCHED_KEYS } from './gold-deps.js';
 
 const duck = useDuckSession('contracts-');
 
@@ -81,5 +83,32 @@ describe('SQL models return exactly their contract', () => {
       const view = await describeSql(`select * from silver_${table}`);
       expect(view).toEqual(pinned.map((c) => c.replace('TIMESTAMPTZ', 'TIMESTAMP WITH TIME ZONE')));
     }
+  });
+});
+
+// gold-build.ts reads of each changed Silver partition only the key and the columns TOUCHED_KEYS
+// declares: a deps query reading another one would fail there (and compute the model whole)
+describe('touched-keys queries read only the columns declared', () => {
+  it.each(Object.keys(TOUCHED_KEYS))('gold/deps/%s.sql', async (model) => {
+    const decl = TOUCHED_KEYS[model as GoldModelName]!;
+    const store = new LocalObjectStore(join(duck.dir, 'lake'));
+    await createSilverViews(duck.session, store, createStager(store, join(duck.dir, 'stage')));
+    for (const [table, read] of Object.entries(decl.silver)) {
+      const contract = SILVER_CONTRACTS[table as TableName];
+      const names = new Set([...contract.primaryKey, '_bronze_key', '_version_ts', ...read]);
+      const cols = contract.columns.filter((c) => names.has(c.name));
+      // every declared column is one of the table's
+      expect(cols.map((c) => c.name).sort()).toEqual([...names].sort());
+      await duck.session.conn.run(
+        `create or replace temp table chgrows_${table} (${cols.map((c) => `${c.name} ${c.type}`).join(', ')})`,
+      );
+    }
+    for (const g of decl.gold) {
+      const contract = GOLD_CONTRACTS.find((c) => c.name === g)!;
+      await duck.session.conn.run(
+        `create or replace temp table fresh_${g} (${contract.columns.map((c) => `${c.name} ${c.type}`).join(', ')})`,
+      );
+    }
+    expect(await describeSql(`(${await depsSql(model as GoldModelName)})`)).toEqual([`${decl.key} VARCHAR`]);
   });
 });

@@ -272,7 +272,8 @@ async function touchedScope(
   if (!prevDt || !existing.has(prevDt) || prevDt > asOf || prevDt.slice(0, 7) !== asOf.slice(0, 7))
     return undefined;
   if ((ctx.rebuild?.[model] ?? []).length > 0) return undefined;
-  if (decl.silver.some((t) => (changes.removed[t] ?? []).length > 0)) return undefined;
+  const tables = Object.keys(decl.silver);
+  if (tables.some((t) => (changes.removed[t] ?? []).length > 0)) return undefined;
   for (const g of decl.gold) {
     const [t] = await ctx.session.rows<{ n: number }>(
       `select count(*)::INTEGER as n from duckdb_tables() where temporary and table_name = ${sqlString(`fresh_${g}`)}`,
@@ -280,8 +281,9 @@ async function touchedScope(
     if (!t?.n) return undefined;
   }
   try {
-    for (const table of decl.silver) {
-      if (!(await changedRowsTable(ctx, ctx.store, table, changes.changed[table] ?? []))) return undefined;
+    for (const table of tables) {
+      const read = decl.silver[table] ?? [];
+      if (!(await changedRowsTable(ctx, ctx.store, table, changes.changed[table] ?? [], read))) return undefined;
     }
     const relation = `touched_${model}`;
     await ctx.session.conn.run(`create or replace temp table ${relation} as ${await depsSql(model)}`);
@@ -293,21 +295,23 @@ async function touchedScope(
     ctx.logger.warn({ model: `gold.${model}`, err }, 'touched keys not found: computing the model whole');
     return undefined;
   } finally {
-    for (const table of decl.silver) await ctx.session.conn.run(`drop table if exists chgrows_${table}`);
+    for (const table of tables) await ctx.session.conn.run(`drop table if exists chgrows_${table}`);
   }
 }
 
 /**
  * A temp table `chgrows_<table>`: the rows of a Silver table's partitions of `dts` that differ
  * between this run's staged version and the published one (by key, the Bronze line and version
- * they come from), both sides: new versions, and those they replace or that went. False when a
- * partition of `dts` was not written in this run (nothing to compare it with).
+ * they come from), both sides: new versions, and those they replace or that went; with the key,
+ * those two and the columns `read`. False when a partition of `dts` was not written in this run
+ * (nothing to compare it with).
  */
 async function changedRowsTable(
   ctx: GoldContext,
   view: StagedStore,
   table: string,
   dts: readonly string[],
+  read: readonly string[],
 ): Promise<boolean> {
   const keys = dts.map((dt) => layout.silverPartition(table, dt));
   if (keys.some((k) => view.physicalKey(k) === k)) return false;
@@ -316,7 +320,9 @@ async function changedRowsTable(
   const publishedStager = createStager(view.base, join(ctx.workDir, 'stage-published'));
   await ctx.stager.stage(keys);
   await publishedStager.stage(published);
-  const cols = silverColumns(table);
+  const key = SILVER_CONTRACTS[table as TableName]?.primaryKey ?? ['id'];
+  const wanted = new Set([...key, '_bronze_key', '_version_ts', ...read]);
+  const cols = silverColumns(table).filter((c) => wanted.has(c.name));
   const staged = parquetColumns(
     keys.map((k) => ctx.stager.localPath(k)),
     cols,
@@ -325,7 +331,6 @@ async function changedRowsTable(
     published.map((k) => publishedStager.localPath(k)),
     cols,
   );
-  const key = SILVER_CONTRACTS[table as TableName]?.primaryKey ?? ['id'];
   const same = [
     ...key.map((k) => `a.${sqlIdent(k)} = b.${sqlIdent(k)}`),
     'a._bronze_key is not distinct from b._bronze_key',

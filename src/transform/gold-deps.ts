@@ -45,14 +45,19 @@ export const GOLD_DEPS: Readonly<Partial<Record<GoldModelName, GoldDeps>>> = {
  */
 export interface TouchedKeys {
   readonly key: string;
-  readonly silver: readonly string[];
+  /**
+   * Per Silver table, the columns the deps SQL reads of its `chgrows_<t>` (besides the primary
+   * key): only they are read of the changed partitions, not the wide rows (at 1m charges a daily
+   * run compared 110,000 whole charge rows, 1.2 s, to find their customers).
+   */
+  readonly silver: Readonly<Record<string, readonly string[]>>;
   readonly gold: readonly GoldModelName[];
 }
 
 export const TOUCHED_KEYS: Readonly<Partial<Record<GoldModelName, TouchedKeys>>> = {
   dim_customers: {
     key: 'customer_id',
-    silver: ['customers', 'charges', 'refunds'],
+    silver: { customers: ['id'], charges: ['customer_id'], refunds: ['charge_id'] },
     gold: ['fct_balance_transactions'],
   },
 };

@@ -283,7 +283,8 @@ async function touchedScope(
   try {
     for (const table of tables) {
       const read = decl.silver[table] ?? [];
-      if (!(await changedRowsTable(ctx, ctx.store, table, changes.changed[table] ?? [], read))) return undefined;
+      if (!(await changedRowsTable(ctx, ctx.store, table, changes.changed[table] ?? [], read)))
+        return undefined;
     }
     const relation = `touched_${model}`;
     await ctx.session.conn.run(`create or replace temp table ${relation} as ${await depsSql(model)}`);

@@ -40,10 +40,12 @@ export function orphansSql(
   rows = silverView(table),
   /** The referencing rows are few (a daily run's partitions): see {@link targetsCte}. */
   fewRefs = false,
+  /** What a referenced table's ids are read from (its view by default; quality: its keys). */
+  targetView: (table: TableName) => string = silverView,
 ): { sql: string; col: string } {
   const sql = `
     with refs as (${refsSql(table, fk, dts, rows)}),
-    targets as (${targetsCte(fk.references, fewRefs)})
+    targets as (${targetsCte(fk.references, fewRefs, targetView)})
     ${UNRESOLVED}`;
   return { sql, col: `c.${sqlIdent(fk.column)}` };
 }
@@ -73,18 +75,22 @@ const UNRESOLVED =
  * instead of hashing every id of the referenced tables (1.1m at 1m charges) for a few thousand
  * lookups. With many (a first build), the plain union: a hash of the references would be as big.
  */
-function targetsCte(references: readonly TableName[], fewRefs: boolean): string {
-  const all = targetsSql(references);
+function targetsCte(
+  references: readonly TableName[],
+  fewRefs: boolean,
+  targetView: (table: TableName) => string = silverView,
+): string {
+  const all = targetsSql(references, targetView);
   return fewRefs ? `select t, id from (${all}) where id in (select ref from refs)` : all;
 }
 
 /** SQL of the ids of the referenced tables: `t, id`. */
-function targetsSql(references: readonly TableName[]): string {
+function targetsSql(references: readonly TableName[], targetView: (table: TableName) => string): string {
   // a referenced table is an API entity: one key column, the object's id
   return references
     .map(
       (t) =>
-        `select ${sqlString(t)} as t, ${sqlIdent(SILVER_CONTRACTS[t].primaryKey[0]!)} as id from ${silverView(t)}`,
+        `select ${sqlString(t)} as t, ${sqlIdent(SILVER_CONTRACTS[t].primaryKey[0]!)} as id from ${targetView(t)}`,
     )
     .join(' union all ');
 }
@@ -119,6 +125,8 @@ export async function danglingReferences(
    * filtered by dt: DuckDB then opens every partition's file to filter it).
    */
   partitionRows?: (table: TableName, dts: readonly string[]) => string,
+  /** What a referenced table's ids are read from (its view by default). */
+  targetView: (table: TableName) => string = silverView,
 ): Promise<{ table: EntityName; id: string }[]> {
   // The foreign keys that point at the same tables share one query: their targets are read once.
   const groups = new Map<string, { refs: string[]; few: boolean }>();
@@ -143,7 +151,7 @@ export async function danglingReferences(
   for (const [target, { refs, few }] of groups) {
     const rows = await session.rows<{ ref_table: string; ref: string }>(
       `with refs as (${refs.join(' union all ')}),
-       targets as (${targetsCte(target.split(',') as TableName[], few)})
+       targets as (${targetsCte(target.split(',') as TableName[], few, targetView)})
        select distinct ref_table, ref from (${UNRESOLVED}) where ref_table is not null`,
     );
     // Only API entities can be retrieved by id (webhook_events is ours, not the API's).

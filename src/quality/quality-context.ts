@@ -17,11 +17,13 @@ import { createStager, type Stager } from '../duckdb/stager.js';
 import type { TableName } from '../entities/entity.js';
 import type { Logger } from '../obs/logger.js';
 import { goldModelSummary } from '../state/gold-state.js';
+import { type KeyIndexRecord, keyIndexFile, loadKeyIndex, planKeys } from '../state/key-index.js';
 import { loadVerified, type VerifiedIndex } from '../state/verified-index.js';
 import { dtOfKey, layout } from '../storage/layout.js';
 import type { ObjectInfo, ObjectStore } from '../storage/object-store.js';
 import { makeScratchDir } from '../storage/scratch-dir.js';
 import { type KeyProfile, profileKeys } from './key-diff.js';
+import { keysSql, type TableKeysRead } from './key-index.js';
 import { changedSince, isChanged } from './scope.js';
 import type { QualityScope } from './types.js';
 
@@ -72,7 +74,15 @@ export interface QualityContext {
       readonly objects: readonly ObjectInfo[];
     }
   >;
+  /**
+   * The keys of every Silver table and Gold model (`silver.charges`, `gold.fct_mrr`), each a view
+   * named `keysView(name)`: the unchanged partitions' from the key index, the others' from files.
+   */
+  readonly keys: ReadonlyMap<string, TableKeysRead<ObjectInfo>>;
 }
+
+/** View of a table's keys and `_file` (`keys_silver_charges`): see QualityContext.keys. */
+export const keysView = (name: string) => `keys_${name.replace('.', '_')}`;
 
 /**
  * Checks run at once in a changed scope (a daily run's: many small statements, each waiting on
@@ -330,6 +340,39 @@ export async function openQualityContext(opts: {
       const rel = await parquetRelation(db, paths, contract, cols);
       await db.conn.run(`create or replace view ${goldView(contract.name)} as select * from ${rel}`);
     }
+    // the keys of each table, from the index where a passing run read them from these very objects
+    const index = since === undefined ? undefined : await loadKeyIndex(opts.store);
+    const keys = new Map<string, TableKeysRead<ObjectInfo>>();
+    const keysOf = async (
+      name: string,
+      contract: TableContract,
+      prefix: string,
+      whole: string,
+      objs: readonly ObjectInfo[],
+    ) =>
+      keys.set(
+        name,
+        await openKeysView(
+          { db, stager, fileColumns },
+          { name, contract, prefix, whole, objects: objs, index },
+        ),
+      );
+    for (const table of SILVER_TABLES)
+      await keysOf(
+        `silver.${table}`,
+        SILVER_CONTRACTS[table],
+        layout.silverEntityPrefix(table),
+        silverView(table),
+        silver.get(table) ?? [],
+      );
+    for (const contract of GOLD_CONTRACTS)
+      await keysOf(
+        `gold.${contract.name}`,
+        contract,
+        layout.goldModelPrefix(contract.name),
+        goldView(contract.name),
+        gold.get(contract.name)?.objects ?? [],
+      );
     const listed = new Map<string, ObjectInfo>();
     for (const objs of silver.values()) noteListed({ listed }, objs);
     noteListed({ listed }, goldObjects);
@@ -347,6 +390,7 @@ export async function openQualityContext(opts: {
       workDir,
       silver,
       gold,
+      keys,
       async close() {
         pooled.close();
         await rm(workDir, { recursive: true, force: true });
@@ -357,4 +401,53 @@ export async function openQualityContext(opts: {
     await rm(workDir, { recursive: true, force: true });
     throw err;
   }
+}
+
+/**
+ * Creates `keysView(name)` over a table's keys: the partitions the key index read from the same
+ * objects from its files, the rest from their Parquet (the whole view when the index gives none).
+ * An index file that cannot be staged or has other columns is not used: the keys come from files.
+ */
+async function openKeysView(
+  ctx: { db: DuckSession } & Pick<QualityContext, 'stager' | 'fileColumns'>,
+  t: {
+    name: string;
+    contract: TableContract;
+    prefix: string;
+    whole: string;
+    objects: readonly ObjectInfo[];
+    index: KeyIndexRecord | undefined;
+  },
+): Promise<TableKeysRead<ObjectInfo>> {
+  let plan = planKeys(t.index?.tables[t.name], t.contract.primaryKey, t.objects);
+  let indexFiles: { path: string; dts: readonly string[] }[] = [];
+  if (plan.fromIndex.length > 0) {
+    try {
+      const keys = plan.fromIndex.map((f) => keyIndexFile(t.name, f.name));
+      await ctx.stager.stage(keys);
+      const paths = keys.map((k) => ctx.stager.localPath(k));
+      const want = [...t.contract.primaryKey, 'dt'].join(',');
+      for (const [path, cols] of await readFileColumns(ctx.db, paths))
+        if (cols.map((c) => c.name).join(',') !== want) throw new Error(`${path}: not a key index file`);
+      indexFiles = plan.fromIndex.map((f, i) => ({ path: paths[i]!, dts: f.dts }));
+    } catch {
+      plan = { fromIndex: [], fromFiles: t.objects };
+    }
+  }
+  const fromFiles =
+    plan.fromFiles.length === 0
+      ? undefined
+      : indexFiles.length === 0
+        ? t.whole
+        : `(select * from ${await parquetRelation(
+            ctx.db,
+            plan.fromFiles.map((o) => ctx.stager.localPath(o.key)),
+            t.contract,
+            ctx.fileColumns,
+          )})`;
+  const view = keysView(t.name);
+  await ctx.db.conn.run(
+    `create or replace view ${view} as ${keysSql(t.contract, t.prefix, indexFiles, fromFiles)}`,
+  );
+  return { table: t.name, contract: t.contract, plan, objects: t.objects, all: view, fromFiles };
 }

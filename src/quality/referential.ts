@@ -4,7 +4,7 @@ import { fewPartitions, orphansSql } from '../duckdb/foreign-keys.js';
 import type { TableName } from '../entities/entity.js';
 import { dtOfKey } from '../storage/layout.js';
 import { capped, MAX_EXAMPLES, num } from './examples.js';
-import { type QualityContext, silverPartitions } from './quality-context.js';
+import { keysView, type QualityContext, silverPartitions } from './quality-context.js';
 import { changedDts } from './scope.js';
 import type { CheckResult, PlannedCheck } from './types.js';
 
@@ -29,7 +29,10 @@ export async function checkForeignKey(
       : [...changedDts(ctx.silver.get(table) ?? [], ctx.since, dtOfKey, ctx.verified)].sort();
   // the changed partitions' rows, read from their files only
   const rows = await silverPartitions(ctx, table, dts);
-  const { sql: orphans, col } = orphansSql(table, fk, undefined, rows, fewPartitions(dts));
+  // the referenced ids from the tables' keys (the unchanged partitions' from the key index)
+  const { sql: orphans, col } = orphansSql(table, fk, undefined, rows, fewPartitions(dts), (t) =>
+    keysView(`silver.${t}`),
+  );
   const [counts] =
     dts?.length === 0
       ? [{ checked: '0', orphans: '0' }]

@@ -1,9 +1,11 @@
 import type { Settings } from '../config/settings.js';
+import { sqlString } from '../duckdb/sql-template.js';
 import type { Logger } from '../obs/logger.js';
 import { recordVerified } from '../state/verified-index.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { freshnessChecks } from './freshness.js';
-import { openQualityContext } from './quality-context.js';
+import { writeKeyIndex } from './key-index.js';
+import { openQualityContext, type QualityContext } from './quality-context.js';
 import { quarantineChecks } from './quarantine.js';
 import { bronzeSilverChecks } from './reconcile-bronze-silver.js';
 import { saasChecks } from './reconcile-saas.js';
@@ -51,6 +53,27 @@ export async function runCheck(check: PlannedCheck): Promise<CheckResult> {
   return { ...result, seconds: Math.round((performance.now() - started) / 10) / 100 };
 }
 
+/**
+ * Writes the key index of a passing run (quality/key-index.ts). An index that cannot be written
+ * costs the next run a wider read, not its correctness: a warning, not a failure.
+ */
+async function saveKeyIndex(ctx: QualityContext, logger: Logger): Promise<void> {
+  const started = performance.now();
+  try {
+    await writeKeyIndex(ctx.store, {
+      runId: ctx.runId,
+      workDir: ctx.workDir,
+      tables: [...ctx.keys.values()],
+      merge: ctx.since === undefined,
+      copy: (sql, local) =>
+        ctx.db.conn.run(`copy (${sql}) to ${sqlString(local)} (format parquet)`).then(() => {}),
+    });
+    logger.debug({ seconds: (performance.now() - started) / 1000 }, 'quality: key index written');
+  } catch (err) {
+    logger.warn({ err }, 'quality: the key index was not written; the next run reads keys from the files');
+  }
+}
+
 /** Whether a report lets the run publish: no error-severity check failed. */
 export function reportPassed(checks: readonly CheckResult[]): boolean {
   return checks.every((c) => c.passed || c.severity !== 'error');
@@ -69,6 +92,7 @@ export function reportPassed(checks: readonly CheckResult[]): boolean {
 export async function runQuality(opts: QualityOptions): Promise<QualityReport> {
   const started = performance.now();
   const ctx = await openQualityContext({ ...opts, scope: opts.scope ?? 'changed' });
+  opts.logger.debug({ seconds: (performance.now() - started) / 1000 }, 'quality: views opened');
   const checks: CheckResult[] = [];
   try {
     const planned: PlannedCheck[] = [
@@ -81,6 +105,7 @@ export async function runQuality(opts: QualityOptions): Promise<QualityReport> {
       { name: 'reconcile.webhooks_events', severity: 'warn', run: () => checkWebhooksVsEvents(ctx) },
       ...(await quarantineChecks(opts.store)),
     ];
+    opts.logger.debug({ seconds: (performance.now() - started) / 1000 }, 'quality: checks planned');
     // in planned order in the report, whichever finishes first
     let done = 0;
     const results = planned.map((check) =>
@@ -102,6 +127,8 @@ export async function runQuality(opts: QualityOptions): Promise<QualityReport> {
         opts.logger.debug({ check: result.name, seconds: result.seconds }, `check passed: ${result.name}`);
       }
     }
+    // what the checks read of the tables' keys, for the next run's changed scope
+    if (reportPassed(checks)) await saveKeyIndex(ctx, opts.logger);
   } finally {
     await ctx.close();
   }

@@ -9,6 +9,7 @@ import {
   goldPartitions,
   goldView,
   keyProfile,
+  keysView,
   type QualityContext,
   readFileColumns,
   silverPartitions,
@@ -85,6 +86,8 @@ async function primaryKeyProblems(
   key: readonly string[],
   /** The rows of the changed partitions (scope `changed`): only their keys are checked. */
   changed?: string,
+  /** The table's keys and `_file` (`keysView`): what the changed keys are looked up in. */
+  keys = whole,
 ): Promise<Record<string, unknown>> {
   const cols = key.map(sqlIdent);
   const keyExpr =
@@ -94,7 +97,7 @@ async function primaryKeyProblems(
   // Scope `changed`: a key duplicated between two unchanged partitions was unique when they were
   // verified; a new duplicate has a copy in a changed partition. So the rows of every partition
   // whose key is one of the changed rows' (the changed keys hashed, the table's keys scanned
-  // against them, rather than all of its keys grouped).
+  // against them, rather than all of its keys grouped), the unchanged partitions' from the key index.
   if (!changed) {
     // as many distinct keys as rows: none NULL, none twice (the profile is shared with the
     // table's Bronze -> Silver reconciliation, which reads the same keys)
@@ -102,7 +105,7 @@ async function primaryKeyProblems(
     if (p.rows === p.keys) return { null_keys: 0, duplicated_keys: capped([], MAX_EXAMPLES, 0) };
   }
   const view = changed
-    ? `(select * from ${whole} semi join (select distinct ${cols.join(', ')} from ${changed}) using (${cols.join(', ')}))`
+    ? `(select * from ${keys} semi join (select distinct ${cols.join(', ')} from ${changed}) using (${cols.join(', ')}))`
     : whole;
   const nulls = await ctx.db.rows<{ n: string; files: string[] }>(
     `select count(*) as n, list(distinct _file) as files from ${changed ?? whole} where ${cols.map((c) => `${c} is null`).join(' or ')}`,
@@ -153,6 +156,8 @@ export async function checkTableSchema(
     name: string;
     contract: TableContract;
     view: string;
+    /** The table's keys (`QualityContext.keys`): looked up in its view (`keysView`) when given. */
+    keyIndex?: { readonly view: string; readonly fromIndex: number };
     keys: readonly string[];
     /** Keys that should exist but do not (Gold state naming a vanished partition). */
     missingKeys?: readonly string[];
@@ -181,7 +186,13 @@ export async function checkTableSchema(
     keyProblems =
       scope === 'none'
         ? { null_keys: 0, duplicated_keys: capped([], MAX_EXAMPLES, 0) }
-        : await primaryKeyProblems(ctx, opts.view, pk, scope === 'all' ? undefined : scope.rows);
+        : await primaryKeyProblems(
+            ctx,
+            opts.view,
+            pk,
+            scope === 'all' ? undefined : scope.rows,
+            opts.keyIndex?.view,
+          );
     keyOk = keyProblems.null_keys === 0 && (keyProblems.duplicated_keys as { count: number }).count === 0;
   } catch (err) {
     keyProblems = { primary_key_error: (err as Error).message };
@@ -202,6 +213,10 @@ export async function checkTableSchema(
       partitions: opts.keys.length,
       primary_key: pk,
       keys_checked: scope === 'all' ? 'all' : 'changed partitions',
+      // the unchanged partitions whose keys the changed ones were looked up in came from the index
+      ...(typeof scope === 'object' && opts.keyIndex
+        ? { partitions_from_key_index: opts.keyIndex.fromIndex }
+        : {}),
       ...(columnProblems.length > 0 ? { column_mismatches: columnProblems } : {}),
       ...(missingKeys.length > 0 ? { missing_partitions: capped(missingKeys) } : {}),
       ...keyProblems,
@@ -222,6 +237,7 @@ export function schemaChecks(ctx: QualityContext): PlannedCheck[] {
         name: `schema.silver.${table}`,
         contract: SILVER_CONTRACTS[table],
         view: silverView(table),
+        keyIndex: keyIndexOf(ctx, `silver.${table}`),
         keys: (ctx.silver.get(table) ?? []).map((o) => o.key),
         keyScope: () =>
           changedKeyScope(ctx, ctx.silver.get(table) ?? [], (dts) => silverPartitions(ctx, table, dts)),
@@ -232,6 +248,7 @@ export function schemaChecks(ctx: QualityContext): PlannedCheck[] {
         name: `schema.gold.${contract.name}`,
         contract,
         view: goldView(contract.name),
+        keyIndex: keyIndexOf(ctx, `gold.${contract.name}`),
         keys: ctx.gold.get(contract.name)?.keys ?? [],
         missingKeys: ctx.gold.get(contract.name)?.missing ?? [],
         keyScope: () =>
@@ -241,6 +258,15 @@ export function schemaChecks(ctx: QualityContext): PlannedCheck[] {
       }),
     ),
   ];
+}
+
+/** A table's keys view, and how many of its partitions' keys come from the key index. */
+function keyIndexOf(ctx: QualityContext, name: string): { view: string; fromIndex: number } {
+  const read = ctx.keys.get(name);
+  return {
+    view: keysView(name),
+    fromIndex: read?.plan.fromIndex.reduce((n, f) => n + f.dts.length, 0) ?? 0,
+  };
 }
 
 /** Keys a schema check checks: every key, none, or those of some rows (a relation). */

@@ -5,6 +5,7 @@ import { layout, parsePartitionKey } from '../storage/layout.js';
 import type { ObjectInfo, ObjectStore } from '../storage/object-store.js';
 import { StagedStore } from '../storage/staged-store.js';
 import { failpoint } from './failpoint.js';
+import { refreshKeyIndex } from './key-index.js';
 import type { LatestPointer, PublishInput } from './publish.js';
 import { refreshVerified } from './verified-index.js';
 
@@ -133,7 +134,9 @@ export async function applyJournal(store: ObjectStore, j: PromoteJournal, logger
   const listed = await recordPublished(store, j);
   // the partitions moved keep the verification quality gave them as staged
   const moved = new Set(j.moves.map((m) => m.to));
-  await refreshVerified(store, new Map([...listed].filter(([k]) => moved.has(k))));
+  const movedInfo = new Map([...listed].filter(([k]) => moved.has(k)));
+  await refreshVerified(store, movedInfo);
+  await refreshKeyIndex(store, movedInfo);
   failpoint('promote.recorded');
   for (const m of j.moves.filter((m) => isState(m.to))) await store.move(m.from, m.to);
   failpoint('promote.state');

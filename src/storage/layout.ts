@@ -49,6 +49,8 @@ export const layout = {
   qualityFullScope: () => '_state/quality/full_scope.json',
   /** Every Bronze and Silver object the last passing quality run saw, with its fingerprint. */
   qualityVerified: () => '_state/quality/verified.json',
+  /** The key -> partition index of the Silver tables and Gold models (quality/key-index.ts). */
+  qualityKeyIndex: () => '_state/quality/keys.json',
 } as const;
 
 /** A published Silver or Gold partition key, parsed; undefined for anything else. */

@@ -15,6 +15,7 @@ import { parseBronzeKey, parsePartitionKey } from '../storage/layout.js';
 import type { ObjectInfo, ObjectStore } from '../storage/object-store.js';
 import { makeScratchDir } from '../storage/scratch-dir.js';
 import { buildGold, createSilverViews, silverPartitionRows } from './gold-build.js';
+import { probeTargetViews } from './probe-targets.js';
 import { buildSilverTable } from './silver-build.js';
 
 export interface TransformOptions {
@@ -142,8 +143,11 @@ export async function runTransform(opts: TransformOptions): Promise<TransformRep
     const probe = async () => {
       if (silverTables.length === 0) return;
       const files = await views();
-      report.dangling = await danglingReferences(session, writtenDts(report.silverKeys), (table, dts) =>
-        silverPartitionRows(files, silverStager, table, dts),
+      report.dangling = await danglingReferences(
+        session,
+        writtenDts(report.silverKeys),
+        (table, dts) => silverPartitionRows(files, silverStager, table, dts),
+        await probeTargetViews(session, opts.store, silverStager, files),
       );
     };
     if (goldOpt === 'unless-dangling') await probe();

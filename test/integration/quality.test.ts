@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -914,5 +914,79 @@ describe('Bronze id cache', () => {
     const again = check(await quality(), 'reconcile.bronze_silver.charges');
     expect(again.details).toMatchObject({ bronze_files_read: 0, bronze_distinct_ids: 3 });
     expect(again.passed).toBe(true);
+  });
+});
+
+describe('key index (changed scope)', () => {
+  const checkedBefore = () => markCheckedBefore(lake.store);
+  const charges = (dt: number) => layout.silverPartition('charges', utcDate(dt));
+  const name = 'schema.silver.charges';
+  const readIndex = async () =>
+    JSON.parse(Buffer.from((await lake.store.get(layout.qualityKeyIndex()))!).toString('utf8')) as {
+      tables: Record<string, { key: string[]; files: { name: string; parts: Record<string, string> }[] }>;
+    };
+  /** An object's mtime moved back a day past what it was: unchanged for the scope, another fingerprint. */
+  const backdate = async (key: string, hours: number) => {
+    const t = new Date(Date.now() - hours * 3_600_000);
+    await utimes(join(lake.store.root, key), t, t);
+  };
+
+  it('a passing run writes it; the next looks the changed keys up in it, and a partition whose object changed since is read from its file', async () => {
+    await lake.write(goodDataset());
+    await checkedBefore();
+    expect((await quality()).passed).toBe(true);
+    const index = await readIndex();
+    expect(index.tables['silver.charges']?.key).toEqual(['id']);
+    expect(Object.keys(index.tables['silver.charges']!.files.at(-1)!.parts).sort()).toEqual([
+      utcDate(DAY1),
+      utcDate(DAY2),
+    ]);
+
+    // DAY1 written since, with DAY2's charge id: DAY2's keys come from the index, and hold it
+    await lake.rewrite(charges(DAY1), `select * replace (case when id = 'ch_1' then 'ch_2' else id end as id) from t`);
+    expect(check(await quality(), name)).toMatchObject({
+      passed: false,
+      details: {
+        keys_checked: 'changed partitions',
+        partitions_from_key_index: 1,
+        duplicated_keys: { count: 1, examples: [{ key: 'ch_2', partitions: [utcDate(DAY1), utcDate(DAY2)] }] },
+      },
+    });
+
+    // DAY2 replaced by an object that looks old (unchanged for the scope) but is not the one the
+    // index read: its keys come from its file, which no longer holds ch_2
+    await lake.rewrite(charges(DAY2), `select * replace (case when id = 'ch_2' then 'ch_9' else id end as id) from t`);
+    await backdate(charges(DAY2), 30);
+    expect(check(await quality(), name)).toMatchObject({
+      passed: true,
+      details: { partitions_from_key_index: 0, duplicated_keys: { count: 0 } },
+    });
+  });
+
+  it('an index file that cannot be read is not used: the keys come from the files', async () => {
+    await lake.write(goodDataset());
+    await checkedBefore();
+    expect((await quality()).passed).toBe(true);
+    const file = (await readIndex()).tables['silver.charges']!.files.at(-1)!;
+    await lake.store.put(`_state/quality/keys/silver.charges/${file.name}.parquet`, 'not parquet');
+    await lake.rewrite(charges(DAY1), `select * replace (case when id = 'ch_1' then 'ch_2' else id end as id) from t`);
+    expect(check(await quality(), name)).toMatchObject({
+      passed: false,
+      details: { partitions_from_key_index: 0, duplicated_keys: { count: 1 } },
+    });
+  });
+
+  it('the references of changed rows resolve against the index: a target that is gone from its file is an orphan', async () => {
+    await lake.write(goodDataset());
+    await checkedBefore();
+    expect((await quality()).passed).toBe(true);
+    // DAY1's customers lose cus_1 (the object looks old, another fingerprint), and a charge is written since
+    const customers = layout.silverPartition('customers', utcDate(DAY1));
+    await lake.rewrite(customers, `select * from t where id <> 'cus_1'`);
+    await backdate(customers, 30);
+    await lake.rewrite(charges(DAY1), 'select * from t');
+    const ref = check(await quality(), 'ref.charges.customer_id');
+    expect(ref.passed).toBe(false);
+    expect(ref.details.orphans).toMatchObject({ examples: [{ id: 'ch_1', customer_id: 'cus_1' }] });
   });
 });

@@ -1,0 +1,123 @@
+import { join } from 'node:path';
+import type { TableContract } from '../contracts/contract.js';
+import { sqlIdent, sqlString, sqlStringList } from '../duckdb/sql-template.js';
+import {
+  KEY_INDEX_PREFIX,
+  type KeyIndexRecord,
+  type KeyPlan,
+  keyIndexFile,
+  loadKeyIndex,
+  type TableKeyIndex,
+} from '../state/key-index.js';
+import { fingerprintOf } from '../state/verified-index.js';
+import { dtOfKey, layout } from '../storage/layout.js';
+import type { ObjectInfo, ObjectStore } from '../storage/object-store.js';
+
+/** Beyond this many files for a table, a run writes one merged file instead of another delta. */
+export const MAX_KEY_INDEX_FILES = 16;
+
+/**
+ * SQL of the keys of a table (its key columns and `_file`, the partition's object key or local
+ * path, which names its dt): the index files' rows of the partitions the plan takes from them,
+ * and the rows of `filesRelation` (the other partitions' files, with `_file`).
+ */
+export function keysSql(
+  contract: TableContract,
+  prefix: string,
+  indexFiles: readonly { readonly path: string; readonly dts: readonly string[] }[],
+  filesRelation: string | undefined,
+): string {
+  const cols = contract.primaryKey.map(sqlIdent).join(', ');
+  const arms = indexFiles.map(
+    (f) =>
+      `select ${cols}, concat(${sqlString(prefix)}, 'dt=', dt, '/data.parquet') as _file
+       from read_parquet(${sqlString(f.path)}) where dt in (select unnest(${sqlStringList(f.dts)}))`,
+  );
+  if (filesRelation) arms.push(`select ${cols}, _file from ${filesRelation}`);
+  if (arms.length === 0) {
+    const typed = contract.primaryKey.map((k) => {
+      const c = contract.columns.find((x) => x.name === k);
+      return `NULL::${c?.type ?? 'VARCHAR'} as ${sqlIdent(k)}`;
+    });
+    return `select ${typed.join(', ')}, NULL::VARCHAR as _file limit 0`;
+  }
+  return arms.join(' union all ');
+}
+
+/** SQL: `dt` (VARCHAR) of a `_file`, a local path or object key holding `/dt=YYYY-MM-DD/`. */
+export const dtOfFileSql = `regexp_extract(_file, '/dt=(\\d{4}-\\d{2}-\\d{2})/', 1)`;
+
+/** A table's keys as a run read them: for the index a passing run writes (`nextKeyIndex`). */
+export interface TableKeysRead<T> {
+  readonly table: string;
+  readonly contract: TableContract;
+  readonly plan: KeyPlan<T>;
+  readonly objects: readonly T[];
+  /** Relation of every key read this run (`keysSql`). */
+  readonly all: string;
+  /** Relation of the keys read from files this run (`_file` and key columns), if any. */
+  readonly fromFiles: string | undefined;
+}
+
+/**
+ * Writes the index of what a passing run read and returns the new record: per table, the files
+ * it took partitions from (their other partitions dropped) plus one new file of the keys it read
+ * from files, or a single merged file when `merge` (scope `all`) or past MAX_KEY_INDEX_FILES.
+ * `copy(sql, localPath)` writes a query's rows to a local Parquet file.
+ */
+export async function writeKeyIndex<T extends Pick<ObjectInfo, 'key' | 'size' | 'modifiedMs' | 'etag'>>(
+  store: ObjectStore,
+  opts: {
+    runId: string;
+    workDir: string;
+    tables: readonly TableKeysRead<T>[];
+    merge: boolean;
+    copy: (sql: string, localPath: string) => Promise<void>;
+  },
+): Promise<KeyIndexRecord> {
+  const name = `run_${opts.runId}_${Date.now().toString(36)}`;
+  const tables: Record<string, TableKeyIndex> = {};
+  const previous = await loadKeyIndex(store);
+  for (const t of opts.tables) {
+    const fpOf = new Map<string, string>();
+    for (const o of t.objects) {
+      const dt = dtOfKey(o.key);
+      if (dt) fpOf.set(dt, fingerprintOf(o));
+    }
+    const kept = t.plan.fromIndex.map((f) => ({
+      name: f.name,
+      parts: Object.fromEntries(f.dts.map((dt) => [dt, fpOf.get(dt)!])),
+    }));
+    const merge = opts.merge || kept.length + 1 > MAX_KEY_INDEX_FILES;
+    const files = merge ? [] : kept;
+    const rows = merge ? t.all : t.fromFiles;
+    const partsRead = merge ? t.objects : t.plan.fromFiles;
+    if (rows && partsRead.length > 0) {
+      const local = join(opts.workDir, `keys-${t.table}.parquet`);
+      const cols = t.contract.primaryKey.map(sqlIdent).join(', ');
+      await opts.copy(`select ${cols}, ${dtOfFileSql} as dt from ${rows} order by dt`, local);
+      await store.putFile(keyIndexFile(t.table, name), local);
+      const parts: Record<string, string> = {};
+      for (const o of partsRead) {
+        const dt = dtOfKey(o.key);
+        if (dt) parts[dt] = fpOf.get(dt)!;
+      }
+      files.push({ name, parts });
+    }
+    tables[t.table] = { key: t.contract.primaryKey, files };
+  }
+  // tables this run did not read keep their entry (their files are still named)
+  const record: KeyIndexRecord = {
+    version: 1,
+    run_id: opts.runId,
+    tables: { ...previous?.tables, ...tables },
+  };
+  await store.put(layout.qualityKeyIndex(), `${JSON.stringify(record)}\n`);
+  // files the record no longer names (merged, dropped, or left by a run that stopped between its
+  // files and the record): only after the record, which no longer reads them
+  const named = new Set(
+    Object.entries(record.tables).flatMap(([table, e]) => e.files.map((f) => keyIndexFile(table, f.name))),
+  );
+  for (const o of await store.list(KEY_INDEX_PREFIX)) if (!named.has(o.key)) await store.delete(o.key);
+  return record;
+}

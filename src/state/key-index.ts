@@ -1,0 +1,121 @@
+import { dtOfKey, layout } from '../storage/layout.js';
+import type { ObjectInfo, ObjectStore } from '../storage/object-store.js';
+import { fingerprintOf } from './verified-index.js';
+
+/**
+ * The key -> partition index of every Silver table and Gold model (SPEC 14: "uniqueness across
+ * partitions through the id -> partition index you keep"). A changed-scope check of a table's
+ * keys (its primary key unique across partitions, a foreign key's targets) reads the keys of the
+ * partitions it did not change from here, one small file, instead of opening every partition of
+ * the table (366 a year) for one column.
+ *
+ * Sound because a partition's keys are taken from the index only while the partition is the very
+ * object they were read from: each index file records, per partition (dt), the fingerprint (size
+ * and ETag or mtime) of the object its keys came from, and a partition whose object has another
+ * fingerprint now is read from its file. Written only by a quality run that passed, from what its
+ * checks read; the index holds nothing a check did not read from a file, that run or before.
+ * Scope `all` ignores it (every key from the files) and rewrites it whole.
+ *
+ * `_state/quality/keys.json` is the commit point: files are written first, under new names, and
+ * only files it names are read. Each file: the table's key columns and `dt`.
+ */
+export interface KeyIndexRecord {
+  readonly version: 1;
+  readonly run_id: string;
+  /** By `<layer>.<table>`. */
+  readonly tables: Readonly<Record<string, TableKeyIndex>>;
+}
+
+export interface TableKeyIndex {
+  /** The key columns the files hold (a changed contract key makes the entry unusable). */
+  readonly key: readonly string[];
+  /** Oldest first; `parts`: dt -> fingerprint of the object its rows were read from. */
+  readonly files: readonly { readonly name: string; readonly parts: Readonly<Record<string, string>> }[];
+}
+
+/** Where the index files are: `<prefix><layer>.<table>/<name>.parquet`. */
+export const KEY_INDEX_PREFIX = '_state/quality/keys/';
+export const keyIndexFile = (table: string, name: string) => `${KEY_INDEX_PREFIX}${table}/${name}.parquet`;
+
+/** How a table's keys are read this run: which index files give which partitions, which files the rest. */
+export interface KeyPlan<T> {
+  readonly fromIndex: readonly { readonly name: string; readonly dts: readonly string[] }[];
+  readonly fromFiles: readonly T[];
+}
+
+/**
+ * For each object (one partition each), the newest index file that read the object as it is now
+ * (same dt, same fingerprint); the objects none did are read from their files.
+ */
+export function planKeys<T extends Pick<ObjectInfo, 'key' | 'size' | 'modifiedMs' | 'etag'>>(
+  entry: TableKeyIndex | undefined,
+  key: readonly string[],
+  objects: readonly T[],
+): KeyPlan<T> {
+  const usable = entry && entry.key.length === key.length && entry.key.every((k, i) => k === key[i]);
+  const byFile = new Map<string, string[]>();
+  const fromFiles: T[] = [];
+  for (const o of objects) {
+    const dt = dtOfKey(o.key);
+    const fp = fingerprintOf(o);
+    const file =
+      usable && dt !== undefined ? [...entry.files].reverse().find((f) => f.parts[dt] === fp) : undefined;
+    if (!file || dt === undefined) {
+      fromFiles.push(o);
+      continue;
+    }
+    const dts = byFile.get(file.name) ?? [];
+    dts.push(dt);
+    byFile.set(file.name, dts);
+  }
+  return {
+    fromIndex: [...byFile].map(([name, dts]) => ({ name, dts: dts.sort() })),
+    fromFiles,
+  };
+}
+
+/** The record, or undefined when there is none or it cannot be read (the checks then read files). */
+export async function loadKeyIndex(store: ObjectStore): Promise<KeyIndexRecord | undefined> {
+  const body = await store.get(layout.qualityKeyIndex());
+  if (!body) return undefined;
+  try {
+    const parsed = JSON.parse(Buffer.from(body).toString('utf8')) as KeyIndexRecord;
+    return parsed.version === 1 && typeof parsed.tables === 'object' && parsed.tables ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * After a promote: the partitions it moved carry their published fingerprint in the index (as in
+ * `refreshVerified`: the quality run read them staged, and a move may re-time them), so the next
+ * run takes their keys from the index. Only partitions the index holds are updated.
+ */
+export async function refreshKeyIndex(
+  store: ObjectStore,
+  published: ReadonlyMap<string, Pick<ObjectInfo, 'size' | 'modifiedMs' | 'etag'>>,
+): Promise<void> {
+  const record = await loadKeyIndex(store);
+  if (!record) return;
+  let changed = false;
+  const tables = Object.fromEntries(
+    Object.entries(record.tables).map(([table, entry]) => {
+      const [layer, name = ''] = table.split('.');
+      const keyOf = (dt: string) =>
+        layer === 'gold' ? layout.goldPartition(name, dt) : layout.silverPartition(name, dt);
+      const files = entry.files.map((f) => {
+        const parts = { ...f.parts };
+        for (const dt of Object.keys(parts)) {
+          const info = published.get(keyOf(dt));
+          if (info && parts[dt] !== fingerprintOf(info)) {
+            parts[dt] = fingerprintOf(info);
+            changed = true;
+          }
+        }
+        return { ...f, parts };
+      });
+      return [table, { ...entry, files }];
+    }),
+  );
+  if (changed) await store.put(layout.qualityKeyIndex(), `${JSON.stringify({ ...record, tables })}\n`);
+}

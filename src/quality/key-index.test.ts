@@ -40,7 +40,7 @@ describe('writeKeyIndex', () => {
       contract: SILVER_CONTRACTS.charges,
       objects,
       plan: {
-        fromIndex: dts.slice(0, kept).map((dt, i) => ({ name: `f${i}`, dts: [dt] })),
+        fromIndex: dts.slice(0, kept).map((dt, i) => ({ name: `f${i}`, dts: [dt], skip: [] })),
         fromFiles: objects.slice(kept),
       },
       all: 'keys_silver_charges',

@@ -1,12 +1,13 @@
 import { join } from 'node:path';
 import type { TableContract } from '../contracts/contract.js';
-import { sqlIdent, sqlString, sqlStringList } from '../duckdb/sql-template.js';
+import { sqlIdent, sqlString } from '../duckdb/sql-template.js';
 import {
   KEY_INDEX_PREFIX,
   type KeyIndexRecord,
   type KeyPlan,
   keyIndexFile,
   loadKeyIndex,
+  skipSql,
   type TableKeyIndex,
 } from '../state/key-index.js';
 import { fingerprintOf } from '../state/verified-index.js';
@@ -24,14 +25,14 @@ export const MAX_KEY_INDEX_FILES = 16;
 export function keysSql(
   contract: TableContract,
   prefix: string,
-  indexFiles: readonly { readonly path: string; readonly dts: readonly string[] }[],
+  indexFiles: readonly { readonly path: string; readonly skip: readonly string[] }[],
   filesRelation: string | undefined,
 ): string {
   const cols = contract.primaryKey.map(sqlIdent).join(', ');
   const arms = indexFiles.map(
     (f) =>
       `select ${cols}, concat(${sqlString(prefix)}, 'dt=', dt, '/data.parquet') as _file
-       from read_parquet(${sqlString(f.path)}) where dt in (select unnest(${sqlStringList(f.dts)}))`,
+       from read_parquet(${sqlString(f.path)})${skipSql(f.skip)}`,
   );
   if (filesRelation) arms.push(`select ${cols}, _file from ${filesRelation}`);
   if (arms.length === 0) {

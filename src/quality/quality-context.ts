@@ -420,7 +420,7 @@ async function openKeysView(
   },
 ): Promise<TableKeysRead<ObjectInfo>> {
   let plan = planKeys(t.index?.tables[t.name], t.contract.primaryKey, t.objects);
-  let indexFiles: { path: string; dts: readonly string[] }[] = [];
+  let indexFiles: { path: string; skip: readonly string[] }[] = [];
   if (plan.fromIndex.length > 0) {
     try {
       const keys = plan.fromIndex.map((f) => keyIndexFile(t.name, f.name));
@@ -429,7 +429,7 @@ async function openKeysView(
       const want = [...t.contract.primaryKey, 'dt'].join(',');
       for (const [path, cols] of await readFileColumns(ctx.db, paths))
         if (cols.map((c) => c.name).join(',') !== want) throw new Error(`${path}: not a key index file`);
-      indexFiles = plan.fromIndex.map((f, i) => ({ path: paths[i]!, dts: f.dts }));
+      indexFiles = plan.fromIndex.map((f, i) => ({ path: paths[i]!, skip: f.skip }));
     } catch {
       plan = { fromIndex: [], fromFiles: t.objects };
     }

@@ -37,8 +37,10 @@ describe('planKeys', () => {
     };
     expect(planKeys(entry, ['id'], [A, B, C])).toEqual({
       fromIndex: [
-        { name: 'old', dts: ['2024-03-01'] },
-        { name: 'new', dts: ['2024-03-02'] },
+        // old's 03-02 is newer in new: skipped there
+        { name: 'old', dts: ['2024-03-01'], skip: ['2024-03-02'] },
+        // new's 03-03 was read from another object than C is now
+        { name: 'new', dts: ['2024-03-02'], skip: ['2024-03-03'] },
       ],
       // C's object is not the one the index read (another fingerprint)
       fromFiles: [C],

@@ -1,3 +1,4 @@
+import { sqlString } from '../duckdb/sql-template.js';
 import { dtOfKey, layout } from '../storage/layout.js';
 import type { ObjectInfo, ObjectStore } from '../storage/object-store.js';
 import { fingerprintOf } from './verified-index.js';
@@ -39,7 +40,15 @@ export const keyIndexFile = (table: string, name: string) => `${KEY_INDEX_PREFIX
 
 /** How a table's keys are read this run: which index files give which partitions, which files the rest. */
 export interface KeyPlan<T> {
-  readonly fromIndex: readonly { readonly name: string; readonly dts: readonly string[] }[];
+  /**
+   * `dts`: the partitions taken from the file; `skip`: its other partitions (whose objects changed
+   * or are gone), few in a daily run, so a reader filters them out rather than the taken ones in.
+   */
+  readonly fromIndex: readonly {
+    readonly name: string;
+    readonly dts: readonly string[];
+    readonly skip: readonly string[];
+  }[];
   readonly fromFiles: readonly T[];
 }
 
@@ -69,7 +78,11 @@ export function planKeys<T extends Pick<ObjectInfo, 'key' | 'size' | 'modifiedMs
     byFile.set(file.name, dts);
   }
   return {
-    fromIndex: [...byFile].map(([name, dts]) => ({ name, dts: dts.sort() })),
+    fromIndex: [...byFile].map(([name, dts]) => {
+      const taken = new Set(dts);
+      const parts = Object.keys(entry?.files.find((f) => f.name === name)?.parts ?? {});
+      return { name, dts: dts.sort(), skip: parts.filter((dt) => !taken.has(dt)).sort() };
+    }),
     fromFiles,
   };
 }
@@ -118,4 +131,13 @@ export async function refreshKeyIndex(
     }),
   );
   if (changed) await store.put(layout.qualityKeyIndex(), `${JSON.stringify({ ...record, tables })}\n`);
+}
+
+/**
+ * SQL filtering an index file's rows down to the partitions taken from it: those not skipped (a
+ * literal list of the few skipped; a subquery of the taken ones, every partition of the table,
+ * cost the 1m references probe a second).
+ */
+export function skipSql(skip: readonly string[]): string {
+  return skip.length === 0 ? '' : ` where dt not in (${skip.map(sqlString).join(', ')})`;
 }

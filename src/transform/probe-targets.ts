@@ -1,10 +1,10 @@
 import { SILVER_CONTRACTS, SILVER_TABLES } from '../contracts/silver.js';
 import { silverView } from '../duckdb/foreign-keys.js';
 import type { DuckSession } from '../duckdb/session.js';
-import { parquetColumns, sqlIdent, sqlString, sqlStringList } from '../duckdb/sql-template.js';
+import { parquetColumns, sqlIdent, sqlString } from '../duckdb/sql-template.js';
 import type { Stager } from '../duckdb/stager.js';
 import type { TableName } from '../entities/entity.js';
-import { keyIndexFile, loadKeyIndex, planKeys } from '../state/key-index.js';
+import { keyIndexFile, loadKeyIndex, planKeys, skipSql } from '../state/key-index.js';
 import type { ObjectInfo, ObjectStore } from '../storage/object-store.js';
 
 /**
@@ -34,11 +34,13 @@ export async function probeTargetViews(
     const cols = contract.primaryKey.map(sqlIdent).join(', ');
     const view = `probe_keys_${table}`;
     try {
-      const files = plan.fromIndex.map((f) => ({ key: keyIndexFile(`silver.${table}`, f.name), dts: f.dts }));
+      const files = plan.fromIndex.map((f) => ({
+        key: keyIndexFile(`silver.${table}`, f.name),
+        skip: f.skip,
+      }));
       await stager.stage(files.map((f) => f.key));
       const arms = files.map(
-        (f) =>
-          `select ${cols} from read_parquet(${sqlString(stager.localPath(f.key))}) where dt in (select unnest(${sqlStringList(f.dts)}))`,
+        (f) => `select ${cols} from read_parquet(${sqlString(stager.localPath(f.key))})${skipSql(f.skip)}`,
       );
       if (plan.fromFiles.length > 0) {
         const keyCols = contract.columns.filter((c) => contract.primaryKey.includes(c.name));

@@ -6,6 +6,7 @@ import {
   type KeyIndexRecord,
   type KeyPlan,
   keyIndexFile,
+  keyIndexFileName,
   loadKeyIndex,
   skipSql,
   type TableKeyIndex,
@@ -76,7 +77,7 @@ export async function writeKeyIndex<T extends Pick<ObjectInfo, 'key' | 'size' | 
     copy: (sql: string, localPath: string) => Promise<void>;
   },
 ): Promise<KeyIndexRecord> {
-  const name = `run_${opts.runId}_${Date.now().toString(36)}`;
+  const name = keyIndexFileName(opts.runId, Date.now().toString(36));
   const tables: Record<string, TableKeyIndex> = {};
   const previous = await loadKeyIndex(store);
   for (const t of opts.tables) {
@@ -85,9 +86,13 @@ export async function writeKeyIndex<T extends Pick<ObjectInfo, 'key' | 'size' | 
       const dt = dtOfKey(o.key);
       if (dt) fpOf.set(dt, fingerprintOf(o));
     }
+    // a kept file still holds the rows of the partitions it no longer gives: retired, not dropped
     const kept = t.plan.fromIndex.map((f) => ({
       name: f.name,
-      parts: Object.fromEntries(f.dts.map((dt) => [dt, fpOf.get(dt)!])),
+      parts: Object.fromEntries([
+        ...f.dts.map((dt): [string, string | null] => [dt, fpOf.get(dt)!]),
+        ...f.skip.map((dt): [string, string | null] => [dt, null]),
+      ]),
     }));
     const merge = opts.merge || kept.length + 1 > MAX_KEY_INDEX_FILES;
     const files = merge ? [] : kept;
@@ -98,7 +103,7 @@ export async function writeKeyIndex<T extends Pick<ObjectInfo, 'key' | 'size' | 
       const cols = t.contract.primaryKey.map(sqlIdent).join(', ');
       await opts.copy(`select ${cols}, ${dtOfFileSql} as dt from ${rows} order by dt`, local);
       await store.putFile(keyIndexFile(t.table, name), local);
-      const parts: Record<string, string> = {};
+      const parts: Record<string, string | null> = {};
       for (const o of partsRead) {
         const dt = dtOfKey(o.key);
         if (dt) parts[dt] = fpOf.get(dt)!;
@@ -109,7 +114,7 @@ export async function writeKeyIndex<T extends Pick<ObjectInfo, 'key' | 'size' | 
   }
   // tables this run did not read keep their entry (their files are still named)
   const record: KeyIndexRecord = {
-    version: 1,
+    version: 2,
     run_id: opts.runId,
     tables: { ...previous?.tables, ...tables },
   };

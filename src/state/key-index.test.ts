@@ -47,6 +47,28 @@ describe('planKeys', () => {
     });
   });
 
+  it('never takes a retired partition, and skips it in the file that holds it', () => {
+    const entry: TableKeyIndex = {
+      key: ['id'],
+      files: [
+        { name: 'old', parts: { '2024-03-01': null, '2024-03-02': fingerprintOf(B) } },
+        { name: 'new', parts: { '2024-03-01': fingerprintOf(A) } },
+      ],
+    };
+    expect(planKeys(entry, ['id'], [A, B])).toEqual({
+      fromIndex: [
+        { name: 'new', dts: ['2024-03-01'], skip: [] },
+        { name: 'old', dts: ['2024-03-02'], skip: ['2024-03-01'] },
+      ],
+      fromFiles: [],
+    });
+    const retiredOnly: TableKeyIndex = {
+      key: ['id'],
+      files: [{ name: 'old', parts: { '2024-03-01': null } }],
+    };
+    expect(planKeys(retiredOnly, ['id'], [A])).toEqual({ fromIndex: [], fromFiles: [A] });
+  });
+
   it('does not use an entry of other key columns', () => {
     const entry: TableKeyIndex = {
       key: ['charge_id'],
@@ -68,41 +90,50 @@ describe('the key index record', () => {
     expect(await loadKeyIndex(store)).toBeUndefined();
     await store.put(layout.qualityKeyIndex(), '{not json');
     expect(await loadKeyIndex(store)).toBeUndefined();
-    await store.put(layout.qualityKeyIndex(), JSON.stringify({ version: 2, tables: {} }));
+    await store.put(layout.qualityKeyIndex(), JSON.stringify({ version: 3, tables: {} }));
+    expect(await loadKeyIndex(store)).toBeUndefined();
+    // version 1 dropped retired partitions from the record: its files cannot be read safely
+    await store.put(layout.qualityKeyIndex(), JSON.stringify({ version: 1, run_id: 'r', tables: {} }));
     expect(await loadKeyIndex(store)).toBeUndefined();
   });
 
-  it('takes the published fingerprint of the partitions a promote moved, and only theirs', async () => {
+  it("takes the published fingerprint of the partitions a promote moved, only in the run's own files", async () => {
     root = await mkdtemp(join(tmpdir(), 'pp-keyidx-'));
     const store = new LocalObjectStore(root);
     const record: KeyIndexRecord = {
-      version: 1,
+      version: 2,
       run_id: 'r1',
       tables: {
         'silver.charges': {
           key: ['id'],
-          files: [{ name: 'f', parts: { '2024-03-01': 'staged', '2024-03-02': 'kept' } }],
+          files: [
+            // an older run's file: its 03-01 rows are not what this run read (retired or not)
+            { name: 'run_r0_a', parts: { '2024-03-01': null, '2024-03-03': 'older' } },
+            { name: 'run_r1_b', parts: { '2024-03-01': 'staged', '2024-03-02': 'kept' } },
+          ],
         },
         'gold.fct_payments': {
           key: ['charge_id'],
-          files: [{ name: 'g', parts: { '2024-03-01': 'staged' } }],
+          files: [{ name: 'run_r1_b', parts: { '2024-03-01': 'staged' } }],
         },
       },
     };
     await store.put(layout.qualityKeyIndex(), JSON.stringify(record));
     const published = { size: 11, modifiedMs: 5000 };
-    await refreshKeyIndex(
-      store,
-      new Map([
-        [layout.silverPartition('charges', '2024-03-01'), published],
-        [layout.goldPartition('fct_payments', '2024-03-01'), { size: 12, modifiedMs: 6000 }],
-      ]),
-    );
+    const moved = new Map([
+      [layout.silverPartition('charges', '2024-03-01'), published],
+      [layout.silverPartition('charges', '2024-03-03'), published],
+      [layout.goldPartition('fct_payments', '2024-03-01'), { size: 12, modifiedMs: 6000 }],
+    ]);
+    // a promote of another run than the record's (its quality did not write the index) changes nothing
+    await refreshKeyIndex(store, 'r2', moved);
+    expect(await loadKeyIndex(store)).toEqual(record);
+    await refreshKeyIndex(store, 'r1', moved);
     const after = await loadKeyIndex(store);
-    expect(after?.tables['silver.charges']?.files[0]?.parts).toEqual({
-      '2024-03-01': fingerprintOf(published),
-      '2024-03-02': 'kept',
-    });
+    expect(after?.tables['silver.charges']?.files).toEqual([
+      { name: 'run_r0_a', parts: { '2024-03-01': null, '2024-03-03': 'older' } },
+      { name: 'run_r1_b', parts: { '2024-03-01': fingerprintOf(published), '2024-03-02': 'kept' } },
+    ]);
     expect(after?.tables['gold.fct_payments']?.files[0]?.parts).toEqual({ '2024-03-01': '12:6000' });
   });
 });

@@ -19,9 +19,14 @@ import { fingerprintOf } from './verified-index.js';
  *
  * `_state/quality/keys.json` is the commit point: files are written first, under new names, and
  * only files it names are read. Each file: the table's key columns and `dt`.
+ *
+ * A file is immutable, so a partition read again from its object later stays in the older file:
+ * the record keeps it there as retired (`null`), and a reader filters it out. (Version 1 dropped
+ * such a partition from the record, so the next reader took its old keys as well: version 1
+ * records are not read.)
  */
 export interface KeyIndexRecord {
-  readonly version: 1;
+  readonly version: 2;
   readonly run_id: string;
   /** By `<layer>.<table>`. */
   readonly tables: Readonly<Record<string, TableKeyIndex>>;
@@ -30,19 +35,28 @@ export interface KeyIndexRecord {
 export interface TableKeyIndex {
   /** The key columns the files hold (a changed contract key makes the entry unusable). */
   readonly key: readonly string[];
-  /** Oldest first; `parts`: dt -> fingerprint of the object its rows were read from. */
-  readonly files: readonly { readonly name: string; readonly parts: Readonly<Record<string, string>> }[];
+  /**
+   * Oldest first; `parts`: every dt the file holds rows of -> the fingerprint of the object they
+   * were read from, or `null` once they are not current (retired: always filtered out).
+   */
+  readonly files: readonly {
+    readonly name: string;
+    readonly parts: Readonly<Record<string, string | null>>;
+  }[];
 }
 
 /** Where the index files are: `<prefix><layer>.<table>/<name>.parquet`. */
 export const KEY_INDEX_PREFIX = '_state/quality/keys/';
 export const keyIndexFile = (table: string, name: string) => `${KEY_INDEX_PREFIX}${table}/${name}.parquet`;
+/** The name of a file a run writes (`suffix` keeps a rerun of the same run id apart). */
+export const keyIndexFileName = (runId: string, suffix: string) => `run_${runId}_${suffix}`;
 
 /** How a table's keys are read this run: which index files give which partitions, which files the rest. */
 export interface KeyPlan<T> {
   /**
-   * `dts`: the partitions taken from the file; `skip`: its other partitions (whose objects changed
-   * or are gone), few in a daily run, so a reader filters them out rather than the taken ones in.
+   * `dts`: the partitions taken from the file; `skip`: every other partition it holds rows of
+   * (retired, or whose objects changed or are gone), few in a daily run, so a reader filters them
+   * out rather than the taken ones in.
    */
   readonly fromIndex: readonly {
     readonly name: string;
@@ -93,7 +107,7 @@ export async function loadKeyIndex(store: ObjectStore): Promise<KeyIndexRecord |
   if (!body) return undefined;
   try {
     const parsed = JSON.parse(Buffer.from(body).toString('utf8')) as KeyIndexRecord;
-    return parsed.version === 1 && typeof parsed.tables === 'object' && parsed.tables ? parsed : undefined;
+    return parsed.version === 2 && typeof parsed.tables === 'object' && parsed.tables ? parsed : undefined;
   } catch {
     return undefined;
   }
@@ -102,14 +116,18 @@ export async function loadKeyIndex(store: ObjectStore): Promise<KeyIndexRecord |
 /**
  * After a promote: the partitions it moved carry their published fingerprint in the index (as in
  * `refreshVerified`: the quality run read them staged, and a move may re-time them), so the next
- * run takes their keys from the index. Only partitions the index holds are updated.
+ * run takes their keys from the index. Only what this run's quality wrote is updated: the files
+ * it wrote, in a record it wrote (a partition moved that an older file holds was not read by this
+ * run, and keeps the old fingerprint, so it is read from its object next time), and never a
+ * retired partition.
  */
 export async function refreshKeyIndex(
   store: ObjectStore,
+  runId: string,
   published: ReadonlyMap<string, Pick<ObjectInfo, 'size' | 'modifiedMs' | 'etag'>>,
 ): Promise<void> {
   const record = await loadKeyIndex(store);
-  if (!record) return;
+  if (!record || record.run_id !== runId) return;
   let changed = false;
   const tables = Object.fromEntries(
     Object.entries(record.tables).map(([table, entry]) => {
@@ -117,10 +135,11 @@ export async function refreshKeyIndex(
       const keyOf = (dt: string) =>
         layer === 'gold' ? layout.goldPartition(name, dt) : layout.silverPartition(name, dt);
       const files = entry.files.map((f) => {
+        if (!f.name.startsWith(keyIndexFileName(runId, ''))) return f;
         const parts = { ...f.parts };
         for (const dt of Object.keys(parts)) {
           const info = published.get(keyOf(dt));
-          if (info && parts[dt] !== fingerprintOf(info)) {
+          if (info && parts[dt] !== null && parts[dt] !== fingerprintOf(info)) {
             parts[dt] = fingerprintOf(info);
             changed = true;
           }

@@ -136,7 +136,7 @@ export async function applyJournal(store: ObjectStore, j: PromoteJournal, logger
   const moved = new Set(j.moves.map((m) => m.to));
   const movedInfo = new Map([...listed].filter(([k]) => moved.has(k)));
   await refreshVerified(store, movedInfo);
-  await refreshKeyIndex(store, movedInfo);
+  await refreshKeyIndex(store, j.run_id, movedInfo);
   failpoint('promote.recorded');
   for (const m of j.moves.filter((m) => isState(m.to))) await store.move(m.from, m.to);
   failpoint('promote.state');

@@ -48,7 +48,7 @@ describe('probeTargetViews', () => {
     await store.put(
       layout.qualityKeyIndex(),
       JSON.stringify({
-        version: 1,
+        version: 2,
         run_id: 'q',
         tables: { 'silver.customers': { key: ['id'], files: [{ name: 'f1', parts }] } },
       }),

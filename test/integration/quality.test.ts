@@ -943,23 +943,56 @@ describe('key index (changed scope)', () => {
     ]);
 
     // DAY1 written since, with DAY2's charge id: DAY2's keys come from the index, and hold it
-    await lake.rewrite(charges(DAY1), `select * replace (case when id = 'ch_1' then 'ch_2' else id end as id) from t`);
+    await lake.rewrite(
+      charges(DAY1),
+      `select * replace (case when id = 'ch_1' then 'ch_2' else id end as id) from t`,
+    );
     expect(check(await quality(), name)).toMatchObject({
       passed: false,
       details: {
         keys_checked: 'changed partitions',
         partitions_from_key_index: 1,
-        duplicated_keys: { count: 1, examples: [{ key: 'ch_2', partitions: [utcDate(DAY1), utcDate(DAY2)] }] },
+        duplicated_keys: {
+          count: 1,
+          examples: [{ key: 'ch_2', partitions: [utcDate(DAY1), utcDate(DAY2)] }],
+        },
       },
     });
 
     // DAY2 replaced by an object that looks old (unchanged for the scope) but is not the one the
     // index read: its keys come from its file, which no longer holds ch_2
-    await lake.rewrite(charges(DAY2), `select * replace (case when id = 'ch_2' then 'ch_9' else id end as id) from t`);
+    await lake.rewrite(
+      charges(DAY2),
+      `select * replace (case when id = 'ch_2' then 'ch_9' else id end as id) from t`,
+    );
     await backdate(charges(DAY2), 30);
     expect(check(await quality(), name)).toMatchObject({
       passed: true,
       details: { partitions_from_key_index: 0, duplicated_keys: { count: 0 } },
+    });
+  });
+
+  it('a partition read again stays retired in the older file: its old keys are not read a third time', async () => {
+    await lake.write(goodDataset());
+    await checkedBefore();
+    expect((await quality()).passed).toBe(true);
+    const first = (await readIndex()).tables['silver.charges']!.files.at(-1)!.name;
+    // DAY1 rewritten as it was: read from its file, the first file keeps DAY2 and retires DAY1
+    await lake.rewrite(charges(DAY1), 'select * from t');
+    expect(check(await quality(), name)).toMatchObject({
+      passed: true,
+      details: { partitions_from_key_index: 1 },
+    });
+    const files = (await readIndex()).tables['silver.charges']!.files;
+    expect(files.find((f) => f.name === first)?.parts).toEqual({
+      [utcDate(DAY1)]: null,
+      [utcDate(DAY2)]: expect.any(String),
+    });
+    // and again: DAY2 from the first file without its DAY1 rows, DAY1 from its file
+    await lake.rewrite(charges(DAY1), 'select * from t');
+    expect(check(await quality(), name)).toMatchObject({
+      passed: true,
+      details: { partitions_from_key_index: 1, duplicated_keys: { count: 0 } },
     });
   });
 
@@ -969,7 +1002,10 @@ describe('key index (changed scope)', () => {
     expect((await quality()).passed).toBe(true);
     const file = (await readIndex()).tables['silver.charges']!.files.at(-1)!;
     await lake.store.put(`_state/quality/keys/silver.charges/${file.name}.parquet`, 'not parquet');
-    await lake.rewrite(charges(DAY1), `select * replace (case when id = 'ch_1' then 'ch_2' else id end as id) from t`);
+    await lake.rewrite(
+      charges(DAY1),
+      `select * replace (case when id = 'ch_1' then 'ch_2' else id end as id) from t`,
+    );
     expect(check(await quality(), name)).toMatchObject({
       passed: false,
       details: { partitions_from_key_index: 0, duplicated_keys: { count: 1 } },

@@ -53,6 +53,7 @@ const COMMANDS_OF_METHOD: Record<string, string[]> = {
 const DELETES_BY_FILE: Record<string, string[]> = {
   'src/state/lock.ts': ['_state/lock.json'], // release of the run lock
   'src/quality/bronze-id-cache.ts': ['_state/quality/bronze_ids/*'], // merged cache files
+  'src/quality/key-index.ts': ['_state/quality/keys/*'], // key index files the record no longer names
   'src/transform/gold-build.ts': ['gold/*'], // Gold partitions a rebuild no longer produces
   'src/transform/silver-build.ts': ['silver/*'], // child partitions whose parents list no child any more
   'src/state/promote.ts': ['silver/*', 'gold/*', '_staging/*', '_state/publish/*'], // promote

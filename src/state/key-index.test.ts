@@ -6,6 +6,8 @@ import { layout } from '../storage/layout.js';
 import { LocalObjectStore } from '../storage/local-store.js';
 import {
   type KeyIndexRecord,
+  keyIndexFileName,
+  keyIndexFileWriter,
   loadKeyIndex,
   planKeys,
   refreshKeyIndex,
@@ -21,6 +23,14 @@ const obj = (dt: string, size: number, modifiedMs = 1000) => ({
 const A = obj('2024-03-01', 10);
 const B = obj('2024-03-02', 20);
 const C = obj('2024-03-03', 30);
+
+describe('keyIndexFileWriter', () => {
+  it('names the run that wrote a file, run ids with underscores included', () => {
+    expect(keyIndexFileWriter(keyIndexFileName('r1', 'lz3k'))).toBe('r1');
+    expect(keyIndexFileWriter(keyIndexFileName('r1_x', 'lz3k'))).toBe('r1_x');
+    expect(keyIndexFileWriter('merged')).toBeUndefined();
+  });
+});
 
 describe('planKeys', () => {
   it('reads every partition from its file without an index', () => {
@@ -109,6 +119,8 @@ describe('the key index record', () => {
           files: [
             // an older run's file: its 03-01 rows are not what this run read (retired or not)
             { name: 'run_r0_a', parts: { '2024-03-01': null, '2024-03-03': 'older' } },
+            // run `r1_x`'s file begins as run r1's do (`run_r1_`): still another run's
+            { name: 'run_r1_x_c', parts: { '2024-03-03': 'other' } },
             { name: 'run_r1_b', parts: { '2024-03-01': 'staged', '2024-03-02': 'kept' } },
           ],
         },
@@ -132,6 +144,7 @@ describe('the key index record', () => {
     const after = await loadKeyIndex(store);
     expect(after?.tables['silver.charges']?.files).toEqual([
       { name: 'run_r0_a', parts: { '2024-03-01': null, '2024-03-03': 'older' } },
+      { name: 'run_r1_x_c', parts: { '2024-03-03': 'other' } },
       { name: 'run_r1_b', parts: { '2024-03-01': fingerprintOf(published), '2024-03-02': 'kept' } },
     ]);
     expect(after?.tables['gold.fct_payments']?.files[0]?.parts).toEqual({ '2024-03-01': '12:6000' });

@@ -48,8 +48,16 @@ export interface TableKeyIndex {
 /** Where the index files are: `<prefix><layer>.<table>/<name>.parquet`. */
 export const KEY_INDEX_PREFIX = '_state/quality/keys/';
 export const keyIndexFile = (table: string, name: string) => `${KEY_INDEX_PREFIX}${table}/${name}.parquet`;
-/** The name of a file a run writes (`suffix` keeps a rerun of the same run id apart). */
+/**
+ * The name of a file a run writes (`suffix`, without `_`, keeps a rerun of the same run id apart).
+ */
 export const keyIndexFileName = (runId: string, suffix: string) => `run_${runId}_${suffix}`;
+/**
+ * The run that wrote a file, exactly: its name's run id (which may hold `_`) up to the last `_`.
+ * A prefix test would take run `r1_x`'s files for run `r1`'s.
+ */
+export const keyIndexFileWriter = (name: string): string | undefined =>
+  name.startsWith('run_') && name.lastIndexOf('_') > 3 ? name.slice(4, name.lastIndexOf('_')) : undefined;
 
 /** How a table's keys are read this run: which index files give which partitions, which files the rest. */
 export interface KeyPlan<T> {
@@ -135,7 +143,7 @@ export async function refreshKeyIndex(
       const keyOf = (dt: string) =>
         layer === 'gold' ? layout.goldPartition(name, dt) : layout.silverPartition(name, dt);
       const files = entry.files.map((f) => {
-        if (!f.name.startsWith(keyIndexFileName(runId, ''))) return f;
+        if (keyIndexFileWriter(f.name) !== runId) return f;
         const parts = { ...f.parts };
         for (const dt of Object.keys(parts)) {
           const info = published.get(keyOf(dt));

@@ -6,6 +6,10 @@
  *
  *   npx tsx bench/incremental.ts --scale 100k --work-dir /tmp/inc [--rounds 3] [--fraction 0.01]
  *
+ * `--chain N` (one round): N daily runs one after the other on the same copy, the clock moved on
+ * by `--fraction` before each, as a user's week of daily runs (a defect of the state a run leaves
+ * for the next showed only on the third run).
+ *
  * A kept suite lake (`npm run bench -- --keep`) already holds the first 1% of new data: pass it
  * as `--snapshot DIR/lake` with `--fraction 0.02` to measure the next 1%.
  */
@@ -23,6 +27,7 @@ const { values } = parseArgs({
     snapshot: { type: 'string' },
     rounds: { type: 'string', default: '1' },
     fraction: { type: 'string', default: '0.01' },
+    chain: { type: 'string', default: '1' },
   },
 });
 const scale = values.scale as Scale;
@@ -31,6 +36,9 @@ if (!values['work-dir']) throw new Error('--work-dir DIR is required');
 const dir = values['work-dir'];
 const snap = values.snapshot ?? join(dir, 'snap');
 const days = SCALES[scale];
+const chain = Number(values.chain);
+if (!Number.isInteger(chain) || chain < 1) throw new Error('--chain must be a positive integer');
+if (chain > 1 && values.rounds !== '1') throw new Error('--chain runs one round (the clock only moves on)');
 const env = (root: string, url: string) => ({
   PIPELINE_ENV: 'LOCAL',
   API_KEY: 'sk_test_bench',
@@ -56,21 +64,23 @@ try {
     );
     console.log(`full run-all: ${r.seconds.toFixed(1)} s, peak ${r.peakRssMiB.toFixed(0)} MiB`);
   }
-  const until = await mock.advance(Math.round(days * 86_400 * Number(values.fraction)));
+  const step = Math.round(days * 86_400 * Number(values.fraction));
+  let until = await mock.advance(step);
   for (let round = 1; round <= Number(values.rounds); round++) {
     const lake = join(dir, 'lake');
     execFileSync('rm', ['-rf', lake]);
     execFileSync('cp', ['-al', snap, lake]);
-    const r = await runCli(
-      ['run-all', '--until', String(until), '--run-id', 'bench-incremental'],
-      env(lake, mock.url),
-    );
-    writeFileSync(join(dir, `round-${round}.log`), r.stderr);
-    const m = JSON.parse(readFileSync(join(lake, '_state/manifests/run_bench-incremental.json'), 'utf8'));
-    console.log(
-      `round ${round}: ${r.seconds.toFixed(2)} s, CPU ${r.cpuSeconds.toFixed(1)} s, peak ${r.peakRssMiB.toFixed(0)} MiB, ` +
-        `stages ${JSON.stringify(m.timings)}, quality scope ${m.quality?.scope}`,
-    );
+    for (let link = 1; link <= chain; link++) {
+      if (link > 1) until = await mock.advance(step);
+      const runId = chain === 1 ? 'bench-incremental' : `bench-incremental-${link}`;
+      const r = await runCli(['run-all', '--until', String(until), '--run-id', runId], env(lake, mock.url));
+      writeFileSync(join(dir, chain === 1 ? `round-${round}.log` : `chain-${link}.log`), r.stderr);
+      const m = JSON.parse(readFileSync(join(lake, `_state/manifests/run_${runId}.json`), 'utf8'));
+      console.log(
+        `${chain === 1 ? `round ${round}` : `daily run ${link}`}: ${r.seconds.toFixed(2)} s, CPU ${r.cpuSeconds.toFixed(1)} s, peak ${r.peakRssMiB.toFixed(0)} MiB, ` +
+          `stages ${JSON.stringify(m.timings)}, quality scope ${m.quality?.scope}`,
+      );
+    }
   }
 } finally {
   await mock.stop();

@@ -171,6 +171,26 @@ paxos min wait = 0.01
 ms async op threads = 1
 osd op num shards = 1
 osd op num threads per shard = 2
+# No debug logging: Ceph formats its debug messages (levels 1-5 kept in memory by default) on
+# every request, and the tests' S3 traffic is thousands of small requests a minute.
+debug ms = 0/0
+debug rgw = 0/0
+debug osd = 0/0
+debug mon = 0/0
+debug paxos = 0/0
+debug monc = 0/0
+debug objecter = 0/0
+debug rados = 0/0
+debug auth = 0/0
+debug objclass = 0/0
+debug memstore = 0/0
+debug asok = 0/0
+debug finisher = 0/0
+debug context = 0/0
+debug crush = 0/0
+debug optracker = 0/0
+debug bluestore = 0/0
+debug rocksdb = 0/0
 
 [mon]
 mon data = $DIR/mon

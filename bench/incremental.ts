@@ -72,12 +72,15 @@ try {
     execFileSync('cp', ['-al', snap, lake]);
     for (let link = 1; link <= chain; link++) {
       if (link > 1) until = await mock.advance(step);
-      const runId = chain === 1 ? 'bench-incremental' : `bench-incremental-${link}`;
+      const [runId, label, log] =
+        chain === 1
+          ? ['bench-incremental', `round ${round}`, `round-${round}.log`]
+          : [`bench-incremental-${link}`, `daily run ${link}`, `chain-${link}.log`];
       const r = await runCli(['run-all', '--until', String(until), '--run-id', runId], env(lake, mock.url));
-      writeFileSync(join(dir, chain === 1 ? `round-${round}.log` : `chain-${link}.log`), r.stderr);
+      writeFileSync(join(dir, log), r.stderr);
       const m = JSON.parse(readFileSync(join(lake, `_state/manifests/run_${runId}.json`), 'utf8'));
       console.log(
-        `${chain === 1 ? `round ${round}` : `daily run ${link}`}: ${r.seconds.toFixed(2)} s, CPU ${r.cpuSeconds.toFixed(1)} s, peak ${r.peakRssMiB.toFixed(0)} MiB, ` +
+        `${label}: ${r.seconds.toFixed(2)} s, CPU ${r.cpuSeconds.toFixed(1)} s, peak ${r.peakRssMiB.toFixed(0)} MiB, ` +
           `stages ${JSON.stringify(m.timings)}, quality scope ${m.quality?.scope}`,
       );
     }

@@ -183,13 +183,11 @@ debug objecter = 0/0
 debug rados = 0/0
 debug auth = 0/0
 debug objclass = 0/0
-debug memstore = 0/0
 debug asok = 0/0
 debug finisher = 0/0
 debug context = 0/0
 debug crush = 0/0
 debug optracker = 0/0
-debug bluestore = 0/0
 debug rocksdb = 0/0
 
 [mon]

@@ -10,6 +10,7 @@ import { publishLatest } from '../state/publish.js';
 import { layout } from '../storage/layout.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import type { StagedStore } from '../storage/staged-store.js';
+import type { ReferenceProbe } from '../transform/reference-probe.js';
 import type { MissingReference } from '../transform/resolve-references.js';
 import type { RebuildPlan } from '../transform/run-transform.js';
 import type { CommandContext } from './context.js';
@@ -173,7 +174,8 @@ export class PipelineRun {
   /**
    * Silver, then (with the references pass) the objects Silver references but lacks, then Gold
    * once: the pass may add objects, and every Gold build reads all of Silver (at 100k charges,
-   * two rounds rebuilt Gold twice: 47 s).
+   * two rounds rebuilt Gold twice: 47 s). The pass only probes what each round fetched; the
+   * fetched objects' Silver is built with Gold, in one session, after its last round.
    */
   async transformAndReferences(manifest: RunManifest): Promise<void> {
     const { steps } = this.opts;
@@ -192,13 +194,30 @@ export class PipelineRun {
       failpoint('run.transformed');
     }
     if (!withReferences) return;
-    const refs = await this.references(dangling);
+    const { report: refs, bronzeKeys } = await this.references(dangling);
     await manifest.section('references', refs);
     this.summary.fetchedById = refs.fetched;
     if (steps.includes('transform') && !goldBuilt) {
-      const gold = await this.transform('transform', { silver: false, gold: true });
+      const { tablesReading } = await import('../transform/run-transform.js');
+      const silverTables = tablesReading(bronzeKeys);
+      const built = await this.transform(
+        'transform',
+        { silver: silverTables.length > 0, silverTables, gold: true, probe: false },
+        { again: true },
+      );
       const models = { ...this.summary.transform };
-      for (const [model, r] of Object.entries(gold.models)) if (model.startsWith('gold.')) models[model] = r;
+      for (const [model, r] of Object.entries(built.models)) {
+        const first = models[model];
+        // a Silver table both builds wrote: rows and seconds add up (a partition may count twice)
+        models[model] =
+          first && model.startsWith('silver.')
+            ? {
+                partitions: first.partitions + r.partitions,
+                rows: first.rows + r.rows,
+                seconds: first.seconds + r.seconds,
+              }
+            : r;
+      }
       this.summary.transform = models;
       await manifest.section('transform', models);
     }
@@ -206,7 +225,14 @@ export class PipelineRun {
 
   private async transform(
     step: Step,
-    layers: { silver: boolean; gold: boolean | 'unless-dangling'; silverTables?: readonly TableName[] },
+    layers: {
+      silver: boolean;
+      gold: boolean | 'unless-dangling';
+      silverTables?: readonly TableName[];
+      probe?: boolean;
+    },
+    /** again: the run's second build (after the references pass): no full refresh, no rebuilds. */
+    { again = false } = {},
   ) {
     const { ctx, opts } = this;
     await this.timed(step, async () => opts.signal?.throwIfAborted());
@@ -220,45 +246,56 @@ export class PipelineRun {
         runId: ctx.runId,
         until: this.until,
         ...layers,
-        ...(opts.fullRefresh && step === 'transform' ? { fullRefresh: true } : {}),
-        ...(this.rebuild && step === 'transform' ? { rebuild: this.rebuild } : {}),
+        ...(opts.fullRefresh && !again ? { fullRefresh: true } : {}),
+        ...(this.rebuild && !again ? { rebuild: this.rebuild } : {}),
         onModel: (p) => this.progress.model(p),
       }),
     );
   }
 
+  /** The references pass: rounds of fetching by id, each probed in one session for the next. */
   private async references(missing: MissingReference[]) {
     const { ctx, opts } = this;
     const { fetchReferences } = await import('../extract/fetch-references.js');
     const { resolveReferences } = await import('../transform/resolve-references.js');
+    const { ReferenceProbe: Probe } = await import('../transform/reference-probe.js');
     const logger = ctx.logger.child({ step: 'references' });
     failpoint('run.referencing');
-    return resolveReferences({
-      missing,
-      logger,
-      fetch: async (refs) => {
-        const src = await this.timed('references', () => this.openSource());
-        return this.timed('references', () =>
-          fetchReferences({
-            store: this.store,
-            settings: ctx.settings,
-            logger,
-            runId: ctx.runId,
-            baseUrl: src.baseUrl,
-            apiKey: src.apiKey,
-            ...(src.rateLimitRps !== undefined ? { rateLimitRps: src.rateLimitRps } : {}),
-            refs,
-            ...(opts.signal ? { signal: opts.signal } : {}),
+    const bronzeKeys: string[] = [];
+    let probe: ReferenceProbe | undefined;
+    try {
+      const report = await resolveReferences({
+        missing,
+        logger,
+        fetch: async (refs) => {
+          const src = await this.timed('references', () => this.openSource());
+          const round = await this.timed('references', () =>
+            fetchReferences({
+              store: this.store,
+              settings: ctx.settings,
+              logger,
+              runId: ctx.runId,
+              baseUrl: src.baseUrl,
+              apiKey: src.apiKey,
+              ...(src.rateLimitRps !== undefined ? { rateLimitRps: src.rateLimitRps } : {}),
+              refs,
+              ...(opts.signal ? { signal: opts.signal } : {}),
+            }),
+          );
+          bronzeKeys.push(...round.bronze_keys);
+          return round;
+        },
+        probe: (keys) =>
+          this.timed('references', async () => {
+            opts.signal?.throwIfAborted();
+            probe ??= await Probe.open(this.view ?? this.store, ctx.settings.DUCKDB_MEMORY_LIMIT);
+            return probe.missing(keys);
           }),
-        );
-      },
-      retransform: async (keys) =>
-        this.transform('references', {
-          silver: true,
-          gold: false,
-          silverTables: (await import('../transform/run-transform.js')).tablesReading(keys),
-        }),
-    });
+      });
+      return { report, bronzeKeys };
+    } finally {
+      await probe?.close();
+    }
   }
 
   async quality(manifest: RunManifest): Promise<void> {

@@ -24,7 +24,7 @@ describe('resolveReferences', () => {
         asked.push(refs.map((r) => r.id));
         return rounds.shift()!;
       },
-      retransform: async () => ({ dangling: still.shift()! }),
+      probe: async () => still.shift()!,
       logger: silentLogger(),
     });
     expect(asked).toEqual([['ch_old', 'cus_gone'], ['cus_old']]);
@@ -43,9 +43,9 @@ describe('resolveReferences', () => {
     const report = await resolveReferences({
       missing: [ref('balance_transactions', chain[0]!)],
       fetch: async () => ({ fetched: { x: 1 }, not_found: [], bronze_keys: ['k'] }),
-      retransform: async () => {
+      probe: async () => {
         step++;
-        return { dangling: step < chain.length ? [ref('charges', chain[step]!)] : [] };
+        return step < chain.length ? [ref('charges', chain[step]!)] : [];
       },
       logger: silentLogger(),
     });
@@ -53,31 +53,31 @@ describe('resolveReferences', () => {
   });
 
   it('stops after a round that fetched nothing, and after maxRounds', async () => {
-    let transforms = 0;
+    let probes = 0;
     const none = await resolveReferences({
       missing: [ref('customers', 'cus_x')],
       fetch: async () => ({ fetched: {}, not_found: [], bronze_keys: [] }),
-      retransform: async () => ({ dangling: [ref('customers', 'cus_x')] }),
+      probe: async () => [ref('customers', 'cus_x')],
       logger: silentLogger(),
     });
     expect(none.rounds).toBe(1);
     const capped = await resolveReferences({
       missing: [ref('customers', 'cus_x')],
       fetch: async () => ({ fetched: { customers: 1 }, not_found: [], bronze_keys: ['k'] }),
-      retransform: async () => {
-        transforms++;
-        return { dangling: [ref('customers', `cus_${transforms}`)] };
+      probe: async () => {
+        probes++;
+        return [ref('customers', `cus_${probes}`)];
       },
       logger: silentLogger(),
       maxRounds: 2,
     });
-    expect([capped.rounds, transforms, capped.fetched.customers]).toEqual([2, 2, 2]);
+    expect([capped.rounds, probes, capped.fetched.customers]).toEqual([2, 2, 2]);
     expect(
       (
         await resolveReferences({
           missing: [],
           fetch: async () => ({ fetched: {}, not_found: [], bronze_keys: [] }),
-          retransform: async () => ({ dangling: [] }),
+          probe: async () => [],
           logger: silentLogger(),
         })
       ).rounds,

@@ -28,9 +28,8 @@ export interface ResolveReferencesOptions {
   readonly missing: readonly MissingReference[];
   /** Retrieves objects by id into Bronze. */
   readonly fetch: (refs: MissingReference[]) => Promise<FetchRound>;
-  /** Transforms Silver again over the new Bronze; says what is still missing. */
-  /** Transforms the Silver of what a round fetched (its Bronze keys); returns what is still missing. */
-  readonly retransform: (bronzeKeys: readonly string[]) => Promise<{ dangling: readonly MissingReference[] }>;
+  /** What the objects a round fetched (its Bronze keys) reference that nothing holds (`ReferenceProbe`). */
+  readonly probe: (bronzeKeys: readonly string[]) => Promise<readonly MissingReference[]>;
   readonly logger: Logger;
   /** Default 3: a fetched charge may name another customer, which may name … */
   readonly maxRounds?: number;
@@ -47,12 +46,13 @@ const MAX_ROUNDS = 8;
 /**
  * The references pass: objects that Silver rows reference but no window covered (customers
  * created before the first run's DEFAULT_DAYS, the old charge of today's refund) are retrieved
- * by id and transformed, round after round (MAX_ROUNDS at most). An id the API does not know is not asked for
- * again; a round that fetched nothing ends the pass. The transform reports what is missing while
- * it has Silver open, so this costs nothing when nothing is missing.
+ * by id, round after round (MAX_ROUNDS at most), each round probing what the last one fetched
+ * references. An id the API does not know is not asked for again; a round that fetched nothing
+ * ends the pass. The transform reports what is missing while it has Silver open, so this costs
+ * nothing when nothing is missing; the caller builds the fetched objects into Silver after it.
  *
  * @example
- * const report = await resolveReferences({ missing: t.dangling, fetch, retransform, logger });
+ * const report = await resolveReferences({ missing: t.dangling, fetch, probe, logger });
  */
 export async function resolveReferences(opts: ResolveReferencesOptions): Promise<ReferencesReport> {
   const out: ReferencesReport = { rounds: 0, fetched: {}, not_found: [], bronze_keys: 0 };
@@ -68,7 +68,7 @@ export async function resolveReferences(opts: ResolveReferencesOptions): Promise
     out.not_found.push(...report.not_found);
     out.bronze_keys += report.bronze_keys.length;
     if (report.bronze_keys.length === 0) break;
-    missing = (await opts.retransform(report.bronze_keys)).dangling;
+    missing = await opts.probe(report.bronze_keys);
   }
   return out;
 }

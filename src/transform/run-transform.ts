@@ -42,6 +42,11 @@ export interface TransformOptions {
    * wrote (`tablesReading`): the others have nothing new, and each would still list its Bronze.
    */
   silverTables?: readonly TableName[];
+  /**
+   * Probe what the Silver just written references but Silver lacks (default true; the report's
+   * `dangling`). run-all's last build, after the references pass, has no use for it.
+   */
+  probe?: boolean;
   /** DuckDB memory limit (default: the `DUCKDB_MEMORY_LIMIT` setting). */
   memoryLimit?: string;
   /** Bronze bytes per run of days a table is first built from at once (default: by memory limit). */
@@ -141,7 +146,7 @@ export async function runTransform(opts: TransformOptions): Promise<TransformRep
     // What the Silver just written references but Silver lacks (for the references pass), while
     // the Silver views are open. A Gold-only build wrote no Silver.
     const probe = async () => {
-      if (silverTables.length === 0) return;
+      if (silverTables.length === 0 || opts.probe === false) return;
       const files = await views();
       report.dangling = await danglingReferences(
         session,

@@ -74,8 +74,8 @@ export function silverInputs(
  * Runs a statement over Bronze files; a reader error becomes a `BronzeParseError` naming the key
  * and line (found by scanning the file DuckDB named), never a silent drop.
  */
-async function withBronzeErrors<T>(
-  ctx: BuildContext,
+export async function withBronzeErrors<T>(
+  ctx: Pick<BuildContext, 'stager'>,
   table: TableName,
   webhookPaths: ReadonlySet<string>,
   fn: () => Promise<T>,

@@ -38,6 +38,7 @@ export async function pooledSession(base: DuckSession, size: number): Promise<Po
       return reader.getRowObjectsJson() as T[];
     },
     connect: () => base.connect(),
+    fitAllocator: (bytes) => base.fitAllocator(bytes),
     withConnection<T>(fn: () => Promise<T>): Promise<T> {
       return limit(async () => {
         const conn = idle.pop()!;

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
 import { useDuckSession } from '../../test/helpers/duck-session.js';
+import { CACHING_ALLOCATOR_UP_TO_BYTES } from './session.js';
 
 describe('openDuckSession', () => {
   const duck = useDuckSession('duck-session-', '256MB');
@@ -24,6 +25,23 @@ describe('openDuckSession', () => {
     expect(Number(ours!.rows)).toBeLessThanOrEqual(Number(defaults!.rows) / 10);
     expect(Number(ours!.files)).toBeGreaterThan(0);
     expect(Number(ours!.files)).toBeLessThan(Number(defaults!.files));
+  });
+
+  it("keeps DuckDB's allocator caches for small inputs only, handing memory back at once for large ones", async () => {
+    const flush = async () =>
+      (
+        await duck.session.rows<{ t: string; b: string }>(
+          `select current_setting('allocator_flush_threshold') as t,
+                  current_setting('allocator_bulk_deallocation_flush_threshold') as b`,
+        )
+      )[0];
+    const tight = { t: '7.6 MiB', b: '7.6 MiB' };
+    // a session opens tight (the safe setting), and a small input brings DuckDB's defaults back
+    expect(await flush()).toEqual(tight);
+    await duck.session.fitAllocator(CACHING_ALLOCATOR_UP_TO_BYTES);
+    expect(await flush()).toEqual({ t: '128.0 MiB', b: '512.0 MiB' });
+    await duck.session.fitAllocator(CACHING_ALLOCATOR_UP_TO_BYTES + 1);
+    expect(await flush()).toEqual(tight);
   });
 
   it('writes wide rows partitioned by dt under a small memory limit', async () => {

@@ -11,7 +11,7 @@ import {
 import { SILVER_CONTRACTS, SILVER_TABLES } from '../contracts/silver.js';
 import { silverView } from '../duckdb/foreign-keys.js';
 import { type PooledSession, pooledSession } from '../duckdb/pooled-session.js';
-import { type DuckSession, openDuckSession } from '../duckdb/session.js';
+import { type DuckSession, openDuckSession, PARQUET_EXPANSION } from '../duckdb/session.js';
 import { parquetColumns, sqlIdent, sqlStringList } from '../duckdb/sql-template.js';
 import { createStager, type Stager } from '../duckdb/stager.js';
 import type { TableName } from '../entities/entity.js';
@@ -340,6 +340,9 @@ export async function openQualityContext(opts: {
       const rel = await parquetRelation(db, paths, contract, cols);
       await db.conn.run(`create or replace view ${goldView(contract.name)} as select * from ${rel}`);
     }
+    // the checks read across Silver and Gold
+    const parquet = [...[...silver.values()].flat(), ...goldObjects].reduce((n, o) => n + o.size, 0);
+    await db.fitAllocator(PARQUET_EXPANSION * parquet);
     // the keys of each table, from the index where a passing run read them from these very objects
     const index = since === undefined ? undefined : await loadKeyIndex(opts.store);
     const keys = new Map<string, TableKeysRead<ObjectInfo>>();

@@ -13,7 +13,7 @@ import { makeScratchDir } from '../storage/scratch-dir.js';
 import { createSilverViews } from './gold-build.js';
 import { probeTargetViews } from './probe-targets.js';
 import type { MissingReference } from './resolve-references.js';
-import { tablesReading } from './run-transform.js';
+import { silverBytes, tablesReading } from './run-transform.js';
 import { withBronzeErrors } from './silver-build.js';
 
 /**
@@ -50,6 +50,7 @@ export class ReferenceProbe {
     try {
       const silverStager = createStager(store, join(workDir, 'stage-silver'));
       const listed = await createSilverViews(session, store, silverStager);
+      await session.fitAllocator(silverBytes(listed));
       const ids = await probeTargetViews(session, store, silverStager, listed);
       return new ReferenceProbe(session, stager, workDir, ids);
     } catch (err) {

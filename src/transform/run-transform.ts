@@ -4,7 +4,7 @@ import type { Settings } from '../config/settings.js';
 import { GOLD_MODELS } from '../contracts/gold.js';
 import { SILVER_TABLES } from '../contracts/silver.js';
 import { danglingReferences } from '../duckdb/foreign-keys.js';
-import { openDuckSession } from '../duckdb/session.js';
+import { openDuckSession, PARQUET_EXPANSION } from '../duckdb/session.js';
 import { bronzeEntityOf, listBronzeKeys } from '../duckdb/silver-sql.js';
 import { createStager } from '../duckdb/stager.js';
 import type { EntityName, TableName } from '../entities/entity.js';
@@ -140,7 +140,11 @@ export async function runTransform(opts: TransformOptions): Promise<TransformRep
     // The Silver views, created once for the probe and Gold.
     let listed: Map<string, ObjectInfo[]> | undefined;
     const views = async () => {
-      listed ??= await createSilverViews(session, opts.store, silverStager);
+      if (!listed) {
+        listed = await createSilverViews(session, opts.store, silverStager);
+        // the probe and Gold read across Silver
+        await session.fitAllocator(silverBytes(listed));
+      }
       return listed;
     };
     // What the Silver just written references but Silver lacks (for the references pass), while
@@ -185,6 +189,13 @@ export async function runTransform(opts: TransformOptions): Promise<TransformRep
     session.close();
     if (ownWorkDir) await rm(workDir, { recursive: true, force: true });
   }
+}
+
+/** What Silver's listed Parquet may take in memory, for `DuckSession.fitAllocator`. */
+export function silverBytes(listed: ReadonlyMap<string, readonly ObjectInfo[]>): number {
+  let bytes = 0;
+  for (const objects of listed.values()) for (const o of objects) bytes += o.size;
+  return PARQUET_EXPANSION * bytes;
 }
 
 /** Dts per Silver table, of written Silver partition keys. */

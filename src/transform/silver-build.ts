@@ -5,7 +5,7 @@ import { payloadType, readBronzeRelation, webhookEventType } from '../duckdb/bro
 import { fileOfDuckdbError, locateBadLine, type RecordShape } from '../duckdb/line-scanner.js';
 import { chunkBudget, entityDayChunks, inDayRange, parentDayChunks } from '../duckdb/parent-days.js';
 import { copyPartitioned, sortsInQuery } from '../duckdb/partitioned-copy.js';
-import type { DuckSession } from '../duckdb/session.js';
+import { type DuckSession, PARQUET_EXPANSION } from '../duckdb/session.js';
 import {
   bronzeEntityOf,
   listBronzeObjects,
@@ -114,6 +114,8 @@ export async function buildSilverTable(
   const entityObjs =
     contract.bronze.from === 'webhooks' ? [] : await listBronzeObjects(ctx.store, bronzeEntityOf(table));
   const pageObjs = isChild ? await listBronzeObjects(ctx.store, table) : [];
+  // all of the table's Bronze: what a first build reads, and a bound on what a merge reads
+  await ctx.session.fitAllocator([...entityObjs, ...pageObjs].reduce((n, o) => n + o.size, 0));
   const entityKeys = entityObjs.map((o) => o.key);
   const pageKeys = pageObjs.map((o) => o.key);
   const inputs = silverInputs(table, entityKeys, webhookKeys, pageKeys);
@@ -468,9 +470,6 @@ async function mergeIncoming(
     await ctx.session.conn.run(`drop table if exists ${incoming}`);
   }
 }
-
-/** How many times its Parquet size a Silver partition may take in memory (wide JSON columns). */
-const PARQUET_EXPANSION = 8;
 
 /** Total size of local (staged) files. */
 async function localBytes(paths: readonly string[]): Promise<number> {

@@ -231,7 +231,10 @@ export class PipelineRun {
       silverTables?: readonly TableName[];
       probe?: boolean;
     },
-    /** again: the run's second build (after the references pass): no full refresh, no rebuilds. */
+    /**
+     * again: the run's second build (after the references pass): Silver only what was fetched
+     * (no full refresh, no Silver rebuilds, done by the first); Gold as the run asks.
+     */
     { again = false } = {},
   ) {
     const { ctx, opts } = this;
@@ -246,8 +249,8 @@ export class PipelineRun {
         runId: ctx.runId,
         until: this.until,
         ...layers,
-        ...(opts.fullRefresh && !again ? { fullRefresh: true } : {}),
-        ...(this.rebuild && !again ? { rebuild: this.rebuild } : {}),
+        ...(opts.fullRefresh ? { fullRefresh: again ? ('gold' as const) : true } : {}),
+        ...(this.rebuild ? { rebuild: again ? { silver: {}, gold: this.rebuild.gold } : this.rebuild } : {}),
         onModel: (p) => this.progress.model(p),
       }),
     );

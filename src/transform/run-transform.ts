@@ -23,8 +23,8 @@ export interface TransformOptions {
   settings: Settings;
   logger: Logger;
   runId: string;
-  /** Rebuild every partition regardless of state. */
-  fullRefresh?: boolean;
+  /** Rebuild every partition regardless of state; `'gold'`: every Gold partition, Silver as usual. */
+  fullRefresh?: boolean | 'gold';
   /** The run's end time, Unix seconds: the as-of time of snapshot models. */
   until: number;
   /** Local scratch directory (staging, DuckDB temp, Parquet out); default: a new temp dir, removed after. */
@@ -96,7 +96,7 @@ export async function runTransform(opts: TransformOptions): Promise<TransformRep
   });
   // The caller binds the step (transform, or the references pass) to the logger it hands in.
   const logger = opts.logger;
-  const fullRefresh = opts.fullRefresh ?? false;
+  const fullRefresh = opts.fullRefresh === true;
   const report: TransformReport = {
     models: {},
     silverKeys: [],
@@ -163,6 +163,7 @@ export async function runTransform(opts: TransformOptions): Promise<TransformRep
     if (goldOpt === true || (goldOpt === 'unless-dangling' && report.dangling.length === 0)) {
       const gold = await buildGold({
         ...ctx,
+        fullRefresh: opts.fullRefresh !== undefined && opts.fullRefresh !== false,
         stager: silverStager,
         until: opts.until,
         listed: await views(),

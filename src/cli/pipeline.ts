@@ -1,4 +1,5 @@
 import { setMaxListeners } from 'node:events';
+import { rm } from 'node:fs/promises';
 import type { EntityName } from '../entities/entity.js';
 import { colorEnabled } from '../obs/color.js';
 import { type RunSummary, renderSummary, summaryLogFields } from '../obs/summary.js';
@@ -6,7 +7,8 @@ import type { QualityScope } from '../quality/types.js';
 import { acquireLock, fenceStore } from '../state/lock.js';
 import { markAbandoned } from '../state/manifest.js';
 import { cacheListings } from '../storage/listing-cache.js';
-import { sweepScratchDirs } from '../storage/scratch-dir.js';
+import { keepLocalCopies, type LocalCopyStore } from '../storage/local-copies.js';
+import { makeScratchDir, sweepScratchDirs } from '../storage/scratch-dir.js';
 import type { RebuildPlan } from '../transform/run-transform.js';
 import type { CommandContext } from './context.js';
 import { PipelineRun } from './pipeline-run.js';
@@ -67,8 +69,13 @@ export async function runPipeline(ctx: CommandContext, opts: PipelineOptions): P
   if (opts.steps.includes('extract')) assertSourceSettings(settings);
   const baseStore = storeFor(ctx);
   const lock = await acquireLock({ store: baseStore, runId, command: ctx.command, logger });
+  // On S3, what the run writes and reads back (its Bronze, its staged partitions) is read from
+  // local copies, not downloaded again.
+  const copiesDir = baseStore.localRoot === undefined ? await makeScratchDir('copies') : undefined;
+  const fenced = fenceStore(baseStore, lock);
+  const copies: LocalCopyStore | undefined = copiesDir ? keepLocalCopies(fenced, copiesDir) : undefined;
   // One listing per prefix for the whole run: the lock keeps other runs from writing.
-  const store = cacheListings(fenceStore(baseStore, lock));
+  const store = cacheListings(copies ?? fenced);
   const interrupt = interruptOnSignals();
   // Every step below reads opts.signal.
   const signal = AbortSignal.any([interrupt.signal, lock.lost, ...(opts.signal ? [opts.signal] : [])]);
@@ -107,6 +114,10 @@ export async function runPipeline(ctx: CommandContext, opts: PipelineOptions): P
     }
     await run.closeSource().catch((err: unknown) => logger.warn({ err }, 'could not stop the source client'));
     interrupt.dispose();
+    if (copiesDir) {
+      logger.debug({ served: copies?.served }, 'downloads answered from local copies');
+      await rm(copiesDir, { recursive: true, force: true }).catch(() => {});
+    }
     await lock.release().catch((err: unknown) => logger.warn({ err }, 'could not release the run lock'));
     summary.seconds = (Date.now() - started) / 1000;
     summary.stageSeconds = run.timings;

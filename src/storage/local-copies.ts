@@ -60,11 +60,9 @@ export class LocalCopyStore implements ObjectStore {
     return this.inner.root;
   }
 
-  private nextPath(): string {
-    return join(this.dir, `${++this.seq}`);
-  }
+  private dirMade: Promise<unknown> | undefined;
 
-  /** Forgets `key`'s copy (before a write that replaces it, or after one that failed). */
+  /** Counts a write of `key` and forgets its copy (before a write that replaces it). */
   private drop(key: string): void {
     this.writes.set(key, (this.writes.get(key) ?? 0) + 1);
     const path = this.copies.get(key);
@@ -74,6 +72,22 @@ export class LocalCopyStore implements ObjectStore {
     void rm(path, { force: true }).catch(() => {});
   }
 
+  /** A fresh path for a copy, in the copies' directory (made once). */
+  private async newPath(): Promise<string> {
+    this.dirMade ??= mkdir(this.dir, { recursive: true });
+    await this.dirMade;
+    return join(this.dir, `${++this.seq}`);
+  }
+
+  /**
+   * Keeps the copy at `path` for `key` unless a write through this store happened since `writes`
+   * was read (its bytes may then be stale): the one rule for every copy kept.
+   */
+  private async settle(key: string, writes: number, path: string): Promise<void> {
+    if ((this.writes.get(key) ?? 0) === writes && !this.copies.has(key)) this.copies.set(key, path);
+    else await rm(path, { force: true });
+  }
+
   private async replacing<T>(key: string, write: () => Promise<T>): Promise<T> {
     this.drop(key);
     return write();
@@ -81,11 +95,11 @@ export class LocalCopyStore implements ObjectStore {
 
   async put(key: string, body: Uint8Array | string): Promise<void> {
     this.drop(key);
+    const writes = this.writes.get(key) ?? 0;
     await this.inner.put(key, body);
-    const path = this.nextPath();
-    await mkdir(this.dir, { recursive: true });
+    const path = await this.newPath();
     await writeFile(path, body);
-    this.copies.set(key, path);
+    await this.settle(key, writes, path);
   }
 
   putStream(key: string, body: Readable): Promise<void> {
@@ -96,19 +110,17 @@ export class LocalCopyStore implements ObjectStore {
     this.drop(key);
     // Only a file given up: one the caller keeps may be rewritten in place (a link would follow).
     if (!opts?.move) return this.inner.putFile(key, localPath, opts);
+    const writes = this.writes.get(key) ?? 0;
     // linked first: with `move` the store underneath may take the file
-    const path = this.nextPath();
-    await mkdir(this.dir, { recursive: true });
+    const path = await this.newPath();
     await linkOrCopy(localPath, path, 'copy');
-    const writes = this.writes.get(key);
     try {
       await this.inner.putFile(key, localPath, opts);
     } catch (err) {
       await rm(path, { force: true });
       throw err;
     }
-    if (this.writes.get(key) === writes) this.copies.set(key, path);
-    else await rm(path, { force: true });
+    await this.settle(key, writes, path);
   }
 
   putIfAbsent(key: string, body: Uint8Array | string): Promise<boolean> {
@@ -121,6 +133,7 @@ export class LocalCopyStore implements ObjectStore {
 
   async move(from: string, to: string): Promise<boolean> {
     const path = this.copies.get(from);
+    // the copy leaves `from` with the object (drop would remove its file)
     this.copies.delete(from);
     this.drop(from);
     this.drop(to);
@@ -140,13 +153,9 @@ export class LocalCopyStore implements ObjectStore {
       const writes = this.writes.get(key) ?? 0;
       if (!(await this.inner.getToFile(key, localPath))) return false;
       // the bytes just downloaded, unless a write through this store overlapped the download
-      if ((this.writes.get(key) ?? 0) === writes && !this.copies.has(key)) {
-        const copy = this.nextPath();
-        await mkdir(this.dir, { recursive: true });
-        await linkOrCopy(localPath, copy, 'copy');
-        if ((this.writes.get(key) ?? 0) === writes && !this.copies.has(key)) this.copies.set(key, copy);
-        else void rm(copy, { force: true }).catch(() => {});
-      }
+      const copy = await this.newPath();
+      await linkOrCopy(localPath, copy, 'copy');
+      await this.settle(key, writes, copy);
       return true;
     }
     await mkdir(dirname(localPath), { recursive: true });

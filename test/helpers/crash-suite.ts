@@ -1,9 +1,11 @@
-import { cp, mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { cp, mkdir, mkdtemp, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { setTimeout } from 'node:timers/promises';
 import { startMockApi } from '../../src/mock/index.js';
 import { SCRATCH_PREFIX } from '../../src/storage/scratch-dir.js';
-import { runCli } from './cli.js';
+import { cliArgv, runCli } from './cli.js';
 import {
   type CrashPoint,
   checkLake,
@@ -83,32 +85,81 @@ async function scratchDirsOf(pid: number | undefined): Promise<string[]> {
   return out;
 }
 
+/** The uninterrupted reference of a crash campaign: the day-1 lake, both snapshots, both timings. */
+interface CrashReference {
+  readonly day1Root: string;
+  readonly reference: CrashBench['reference'];
+  readonly timings: CrashBench['timings'];
+}
+
 /** Builds the reference lakes (two uninterrupted runs) and measures their step timings. */
+async function buildCrashReference(day1: Mock, day2: Mock): Promise<CrashReference> {
+  const day1Root = await mkdtemp(join(tmpdir(), 'pp-crash-ref1-'));
+  const ref1 = localTarget(day1Root);
+  await mustRun(['run-all', '--run-id', 'r1-ref', '--until', String(CRASH_NOW)], {
+    ...crashEnv(day1.url),
+    ...ref1.env,
+  });
+  const ref2Root = await mkdtemp(join(tmpdir(), 'pp-crash-ref2-'));
+  await cp(day1Root, ref2Root, { recursive: true });
+  const ref2 = localTarget(ref2Root);
+  await mustRun(['run-all', '--run-id', 'r2-ref', '--until', String(CRASH_NOW + STEP)], {
+    ...crashEnv(day2.url),
+    ...ref2.env,
+  });
+  const m1 = await readRunManifest(ref1.store, 'r1-ref');
+  const m2 = await readRunManifest(ref2.store, 'r2-ref');
+  return {
+    day1Root,
+    reference: { first: await snapshotLake(ref1.store), incremental: await snapshotLake(ref2.store) },
+    timings: { first: m1?.timings as StepTimings, incremental: m2?.timings as StepTimings },
+  };
+}
+
+/**
+ * In the suite, the reference is built once for every file that needs it (two uninterrupted
+ * run-alls of a deterministic world: the same lakes whichever mock served them), in a folder of
+ * this suite run's CLI build: the first file to take the lock builds it, the others wait for its
+ * record. Outside vitest (scripts/crash-soak.ts) each campaign builds its own.
+ */
+async function sharedCrashReference(day1: Mock, day2: Mock): Promise<CrashReference> {
+  if (!process.env.VITEST) return buildCrashReference(day1, day2);
+  const dir = join(dirname(dirname(cliArgv()[0]!)), 'crash-reference');
+  const record = join(dir, 'reference.json');
+  const failed = join(dir, 'failed.txt');
+  try {
+    await mkdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    // another file builds it: wait for its record (the builder's own runs are bounded by runCli)
+    for (;;) {
+      if (existsSync(record)) return JSON.parse(await readFile(record, 'utf8')) as CrashReference;
+      if (existsSync(failed))
+        throw new Error(`the shared crash reference failed: ${await readFile(failed, 'utf8')}`);
+      await setTimeout(250);
+    }
+  }
+  try {
+    const ref = await buildCrashReference(day1, day2);
+    await writeFile(`${record}.tmp`, JSON.stringify(ref));
+    await rename(`${record}.tmp`, record);
+    return ref;
+  } catch (err) {
+    await writeFile(failed, String(err));
+    throw err;
+  }
+}
+
+/** Starts the campaign's two mocks and gets the reference lakes (built once per suite run). */
 export async function prepareCrashBench(): Promise<CrashBench> {
   const day1 = await startMockApi({ ...CHANGES_WORLD, now: CRASH_NOW, port: 0, quiet: true });
   const day2 = await startMockApi({ ...CHANGES_WORLD, now: CRASH_NOW + STEP, port: 0, quiet: true });
   try {
-    const day1Root = await mkdtemp(join(tmpdir(), 'pp-crash-ref1-'));
-    const ref1 = localTarget(day1Root);
-    await mustRun(['run-all', '--run-id', 'r1-ref', '--until', String(CRASH_NOW)], {
-      ...crashEnv(day1.url),
-      ...ref1.env,
-    });
-    const ref2Root = await mkdtemp(join(tmpdir(), 'pp-crash-ref2-'));
-    await cp(day1Root, ref2Root, { recursive: true });
-    const ref2 = localTarget(ref2Root);
-    await mustRun(['run-all', '--run-id', 'r2-ref', '--until', String(CRASH_NOW + STEP)], {
-      ...crashEnv(day2.url),
-      ...ref2.env,
-    });
-    const m1 = await readRunManifest(ref1.store, 'r1-ref');
-    const m2 = await readRunManifest(ref2.store, 'r2-ref');
+    const ref = await sharedCrashReference(day1, day2);
     return {
       day1,
       day2,
-      day1Root,
-      reference: { first: await snapshotLake(ref1.store), incremental: await snapshotLake(ref2.store) },
-      timings: { first: m1?.timings as StepTimings, incremental: m2?.timings as StepTimings },
+      ...ref,
       close: async () => {
         await day1.close();
         await day2.close();

@@ -116,8 +116,8 @@ const targets: { name: string; world: World; lake: () => Promise<LakeTarget & { 
 ];
 
 // The two stores' lifecycles are independent and mostly wait on their CLI children: concurrent.
-// 1,500 s each: four `run-all`s (now three) beside the rest of the suite took 143 s alone, and 813 and 844 s
-// in a CI run on a slowed machine (session 16), against the 900 s they had.
+// 1,500 s each: four `run-all`s (three since session 23) took 143 s alone, and 813 and 844 s
+// beside the rest of the suite in a CI run on a slowed machine (session 16), against 900 s.
 describe.concurrent('SaaS lifecycle: first load and two incremental runs, faults and old API versions', () => {
   for (const target of targets) {
     it(`on ${target.name}: Silver equals the truth, SaaS Gold the SPEC 8.1 oracle, after every run`, async ({

@@ -291,7 +291,11 @@ export class PipelineRun {
         probe: (keys) =>
           this.timed('references', async () => {
             opts.signal?.throwIfAborted();
-            probe ??= await Probe.open(this.view ?? this.store, ctx.settings.DUCKDB_MEMORY_LIMIT);
+            probe ??= await Probe.open(
+              this.view ?? this.store,
+              ctx.settings.DUCKDB_MEMORY_LIMIT,
+              ctx.settings.DUCKDB_THREADS,
+            );
             return probe.missing(keys);
           }),
       });

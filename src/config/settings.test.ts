@@ -31,6 +31,8 @@ describe('parseSettings', () => {
     [{ MAX_PAGE_SIZE: '101' }, 'MAX_PAGE_SIZE'],
     [{ MAX_PAGE_SIZE: 'ten' }, 'MAX_PAGE_SIZE'],
     [{ EXTRACT_CONCURRENCY: '0' }, 'EXTRACT_CONCURRENCY'],
+    [{ DUCKDB_THREADS: '0' }, 'DUCKDB_THREADS'],
+    [{ DUCKDB_THREADS: 'two' }, 'DUCKDB_THREADS'],
     [{ API_BASE_URL: 'not a url' }, 'API_BASE_URL'],
     [{ FRESHNESS_SEVERITY: 'fatal' }, 'FRESHNESS_SEVERITY'],
     [{ VERIFY_WEBHOOK_SIGNATURES: 'maybe' }, 'VERIFY_WEBHOOK_SIGNATURES'],

@@ -87,6 +87,9 @@ const schema = z.object({
     .describe(
       "DuckDB's memory limit for transform and quality (it spills to disk beyond it), e.g. 512MB or 2GB",
     ),
+  DUCKDB_THREADS: int(1, 1024)
+    .optional()
+    .describe("DuckDB's worker threads for transform and quality (default: the CPUs Node.js may use)"),
   FRESHNESS_MAX_HOURS: int(1).default(26).describe('freshness check threshold in hours'),
   FRESHNESS_SEVERITY: z.enum(['warn', 'error']).default('warn').describe('warn or error'),
   QUALITY_FULL_SCOPE_DAYS: int(0)

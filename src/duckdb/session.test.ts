@@ -1,8 +1,10 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
 import { useDuckSession } from '../../test/helpers/duck-session.js';
-import { CACHING_ALLOCATOR_UP_TO_BYTES } from './session.js';
+import { CACHING_ALLOCATOR_UP_TO_BYTES, openDuckSession } from './session.js';
 
 describe('openDuckSession', () => {
   const duck = useDuckSession('duck-session-', '256MB');
@@ -42,6 +44,20 @@ describe('openDuckSession', () => {
     expect(await flush()).toEqual({ t: '128.0 MiB', b: '512.0 MiB' });
     await duck.session.fitAllocator(CACHING_ALLOCATOR_UP_TO_BYTES + 1);
     expect(await flush()).toEqual(tight);
+  });
+
+  it('runs as many threads as the CPUs Node.js may use, or as DUCKDB_THREADS says', async () => {
+    const threads = async (session: { rows<T>(sql: string): Promise<T[]> }) =>
+      Number((await session.rows<{ n: bigint }>(`select current_setting('threads') as n`))[0]!.n);
+    expect(await threads(duck.session)).toBe(availableParallelism());
+    const dir = await mkdtemp(join(tmpdir(), 'duck-threads-'));
+    const one = await openDuckSession({ workDir: dir, pathBase: dir, threads: 1 });
+    try {
+      expect(await threads(one)).toBe(1);
+    } finally {
+      one.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('writes wide rows partitioned by dt under a small memory limit', async () => {

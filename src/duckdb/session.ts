@@ -62,13 +62,15 @@ export interface DuckSession {
 }
 
 /**
- * One in-memory DuckDB per transform run: threads = cores, a memory limit with spilling to a
+ * One in-memory DuckDB per transform run: threads = cores (or as set), a memory limit with spilling to a
  * temp directory, UTC session time zone (dt is a UTC date), and the helper macros the models use.
  */
 export async function openDuckSession(opts: {
   workDir: string;
   pathBase: string;
   memoryLimit?: string;
+  /** DuckDB's threads (the `DUCKDB_THREADS` setting); default the CPUs Node.js may use. */
+  threads?: number;
 }): Promise<DuckSession> {
   const tmp = join(opts.workDir, 'duckdb-tmp');
   await mkdir(tmp, { recursive: true });
@@ -93,7 +95,7 @@ export async function openDuckSession(opts: {
     `set partitioned_write_max_open_files = ${PARTITIONED_WRITE_MAX_OPEN_FILES}`,
   ];
   for (const stmt of [
-    `set threads = ${availableParallelism()}`,
+    `set threads = ${opts.threads ?? availableParallelism()}`,
     `set memory_limit = ${sqlString(opts.memoryLimit ?? DEFAULT_MEMORY_LIMIT)}`,
     `set temp_directory = ${sqlString(tmp)}`,
     // DuckDB's copy of the file ranges it read: our files are local (S3 objects are staged on

@@ -43,10 +43,15 @@ export class ReferenceProbe {
     private readonly silverIds: (table: TableName) => string,
   ) {}
 
-  static async open(store: ObjectStore, memoryLimit: string): Promise<ReferenceProbe> {
+  static async open(store: ObjectStore, memoryLimit: string, threads?: number): Promise<ReferenceProbe> {
     const workDir = await makeScratchDir('references');
     const stager = createStager(store, join(workDir, 'stage-bronze'));
-    const session = await openDuckSession({ workDir, pathBase: stager.base, memoryLimit });
+    const session = await openDuckSession({
+      workDir,
+      pathBase: stager.base,
+      memoryLimit,
+      ...(threads ? { threads } : {}),
+    });
     try {
       const silverStager = createStager(store, join(workDir, 'stage-silver'));
       const listed = await createSilverViews(session, store, silverStager);

@@ -62,8 +62,9 @@ export interface DuckSession {
 }
 
 /**
- * One in-memory DuckDB per transform run: threads = cores (or as set), a memory limit with spilling to a
- * temp directory, UTC session time zone (dt is a UTC date), and the helper macros the models use.
+ * One in-memory DuckDB per transform run: threads = cores (or `threads`), a memory limit with
+ * spilling to a temp directory, UTC session time zone (dt is a UTC date), and the helper macros
+ * the models use.
  */
 export async function openDuckSession(opts: {
   workDir: string;

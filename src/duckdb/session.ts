@@ -71,7 +71,7 @@ export async function openDuckSession(opts: {
   pathBase: string;
   memoryLimit?: string;
   /** DuckDB's threads (the `DUCKDB_THREADS` setting); default the CPUs Node.js may use. */
-  threads?: number;
+  threads?: number | undefined;
 }): Promise<DuckSession> {
   const tmp = join(opts.workDir, 'duckdb-tmp');
   await mkdir(tmp, { recursive: true });

@@ -288,7 +288,7 @@ export async function openQualityContext(opts: {
     workDir,
     pathBase: stager.base,
     memoryLimit: opts.settings.DUCKDB_MEMORY_LIMIT,
-    ...(opts.settings.DUCKDB_THREADS ? { threads: opts.settings.DUCKDB_THREADS } : {}),
+    threads: opts.settings.DUCKDB_THREADS,
   });
   try {
     const since = opts.scope === 'all' ? undefined : await changedSince(opts.store, opts.runId);

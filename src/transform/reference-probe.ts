@@ -46,12 +46,7 @@ export class ReferenceProbe {
   static async open(store: ObjectStore, memoryLimit: string, threads?: number): Promise<ReferenceProbe> {
     const workDir = await makeScratchDir('references');
     const stager = createStager(store, join(workDir, 'stage-bronze'));
-    const session = await openDuckSession({
-      workDir,
-      pathBase: stager.base,
-      memoryLimit,
-      ...(threads ? { threads } : {}),
-    });
+    const session = await openDuckSession({ workDir, pathBase: stager.base, memoryLimit, threads });
     try {
       const silverStager = createStager(store, join(workDir, 'stage-silver'));
       const listed = await createSilverViews(session, store, silverStager);

@@ -93,7 +93,7 @@ export async function runTransform(opts: TransformOptions): Promise<TransformRep
     workDir,
     pathBase: stager.base,
     memoryLimit: opts.memoryLimit ?? opts.settings.DUCKDB_MEMORY_LIMIT,
-    ...(opts.settings.DUCKDB_THREADS ? { threads: opts.settings.DUCKDB_THREADS } : {}),
+    threads: opts.settings.DUCKDB_THREADS,
   });
   // The caller binds the step (transform, or the references pass) to the logger it hands in.
   const logger = opts.logger;

@@ -1,7 +1,8 @@
 import { GOLD_CONTRACTS } from '../contracts/gold.js';
 import { sqlIdent } from '../duckdb/sql-template.js';
 import { dtOfKey } from '../storage/layout.js';
-import { goldPartitions, goldView, type QualityContext, silverView } from './quality-context.js';
+import { INDEX_COLUMNS } from './key-index.js';
+import { goldPartitions, goldView, keysView, type QualityContext, silverView } from './quality-context.js';
 import type { CheckResult, PlannedCheck, Severity } from './types.js';
 
 /** Pure verdict: is the newest business time within `maxHours` of `until` (both unix seconds)? */
@@ -56,7 +57,12 @@ export function freshnessChecks(ctx: QualityContext): PlannedCheck[] {
         // the newest partition without a business time (all NULL): the whole model decides
         const inNewest =
           dt === undefined ? null : await newestOf(await goldPartitions(ctx, contract.name, [dt]));
-        const newest = inNewest ?? (await newestOf(goldView(contract.name)));
+        // the whole model's newest: its index column when the key index keeps it (one file or a
+        // few, not every partition)
+        const whole = INDEX_COLUMNS[`gold.${contract.name}`]?.includes(contract.businessTsColumn)
+          ? keysView(`gold.${contract.name}`)
+          : goldView(contract.name);
+        const newest = inNewest ?? (await newestOf(whole));
         // a model computed from a Silver table without rows (an account without subscriptions,
         // a lake before the table is produced) has nothing to be fresh about
         if (newest === null && contract.reads?.length) {

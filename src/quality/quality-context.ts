@@ -23,7 +23,7 @@ import { dtOfKey, layout } from '../storage/layout.js';
 import type { ObjectInfo, ObjectStore } from '../storage/object-store.js';
 import { makeScratchDir } from '../storage/scratch-dir.js';
 import { type KeyProfile, profileKeys } from './key-diff.js';
-import { keysSql, type TableKeysRead } from './key-index.js';
+import { indexColumns, keysSql, type TableKeysRead } from './key-index.js';
 import { changedSince, isChanged } from './scope.js';
 import type { QualityScope } from './types.js';
 
@@ -75,13 +75,17 @@ export interface QualityContext {
     }
   >;
   /**
-   * The keys of every Silver table and Gold model (`silver.charges`, `gold.fct_mrr`), each a view
-   * named `keysView(name)`: the unchanged partitions' from the key index, the others' from files.
+   * The keys of every Silver table and Gold model (`silver.charges`, `gold.fct_mrr`) with the
+   * columns the index keeps beside them (`INDEX_COLUMNS`), each a view named `keysView(name)`: the
+   * unchanged partitions' from the key index, the others' from files.
    */
   readonly keys: ReadonlyMap<string, TableKeysRead<ObjectInfo>>;
 }
 
-/** View of a table's keys and `_file` (`keys_silver_charges`): see QualityContext.keys. */
+/**
+ * View of a table's keys, its `INDEX_COLUMNS` and `_file` (`keys_silver_charges`): see
+ * QualityContext.keys. A check reading only those columns of a whole table reads this view.
+ */
 export const keysView = (name: string) => `keys_${name.replace('.', '_')}`;
 
 /**
@@ -430,7 +434,7 @@ async function openKeysView(
       const keys = plan.fromIndex.map((f) => keyIndexFile(t.name, f.name));
       await ctx.stager.stage(keys);
       const paths = keys.map((k) => ctx.stager.localPath(k));
-      const want = [...t.contract.primaryKey, 'dt'].join(',');
+      const want = [...indexColumns(t.name, t.contract), 'dt'].join(',');
       for (const [path, cols] of await readFileColumns(ctx.db, paths))
         if (cols.map((c) => c.name).join(',') !== want) throw new Error(`${path}: not a key index file`);
       indexFiles = plan.fromIndex.map((f, i) => ({ path: paths[i]!, skip: f.skip }));
@@ -451,7 +455,7 @@ async function openKeysView(
           )})`;
   const view = keysView(t.name);
   await ctx.db.conn.run(
-    `create or replace view ${view} as ${keysSql(t.contract, t.prefix, indexFiles, fromFiles)}`,
+    `create or replace view ${view} as ${keysSql(t.name, t.contract, t.prefix, indexFiles, fromFiles)}`,
   );
   return { table: t.name, contract: t.contract, plan, objects: t.objects, all: view, fromFiles };
 }

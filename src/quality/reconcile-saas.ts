@@ -1,12 +1,13 @@
+import type { TableName } from '../entities/entity.js';
 import { dtOfKey } from '../storage/layout.js';
 import type { ObjectInfo } from '../storage/object-store.js';
 import { capped, MAX_EXAMPLES, num } from './examples.js';
 import {
   goldPartitions,
   goldView,
+  keysView,
   type QualityContext,
   silverPartitions,
-  silverView,
 } from './quality-context.js';
 import { type Reconciliation, runReconciliation } from './reconcile-silver-gold.js';
 import { changedDts } from './scope.js';
@@ -19,8 +20,9 @@ import type { CheckResult, PlannedCheck } from './types.js';
  * row by row, naming the rows that differ.
  */
 
-const S = silverView;
 const G = goldView;
+/** A Silver table's key and index columns (`keysView`, `INDEX_COLUMNS`): all these checks read. */
+const K = (table: TableName) => keysView(`silver.${table}`);
 
 /**
  * MRR per month, customer and currency recomputed from Silver. Each month is measured at its last
@@ -39,8 +41,8 @@ function mrrFromSilver(until: number): string {
              round((l.amount - coalesce(l.discount_amount, 0)) * (case p.recurring_interval
                when 'month' then 12 when 'year' then 1 when 'week' then 52 when 'day' then 365
              end)::DOUBLE / (12 * p.recurring_interval_count), 4)::DECIMAL(18, 4) as monthly
-      from ${S('invoice_line_items')} l
-      join ${S('prices')} p on p.id = l.price_id
+      from ${K('invoice_line_items')} l
+      join ${K('prices')} p on p.id = l.price_id
       where l.line_type = 'subscription' and l.is_proration = false and l.invoice_status in ('open', 'paid')
         and not l.is_deleted and p.recurring_interval_count > 0
     ),
@@ -169,18 +171,18 @@ function payoutsReconciliation(scope?: string): Reconciliation {
     ],
     silver: `with
     paid as (
-      select id, amount from ${S('payouts')}
+      select id, amount from ${K('payouts')}
       where status = 'paid' and automatic and not is_deleted${inScope('id')}
         -- as fct_payouts: nothing to reconcile before the payout-transaction links exist
-        and exists (select 1 from ${S('payout_balance_transactions')})
+        and exists (select 1 from ${K('payout_balance_transactions')})
     ),
     -- no distinct (the model's distinct on): each side's key is unique, which the schema checks
     -- prove, and a copy would count twice here and fail this check too
     txns as (
       select pbt.payout_id, bt.id, bt.amount, bt.fee, bt.net, bt.reporting_category as cat
-      from ${S('payout_balance_transactions')} pbt
-      join ${S('balance_transactions')} bt on bt.id = pbt.balance_transaction_id
-      join ${S('payouts')} po on po.id = pbt.payout_id
+      from ${K('payout_balance_transactions')} pbt
+      join ${K('balance_transactions')} bt on bt.id = pbt.balance_transaction_id
+      join ${K('payouts')} po on po.id = pbt.payout_id
       -- all that ?payout= lists but the payout's own transaction (a re-paid failure counts)
       where bt.id is distinct from po.balance_transaction_id${inScope('pbt.payout_id')}
     )
@@ -225,7 +227,7 @@ async function changedPayouts(ctx: QualityContext): Promise<{ sql: string; parts
   const bts = changed(ctx.silver.get('balance_transactions') ?? []);
   if (bts.size > 0)
     parts.push(
-      `select payout_id as id from ${S('payout_balance_transactions')}
+      `select payout_id as id from ${K('payout_balance_transactions')}
        where balance_transaction_id in (select id from ${await silverPartitions(ctx, 'balance_transactions', bts)})`,
     );
   const gold = changed(ctx.gold.get('fct_payouts')?.objects ?? []);

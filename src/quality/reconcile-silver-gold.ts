@@ -3,10 +3,12 @@ import { sqlIdent } from '../duckdb/sql-template.js';
 import type { TableName } from '../entities/entity.js';
 import { dtOfKey } from '../storage/layout.js';
 import { capped, MAX_EXAMPLES, num } from './examples.js';
+import { dtOfFileSql } from './key-index.js';
 import {
   goldPartitions,
   goldView,
   keyProfile,
+  keysView,
   type QualityContext,
   silverPartitions,
   silverView,
@@ -51,6 +53,11 @@ export interface Reconciliation {
 
 const S = silverView;
 const G = goldView;
+/**
+ * A Silver table's key and index columns (`keysView`): what a comparison reading a whole table
+ * reads, when the columns it needs are all there (`INDEX_COLUMNS`).
+ */
+const K = (table: TableName) => keysView(`silver.${table}`);
 
 /** Gold's side as the model holds it: the keys and measures of `model`, unchanged. */
 const goldColumns = (model: GoldModelName, keys: readonly string[], measures: readonly string[]) =>
@@ -151,14 +158,15 @@ export const RECONCILIATIONS: readonly Reconciliation[] = [
     'charge_id',
     ['amount', 'amount_refunded', 'fee', 'net'],
     `select c.id as charge_id, c.amount, c.amount_refunded, bt.fee, bt.net
-     from ${S('charges')} c left join ${S('balance_transactions')} bt on bt.id = c.balance_transaction_id`,
+     from ${S('charges')} c left join ${K('balance_transactions')} bt on bt.id = c.balance_transaction_id`,
     // a charge is the row of its own day; its balance transaction may sit in another day
     'charges',
     [
       {
         table: 'balance_transactions',
         days: (changed) =>
-          `select distinct dt from ${S('charges')} where balance_transaction_id in (select id from ${changed})`,
+          `select distinct ${dtOfFileSql} as dt from ${K('charges')}
+           where balance_transaction_id in (select id from ${changed})`,
       },
     ],
   ),
@@ -191,28 +199,28 @@ export const RECONCILIATIONS: readonly Reconciliation[] = [
        select customer_id, currency, min(struct_pack(created_ts, id)) as first,
               sum(amount) filter (where status = 'succeeded') as amount,
               count(*) filter (where status = 'succeeded') as n
-       from ${S('charges')} group by customer_id, currency
+       from ${K('charges')} group by customer_id, currency
      ),
      first_currency as (
        select customer_id, arg_min(currency, first) as currency from by_currency group by customer_id
      ),
      cc as (
        select cu.id, coalesce(cu.currency, fc.currency) as currency
-       from ${S('customers')} cu left join first_currency fc on fc.customer_id = cu.id
+       from ${K('customers')} cu left join first_currency fc on fc.customer_id = cu.id
      ),
      sales as (
        select b.customer_id, b.amount, b.n from by_currency b
        join cc on cc.id = b.customer_id and cc.currency = b.currency
      ),
      succeeded_refunds as (
-       select charge_id, currency, amount from ${S('refunds')} where not is_deleted and status = 'succeeded'
+       select charge_id, currency, amount from ${K('refunds')} where not is_deleted and status = 'succeeded'
      ),
      -- each refunded charge with its customer's currency first: joined in another order, refunds
      -- met customers on currency alone (9.9 s at 100k charges); only the refunded ones (57k of
      -- 1.1m at 1m charges)
      charge_currency as materialized (
        select ch.id as charge_id, ch.customer_id, cc.currency
-       from ${S('charges')} ch join cc on cc.id = ch.customer_id
+       from ${K('charges')} ch join cc on cc.id = ch.customer_id
        where ch.id in (select charge_id from succeeded_refunds)
      ),
      refunds as (

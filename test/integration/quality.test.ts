@@ -5,11 +5,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { renderPartIds } from '../../src/bronze/part-ids.js';
 import { parseSettings } from '../../src/config/settings.js';
 import { GOLD_CONTRACTS } from '../../src/contracts/gold.js';
-import { SILVER_TABLES } from '../../src/contracts/silver.js';
+import { SILVER_CONTRACTS, SILVER_TABLES } from '../../src/contracts/silver.js';
 import { openDuckSession } from '../../src/duckdb/session.js';
 import { silentLogger } from '../../src/obs/logger.js';
 import { MAX_CACHE_FILES } from '../../src/quality/bronze-id-cache.js';
 import { renderQualityReport } from '../../src/quality/index.js';
+import { indexColumns } from '../../src/quality/key-index.js';
 import { openQualityContext } from '../../src/quality/quality-context.js';
 import {
   RECONCILIATIONS,
@@ -1010,6 +1011,61 @@ describe('key index (changed scope)', () => {
       passed: false,
       details: { partitions_from_key_index: 0, duplicated_keys: { count: 1 } },
     });
+  });
+
+  it('comparisons over a whole table read the columns the index keeps: a changed partition from its file, the rest from the index', async () => {
+    const dim = 'reconcile.silver_gold.dim_customers';
+    await lake.write(goodDataset());
+    await checkedBefore();
+    expect((await quality()).passed).toBe(true);
+    const indexFile = async () =>
+      `_state/quality/keys/silver.charges/${(await readIndex()).tables['silver.charges']!.files.at(-1)!.name}.parquet`;
+    const columns = await lake.db.rows<{ name: string }>(
+      `select name from parquet_schema('${join(lake.store.root, await indexFile())}') where num_children is null`,
+    );
+    expect(columns.map((c) => c.name)).toEqual([
+      ...indexColumns('silver.charges', SILVER_CONTRACTS.charges),
+      'dt',
+    ]);
+
+    // DAY1's ch_1 sold 1000 more in Silver, not in Gold: its partition is read from its file
+    await lake.rewrite(
+      charges(DAY1),
+      `select * replace (case when id = 'ch_1' then amount + 1000 else amount end as amount) from t`,
+    );
+    expect(check(await quality(), dim)).toMatchObject({
+      passed: false,
+      details: {
+        mismatches: {
+          count: 1,
+          examples: [
+            {
+              customer_id: 'cus_1',
+              silver: { total_sales_amount: 2000 },
+              gold: { total_sales_amount: 1000 },
+            },
+          ],
+        },
+      },
+    });
+    await lake.rewrite(
+      charges(DAY1),
+      `select * replace (case when id = 'ch_1' then 1000 else amount end as amount) from t`,
+    );
+    expect((await quality()).passed).toBe(true);
+
+    // DAY2 is unchanged, so its values come from the index (proven by an index that lies about
+    // ch_2); scope 'all' reads every partition from its file and passes
+    const lying = (await readIndex()).tables['silver.charges']!.files.find((f) => f.parts[utcDate(DAY2)]);
+    await lake.rewrite(
+      `_state/quality/keys/silver.charges/${lying!.name}.parquet`,
+      `select * replace (case when id = 'ch_2' then 9999 else amount end as amount) from t`,
+    );
+    expect(check(await quality(), dim)).toMatchObject({
+      passed: false,
+      details: { mismatches: { examples: [{ customer_id: 'cus_2', silver: { total_sales_amount: 9999 } }] } },
+    });
+    expect(check(await quality({}, NOW, 'all'), dim).passed).toBe(true);
   });
 
   it('the references of changed rows resolve against the index: a target that is gone from its file is an orphan', async () => {

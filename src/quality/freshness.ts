@@ -1,7 +1,7 @@
 import { GOLD_CONTRACTS } from '../contracts/gold.js';
 import { sqlIdent } from '../duckdb/sql-template.js';
+import { INDEX_COLUMNS } from '../state/key-index.js';
 import { dtOfKey } from '../storage/layout.js';
-import { INDEX_COLUMNS } from './key-index.js';
 import { goldPartitions, goldView, keysView, type QualityContext, silverView } from './quality-context.js';
 import type { CheckResult, PlannedCheck, Severity } from './types.js';
 

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { TableContract } from '../contracts/contract.js';
 import { sqlIdent, sqlString } from '../duckdb/sql-template.js';
 import {
+  indexColumns,
   KEY_INDEX_PREFIX,
   type KeyIndexRecord,
   type KeyPlan,
@@ -17,57 +18,6 @@ import type { ObjectInfo, ObjectStore } from '../storage/object-store.js';
 
 /** Beyond this many files for a table, a run writes one merged file instead of another delta. */
 export const MAX_KEY_INDEX_FILES = 16;
-
-/**
- * Columns the index keeps beside a table's key: those the checks over a table's whole history
- * read (the Silver -> Gold reconciliations of models computed from every day, and the foreign
- * keys a changed row is traced through). A changed scope then reads them from the index, a few
- * files, instead of opening every partition: DuckDB pays per file opened (376 charge partitions:
- * 107 ms cold, 45 warm, against 10 for one file), and at 100k charges such reads were about half
- * of a daily run's checks. The same fingerprints make it sound: an unchanged partition's values
- * were read from that very object by a passing run.
- */
-export const INDEX_COLUMNS: Readonly<Record<string, readonly string[]>> = {
-  // dim_customers (sales by the customer's currency), fct_payments (amounts, its transaction)
-  'silver.charges': [
-    'customer_id',
-    'currency',
-    'created_ts',
-    'status',
-    'amount',
-    'amount_refunded',
-    'balance_transaction_id',
-  ],
-  'silver.customers': ['currency'],
-  'silver.refunds': ['charge_id', 'currency', 'amount', 'status', 'is_deleted'],
-  // fct_payments (fee, net) and the payouts' transactions
-  'silver.balance_transactions': ['amount', 'fee', 'net', 'reporting_category'],
-  'silver.payouts': ['status', 'automatic', 'is_deleted', 'amount', 'balance_transaction_id'],
-  // MRR recomputed from every subscription line
-  'silver.invoice_line_items': [
-    'customer_id',
-    'currency',
-    'subscription_id',
-    'price_id',
-    'period_start_ts',
-    'period_end_ts',
-    'amount',
-    'discount_amount',
-    'line_type',
-    'is_proration',
-    'invoice_status',
-    'is_deleted',
-  ],
-  'silver.prices': ['recurring_interval', 'recurring_interval_count'],
-  // freshness of a model whose partitions do not follow its business time
-  'gold.fct_payouts': ['created_ts'],
-};
-
-/** The columns a table's index files hold, `dt` aside: its key, then its INDEX_COLUMNS. */
-export function indexColumns(table: string, contract: TableContract): string[] {
-  const extra = (INDEX_COLUMNS[table] ?? []).filter((c) => !contract.primaryKey.includes(c));
-  return [...contract.primaryKey, ...extra];
-}
 
 /**
  * SQL of the keys of a table (its key columns, its INDEX_COLUMNS and `_file`, the partition's object key or local

@@ -17,13 +17,19 @@ import { createStager, type Stager } from '../duckdb/stager.js';
 import type { TableName } from '../entities/entity.js';
 import type { Logger } from '../obs/logger.js';
 import { goldModelSummary } from '../state/gold-state.js';
-import { type KeyIndexRecord, keyIndexFile, loadKeyIndex, planKeys } from '../state/key-index.js';
+import {
+  indexColumns,
+  type KeyIndexRecord,
+  keyIndexFile,
+  loadKeyIndex,
+  planKeys,
+} from '../state/key-index.js';
 import { loadVerified, type VerifiedIndex } from '../state/verified-index.js';
 import { dtOfKey, layout } from '../storage/layout.js';
 import type { ObjectInfo, ObjectStore } from '../storage/object-store.js';
 import { makeScratchDir } from '../storage/scratch-dir.js';
 import { type KeyProfile, profileKeys } from './key-diff.js';
-import { indexColumns, keysSql, type TableKeysRead } from './key-index.js';
+import { keysSql, type TableKeysRead } from './key-index.js';
 import { changedSince, isChanged } from './scope.js';
 import type { QualityScope } from './types.js';
 

@@ -2,9 +2,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { GOLD_CONTRACTS } from '../contracts/gold.js';
+import { SILVER_CONTRACTS, SILVER_TABLES } from '../contracts/silver.js';
 import { layout } from '../storage/layout.js';
 import { LocalObjectStore } from '../storage/local-store.js';
 import {
+  INDEX_COLUMNS,
+  indexColumns,
   type KeyIndexRecord,
   keyIndexFileName,
   keyIndexFileWriter,
@@ -148,5 +152,31 @@ describe('the key index record', () => {
       { name: 'run_r1_b', parts: { '2024-03-01': fingerprintOf(published), '2024-03-02': 'kept' } },
     ]);
     expect(after?.tables['gold.fct_payments']?.files[0]?.parts).toEqual({ '2024-03-01': '12:6000' });
+  });
+});
+
+describe('INDEX_COLUMNS', () => {
+  const contracts = new Map<string, { columns: readonly { name: string }[]; primaryKey: readonly string[] }>([
+    ...SILVER_TABLES.map((t) => [`silver.${t}`, SILVER_CONTRACTS[t]] as const),
+    ...GOLD_CONTRACTS.map((c) => [`gold.${c.name}`, c] as const),
+  ]);
+
+  it('names columns of its tables only, and the files hold the key first', () => {
+    for (const [table, columns] of Object.entries(INDEX_COLUMNS)) {
+      const contract = contracts.get(table);
+      expect(contract, table).toBeDefined();
+      const names = new Set(contract!.columns.map((c) => c.name));
+      expect(
+        columns.filter((c) => !names.has(c)),
+        table,
+      ).toEqual([]);
+    }
+    const charges = SILVER_CONTRACTS.charges;
+    expect(indexColumns('silver.charges', charges).slice(0, 1)).toEqual(['id']);
+    // a table without index columns keeps its key alone; a key column listed is not repeated
+    expect(indexColumns('silver.products', SILVER_CONTRACTS.products)).toEqual(['id']);
+    const byCustomer = indexColumns('silver.charges', { ...charges, primaryKey: ['customer_id'] });
+    expect(byCustomer.filter((c) => c === 'customer_id')).toEqual(['customer_id']);
+    expect(byCustomer[0]).toBe('customer_id');
   });
 });

@@ -1,3 +1,4 @@
+import type { TableContract } from '../contracts/contract.js';
 import { sqlString } from '../duckdb/sql-template.js';
 import { dtOfKey, layout } from '../storage/layout.js';
 import type { ObjectInfo, ObjectStore } from '../storage/object-store.js';
@@ -43,6 +44,71 @@ export interface TableKeyIndex {
     readonly name: string;
     readonly parts: Readonly<Record<string, string | null>>;
   }[];
+}
+
+/**
+ * Columns the index keeps beside a table's key: those that reads of a table's whole history
+ * need (quality's Silver -> Gold comparisons of models computed from every day; the foreign keys
+ * that the checks and Gold's dependency queries trace a changed row through). A daily run then
+ * reads them from the index, a few files, instead of opening every partition: DuckDB pays per
+ * file opened (376 charge partitions: 107 ms cold, 45 warm, against 10 for one file). The same
+ * fingerprints make it sound: an unchanged partition's values were read from that very object
+ * by a passing run.
+ */
+export const INDEX_COLUMNS: Readonly<Record<string, readonly string[]>> = {
+  // dim_customers (sales by the customer's currency), fct_payments (amounts, its transaction,
+  // its payment intent's invoice)
+  'silver.charges': [
+    'customer_id',
+    'currency',
+    'created_ts',
+    'status',
+    'amount',
+    'amount_refunded',
+    'balance_transaction_id',
+    'payment_intent_id',
+  ],
+  'silver.customers': ['currency'],
+  'silver.refunds': ['charge_id', 'currency', 'amount', 'status', 'is_deleted'],
+  'silver.disputes': ['charge_id'],
+  // fct_payments (fee, net), the payouts' transactions, and the source a transaction is of
+  'silver.balance_transactions': ['amount', 'fee', 'net', 'reporting_category', 'source_id'],
+  'silver.payouts': [
+    'status',
+    'automatic',
+    'is_deleted',
+    'amount',
+    'balance_transaction_id',
+    'arrival_date_ts',
+  ],
+  // MRR recomputed from every subscription line
+  'silver.invoice_line_items': [
+    'customer_id',
+    'currency',
+    'subscription_id',
+    'price_id',
+    'period_start_ts',
+    'period_end_ts',
+    'amount',
+    'discount_amount',
+    'line_type',
+    'is_proration',
+    'invoice_status',
+    'is_deleted',
+  ],
+  'silver.prices': ['recurring_interval', 'recurring_interval_count'],
+  // a changed parent's items, wherever they sit (items are dated by their own creation)
+  'silver.subscription_items': ['subscription_id', 'is_deleted'],
+  // the invoice a payment is of (Gold's dependency query of fct_payments)
+  'gold.fct_payments': ['invoice_id'],
+  // freshness of a model whose partitions do not follow its business time
+  'gold.fct_payouts': ['created_ts'],
+};
+
+/** The columns a table's index files hold, `dt` aside: its key, then its INDEX_COLUMNS. */
+export function indexColumns(table: string, contract: TableContract): string[] {
+  const extra = (INDEX_COLUMNS[table] ?? []).filter((c) => !contract.primaryKey.includes(c));
+  return [...contract.primaryKey, ...extra];
 }
 
 /** Where the index files are: `<prefix><layer>.<table>/<name>.parquet`. */

@@ -14,8 +14,9 @@ import {
 import { createStager } from '../duckdb/stager.js';
 import type { TableName } from '../entities/entity.js';
 import { LocalObjectStore } from '../storage/local-store.js';
-import { createSilverViews, renderGoldModel } from './gold-build.js';
-import { depsSql, TOUCHED_KEYS } from './gold-deps.js';
+import { createSilverViews, renderGoldModel, silverPartitionRows } from './gold-build.js';
+import { depsSql, GOLD_DEPS, TOUCHED_KEYS } from './gold-deps.js';
+import { createKeyIndexView } from './key-index-views.js';
 
 const duck = useDuckSession('contracts-');
 
@@ -109,6 +110,50 @@ describe('touched-keys queries read only the columns declared', () => {
         `create or replace temp table fresh_${g} (${contract.columns.map((c) => `${c.name} ${c.type}`).join(', ')})`,
       );
     }
-    expect(await describeSql(`(${await depsSql(model as GoldModelName)})`)).toEqual([`${decl.key} VARCHAR`]);
+    const sql = await depsSql(model as GoldModelName);
+    await keyViews(sql);
+    expect(await describeSql(`(${sql})`)).toEqual([`${decl.key} VARCHAR`]);
   });
 });
+
+// The dependency queries read whole tables through the key index's columns (`keys_silver_<t>`,
+// `prev_<model>`): a query reading a column the index does not keep would fail in the run and
+// compute the model whole, slowly but silently; here it fails the test.
+describe('dependency queries read only what the key index keeps', () => {
+  const byKey = Object.entries(GOLD_DEPS).filter(([, d]) => d.byKey.length > 0);
+  it.each(byKey.map(([m]) => m))('gold/deps/%s.sql', async (model) => {
+    const store = new LocalObjectStore(join(duck.dir, 'lake'));
+    const stager = createStager(store, join(duck.dir, 'stage'));
+    const listed = await createSilverViews(duck.session, store, stager);
+    for (const t of GOLD_DEPS[model as GoldModelName]!.byKey)
+      await duck.session.conn.run(
+        `create or replace view chg_${t} as ${silverPartitionRows(listed, stager, t, [])}`,
+      );
+    const contract = GOLD_CONTRACTS.find((c) => c.name === model)!;
+    await createKeyIndexView(duck.session, stager, undefined, `prev_${model}`, {
+      name: `gold.${model}`,
+      contract,
+      objects: [],
+    });
+    const sql = await depsSql(model as GoldModelName);
+    await keyViews(sql);
+    expect(await describeSql(`(${sql})`)).toEqual(['dt DATE']);
+  });
+});
+
+/** The views `keys_silver_<table>` a query names, without an index (from the tables' files). */
+async function keyViews(sql: string): Promise<void> {
+  const store = new LocalObjectStore(join(duck.dir, 'lake'));
+  for (const [, table] of sql.matchAll(/\bkeys_silver_([a-z_]+)\b/g))
+    await createKeyIndexView(
+      duck.session,
+      createStager(store, join(duck.dir, 'stage')),
+      undefined,
+      `keys_silver_${table}`,
+      {
+        name: `silver.${table}`,
+        contract: SILVER_CONTRACTS[table as TableName],
+        objects: [],
+      },
+    );
+}

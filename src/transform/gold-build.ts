@@ -17,6 +17,7 @@ import { parquetColumns, renderSql, sqlIdent, sqlString, sqlStringList } from '.
 import { createStager, type Stager } from '../duckdb/stager.js';
 import type { TableName } from '../entities/entity.js';
 import { changedPartitions, type GoldState, loadGoldState, saveGoldState } from '../state/gold-state.js';
+import { type KeyIndexRecord, loadKeyIndex } from '../state/key-index.js';
 import { dtOfKey, layout, utcDate } from '../storage/layout.js';
 import type { ObjectInfo, ObjectStore } from '../storage/object-store.js';
 import { StagedStore } from '../storage/staged-store.js';
@@ -29,6 +30,7 @@ import {
   type SilverChanges,
   TOUCHED_KEYS,
 } from './gold-deps.js';
+import { createKeyIndexView } from './key-index-views.js';
 import type { BuildContext } from './silver-build.js';
 
 /**
@@ -135,15 +137,73 @@ export async function buildGold(ctx: GoldContext): Promise<Record<GoldModelName,
   const listed = ctx.listed ?? (await createSilverViews(ctx.session, ctx.store, ctx.stager));
   const changes = ctx.fullRefresh ? undefined : await loadPendingChanges(ctx.store);
   if (changes) await createChangeViews(ctx.session, listed, changes, ctx.stager);
+  const keyViews = keyViewsFor(ctx, listed, changes ? await loadKeyIndex(ctx.store) : undefined);
   const templates = await Promise.all(GOLD_CONTRACTS.map((c) => readModelSql('gold', c.name)));
   const out = {} as Record<GoldModelName, GoldModelResult>;
   for (const [i, contract] of GOLD_CONTRACTS.entries()) {
     const readLater = templates.slice(i + 1).some((t) => new RegExp(`\\b${contract.name}\\b`).test(t));
-    out[contract.name] = await buildModel(ctx, contract, templates[i]!, { changes, listed, readLater });
+    out[contract.name] = await buildModel(ctx, contract, templates[i]!, {
+      changes,
+      listed,
+      readLater,
+      keyViews,
+    });
   }
   // Only now, every model written: what Silver changed is in Gold.
   await clearPendingChanges(ctx.store);
   return out;
+}
+
+/**
+ * What a dependency query needs of the key index: `ensure(sql)` creates the views
+ * `keys_silver_<table>` it names (once a session), and `prev(contract, objects)` the view
+ * `prev_<model>` of a model's current partitions (key, index columns and dt).
+ */
+interface KeyViews {
+  ensure(sql: string): Promise<void>;
+  prev(contract: GoldContract, objects: readonly ObjectInfo[]): Promise<void>;
+}
+
+function keyViewsFor(
+  ctx: GoldContext,
+  listed: ReadonlyMap<string, readonly ObjectInfo[]>,
+  index: KeyIndexRecord | undefined,
+): KeyViews {
+  const made = new Set<string>();
+  const note = (view: string, n: number) =>
+    ctx.logger.debug({ step: 'transform', view, partitions_from_key_index: n }, 'dependency view opened');
+  return {
+    async ensure(sql) {
+      for (const [, table] of sql.matchAll(/\bkeys_silver_([a-z_]+)\b/g)) {
+        if (made.has(table!)) continue;
+        const contract = SILVER_CONTRACTS[table as TableName];
+        if (!contract) throw new Error(`keys_silver_${table}: no Silver table ${table}`);
+        const objects = listed.get(table!) ?? [];
+        const view = `keys_silver_${table}`;
+        note(
+          view,
+          await createKeyIndexView(ctx.session, ctx.stager, index, view, {
+            name: `silver.${table}`,
+            contract,
+            objects,
+          }),
+        );
+        made.add(table!);
+      }
+    },
+    async prev(contract, objects) {
+      const name = `gold.${contract.name}`;
+      const view = `prev_${contract.name}`;
+      note(
+        view,
+        await createKeyIndexView(ctx.session, ctx.stager, index, view, {
+          name,
+          contract,
+          objects,
+        }),
+      );
+    },
+  };
 }
 
 /** Views `chg_<table>`: the rows of the Silver partitions rewritten since the last Gold build. */
@@ -221,20 +281,31 @@ async function goldView(ctx: GoldContext, contract: GoldContract, name: string, 
 async function modelScope(
   ctx: GoldContext,
   contract: GoldContract,
-  changes: SilverChanges | undefined,
-  previous: GoldState | undefined,
-  existing: ReadonlySet<string>,
+  inputs: {
+    changes: SilverChanges | undefined;
+    previous: GoldState | undefined;
+    /** The model's partitions as they are (listed). */
+    goldObjects: readonly ObjectInfo[];
+    keyViews: KeyViews;
+  },
 ): Promise<string[] | undefined> {
+  const { changes, previous, goldObjects, keyViews } = inputs;
+  const existing = new Set(goldObjects.map((o) => dtOfKey(o.key)!));
   const deps = GOLD_DEPS[contract.name];
   if (!changes || !previous || !deps) return undefined;
   const forced = ctx.rebuild?.[contract.name] ?? [];
   const queried = deps.byKey.some((t) => (changes.changed[t] ?? []).length > 0);
   let affected: string[] | undefined;
   try {
-    if (queried && (await depsSql(contract.name)).includes(`prev_${contract.name}`)) {
+    // only a model with a changed byKey table has a query to run (the others have no deps file)
+    const sql = queried ? await depsSql(contract.name) : '';
+    if (queried) await keyViews.ensure(sql);
+    if (queried && sql.includes(`prev_${contract.name}`)) {
       // not the partitions to rebuild: they may be damaged (they are computed anyway)
-      const readable = [...existing].filter((dt) => !forced.includes(dt));
-      await goldView(ctx, contract, `prev_${contract.name}`, readable);
+      await keyViews.prev(
+        contract,
+        goldObjects.filter((o) => !forced.includes(dtOfKey(o.key)!)),
+      );
     }
     affected = await affectedDts(ctx.session, contract.name, deps, changes);
   } catch (err) {
@@ -263,6 +334,7 @@ async function touchedScope(
   changes: SilverChanges | undefined,
   previous: GoldState | undefined,
   existing: ReadonlySet<string>,
+  keyViews: KeyViews,
 ): Promise<{ relation: string; key: string; previous: string; count: number } | undefined> {
   const decl = TOUCHED_KEYS[contract.name];
   const model = contract.name;
@@ -287,7 +359,9 @@ async function touchedScope(
         return undefined;
     }
     const relation = `touched_${model}`;
-    await ctx.session.conn.run(`create or replace temp table ${relation} as ${await depsSql(model)}`);
+    const sql = await depsSql(model);
+    await keyViews.ensure(sql);
+    await ctx.session.conn.run(`create or replace temp table ${relation} as ${sql}`);
     await goldView(ctx, contract, `prev_${model}`, [prevDt]);
     const [c] = await ctx.session.rows<{ n: number }>(`select count(*)::INTEGER as n from ${relation}`);
     return { relation, key: decl.key, previous: `prev_${model}`, count: c?.n ?? 0 };
@@ -357,20 +431,18 @@ async function buildModel(
     listed: ReadonlyMap<string, readonly ObjectInfo[]>;
     /** Whether a later model reads this one (then it must hold every dt). */
     readLater: boolean;
+    keyViews: KeyViews;
   },
 ): Promise<GoldModelResult> {
-  const { changes, listed, readLater } = inputs;
+  const { changes, listed, readLater, keyViews } = inputs;
   const started = performance.now();
   const model = contract.name;
   const previous = ctx.fullRefresh ? undefined : await loadGoldState(ctx.store, model);
-  const existing = new Set(
-    (await ctx.store.list(layout.goldModelPrefix(model)))
-      .map((o) => dtOfKey(o.key))
-      .filter((d): d is string => !!d),
-  );
-  const scope = await modelScope(ctx, contract, changes, previous, existing);
+  const goldObjects = (await ctx.store.list(layout.goldModelPrefix(model))).filter((o) => dtOfKey(o.key));
+  const existing = new Set(goldObjects.map((o) => dtOfKey(o.key)!));
+  const scope = await modelScope(ctx, contract, { changes, previous, goldObjects, keyViews });
   const dated = scope ? await datedViews(ctx, contract.name, listed, scope) : {};
-  const touched = await touchedScope(ctx, contract, changes, previous, existing);
+  const touched = await touchedScope(ctx, contract, changes, previous, existing, keyViews);
   const sql = renderGoldModel(template, ctx.until, dated, scope, touched?.relation);
   const filter = scope ? ` where dt::VARCHAR in (select unnest(${sqlStringList(scope)}))` : '';
   // touched keys only: the others' rows are the previous snapshot's, as of today

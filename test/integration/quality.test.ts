@@ -10,7 +10,6 @@ import { openDuckSession } from '../../src/duckdb/session.js';
 import { silentLogger } from '../../src/obs/logger.js';
 import { MAX_CACHE_FILES } from '../../src/quality/bronze-id-cache.js';
 import { renderQualityReport } from '../../src/quality/index.js';
-import { indexColumns } from '../../src/quality/key-index.js';
 import { openQualityContext } from '../../src/quality/quality-context.js';
 import {
   RECONCILIATIONS,
@@ -18,6 +17,7 @@ import {
   runReconciliation,
 } from '../../src/quality/reconcile-silver-gold.js';
 import type { CheckResult, QualityReport } from '../../src/quality/types.js';
+import { indexColumns } from '../../src/state/key-index.js';
 import { layout, utcDate } from '../../src/storage/layout.js';
 import { LocalObjectStore } from '../../src/storage/local-store.js';
 import { bronzeLine, DAY1, DAY2, goodDataset, Lake, NOW, type Row, RUN } from '../fixtures/quality-lake.js';

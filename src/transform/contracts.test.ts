@@ -55,6 +55,7 @@ describe('SQL models return exactly their contract', () => {
     await createSilverViews(duck.session, store, createStager(store, join(duck.dir, 'stage')));
     // earlier models are inputs of later ones
     for (const c of GOLD_CONTRACTS) {
+      await keyViews(await readModelSql('gold', c.name));
       await duck.session.conn.run(
         `create or replace temp table ${c.name} as ${renderGoldModel(await readModelSql('gold', c.name), 0)}`,
       );

@@ -443,6 +443,8 @@ async function buildModel(
   const scope = await modelScope(ctx, contract, { changes, previous, goldObjects, keyViews });
   const dated = scope ? await datedViews(ctx, contract.name, listed, scope) : {};
   const touched = await touchedScope(ctx, contract, changes, previous, existing, keyViews);
+  // the whole-table reads of columns the key index keeps (`keys_silver_<table>`)
+  await keyViews.ensure(template);
   const sql = renderGoldModel(template, ctx.until, dated, scope, touched?.relation);
   const filter = scope ? ` where dt::VARCHAR in (select unnest(${sqlStringList(scope)}))` : '';
   // touched keys only: the others' rows are the previous snapshot's, as of today

@@ -8,20 +8,22 @@
 -- The placeholder touched_customers is the customers whose rows are computed: every customer, or
 -- in an incremental run those a change of the rows read touched (deps/dim_customers.sql); the
 -- others are the previous snapshot's rows (gold-build.ts).
+-- keys_silver_<table>: the table's key, the columns the key index keeps of it and dt, read from
+-- the index where it read the very partition (gold-build.ts, state/key-index.ts `INDEX_COLUMNS`).
 with
 
 customers as (
-    select * from silver_customers
+    select * from keys_silver_customers
     where id in (select customer_id from {{touched_customers}})
 ),
 
 charges as (
-    select * from silver_charges
+    select * from keys_silver_charges
     where customer_id in (select customer_id from {{touched_customers}})
 ),
 
 refunds as (
-    select * from silver_refunds where not is_deleted and status = 'succeeded'
+    select * from keys_silver_refunds where not is_deleted and status = 'succeeded'
 ),
 
 balance_transactions as (

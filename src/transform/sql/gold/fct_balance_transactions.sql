@@ -5,6 +5,8 @@
 -- failure's return). Balance transactions are never deleted.
 -- {{dated_<table>}}: the Silver table, or, when only some dts are computed, its partitions of those
 -- dts (each row of a dt comes from that table's rows of the same dt: gold-deps.ts `sameDt`).
+-- keys_silver_<table>: the table's key, the columns the key index keeps of it and dt, read from
+-- the index where it read the very partition (gold-build.ts, state/key-index.ts `INDEX_COLUMNS`).
 with
 
 balance_transactions as (
@@ -12,19 +14,19 @@ balance_transactions as (
 ),
 
 charges as (
-    select id, customer_id from silver_charges
+    select id, customer_id from keys_silver_charges
 ),
 
 refunds as (
-    select id, charge_id from silver_refunds
+    select id, charge_id from keys_silver_refunds
 ),
 
 disputes as (
-    select id, charge_id from silver_disputes
+    select id, charge_id from keys_silver_disputes
 ),
 
 payouts as (
-    select id from silver_payouts
+    select id from keys_silver_payouts
 ),
 
 sources as (

@@ -8,14 +8,16 @@
 -- for the month of the run's as-of time, that time (measured_at_ts). Minor units, DECIMAL(18,4):
 -- each line's monthly amount is rounded to 4 decimals, then summed exactly (so a month's value
 -- never depends on the order DuckDB adds lines in).
+-- keys_silver_<table>: the table's key, the columns the key index keeps of it and dt, read from
+-- the index where it read the very partition (gold-build.ts, state/key-index.ts `INDEX_COLUMNS`).
 with
 
 line_items as (
-    select * from silver_invoice_line_items where not is_deleted
+    select * from keys_silver_invoice_line_items where not is_deleted
 ),
 
 prices as (
-    select * from silver_prices
+    select * from keys_silver_prices
 ),
 
 -- the lines that are recurring revenue

@@ -72,16 +72,21 @@ export const INDEX_COLUMNS: Readonly<Record<string, readonly string[]>> = {
   // dim_customers' attributes
   'silver.customers': ['currency', 'email', 'name', 'created_ts', 'is_deleted', 'is_delinquent'],
   'silver.refunds': ['charge_id', 'currency', 'amount', 'status', 'is_deleted'],
-  'silver.disputes': ['charge_id'],
+  // fct_payments: a charge's disputes and the invoice it paid
+  'silver.disputes': ['charge_id', 'status', 'created_ts', 'is_deleted'],
+  'silver.invoices': ['payment_intent_id', 'charge_id', 'subscription_id', 'is_deleted'],
   // fct_payments (fee, net), the payouts' transactions, and the source a transaction is of
   'silver.balance_transactions': ['amount', 'fee', 'net', 'reporting_category', 'source_id'],
+  // fct_payouts and its reconciliation
   'silver.payouts': [
     'status',
     'automatic',
     'is_deleted',
     'amount',
+    'currency',
     'balance_transaction_id',
     'arrival_date_ts',
+    'created_ts',
   ],
   // MRR from every subscription line (fct_mrr, and quality's recomputation)
   'silver.invoice_line_items': [

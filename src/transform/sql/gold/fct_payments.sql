@@ -7,6 +7,8 @@
 -- charge or not depending on which version its latest event was created under.)
 -- {{dated_<table>}}: the Silver table, or, when only some dts are computed, its partitions of those
 -- dts (each row of a dt comes from that table's rows of the same dt: gold-deps.ts `sameDt`).
+-- keys_silver_<table>: the table's key, the columns the key index keeps of it and dt, read from
+-- the index where it read the very partition (gold-build.ts, state/key-index.ts `INDEX_COLUMNS`).
 with
 
 charges as (
@@ -14,15 +16,15 @@ charges as (
 ),
 
 balance_transactions as (
-    select * from silver_balance_transactions
+    select * from keys_silver_balance_transactions
 ),
 
 invoices as (
-    select * from silver_invoices where not is_deleted
+    select * from keys_silver_invoices where not is_deleted
 ),
 
 disputes as (
-    select * from silver_disputes where not is_deleted
+    select * from keys_silver_disputes where not is_deleted
 ),
 
 -- roll children up to one row per charge before joining, so no join multiplies charges

@@ -9,11 +9,13 @@
 -- other category. So transactions_net = charges + refunds + disputes - fees + other_net, and
 -- is_reconciled says transactions_net = amount (Stripe's invariant for a paid automatic payout).
 -- Minor units, BIGINT.
+-- keys_silver_<table>: the table's key, the columns the key index keeps of it and dt, read from
+-- the index where it read the very partition (gold-build.ts, state/key-index.ts `INDEX_COLUMNS`).
 with
 
 -- {{scope_dts}}: the arrival dates computed (an incremental run), or NULL (the whole model)
 payouts as (
-    select * from silver_payouts
+    select * from keys_silver_payouts
     where not is_deleted
         and ({{scope_dts}} is null or arrival_date_ts::DATE::VARCHAR in (select unnest({{scope_dts}})))
 ),
@@ -21,12 +23,12 @@ payouts as (
 -- the links of those payouts only: a daily run joins a few thousand, not every link to every
 -- balance transaction
 payout_links as (
-    select * from silver_payout_balance_transactions
+    select * from keys_silver_payout_balance_transactions
     where payout_id in (select id from payouts)
 ),
 
 balance_transactions as (
-    select * from silver_balance_transactions
+    select * from keys_silver_balance_transactions
 ),
 
 -- each transaction the payout pays, once, with its category
@@ -85,7 +87,7 @@ final as (
     where payouts.arrival_date_ts is not null
         -- until the payout-transaction links are produced (an older lake), no payout's
         -- transactions are known: no rows, rather than every payout shown unreconciled
-        and exists (select 1 from silver_payout_balance_transactions)
+        and exists (select 1 from keys_silver_payout_balance_transactions)
 )
 
 select * from final

@@ -155,9 +155,11 @@ export async function buildGold(ctx: GoldContext): Promise<Record<GoldModelName,
 }
 
 /**
- * What a dependency query needs of the key index: `ensure(sql)` creates the views
- * `keys_silver_<table>` it names (once a session), and `prev(contract, objects)` the view
- * `prev_<model>` of a model's current partitions (key, index columns and dt).
+ * The whole-table reads of Gold's SQL that go through the key index (`createKeyIndexView`):
+ * `ensure(sql)` creates the views `keys_silver_<table>` a model or dependency query names (once a
+ * session), and `prev(contract, objects)` the view `prev_<model>` of a model's current partitions
+ * (key, index columns and dt) for its dependency query. Without an index (a full run, a full
+ * refresh) every partition comes from its file.
  */
 interface KeyViews {
   ensure(sql: string): Promise<void>;
@@ -171,7 +173,7 @@ function keyViewsFor(
 ): KeyViews {
   const made = new Set<string>();
   const note = (view: string, n: number) =>
-    ctx.logger.debug({ step: 'transform', view, partitions_from_key_index: n }, 'dependency view opened');
+    ctx.logger.debug({ step: 'transform', view, partitions_from_key_index: n }, 'key index view opened');
   return {
     async ensure(sql) {
       for (const [, table] of sql.matchAll(/\bkeys_silver_([a-z_]+)\b/g)) {

@@ -1068,6 +1068,24 @@ describe('key index (changed scope)', () => {
     expect(check(await quality({}, NOW, 'all'), dim).passed).toBe(true);
   });
 
+  it('an index file of an older release (the key and dt alone) is not used: the next passing run writes one with the columns', async () => {
+    await lake.write(goodDataset());
+    await checkedBefore();
+    expect((await quality()).passed).toBe(true);
+    const file = (await readIndex()).tables['silver.charges']!.files.at(-1)!;
+    await lake.rewrite(`_state/quality/keys/silver.charges/${file.name}.parquet`, 'select id, dt from t');
+    await lake.rewrite(charges(DAY1), 'select * from t');
+    expect(check(await quality(), name)).toMatchObject({
+      passed: true,
+      details: { partitions_from_key_index: 0 },
+    });
+    await lake.rewrite(charges(DAY1), 'select * from t');
+    expect(check(await quality(), name)).toMatchObject({
+      passed: true,
+      details: { partitions_from_key_index: 1 },
+    });
+  });
+
   it('the references of changed rows resolve against the index: a target that is gone from its file is an orphan', async () => {
     await lake.write(goodDataset());
     await checkedBefore();

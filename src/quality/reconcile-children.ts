@@ -10,7 +10,6 @@ import {
 } from '../duckdb/silver-sql.js';
 import { sqlIdent, sqlStringList } from '../duckdb/sql-template.js';
 import type { TableName } from '../entities/entity.js';
-import { indexColumns } from '../state/key-index.js';
 import { dtOfKey, layout } from '../storage/layout.js';
 import type { ObjectInfo } from '../storage/object-store.js';
 import { loadSidecarIds } from './bronze-id-sidecar.js';
@@ -195,14 +194,12 @@ export async function checkChildBronzeSilver(
           )})`
         : '';
     const checked = await silverPartitions(ctx, table, dts);
-    // the parents' rows from every partition: from the key index where it has the columns (a few
-    // files instead of every partition of the table)
-    const indexed = indexColumns(`silver.${table}`, contract);
-    const fromIndex = [parentKeyColumn(table), 'is_deleted'].every((c) => indexed.includes(c));
+    // the parents' rows wherever they sit: through the key index (INDEX_COLUMNS keeps the parent
+    // key and is_deleted), a few files instead of every partition of the table
     let rows =
-      ofParents !== '' && fromIndex
+      ofParents !== ''
         ? `(select ${silverKey} as k, is_deleted, ${dtOfFileSql}::DATE as dt from ${keysView(`silver.${table}`)}${ofParents})`
-        : `(select ${silverKey} as k, is_deleted, dt from ${checked}${ofParents})`;
+        : `(select ${silverKey} as k, is_deleted, dt from ${checked})`;
     if (ofParents !== '') {
       // the few rows of those parents, gathered once: the comparisons below read them up to five
       // times, and each read opened every partition of the table (0.5 s of a 100k daily run)

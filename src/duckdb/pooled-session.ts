@@ -18,9 +18,14 @@ export interface PooledSession extends DuckSession {
 /**
  * Pools `size` connections of `base` (its own and `size - 1` more). `memoryBytes` is the base's
  * divided by `size`: what a unit of work may plan to use while the others run (the database's
- * memory limit is shared). Closing closes the extra connections, then `base`.
+ * memory limit is shared). Closing closes the extra connections, then `base` unless `keepBase`
+ * (the pool served one phase of a session that goes on).
  */
-export async function pooledSession(base: DuckSession, size: number): Promise<PooledSession> {
+export async function pooledSession(
+  base: DuckSession,
+  size: number,
+  opts: { keepBase?: boolean } = {},
+): Promise<PooledSession> {
   const n = Math.max(1, Math.floor(size));
   const extra = await Promise.all(Array.from({ length: n - 1 }, () => base.connect()));
   const idle: DuckDBConnection[] = [base.conn, ...extra];
@@ -51,7 +56,7 @@ export async function pooledSession(base: DuckSession, size: number): Promise<Po
     },
     close() {
       for (const c of extra) c.closeSync();
-      base.close();
+      if (!opts.keepBase) base.close();
     },
   };
 }

@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import type { GoldModelName } from '../contracts/gold.js';
 import type { DuckSession } from '../duckdb/session.js';
 import { readModelSql } from '../duckdb/silver-sql.js';
@@ -97,16 +98,21 @@ export async function notePendingChanges(
   removed: readonly string[],
 ): Promise<void> {
   if (written.length === 0 && removed.length === 0) return;
-  const pending = await loadPendingChanges(store);
-  if (!pending) return;
-  const merge = (a: readonly string[] | undefined, b: readonly string[]) =>
-    [...new Set([...(a ?? []), ...b])].sort();
-  await savePending(store, {
-    version: 1,
-    changed: { ...pending.changed, [table]: merge(pending.changed[table], written) },
-    removed: { ...pending.removed, [table]: merge(pending.removed[table], removed) },
+  // one file for every table, and tables are built side by side: one read-modify-write at a time
+  await pendingTurn(async () => {
+    const pending = await loadPendingChanges(store);
+    if (!pending) return;
+    const merge = (a: readonly string[] | undefined, b: readonly string[]) =>
+      [...new Set([...(a ?? []), ...b])].sort();
+    await savePending(store, {
+      version: 1,
+      changed: { ...pending.changed, [table]: merge(pending.changed[table], written) },
+      removed: { ...pending.removed, [table]: merge(pending.removed[table], removed) },
+    });
   });
 }
+
+const pendingTurn = pLimit(1);
 
 /** After a complete Gold build: nothing pending. */
 export function clearPendingChanges(store: ObjectStore): Promise<void> {

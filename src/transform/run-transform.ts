@@ -4,6 +4,7 @@ import type { Settings } from '../config/settings.js';
 import { GOLD_MODELS } from '../contracts/gold.js';
 import { SILVER_TABLES } from '../contracts/silver.js';
 import { danglingReferences } from '../duckdb/foreign-keys.js';
+import { pooledSession } from '../duckdb/pooled-session.js';
 import { openDuckSession, PARQUET_EXPANSION } from '../duckdb/session.js';
 import { bronzeEntityOf, listBronzeKeys } from '../duckdb/silver-sql.js';
 import { createStager } from '../duckdb/stager.js';
@@ -17,6 +18,7 @@ import { makeScratchDir } from '../storage/scratch-dir.js';
 import { buildGold, createSilverViews, silverPartitionRows } from './gold-build.js';
 import { probeTargetViews } from './probe-targets.js';
 import { buildSilverTable } from './silver-build.js';
+import { builtBefore } from './silver-state.js';
 
 export interface TransformOptions {
   store: ObjectStore;
@@ -124,17 +126,47 @@ export async function runTransform(opts: TransformOptions): Promise<TransformRep
     const goldOpt = opts.gold ?? true;
     // progress counts Silver tables and Gold models apart (a bar each)
     let silverDone = 0;
+    // A daily run's Silver tables are small merges, each a string of statements that wait on file
+    // opens and planning more than on the CPU: two tables at a time. A first build or a full
+    // refresh types whole tables, each sized by the whole memory limit: one at a time.
+    const pool = await pooledSession(
+      session,
+      !fullRefresh && (await builtBefore(opts.store, silverTables)) ? SILVER_CONCURRENCY : 1,
+      { keepBase: true },
+    );
+    const results = new Map<TableName, Awaited<ReturnType<typeof buildSilverTable>>>();
+    try {
+      // every table settles before the pool closes (a failed one does not stop the others mid-write)
+      const settled = await Promise.allSettled(
+        silverTables.map((table) =>
+          pool.withConnection(async () => {
+            const r = await buildSilverTable(
+              { ...ctx, session: pool },
+              table,
+              webhookKeys,
+              opts.rebuild?.silver[table] ?? [],
+            );
+            results.set(table, r);
+            failpoint('transform.silver_table');
+            opts.onModel?.({
+              model: `silver.${table}`,
+              done: ++silverDone,
+              total: silverTables.length,
+              partitions: r.partitions,
+            });
+          }),
+        ),
+      );
+      const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+      if (failed) throw failed.reason;
+    } finally {
+      pool.close();
+    }
+    // in the tables' order, whichever finished first
     for (const table of silverTables) {
-      const r = await buildSilverTable(ctx, table, webhookKeys, opts.rebuild?.silver[table] ?? []);
+      const r = results.get(table)!;
       report.models[`silver.${table}`] = { partitions: r.partitions, rows: r.rows, seconds: r.seconds };
       report.silverKeys.push(...r.keys);
-      failpoint('transform.silver_table');
-      opts.onModel?.({
-        model: `silver.${table}`,
-        done: ++silverDone,
-        total: silverTables.length,
-        partitions: r.partitions,
-      });
     }
     // Silver objects changed during this run: stage them afresh, apart from the Bronze.
     const silverStager = createStager(opts.store, join(workDir, 'stage-silver'));
@@ -192,6 +224,9 @@ export async function runTransform(opts: TransformOptions): Promise<TransformRep
     if (ownWorkDir) await rm(workDir, { recursive: true, force: true });
   }
 }
+
+/** Silver tables a daily run builds at once. */
+const SILVER_CONCURRENCY = 2;
 
 /** What Silver's listed Parquet may take in memory, for `DuckSession.fitAllocator`. */
 export function silverBytes(listed: ReadonlyMap<string, readonly ObjectInfo[]>): number {

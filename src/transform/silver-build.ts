@@ -236,7 +236,8 @@ interface PartitionSink {
 
 function partitionSink(ctx: BuildContext, table: TableName): PartitionSink {
   const contract = SILVER_CONTRACTS[table];
-  const outDir = join(ctx.workDir, 'out', 'partitions');
+  // its own folder: another table may be written at the same time
+  const outDir = join(ctx.workDir, 'out', 'partitions', table);
   const sink: PartitionSink = {
     stats: new Map(),
     keys: new Set(),

@@ -71,6 +71,26 @@ export function silverInputs(
 }
 
 /**
+ * Bytes of the Bronze a build of `table` would read as new (its unconsumed keys, per its state;
+ * all of its Bronze before its first build): roughly what its next build costs.
+ */
+export async function pendingBronzeBytes(
+  store: ObjectStore,
+  table: TableName,
+  webhooks: readonly ObjectInfo[],
+): Promise<number> {
+  const { from } = SILVER_CONTRACTS[table].bronze;
+  const entityObjs = from === 'webhooks' ? [] : await listBronzeObjects(store, bronzeEntityOf(table));
+  const pageObjs = from === 'parent' ? await listBronzeObjects(store, table) : [];
+  const size = new Map([...entityObjs, ...pageObjs, ...webhooks].map((o) => [o.key, o.size]));
+  const keys = (objs: readonly ObjectInfo[]) => objs.map((o) => o.key);
+  const inputs = silverInputs(table, keys(entityObjs), keys(webhooks), keys(pageObjs));
+  const state = await loadSilverState(store, table);
+  const pending = unconsumedKeys([...inputs.own, ...inputs.webhooks, ...inputs.pages], state.inputs);
+  return pending.reduce((n, k) => n + (size.get(k) ?? 0), 0);
+}
+
+/**
  * Runs a statement over Bronze files; a reader error becomes a `BronzeParseError` naming the key
  * and line (found by scanning the file DuckDB named), never a silent drop.
  */

@@ -29,15 +29,6 @@ export async function loadSilverState(store: ObjectStore, table: string): Promis
   return parsed.version === 1 ? parsed : emptySilverState(table);
 }
 
-/**
- * Whether Silver has been built before: any of `tables` has partitions (a daily run's merges, not
- * a first load; a table without Bronze, webhook events before any webhook, never has state).
- */
-export async function builtBefore(store: ObjectStore, tables: readonly string[]): Promise<boolean> {
-  const states = await Promise.all(tables.map((t) => loadSilverState(store, t)));
-  return states.some((s) => Object.keys(s.partitions).length > 0);
-}
-
 export async function saveSilverState(store: ObjectStore, state: SilverState): Promise<void> {
   await store.put(silverStateKey(state.table), `${JSON.stringify(state)}\n`);
 }

@@ -20,9 +20,13 @@ const LATEST_ROOT = '_state/manifests/_latest/';
  * failed run's rebuilt partitions are not named by a pointer), Silver as published (its staged
  * partitions live under `_staging/`, never under `silver/`).
  */
-export async function listPublishedTables(store: ObjectStore): Promise<LakeTable[]> {
+export async function listPublishedTables(
+  store: ObjectStore,
+  layers: readonly LakeTable['layer'][] = ['silver', 'gold'],
+): Promise<LakeTable[]> {
   const silver = new Map<string, string[]>();
-  for (const o of await store.list(SILVER_ROOT)) {
+  // Silver is listed only when asked for: 4,600 objects at 100k charges, 0.15 s on disk
+  for (const o of layers.includes('silver') ? await store.list(SILVER_ROOT) : []) {
     const m = /^silver\/source=stripe\/entity=([^/]+)\/dt=[^/]+\/data\.parquet$/.exec(o.key);
     if (!m) continue;
     const keys = silver.get(m[1]!) ?? [];
@@ -30,7 +34,7 @@ export async function listPublishedTables(store: ObjectStore): Promise<LakeTable
     silver.set(m[1]!, keys);
   }
   const out: LakeTable[] = [...silver].map(([name, keys]) => ({ name, layer: 'silver', keys }));
-  const models = (await store.list(LATEST_ROOT))
+  const models = (layers.includes('gold') ? await store.list(LATEST_ROOT) : [])
     .map((o) => o.key.slice(LATEST_ROOT.length))
     .filter((k) => k.endsWith('.json') && !k.includes('/'))
     .map((k) => k.slice(0, -'.json'.length));
@@ -44,6 +48,8 @@ export async function listPublishedTables(store: ObjectStore): Promise<LakeTable
 
 export interface PublishedLake {
   readonly conn: DuckDBConnection;
+  /** `conn` and the other connections asked for, to read side by side. */
+  readonly conns: readonly DuckDBConnection[];
   /** The tables that have a view, by name. */
   readonly tables: readonly LakeTable[];
   close(): Promise<void>;
@@ -64,21 +70,30 @@ const ident = (s: string) => `"${s.replace(/"/g, '""')}"`;
  */
 export async function openPublishedLake(
   store: ObjectStore,
-  opts: { only?: (t: LakeTable) => boolean } = {},
+  opts: {
+    only?: (t: LakeTable) => boolean;
+    layers?: readonly LakeTable['layer'][];
+    /** Connections to open (default 1); all before the configuration is locked. */
+    connections?: number;
+  } = {},
 ): Promise<PublishedLake> {
-  const tables = (await listPublishedTables(store)).filter(opts.only ?? (() => true));
+  const tables = (await listPublishedTables(store, opts.layers)).filter(opts.only ?? (() => true));
   const scratch = await makeScratchDir('query');
   const instance = await DuckDBInstance.create(':memory:');
-  const conn = await instance.connect();
+  const conns = await Promise.all(
+    Array.from({ length: Math.max(1, opts.connections ?? 1) }, () => instance.connect()),
+  );
+  const conn = conns[0]!;
   const close = async () => {
-    conn.closeSync();
+    for (const c of conns) c.closeSync();
     instance.closeSync();
     await rm(scratch, { recursive: true, force: true });
   };
   try {
     const stager = createStager(store, scratch);
     await stager.stage(tables.flatMap((t) => t.keys));
-    await conn.run(`set TimeZone = 'UTC'`);
+    // a setting of each connection
+    for (const c of conns) await c.run(`set TimeZone = 'UTC'`);
     for (const t of tables) {
       const files = t.keys.map((k) => sqlString(stager.localPath(k))).join(', ');
       // `dt` is a column of every table already; union_by_name: old partitions may lack a column
@@ -98,7 +113,7 @@ export async function openPublishedLake(
     await close();
     throw err;
   }
-  return { conn, tables, close };
+  return { conn, conns, tables, close };
 }
 
 /** The published tables a SQL text names (as whole words), so that only those are staged. */

@@ -1,7 +1,7 @@
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createObjectStore, ObjectStoreConfigError } from './create-store.js';
+import { createObjectStore, DeferredS3Store, ObjectStoreConfigError } from './create-store.js';
 import { LocalObjectStore } from './local-store.js';
 import { S3ObjectStore } from './s3-store.js';
 
@@ -14,7 +14,7 @@ describe('createObjectStore', () => {
     expect(store.root).toBe(resolve(base.localDataDir));
   });
 
-  it('makes an S3 store rooted at s3://bucket/prefix', () => {
+  it('makes an S3 store rooted at s3://bucket/prefix, its SDK loaded on first use', async () => {
     const store = createObjectStore({
       ...base,
       env: 'AWS',
@@ -22,9 +22,13 @@ describe('createObjectStore', () => {
       s3Prefix: 'prod/',
       s3EndpointUrl: 'http://127.0.0.1:1',
     });
-    expect(store).toBeInstanceOf(S3ObjectStore);
+    expect(store).toBeInstanceOf(DeferredS3Store);
     expect(store.root).toBe('s3://lake/prod');
-    (store as S3ObjectStore).close();
+    const s3 = await (store as DeferredS3Store).s3();
+    expect(s3).toBeInstanceOf(S3ObjectStore);
+    // the same root as the store it stands for
+    expect(s3.root).toBe(store.root);
+    await (store as DeferredS3Store).close();
     expect(createObjectStore({ ...base, env: 'AWS', s3Bucket: 'lake' }).root).toBe('s3://lake');
   });
 

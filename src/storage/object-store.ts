@@ -79,3 +79,11 @@ export function assertValidKey(key: string): void {
     throw new Error(`invalid object key "${key}"`);
   }
 }
+
+/** `a//b/` -> `a/b`: the prefix without empty segments. */
+export function normalizePrefix(prefix: string): string {
+  return prefix
+    .split('/')
+    .filter((p) => p !== '')
+    .join('/');
+}

@@ -16,7 +16,9 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { assertValidKey, type ObjectInfo, type ObjectStore } from './object-store.js';
+import { assertValidKey, normalizePrefix, type ObjectInfo, type ObjectStore } from './object-store.js';
+
+export { normalizePrefix };
 
 /** Options of {@link S3ObjectStore}. */
 export interface S3ObjectStoreOptions {
@@ -316,14 +318,6 @@ export class S3ObjectStore implements ObjectStore {
   close(): void {
     this.client.destroy();
   }
-}
-
-/** `a//b/` -> `a/b`: the prefix without empty segments. */
-export function normalizePrefix(prefix: string): string {
-  return prefix
-    .split('/')
-    .filter((p) => p !== '')
-    .join('/');
 }
 
 /** `"abc"` -> `abc` (S3 quotes ETags; `IfMatch` wants them bare). */

@@ -142,6 +142,50 @@ describe('dependency queries read only what the key index keeps', () => {
   });
 });
 
+// A model that declares the columns it reads of a byKey table (GOLD_DEPS `reads`) has its changed
+// rows of that table counted by those columns only: a model or dependency query reading another
+// column of it would miss changes of that column (a stale Gold row), so here it must fail to bind.
+describe('models read of a table no more than their `reads` declares', () => {
+  const declared = Object.entries(GOLD_DEPS).filter(([, d]) => d.reads);
+  it.each(declared.map(([m]) => m))('gold.%s and its dependency query', async (model) => {
+    const reads = GOLD_DEPS[model as GoldModelName]!.reads!;
+    const store = new LocalObjectStore(join(duck.dir, 'lake'));
+    const stager = createStager(store, join(duck.dir, 'stage'));
+    const listed = await createSilverViews(duck.session, store, stager);
+    const only = (table: string) => {
+      const contract = SILVER_CONTRACTS[table as TableName];
+      const names = new Set([...contract.primaryKey, ...reads[table]!]);
+      const cols = contract.columns.filter((c) => names.has(c.name));
+      // every declared column is one of the table's
+      expect(cols.map((c) => c.name).sort()).toEqual([...names].sort());
+      return cols.map((c) => `NULL::${c.type} as ${c.name}`).join(', ');
+    };
+    for (const t of GOLD_DEPS[model as GoldModelName]!.byKey)
+      await duck.session.conn.run(
+        t in reads
+          ? `create or replace temp table chg_${t} as select ${only(t)} limit 0`
+          : `create or replace view chg_${t} as ${silverPartitionRows(listed, stager, t, [])}`,
+      );
+    const contract = GOLD_CONTRACTS.find((c) => c.name === model)!;
+    await createKeyIndexView(duck.session, stager, undefined, `prev_${model}`, {
+      name: `gold.${model}`,
+      contract,
+      objects: [],
+    });
+    const deps = await depsSql(model as GoldModelName);
+    const template = await readModelSql('gold', model);
+    await keyViews(`${deps}\n${template}`);
+    // the model and its deps query see only the declared columns of these tables
+    for (const t of Object.keys(reads))
+      await duck.session.conn.run(
+        `create or replace temp view keys_silver_${t} as select ${only(t)}, NULL::DATE as dt limit 0`,
+      );
+    expect(await describeSql(`(${deps})`)).toEqual(['dt DATE']);
+    await describeSql(`(${renderGoldModel(template, 0)})`);
+    for (const t of Object.keys(reads)) await duck.session.conn.run(`drop table if exists chg_${t}`);
+  });
+});
+
 /** The views `keys_silver_<table>` a query names, without an index (from the tables' files). */
 async function keyViews(sql: string): Promise<void> {
   const store = new LocalObjectStore(join(duck.dir, 'lake'));

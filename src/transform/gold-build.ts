@@ -26,6 +26,7 @@ import {
   clearPendingChanges,
   depsSql,
   GOLD_DEPS,
+  type GoldDeps,
   loadPendingChanges,
   type SilverChanges,
   TOUCHED_KEYS,
@@ -298,6 +299,7 @@ async function modelScope(
   const forced = ctx.rebuild?.[contract.name] ?? [];
   const queried = deps.byKey.some((t) => (changes.changed[t] ?? []).length > 0);
   let affected: string[] | undefined;
+  let narrowed: string[] = [];
   try {
     // only a model with a changed byKey table has a query to run (the others have no deps file)
     const sql = queried ? await depsSql(contract.name) : '';
@@ -309,6 +311,7 @@ async function modelScope(
         goldObjects.filter((o) => !forced.includes(dtOfKey(o.key)!)),
       );
     }
+    if (queried) narrowed = await narrowChanges(ctx, deps, changes);
     affected = await affectedDts(ctx.session, contract.name, deps, changes);
   } catch (err) {
     // a Gold partition that cannot be read (damaged behind the pipeline): computed whole, as before
@@ -317,6 +320,9 @@ async function modelScope(
       'dependencies not found: computing the model whole',
     );
     return undefined;
+  } finally {
+    // the next model reads the views of whole changed partitions again
+    for (const table of narrowed) await ctx.session.conn.run(`drop table if exists chg_${table}`);
   }
   if (!affected) return undefined;
   const missing = Object.keys(previous.partitions).filter((dt) => !existing.has(dt));
@@ -377,11 +383,32 @@ async function touchedScope(
 }
 
 /**
- * A temp table `chgrows_<table>`: the rows of a Silver table's partitions of `dts` that differ
- * between this run's staged version and the published one (by key, the Bronze line and version
- * they come from), both sides: new versions, and those they replace or that went; with the key,
- * those two and the columns `read`. False when a partition of `dts` was not written in this run
- * (nothing to compare it with).
+ * For a model whose `reads` names the columns it reads of a byKey table: a temp table
+ * `chg_<table>` (shadowing the view of whole changed partitions) of only the rows whose key or
+ * those columns differ from the published version, both sides. The tables it made, to drop after
+ * the model's dependency query. None outside a staged run, or for a table one of whose changed
+ * partitions this run did not write (nothing to compare with): those keep the whole partitions.
+ */
+async function narrowChanges(ctx: GoldContext, deps: GoldDeps, changes: SilverChanges): Promise<string[]> {
+  const view = ctx.store;
+  if (!deps.reads || !(view instanceof StagedStore)) return [];
+  const made: string[] = [];
+  for (const [table, read] of Object.entries(deps.reads)) {
+    const dts = changes.changed[table] ?? [];
+    if (dts.length === 0) continue;
+    if (await changedRowsTable(ctx, view, table, dts, read, { name: `chg_${table}`, compare: 'columns' }))
+      made.push(table);
+  }
+  return made;
+}
+
+/**
+ * A temp table `chgrows_<table>` (or `name`): the rows of a Silver table's partitions of `dts`
+ * that differ between this run's staged version and the published one, both sides: new versions,
+ * and those they replace or that went; with the key, the Bronze line and version they come from,
+ * and the columns `read`. Compared by key, Bronze line and version, or (`compare: 'columns'`) by
+ * key and `read` only, then with just those columns. False when a partition of `dts` was not
+ * written in this run (nothing to compare it with).
  */
 async function changedRowsTable(
   ctx: GoldContext,
@@ -389,7 +416,9 @@ async function changedRowsTable(
   table: string,
   dts: readonly string[],
   read: readonly string[],
+  opts: { name?: string; compare?: 'version' | 'columns' } = {},
 ): Promise<boolean> {
+  const byColumns = opts.compare === 'columns';
   const keys = dts.map((dt) => layout.silverPartition(table, dt));
   if (keys.some((k) => view.physicalKey(k) === k)) return false;
   const published: string[] = [];
@@ -398,7 +427,7 @@ async function changedRowsTable(
   await ctx.stager.stage(keys);
   await publishedStager.stage(published);
   const key = SILVER_CONTRACTS[table as TableName]?.primaryKey ?? ['id'];
-  const wanted = new Set([...key, '_bronze_key', '_version_ts', ...read]);
+  const wanted = new Set([...key, ...(byColumns ? [] : ['_bronze_key', '_version_ts']), ...read]);
   const cols = silverColumns(table).filter((c) => wanted.has(c.name));
   const staged = parquetColumns(
     keys.map((k) => ctx.stager.localPath(k)),
@@ -410,11 +439,12 @@ async function changedRowsTable(
   );
   const same = [
     ...key.map((k) => `a.${sqlIdent(k)} = b.${sqlIdent(k)}`),
-    'a._bronze_key is not distinct from b._bronze_key',
-    'a._version_ts is not distinct from b._version_ts',
+    ...(byColumns ? read : ['_bronze_key', '_version_ts']).map(
+      (c) => `a.${sqlIdent(c)} is not distinct from b.${sqlIdent(c)}`,
+    ),
   ].join(' and ');
   await ctx.session.conn.run(
-    `create or replace temp table chgrows_${table} as
+    `create or replace temp table ${opts.name ?? `chgrows_${table}`} as
      with s as (${staged}), p as (${before})
      select a.* from s a anti join p b on ${same}
      union all

@@ -343,6 +343,9 @@ describe('incremental Gold', () => {
     await put('refunds', '2024-01-11', R2, v2, [
       makeRefund({ id: 're_f', created: at('2024-01-11'), charge: 'ch_f', amount: 100 }),
     ]);
+    // the refund updates its charge, on the charge's own day: fct_payments computes that day, but
+    // not fct_balance_transactions, which reads only a charge's customer (GOLD_DEPS `reads`)
+    await put('charges', '2023-12-21', R2, v2, [old('ch_f', '2023-12-21', { amount_refunded: 100 })]);
     await put('balance_transactions', '2023-12-22', R2, v2, [chargeBt('ch_g', '2023-12-22', 1_000)]);
     await put('charges', '2023-12-23', R2, v2, [{ ...chH, status: 'failed' }]);
     // an invoice paid later by an old charge; a plan change: a dearer plan from the 10th
@@ -389,11 +392,12 @@ describe('incremental Gold', () => {
       expect({ name, rows: incremental[name] }).toEqual({ name, rows: full[name] });
     // incremental: the charge day nothing touched (2024-01-05) is not computed again
     expect(computed).toMatchObject({
-      // + ch_g's day (its transaction) and ch_h's
-      'gold.fct_payments': 9,
+      // + ch_g's day (its transaction), ch_h's and ch_f's
+      'gold.fct_payments': 10,
+      // not ch_f's day: its charge changed, its customer did not
       'gold.fct_balance_transactions': 7,
       'gold.fct_invoices': 3,
-      'gold.daily_overview': 10,
+      'gold.daily_overview': 11,
       // cus_a (email, refund), cus_b (ch_7's and ch_9's customer now), cus_c and cus_d (new),
       // cus_f, cus_g, cus_h; not cus_e
       'gold.dim_customers': '7 touched',

@@ -216,17 +216,24 @@ export async function readFileColumns(
   paths: readonly string[],
 ): Promise<Map<string, FileColumn[]>> {
   const out = new Map<string, FileColumn[]>(paths.map((p) => [p, []]));
-  if (paths.length === 0) return out;
-  const shapes = await db.rows<{ files: string[]; columns: FileColumn[] }>(
-    `select list(file_name) as files, columns from (
-       select file_name,
-              list({'name': name, 'type': coalesce(duckdb_type, 'UNKNOWN')} order by column_id) as columns
-       from parquet_schema(${sqlStringList(paths)}) where column_id > 0 group by file_name
-     ) group by columns`,
-  );
-  for (const shape of shapes) for (const f of shape.files) if (out.has(f)) out.set(f, shape.columns);
+  // At most FOOTERS_AT_ONCE files a statement: a whole scope's 6,600 footers at 100k charges in one
+  // went past the memory limit.
+  for (let i = 0; i < paths.length; i += FOOTERS_AT_ONCE) {
+    const shapes = await db.rows<{ files: string[]; columns: FileColumn[] }>(
+      `select list(file_name) as files, columns from (
+         select file_name,
+                list({'name': name, 'type': coalesce(duckdb_type, 'UNKNOWN')} order by column_id) as columns
+         from parquet_schema(${sqlStringList(paths.slice(i, i + FOOTERS_AT_ONCE))}) where column_id > 0
+         group by file_name
+       ) group by columns`,
+    );
+    for (const shape of shapes) for (const f of shape.files) if (out.has(f)) out.set(f, shape.columns);
+  }
   return out;
 }
+
+/** Footers a statement reads (a table's files were read in one before: up to 476 at 100k charges). */
+const FOOTERS_AT_ONCE = 500;
 
 /**
  * Which of one table's Silver or Gold files to read the footers of for their columns: the changed

@@ -142,30 +142,38 @@ export async function runTransform(opts: TransformOptions): Promise<TransformRep
     );
     const pool = await pooledSession(session, atOnce, { keepBase: true });
     const results = new Map<TableName, Awaited<ReturnType<typeof buildSilverTable>>>();
+    let failed = false;
     try {
-      // every table settles before the pool closes (a failed one does not stop the others mid-write)
+      // every table settles before the pool closes (a failure does not cut another table's write
+      // short); after one, the tables not yet started are not
       const settled = await Promise.allSettled(
         heaviestFirst(silverTables).map((table) =>
           pool.withConnection(async () => {
-            const r = await buildSilverTable(
-              { ...ctx, session: pool },
-              table,
-              webhookKeys,
-              opts.rebuild?.silver[table] ?? [],
-            );
-            results.set(table, r);
-            failpoint('transform.silver_table');
-            opts.onModel?.({
-              model: `silver.${table}`,
-              done: ++silverDone,
-              total: silverTables.length,
-              partitions: r.partitions,
-            });
+            if (failed) return;
+            try {
+              const r = await buildSilverTable(
+                { ...ctx, session: pool },
+                table,
+                webhookKeys,
+                opts.rebuild?.silver[table] ?? [],
+              );
+              results.set(table, r);
+              failpoint('transform.silver_table');
+              opts.onModel?.({
+                model: `silver.${table}`,
+                done: ++silverDone,
+                total: silverTables.length,
+                partitions: r.partitions,
+              });
+            } catch (err) {
+              failed = true;
+              throw err;
+            }
           }),
         ),
       );
-      const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-      if (failed) throw failed.reason;
+      const error = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+      if (error) throw error.reason;
     } finally {
       pool.close();
     }

@@ -17,7 +17,7 @@ import type { ObjectInfo, ObjectStore } from '../storage/object-store.js';
 import { makeScratchDir } from '../storage/scratch-dir.js';
 import { buildGold, createSilverViews, silverPartitionRows } from './gold-build.js';
 import { probeTargetViews } from './probe-targets.js';
-import { buildSilverTable, pendingBronzeBytes } from './silver-build.js';
+import { buildSilverTable, pendingBronze } from './silver-build.js';
 
 export interface TransformOptions {
   store: ObjectStore;
@@ -126,16 +126,17 @@ export async function runTransform(opts: TransformOptions): Promise<TransformRep
     const goldOpt = opts.gold ?? true;
     // progress counts Silver tables and Gold models apart (a bar each)
     let silverDone = 0;
-    // Small builds (a daily run at 100k charges) are strings of statements that wait on file opens
-    // and planning more than on the CPU: two tables at a time. Big ones (a first load, a daily run
-    // at 1m) use both cores each and are sized by the whole memory limit: one at a time.
-    const pendingBytes = fullRefresh
-      ? Number.POSITIVE_INFINITY
-      : (await Promise.all(silverTables.map((t) => pendingBronzeBytes(opts.store, t, webhookObjs)))).reduce(
-          (a, b) => a + b,
-          0,
-        );
-    const atOnce = pendingBytes <= SIDE_BY_SIDE_BYTES ? SILVER_CONCURRENCY : 1;
+    // Small merges (a daily run at 100k charges) are strings of statements that wait on file opens
+    // and planning more than on the CPU: two tables at a time. Big ones (a daily run at 1m) use
+    // both cores each and are sized by the whole memory limit: one at a time. So is any first
+    // build (a first load, a full refresh): two side by side, each typing whole days of JSON, ran
+    // out of DuckDB's memory limit in a test's first load.
+    const pending = fullRefresh
+      ? [{ bytes: Number.POSITIVE_INFINITY, first: true }]
+      : await Promise.all(silverTables.map((t) => pendingBronze(opts.store, t, webhookObjs)));
+    const pendingBytes = pending.reduce((a, p) => a + p.bytes, 0);
+    const atOnce =
+      pendingBytes <= SIDE_BY_SIDE_BYTES && !pending.some((p) => p.first) ? SILVER_CONCURRENCY : 1;
     logger.debug(
       { step: 'transform', pending_bronze_bytes: pendingBytes, tables_at_once: atOnce },
       `Silver: ${atOnce} tables at a time`,
@@ -244,7 +245,7 @@ export async function runTransform(opts: TransformOptions): Promise<TransformRep
 const SILVER_CONCURRENCY = 2;
 
 /**
- * New Bronze up to which Silver tables are built side by side: a 100k daily run reads 32 MiB and
+ * New Bronze up to which Silver tables are merged side by side: a 100k daily run reads 32 MiB and
  * its Silver took 2.5 s side by side against 2.9 s one at a time; a 1m daily run reads 312 MiB
  * and took 10.8-16.7 s side by side against 13.0-13.6 s, with more CPU.
  */

@@ -72,13 +72,14 @@ export function silverInputs(
 
 /**
  * Bytes of the Bronze a build of `table` would read as new (its unconsumed keys, per its state;
- * all of its Bronze before its first build): roughly what its next build costs.
+ * all of its Bronze before its first build), roughly what its next build costs, and whether that
+ * build is a first one (no partitions yet, yet Bronze to read).
  */
-export async function pendingBronzeBytes(
+export async function pendingBronze(
   store: ObjectStore,
   table: TableName,
   webhooks: readonly ObjectInfo[],
-): Promise<number> {
+): Promise<{ bytes: number; first: boolean }> {
   const { from } = SILVER_CONTRACTS[table].bronze;
   const entityObjs = from === 'webhooks' ? [] : await listBronzeObjects(store, bronzeEntityOf(table));
   const pageObjs = from === 'parent' ? await listBronzeObjects(store, table) : [];
@@ -87,7 +88,8 @@ export async function pendingBronzeBytes(
   const inputs = silverInputs(table, keys(entityObjs), keys(webhooks), keys(pageObjs));
   const state = await loadSilverState(store, table);
   const pending = unconsumedKeys([...inputs.own, ...inputs.webhooks, ...inputs.pages], state.inputs);
-  return pending.reduce((n, k) => n + (size.get(k) ?? 0), 0);
+  const first = pending.length > 0 && Object.keys(state.partitions).length === 0;
+  return { bytes: pending.reduce((n, k) => n + (size.get(k) ?? 0), 0), first };
 }
 
 /**

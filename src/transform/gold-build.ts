@@ -299,7 +299,8 @@ async function modelScope(
   const forced = ctx.rebuild?.[contract.name] ?? [];
   const queried = deps.byKey.some((t) => (changes.changed[t] ?? []).length > 0);
   let affected: string[] | undefined;
-  let narrowed: string[] = [];
+  // the temp tables narrowChanges made, dropped even when it or the query fails part way
+  const narrowed: string[] = [];
   try {
     // only a model with a changed byKey table has a query to run (the others have no deps file)
     const sql = queried ? await depsSql(contract.name) : '';
@@ -311,7 +312,7 @@ async function modelScope(
         goldObjects.filter((o) => !forced.includes(dtOfKey(o.key)!)),
       );
     }
-    if (queried) narrowed = await narrowChanges(ctx, deps, changes);
+    if (queried) await narrowChanges(ctx, deps, changes, narrowed);
     affected = await affectedDts(ctx.session, contract.name, deps, changes);
   } catch (err) {
     // a Gold partition that cannot be read (damaged behind the pipeline): computed whole, as before
@@ -322,7 +323,8 @@ async function modelScope(
     return undefined;
   } finally {
     // the next model reads the views of whole changed partitions again
-    for (const table of narrowed) await ctx.session.conn.run(`drop table if exists chg_${table}`);
+    // (temp.: the temp table only, never the view of the same name, which may be all there is)
+    for (const table of narrowed) await ctx.session.conn.run(`drop table if exists temp.chg_${table}`);
   }
   if (!affected) return undefined;
   const missing = Object.keys(previous.partitions).filter((dt) => !existing.has(dt));
@@ -385,21 +387,27 @@ async function touchedScope(
 /**
  * For a model whose `reads` names the columns it reads of a byKey table: a temp table
  * `chg_<table>` (shadowing the view of whole changed partitions) of only the rows whose key or
- * those columns differ from the published version, both sides. The tables it made, to drop after
- * the model's dependency query. None outside a staged run, or for a table one of whose changed
+ * those columns differ from the published version, both sides, to drop after the model's
+ * dependency query. None outside a staged run, or for a table one of whose changed
  * partitions this run did not write (nothing to compare with): those keep the whole partitions.
+ * Adds each table it makes to `made`, before making it.
  */
-async function narrowChanges(ctx: GoldContext, deps: GoldDeps, changes: SilverChanges): Promise<string[]> {
+async function narrowChanges(
+  ctx: GoldContext,
+  deps: GoldDeps,
+  changes: SilverChanges,
+  made: string[],
+): Promise<void> {
   const view = ctx.store;
-  if (!deps.reads || !(view instanceof StagedStore)) return [];
-  const made: string[] = [];
+  if (!deps.reads || !(view instanceof StagedStore)) return;
   for (const [table, read] of Object.entries(deps.reads)) {
     const dts = changes.changed[table] ?? [];
     if (dts.length === 0) continue;
-    if (await changedRowsTable(ctx, view, table, dts, read, { name: `chg_${table}`, compare: 'columns' }))
-      made.push(table);
+    // noted first: a statement that fails after creating the table still leaves it to drop
+    made.push(table);
+    if (!(await changedRowsTable(ctx, view, table, dts, read, { name: `chg_${table}`, compare: 'columns' })))
+      made.pop();
   }
-  return made;
 }
 
 /**

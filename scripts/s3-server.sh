@@ -74,6 +74,11 @@ wait_for() {
   done
 }
 
+# `ceph osd new UUID`, its answer (the OSD id) kept in run/osd-id.
+osd_new() {
+  ceph_cli osd new "$1" >"$DIR/run/osd-id.tmp" 2>>"$DIR/log/osd-new.log" && mv "$DIR/run/osd-id.tmp" "$DIR/run/osd-id"
+}
+
 install_if_missing() {
   local missing=()
   local p
@@ -267,9 +272,12 @@ cmd_start() {
   # OSD: register it, then mkfs (its data dir must exist first), then start it.
   local osd_uuid osd_id
   osd_uuid="$(cat /proc/sys/kernel/random/uuid)"
-  osd_id="$(ceph_cli osd new "$osd_uuid")" || die "ceph osd new failed"
+  # Both retried: right after answering `mon stat` a monitor has refused the next command, with
+  # EPERM "wrong fsid" (the CLI sent an all-zero fsid) and under load (CI, load 10 on 2 cores).
+  # `osd new` is idempotent for one uuid: a retry after a lost answer returns the same id.
+  wait_for "the OSD to be registered" osd_new "$osd_uuid"
+  osd_id="$(cat "$DIR/run/osd-id")"
   [[ "$osd_id" == 0 ]] || die "expected osd id 0, got '$osd_id'"
-  # Retried: a busy monitor has refused it right after answering `mon stat` (CI, load 10 on 2 cores).
   wait_for "the OSD in the CRUSH map" ceph_cli osd crush add osd.0 1.0 host=localhost root=default
   ceph-osd -c "$CONF" -i 0 --mkfs --osd-uuid "$osd_uuid" >/dev/null 2>"$DIR/log/osd-mkfs.log" ||
     die "ceph-osd --mkfs failed: $(cat "$DIR/log/osd-mkfs.log")"

@@ -74,37 +74,50 @@ export async function startS3TestServer(
     await run('bash', [SCRIPT, 'stop'], { env: scriptEnv }).catch(() => undefined);
   };
   const started = Date.now();
-  try {
-    // Generous timeout: a fresh machine installs Ceph with apt first (~40 s).
-    const { stdout } = await run('bash', [SCRIPT, 'start'], {
-      env: scriptEnv,
-      timeout: 300_000,
-      maxBuffer: 16 * 1024 * 1024,
-    });
-    const vars = parseEnvLines(stdout);
-    const config: S3TestConfig = {
-      endpoint: required(vars, 'S3_ENDPOINT_URL'),
-      region: 'us-east-1',
-      accessKeyId: required(vars, 'AWS_ACCESS_KEY_ID'),
-      secretAccessKey: required(vars, 'AWS_SECRET_ACCESS_KEY'),
-      bucket: required(vars, 'S3_BUCKET'),
-      source: 'ceph',
-    };
-    await ensureBucket(config);
-    process.stderr.write(`[s3-server] Ceph RGW at ${config.endpoint} ready in ${Date.now() - started} ms\n`);
-    return { server: { ok: true, config }, stop };
-  } catch (err) {
-    await stop();
-    const e = err as { message?: string; stderr?: string };
-    const detail = e.stderr ? `\n${e.stderr.slice(-8000)}` : '';
-    return {
-      server: {
-        ok: false,
-        error: `could not start the Ceph S3 server (scripts/s3-server.sh start): ${e.message ?? err}${detail}`,
-      },
-      stop: async () => {},
-    };
+  let error = '';
+  // A second boot from scratch when the first fails: a freshly made monitor has refused commands
+  // (CI: EPERM "wrong fsid" right after answering), and a whole S3 half of the suite failing for
+  // one such moment says nothing about our code. Both failures are reported if both happen.
+  for (let attempt = 1; attempt <= 2; attempt++) {
+    try {
+      const config = await bootCeph(scriptEnv);
+      await ensureBucket(config);
+      process.stderr.write(
+        `[s3-server] Ceph RGW at ${config.endpoint} ready in ${Date.now() - started} ms (attempt ${attempt})\n`,
+      );
+      return { server: { ok: true, config }, stop };
+    } catch (err) {
+      await stop();
+      const e = err as { message?: string; stderr?: string };
+      const detail = e.stderr ? `\n${e.stderr.slice(-8000)}` : '';
+      error += `${error ? '\n\nthen, on the second attempt: ' : ''}${e.message ?? err}${detail}`;
+      if (attempt === 1)
+        process.stderr.write(`[s3-server] first boot failed, booting again: ${e.message ?? err}\n`);
+    }
   }
+  return {
+    server: { ok: false, error: `could not start the Ceph S3 server (scripts/s3-server.sh start): ${error}` },
+    stop: async () => {},
+  };
+}
+
+/** One `scripts/s3-server.sh start` into the env's cluster dir; the config it printed. */
+async function bootCeph(scriptEnv: NodeJS.ProcessEnv): Promise<S3TestConfig> {
+  // Generous timeout: a fresh machine installs Ceph with apt first (~40 s).
+  const { stdout } = await run('bash', [SCRIPT, 'start'], {
+    env: scriptEnv,
+    timeout: 300_000,
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  const vars = parseEnvLines(stdout);
+  return {
+    endpoint: required(vars, 'S3_ENDPOINT_URL'),
+    region: 'us-east-1',
+    accessKeyId: required(vars, 'AWS_ACCESS_KEY_ID'),
+    secretAccessKey: required(vars, 'AWS_SECRET_ACCESS_KEY'),
+    bucket: required(vars, 'S3_BUCKET'),
+    source: 'ceph',
+  };
 }
 
 /** The line global setup prints: which S3 server this run's S3 tests go to, and why. */

@@ -92,8 +92,12 @@ export async function openPublishedLake(
   try {
     const stager = createStager(store, scratch);
     await stager.stage(tables.flatMap((t) => t.keys));
-    // a setting of each connection
-    for (const c of conns) await c.run(`set TimeZone = 'UTC'`);
+    // a setting of each connection; views read each file's footer when bound (union_by_name
+    // reads every file's schema), and a query binds its view again: keep the footers
+    for (const c of conns) {
+      await c.run(`set TimeZone = 'UTC'`);
+      await c.run('set parquet_metadata_cache = true');
+    }
     for (const t of tables) {
       const files = t.keys.map((k) => sqlString(stager.localPath(k))).join(', ');
       // `dt` is a column of every table already; union_by_name: old partitions may lack a column

@@ -86,18 +86,6 @@ export interface QualityContext {
    * unchanged partitions' from the key index, the others' from files.
    */
   readonly keys: ReadonlyMap<string, TableKeysRead<ObjectInfo>>;
-  /**
-   * Changed partitions copied into the database once (`copyChanged`), by table (`silver.charges`,
-   * `gold.fct_mrr`): their files and the table holding their rows, `_file` included.
-   */
-  readonly copies?: ReadonlyMap<string, ChangedCopy>;
-}
-
-/** A table's changed files, read into the DuckDB table `table` once (`copyChanged`). */
-export interface ChangedCopy {
-  readonly table: string;
-  /** Local paths of the files copied. */
-  readonly paths: ReadonlySet<string>;
 }
 
 /**
@@ -180,105 +168,36 @@ export async function parquetRelation(
  * cost was most of a daily run's checks.
  */
 export async function silverPartitions(
-  ctx: Pick<QualityContext, 'db' | 'silver' | 'stager' | 'fileColumns' | 'copies'>,
+  ctx: Pick<QualityContext, 'db' | 'silver' | 'stager' | 'fileColumns'>,
   table: TableName,
   dts: Iterable<string> | undefined,
 ): Promise<string> {
   if (dts === undefined) return silverView(table);
-  return partitionsRelation(
-    ctx,
-    ctx.silver.get(table) ?? [],
-    SILVER_CONTRACTS[table],
-    dts,
-    ctx.copies?.get(`silver.${table}`),
-  );
+  return partitionsRelation(ctx, ctx.silver.get(table) ?? [], SILVER_CONTRACTS[table], dts);
 }
 
 /** The Gold rows of `model` in the partitions `dts`, as a relation over those files only. */
 export async function goldPartitions(
-  ctx: Pick<QualityContext, 'db' | 'gold' | 'stager' | 'fileColumns' | 'copies'>,
+  ctx: Pick<QualityContext, 'db' | 'gold' | 'stager' | 'fileColumns'>,
   model: GoldModelName,
   dts: Iterable<string>,
 ): Promise<string> {
   const contract = GOLD_CONTRACTS.find((c) => c.name === model)!;
-  return partitionsRelation(
-    ctx,
-    ctx.gold.get(model)?.objects ?? [],
-    contract,
-    dts,
-    ctx.copies?.get(`gold.${model}`),
-  );
+  return partitionsRelation(ctx, ctx.gold.get(model)?.objects ?? [], contract, dts);
 }
 
-/**
- * A relation over the files of `objects` whose partition is one of `dts`: from `copy` when it
- * holds all of those files, else from the files.
- */
+/** A relation over the files of `objects` whose partition is one of `dts`. */
 async function partitionsRelation(
   ctx: Pick<QualityContext, 'db' | 'stager' | 'fileColumns'>,
   objects: readonly ObjectInfo[],
   contract: TableContract,
   dts: Iterable<string>,
-  copy: ChangedCopy | undefined,
 ): Promise<string> {
   const wanted = new Set(dts);
   const paths = objects
     .filter((o) => wanted.has(dtOfKey(o.key) ?? ''))
     .map((o) => ctx.stager.localPath(o.key));
-  return (
-    fromCopy(copy, paths) ??
-    `(select * from ${await parquetRelation(ctx.db, paths, contract, ctx.fileColumns)})`
-  );
-}
-
-/**
- * The rows of the files `paths` from `copy`, when it holds every one of them (the whole copy, or
- * its rows of those files); undefined otherwise, or for no files (the typed empty relation of
- * `parquetRelation` stands for those).
- */
-export function fromCopy(copy: ChangedCopy | undefined, paths: readonly string[]): string | undefined {
-  if (!copy || paths.length === 0 || !paths.every((p) => copy.paths.has(p))) return undefined;
-  if (new Set(paths).size === copy.paths.size) return copy.table;
-  return `(select * from ${copy.table} where _file in (select unnest(${sqlStringList(paths)})))`;
-}
-
-/**
- * Parquet bytes of changed partitions a changed scope copies into the database, as a share of its
- * memory limit (Parquet grows about PARQUET_EXPANSION times in memory): a quarter of the limit.
- */
-const COPY_SHARE = 1 / 4;
-
-/**
- * Copies each table's changed files (`isChanged`) into a table of the database, table by table
- * while they fit in `budget` Parquet bytes. A daily run's checks read a table's few changed
- * partitions a dozen times (keys, NULLs, references, Bronze -> Silver, Silver -> Gold), and each
- * read opened and decoded every one of those files again: a staged Silver file of charges was
- * opened over 70 times in a 100k daily run. Scope `all` copies nothing (its reads are whole
- * tables, each read about once).
- */
-export async function copyChanged(
-  db: DuckSession,
-  tables: readonly { name: string; contract: TableContract; objects: readonly ObjectInfo[] }[],
-  stager: Stager,
-  scope: { since: number | undefined; verified: VerifiedIndex },
-  fileColumns: ReadonlyMap<string, readonly FileColumn[]>,
-  budget: number,
-): Promise<Map<string, ChangedCopy>> {
-  const copies = new Map<string, ChangedCopy>();
-  if (scope.since === undefined) return copies;
-  let left = budget;
-  for (const t of tables) {
-    const changed = t.objects.filter((o) => isChanged(o, scope.since, scope.verified));
-    const bytes = changed.reduce((n, o) => n + o.size, 0);
-    if (changed.length === 0 || bytes > left) continue;
-    const paths = changed.map((o) => stager.localPath(o.key));
-    const table = `q_changed_${t.name.replace('.', '_')}`;
-    const rel = await parquetRelation(db, paths, t.contract, fileColumns);
-    await db.conn.run(`create or replace table ${table} as select * from ${rel}`);
-    copies.set(t.name, { table, paths: new Set(paths) });
-    left -= bytes;
-  }
-  return copies;
+  return `(select * from ${await parquetRelation(ctx.db, paths, contract, ctx.fileColumns)})`;
 }
 
 /** A Parquet file's column: name and DuckDB type, in file order. */
@@ -462,25 +381,6 @@ export async function openQualityContext(opts: {
     // the checks read across Silver and Gold
     const parquet = [...[...silver.values()].flat(), ...goldObjects].reduce((n, o) => n + o.size, 0);
     await db.fitAllocator(PARQUET_EXPANSION * parquet);
-    const copies = await copyChanged(
-      db,
-      [
-        ...SILVER_TABLES.map((t) => ({
-          name: `silver.${t}`,
-          contract: SILVER_CONTRACTS[t],
-          objects: silver.get(t) ?? [],
-        })),
-        ...GOLD_CONTRACTS.map((c) => ({
-          name: `gold.${c.name}`,
-          contract: c as TableContract,
-          objects: gold.get(c.name)?.objects ?? [],
-        })),
-      ],
-      stager,
-      { since, verified },
-      fileColumns,
-      Math.floor((db.memoryBytes * COPY_SHARE) / PARQUET_EXPANSION),
-    );
     // the keys of each table, from the index where a passing run read them from these very objects
     const index = since === undefined ? undefined : await loadKeyIndex(opts.store);
     const keys = new Map<string, TableKeysRead<ObjectInfo>>();
@@ -495,7 +395,7 @@ export async function openQualityContext(opts: {
         name,
         await openKeysView(
           { db, stager, fileColumns },
-          { name, contract, prefix, whole, objects: objs, index, copy: copies.get(name) },
+          { name, contract, prefix, whole, objects: objs, index },
         ),
       );
     for (const table of SILVER_TABLES)
@@ -532,7 +432,6 @@ export async function openQualityContext(opts: {
       silver,
       gold,
       keys,
-      copies,
       async close() {
         pooled.close();
         await rm(workDir, { recursive: true, force: true });
@@ -559,7 +458,6 @@ async function openKeysView(
     whole: string;
     objects: readonly ObjectInfo[];
     index: KeyIndexRecord | undefined;
-    copy: ChangedCopy | undefined;
   },
 ): Promise<TableKeysRead<ObjectInfo>> {
   let plan = planKeys(t.index?.tables[t.name], t.contract.primaryKey, t.objects);
@@ -577,14 +475,17 @@ async function openKeysView(
       plan = { fromIndex: [], fromFiles: t.objects };
     }
   }
-  const filePaths = plan.fromFiles.map((o) => ctx.stager.localPath(o.key));
   const fromFiles =
     plan.fromFiles.length === 0
       ? undefined
       : indexFiles.length === 0
         ? t.whole
-        : (fromCopy(t.copy, filePaths) ??
-          `(select * from ${await parquetRelation(ctx.db, filePaths, t.contract, ctx.fileColumns)})`);
+        : `(select * from ${await parquetRelation(
+            ctx.db,
+            plan.fromFiles.map((o) => ctx.stager.localPath(o.key)),
+            t.contract,
+            ctx.fileColumns,
+          )})`;
   const view = keysView(t.name);
   await ctx.db.conn.run(
     `create or replace view ${view} as ${keysSql(t.name, t.contract, t.prefix, indexFiles, fromFiles)}`,

@@ -8,7 +8,14 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-const { values } = parseArgs({ options: { out: { type: 'string', default: 'dist' } } });
+const { values } = parseArgs({
+  options: {
+    out: { type: 'string', default: 'dist' },
+    // the compiled modules as they are (to profile them, or patch a package they load: a bundle
+    // carries its own copy of every package in it)
+    'no-bundle': { type: 'boolean', default: false },
+  },
+});
 const out = values.out;
 rmSync(out, { recursive: true, force: true });
 const tsc = fileURLToPath(new URL('../node_modules/typescript/bin/tsc', import.meta.url));
@@ -32,12 +39,14 @@ cpSync('src/report/assets', join(out, 'report/assets'), { recursive: true });
 // loaded as before: DuckDB's native binding, the AWS SDK (loaded on first S3 use only), and the
 // servers' Fastify (mock-api and webhooks only). The other compiled modules stay in dist/ for
 // the other entry points (the Lambda handler, the health probe). No esbuild (an install without
-// dev dependencies): the compiled entry point stays as it is.
+// dev dependencies) or `--no-bundle`: the compiled entry point stays as it is.
 let esbuild;
-try {
-  esbuild = await import('esbuild');
-} catch {
-  console.error('build: esbuild not installed: the CLI is not bundled');
+if (!values['no-bundle']) {
+  try {
+    esbuild = await import('esbuild');
+  } catch {
+    console.error('build: esbuild not installed: the CLI is not bundled');
+  }
 }
 if (esbuild) {
   const entry = resolve(out, 'cli/main.js');

@@ -33,13 +33,13 @@ cpSync('src/transform/sql', join(out, 'transform/sql'), { recursive: true });
 cpSync('src/report/sql', join(out, 'report/sql'), { recursive: true });
 cpSync('src/report/assets', join(out, 'report/assets'), { recursive: true });
 
-// The CLI as one file: `dist/cli/main.js` (what bin/ imports) becomes a bundle of the compiled
-// modules and the packages they use. A command started by loading some 750 module files spent
-// 0.3-0.4 s of every run doing so (about 550 of them DuckDB's client, undici and zod). Left out,
-// loaded as before: DuckDB's native binding, the AWS SDK (loaded on first S3 use only), and the
-// servers' Fastify (mock-api and webhooks only). The other compiled modules stay in dist/ for
-// the other entry points (the Lambda handler, the health probe). No esbuild (an install without
-// dev dependencies) or `--no-bundle`: the compiled entry point stays as it is.
+// The CLI bundled: `dist/cli/main.js` (what bin/ imports) becomes a bundle of the compiled
+// modules and the packages they use, split per command. A command that loaded some 750 module
+// files spent 0.3-0.4 s of every run doing so (about 550 of them DuckDB's client, undici and
+// zod). Left out, loaded as before: DuckDB's native binding, the AWS SDK (loaded on first S3 use
+// only), and the servers' Fastify (mock-api and webhooks only). The other compiled modules stay
+// in dist/ for the other entry points (the Lambda handler, the health probe). No esbuild (an
+// install without dev dependencies) or `--no-bundle`: the compiled entry point stays as it is.
 let esbuild;
 if (!values['no-bundle']) {
   try {

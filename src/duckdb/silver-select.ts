@@ -3,8 +3,12 @@ import { SILVER_CONTRACTS } from '../contracts/silver.js';
 import type { TableName } from '../entities/entity.js';
 import { sqlIdent, sqlString } from './sql-template.js';
 
-/** The SQL expression of one column over the latest version `obj` (or a name the model computed). */
-export function columnExpression(column: ColumnDef): string {
+/**
+ * The SQL expression of one column over the latest version `obj` (or a name the model computed).
+ * `shared`: for a `path` column whose field has other path columns, that field's paths in order;
+ * the column then reads its element of one `json_extract` of all of them (see `silverSelectList`).
+ */
+export function columnExpression(column: ColumnDef, shared?: readonly string[]): string {
   const s = column.source;
   switch (s?.kind) {
     case 'field':
@@ -14,7 +18,13 @@ export function columnExpression(column: ColumnDef): string {
     case 'time':
       return `to_timestamp(obj.${sqlIdent(s.field)})`;
     case 'path': {
-      const text = `obj.${sqlIdent(s.field)} ${column.type === 'JSON' ? '->' : '->>'} ${sqlString(s.path)}`;
+      const field = `obj.${sqlIdent(s.field)}`;
+      const i = shared?.indexOf(s.path) ?? -1;
+      // a shared list's element is JSON: itself for a JSON column, else its text (`->> '$'`)
+      const text =
+        shared && i >= 0
+          ? `json_extract(${field}, [${shared.map(sqlString).join(', ')}])[${i + 1}]${column.type === 'JSON' ? '' : " ->> '$'"}`
+          : `${field} ${column.type === 'JSON' ? '->' : '->>'} ${sqlString(s.path)}`;
       // a scalar other than text is cast from its text (`recurring.interval_count` as BIGINT)
       return column.type === 'JSON' || column.type === 'VARCHAR' ? text : `(${text})::${column.type}`;
     }
@@ -49,9 +59,19 @@ function firstExpression(
  * in the contract's order, typed from the raw object as the contract declares.
  */
 export function silverSelectList(table: TableName): string {
-  return SILVER_CONTRACTS[table].columns
+  const columns = SILVER_CONTRACTS[table].columns;
+  // Two or more paths into one JSON field (an event's `data.object.id`, `.object.object` and
+  // `.previous_attributes`) are read by one `json_extract` of a list of paths, written identically
+  // in each column so that DuckDB computes it once: each `->>` parsed the whole JSON again (typing
+  // the events of a 1m daily run, 100 MB of `data`, took 2.7 s with three parses, 1.9 s with one).
+  const pathsOf = new Map<string, string[]>();
+  for (const c of columns)
+    if (c.source?.kind === 'path')
+      pathsOf.set(c.source.field, [...(pathsOf.get(c.source.field) ?? []), c.source.path]);
+  return columns
     .map((c) => {
-      const expr = columnExpression(c);
+      const shared = c.source?.kind === 'path' ? pathsOf.get(c.source.field) : undefined;
+      const expr = columnExpression(c, shared && shared.length > 1 ? shared : undefined);
       return expr === sqlIdent(c.name) ? expr : `${expr} as ${sqlIdent(c.name)}`;
     })
     .join(',\n    ');

@@ -97,6 +97,12 @@ export interface SilverModelFiles {
   /** Child tables: the pages fetched by parent (the table's own Bronze). */
   readonly pages?: readonly string[];
   readonly knownCreated?: string;
+  /**
+   * Child tables: a relation `(id)` of parents; only their versions are ranked and listed (the
+   * rebuild of the parents that changed reads their days' Bronze, and the other parents of those
+   * days are left out before the ranking, not after it).
+   */
+  readonly parentIds?: string;
 }
 
 /**
@@ -179,8 +185,11 @@ export function renderSilverFragment(
           `, ${sqlIdent(parent.list!)} STRUCT(data ${payloadType(payload)}[], has_more BOOLEAN))`,
         )
       : payloadType(parentPayload(table));
+    const versions = renderObjectVersions(parent.entity, parentType, files);
     return renderSql(fragment, {
-      object_versions: renderObjectVersions(parent.entity, parentType, files),
+      object_versions: files.parentIds
+        ? `(select * from ${versions} where obj.id in (select id from ${files.parentIds}))`
+        : versions,
       version_order: VERSION_ORDER,
       child_rank: narrow.childRank === false ? 'NULL::BIGINT' : CHILD_RANK,
       ...embeddedListSql(parent.list, typed, payload),

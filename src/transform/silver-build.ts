@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BRONZE_PAYLOADS, SILVER_CONTRACTS } from '../contracts/silver.js';
-import { payloadType, readBronzeRelation, webhookEventType } from '../duckdb/bronze-read.js';
+import { CHILD_META_TYPE, payloadType, readBronzeRelation, webhookEventType } from '../duckdb/bronze-read.js';
 import { fileOfDuckdbError, locateBadLine, type RecordShape } from '../duckdb/line-scanner.js';
 import { chunkBudget, entityDayChunks, inDayRange, parentDayChunks } from '../duckdb/parent-days.js';
 import { copyPartitioned, sortsInQuery } from '../duckdb/partitioned-copy.js';
@@ -146,10 +146,11 @@ export async function buildSilverTable(
   const noPartitions = !state || Object.keys(state.partitions).length === 0;
   const changed = noPartitions ? listed : unconsumedKeys(listed, state.inputs);
   // A child table is never merged row by row (a new parent version can remove children). It is
-  // rebuilt for the parents created on the days of the parents that changed (all of a parent's
+  // rebuilt from the Bronze of the days the changed parents were created on (all of a parent's
   // versions are in its created day's Bronze): one dated by its parent, those days' partitions;
-  // one dated by itself (subscription items), those parents' rows wherever they sit. Whole when a
-  // changed parent has no `created`, or a partition of a child dated by itself is to be rebuilt.
+  // one dated by itself (subscription items), the changed parents' rows wherever they sit. Whole
+  // when a changed parent has no `created`, or a partition of a child dated by itself is to be
+  // rebuilt.
   const asked = changed.length > 0 || rebuild.length > 0;
   const datedByParent = contract.bronze.parent?.datedByParent === true;
   const byParent = isChild && !noPartitions && asked && (datedByParent || rebuild.length === 0);
@@ -199,10 +200,16 @@ export async function buildSilverTable(
   else if (parentDays && parentDays.length > 0 && state) {
     const keys = parentDayInputs(inputs, parentDays);
     await ctx.stager.stage(keys);
-    const model = renderSilverModel(table, modelSql, split(keys));
-    const own = split(inputs.own.filter((k) => parentDays.includes(dtOfKey(k) ?? ''))).own;
-    const parents = { own, webhooks: split(inputs.webhooks).webhooks, days: parentDays };
-    parentsRebuilt = await rebuildChildrenOf(ctx, table, { model, parents, state, sink, webhookPaths });
+    const parentIds = `silver_parents_${table}`;
+    const model = renderSilverModel(table, modelSql, { ...split(keys), parentIds });
+    parentsRebuilt = await rebuildChildrenOf(ctx, table, {
+      model,
+      parentIds,
+      changed: split(fresh),
+      state,
+      sink,
+      webhookPaths,
+    });
   }
   if (firstBuild)
     await buildFirst(ctx, table, { entityObjs, pageObjs, webhooks: inputs.webhooks }, sink, buildFrom, fresh);
@@ -381,18 +388,26 @@ async function changedParentDays(
 }
 
 /**
- * A child dated by itself (subscription items, dt = the item's created date), for the parents
- * created on `parentDays`: their children, built from every version of them (`model` over `keys`),
- * replace their rows in every partition holding one, the other rows staying. Returns the dts
- * rewritten (a partition left without rows is the caller's to remove).
+ * A child dated by itself (subscription items), for the parents that changed (a new version, in
+ * their Bronze or a webhook delivery, or a new fetch of their children): their children, built
+ * from every version of them (`model` over their created days' Bronze, reading only the parents
+ * in `parentIds`), replace their rows in every partition holding one, the other rows staying.
+ * Returns the dts rewritten (a partition left without rows is the caller's to remove).
+ *
+ * Only the changed parents: a parent's children come from its own versions and fetches alone, so
+ * the others' rows stand. Ranking every parent created on those days instead (nearly all of them
+ * at 1m, where renewals touch every day) typed 16,527 parents for the 1,991 that changed: 1.5 s
+ * against 0.5 s.
  */
 async function rebuildChildrenOf(
   ctx: BuildContext,
   table: TableName,
   opts: {
     model: string;
-    /** The parents' Bronze of their created days, the webhook deliveries (local paths), the days. */
-    parents: { own: readonly string[]; webhooks: readonly string[]; days: readonly string[] };
+    /** The temp table this fills with the changed parents' ids, which `model` reads. */
+    parentIds: string;
+    /** The new Bronze (local paths): parent versions, webhook deliveries, fetched pages. */
+    changed: { own: readonly string[]; webhooks: readonly string[]; pages: readonly string[] };
     state: SilverState;
     sink: PartitionSink;
     webhookPaths: ReadonlySet<string>;
@@ -401,16 +416,20 @@ async function rebuildChildrenOf(
   const parent = entity(bronzeEntityOf(table) as EntityName);
   const parentKey = parentKeyColumn(table);
   const paths = (keys: readonly string[]) => keys.map((k) => ctx.stager.localPath(k));
-  const parents = `silver_parents_${table}`;
+  const parents = opts.parentIds;
   const incoming = `silver_incoming_${table}`;
+  const { changed } = opts;
   try {
-    // the parents created on those days (their Bronze, and webhook deliveries of any day)
+    // the parents with a new version, and those whose children were fetched anew
     await withBronzeErrors(ctx, table, opts.webhookPaths, () =>
       ctx.session.conn.run(
         `create or replace temp table ${parents} as
-         select distinct id from ${versionsCreated(opts.parents.own, opts.parents.webhooks, parent.objectName)}
-         where id is not null
-           and to_timestamp(created)::DATE::VARCHAR in (select unnest(${sqlStringList(opts.parents.days)}))`,
+         select distinct id from (
+           select id from ${versionsCreated(changed.own, changed.webhooks, parent.objectName)}
+           union all
+           select meta.parent.id from ${readBronzeRelation(changed.pages, payloadType({ id: 'VARCHAR' }), CHILD_META_TYPE)}
+         )
+         where id is not null`,
       ),
     );
     await withBronzeErrors(ctx, table, opts.webhookPaths, () =>

@@ -742,8 +742,11 @@ describe('Silver child tables (a child follows the latest version of its parent)
     });
     const v = (run_id: string, version_ts: number) =>
       meta('subscriptions', { run_id, version_ts, source: 'events' });
+    // sub_D, created the same day as sub_A, does not change: its item's partition (another day)
+    // is not rewritten
     await writeBronze(store, 'subscriptions', '2024-01-02', R1, [
       { data: sub([item('si_1', 1), item('si_2', 1)]), meta: v(R1, t1) },
+      { data: other('sub_D', '2024-01-02', [itemOf('sub_D', 'si_7', '2024-01-07')]), meta: v(R1, t1) },
     ]);
     await writeBronze(store, 'subscriptions', '2024-01-03', R1, [
       { data: other('sub_B', '2024-01-03', [itemOf('sub_B', 'si_3', '2024-01-03')]), meta: v(R1, t1) },
@@ -777,6 +780,7 @@ describe('Silver child tables (a child follows the latest version of its parent)
       ['si_3', 'sub_B', 1, false, '2024-01-03', R1],
       ['si_4', 'sub_A', 1, false, '2024-01-05', R2],
       ['si_5', 'sub_C', 1, false, '2024-01-05', R1],
+      ['si_7', 'sub_D', 1, false, '2024-01-07', R1],
     ]);
     await run('r3', { fullRefresh: true });
     expect(await items()).toEqual(after);

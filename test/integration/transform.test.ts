@@ -450,8 +450,10 @@ describe('incremental', () => {
     await writeBronze(store, 'invoices', '2024-01-01', R1, [
       version(invoice('in_a', '2024-01-01', ['il_1', 'il_2']), R1, at('2024-01-10')),
     ]);
+    // in_c, of in_b's day, does not change: its line stays in the day in_b's change rewrites
     await writeBronze(store, 'invoices', '2024-01-02', R1, [
       version(invoice('in_b', '2024-01-02', ['il_3']), R1, at('2024-01-10')),
+      version(invoice('in_c', '2024-01-02', ['il_5']), R1, at('2024-01-10')),
     ]);
     await run(R1);
     const lines = async () => (await silver('invoice_line_items')).map((r) => [r.id, r.invoice_id, r.dt]);
@@ -459,23 +461,25 @@ describe('incremental', () => {
       ['il_1', 'in_a', '2024-01-01'],
       ['il_2', 'in_a', '2024-01-01'],
       ['il_3', 'in_b', '2024-01-02'],
+      ['il_5', 'in_c', '2024-01-02'],
     ]);
-    // a later version of in_b drops il_3 and lists il_4: only in_b's day is rebuilt
+    // a later version of in_b drops il_3 and lists il_4: only in_b's day is rewritten
     await writeBronze(store, 'invoices', '2024-01-02', R2, [
       version(invoice('in_b', '2024-01-02', ['il_4'], { status: 'paid' }), R2, at('2024-01-11')),
     ]);
     const r2 = await run(R2);
-    expect(r2.models['silver.invoice_line_items']).toMatchObject({ partitions: 1, rows: 1 });
+    expect(r2.models['silver.invoice_line_items']).toMatchObject({ partitions: 1, rows: 2 });
     const after = await silver('invoice_line_items');
     expect(after.map((r) => [r.id, r.invoice_id, r.invoice_status])).toEqual([
       ['il_1', 'in_a', 'open'],
       ['il_2', 'in_a', 'open'],
       ['il_4', 'in_b', 'paid'],
+      ['il_5', 'in_c', 'open'],
     ]);
     await run('r3', { fullRefresh: true });
     expect(await silver('invoice_line_items')).toEqual(after);
     // a bare tombstone (no `created`: its day unknown) rebuilds the whole table: in_a's day is
-    // written again, and in_b's lines, which the tombstone no longer lists, go with their partition
+    // written again, and in_b's lines, which the tombstone no longer lists, go
     await writeBronze(store, 'invoices', '2024-01-12', 'r4', [
       version({ id: 'in_b', object: 'invoice', deleted: true }, 'r4', at('2024-01-12'), {
         source: 'events',
@@ -487,6 +491,7 @@ describe('incremental', () => {
     expect(await lines()).toEqual([
       ['il_1', 'in_a', '2024-01-01'],
       ['il_2', 'in_a', '2024-01-01'],
+      ['il_5', 'in_c', '2024-01-02'],
     ]);
     const tombstoned = await silver('invoice_line_items');
     await run('r5', { fullRefresh: true });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useDuckSession } from '../../test/helpers/duck-session.js';
 import { LocalObjectStore } from '../storage/local-store.js';
-import { copyPartitioned, partitionsOfStats, sortsInQuery } from './partitioned-copy.js';
+import { copyPartitioned, partitionsOfFiles, sortsInQuery } from './partitioned-copy.js';
 import { PARTITIONED_WRITE_FLUSH_ROWS, PARTITIONED_WRITE_MAX_OPEN_FILES, sizeBytes } from './session.js';
 
 describe('sizeBytes', () => {
@@ -91,7 +91,7 @@ describe('copyPartitioned', () => {
     });
   }
 
-  it('counts rows and NULLs per dt from the write itself; a second write into the folder sees only its own rows', async () => {
+  it('counts rows and NULLs per dt in the files written; a second write into the folder sees only its own rows', async () => {
     const outDir = join(duck.dir, 'out-shared');
     const write = (q: string, table: string) =>
       copyPartitioned({
@@ -129,8 +129,8 @@ describe('copyPartitioned', () => {
   });
 
   it('names the file it cannot place in a dt', () => {
-    expect(() =>
-      partitionsOfStats([{ filename: '/x/y.parquet', count: 1, column_statistics: [] }], []),
-    ).toThrow(/no dt in the file name \/x\/y.parquet/);
+    expect(() => partitionsOfFiles([{ filename: '/x/y.parquet', rows: 1, nulls: {} }])).toThrow(
+      /no dt in the file name \/x\/y.parquet/,
+    );
   });
 });

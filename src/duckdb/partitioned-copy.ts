@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { ObjectStore } from '../storage/object-store.js';
 import type { DuckSession } from './session.js';
-import { sqlString, sqlStringList } from './sql-template.js';
+import { sqlIdent, sqlString, sqlStringList } from './sql-template.js';
 
 /**
  * Rows per Parquet row group. DuckDB's default (122,880) makes its writer buffer a whole row group
@@ -34,8 +34,7 @@ export interface WrittenPartition {
  * Writes a query's rows as one Parquet file per `dt`, sorted by `orderBy`, with ONE
  * `COPY ... PARTITION_BY (dt)`, then moves each partition to the key `keyOf(dt)` with `putFile`
  * (atomic per object; a rename on one local filesystem). Returns the dts and keys written, and per
- * dt its row count and the NULL counts of `countNulls`, from the statistics the COPY itself
- * returns (`RETURN_STATS`): no second read of the files.
+ * dt its row count and the NULL counts of `countNulls`, counted in the files written (`fileCounts`).
  *
  * `sortInQuery`: the COPY sorts (fast; writer threads rarely split a partition, and a split one is
  * merged). Otherwise, for bounded memory, the COPY streams unsorted and every partition, small by
@@ -79,14 +78,12 @@ const turns = new Map<string, LimitFunction>();
 async function writePartitions(opts: Parameters<typeof copyPartitioned>[0]) {
   const { session, outDir } = opts;
   await mkdir(outDir, { recursive: true });
-  const stats = await session.conn.runAndReadAll(
+  const copied = await session.conn.runAndReadAll(
     `copy (${opts.sortInQuery ? `select * from (${opts.query}) order by ${opts.orderBy}` : opts.query}) to ${sqlString(outDir)} (format parquet, row_group_size ${PARQUET_ROW_GROUP_ROWS}, ` +
-      'partition_by (dt), write_partition_columns true, overwrite_or_ignore true, return_stats true)',
+      'partition_by (dt), write_partition_columns true, overwrite_or_ignore true, return_files true)',
   );
-  const partitions = partitionsOfStats(
-    stats.getRowObjectsJson() as unknown as CopyStatsRow[],
-    opts.countNulls ?? [],
-  );
+  const files = (copied.getRowObjectsJson()[0]?.['Files'] ?? []) as string[];
+  const partitions = partitionsOfFiles(await fileCounts(session, files, opts.countNulls ?? []));
   const dts = [...partitions.keys()].sort();
   // Writer threads may split a partition and order rows as they came: one sorted file.
   const rewritten = dts.filter((dt) => !opts.sortInQuery || partitions.get(dt)!.files.length > 1);
@@ -133,33 +130,46 @@ async function writePartitions(opts: Parameters<typeof copyPartitioned>[0]) {
   return { dts, keys: dts.map((dt) => opts.keyOf(dt)).sort(), partitions };
 }
 
-/** One row of `COPY ... (RETURN_STATS true)`, as JSON: one per file written. */
-interface CopyStatsRow {
+/** Rows of one file written, and its NULLs of the columns asked for. */
+export interface FileCounts {
   filename: string;
-  count: string | number;
-  column_statistics: { key: string; value: { key: string; value: string | null }[] }[] | null;
+  rows: number;
+  nulls: Record<string, number>;
+}
+
+/**
+ * Rows and NULLs per file, counted in the files (row counts from their footers, one narrow column
+ * read per NULL count). Not the COPY's `RETURN_STATS`: it builds every column's statistics of
+ * every file, ~2 ms a file, which was half the cost of writing a long history of small days (382
+ * partitions of a table: 0.9 s to write, 0.6-0.9 s more for the statistics; this count 0.1 s).
+ */
+export async function fileCounts(
+  session: DuckSession,
+  files: readonly string[],
+  countNulls: readonly string[],
+): Promise<FileCounts[]> {
+  if (files.length === 0) return [];
+  const rows = await session.rows<Record<string, string | number>>(
+    `select _pp_file, count(*)::BIGINT as _pp_rows${countNulls.map((c, i) => `, (count(*) - count(${sqlIdent(c)}))::BIGINT as _pp_nulls_${i}`).join('')} ` +
+      `from read_parquet(${sqlStringList(files)}, filename = '_pp_file', hive_partitioning = false) group by _pp_file`,
+  );
+  return rows.map((r) => ({
+    filename: String(r['_pp_file']),
+    rows: Number(r['_pp_rows']),
+    nulls: Object.fromEntries(countNulls.map((c, i) => [c, Number(r[`_pp_nulls_${i}`])])),
+  }));
 }
 
 /** Rows and NULL counts per dt, summed over the files of each partition. */
-export function partitionsOfStats(
-  rows: readonly CopyStatsRow[],
-  countNulls: readonly string[],
-): Map<string, WrittenPartition> {
+export function partitionsOfFiles(files: readonly FileCounts[]): Map<string, WrittenPartition> {
   const out = new Map<string, WrittenPartition>();
-  for (const r of rows) {
-    const dt = /[/\\]dt=([^/\\]+)[/\\][^/\\]+$/.exec(r.filename)?.[1];
-    if (!dt) throw new Error(`partitioned write: no dt in the file name ${r.filename}`);
-    const p = out.get(dt) ?? { rows: 0, nulls: Object.fromEntries(countNulls.map((c) => [c, 0])), files: [] };
-    p.files.push(r.filename);
-    p.rows += Number(r.count);
-    for (const col of countNulls) {
-      // DuckDB names a column as an identifier (quoted when it must be)
-      const entry = r.column_statistics?.find((c) => c.key === col || c.key === `"${col}"`);
-      const nulls = entry?.value.find((v) => v.key === 'null_count')?.value;
-      if (nulls === undefined || nulls === null)
-        throw new Error(`partitioned write: no null count of ${col} for ${r.filename}`);
-      p.nulls[col] = (p.nulls[col] ?? 0) + Number(nulls);
-    }
+  for (const f of files) {
+    const dt = /[/\\]dt=([^/\\]+)[/\\][^/\\]+$/.exec(f.filename)?.[1];
+    if (!dt) throw new Error(`partitioned write: no dt in the file name ${f.filename}`);
+    const p = out.get(dt) ?? { rows: 0, nulls: {}, files: [] };
+    p.files.push(f.filename);
+    p.rows += f.rows;
+    for (const [col, n] of Object.entries(f.nulls)) p.nulls[col] = (p.nulls[col] ?? 0) + n;
     out.set(dt, p);
   }
   return out;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useDuckSession } from '../../test/helpers/duck-session.js';
 import { LocalObjectStore } from '../storage/local-store.js';
-import { copyPartitioned, partitionsOfFiles, sortsInQuery } from './partitioned-copy.js';
+import { assertAllCounted, copyPartitioned, partitionsOfFiles, sortsInQuery } from './partitioned-copy.js';
 import { PARTITIONED_WRITE_FLUSH_ROWS, PARTITIONED_WRITE_MAX_OPEN_FILES, sizeBytes } from './session.js';
 
 describe('sizeBytes', () => {
@@ -126,6 +126,16 @@ describe('copyPartitioned', () => {
       `select count(*)::INTEGER as n from read_parquet('${join(duck.dir, 'lake', 'b', '*', '*.parquet')}')`,
     );
     expect(rows).toEqual([{ n: 3 }]);
+  });
+
+  it('refuses a write whose files hold fewer rows than the COPY wrote, or whose count is missing', () => {
+    const parts = partitionsOfFiles([
+      { filename: '/o/dt=2024-01-01/data_0.parquet', rows: 3, nulls: {} },
+      { filename: '/o/dt=2024-01-02/data_0.parquet', rows: 2, nulls: {} },
+    ]);
+    expect(() => assertAllCounted('5', parts, '/o')).not.toThrow();
+    expect(() => assertAllCounted('6', parts, '/o')).toThrow(/\/o: the COPY wrote 6 rows, its files hold 5/);
+    expect(() => assertAllCounted(undefined, parts, '/o')).toThrow(/wrote undefined rows/);
   });
 
   it('names the file it cannot place in a dt', () => {

@@ -82,8 +82,10 @@ async function writePartitions(opts: Parameters<typeof copyPartitioned>[0]) {
     `copy (${opts.sortInQuery ? `select * from (${opts.query}) order by ${opts.orderBy}` : opts.query}) to ${sqlString(outDir)} (format parquet, row_group_size ${PARQUET_ROW_GROUP_ROWS}, ` +
       'partition_by (dt), write_partition_columns true, overwrite_or_ignore true, return_files true)',
   );
-  const files = (copied.getRowObjectsJson()[0]?.['Files'] ?? []) as string[];
+  const result = copied.getRowObjectsJson()[0] ?? {};
+  const files = (result['Files'] ?? []) as string[];
   const partitions = partitionsOfFiles(await fileCounts(session, files, opts.countNulls ?? []));
+  assertAllCounted(result['Count'], partitions, outDir);
   const dts = [...partitions.keys()].sort();
   // Writer threads may split a partition and order rows as they came: one sorted file.
   const rewritten = dts.filter((dt) => !opts.sortInQuery || partitions.get(dt)!.files.length > 1);
@@ -128,6 +130,22 @@ async function writePartitions(opts: Parameters<typeof copyPartitioned>[0]) {
     for (const c of conns) c.closeSync();
   }
   return { dts, keys: dts.map((dt) => opts.keyOf(dt)).sort(), partitions };
+}
+
+/**
+ * Every row the COPY wrote (`count`, its result's `Count`) is in a file counted: a row left out
+ * (a file the result did not name) would never be published.
+ */
+export function assertAllCounted(
+  count: unknown,
+  partitions: ReadonlyMap<string, WrittenPartition>,
+  where: string,
+): void {
+  const counted = [...partitions.values()].reduce((n, p) => n + p.rows, 0);
+  if (counted !== Number(count ?? Number.NaN))
+    throw new Error(
+      `partitioned write to ${where}: the COPY wrote ${String(count)} rows, its files hold ${counted}`,
+    );
 }
 
 /** Rows of one file written, and its NULLs of the columns asked for. */

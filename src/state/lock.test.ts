@@ -27,6 +27,23 @@ describe('run lock', () => {
     expect(await store.get('_state/lock.json')).toBeUndefined();
   });
 
+  it('fences many moves: the lock is checked before the first and after each', async () => {
+    const store = await tempStore();
+    const pairs = [1, 2, 3].map((n) => ({ from: `s/${n}`, to: `p/${n}` }));
+    for (const p of pairs) await store.put(p.from, p.to);
+    let checks = 0;
+    const fenced = fenceStore(store, {
+      assertHeld: () => {
+        // held for the check before the first move and the one after it, lost at the next
+        if (++checks > 2) throw new Error('lock lost');
+      },
+    });
+    await expect(fenced.moveMany(pairs, { concurrency: 1 })).rejects.toThrow('lock lost');
+    expect(checks).toBe(3);
+    expect((await store.list('p/')).map((o) => o.key)).toEqual(['p/1', 'p/2']);
+    expect(await store.get('s/3')).toBeDefined();
+  });
+
   it('takes over a lock whose lease expired, exactly once among racers', async () => {
     const store = await tempStore();
     let t = 1_000_000;
@@ -147,6 +164,12 @@ describe('run lock', () => {
     expect(held.run_id).toBe('new');
     await expect(fenced.put('x/after.txt', 'no')).rejects.toBeInstanceOf(LockLostError);
     expect(await store.get('x/after.txt')).toBeUndefined();
+    // a promote's moves stop too: none starts once the lock is lost
+    await store.put('x/staged.txt', 'staged');
+    await expect(fenced.moveMany([{ from: 'x/staged.txt', to: 'x/moved.txt' }])).rejects.toBeInstanceOf(
+      LockLostError,
+    );
+    expect(await store.get('x/moved.txt')).toBeUndefined();
     await a.release(); // releasing a lost lock leaves the new holder's alone
     expect(await store.get('_state/lock.json')).toBeDefined();
     await b.release();

@@ -201,6 +201,7 @@ export function fenceStore(store: ObjectStore, lock: Pick<RunLock, 'assertHeld'>
   return {
     root: store.root,
     ...(store.localRoot !== undefined ? { localRoot: store.localRoot } : {}),
+    listCost: store.listCost,
     put: guard(store.put.bind(store)),
     putStream: guard(store.putStream.bind(store)),
     putFile: guard(store.putFile.bind(store)),
@@ -208,6 +209,16 @@ export function fenceStore(store: ObjectStore, lock: Pick<RunLock, 'assertHeld'>
     putIfVersion: guard(store.putIfVersion.bind(store)),
     delete: guard(store.delete.bind(store)),
     move: guard(store.move.bind(store)),
+    // the lock checked before the first move and after each (the rest are not started once lost)
+    moveMany: guard((pairs, opts) =>
+      store.moveMany(pairs, {
+        ...opts,
+        onMoved: () => {
+          lock.assertHeld();
+          opts?.onMoved?.();
+        },
+      }),
+    ),
     get: store.get.bind(store),
     getVersioned: store.getVersioned.bind(store),
     getToFile: store.getToFile.bind(store),

@@ -5,7 +5,12 @@ import { tempDirs } from '../../test/helpers/temp-dirs.js';
 import { silentLogger } from '../obs/logger.js';
 import { layout } from '../storage/layout.js';
 import { LocalObjectStore } from '../storage/local-store.js';
-import type { ObjectStore } from '../storage/object-store.js';
+import {
+  forEachMove,
+  type MoveManyOptions,
+  type MovePair,
+  type ObjectStore,
+} from '../storage/object-store.js';
 import { StagedStore } from '../storage/staged-store.js';
 import {
   findDamage,
@@ -24,13 +29,16 @@ const text = (b: Uint8Array | undefined) => (b ? Buffer.from(b).toString() : und
 /** The store, dying (throwing) at its `n+1`-th move: a crash between two partition moves. */
 function crashingAfterMoves(store: ObjectStore, n: number): ObjectStore {
   let moves = 0;
+  const move = async (from: string, to: string) => {
+    if (++moves > n) throw new Error('killed');
+    return store.move(from, to);
+  };
   return new Proxy(store, {
     get(target, prop, receiver) {
-      if (prop === 'move')
-        return async (from: string, to: string) => {
-          if (++moves > n) throw new Error('killed');
-          return target.move(from, to);
-        };
+      if (prop === 'move') return move;
+      if (prop === 'moveMany')
+        return (pairs: readonly MovePair[], opts?: MoveManyOptions) =>
+          forEachMove(pairs, opts, (p) => move(p.from, p.to));
       const v = Reflect.get(target, prop, receiver) as unknown;
       return typeof v === 'function' ? v.bind(target) : v;
     },

@@ -120,16 +120,11 @@ export async function promote(opts: {
  */
 export async function applyJournal(store: ObjectStore, j: PromoteJournal, logger: Logger): Promise<void> {
   const isState = (k: string) => k.startsWith('_state/');
-  const limit = pLimit(8);
-  await Promise.all(
-    j.moves
-      .filter((m) => !isState(m.to))
-      .map((m) =>
-        limit(async () => {
-          await store.move(m.from, m.to);
-          failpoint('promote.move');
-        }),
-      ),
+  // On S3 a move is a server-side copy (the sources go in batches after): 32 at a time, where 8
+  // spent 5.3 s on a 50-day first load's 782 partitions against Ceph here
+  await store.moveMany(
+    j.moves.filter((m) => !isState(m.to)),
+    { concurrency: 32, onMoved: () => failpoint('promote.move') },
   );
   const listed = await recordPublished(store, j);
   // the partitions moved keep the verification quality gave them as staged
@@ -138,7 +133,11 @@ export async function applyJournal(store: ObjectStore, j: PromoteJournal, logger
   await refreshVerified(store, movedInfo);
   await refreshKeyIndex(store, j.run_id, movedInfo);
   failpoint('promote.recorded');
-  for (const m of j.moves.filter((m) => isState(m.to))) await store.move(m.from, m.to);
+  // independent of each other (one per table and model): at once, not 2.3 s of one after another
+  await store.moveMany(
+    j.moves.filter((m) => isState(m.to)),
+    { concurrency: 32 },
+  );
   failpoint('promote.state');
   for (const p of j.pointers)
     await store.put(layout.latestPointer(p.model), `${JSON.stringify(p, null, 2)}\n`);

@@ -1,6 +1,12 @@
 import type { Readable } from 'node:stream';
 import { LocalObjectStore } from './local-store.js';
-import { normalizePrefix, type ObjectInfo, type ObjectStore } from './object-store.js';
+import {
+  type MoveManyOptions,
+  type MovePair,
+  normalizePrefix,
+  type ObjectInfo,
+  type ObjectStore,
+} from './object-store.js';
 import type { S3ObjectStore, S3ObjectStoreOptions } from './s3-store.js';
 
 /** What {@link createObjectStore} needs from the settings (SPEC section 2). */
@@ -48,6 +54,7 @@ export function createObjectStore(settings: ObjectStoreSettings): ObjectStore {
  */
 export class DeferredS3Store implements ObjectStore {
   readonly root: string;
+  readonly listCost = 'pages';
   private store: Promise<S3ObjectStore> | undefined;
 
   constructor(private readonly options: S3ObjectStoreOptions) {
@@ -97,6 +104,9 @@ export class DeferredS3Store implements ObjectStore {
   }
   async move(from: string, to: string): Promise<boolean> {
     return (await this.s3()).move(from, to);
+  }
+  async moveMany(pairs: readonly MovePair[], opts?: MoveManyOptions): Promise<boolean[]> {
+    return (await this.s3()).moveMany(pairs, opts);
   }
   async delete(key: string): Promise<void> {
     return (await this.s3()).delete(key);

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import pLimit from 'p-limit';
-import type { ObjectInfo, ObjectStore } from './object-store.js';
+import type { MoveManyOptions, MovePair, ObjectInfo, ObjectStore } from './object-store.js';
 
 /** HEAD requests (stats locally) in flight while a cached listing takes in the keys written since. */
 const REFRESH_CONCURRENCY = 16;
@@ -44,6 +44,10 @@ export class ListingCacheStore implements ObjectStore {
 
   get localRoot(): string | undefined {
     return this.inner.localRoot;
+  }
+
+  get listCost(): 'pages' | 'walk' {
+    return this.inner.listCost;
   }
 
   async list(prefix: string): Promise<ObjectInfo[]> {
@@ -139,6 +143,9 @@ export class ListingCacheStore implements ObjectStore {
   }
   move(from: string, to: string): Promise<boolean> {
     return this.writing(() => this.inner.move(from, to), from, to);
+  }
+  moveMany(pairs: readonly MovePair[], opts?: MoveManyOptions): Promise<boolean[]> {
+    return this.writing(() => this.inner.moveMany(pairs, opts), ...pairs.flatMap((p) => [p.from, p.to]));
   }
   delete(key: string): Promise<void> {
     return this.writing(() => this.inner.delete(key), key);

@@ -1,7 +1,7 @@
 import { copyFile, link, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
-import type { ObjectInfo, ObjectStore } from './object-store.js';
+import type { MoveManyOptions, MovePair, ObjectInfo, ObjectStore } from './object-store.js';
 
 /** Why a hard link can fail where a copy works (another filesystem, no links allowed). */
 const NO_LINK = new Set(['EXDEV', 'EPERM', 'ENOTSUP', 'EMLINK']);
@@ -58,6 +58,10 @@ export class LocalCopyStore implements ObjectStore {
 
   get root(): string {
     return this.inner.root;
+  }
+
+  get listCost(): 'pages' | 'walk' {
+    return this.inner.listCost;
   }
 
   private dirMade: Promise<unknown> | undefined;
@@ -132,15 +136,34 @@ export class LocalCopyStore implements ObjectStore {
   }
 
   async move(from: string, to: string): Promise<boolean> {
-    const path = this.copies.get(from);
-    // the copy leaves `from` with the object (drop would remove its file)
-    this.copies.delete(from);
-    this.drop(from);
-    this.drop(to);
-    const moved = await this.inner.move(from, to);
-    if (moved && path !== undefined) this.copies.set(to, path);
-    else if (path !== undefined) void rm(path, { force: true }).catch(() => {});
-    return moved;
+    return (await this.moveMany([{ from, to }]))[0]!;
+  }
+
+  async moveMany(pairs: readonly MovePair[], opts?: MoveManyOptions): Promise<boolean[]> {
+    const paths = pairs.map(({ from, to }) => {
+      const path = this.copies.get(from);
+      // the copy leaves `from` with the object (drop would remove its file)
+      this.copies.delete(from);
+      this.drop(from);
+      this.drop(to);
+      return path;
+    });
+    const settle = (moved: readonly boolean[]) =>
+      pairs.forEach(({ to }, i) => {
+        const path = paths[i];
+        if (path === undefined) return;
+        if (moved[i]) this.copies.set(to, path);
+        else void rm(path, { force: true }).catch(() => {});
+      });
+    try {
+      const moved = await this.inner.moveMany(pairs, opts);
+      settle(moved);
+      return moved;
+    } catch (err) {
+      // which pairs moved is unknown: none keeps its copy
+      settle(pairs.map(() => false));
+      throw err;
+    }
   }
 
   delete(key: string): Promise<void> {

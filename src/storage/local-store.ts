@@ -16,7 +16,14 @@ import {
 import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { assertValidKey, type ObjectInfo, type ObjectStore } from './object-store.js';
+import {
+  assertValidKey,
+  forEachMove,
+  type MoveManyOptions,
+  type MovePair,
+  type ObjectInfo,
+  type ObjectStore,
+} from './object-store.js';
 
 /** Milliseconds a listing runs synchronous filesystem calls before it yields to the event loop. */
 const LIST_SLICE_MS = 5;
@@ -31,6 +38,7 @@ const TMP_DIR = '.tmp';
  */
 export class LocalObjectStore implements ObjectStore {
   readonly root: string;
+  readonly listCost = 'walk';
 
   constructor(root: string) {
     this.root = resolve(root);
@@ -276,6 +284,10 @@ export class LocalObjectStore implements ObjectStore {
         break;
     }
     return true;
+  }
+
+  moveMany(pairs: readonly MovePair[], opts?: MoveManyOptions): Promise<boolean[]> {
+    return forEachMove(pairs, opts, (p) => this.move(p.from, p.to));
   }
 
   async delete(key: string): Promise<void> {

@@ -178,6 +178,47 @@ export function objectStoreSuite(name: string, makeStore: () => Promise<StoreFix
       expect((await store().list('m/')).map((o) => o.key)).toEqual(['m/a=1/data.bin']);
     });
 
+    it('moves many objects: each as move does, a missing source skipped, onMoved after each', async () => {
+      const pairs = [1, 2, 3, 4, 5].map((n) => ({
+        from: `mm/_staging/run_id=r/a=${n}/data.bin`,
+        to: `mm/a=${n}/data.bin`,
+      }));
+      for (const [i, p] of pairs.entries()) if (i !== 2) await store().put(p.from, `new ${i}`);
+      await store().put(pairs[0]!.to, 'old');
+      let calls = 0;
+      const moved = await store().moveMany(pairs, { concurrency: 2, onMoved: () => calls++ });
+      expect(moved).toEqual([true, true, false, true, true]);
+      expect(calls).toBe(5);
+      for (const [i, p] of pairs.entries()) {
+        const got = await store().get(p.to);
+        expect(got && Buffer.from(got).toString(), p.to).toBe(i === 2 ? undefined : `new ${i}`);
+      }
+      // every source gone: only the published keys are left
+      expect((await store().list('mm/')).map((o) => o.key)).toEqual(
+        pairs.filter((_, i) => i !== 2).map((p) => p.to),
+      );
+      // again (a promote finished after a crash): nothing to move, nothing changed
+      expect(await store().moveMany(pairs)).toEqual([false, false, false, false, false]);
+      expect(Buffer.from((await store().get(pairs[4]!.to))!).toString()).toBe('new 4');
+    });
+
+    it('moves many: a throw of onMoved stops the moves not yet started', async () => {
+      const pairs = [1, 2, 3].map((n) => ({ from: `ms/_staging/a=${n}/data.bin`, to: `ms/a=${n}/data.bin` }));
+      for (const p of pairs) await store().put(p.from, p.to);
+      let calls = 0;
+      const stop = () => {
+        if (++calls === 2) throw new Error('lock lost');
+      };
+      await expect(store().moveMany(pairs, { concurrency: 1, onMoved: stop })).rejects.toThrow('lock lost');
+      expect(calls).toBe(2);
+      // the third was never started: its source stays, its key was never written
+      expect(await store().get(pairs[2]!.from)).toBeDefined();
+      expect(await store().get(pairs[2]!.to)).toBeUndefined();
+      // the first two are published (their sources may stay on S3, to be moved again)
+      for (const p of pairs.slice(0, 2))
+        expect(Buffer.from((await store().get(p.to))!).toString()).toBe(p.to);
+    });
+
     it('heads an object: size and modification time', async () => {
       const before = Date.now();
       await store().put('h/obj', Buffer.alloc(1234, 7));

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import pLimit from 'p-limit';
 
 /** Metadata of one stored object. */
 export interface ObjectInfo {
@@ -27,6 +28,12 @@ export interface ObjectStore {
    * such as DuckDB may read them in place instead of downloading a copy.
    */
   readonly localRoot?: string;
+  /**
+   * What a listing costs. `pages` (S3): a request per 1,000 keys whatever the prefix, so one
+   * listing of a table's whole prefix beats one per day. `walk` (local): every folder under the
+   * prefix is read, so narrow prefixes are cheaper.
+   */
+  readonly listCost: 'pages' | 'walk';
   /** Atomic write: readers see the whole new object or the old one, never a part. */
   put(key: string, body: Uint8Array | string): Promise<void>;
   /** Atomic streaming write of a possibly large object (multipart upload on S3). */
@@ -63,8 +70,55 @@ export interface ObjectStore {
    * done, when `from` does not exist.
    */
   move(from: string, to: string): Promise<boolean>;
+  /**
+   * `move` for many pairs, `concurrency` at a time (default 8), `onMoved` after each (a throw stops
+   * the pairs not yet started): the same end state, and on S3 the sources go a thousand a request
+   * after their copies instead of a request each. Whether each pair's source existed.
+   */
+  moveMany(pairs: readonly MovePair[], opts?: MoveManyOptions): Promise<boolean[]>;
   /** Remove an object; removing a missing key is not an error. */
   delete(key: string): Promise<void>;
+}
+
+/** One move of {@link ObjectStore.moveMany}. */
+export interface MovePair {
+  readonly from: string;
+  readonly to: string;
+}
+
+/** Options of {@link ObjectStore.moveMany}. */
+export interface MoveManyOptions {
+  readonly concurrency?: number;
+  /** Called after each pair is moved (on S3: copied; its source goes with the others at the end). */
+  readonly onMoved?: () => void;
+}
+
+/**
+ * Runs `one` for each pair, `concurrency` at a time, `onMoved` after each; after a throw (of `one`
+ * or `onMoved`) the pairs not yet started are not, and the first error is thrown.
+ */
+export async function forEachMove(
+  pairs: readonly MovePair[],
+  opts: MoveManyOptions | undefined,
+  one: (pair: MovePair) => Promise<boolean>,
+): Promise<boolean[]> {
+  const limit = pLimit(opts?.concurrency ?? 8);
+  let failed = false;
+  return Promise.all(
+    pairs.map((pair) =>
+      limit(async () => {
+        if (failed) return false;
+        try {
+          const moved = await one(pair);
+          opts?.onMoved?.();
+          return moved;
+        } catch (err) {
+          failed = true;
+          throw err;
+        }
+      }),
+    ),
+  );
 }
 
 /** Throws when a key could escape the store's root or is otherwise malformed. */

@@ -22,6 +22,8 @@ function storeFor(s3: S3TestConfig, prefix: string, overrides: Partial<S3TestCon
     partSizeBytes: 5 * MIB,
     // A small page, so listing really paginates.
     listPageSize: 7,
+    // Two keys a DeleteObjects, so moving many really deletes in several requests.
+    deleteBatchSize: 2,
   });
 }
 

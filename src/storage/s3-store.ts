@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { dirname } from 'node:path';
@@ -9,6 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import {
   CopyObjectCommand,
   DeleteObjectCommand,
+  DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
@@ -16,7 +17,15 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { assertValidKey, normalizePrefix, type ObjectInfo, type ObjectStore } from './object-store.js';
+import {
+  assertValidKey,
+  forEachMove,
+  type MoveManyOptions,
+  type MovePair,
+  normalizePrefix,
+  type ObjectInfo,
+  type ObjectStore,
+} from './object-store.js';
 
 export { normalizePrefix };
 
@@ -38,6 +47,8 @@ export interface S3ObjectStoreOptions {
   readonly maxSockets?: number;
   /** Keys per ListObjectsV2 page (S3's maximum, 1000, by default; tests use less to page). */
   readonly listPageSize?: number;
+  /** Keys per DeleteObjects request (S3's maximum, 1000, by default; tests use less to batch). */
+  readonly deleteBatchSize?: number;
 }
 
 /** One failed S3 operation, with the operation and the object it touched (never credentials). */
@@ -54,6 +65,8 @@ export class S3StoreError extends Error {
 }
 
 const MIB = 1024 * 1024;
+/** Keys per DeleteObjects request: S3's maximum. */
+const DELETE_BATCH = 1000;
 
 /**
  * The object store on S3 or an S3-compatible server. Every write is atomic by S3's own semantics
@@ -66,12 +79,14 @@ const MIB = 1024 * 1024;
  */
 export class S3ObjectStore implements ObjectStore {
   readonly root: string;
+  readonly listCost = 'pages';
   private readonly client: S3Client;
   private readonly bucket: string;
   private readonly prefix: string;
   private readonly partSize: number;
   private readonly partConcurrency: number;
   private readonly listPageSize: number | undefined;
+  private readonly deleteBatch: number;
 
   constructor(options: S3ObjectStoreOptions) {
     this.bucket = options.bucket;
@@ -80,6 +95,7 @@ export class S3ObjectStore implements ObjectStore {
     this.partSize = Math.max(5 * MIB, options.partSizeBytes ?? 8 * MIB);
     this.partConcurrency = Math.max(1, options.partConcurrency ?? 4);
     this.listPageSize = options.listPageSize;
+    this.deleteBatch = Math.min(DELETE_BATCH, Math.max(1, options.deleteBatchSize ?? DELETE_BATCH));
     const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 64 };
     this.client = new S3Client({
       region: options.region,
@@ -141,9 +157,16 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
-  /** Uploads the file (`move` changes nothing here: the caller removes its file as always). */
+  /**
+   * Uploads the file (`move` changes nothing here: the caller removes its file as always). A file
+   * of one part or less goes as one PUT from memory: through lib-storage's Upload each cost a
+   * third more client CPU (4.2-4.6 against 3.1-3.6 ms a 20 KB object against Ceph here), and a
+   * first load uploads a Bronze part and a Parquet partition per table and day.
+   */
   async putFile(key: string, localPath: string, _opts?: { move?: boolean }): Promise<void> {
     this.s3Key(key);
+    const { size } = await stat(localPath);
+    if (size <= this.partSize) return this.put(key, await readFile(localPath));
     await this.putStream(key, createReadStream(localPath));
   }
 
@@ -286,6 +309,25 @@ export class S3ObjectStore implements ObjectStore {
    * partition never approaches), then DeleteObject of the source.
    */
   async move(from: string, to: string): Promise<boolean> {
+    if (!(await this.copy(from, to))) return false;
+    await this.delete(from);
+    return true;
+  }
+
+  /**
+   * Every pair copied (CopyObject), then the sources of those copied removed with DeleteObjects, a
+   * thousand keys a request: a first load promotes a partition per table and day, and a delete
+   * each was a sixth of its requests. A crash between leaves sources whose copies are done; moving
+   * again copies them again (the same bytes) and removes them.
+   */
+  async moveMany(pairs: readonly MovePair[], opts?: MoveManyOptions): Promise<boolean[]> {
+    const moved = await forEachMove(pairs, opts, (p) => this.copy(p.from, p.to));
+    await this.deleteMany(pairs.filter((_, i) => moved[i]).map((p) => p.from));
+    return moved;
+  }
+
+  /** CopyObject; false when the source does not exist. */
+  private async copy(from: string, to: string): Promise<boolean> {
     const source = this.s3Key(from);
     const Key = this.s3Key(to);
     try {
@@ -296,12 +338,40 @@ export class S3ObjectStore implements ObjectStore {
           CopySource: `${this.bucket}/${source.split('/').map(encodeURIComponent).join('/')}`,
         }),
       );
+      return true;
     } catch (err) {
       if (isNotFound(err)) return false;
       throw this.fail(`CopyObject to ${to}`, from, err);
     }
-    await this.delete(from);
-    return true;
+  }
+
+  /** DeleteObjects, a thousand keys (S3's maximum) a request; a key that fails fails the call. */
+  private async deleteMany(keys: readonly string[]): Promise<void> {
+    for (let i = 0; i < keys.length; i += this.deleteBatch) {
+      const batch = keys.slice(i, i + this.deleteBatch);
+      let errors: { Key?: string; Code?: string; Message?: string }[] | undefined;
+      try {
+        const out = await this.client.send(
+          new DeleteObjectsCommand({
+            Bucket: this.bucket,
+            Delete: { Objects: batch.map((k) => ({ Key: this.s3Key(k) })), Quiet: true },
+          }),
+        );
+        errors = out.Errors;
+      } catch (err) {
+        throw this.fail(`DeleteObjects (${batch.length} keys)`, batch[0]!, err);
+      }
+      const failed = errors?.[0];
+      if (failed) {
+        const key =
+          failed.Key && this.prefix ? failed.Key.slice(this.prefix.length + 1) : (failed.Key ?? batch[0]!);
+        throw this.fail(
+          `DeleteObjects (${errors!.length} of ${batch.length} keys failed)`,
+          key,
+          new Error(`${failed.Code ?? 'error'}: ${failed.Message ?? ''}`),
+        );
+      }
+    }
   }
 
   async delete(key: string): Promise<void> {

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import type { ObjectInfo, ObjectStore } from './object-store.js';
+import type { MoveManyOptions, MovePair, ObjectInfo, ObjectStore } from './object-store.js';
 
 /** Under a run's staging prefix, `_deleted/<key>` marks a key the run removes when it is promoted. */
 const DELETED = '_deleted/';
@@ -22,6 +22,7 @@ const DELETED = '_deleted/';
  */
 export class StagedStore implements ObjectStore {
   readonly root: string;
+  readonly listCost: 'pages' | 'walk';
   private readonly staged = new Map<string, ObjectInfo>();
   private readonly deleted = new Set<string>();
 
@@ -31,6 +32,7 @@ export class StagedStore implements ObjectStore {
     private readonly stagedPrefixes: readonly string[],
   ) {
     this.root = base.root;
+    this.listCost = base.listCost;
   }
 
   /** Opens the view, picking up what is already staged under the prefix (a standalone step). */
@@ -133,6 +135,12 @@ export class StagedStore implements ObjectStore {
     if (this.isStagedArea(from) || this.isStagedArea(to))
       throw new Error(`move is not supported on staged keys (${from} -> ${to})`);
     return this.base.move(from, to);
+  }
+
+  moveMany(pairs: readonly MovePair[], opts?: MoveManyOptions): Promise<boolean[]> {
+    const staged = pairs.find((p) => this.isStagedArea(p.from) || this.isStagedArea(p.to));
+    if (staged) throw new Error(`move is not supported on staged keys (${staged.from} -> ${staged.to})`);
+    return this.base.moveMany(pairs, opts);
   }
 
   /** Staged keys: drop the staged object and mark the published one for removal at promote. */

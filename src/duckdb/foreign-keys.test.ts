@@ -67,7 +67,7 @@ describe('danglingReferences', () => {
       // the written partitions' rows from the relation given for them, not the view: here it
       // holds ch_1 of 2024-01-01 whatever dts it is asked for
       const asked: string[] = [];
-      const partitionRows = (table: string, dts: readonly string[]) => {
+      const partitionRows = async (table: string, dts: readonly string[]) => {
         asked.push(`${table}:${dts.join(',')}`);
         return `select * from ${silverView(table)} where id = 'ch_1'`;
       };

@@ -124,7 +124,7 @@ export async function danglingReferences(
    * The rows of a table's partitions of `dts`, read from their files only (else the view,
    * filtered by dt: DuckDB then opens every partition's file to filter it).
    */
-  partitionRows?: (table: TableName, dts: readonly string[]) => string,
+  partitionRows?: (table: TableName, dts: readonly string[]) => Promise<string>,
   /** What a referenced table's ids are read from (its view by default). */
   targetView: (table: TableName) => string = silverView,
 ): Promise<{ table: EntityName; id: string }[]> {
@@ -138,7 +138,7 @@ export async function danglingReferences(
       const g = groups.get(target) ?? { refs: [], few: true };
       g.refs.push(
         dts && partitionRows
-          ? refsSql(table, fk, undefined, `(${partitionRows(table, dts)})`)
+          ? refsSql(table, fk, undefined, `(${await partitionRows(table, dts)})`)
           : refsSql(table, fk, dts, silverView(table)),
       );
       g.few &&= fewPartitions(dts);

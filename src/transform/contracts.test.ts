@@ -14,11 +14,18 @@ import {
 import { createStager } from '../duckdb/stager.js';
 import type { TableName } from '../entities/entity.js';
 import { LocalObjectStore } from '../storage/local-store.js';
-import { createSilverViews, renderGoldModel, silverPartitionRows } from './gold-build.js';
+import { openSilverViews, renderGoldModel, silverPartitionRows } from './gold-build.js';
 import { depsSql, GOLD_DEPS, TOUCHED_KEYS } from './gold-deps.js';
 import { createKeyIndexView } from './key-index-views.js';
 
 const duck = useDuckSession('contracts-');
+
+/** Every Silver view made now, in the test's session (`openSilverViews` makes them on first use). */
+async function allSilverViews(store: LocalObjectStore, stager: ReturnType<typeof createStager>) {
+  const { listed, session } = await openSilverViews(duck.session, store, stager);
+  for (const table of listed.keys()) await session.conn.run(`select * from silver_${table} limit 0`);
+  return listed;
+}
 
 const describeSql = async (sql: string) =>
   (await duck.session.rows<{ column_name: string; column_type: string }>(`describe ${sql}`)).map(
@@ -52,7 +59,7 @@ describe('SQL models return exactly their contract', () => {
 
   it.each(GOLD_CONTRACTS.map((c) => c.name))('gold.%s', async (model) => {
     const store = new LocalObjectStore(join(duck.dir, 'lake'));
-    await createSilverViews(duck.session, store, createStager(store, join(duck.dir, 'stage')));
+    await allSilverViews(store, createStager(store, join(duck.dir, 'stage')));
     // earlier models are inputs of later ones
     for (const c of GOLD_CONTRACTS) {
       await keyViews(await readModelSql('gold', c.name));
@@ -81,7 +88,7 @@ describe('SQL models return exactly their contract', () => {
       expect(contract.columns.map((c) => `${c.name} ${c.type}`)).toEqual(expect.arrayContaining(pinned));
     } else {
       const store = new LocalObjectStore(join(duck.dir, 'lake'));
-      await createSilverViews(duck.session, store, createStager(store, join(duck.dir, 'stage')));
+      await allSilverViews(store, createStager(store, join(duck.dir, 'stage')));
       const view = await describeSql(`select * from silver_${table}`);
       expect(view).toEqual(pinned.map((c) => c.replace('TIMESTAMPTZ', 'TIMESTAMP WITH TIME ZONE')));
     }
@@ -94,7 +101,7 @@ describe('touched-keys queries read only the columns declared', () => {
   it.each(Object.keys(TOUCHED_KEYS))('gold/deps/%s.sql', async (model) => {
     const decl = TOUCHED_KEYS[model as GoldModelName]!;
     const store = new LocalObjectStore(join(duck.dir, 'lake'));
-    await createSilverViews(duck.session, store, createStager(store, join(duck.dir, 'stage')));
+    await allSilverViews(store, createStager(store, join(duck.dir, 'stage')));
     for (const [table, read] of Object.entries(decl.silver)) {
       const contract = SILVER_CONTRACTS[table as TableName];
       const names = new Set([...contract.primaryKey, '_bronze_key', '_version_ts', ...read]);
@@ -125,10 +132,10 @@ describe('dependency queries read only what the key index keeps', () => {
   it.each(byKey.map(([m]) => m))('gold/deps/%s.sql', async (model) => {
     const store = new LocalObjectStore(join(duck.dir, 'lake'));
     const stager = createStager(store, join(duck.dir, 'stage'));
-    const listed = await createSilverViews(duck.session, store, stager);
+    const listed = await allSilverViews(store, stager);
     for (const t of GOLD_DEPS[model as GoldModelName]!.byKey)
       await duck.session.conn.run(
-        `create or replace view chg_${t} as ${silverPartitionRows(listed, stager, t, [])}`,
+        `create or replace view chg_${t} as ${await silverPartitionRows(listed, stager, t, [])}`,
       );
     const contract = GOLD_CONTRACTS.find((c) => c.name === model)!;
     await createKeyIndexView(duck.session, stager, undefined, `prev_${model}`, {
@@ -151,7 +158,7 @@ describe('models read of a table no more than their `reads` declares', () => {
     const reads = GOLD_DEPS[model as GoldModelName]!.reads!;
     const store = new LocalObjectStore(join(duck.dir, 'lake'));
     const stager = createStager(store, join(duck.dir, 'stage'));
-    const listed = await createSilverViews(duck.session, store, stager);
+    const listed = await allSilverViews(store, stager);
     const only = (table: string) => {
       const contract = SILVER_CONTRACTS[table as TableName];
       const names = new Set([...contract.primaryKey, ...reads[table]!]);
@@ -164,7 +171,7 @@ describe('models read of a table no more than their `reads` declares', () => {
       await duck.session.conn.run(
         t in reads
           ? `create or replace temp table chg_${t} as select ${only(t)} limit 0`
-          : `create or replace view chg_${t} as ${silverPartitionRows(listed, stager, t, [])}`,
+          : `create or replace view chg_${t} as ${await silverPartitionRows(listed, stager, t, [])}`,
       );
     const contract = GOLD_CONTRACTS.find((c) => c.name === model)!;
     await createKeyIndexView(duck.session, stager, undefined, `prev_${model}`, {

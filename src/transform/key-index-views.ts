@@ -45,7 +45,8 @@ export async function createKeyIndexView(
   if (plan.fromIndex.length > 0) {
     try {
       const files = plan.fromIndex.map((f) => ({ key: keyIndexFile(t.name, f.name), skip: f.skip }));
-      await stager.stage(files.map((f) => f.key));
+      // and the partitions the index lacks, from their files
+      await stager.stage([...files.map((f) => f.key), ...plan.fromFiles.map((o) => o.key)]);
       const arms = files.map(
         (f) =>
           `select ${cols}, dt::DATE as dt from read_parquet(${sqlString(stager.localPath(f.key))})${skipSql(f.skip)}`,

@@ -38,7 +38,7 @@ export async function probeTargetViews(
         key: keyIndexFile(`silver.${table}`, f.name),
         skip: f.skip,
       }));
-      await stager.stage(files.map((f) => f.key));
+      await stager.stage([...files.map((f) => f.key), ...plan.fromFiles.map((o) => o.key)]);
       const arms = files.map(
         (f) => `select ${cols} from read_parquet(${sqlString(stager.localPath(f.key))})${skipSql(f.skip)}`,
       );

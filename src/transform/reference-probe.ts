@@ -10,7 +10,7 @@ import type { TableName } from '../entities/entity.js';
 import { parseBronzeKey } from '../storage/layout.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { makeScratchDir } from '../storage/scratch-dir.js';
-import { createSilverViews } from './gold-build.js';
+import { openSilverViews } from './gold-build.js';
 import { probeTargetViews } from './probe-targets.js';
 import type { MissingReference } from './resolve-references.js';
 import { silverBytes, tablesReading } from './run-transform.js';
@@ -49,10 +49,11 @@ export class ReferenceProbe {
     const session = await openDuckSession({ workDir, pathBase: stager.base, memoryLimit, threads });
     try {
       const silverStager = createStager(store, join(workDir, 'stage-silver'));
-      const listed = await createSilverViews(session, store, silverStager);
+      // the Silver views the probes name, made as they are first read
+      const { listed, session: viewing } = await openSilverViews(session, store, silverStager);
       await session.fitAllocator(silverBytes(listed));
-      const ids = await probeTargetViews(session, store, silverStager, listed);
-      return new ReferenceProbe(session, stager, workDir, ids);
+      const ids = await probeTargetViews(viewing, store, silverStager, listed);
+      return new ReferenceProbe(viewing, stager, workDir, ids);
     } catch (err) {
       session.close();
       await rm(workDir, { recursive: true, force: true });
@@ -92,7 +93,7 @@ export class ReferenceProbe {
     return danglingReferences(
       this.session,
       written,
-      (table) => `select * from ${probeTable(table)} where _round = ${round}`,
+      async (table) => `select * from ${probeTable(table)} where _round = ${round}`,
       (table) => {
         if (!this.typed.has(table)) return this.silverIds(table);
         const id = sqlIdent(SILVER_CONTRACTS[table].primaryKey[0]!);

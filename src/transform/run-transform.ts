@@ -5,7 +5,7 @@ import { GOLD_MODELS } from '../contracts/gold.js';
 import { SILVER_TABLES } from '../contracts/silver.js';
 import { danglingReferences } from '../duckdb/foreign-keys.js';
 import { pooledSession } from '../duckdb/pooled-session.js';
-import { openDuckSession, PARQUET_EXPANSION } from '../duckdb/session.js';
+import { type DuckSession, openDuckSession, PARQUET_EXPANSION } from '../duckdb/session.js';
 import { bronzeEntityOf, listBronzeObjects } from '../duckdb/silver-sql.js';
 import { createStager } from '../duckdb/stager.js';
 import type { EntityName, TableName } from '../entities/entity.js';
@@ -15,7 +15,7 @@ import { goldModelSummary } from '../state/gold-state.js';
 import { parseBronzeKey, parsePartitionKey } from '../storage/layout.js';
 import type { ObjectInfo, ObjectStore } from '../storage/object-store.js';
 import { makeScratchDir } from '../storage/scratch-dir.js';
-import { buildGold, createSilverViews, silverPartitionRows } from './gold-build.js';
+import { buildGold, openSilverViews, silverPartitionRows } from './gold-build.js';
 import { probeTargetViews } from './probe-targets.js';
 import { buildSilverTable, pendingBronze } from './silver-build.js';
 
@@ -186,36 +186,38 @@ export async function runTransform(opts: TransformOptions): Promise<TransformRep
     }
     // Silver objects changed during this run: stage them afresh, apart from the Bronze.
     const silverStager = createStager(opts.store, join(workDir, 'stage-silver'));
-    // The Silver views, created once for the probe and Gold.
-    let listed: Map<string, ObjectInfo[]> | undefined;
+    // Silver listed once for the probe and Gold, its views made as they are first read.
+    let silver: { listed: Map<string, ObjectInfo[]>; session: DuckSession } | undefined;
     const views = async () => {
-      if (!listed) {
-        listed = await createSilverViews(session, opts.store, silverStager);
+      if (!silver) {
+        silver = await openSilverViews(session, opts.store, silverStager);
         // the probe and Gold read across Silver
-        await session.fitAllocator(silverBytes(listed));
+        await session.fitAllocator(silverBytes(silver.listed));
       }
-      return listed;
+      return silver;
     };
     // What the Silver just written references but Silver lacks (for the references pass), while
     // the Silver views are open. A Gold-only build wrote no Silver.
     const probe = async () => {
       if (silverTables.length === 0 || opts.probe === false) return;
-      const files = await views();
+      const { listed, session: viewing } = await views();
       report.dangling = await danglingReferences(
-        session,
+        viewing,
         writtenDts(report.silverKeys),
-        (table, dts) => silverPartitionRows(files, silverStager, table, dts),
-        await probeTargetViews(session, opts.store, silverStager, files),
+        (table, dts) => silverPartitionRows(listed, silverStager, table, dts),
+        await probeTargetViews(viewing, opts.store, silverStager, listed),
       );
     };
     if (goldOpt === 'unless-dangling') await probe();
     if (goldOpt === true || (goldOpt === 'unless-dangling' && report.dangling.length === 0)) {
+      const { listed, session: viewing } = await views();
       const gold = await buildGold({
         ...ctx,
+        session: viewing,
         fullRefresh: opts.fullRefresh !== undefined && opts.fullRefresh !== false,
         stager: silverStager,
         until: opts.until,
-        listed: await views(),
+        listed,
         ...(opts.rebuild ? { rebuild: opts.rebuild.gold } : {}),
       });
       report.goldBuilt = true;

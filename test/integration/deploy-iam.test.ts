@@ -22,6 +22,8 @@ const ACTION_OF: Record<string, string[]> = {
   HeadObjectCommand: ['s3:GetObject'],
   CopyObjectCommand: ['s3:GetObject', 's3:PutObject'],
   DeleteObjectCommand: ['s3:DeleteObject'],
+  // S3 checks s3:DeleteObject for each key of a DeleteObjects request
+  DeleteObjectsCommand: ['s3:DeleteObject'],
   ListObjectsV2Command: ['s3:ListBucket'],
   CreateMultipartUploadCommand: ['s3:PutObject'],
   UploadPartCommand: ['s3:PutObject'],
@@ -42,6 +44,7 @@ const COMMANDS_OF_METHOD: Record<string, string[]> = {
   list: ['ListObjectsV2Command'],
   delete: ['DeleteObjectCommand'],
   move: ['CopyObjectCommand', 'DeleteObjectCommand'],
+  moveMany: ['CopyObjectCommand', 'DeleteObjectsCommand'],
 };
 
 /**
@@ -58,7 +61,7 @@ const DELETES_BY_FILE: Record<string, string[]> = {
   'src/transform/silver-build.ts': ['silver/*'], // child partitions whose parents list no child any more
   'src/state/promote.ts': ['silver/*', 'gold/*', '_staging/*', '_state/publish/*'], // promote
   'src/storage/staged-store.ts': ['_staging/*'], // a staged object replaced within a run
-  'src/storage/s3-store.ts': ['_staging/*'], // move = copy + delete of the staged source
+  'src/storage/s3-store.ts': ['_staging/*'], // move(Many) = copy + delete of the staged sources
 };
 
 /** SPEC section 3.1: every top-level prefix the batch writes. */

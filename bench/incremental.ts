@@ -51,6 +51,7 @@ const env = (root: string, url: string) => ({
   QUALITY_FULL_SCOPE_DAYS: '30',
   LOG_LEVEL: 'debug',
   LOG_FORMAT: 'json',
+  ...(process.env['DUCKDB_THREADS'] ? { DUCKDB_THREADS: process.env['DUCKDB_THREADS'] } : {}),
   // e.g. `--cpu-prof` or a preload, to look inside the daily run
   ...(process.env['NODE_OPTIONS'] ? { NODE_OPTIONS: process.env['NODE_OPTIONS'] } : {}),
 });

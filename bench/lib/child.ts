@@ -180,7 +180,9 @@ const nodeFlags = (): string[] => (process.env['BENCH_NODE_FLAGS'] ?? '').split(
  */
 function buildOnce(): void {
   if (built) return;
-  const r = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT, encoding: 'utf8' });
+  // BENCH_BUILD_FLAGS=--no-bundle: the compiled modules as they are, for a preload that patches a package
+  const flags = (process.env['BENCH_BUILD_FLAGS'] ?? '').split(' ').filter(Boolean);
+  const r = spawnSync(process.execPath, ['scripts/build.mjs', ...flags], { cwd: ROOT, encoding: 'utf8' });
   if (r.status !== 0) throw new BenchChildError('npm run build failed', `${r.stdout}${r.stderr}`);
   built = true;
 }

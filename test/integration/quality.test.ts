@@ -604,6 +604,31 @@ describe('runQuality on broken data names the broken rows', () => {
     expect(failedNames(report)).toEqual(['reconcile.webhooks_events']);
     expect(report.passed).toBe(true);
   });
+
+  it("webhooks vs events: 'changed' compares the days written since the last passing run, 'all' every day", async () => {
+    await lake.write(goodDataset());
+    await markCheckedBefore(lake.store);
+    // an old day's delivery now disagrees with the API, and its file looks old
+    await lake.rewrite(
+      layout.silverPartition('webhook_events', utcDate(DAY1)),
+      `select * replace ('charge.updated' as type) from t`,
+    );
+    await markCheckedBefore(lake.store);
+    const changed = check(await quality(), 'reconcile.webhooks_events');
+    expect(changed).toMatchObject({ passed: true, details: { partitions_checked: [], compared: 0 } });
+    expect(changed.details).toMatchObject({ api_events: 3, webhook_events: 3 });
+
+    const all = check(await quality({}, NOW, 'all'), 'reconcile.webhooks_events');
+    expect(all.passed).toBe(false);
+    expect(all.details).toMatchObject({ partitions_checked: 'all', compared: 3 });
+    expect(all.details.disagree).toMatchObject({ count: 1, examples: [{ id: 'evt_1' }] });
+
+    // a day written since (its partition rewritten as it was) comes back into scope with its rows
+    await lake.rewrite(layout.silverPartition('events', utcDate(DAY1)), 'select * from t');
+    const again = check(await quality(), 'reconcile.webhooks_events');
+    expect(again.details).toMatchObject({ partitions_checked: [utcDate(DAY1)], compared: 1 });
+    expect(again.details.disagree).toMatchObject({ count: 1, examples: [{ id: 'evt_1' }] });
+  });
 });
 
 describe('Bronze -> Silver scope', () => {
@@ -1007,10 +1032,15 @@ describe('key index (changed scope)', () => {
       charges(DAY1),
       `select * replace (case when id = 'ch_1' then 'ch_2' else id end as id) from t`,
     );
-    expect(check(await quality(), name)).toMatchObject({
+    // customers written since too: their unchanged day's keys come from their own index file
+    await lake.rewrite(layout.silverPartition('customers', utcDate(DAY1)), 'select * from t');
+    const report = await quality();
+    expect(check(report, name)).toMatchObject({
       passed: false,
       details: { partitions_from_key_index: 0, duplicated_keys: { count: 1 } },
     });
+    // the tables' index files are read in one statement: the unreadable one costs only its own
+    expect(check(report, 'schema.silver.customers').details).toMatchObject({ partitions_from_key_index: 1 });
   });
 
   it('comparisons over a whole table read the columns the index keeps: a changed partition from its file, the rest from the index', async () => {

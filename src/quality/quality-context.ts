@@ -1,5 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Settings } from '../config/settings.js';
 import type { TableContract } from '../contracts/contract.js';
 import {
@@ -10,6 +11,7 @@ import {
 } from '../contracts/gold.js';
 import { SILVER_CONTRACTS, SILVER_TABLES } from '../contracts/silver.js';
 import { silverView } from '../duckdb/foreign-keys.js';
+import { ensuringViews, type LazyViews, lazyViews } from '../duckdb/lazy-views.js';
 import { type PooledSession, pooledSession } from '../duckdb/pooled-session.js';
 import { type DuckSession, openDuckSession, PARQUET_EXPANSION } from '../duckdb/session.js';
 import { parquetColumns, sqlIdent, sqlStringList } from '../duckdb/sql-template.js';
@@ -33,7 +35,7 @@ import { keysSql, type TableKeysRead } from './key-index.js';
 import { changedSince, isChanged } from './scope.js';
 import type { QualityScope } from './types.js';
 
-/** Everything the checks share: one DuckDB session, staged Silver/Gold, and views over them. */
+/** Everything the checks share: one DuckDB session, and views over Silver and Gold made on first use. */
 export interface QualityContext {
   readonly store: ObjectStore;
   readonly settings: Settings;
@@ -194,9 +196,9 @@ async function partitionsRelation(
   dts: Iterable<string>,
 ): Promise<string> {
   const wanted = new Set(dts);
-  const paths = objects
-    .filter((o) => wanted.has(dtOfKey(o.key) ?? ''))
-    .map((o) => ctx.stager.localPath(o.key));
+  const keys = objects.filter((o) => wanted.has(dtOfKey(o.key) ?? '')).map((o) => o.key);
+  await ctx.stager.stage(keys);
+  const paths = keys.map((k) => ctx.stager.localPath(k));
   return `(select * from ${await parquetRelation(ctx.db, paths, contract, ctx.fileColumns)})`;
 }
 
@@ -266,6 +268,7 @@ async function readVerifiedColumns(
   scope: { since: number | undefined; verified: VerifiedIndex },
 ): Promise<Map<string, FileColumn[]>> {
   const plans = tables.map((objs) => footersToRead(objs, scope.since, scope.verified));
+  await stager.stage(plans.flatMap((p) => p.read.map((o) => o.key)));
   const cols = await readFileColumns(
     db,
     plans.flatMap((p) => p.read.map((o) => stager.localPath(o.key))),
@@ -293,7 +296,8 @@ async function currentGoldKeys(
 }
 
 /**
- * Lists and stages Silver and Gold, opens DuckDB and creates the views the checks query. Gold keys
+ * Lists Silver and Gold, opens DuckDB and defines the views the checks query (each made, its files
+ * staged, by the first statement that names it; the changed files are staged now). Gold keys
  * named by the state but missing from the store are left out of the view (the schema check
  * reports them). Call `close()` when done.
  */
@@ -321,7 +325,6 @@ export async function openQualityContext(opts: {
       const objs = (await opts.store.list(layout.silverEntityPrefix(table))).filter((o) =>
         o.key.endsWith('/data.parquet'),
       );
-      await stager.stage(objs.map((o) => o.key));
       silver.set(table, objs);
     }
     const gold = new Map<GoldModelName, { keys: string[]; missing: string[]; objects: ObjectInfo[] }>();
@@ -334,7 +337,6 @@ export async function openQualityContext(opts: {
       const existing = keys.filter((k) => present.has(k));
       const objs = existing.map((k) => present.get(k)!);
       goldObjects.push(...objs);
-      await stager.stage(existing);
       gold.set(contract.name, {
         keys: existing,
         missing: keys.filter((k) => !present.has(k)),
@@ -347,43 +349,43 @@ export async function openQualityContext(opts: {
       stager,
       { since, verified },
     );
-    const localPaths = (objs: readonly ObjectInfo[]) => objs.map((o) => stager.localPath(o.key));
-    for (const table of SILVER_TABLES) {
-      const rel = await parquetRelation(
-        db,
-        localPaths(silver.get(table)!),
-        SILVER_CONTRACTS[table],
-        fileColumns,
-      );
-      await db.conn.run(`create or replace view ${silverView(table)} as select * from ${rel}`);
-    }
+    // the views, made (their files staged) by the first statement that names them, on the
+    // connection that runs it: a daily run reads most tables through the key index and the
+    // partitions that changed, and staging every view up front downloaded all of Silver and Gold
+    const views = lazyViews();
+    let pooled: PooledSession | undefined;
+    const conn = () => pooled!.conn;
+    const viewOver = (name: string, objs: readonly ObjectInfo[], contract: TableContract) =>
+      views.define(name, async () => {
+        await stager.stage(objs.map((o) => o.key));
+        const paths = objs.map((o) => stager.localPath(o.key));
+        const rel = await parquetRelation(pooled!, paths, contract, fileColumns);
+        await conn().run(`create or replace view ${name} as select * from ${rel}`);
+      });
+    for (const table of SILVER_TABLES)
+      viewOver(silverView(table), silver.get(table)!, SILVER_CONTRACTS[table]);
     // Silver tables Gold reads that this build has no contract for yet: by the columns Gold reads
     for (const table of uncontractedGoldInputs()) {
       const keys = (await opts.store.list(layout.silverEntityPrefix(table)))
         .map((o) => o.key)
         .filter((k) => k.endsWith('/data.parquet'));
-      await stager.stage(keys);
-      const rel = parquetColumns(
-        keys.map((k) => stager.localPath(k)),
-        GOLD_SILVER_INPUTS[table],
-      );
-      await db.conn.run(`create or replace view ${silverView(table)} as ${rel}`);
+      views.define(silverView(table), async () => {
+        await stager.stage(keys);
+        const rel = parquetColumns(
+          keys.map((k) => stager.localPath(k)),
+          GOLD_SILVER_INPUTS[table],
+        );
+        await conn().run(`create or replace view ${silverView(table)} as ${rel}`);
+      });
     }
-    for (const contract of GOLD_CONTRACTS) {
-      const rel = await parquetRelation(
-        db,
-        localPaths(gold.get(contract.name)!.objects),
-        contract,
-        fileColumns,
-      );
-      await db.conn.run(`create or replace view ${goldView(contract.name)} as select * from ${rel}`);
-    }
+    for (const contract of GOLD_CONTRACTS)
+      viewOver(goldView(contract.name), gold.get(contract.name)!.objects, contract);
     // the checks read across Silver and Gold
     const parquet = [...[...silver.values()].flat(), ...goldObjects].reduce((n, o) => n + o.size, 0);
     await db.fitAllocator(PARQUET_EXPANSION * parquet);
     // the keys of each table, from the index where a passing run read them from these very objects
     const index = since === undefined ? undefined : await loadKeyIndex(opts.store);
-    const keys = await openKeysViews({ db, stager, fileColumns }, index, [
+    const keys = await openKeysViews({ db, stager, fileColumns, views, conn }, index, [
       ...SILVER_TABLES.map((table) => ({
         name: `silver.${table}`,
         contract: SILVER_CONTRACTS[table],
@@ -403,7 +405,8 @@ export async function openQualityContext(opts: {
     for (const objs of silver.values()) noteListed({ listed }, objs);
     noteListed({ listed }, goldObjects);
     // the views and macros are the database's: every connection of the pool sees them
-    const pooled = await pooledSession(db, since === undefined ? 1 : CHANGED_SCOPE_CONNECTIONS);
+    pooled = await pooledSession(db, since === undefined ? 1 : CHANGED_SCOPE_CONNECTIONS);
+    const session = ensuringViews(pooled, views.ensure);
     return {
       ...opts,
       since,
@@ -411,14 +414,14 @@ export async function openQualityContext(opts: {
       listed,
       keyProfiles: new Map(),
       fileColumns,
-      db: pooled,
+      db: session,
       stager,
       workDir,
       silver,
       gold,
       keys,
       async close() {
-        pooled.close();
+        session.close();
         await rm(workDir, { recursive: true, force: true });
       },
     };
@@ -447,7 +450,10 @@ interface KeysTable {
  * table cost a daily run 24 statements, 0.3-0.45 s).
  */
 async function openKeysViews(
-  ctx: { db: DuckSession } & Pick<QualityContext, 'stager' | 'fileColumns'>,
+  ctx: { db: DuckSession; views: LazyViews; conn: () => DuckDBConnection } & Pick<
+    QualityContext,
+    'stager' | 'fileColumns'
+  >,
   index: KeyIndexRecord | undefined,
   tables: readonly KeysTable[],
 ): Promise<Map<string, TableKeysRead<ObjectInfo>>> {
@@ -493,10 +499,14 @@ async function openKeysViews(
       if (usable) indexFiles = plan.fromIndex.map((f, i) => ({ path: paths[i]!, skip: f.skip }));
       else plan = { fromIndex: [], fromFiles: t.objects };
     }
+    // the files the index does not cover (the changed ones) are read this run: staged now; a
+    // view over the whole table is made when this one is
+    const whole = plan.fromFiles.length > 0 && indexFiles.length === 0;
+    if (!whole) await ctx.stager.stage(plan.fromFiles.map((o) => o.key));
     const fromFiles =
       plan.fromFiles.length === 0
         ? undefined
-        : indexFiles.length === 0
+        : whole
           ? t.whole
           : `(select * from ${await parquetRelation(
               ctx.db,
@@ -505,9 +515,11 @@ async function openKeysViews(
               ctx.fileColumns,
             )})`;
     const view = keysView(t.name);
-    await ctx.db.conn.run(
-      `create or replace view ${view} as ${keysSql(t.name, t.contract, t.prefix, indexFiles, fromFiles)}`,
-    );
+    const sql = `create or replace view ${view} as ${keysSql(t.name, t.contract, t.prefix, indexFiles, fromFiles)}`;
+    ctx.views.define(view, async () => {
+      if (whole) await ctx.views.ensure(t.whole);
+      await ctx.conn().run(sql);
+    });
     out.set(t.name, { table: t.name, contract: t.contract, plan, objects: t.objects, all: view, fromFiles });
   }
   return out;

@@ -10,6 +10,7 @@ import {
 } from '../contracts/gold.js';
 import { SILVER_CONTRACTS, SILVER_TABLES } from '../contracts/silver.js';
 import { silverView } from '../duckdb/foreign-keys.js';
+import { ensuringViews, lazyViews } from '../duckdb/lazy-views.js';
 import { copyPartitioned, sortsInQuery } from '../duckdb/partitioned-copy.js';
 import type { DuckSession } from '../duckdb/session.js';
 import { readModelSql } from '../duckdb/silver-sql.js';
@@ -78,69 +79,19 @@ export async function openSilverViews(
     );
     listed.set(table, objects);
   }
-  const made = new Map<string, Promise<void>>();
-  const make = async (table: string, cols: readonly ColumnDef[]) => {
-    const keys = (listed.get(table) ?? []).map((o) => o.key);
-    await stager.stage(keys);
-    await session.conn.run(
-      `create or replace view ${silverView(table)} as ${parquetColumns(
-        keys.map((k) => stager.localPath(k)),
-        cols,
-      )}`,
-    );
-  };
-  const ensure = async (sql: string) => {
-    const pending: Promise<void>[] = [];
-    for (const [, table] of sql.matchAll(SILVER_VIEW_NAME)) {
-      const cols = columns.get(table!);
-      if (!cols) continue;
-      let p = made.get(table!);
-      if (!p) {
-        p = make(table!, cols);
-        // a failed view is made again by the next statement that names it
-        p.catch(() => made.delete(table!));
-        made.set(table!, p);
-      }
-      pending.push(p);
-    }
-    await Promise.all(pending);
-  };
-  return { listed, session: ensuringViews(session, ensure) };
-}
-
-/** A Silver view's name in SQL (`silver_charges`, not `keys_silver_charges`): its table. */
-const SILVER_VIEW_NAME = /\bsilver_([a-z_]+)\b/g;
-
-/** The connection methods that take SQL first, as the transform calls them. */
-const SQL_METHODS = new Set<PropertyKey>([
-  'run',
-  'runAndReadAll',
-  'runAndRead',
-  'stream',
-  'streamAndReadAll',
-]);
-
-/** `session` whose statements (of its main connection, and `rows`) first `ensure` what they name. */
-function ensuringViews(session: DuckSession, ensure: (sql: string) => Promise<void>): DuckSession {
-  const conn = new Proxy(session.conn, {
-    get(target, prop) {
-      const value = Reflect.get(target, prop, target) as unknown;
-      if (typeof value !== 'function') return value;
-      if (!SQL_METHODS.has(prop)) return value.bind(target);
-      return async (sql: string, ...rest: unknown[]) => {
-        await ensure(String(sql));
-        return (value as (...a: unknown[]) => unknown).call(target, sql, ...rest);
-      };
-    },
-  });
-  return {
-    ...session,
-    conn,
-    rows: async <T>(sql: string) => {
-      await ensure(sql);
-      return session.rows<T>(sql);
-    },
-  };
+  const views = lazyViews();
+  for (const [table, cols] of columns)
+    views.define(silverView(table), async () => {
+      const keys = (listed.get(table) ?? []).map((o) => o.key);
+      await stager.stage(keys);
+      await session.conn.run(
+        `create or replace view ${silverView(table)} as ${parquetColumns(
+          keys.map((k) => stager.localPath(k)),
+          cols,
+        )}`,
+      );
+    });
+  return { listed, session: ensuringViews(session, views.ensure) };
 }
 
 /**

@@ -1022,6 +1022,45 @@ describe('key index (changed scope)', () => {
     });
   });
 
+  it('on a store read by download (S3), a changed scope downloads the changed partitions, not every view', async () => {
+    await lake.write(goodDataset());
+    await checkedBefore();
+    expect((await quality()).passed).toBe(true);
+    await lake.rewrite(charges(DAY1), 'select * from t');
+    /** The lake as S3 looks to the checks: no local root, every read a download (recorded). */
+    const downloading = (downloads: string[]) =>
+      new Proxy(lake.store, {
+        get(target, prop) {
+          if (prop === 'localRoot') return undefined;
+          if (prop === 'getToFile')
+            return (key: string, path: string) => {
+              downloads.push(key);
+              return target.getToFile(key, path);
+            };
+          const value = Reflect.get(target, prop, target) as unknown;
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+    const silverFiles = (keys: readonly string[]) =>
+      keys.filter((k) => k.startsWith('silver/') && k.endsWith('/data.parquet'));
+    const all = silverFiles((await lake.store.list('silver/')).map((o) => o.key));
+    const changed: string[] = [];
+    const report = await qualityOf(downloading(changed), NOW);
+    expect(failedNames(report)).toEqual([]);
+    // the changed partition, and at most one verified file a table (its columns stand for the
+    // others'); webhook_events is read whole for the event types an endpoint receives
+    const read = silverFiles(changed);
+    expect(read).toContain(charges(DAY1));
+    const tables = new Set(read.map((k) => k.split('/')[2]));
+    const unchanged = read.filter((k) => k !== charges(DAY1) && !k.includes('entity=webhook_events'));
+    expect(unchanged.length).toBeLessThanOrEqual(tables.size);
+    expect(read.length).toBeLessThan(all.length);
+    // scope all reads every file
+    const everything: string[] = [];
+    expect(failedNames(await qualityOf(downloading(everything), NOW, { scope: 'all' }))).toEqual([]);
+    expect(new Set(silverFiles(everything))).toEqual(new Set(all));
+  });
+
   it('an index file that cannot be read is not used: the keys come from the files', async () => {
     await lake.write(goodDataset());
     await checkedBefore();

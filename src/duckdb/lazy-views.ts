@@ -17,8 +17,6 @@ export interface LazyViews {
   define(name: string, make: () => Promise<void>): void;
   /** Makes each defined view `sql` names (once: a failed one is made again by the next statement). */
   ensure(sql: string): Promise<void>;
-  /** Whether `name` is defined and made. */
-  made(name: string): boolean;
 }
 
 /** Identifiers a statement may name a view by (paths and string literals name none defined). */
@@ -48,7 +46,6 @@ export function lazyViews(): LazyViews {
       for (const [id] of sql.matchAll(IDENTIFIER)) if (makers.has(id) && !done.has(id)) names.add(id);
       await Promise.all([...names].map(make));
     },
-    made: (name) => done.has(name),
   };
 }
 

@@ -21,10 +21,12 @@ import type { Stager } from '../duckdb/stager.js';
 import type { EntityName, TableName } from '../entities/entity.js';
 import { entity } from '../entities/lookups.js';
 import type { Logger } from '../obs/logger.js';
+import { indexColumns, loadKeyIndex } from '../state/key-index.js';
 import { dtOfKey, layout } from '../storage/layout.js';
 import type { ObjectInfo, ObjectStore } from '../storage/object-store.js';
 import { BronzeParseError, TransformError } from './errors.js';
 import { notePendingChanges } from './gold-deps.js';
+import { createKeyIndexView } from './key-index-views.js';
 import {
   describeInputs,
   loadSilverState,
@@ -421,6 +423,7 @@ async function rebuildChildrenOf(
   const paths = (keys: readonly string[]) => keys.map((k) => ctx.stager.localPath(k));
   const parents = opts.parentIds;
   const incoming = `silver_incoming_${table}`;
+  const sitting = `silver_sitting_${table}`;
   const { changed } = opts;
   try {
     // the parents with a new version, and those whose children were fetched anew
@@ -442,21 +445,34 @@ async function rebuildChildrenOf(
       ),
     );
     const currentKeys = Object.keys(opts.state.partitions).map((dt) => layout.silverPartition(table, dt));
-    await ctx.stager.stage(currentKeys);
     const current = (keys: readonly string[]) =>
       keys.length > 0
         ? `read_parquet(${sqlStringList(paths(keys))}, hive_partitioning = false)`
         : `(select * from ${incoming} limit 0)`;
+    // where the changed parents' children sit now: their parent key read through the key index
+    // (one file) where it holds the very partition, not from every partition (382 at 100k: 0.3 s)
+    if (!indexColumns(`silver.${table}`, SILVER_CONTRACTS[table]).includes(parentKey))
+      throw new Error(`silver.${table}: its key index keeps no ${parentKey} (INDEX_COLUMNS)`);
+    const currentSet = new Set(currentKeys);
+    const objects = (await ctx.store.list(layout.silverEntityPrefix(table))).filter((o) =>
+      currentSet.has(o.key),
+    );
+    await createKeyIndexView(ctx.session, ctx.stager, await loadKeyIndex(ctx.store), sitting, {
+      name: `silver.${table}`,
+      contract: SILVER_CONTRACTS[table],
+      objects,
+    });
     const dts = (
       await ctx.session.rows<{ dt: string }>(
         `select distinct dt::VARCHAR as dt from ${incoming}
          union
-         select distinct dt::VARCHAR from ${current(currentKeys)}
+         select distinct dt::VARCHAR from ${sitting}
          where ${sqlIdent(parentKey)} in (select id from ${parents})
          order by dt`,
       )
     ).map((r) => r.dt);
     const touched = currentKeys.filter((k) => dts.includes(dtOfKey(k) ?? ''));
+    await ctx.stager.stage(touched);
     const query = `select * from ${incoming}
       union all by name
       select * from ${current(touched)}
@@ -465,6 +481,7 @@ async function rebuildChildrenOf(
     await opts.sink.write(query, sortsInQuery(bytes, ctx.session.memoryBytes));
     return dts;
   } finally {
+    await ctx.session.conn.run(`drop view if exists ${sitting}`);
     await ctx.session.conn.run(`drop table if exists ${incoming}`);
     await ctx.session.conn.run(`drop table if exists ${parents}`);
   }

@@ -75,9 +75,14 @@ export async function openPublishedLake(
     layers?: readonly LakeTable['layer'][];
     /** Connections to open (default 1); all before the configuration is locked. */
     connections?: number;
+    /** The objects a table's view reads, of its published ones (default all); none: no view. */
+    keysOf?: (t: LakeTable) => readonly string[];
   } = {},
 ): Promise<PublishedLake> {
-  const tables = (await listPublishedTables(store, opts.layers)).filter(opts.only ?? (() => true));
+  const tables = (await listPublishedTables(store, opts.layers))
+    .filter(opts.only ?? (() => true))
+    .map((t) => (opts.keysOf ? { ...t, keys: opts.keysOf(t) } : t))
+    .filter((t) => t.keys.length > 0);
   const scratch = await makeScratchDir('query');
   const instance = await DuckDBInstance.create(':memory:');
   const conns = await Promise.all(

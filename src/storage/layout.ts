@@ -34,6 +34,8 @@ export const layout = {
   lock: () => '_state/lock.json',
   report: (runId: string) => `_state/reports/run_${runId}.html`,
   latestReport: () => '_state/reports/latest.html',
+  /** The rows of a report chart kept by partition fingerprint (report/chart-cache.ts). */
+  reportChartCache: (model: string) => `_state/report_cache/${model}.json`,
   quarantinePrefix: () => '_quarantine/source=stripe/',
   quarantinePart: (entity: string, runId: string, part: number) =>
     `_quarantine/source=stripe/entity=${entity}/run_id=${runId}/part-${String(part).padStart(5, '0')}.jsonl`,

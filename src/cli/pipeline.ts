@@ -96,8 +96,15 @@ export async function runPipeline(ctx: CommandContext, opts: PipelineOptions): P
   try {
     // Before anything else: a promote that a killed run left half done is finished.
     const manifest = await run.start();
-    if (steps.includes('transform')) await run.stage(manifest);
-    if (steps.includes('extract')) await run.extract(manifest);
+    // Side by side: the staging's checks of the published lake (a listing of silver/ and gold/,
+    // 0.3 s at 100k charges) and extraction, which writes only Bronze and its own state. Both
+    // settle before anything goes on; extraction's error first.
+    const [staged, extracted] = await Promise.allSettled([
+      steps.includes('transform') ? run.stage(manifest) : undefined,
+      steps.includes('extract') ? run.extract(manifest) : undefined,
+    ]);
+    if (extracted.status === 'rejected') throw extracted.reason;
+    if (staged.status === 'rejected') throw staged.reason;
     await run.transformAndReferences(manifest);
     if (steps.includes('quality')) await run.quality(manifest);
     if (steps.includes('publish')) await run.publish(manifest);

@@ -26,6 +26,20 @@ describe('run manifest', () => {
     expect((await readManifest(store, 'done'))?.status).toBe('succeeded');
   });
 
+  it('sections added side by side land in order: the last write holds both', async () => {
+    const store = await tempStore();
+    const m = await RunManifest.start(store, { runId: 'r2', command: 'run-all', settings: {} });
+    // the first section's write is slow (a store round trip), the second's fast
+    const put = store.put.bind(store);
+    let calls = 0;
+    store.put = async (key, body) => {
+      if (calls++ === 0) await new Promise((r) => setTimeout(r, 50));
+      return put(key, body);
+    };
+    await Promise.all([m.section('healed', ['a']), m.section('extract', { charges: 1 })]);
+    expect(await readManifest(store, 'r2')).toMatchObject({ healed: ['a'], extract: { charges: 1 } });
+  });
+
   it('keeps every step section through to the final write', async () => {
     const store = await tempStore();
     const m = await RunManifest.start(store, {

@@ -68,8 +68,16 @@ export class RunManifest {
     await this.write();
   }
 
-  private async write(): Promise<void> {
-    await this.store.put(layout.manifest(this.data.run_id), `${JSON.stringify(this.data, null, 2)}\n`);
+  /** Writes in the order they were asked for: steps running side by side each add a section. */
+  private writes: Promise<void> = Promise.resolve();
+
+  private write(): Promise<void> {
+    const body = `${JSON.stringify(this.data, null, 2)}\n`;
+    const key = layout.manifest(this.data.run_id);
+    // each body holds every section added before it: the last one asked for lands last
+    const next = this.writes.catch(() => {}).then(() => this.store.put(key, body));
+    this.writes = next;
+    return next;
   }
 }
 

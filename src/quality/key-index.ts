@@ -83,38 +83,44 @@ export async function writeKeyIndex<T extends Pick<ObjectInfo, 'key' | 'size' | 
   const name = keyIndexFileName(opts.runId, Date.now().toString(36));
   const tables: Record<string, TableKeyIndex> = {};
   const previous = await loadKeyIndex(store);
-  for (const t of opts.tables) {
-    const fpOf = new Map<string, string>();
-    for (const o of t.objects) {
-      const dt = dtOfKey(o.key);
-      if (dt) fpOf.set(dt, fingerprintOf(o));
-    }
-    // a kept file still holds the rows of the partitions it no longer gives: retired, not dropped
-    const kept = t.plan.fromIndex.map((f) => ({
-      name: f.name,
-      parts: Object.fromEntries([
-        ...f.dts.map((dt): [string, string | null] => [dt, fpOf.get(dt)!]),
-        ...f.skip.map((dt): [string, string | null] => [dt, null]),
-      ]),
-    }));
-    const merge = opts.merge || kept.length + 1 > MAX_KEY_INDEX_FILES;
-    const files = merge ? [] : kept;
-    const rows = merge ? t.all : t.fromFiles;
-    const partsRead = merge ? t.objects : t.plan.fromFiles;
-    if (rows && partsRead.length > 0) {
-      const local = join(opts.workDir, `keys-${t.table}.parquet`);
-      const cols = indexColumns(t.table, t.contract).map(sqlIdent).join(', ');
-      await opts.copy(`select ${cols}, ${dtOfFileSql} as dt from ${rows} order by dt`, local);
-      await store.putFile(keyIndexFile(t.table, name), local);
-      const parts: Record<string, string | null> = {};
-      for (const o of partsRead) {
+  // table by table side by side: `copy` runs each on a connection of the caller's pool
+  const settled = await Promise.allSettled(
+    opts.tables.map(async (t): Promise<[string, TableKeyIndex]> => {
+      const fpOf = new Map<string, string>();
+      for (const o of t.objects) {
         const dt = dtOfKey(o.key);
-        if (dt) parts[dt] = fpOf.get(dt)!;
+        if (dt) fpOf.set(dt, fingerprintOf(o));
       }
-      files.push({ name, parts });
-    }
-    tables[t.table] = { key: t.contract.primaryKey, files };
-  }
+      // a kept file still holds the rows of the partitions it no longer gives: retired, not dropped
+      const kept = t.plan.fromIndex.map((f) => ({
+        name: f.name,
+        parts: Object.fromEntries([
+          ...f.dts.map((dt): [string, string | null] => [dt, fpOf.get(dt)!]),
+          ...f.skip.map((dt): [string, string | null] => [dt, null]),
+        ]),
+      }));
+      const merge = opts.merge || kept.length + 1 > MAX_KEY_INDEX_FILES;
+      const files = merge ? [] : kept;
+      const rows = merge ? t.all : t.fromFiles;
+      const partsRead = merge ? t.objects : t.plan.fromFiles;
+      if (rows && partsRead.length > 0) {
+        const local = join(opts.workDir, `keys-${t.table}.parquet`);
+        const cols = indexColumns(t.table, t.contract).map(sqlIdent).join(', ');
+        await opts.copy(`select ${cols}, ${dtOfFileSql} as dt from ${rows} order by dt`, local);
+        await store.putFile(keyIndexFile(t.table, name), local);
+        const parts: Record<string, string | null> = {};
+        for (const o of partsRead) {
+          const dt = dtOfKey(o.key);
+          if (dt) parts[dt] = fpOf.get(dt)!;
+        }
+        files.push({ name, parts });
+      }
+      return [t.table, { key: t.contract.primaryKey, files }];
+    }),
+  );
+  // every table settled first: a failed one does not leave another's statement running
+  for (const r of settled) if (r.status === 'rejected') throw r.reason;
+  for (const r of settled) if (r.status === 'fulfilled') tables[r.value[0]] = r.value[1];
   // tables this run did not read keep their entry (their files are still named)
   const record: KeyIndexRecord = {
     version: 2,

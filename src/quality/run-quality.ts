@@ -66,7 +66,9 @@ async function saveKeyIndex(ctx: QualityContext, logger: Logger): Promise<void> 
       tables: [...ctx.keys.values()],
       merge: ctx.since === undefined,
       copy: (sql, local) =>
-        ctx.db.conn.run(`copy (${sql}) to ${sqlString(local)} (format parquet)`).then(() => {}),
+        ctx.db.withConnection(() =>
+          ctx.db.conn.run(`copy (${sql}) to ${sqlString(local)} (format parquet)`).then(() => {}),
+        ),
     });
     logger.debug({ seconds: (performance.now() - started) / 1000 }, 'quality: key index written');
   } catch (err) {

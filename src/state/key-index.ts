@@ -108,6 +108,8 @@ export const INDEX_COLUMNS: Readonly<Record<string, readonly string[]>> = {
   'silver.subscription_items': ['subscription_id', 'is_deleted'],
   // the invoice a payment is of (Gold's dependency query of fct_payments)
   'gold.fct_payments': ['invoice_id'],
+  // dim_customers' fees and net, by customer: the touched customers' transactions, read from here
+  'gold.fct_balance_transactions': ['customer_id', 'currency', 'fee', 'net'],
   // freshness of a model whose partitions do not follow its business time
   'gold.fct_payouts': ['created_ts'],
 };

@@ -13,6 +13,7 @@ import {
 } from '../duckdb/silver-sql.js';
 import { createStager } from '../duckdb/stager.js';
 import type { TableName } from '../entities/entity.js';
+import { indexColumns } from '../state/key-index.js';
 import { LocalObjectStore } from '../storage/local-store.js';
 import { openSilverViews, renderGoldModel, silverPartitionRows } from './gold-build.js';
 import { depsSql, GOLD_DEPS, TOUCHED_KEYS } from './gold-deps.js';
@@ -196,6 +197,14 @@ describe('models read of a table no more than their `reads` declares', () => {
 /** The views `keys_silver_<table>` a query names, without an index (from the tables' files). */
 async function keyViews(sql: string): Promise<void> {
   const store = new LocalObjectStore(join(duck.dir, 'lake'));
+  // a Gold model's keys: those of its temp table, built before the model reading them
+  for (const [, model] of sql.matchAll(/\bkeys_gold_([a-z_]+)\b/g)) {
+    const contract = GOLD_CONTRACTS.find((c) => c.name === model)!;
+    const cols = [...indexColumns(`gold.${model}`, contract), 'dt'].map((c) => `"${c}"`).join(', ');
+    await duck.session.conn.run(
+      `create or replace temp view keys_gold_${model} as select ${cols} from ${model}`,
+    );
+  }
   for (const [, table] of sql.matchAll(/\bkeys_silver_([a-z_]+)\b/g))
     await createKeyIndexView(
       duck.session,

@@ -18,7 +18,7 @@ import { parquetColumns, renderSql, sqlIdent, sqlString, sqlStringList } from '.
 import { createStager, type Stager } from '../duckdb/stager.js';
 import type { TableName } from '../entities/entity.js';
 import { changedPartitions, type GoldState, loadGoldState, saveGoldState } from '../state/gold-state.js';
-import { type KeyIndexRecord, loadKeyIndex } from '../state/key-index.js';
+import { indexColumns, type KeyIndexRecord, loadKeyIndex } from '../state/key-index.js';
 import { dtOfKey, layout, utcDate } from '../storage/layout.js';
 import type { ObjectInfo, ObjectStore } from '../storage/object-store.js';
 import { StagedStore } from '../storage/staged-store.js';
@@ -156,7 +156,9 @@ export async function buildGold(given: GoldContext): Promise<Record<GoldModelNam
   const templates = await Promise.all(GOLD_CONTRACTS.map((c) => readModelSql('gold', c.name)));
   const out = {} as Record<GoldModelName, GoldModelResult>;
   for (const [i, contract] of GOLD_CONTRACTS.entries()) {
-    const readLater = templates.slice(i + 1).some((t) => new RegExp(`\\b${contract.name}\\b`).test(t));
+    const readLater = templates
+      .slice(i + 1)
+      .some((t) => new RegExp(`\\b(keys_gold_)?${contract.name}\\b`).test(t));
     out[contract.name] = await buildModel(ctx, contract, templates[i]!, {
       changes,
       listed,
@@ -179,6 +181,12 @@ export async function buildGold(given: GoldContext): Promise<Record<GoldModelNam
 interface KeyViews {
   ensure(sql: string): Promise<void>;
   prev(contract: GoldContract, objects: readonly ObjectInfo[]): Promise<void>;
+  /**
+   * A model built this session that a later one reads: `fresh`, the relation of the rows it
+   * computed; `kept`, the partitions it left as they are. `keys_gold_<model>` is then its key and
+   * index columns: the fresh rows', and the kept partitions' through the key index.
+   */
+  built(contract: GoldContract, fresh: string, kept: readonly ObjectInfo[]): void;
 }
 
 function keyViewsFor(
@@ -187,10 +195,34 @@ function keyViewsFor(
   index: KeyIndexRecord | undefined,
 ): KeyViews {
   const made = new Set<string>();
+  const built = new Map<string, { contract: GoldContract; fresh: string; kept: readonly ObjectInfo[] }>();
   const note = (view: string, n: number) =>
     ctx.logger.debug({ step: 'transform', view, partitions_from_key_index: n }, 'key index view opened');
   return {
+    built(contract, fresh, kept) {
+      built.set(contract.name, { contract, fresh, kept });
+    },
     async ensure(sql) {
+      for (const [, model] of sql.matchAll(/\bkeys_gold_([a-z_]+)\b/g)) {
+        const view = `keys_gold_${model}`;
+        if (made.has(view)) continue;
+        const b = built.get(model!);
+        if (!b) throw new Error(`${view}: Gold ${model} is not built before the model reading it`);
+        const cols = [...indexColumns(`gold.${model}`, b.contract), 'dt'].map(sqlIdent).join(', ');
+        note(
+          view,
+          await createKeyIndexView(ctx.session, ctx.stager, index, `${view}_kept`, {
+            name: `gold.${model}`,
+            contract: b.contract,
+            objects: b.kept,
+          }),
+        );
+        await ctx.session.conn.run(
+          `create or replace temp view ${view} as
+             select ${cols} from ${b.fresh} union all by name select * from ${view}_kept`,
+        );
+        made.add(view);
+      }
       for (const [, table] of sql.matchAll(/\bkeys_silver_([a-z_]+)\b/g)) {
         if (made.has(table!)) continue;
         const contract = SILVER_CONTRACTS[table as TableName];
@@ -551,7 +583,12 @@ async function buildModel(
       `create or replace temp view ${model} as
          select * from fresh_${model} union all by name select * from kept_${model}`,
     );
-  }
+    keyViews.built(
+      contract,
+      `fresh_${model}`,
+      goldObjects.filter((o) => kept[dtOfKey(o.key)!] !== undefined),
+    );
+  } else if (readLater) keyViews.built(contract, model, []);
   // No later model reads it: its rows go now, not at the session's end (fct_payments' 1.1m rows
   // were held while fct_balance_transactions was built and written: the 1m transform's peak)
   if (!readLater) await ctx.session.conn.run(`drop table if exists ${model}`);

@@ -9,7 +9,9 @@
 -- in an incremental run those a change of the rows read touched (deps/dim_customers.sql); the
 -- others are the previous snapshot's rows (gold-build.ts).
 -- keys_silver_<table>: the table's key, the columns the key index keeps of it and dt, read from
--- the index where it read the very partition (gold-build.ts, state/key-index.ts `INDEX_COLUMNS`).
+-- the index where it read the very partition (gold-build.ts, state/key-index.ts `INDEX_COLUMNS`);
+-- keys_gold_fct_balance_transactions the same of the Gold model built before this one: the rows
+-- it computed this run, the partitions it kept through the index.
 with
 
 customers as (
@@ -27,7 +29,7 @@ refunds as (
 ),
 
 balance_transactions as (
-    select * from fct_balance_transactions
+    select * from keys_gold_fct_balance_transactions
     where customer_id in (select customer_id from {{touched_customers}})
 ),
 

@@ -154,15 +154,23 @@ export async function buildGold(given: GoldContext): Promise<Record<GoldModelNam
   if (changes) await createChangeViews(ctx.session, listed, changes, ctx.stager);
   const keyViews = keyViewsFor(ctx, listed, changes ? await loadKeyIndex(ctx.store) : undefined);
   const templates = await Promise.all(GOLD_CONTRACTS.map((c) => readModelSql('gold', c.name)));
+  // the dependency queries of the models that have one (read after the models before them)
+  const depQueries = await Promise.all(
+    // (a model whose dependencies are all by date has no query: none to read)
+    GOLD_CONTRACTS.map((c) =>
+      GOLD_DEPS[c.name] || TOUCHED_KEYS[c.name] ? depsSql(c.name).catch(() => '') : '',
+    ),
+  );
   const out = {} as Record<GoldModelName, GoldModelResult>;
   for (const [i, contract] of GOLD_CONTRACTS.entries()) {
-    const readLater = templates
-      .slice(i + 1)
-      .some((t) => new RegExp(`\\b(keys_gold_)?${contract.name}\\b`).test(t));
+    const later = [...templates.slice(i + 1), ...depQueries.slice(i + 1)];
+    const named = (prefix: string) =>
+      later.some((t) => new RegExp(`\\b${prefix}${contract.name}\\b`).test(t));
     out[contract.name] = await buildModel(ctx, contract, templates[i]!, {
       changes,
       listed,
-      readLater,
+      readLater: named('(keys_gold_|fresh_)?'),
+      readWhole: named(''),
       keyViews,
     });
   }
@@ -518,10 +526,16 @@ async function buildModel(
     listed: ReadonlyMap<string, readonly ObjectInfo[]>;
     /** Whether a later model reads this one (then it must hold every dt). */
     readLater: boolean;
+    /**
+     * Whether one reads it whole (the view of its rows computed and kept), not only its rows
+     * computed (`fresh_<model>`) or its keys (`keys_gold_<model>`): the kept partitions are then
+     * staged (on S3 downloaded) for it.
+     */
+    readWhole: boolean;
     keyViews: KeyViews;
   },
 ): Promise<GoldModelResult> {
-  const { changes, listed, readLater, keyViews } = inputs;
+  const { changes, listed, readLater, readWhole, keyViews } = inputs;
   const started = performance.now();
   const model = contract.name;
   const previous = ctx.fullRefresh ? undefined : await loadGoldState(ctx.store, model);
@@ -577,12 +591,14 @@ async function buildModel(
   // A later model reads this one whole: the dts not computed come from its Gold, through a view
   // (the later model reads only the columns it needs of them).
   if (scope && readLater) {
-    await goldView(ctx, contract, `kept_${model}`, Object.keys(kept));
     await ctx.session.conn.run(`alter table ${model} rename to fresh_${model}`);
-    await ctx.session.conn.run(
-      `create or replace temp view ${model} as
-         select * from fresh_${model} union all by name select * from kept_${model}`,
-    );
+    if (readWhole) {
+      await goldView(ctx, contract, `kept_${model}`, Object.keys(kept));
+      await ctx.session.conn.run(
+        `create or replace temp view ${model} as
+           select * from fresh_${model} union all by name select * from kept_${model}`,
+      );
+    }
     keyViews.built(
       contract,
       `fresh_${model}`,

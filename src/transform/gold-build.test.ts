@@ -7,7 +7,7 @@ import { sqlString } from '../duckdb/sql-template.js';
 import { createStager, type Stager } from '../duckdb/stager.js';
 import { layout } from '../storage/layout.js';
 import { LocalObjectStore } from '../storage/local-store.js';
-import { openSilverViews } from './gold-build.js';
+import { laterReads, openSilverViews } from './gold-build.js';
 
 const duck = useDuckSession('gold-build-');
 
@@ -66,5 +66,32 @@ describe('openSilverViews', () => {
     expect(staged.filter((k) => k.includes('entity=customers'))).toEqual([
       layout.silverPartition('customers', '2024-01-01'),
     ]);
+  });
+});
+
+describe('laterReads', () => {
+  it('a model read whole by name, through its fresh rows or keys only, or named in a comment alone', () => {
+    const m = 'fct_balance_transactions';
+    expect(laterReads(m, ['select * from fct_balance_transactions where x'])).toEqual({
+      readLater: true,
+      readWhole: true,
+    });
+    // dim_customers: its keys and its deps query's fresh rows; no kept partitions to stage
+    expect(
+      laterReads(m, [
+        'select * from keys_gold_fct_balance_transactions',
+        'select a from fresh_fct_balance_transactions',
+      ]),
+    ).toEqual({ readLater: true, readWhole: false });
+    // a comment naming it reads nothing; nor does another model whose name contains it
+    expect(
+      laterReads(m, [
+        '-- see fct_balance_transactions.sql\nselect 1',
+        'select * from fct_balance_transactions_v2',
+      ]),
+    ).toEqual({
+      readLater: false,
+      readWhole: false,
+    });
   });
 });

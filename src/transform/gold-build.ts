@@ -163,20 +163,35 @@ export async function buildGold(given: GoldContext): Promise<Record<GoldModelNam
   );
   const out = {} as Record<GoldModelName, GoldModelResult>;
   for (const [i, contract] of GOLD_CONTRACTS.entries()) {
-    const later = [...templates.slice(i + 1), ...depQueries.slice(i + 1)];
-    const named = (prefix: string) =>
-      later.some((t) => new RegExp(`\\b${prefix}${contract.name}\\b`).test(t));
+    const { readLater, readWhole } = laterReads(contract.name, [
+      ...templates.slice(i + 1),
+      ...depQueries.slice(i + 1),
+    ]);
     out[contract.name] = await buildModel(ctx, contract, templates[i]!, {
       changes,
       listed,
-      readLater: named('(keys_gold_|fresh_)?'),
-      readWhole: named(''),
+      readLater,
+      readWhole,
       keyViews,
     });
   }
   // Only now, every model written: what Silver changed is in Gold.
   await clearPendingChanges(ctx.store);
   return out;
+}
+
+/**
+ * How the later models' queries (model SQL and dependency queries) read `model`: at all
+ * (`readLater`: by name, its rows computed `fresh_<model>` or its keys `keys_gold_<model>`), and
+ * whole by name (`readWhole`). What their comments name does not count.
+ */
+export function laterReads(
+  model: string,
+  queries: readonly string[],
+): { readLater: boolean; readWhole: boolean } {
+  const code = queries.map((q) => q.replace(/--[^\n]*/g, ''));
+  const named = (prefix: string) => code.some((q) => new RegExp(`\\b${prefix}${model}\\b`).test(q));
+  return { readLater: named('(keys_gold_|fresh_)?'), readWhole: named('') };
 }
 
 /**

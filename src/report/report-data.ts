@@ -144,7 +144,7 @@ export async function collectReportInput(
     payouts: null,
   };
   // the partitions no cached rows stand for, each chart's model on its own connection
-  const computed = await readCharts(store, (m: string) => plans.get(m)?.read ?? []);
+  const computed = await readCharts(store, plans, (p) => p.read);
   const whole = new Set<string>();
   for (const c of CHARTED) {
     const plan = plans.get(c.model)!;
@@ -184,7 +184,7 @@ export async function collectReportInput(
   }
   // a chart whose rows do not each name a partition read: computed whole, and not kept
   if (whole.size > 0) {
-    const all = await readCharts(store, (m: string) => (whole.has(m) ? (plans.get(m)?.keys ?? []) : []));
+    const all = await readCharts(store, plans, (p, model) => (whole.has(model) ? p.keys : []));
     for (const c of CHARTED) {
       const r = all.get(c.model);
       if (r) (out as unknown as Record<string, unknown>)[c.field] = toObjects(r.columns, r.rows);
@@ -199,17 +199,25 @@ interface ChartPlan extends ReturnType<typeof planChart> {
   readonly cache: ChartCache | undefined;
 }
 
-/** Runs each chart's SQL over the published objects `keysOf(model)` names (a model with none: not run). */
+/**
+ * Runs each chart's SQL (its plan's) over the published objects `keysOf` names of its model (a
+ * model with none: not run).
+ */
 async function readCharts(
   store: ObjectStore,
-  keysOf: (model: string) => readonly string[],
+  plans: ReadonlyMap<string, ChartPlan>,
+  keysOf: (plan: ChartPlan, model: string) => readonly string[],
 ): Promise<Map<string, { columns: string[]; rows: unknown[][] }>> {
   const out = new Map<string, { columns: string[]; rows: unknown[][] }>();
-  if (CHARTED.every((c) => keysOf(c.model).length === 0)) return out;
+  const keysOfModel = (model: string) => {
+    const plan = plans.get(model);
+    return plan ? keysOf(plan, model) : [];
+  };
+  if (CHARTED.every((c) => keysOfModel(c.model).length === 0)) return out;
   const lake = await openPublishedLake(store, {
     layers: ['gold'],
     only: (t) => CHARTED.some((c) => c.model === t.name),
-    keysOf: (t) => keysOf(t.name),
+    keysOf: (t) => keysOfModel(t.name),
     // each chart's model on its own connection: every read opens one file per day
     connections: CHARTED.length,
   });
@@ -218,8 +226,7 @@ async function readCharts(
     await Promise.all(
       CHARTED.map(async (c, i) => {
         if (!present.has(c.model)) return;
-        const sql = await readFile(new URL(`./sql/${c.sql}`, import.meta.url), 'utf8');
-        const r = readerRows(await lake.conns[i]!.runAndReadAll(sql));
+        const r = readerRows(await lake.conns[i]!.runAndReadAll(plans.get(c.model)!.sql));
         out.set(c.model, { columns: r.columns, rows: r.rows as unknown[][] });
       }),
     );

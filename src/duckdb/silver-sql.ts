@@ -209,6 +209,28 @@ export function renderSilverFragment(
 }
 
 /**
+ * `_new_parent_versions.sql` for a child table: its changed parents' versions in `files` (the new
+ * Bronze and webhook deliveries; only the parents in `files.parentIds`) against `currentParents`
+ * (a relation of those parents' current Silver rows).
+ */
+export function renderNewParentVersions(
+  table: TableName,
+  sql: string,
+  files: Pick<SilverModelFiles, 'own' | 'webhooks'> & { readonly parentIds: string },
+  currentParents: string,
+): string {
+  const parent = SILVER_CONTRACTS[table].bronze.parent;
+  if (!parent) throw new Error(`silver.${table} is not a child table`);
+  const versions = renderObjectVersions(parent.entity, payloadType(parentPayload(table)), files);
+  return renderSql(sql, {
+    object_versions: `(select * from ${versions} where obj.id in (select id from ${files.parentIds}))`,
+    embedded_partial: embeddedListSql(parent.list, false, BRONZE_PAYLOADS[table]).embedded_partial,
+    current_parents: currentParents,
+    version_order: VERSION_ORDER,
+  });
+}
+
+/**
  * Renders a Silver model over the given local files: the model gets its rendered fragment as a
  * subquery in its `{{latest_versions}}`/`{{latest_events}}`, and its contract's typed select list
  * in `{{columns}}`.

@@ -8,7 +8,7 @@ const noFiles = { own: [], webhooks: [] };
 const placeholders = (sql: string) => [...sql.matchAll(/\{\{\s*([a-z_]+)\s*\}\}/gi)].map((m) => m[1]);
 
 describe('Silver SQL layout: one model per table, dedup only in the shared fragments', () => {
-  it('sql/silver holds exactly the Silver tables, the `_` fragments they use, and the merge', async () => {
+  it('sql/silver holds exactly the Silver tables, the `_` fragments they use, and the merges', async () => {
     const files = (await readdir(new URL('./sql/silver/', import.meta.url))).filter((f) =>
       f.endsWith('.sql'),
     );
@@ -16,7 +16,8 @@ describe('Silver SQL layout: one model per table, dedup only in the shared fragm
     const fragments = files.filter((f) => f.startsWith('_')).map((f) => f.slice(1, -4));
     expect(models.sort()).toEqual([...SILVER_TABLES].sort());
     expect(fragments.sort()).toEqual(
-      // the dedups the tables name, what they select from, the merge and the order
+      // the dedups the tables name, what they select from, the merges (and whether a child table's
+      // can be one) and the order
       [
         ...new Set([
           ...SILVER_TABLES.map(silverFragmentOf),
@@ -25,17 +26,22 @@ describe('Silver SQL layout: one model per table, dedup only in the shared fragm
           'event_versions',
           'latest_per_id',
           'merge_latest',
+          'merge_children',
+          'new_parent_versions',
           'version_order',
         ]),
       ].sort(),
     );
   });
 
-  it.each(['latest_per_id', 'parent_versions', 'merge_latest'])(
+  it.each(['latest_per_id', 'parent_versions', 'merge_latest', 'merge_children', 'new_parent_versions'])(
     '_%s.sql ranks by the one shared version order, written nowhere else',
     async (name) => {
       const sql = await readFile(new URL(`./sql/silver/_${name}.sql`, import.meta.url), 'utf8');
-      expect(sql).toMatch(/row_number\(\) over \(partition by [a-z.]+ order by \{\{version_order\}\}\)/);
+      // (a merge's last tie-break: of one version read twice, the new read)
+      expect(sql).toMatch(
+        /row_number\(\) over \(partition by [a-z.]+ order by \{\{version_order\}\}(, _(old|current))?\)/,
+      );
       expect(sql).not.toMatch(/source_rank\(/);
     },
   );

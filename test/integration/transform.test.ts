@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseSettings } from '../../src/config/settings.js';
 import { silentLogger } from '../../src/obs/logger.js';
@@ -789,6 +790,130 @@ describe('Silver child tables (a child follows the latest version of its parent)
     ]);
     await run('r3', { fullRefresh: true });
     expect(await items()).toEqual(after);
+  });
+
+  it('subscription items merge from the new versions alone where those tell everything, else are rebuilt from every version; a full refresh gives the same rows', async () => {
+    const lines: { msg: string; model?: string }[] = [];
+    const logger = pino({ level: 'debug' }, { write: (s: string) => lines.push(JSON.parse(s)) });
+    const paths = () =>
+      lines
+        .filter((l) => l.model === 'silver.subscription_items' && l.msg.startsWith('children '))
+        .map((l) => l.msg);
+    const incremental = async (runId: string) => {
+      lines.length = 0;
+      await runTransform({ store, settings, logger, runId, until: at('2024-01-20') });
+      return paths();
+    };
+    const subOf = (id: string, day: string, items: unknown[], over: Record<string, unknown> = {}) => ({
+      ...sub(items),
+      id,
+      created: at(day),
+      ...over,
+    });
+    const itemOf = (subId: string, id: string, quantity = 1) => ({
+      ...item(id, quantity),
+      subscription: subId,
+    });
+    const put = (runId: string, day: string, versions: [Record<string, unknown>, number][]) =>
+      writeBronze(
+        store,
+        'subscriptions',
+        day,
+        runId,
+        versions.map(([data, version_ts]) => ({
+          data,
+          meta: meta('subscriptions', { run_id: runId, version_ts, source: 'events' }),
+        })),
+      );
+    const items = () =>
+      silverTable('subscription_items', [
+        'id',
+        'subscription_id',
+        'quantity::INTEGER',
+        'is_deleted',
+        'dt',
+        '_version_ts::INTEGER',
+        '_run_id',
+      ]);
+    // each incremental result, then a full refresh of the same Bronze: the same rows
+    const sameAsFullRefresh = async (runId: string) => {
+      const incrementalRows = await items();
+      await run(`${runId}-full`, { fullRefresh: true });
+      expect(await items()).toEqual(incrementalRows);
+      return incrementalRows;
+    };
+    const [r1, r2, r3, r4, r5] = [
+      '20240110T000000Z-r1',
+      '20240111T000000Z-r2',
+      '20240112T000000Z-r3',
+      '20240113T000000Z-r4',
+      '20240114T000000Z-r5',
+    ];
+    const t3 = t2 + 86_400;
+    await put(r1, '2024-01-02', [
+      [subOf('sub_A', '2024-01-02', [itemOf('sub_A', 'si_1'), itemOf('sub_A', 'si_2')]), t1],
+    ]);
+    await put(r1, '2024-01-03', [[subOf('sub_B', '2024-01-03', [itemOf('sub_B', 'si_3')]), t1]]);
+    await put(r1, '2024-01-05', [[subOf('sub_C', '2024-01-05', [itemOf('sub_C', 'si_5')]), t1]]);
+    await run(r1);
+
+    // two new versions of sub_B in one run (si_6 added, then removed); sub_A drops si_1: merged
+    await put(r2, '2024-01-02', [[subOf('sub_A', '2024-01-02', [itemOf('sub_A', 'si_2', 2)]), t2]]);
+    await put(r2, '2024-01-03', [
+      [subOf('sub_B', '2024-01-03', [itemOf('sub_B', 'si_3'), itemOf('sub_B', 'si_6')]), t2],
+      [subOf('sub_B', '2024-01-03', [itemOf('sub_B', 'si_3', 4)]), t3],
+    ]);
+    // the parent built first (as two tables at a time may): its current row is its new version
+    await runTransform({
+      store,
+      settings,
+      logger,
+      runId: r2,
+      until: at('2024-01-20'),
+      silverTables: ['subscriptions'],
+      gold: false,
+    });
+    expect(await incremental(r2)).toEqual(["children merged from their parents' new versions"]);
+    expect(await sameAsFullRefresh(r2)).toEqual([
+      ['si_1', 'sub_A', 1, true, '2024-01-02', t1, r1],
+      ['si_2', 'sub_A', 2, false, '2024-01-02', t2, r2],
+      ['si_3', 'sub_B', 4, false, '2024-01-02', t3, r2],
+      ['si_5', 'sub_C', 1, false, '2024-01-02', t1, r1],
+      ['si_6', 'sub_B', 1, true, '2024-01-02', t2, r2],
+    ]);
+
+    // a late version of sub_A (older than its latest) lists si_1 again: still removed, its row
+    // now from that version; si_2 keeps its row from the latest version
+    await put(r3, '2024-01-02', [
+      [subOf('sub_A', '2024-01-02', [itemOf('sub_A', 'si_1', 5), itemOf('sub_A', 'si_2')]), t1 + 3_600],
+    ]);
+    expect(await incremental(r3)).toEqual(["children merged from their parents' new versions"]);
+    expect((await sameAsFullRefresh(r3)).filter((r) => r[1] === 'sub_A')).toEqual([
+      ['si_1', 'sub_A', 5, true, '2024-01-02', t1 + 3_600, r3],
+      ['si_2', 'sub_A', 2, false, '2024-01-02', t2, r2],
+    ]);
+
+    // sub_C's new version embeds part of its items (has_more): its children need the fetch
+    await put(r4, '2024-01-05', [
+      [
+        subOf('sub_C', '2024-01-05', [itemOf('sub_C', 'si_5', 2)], {
+          items: { object: 'list', data: [itemOf('sub_C', 'si_5', 2)], has_more: true },
+        }),
+        t3,
+      ],
+    ]);
+    expect(await incremental(r4)).toEqual(['children rebuilt from every version of their parents']);
+    await sameAsFullRefresh(r4);
+
+    // sub_B deleted (a tombstone listing its items): they are is_deleted, from the new version
+    await put(r5, '2024-01-03', [
+      [subOf('sub_B', '2024-01-03', [itemOf('sub_B', 'si_3', 4)], { deleted: true }), t3 + 60],
+    ]);
+    expect(await incremental(r5)).toEqual(["children merged from their parents' new versions"]);
+    expect((await sameAsFullRefresh(r5)).filter((r) => r[1] === 'sub_B')).toEqual([
+      ['si_3', 'sub_B', 4, true, '2024-01-02', t3 + 60, r5],
+      ['si_6', 'sub_B', 1, true, '2024-01-02', t2, r2],
+    ]);
   });
 
   it('items removed by a later subscription version are is_deleted; lines are those of the latest invoice version, fetched pages included', async () => {

@@ -1,6 +1,7 @@
 import type { ForeignKey } from '../contracts/contract.js';
 import { SILVER_CONTRACTS, SILVER_TABLES } from '../contracts/silver.js';
 import { fewPartitions, orphansSql } from '../duckdb/foreign-keys.js';
+import { sqlIdent, sqlString } from '../duckdb/sql-template.js';
 import type { TableName } from '../entities/entity.js';
 import { dtOfKey } from '../storage/layout.js';
 import { capped, MAX_EXAMPLES, num } from './examples.js';
@@ -21,6 +22,8 @@ export async function checkForeignKey(
   ctx: QualityContext,
   table: TableName,
   fk: ForeignKey,
+  /** The counts of every key of the table at once, over a few partitions (see {@link batchedCounts}). */
+  batch?: BatchedCounts,
 ): Promise<CheckResult> {
   const name = `ref.${table}.${fk.column}`;
   const dts =
@@ -33,13 +36,17 @@ export async function checkForeignKey(
   const { sql: orphans, col } = orphansSql(table, fk, undefined, rows, fewPartitions(dts), (t) =>
     keysView(`silver.${t}`),
   );
-  const [counts] =
+  const counts =
     dts?.length === 0
-      ? [{ checked: '0', orphans: '0' }]
-      : await ctx.db.rows<{ checked: string; orphans: string }>(
-          `select (select count(*) from ${rows} c where ${col} is not null) as checked,
-                  (select count(*) from (${orphans})) as orphans`,
-        );
+      ? { checked: '0', orphans: '0' }
+      : batch && dts && changedBytes(ctx, table, dts) <= BATCH_MAX_BYTES
+        ? countsOf(await batch(table, rows, fewPartitions(dts)), table, fk)
+        : (
+            await ctx.db.rows<Counts>(
+              `select (select count(*) from ${rows} c where ${col} is not null) as checked,
+                      (select count(*) from (${orphans})) as orphans`,
+            )
+          )[0];
   const n = num(counts?.orphans);
   const examples =
     n === 0
@@ -71,13 +78,83 @@ export async function checkForeignKey(
   };
 }
 
+function countsOf(counts: Map<string, Counts>, table: TableName, fk: ForeignKey): Counts {
+  const c = counts.get(fk.column);
+  if (!c) throw new Error(`ref.${table}.${fk.column}: no counts from the batched statement`);
+  return c;
+}
+
+interface Counts {
+  checked: string;
+  orphans: string;
+}
+
+/** Per foreign key column of a table: its counts over the rows of `rows`. */
+type BatchedCounts = (table: TableName, rows: string, fewRefs: boolean) => Promise<Map<string, Counts>>;
+
+/**
+ * Parquet bytes of changed partitions up to which a table's keys are counted in one statement
+ * (their key columns held in memory): a daily run's at 1m are a few MB (subscription items, 290
+ * partitions: 1 MB); a whole table is counted key by key, streaming.
+ */
+const BATCH_MAX_BYTES = 64 * 1024 * 1024;
+
+function changedBytes(ctx: QualityContext, table: TableName, dts: readonly string[]): number {
+  const wanted = new Set(dts);
+  return (ctx.silver.get(table) ?? [])
+    .filter((o) => wanted.has(dtOfKey(o.key) ?? ''))
+    .reduce((n, o) => n + o.size, 0);
+}
+
+/**
+ * The counts of every foreign key of a table in one statement, which reads the changed rows'
+ * keys once (a table's checks asked first runs it, the others wait for it): one statement per
+ * key read the same partitions twice each, six times for charges' three keys (0.63 s against
+ * 0.2 s at 1m). Only in scope `changed`, over a few MB of partitions: the rows' keys are held in
+ * memory.
+ */
+export function batchedCounts(ctx: QualityContext): BatchedCounts {
+  const tables = new Map<TableName, Promise<Map<string, Counts>>>();
+  return (table, rows, fewRefs) => {
+    let counts = tables.get(table);
+    if (!counts) {
+      counts = countAll(ctx, table, rows, fewRefs);
+      tables.set(table, counts);
+    }
+    return counts;
+  };
+}
+
+async function countAll(
+  ctx: QualityContext,
+  table: TableName,
+  rows: string,
+  fewRefs: boolean,
+): Promise<Map<string, Counts>> {
+  const contract = SILVER_CONTRACTS[table];
+  const keys = 'q_ref_keys';
+  const columns = [...new Set([...contract.primaryKey, ...contract.foreignKeys.map((f) => f.column), 'dt'])];
+  const each = contract.foreignKeys.map((fk) => {
+    const { sql, col } = orphansSql(table, fk, undefined, keys, fewRefs, (t) => keysView(`silver.${t}`));
+    return `select ${sqlString(fk.column)} as fk,
+              (select count(*) from ${keys} c where ${col} is not null) as checked,
+              (select count(*) from (${sql})) as orphans`;
+  });
+  const found = await ctx.db.rows<Counts & { fk: string }>(
+    `with ${keys} as materialized (select ${columns.map(sqlIdent).join(', ')} from ${rows})
+     ${each.join('\n     union all\n     ')}`,
+  );
+  return new Map(found.map((r) => [r.fk, { checked: r.checked, orphans: r.orphans }]));
+}
+
 /** One check per declared foreign key of every Silver table. */
 export function referentialChecks(ctx: QualityContext): PlannedCheck[] {
+  const batch = batchedCounts(ctx);
   return SILVER_TABLES.flatMap((table) =>
     SILVER_CONTRACTS[table].foreignKeys.map((fk) => ({
       name: `ref.${table}.${fk.column}`,
       severity: 'error' as const,
-      run: () => checkForeignKey(ctx, table, fk),
+      run: () => checkForeignKey(ctx, table, fk, batch),
     })),
   );
 }

@@ -7,6 +7,7 @@ import { parseSettings } from '../../src/config/settings.js';
 import { GOLD_CONTRACTS } from '../../src/contracts/gold.js';
 import { SILVER_CONTRACTS, SILVER_TABLES } from '../../src/contracts/silver.js';
 import { openDuckSession } from '../../src/duckdb/session.js';
+import { sqlString } from '../../src/duckdb/sql-template.js';
 import { silentLogger } from '../../src/obs/logger.js';
 import { MAX_CACHE_FILES } from '../../src/quality/bronze-id-cache.js';
 import { renderQualityReport } from '../../src/quality/index.js';
@@ -1164,8 +1165,19 @@ describe('key index (changed scope)', () => {
     await lake.rewrite(customers, `select * from t where id <> 'cus_1'`);
     await backdate(customers, 30);
     await lake.rewrite(charges(DAY1), 'select * from t');
-    const ref = check(await quality(), 'ref.charges.customer_id');
+    const report = await quality();
+    const ref = check(report, 'ref.charges.customer_id');
     expect(ref.passed).toBe(false);
     expect(ref.details.orphans).toMatchObject({ examples: [{ id: 'ch_1', customer_id: 'cus_1' }] });
+    // the charges' other keys, counted in the same statement, keep their own counts
+    const charged = await lake.db.rows<{ bt: number; pi: number }>(
+      `select count(balance_transaction_id)::INTEGER as bt, count(payment_intent_id)::INTEGER as pi
+       from read_parquet(${sqlString(join(lake.store.root, charges(DAY1)))})`,
+    );
+    expect(check(report, 'ref.charges.balance_transaction_id')).toMatchObject({
+      passed: true,
+      details: { partitions_checked: [utcDate(DAY1)], checked: charged[0]!.bt },
+    });
+    expect(check(report, 'ref.charges.payment_intent_id').details.checked).toBe(charged[0]!.pi);
   });
 });

@@ -400,10 +400,10 @@ async function changedParentDays(
  *
  * Where it can, from the new versions alone (`_merge_children.sql`): each child's row is the later
  * of its current one and its row from the new versions. It can when every new version lists its
- * children whole (no fetched pages, no incomplete embedded list: `_new_parent_versions.sql`, which
- * also tells the parents whose current version stays the latest). Else from every version of those parents
- * (their created days' Bronze): at 1m, where renewals touch nearly every day, typing every version
- * of the changed subscriptions took 3.2 s of a daily run.
+ * children whole: no fetched pages, no incomplete embedded list (`_new_parent_versions.sql`, which
+ * also tells the parents whose current version stays the latest). Else from every version of
+ * those parents (their created days' Bronze): at 1m, where renewals touch nearly every day,
+ * typing every version of the changed subscriptions took 3.2 s of a daily run.
  *
  * Only the changed parents either way: a parent's children come from its own versions and fetches
  * alone, so the others' rows stand. Ranking every parent created on those days instead (nearly
@@ -551,7 +551,8 @@ async function newVersionsSuffice(
     ctx.session.conn.run(`create or replace temp table ${opts.flags} as ${sql}`),
   );
   const [r] = await ctx.session.rows<{ partial: number | bigint; stale: number | bigint }>(
-    `select count(*) filter (where partial) as partial, count(*) filter (where stale) as stale from ${opts.flags}`,
+    `select count(*) filter (where partial) as partial, count(*) filter (where stale) as stale
+     from ${opts.flags}`,
   );
   const partial = Number(r?.partial ?? 0);
   ctx.logger.debug(

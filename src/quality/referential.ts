@@ -94,9 +94,9 @@ type BatchedCounts = (table: TableName, rows: string, fewRefs: boolean) => Promi
 
 /**
  * Parquet bytes of changed partitions up to which a table's keys are counted in one statement
- * (their key columns held in memory): a daily run's at 1m are tens of MB at most (charges' 34 partitions:
- * about 22 MB; all of subscription items, 380 partitions: 6 MB); a whole table is counted key by
- * key, streaming.
+ * (their key columns held in memory): a daily run's at 1m are tens of MB at most (charges' 34
+ * partitions: about 22 MB; all of subscription items, 380 partitions: 6 MB); a whole table is
+ * counted key by key, streaming.
  */
 const BATCH_MAX_BYTES = 64 * 1024 * 1024;
 

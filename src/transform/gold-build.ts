@@ -33,7 +33,7 @@ import {
   TOUCHED_KEYS,
 } from './gold-deps.js';
 import { createKeyIndexView } from './key-index-views.js';
-import type { BuildContext } from './silver-build.js';
+import type { BuildContext } from './silver-context.js';
 
 /**
  * A Silver build's context plus the run's end time. Its stager is one of its own: Silver keys were

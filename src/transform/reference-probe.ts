@@ -14,7 +14,7 @@ import { openSilverViews } from './gold-build.js';
 import { probeTargetViews } from './probe-targets.js';
 import type { MissingReference } from './resolve-references.js';
 import { silverBytes, tablesReading } from './run-transform.js';
-import { withBronzeErrors } from './silver-build.js';
+import { withBronzeErrors } from './silver-context.js';
 
 /**
  * What the objects a references round fetched reference that neither Silver nor an earlier round

@@ -68,7 +68,9 @@ export interface TableKeysRead<T> {
  * Writes the index of what a passing run read and returns the new record: per table, the files
  * it took partitions from (their other partitions dropped) plus one new file of the keys it read
  * from files, or a single merged file when `merge` (scope `all`) or past MAX_KEY_INDEX_FILES.
- * `copy(sql, localPath)` writes a query's rows to a local Parquet file.
+ * `copy(sql, localPath)` writes a query's rows to a local Parquet file, in any order: a reader
+ * filters by `dt` and a daily run keeps nearly every dt, so sorted row groups would spare it little,
+ * while the sort made the write serial (1m charges: 1.7 s sorted, 1.05 s unordered on two threads).
  */
 export async function writeKeyIndex<T extends Pick<ObjectInfo, 'key' | 'size' | 'modifiedMs' | 'etag'>>(
   store: ObjectStore,
@@ -106,7 +108,7 @@ export async function writeKeyIndex<T extends Pick<ObjectInfo, 'key' | 'size' | 
       if (rows && partsRead.length > 0) {
         const local = join(opts.workDir, `keys-${t.table}.parquet`);
         const cols = indexColumns(t.table, t.contract).map(sqlIdent).join(', ');
-        await opts.copy(`select ${cols}, ${dtOfFileSql} as dt from ${rows} order by dt`, local);
+        await opts.copy(`select ${cols}, ${dtOfFileSql} as dt from ${rows}`, local);
         await store.putFile(keyIndexFile(t.table, name), local);
         const parts: Record<string, string | null> = {};
         for (const o of partsRead) {

@@ -67,7 +67,10 @@ async function saveKeyIndex(ctx: QualityContext, logger: Logger): Promise<void> 
       merge: ctx.since === undefined,
       copy: (sql, local) =>
         ctx.db.withConnection(() =>
-          ctx.db.conn.run(`copy (${sql}) to ${sqlString(local)} (format parquet)`).then(() => {}),
+          ctx.db.conn
+            // rows in any order (writeKeyIndex): the threads write row groups side by side
+            .run(`copy (${sql}) to ${sqlString(local)} (format parquet, preserve_order false)`)
+            .then(() => {}),
         ),
     });
     logger.debug({ seconds: (performance.now() - started) / 1000 }, 'quality: key index written');

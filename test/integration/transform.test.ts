@@ -726,6 +726,18 @@ describe('Silver child tables (a child follows the latest version of its parent)
     subscription: 'sub_A',
     lines: { object: 'list', data: lines, has_more: hasMore },
   });
+  /** Subscription `id`, created on `day`, listing `items` (sub_A's shape otherwise). */
+  const subOf = (id: string, day: string, items: unknown[], over: Record<string, unknown> = {}) => ({
+    ...sub(items),
+    id,
+    created: at(day),
+    ...over,
+  });
+  /** Item `id` of subscription `subId`. */
+  const itemOf = (subId: string, id: string, quantity = 1, created = subCreated) => ({
+    ...item(id, quantity, created),
+    subscription: subId,
+  });
   const page = (
     entity: string,
     parent: { entity: string; id: string; version_ts: number; count: number },
@@ -736,29 +748,19 @@ describe('Silver child tables (a child follows the latest version of its parent)
   });
 
   it('subscription items (dated by themselves) are rebuilt for the subscriptions that changed only, in whichever partitions they sit', async () => {
-    const other = (id: string, day: string, items: unknown[]) => ({
-      ...sub(items),
-      id,
-      created: at(day),
-      items: { object: 'list', data: items, has_more: false },
-    });
-    const itemOf = (subId: string, id: string, day: string) => ({
-      ...item(id, 1, at(day)),
-      subscription: subId,
-    });
     const v = (run_id: string, version_ts: number) =>
       meta('subscriptions', { run_id, version_ts, source: 'events' });
     // sub_D, created the same day as sub_A, does not change: its item's partition (another day)
     // is not rewritten
     await writeBronze(store, 'subscriptions', '2024-01-02', R1, [
       { data: sub([item('si_1', 1), item('si_2', 1)]), meta: v(R1, t1) },
-      { data: other('sub_D', '2024-01-02', [itemOf('sub_D', 'si_7', '2024-01-07')]), meta: v(R1, t1) },
+      { data: subOf('sub_D', '2024-01-02', [itemOf('sub_D', 'si_7', 1, at('2024-01-07'))]), meta: v(R1, t1) },
     ]);
     await writeBronze(store, 'subscriptions', '2024-01-03', R1, [
-      { data: other('sub_B', '2024-01-03', [itemOf('sub_B', 'si_3', '2024-01-03')]), meta: v(R1, t1) },
+      { data: subOf('sub_B', '2024-01-03', [itemOf('sub_B', 'si_3', 1, at('2024-01-03'))]), meta: v(R1, t1) },
     ]);
     await writeBronze(store, 'subscriptions', '2024-01-05', R1, [
-      { data: other('sub_C', '2024-01-05', [itemOf('sub_C', 'si_5', '2024-01-05')]), meta: v(R1, t1) },
+      { data: subOf('sub_C', '2024-01-05', [itemOf('sub_C', 'si_5', 1, at('2024-01-05'))]), meta: v(R1, t1) },
     ]);
     await run(R1);
     // sub_A drops si_1 and adds si_4, created on another day: the day sub_C's item sits in
@@ -804,16 +806,6 @@ describe('Silver child tables (a child follows the latest version of its parent)
       await runTransform({ store, settings, logger, runId, until: at('2024-01-20') });
       return paths();
     };
-    const subOf = (id: string, day: string, items: unknown[], over: Record<string, unknown> = {}) => ({
-      ...sub(items),
-      id,
-      created: at(day),
-      ...over,
-    });
-    const itemOf = (subId: string, id: string, quantity = 1) => ({
-      ...item(id, quantity),
-      subscription: subId,
-    });
     const put = (runId: string, day: string, versions: [Record<string, unknown>, number][]) =>
       writeBronze(
         store,

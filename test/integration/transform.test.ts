@@ -738,6 +738,17 @@ describe('Silver child tables (a child follows the latest version of its parent)
     ...item(id, quantity, created),
     subscription: subId,
   });
+  /** Silver subscription items: key, state and day, then `extra` columns and `_run_id`. */
+  const itemRows = (...extra: string[]) =>
+    silverTable('subscription_items', [
+      'id',
+      'subscription_id',
+      'quantity::INTEGER',
+      'is_deleted',
+      'dt',
+      ...extra,
+      '_run_id',
+    ]);
   const page = (
     entity: string,
     parent: { entity: string; id: string; version_ts: number; count: number },
@@ -772,15 +783,7 @@ describe('Silver child tables (a child follows the latest version of its parent)
       layout.silverPartition('subscription_items', '2024-01-02'),
       layout.silverPartition('subscription_items', '2024-01-05'),
     ]);
-    const items = () =>
-      silverTable('subscription_items', [
-        'id',
-        'subscription_id',
-        'quantity::INTEGER',
-        'is_deleted',
-        'dt',
-        '_run_id',
-      ]);
+    const items = () => itemRows();
     const after = await items();
     expect(after).toEqual([
       ['si_1', 'sub_A', 1, true, '2024-01-02', R1],
@@ -817,16 +820,7 @@ describe('Silver child tables (a child follows the latest version of its parent)
           meta: meta('subscriptions', { run_id: runId, version_ts, source: 'events' }),
         })),
       );
-    const items = () =>
-      silverTable('subscription_items', [
-        'id',
-        'subscription_id',
-        'quantity::INTEGER',
-        'is_deleted',
-        'dt',
-        '_version_ts::INTEGER',
-        '_run_id',
-      ]);
+    const items = () => itemRows('_version_ts::INTEGER');
     // each incremental result, then a full refresh of the same Bronze: the same rows
     const sameAsFullRefresh = async (runId: string) => {
       const incrementalRows = await items();

@@ -29,7 +29,11 @@ describe('writeKeyIndex', () => {
       copied.push(sql);
       await writeFile(local, 'parquet');
     };
-    return { store, copied, copy, workDir: root };
+    const ran: string[] = [];
+    const run = async (sql: string) => {
+      ran.push(sql);
+    };
+    return { store, copied, copy, ran, run, workDir: root };
   }
 
   /** A table whose first `kept` partitions come from index files f0, f1, … and the rest from files. */
@@ -50,11 +54,11 @@ describe('writeKeyIndex', () => {
   };
 
   it('adds a file of the keys read from files, keeps the files it read from, and deletes the rest', async () => {
-    const { store, copied, copy, workDir } = await setup();
+    const { store, copied, copy, run, workDir } = await setup();
     await store.put(keyIndexFile('silver.charges', 'f0'), 'x');
     await store.put(keyIndexFile('silver.charges', 'stale'), 'x');
     const t = table(1);
-    const record = await writeKeyIndex(store, { runId: 'r2', workDir, tables: [t], merge: false, copy });
+    const record = await writeKeyIndex(store, { runId: 'r2', workDir, tables: [t], merge: false, copy, run });
     const files = record.tables['silver.charges']!.files;
     expect(files.map((f) => f.name)).toEqual(['f0', expect.stringMatching(/^run_r2_/)]);
     // the file keeps holding 03-02's old rows: retired, not dropped (the next reader skips them)
@@ -67,19 +71,62 @@ describe('writeKeyIndex', () => {
   });
 
   it(`merges into one file past ${MAX_KEY_INDEX_FILES} files, and when told (scope all)`, async () => {
-    const { store, copied, copy, workDir } = await setup();
+    const { store, copied, copy, run, workDir } = await setup();
     const many = await writeKeyIndex(store, {
       runId: 'r3',
       workDir,
       tables: [table(MAX_KEY_INDEX_FILES)],
       merge: false,
       copy,
+      run,
     });
     expect(many.tables['silver.charges']!.files).toHaveLength(1);
     expect(Object.keys(many.tables['silver.charges']!.files[0]!.parts)).toEqual(dts);
     expect(copied.at(-1)).toContain('from keys_silver_charges');
-    const all = await writeKeyIndex(store, { runId: 'r4', workDir, tables: [table(1)], merge: true, copy });
+    const all = await writeKeyIndex(store, {
+      runId: 'r4',
+      workDir,
+      tables: [table(1)],
+      merge: true,
+      copy,
+      run,
+    });
     expect(all.tables['silver.charges']!.files).toHaveLength(1);
     expect(Object.keys(all.tables['silver.charges']!.files[0]!.parts)).toEqual(dts);
+  });
+
+  it('stores the keys the checks read from their file (scope all), made first if no check named it', async () => {
+    const { store, copied, copy, ran, run, workDir } = await setup();
+    const materialized = join(workDir, 'keys-read-silver.charges.parquet');
+    // the view's maker writes the file when a statement names the view
+    const making = async (sql: string) => {
+      await run(sql);
+      if (sql.includes('keys_silver_charges')) await writeFile(materialized, 'the keys');
+    };
+    const t = { ...table(0), materialized };
+    const all = await writeKeyIndex(store, {
+      runId: 'r5',
+      workDir,
+      tables: [t],
+      merge: true,
+      copy,
+      run: making,
+    });
+    expect(ran).toEqual([expect.stringContaining('from keys_silver_charges')]);
+    expect(copied).toEqual([]);
+    const [file] = all.tables['silver.charges']!.files;
+    expect(Object.keys(file!.parts)).toEqual(dts);
+    const stored = await store.get(keyIndexFile('silver.charges', file!.name));
+    expect(Buffer.from(stored!).toString('utf8')).toBe('the keys');
+    // not merging (scope changed): the new keys are copied as before, whatever the file
+    await writeKeyIndex(store, {
+      runId: 'r6',
+      workDir,
+      tables: [{ ...table(1), materialized }],
+      merge: false,
+      copy,
+      run,
+    });
+    expect(copied).toEqual([expect.stringContaining('from changed_rel')]);
   });
 });

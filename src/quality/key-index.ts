@@ -1,3 +1,4 @@
+import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TableContract } from '../contracts/contract.js';
 import { sqlIdent, sqlString } from '../duckdb/sql-template.js';
@@ -49,6 +50,12 @@ export function keysSql(
   return arms.join(' union all ');
 }
 
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
+
 /** SQL: `dt` (VARCHAR) of a `_file`, a local path or object key holding `/dt=YYYY-MM-DD/`. */
 export const dtOfFileSql = `regexp_extract(_file, '/dt=(\\d{4}-\\d{2}-\\d{2})/', 1)`;
 
@@ -62,6 +69,11 @@ export interface TableKeysRead<T> {
   readonly all: string;
   /** Relation of the keys read from files this run (`_file` and key columns), if any. */
   readonly fromFiles: string | undefined;
+  /**
+   * A local file holding every row of `all` in the index's form, once the view was made (scope
+   * `all`, see quality-context's `openKeysViews`): stored as it is rather than copied again.
+   */
+  readonly materialized?: string;
 }
 
 /**
@@ -80,6 +92,8 @@ export async function writeKeyIndex<T extends Pick<ObjectInfo, 'key' | 'size' | 
     tables: readonly TableKeysRead<T>[];
     merge: boolean;
     copy: (sql: string, localPath: string) => Promise<void>;
+    /** Runs a statement (its lazy views made first): makes a `materialized` file that is not yet. */
+    run: (sql: string) => Promise<void>;
   },
 ): Promise<KeyIndexRecord> {
   const name = keyIndexFileName(opts.runId, Date.now().toString(36));
@@ -106,9 +120,15 @@ export async function writeKeyIndex<T extends Pick<ObjectInfo, 'key' | 'size' | 
       const rows = merge ? t.all : t.fromFiles;
       const partsRead = merge ? t.objects : t.plan.fromFiles;
       if (rows && partsRead.length > 0) {
-        const local = join(opts.workDir, `keys-${t.table}.parquet`);
-        const cols = indexColumns(t.table, t.contract).map(sqlIdent).join(', ');
-        await opts.copy(`select ${cols}, ${dtOfFileSql} as dt from ${rows}`, local);
+        // the keys the checks read, already in the index's form (merge: `all` is that file, made
+        // with the view, which no check may have named)
+        if (merge && t.materialized) await opts.run(`select * from ${rows} limit 0`);
+        const ready = merge && t.materialized !== undefined && (await exists(t.materialized));
+        const local = ready ? t.materialized! : join(opts.workDir, `keys-${t.table}.parquet`);
+        if (!ready) {
+          const cols = indexColumns(t.table, t.contract).map(sqlIdent).join(', ');
+          await opts.copy(`select ${cols}, ${dtOfFileSql} as dt from ${rows}`, local);
+        }
         await store.putFile(keyIndexFile(t.table, name), local);
         const parts: Record<string, string | null> = {};
         for (const o of partsRead) {

@@ -72,6 +72,7 @@ async function saveKeyIndex(ctx: QualityContext, logger: Logger): Promise<void> 
             .run(`copy (${sql}) to ${sqlString(local)} (format parquet, preserve_order false)`)
             .then(() => {}),
         ),
+      run: (sql) => ctx.db.withConnection(() => ctx.db.conn.run(sql).then(() => {})),
     });
     logger.debug({ seconds: (performance.now() - started) / 1000 }, 'quality: key index written');
   } catch (err) {

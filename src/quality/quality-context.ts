@@ -67,6 +67,11 @@ export interface QualityContext {
   readonly workDir: string;
   /** Key profiles computed so far (`keyProfile`), shared by the checks that read the same keys. */
   readonly keyProfiles: Map<string, Promise<KeyProfile>>;
+  /**
+   * A table's whole view (`silver_charges`) to its keys view, where that holds the same rows in
+   * one local file (scope `all`, `TableKeysRead.materialized`): key profiles read that instead.
+   */
+  readonly wholeKeys?: ReadonlyMap<string, string>;
   /** Silver Parquet per table (listing, with modification times). */
   readonly silver: ReadonlyMap<TableName, readonly ObjectInfo[]>;
   /**
@@ -111,14 +116,16 @@ const CHANGED_SCOPE_CONNECTIONS = 2;
  * of them for charges at 1m.
  */
 export function keyProfile(
-  ctx: Pick<QualityContext, 'db' | 'keyProfiles'>,
+  ctx: Pick<QualityContext, 'db' | 'keyProfiles' | 'wholeKeys'>,
   relation: string,
   key: readonly string[],
 ): Promise<KeyProfile> {
-  const memo = `${relation}\u0000${key.join(',')}`;
+  // the same rows from one file rather than a table's hundreds (1m charges: 0.26 -> 0.18 s)
+  const source = ctx.wholeKeys?.get(relation) ?? relation;
+  const memo = `${source}\u0000${key.join(',')}`;
   let p = ctx.keyProfiles.get(memo);
   if (!p) {
-    p = profileKeys(ctx.db, `(select ${keyExpr(key)} as k from ${relation})`);
+    p = profileKeys(ctx.db, `(select ${keyExpr(key)} as k from ${source})`);
     // a failed profile is not kept: the next check asks again and reports its own error
     p.catch(() => ctx.keyProfiles.delete(memo));
     ctx.keyProfiles.set(memo, p);
@@ -388,7 +395,7 @@ export async function openQualityContext(opts: {
     // scope `all`: each table's keys copied once into a local file of the index's form, which the
     // checks read instead of the table's hundreds of files, and a passing run stores as its index
     const materialize = since === undefined ? workDir : undefined;
-    const keys = await openKeysViews({ db, stager, fileColumns, views, conn, materialize }, index, [
+    const tables: KeysTable[] = [
       ...SILVER_TABLES.map((table) => ({
         name: `silver.${table}`,
         contract: SILVER_CONTRACTS[table],
@@ -403,7 +410,8 @@ export async function openQualityContext(opts: {
         whole: goldView(contract.name),
         objects: gold.get(contract.name)?.objects ?? [],
       })),
-    ]);
+    ];
+    const keys = await openKeysViews({ db, stager, fileColumns, views, conn, materialize }, index, tables);
     const listed = new Map<string, ObjectInfo>();
     for (const objs of silver.values()) noteListed({ listed }, objs);
     noteListed({ listed }, goldObjects);
@@ -416,6 +424,9 @@ export async function openQualityContext(opts: {
       verified,
       listed,
       keyProfiles: new Map(),
+      wholeKeys: new Map(
+        tables.flatMap((t) => (keys.get(t.name)?.materialized ? [[t.whole, keysView(t.name)] as const] : [])),
+      ),
       fileColumns,
       db: session,
       stager,

@@ -1,10 +1,12 @@
 import type { ForeignKey } from '../contracts/contract.js';
 import { SILVER_CONTRACTS, SILVER_TABLES } from '../contracts/silver.js';
-import { fewPartitions, orphansSql } from '../duckdb/foreign-keys.js';
+import { fewPartitions, orphansSql, silverView } from '../duckdb/foreign-keys.js';
 import { sqlIdent, sqlString } from '../duckdb/sql-template.js';
 import type { TableName } from '../entities/entity.js';
+import { indexColumns } from '../state/key-index.js';
 import { dtOfKey } from '../storage/layout.js';
 import { capped, MAX_EXAMPLES, num } from './examples.js';
+import { dtOfFileSql } from './key-index.js';
 import { keysView, type QualityContext, silverPartitions } from './quality-context.js';
 import { changedDts } from './scope.js';
 import type { CheckResult, PlannedCheck } from './types.js';
@@ -30,8 +32,13 @@ export async function checkForeignKey(
     ctx.since === undefined
       ? undefined
       : [...changedDts(ctx.silver.get(table) ?? [], ctx.since, dtOfKey, ctx.verified)].sort();
-  // the changed partitions' rows, read from their files only
-  const rows = await silverPartitions(ctx, table, dts);
+  // the changed partitions' rows, read from their files only; in scope `all`, when the key index
+  // keeps the column, from the one file of the table's keys (`QualityContext.wholeKeys`)
+  const keys = dts === undefined ? ctx.wholeKeys?.get(silverView(table)) : undefined;
+  const rows =
+    keys && indexColumns(`silver.${table}`, SILVER_CONTRACTS[table]).includes(fk.column)
+      ? `(select *, ${dtOfFileSql}::DATE as dt from ${keys})`
+      : await silverPartitions(ctx, table, dts);
   // the referenced ids from the tables' keys (the unchanged partitions' from the key index)
   const { sql: orphans, col } = orphansSql(table, fk, undefined, rows, fewPartitions(dts), (t) =>
     keysView(`silver.${t}`),

@@ -1,4 +1,3 @@
-import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TableContract } from '../contracts/contract.js';
 import { sqlIdent, sqlString } from '../duckdb/sql-template.js';
@@ -50,14 +49,24 @@ export function keysSql(
   return arms.join(' union all ');
 }
 
-const exists = (path: string) =>
-  access(path).then(
-    () => true,
-    () => false,
-  );
-
 /** SQL: `dt` (VARCHAR) of a `_file`, a local path or object key holding `/dt=YYYY-MM-DD/`. */
 export const dtOfFileSql = `regexp_extract(_file, '/dt=(\\d{4}-\\d{2}-\\d{2})/', 1)`;
+
+/**
+ * The statement copying `relation`'s keys (a table's key columns and INDEX_COLUMNS, with `_file`)
+ * into a local index file at `local`, its rows in any order: a reader filters by `dt` and a daily
+ * run keeps nearly every dt, so sorted row groups would spare it little, while the sort made the
+ * write serial (1m charges: 1.7 s sorted, 1.05 s unordered on two threads).
+ */
+export function indexFileCopy(
+  table: string,
+  contract: TableContract,
+  relation: string,
+  local: string,
+): string {
+  const cols = indexColumns(table, contract).map(sqlIdent).join(', ');
+  return `copy (select ${cols}, ${dtOfFileSql} as dt from ${relation}) to ${sqlString(local)} (format parquet, preserve_order false)`;
+}
 
 /** A table's keys as a run read them: for the index a passing run writes (`nextKeyIndex`). */
 export interface TableKeysRead<T> {
@@ -80,9 +89,9 @@ export interface TableKeysRead<T> {
  * Writes the index of what a passing run read and returns the new record: per table, the files
  * it took partitions from (their other partitions dropped) plus one new file of the keys it read
  * from files, or a single merged file when `merge` (scope `all`) or past MAX_KEY_INDEX_FILES.
- * `copy(sql, localPath)` writes a query's rows to a local Parquet file, in any order: a reader
- * filters by `dt` and a daily run keeps nearly every dt, so sorted row groups would spare it little,
- * while the sort made the write serial (1m charges: 1.7 s sorted, 1.05 s unordered on two threads).
+ * `run(sql)` runs a statement on the caller's pool (the lazy views it names made first): the copy
+ * of a table's keys (`indexFileCopy`), or, for a table whose keys the checks read from their own
+ * file (`materialized`), a statement naming its view, which makes that file if no check did.
  */
 export async function writeKeyIndex<T extends Pick<ObjectInfo, 'key' | 'size' | 'modifiedMs' | 'etag'>>(
   store: ObjectStore,
@@ -91,8 +100,6 @@ export async function writeKeyIndex<T extends Pick<ObjectInfo, 'key' | 'size' | 
     workDir: string;
     tables: readonly TableKeysRead<T>[];
     merge: boolean;
-    copy: (sql: string, localPath: string) => Promise<void>;
-    /** Runs a statement (its lazy views made first): makes a `materialized` file that is not yet. */
     run: (sql: string) => Promise<void>;
   },
 ): Promise<KeyIndexRecord> {
@@ -120,15 +127,13 @@ export async function writeKeyIndex<T extends Pick<ObjectInfo, 'key' | 'size' | 
       const rows = merge ? t.all : t.fromFiles;
       const partsRead = merge ? t.objects : t.plan.fromFiles;
       if (rows && partsRead.length > 0) {
-        // the keys the checks read, already in the index's form (merge: `all` is that file, made
-        // with the view, which no check may have named)
-        if (merge && t.materialized) await opts.run(`select * from ${rows} limit 0`);
-        const ready = merge && t.materialized !== undefined && (await exists(t.materialized));
-        const local = ready ? t.materialized! : join(opts.workDir, `keys-${t.table}.parquet`);
-        if (!ready) {
-          const cols = indexColumns(t.table, t.contract).map(sqlIdent).join(', ');
-          await opts.copy(`select ${cols}, ${dtOfFileSql} as dt from ${rows}`, local);
-        }
+        // merging, the keys the checks read are that file already (`all` is its view: naming it
+        // makes the file, if no check did)
+        const ready = merge ? t.materialized : undefined;
+        const local = ready ?? join(opts.workDir, `keys-${t.table}.parquet`);
+        await opts.run(
+          ready ? `select * from ${rows} limit 0` : indexFileCopy(t.table, t.contract, rows, local),
+        );
         await store.putFile(keyIndexFile(t.table, name), local);
         const parts: Record<string, string | null> = {};
         for (const o of partsRead) {

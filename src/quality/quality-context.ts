@@ -14,7 +14,7 @@ import { silverView } from '../duckdb/foreign-keys.js';
 import { ensuringViews, type LazyViews, lazyViews } from '../duckdb/lazy-views.js';
 import { type PooledSession, pooledSession } from '../duckdb/pooled-session.js';
 import { type DuckSession, openDuckSession, PARQUET_EXPANSION } from '../duckdb/session.js';
-import { parquetColumns, sqlIdent, sqlString, sqlStringList } from '../duckdb/sql-template.js';
+import { parquetColumns, sqlIdent, sqlStringList } from '../duckdb/sql-template.js';
 import { createStager, type Stager } from '../duckdb/stager.js';
 import type { TableName } from '../entities/entity.js';
 import type { Logger } from '../obs/logger.js';
@@ -31,7 +31,7 @@ import { dtOfKey, layout } from '../storage/layout.js';
 import type { ObjectInfo, ObjectStore } from '../storage/object-store.js';
 import { makeScratchDir } from '../storage/scratch-dir.js';
 import { type KeyProfile, profileKeys } from './key-diff.js';
-import { dtOfFileSql, keysSql, type TableKeysRead } from './key-index.js';
+import { indexFileCopy, keysSql, type TableKeysRead } from './key-index.js';
 import { changedSince, isChanged } from './scope.js';
 import type { QualityScope } from './types.js';
 
@@ -545,13 +545,8 @@ async function openKeysViews(
         await ctx.conn().run(sql);
         return;
       }
-      const cols = indexColumns(t.name, t.contract).map(sqlIdent).join(', ');
       const partial = `${materialized}.partial`;
-      await ctx
-        .conn()
-        .run(
-          `copy (select ${cols}, ${dtOfFileSql} as dt from ${t.whole}) to ${sqlString(partial)} (format parquet, preserve_order false)`,
-        );
+      await ctx.conn().run(indexFileCopy(t.name, t.contract, t.whole, partial));
       await rename(partial, materialized);
       await ctx
         .conn()

@@ -1,5 +1,4 @@
 import type { Settings } from '../config/settings.js';
-import { sqlString } from '../duckdb/sql-template.js';
 import type { Logger } from '../obs/logger.js';
 import { recordVerified } from '../state/verified-index.js';
 import type { ObjectStore } from '../storage/object-store.js';
@@ -65,13 +64,6 @@ async function saveKeyIndex(ctx: QualityContext, logger: Logger): Promise<void> 
       workDir: ctx.workDir,
       tables: [...ctx.keys.values()],
       merge: ctx.since === undefined,
-      copy: (sql, local) =>
-        ctx.db.withConnection(() =>
-          ctx.db.conn
-            // rows in any order (writeKeyIndex): the threads write row groups side by side
-            .run(`copy (${sql}) to ${sqlString(local)} (format parquet, preserve_order false)`)
-            .then(() => {}),
-        ),
       run: (sql) => ctx.db.withConnection(() => ctx.db.conn.run(sql).then(() => {})),
     });
     logger.debug({ seconds: (performance.now() - started) / 1000 }, 'quality: key index written');

@@ -10,6 +10,9 @@
  * by `--fraction` before each, as a user's week of daily runs (a defect of the state a run leaves
  * for the next showed only on the third run).
  *
+ * `--latency-ms N`: the mock answers every request N ms late (+ up to half of it), as a source
+ * across a network: extraction then waits on the network, not on the machine's CPU.
+ *
  * A kept suite lake (`npm run bench -- --keep`) already holds the first 1% of new data: pass it
  * as `--snapshot DIR/lake` with `--fraction 0.02` to measure the next 1%.
  */
@@ -28,6 +31,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '1' },
     fraction: { type: 'string', default: '0.01' },
     chain: { type: 'string', default: '1' },
+    'latency-ms': { type: 'string', default: '0' },
   },
 });
 const scale = values.scale as Scale;
@@ -58,6 +62,8 @@ const env = (root: string, url: string) => ({
 
 const mock = await startMockChild(scale, BENCH_NOW);
 try {
+  const latencyMs = Number(values['latency-ms']);
+  if (latencyMs > 0) await mock.configure({ latency_ms: latencyMs, latency_jitter_ms: latencyMs / 2 });
   if (!existsSync(snap)) {
     const r = await runCli(
       ['run-all', '--until', String(BENCH_NOW), '--run-id', 'bench-full'],

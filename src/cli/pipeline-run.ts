@@ -1,6 +1,9 @@
+import { availableParallelism } from 'node:os';
 import { redactSettings } from '../config/settings.js';
+import { SILVER_TABLES } from '../contracts/silver.js';
 import type { TableName } from '../entities/entity.js';
 import { colorEnabled } from '../obs/color.js';
+import { CpuGauge } from '../obs/cpu-gauge.js';
 import { createProgress, type Progress } from '../obs/progress.js';
 import type { RunSummary } from '../obs/summary.js';
 import { failpoint } from '../state/failpoint.js';
@@ -12,7 +15,8 @@ import type { ObjectStore } from '../storage/object-store.js';
 import type { StagedStore } from '../storage/staged-store.js';
 import type { ReferenceProbe } from '../transform/reference-probe.js';
 import type { MissingReference } from '../transform/resolve-references.js';
-import type { RebuildPlan } from '../transform/run-transform.js';
+import type { RebuildPlan, TransformReport } from '../transform/run-transform.js';
+import { type OverlapResult, SilverOverlap } from '../transform/silver-overlap.js';
 import type { CommandContext } from './context.js';
 import { EXIT } from './exit-codes.js';
 import type { PipelineOptions, Step } from './pipeline.js';
@@ -58,6 +62,9 @@ export class PipelineRun {
   private view: StagedStore | undefined;
   private recordPrefixes: string[] = [];
   private rebuild: RebuildPlan | undefined;
+  /** Silver typed while extraction goes on (run-all), and what it built once extraction ended. */
+  private overlap: SilverOverlap<TransformReport> | undefined;
+  private overlapped: OverlapResult<TransformReport> | undefined;
 
   constructor(
     private readonly ctx: CommandContext,
@@ -164,11 +171,68 @@ export class PipelineRun {
         ...(opts.entities ? { entities: opts.entities } : {}),
         ...(opts.backfill ? { backfill: opts.backfill } : {}),
         onProgress: (p) => this.progress.update(p),
+        onBronzeComplete: (entities) => this.overlap?.complete(entities),
         ...(opts.signal ? { signal: opts.signal } : {}),
       }),
     );
     this.summary.extract = report.entities;
     await manifest.section('extract', report.entities);
+  }
+
+  /**
+   * Types Silver while extraction goes on (SPEC 14): each table as soon as its Bronze for the run
+   * is complete, after the staging is ready (`staged`), one batch of tables at a time. Gold and
+   * the references probe wait for the run's transform, which builds the other tables.
+   */
+  overlapSilver(staged: Promise<unknown>): void {
+    const { ctx, opts } = this;
+    const when = ctx.settings.TRANSFORM_DURING_EXTRACT;
+    if (when === 'never') return;
+    const threads = ctx.settings.DUCKDB_THREADS ?? availableParallelism();
+    const gauge = new CpuGauge();
+    // whole cores the machine left idle (90% idle counts), up to the transform's threads
+    const capacity =
+      when === 'always' ? () => threads : () => Math.min(threads, Math.floor(gauge.spare() + 0.1));
+    this.overlap = new SilverOverlap(
+      async (tables, threads) => {
+        const { runTransform } = await import('../transform/run-transform.js');
+        return inStep('transform', () =>
+          runTransform({
+            store: this.view ?? this.store,
+            settings: { ...ctx.settings, DUCKDB_THREADS: threads },
+            logger: ctx.logger.child({ step: 'transform', overlap: true }),
+            runId: ctx.runId,
+            until: this.until,
+            silver: true,
+            silverTables: tables,
+            gold: false,
+            probe: false,
+            ...(opts.fullRefresh ? { fullRefresh: true } : {}),
+            ...(this.rebuild ? { rebuild: this.rebuild } : {}),
+          }),
+        );
+      },
+      staged,
+      capacity,
+    );
+  }
+
+  /** Extraction is over (or failed): no more overlapped builds; waits for the one under way. */
+  async settleOverlap(manifest: RunManifest): Promise<void> {
+    if (!this.overlap) return;
+    const t0 = performance.now();
+    try {
+      this.overlapped = await this.overlap.settle();
+    } finally {
+      // the wait after extraction is the transform's
+      this.timings['transform'] =
+        Math.round(((this.timings['transform'] ?? 0) + (performance.now() - t0) / 1000) * 1000) / 1000;
+    }
+    if (this.overlapped.tables.length > 0)
+      await manifest.section('overlap', {
+        silver_tables: this.overlapped.tables,
+        seconds: Math.round(this.overlapped.seconds * 1000) / 1000,
+      });
   }
 
   /**
@@ -183,14 +247,24 @@ export class PipelineRun {
     let dangling: MissingReference[] = [];
     let goldBuilt = false;
     if (steps.includes('transform')) {
+      const early = this.overlapped;
       const report = await this.transform('transform', {
         silver: true,
         gold: withReferences ? 'unless-dangling' : true,
+        ...(early && early.tables.length > 0
+          ? {
+              silverTables: SILVER_TABLES.filter((t) => !early.tables.includes(t)),
+              silverWritten: early.reports.flatMap((r) => r.silverKeys),
+            }
+          : {}),
       });
       dangling = report.dangling;
       goldBuilt = report.goldBuilt;
-      this.summary.transform = report.models;
-      await manifest.section('transform', report.models);
+      this.summary.transform = [...(early?.reports ?? []), report].reduce(
+        (models, r) => addModels(models, r.models),
+        {} as TransformReport['models'],
+      );
+      await manifest.section('transform', this.summary.transform);
       failpoint('run.transformed');
     }
     if (!withReferences) return;
@@ -205,19 +279,7 @@ export class PipelineRun {
         { silver: silverTables.length > 0, silverTables, gold: true, probe: false },
         { again: true },
       );
-      const models = { ...this.summary.transform };
-      for (const [model, r] of Object.entries(built.models)) {
-        const first = models[model];
-        // a Silver table both builds wrote: rows and seconds add up (a partition may count twice)
-        models[model] =
-          first && model.startsWith('silver.')
-            ? {
-                partitions: first.partitions + r.partitions,
-                rows: first.rows + r.rows,
-                seconds: first.seconds + r.seconds,
-              }
-            : r;
-      }
+      const models = addModels(this.summary.transform ?? {}, built.models);
       this.summary.transform = models;
       await manifest.section('transform', models);
     }
@@ -229,6 +291,7 @@ export class PipelineRun {
       silver: boolean;
       gold: boolean | 'unless-dangling';
       silverTables?: readonly TableName[];
+      silverWritten?: readonly string[];
       probe?: boolean;
     },
     /**
@@ -407,6 +470,26 @@ export class PipelineRun {
     this.ctx.logger.error({ step, err: cause }, `run ${this.ctx.runId} failed in ${step}`);
     return cause;
   }
+}
+
+/**
+ * The models of two builds of one run: a Silver table both wrote adds up its partitions, rows and
+ * seconds (a partition may count twice); a Gold model is the later build's.
+ */
+function addModels(a: TransformReport['models'], b: TransformReport['models']): TransformReport['models'] {
+  const models = { ...a };
+  for (const [model, r] of Object.entries(b)) {
+    const first = models[model];
+    models[model] =
+      first && model.startsWith('silver.')
+        ? {
+            partitions: first.partitions + r.partitions,
+            rows: first.rows + r.rows,
+            seconds: first.seconds + r.seconds,
+          }
+        : r;
+  }
+  return models;
 }
 
 /** Both plans' dts, per table and model. */

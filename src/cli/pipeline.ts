@@ -97,14 +97,19 @@ export async function runPipeline(ctx: CommandContext, opts: PipelineOptions): P
     // Before anything else: a promote that a killed run left half done is finished.
     const manifest = await run.start();
     // Side by side: the staging's checks of the published lake (a listing of silver/ and gold/,
-    // 0.3 s at 100k charges) and extraction, which writes only Bronze and its own state. Both
-    // settle before anything goes on; extraction's error first.
+    // 0.3 s at 100k charges) and extraction, which writes only Bronze and its own state; once the
+    // staging is ready, the Silver of each entity whose Bronze is complete is typed while the rest
+    // is fetched. All settle before anything goes on; extraction's error first.
+    const staging = steps.includes('transform') ? run.stage(manifest) : undefined;
+    if (staging && steps.includes('extract')) run.overlapSilver(staging);
     const [staged, extracted] = await Promise.allSettled([
-      steps.includes('transform') ? run.stage(manifest) : undefined,
+      staging,
       steps.includes('extract') ? run.extract(manifest) : undefined,
     ]);
+    const overlapped = await Promise.allSettled([run.settleOverlap(manifest)]);
     if (extracted.status === 'rejected') throw extracted.reason;
     if (staged.status === 'rejected') throw staged.reason;
+    if (overlapped[0].status === 'rejected') throw overlapped[0].reason;
     await run.transformAndReferences(manifest);
     if (steps.includes('quality')) await run.quality(manifest);
     if (steps.includes('publish')) await run.publish(manifest);

@@ -90,6 +90,12 @@ const schema = z.object({
   DUCKDB_THREADS: int(1, 1024)
     .optional()
     .describe("DuckDB's worker threads for transform and quality (default: the CPUs Node.js may use)"),
+  TRANSFORM_DURING_EXTRACT: z
+    .enum(['auto', 'always', 'never'])
+    .default('auto')
+    .describe(
+      "run-all types an entity's Silver while the rest is fetched: auto (when the machine has a core to spare), always or never",
+    ),
   FRESHNESS_MAX_HOURS: int(1).default(26).describe('freshness check threshold in hours'),
   FRESHNESS_SEVERITY: z.enum(['warn', 'error']).default('warn').describe('warn or error'),
   QUALITY_FULL_SCOPE_DAYS: int(0)

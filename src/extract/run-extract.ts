@@ -9,6 +9,7 @@ import { QuarantineSink } from '../quarantine/sink.js';
 import { createStripeClient } from '../source/create-client.js';
 import { advanceWatermark, readWatermark, type Watermark } from '../state/watermarks.js';
 import type { ObjectStore } from '../storage/object-store.js';
+import { BronzeCompletion } from './bronze-completion.js';
 import { BronzeSink } from './bronze-sink.js';
 import { ChildReader } from './child-reads.js';
 import { EVENTS, type ExtractPlan, planExtraction } from './extract-plan.js';
@@ -36,6 +37,11 @@ export interface ExtractOptions {
   /** Re-extract `[from, to)` regardless of watermarks; no watermark moves. */
   readonly backfill?: { readonly from: number; readonly to: number };
   readonly onProgress?: (p: { entity: string; pages: number; records: number; retries: number }) => void;
+  /**
+   * Entities (and child collections) whose Bronze for this run is complete and durable, as they
+   * complete (`BronzeCompletion`): their Silver may be typed while the rest is fetched.
+   */
+  readonly onBronzeComplete?: (entities: readonly string[]) => void;
   readonly signal?: AbortSignal;
   /** Bronze part size bound, bytes (default 64 MiB). */
   readonly maxPartBytes?: number;
@@ -129,11 +135,19 @@ export async function runExtract(opts: ExtractOptions): Promise<ExtractReport> {
     writeMark: serialPerKey((name: string, mark: Mark) => advanceWatermark(store, name, mark, runId)),
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
   });
+  const completion = new BronzeCompletion(
+    selected.map((d) => d.name),
+    plan,
+  );
   const scheduler: SliceScheduler<Task> = new SliceScheduler<Task>({
     concurrency: Math.max(2, settings.EXTRACT_CONCURRENCY * 2),
     signal: abort.signal,
     groupOf: (t) => kinds[t.kind].group(t),
-    onGroupDone: (t) => kinds[t.kind].complete(t),
+    onGroupDone: async (t) => {
+      await kinds[t.kind].complete(t);
+      const done = t.kind === 'events' ? completion.passDone() : completion.listed(t.def.name);
+      if (done.length > 0) opts.onBronzeComplete?.(done);
+    },
     onError: (err) => abort.fail(err),
     run: (task) =>
       kinds[task.kind].list(task, {

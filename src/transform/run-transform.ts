@@ -48,6 +48,11 @@ export interface TransformOptions {
    * `dangling`). run-all's last build, after the references pass, has no use for it.
    */
   probe?: boolean;
+  /**
+   * Silver partition keys this run already wrote in an earlier build (the tables typed while
+   * extraction went on): the probe covers them too.
+   */
+  silverWritten?: readonly string[];
   /** DuckDB memory limit (default: the `DUCKDB_MEMORY_LIMIT` setting). */
   memoryLimit?: string;
   /** Bronze bytes per run of days a table is first built from at once (default: by memory limit). */
@@ -199,11 +204,12 @@ export async function runTransform(opts: TransformOptions): Promise<TransformRep
     // What the Silver just written references but Silver lacks (for the references pass), while
     // the Silver views are open. A Gold-only build wrote no Silver.
     const probe = async () => {
-      if (silverTables.length === 0 || opts.probe === false) return;
+      const written = [...(opts.silverWritten ?? []), ...report.silverKeys];
+      if (written.length === 0 || opts.probe === false) return;
       const { listed, session: viewing } = await views();
       report.dangling = await danglingReferences(
         viewing,
-        writtenDts(report.silverKeys),
+        writtenDts(written),
         (table, dts) => silverPartitionRows(listed, silverStager, table, dts),
         await probeTargetViews(viewing, opts.store, silverStager, listed),
       );
@@ -232,8 +238,6 @@ export async function runTransform(opts: TransformOptions): Promise<TransformRep
           partitions: r.partitions,
         });
       }
-    } else if (goldOpt === false) {
-      await views();
     }
     if (goldOpt !== 'unless-dangling') await probe();
     return report;

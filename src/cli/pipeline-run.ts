@@ -188,11 +188,11 @@ export class PipelineRun {
     const { ctx, opts } = this;
     const when = ctx.settings.TRANSFORM_DURING_EXTRACT;
     if (when === 'never') return;
-    const threads = ctx.settings.DUCKDB_THREADS ?? availableParallelism();
+    const maxThreads = ctx.settings.DUCKDB_THREADS ?? availableParallelism();
     const gauge = new CpuGauge();
     // whole cores the machine left idle (90% idle counts), up to the transform's threads
     const capacity =
-      when === 'always' ? () => threads : () => Math.min(threads, Math.floor(gauge.spare() + 0.1));
+      when === 'always' ? () => maxThreads : () => Math.min(maxThreads, Math.floor(gauge.spare() + 0.1));
     this.overlap = new SilverOverlap(
       async (tables, threads) => {
         const { runTransform } = await import('../transform/run-transform.js');

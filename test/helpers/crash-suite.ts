@@ -298,6 +298,8 @@ export interface FailpointCrashResult {
   readonly afterClean: string[];
   readonly cleanExit: number | null;
   readonly cleanStderr: string;
+  /** What the killed run logged. */
+  readonly crashStderr: string;
   readonly diff: string | undefined;
 }
 
@@ -314,8 +316,10 @@ export async function runFailpointCrash(opts: {
   failpoint: string;
   tag: string;
   reference: Record<string, string[]>;
+  /** Settings of both runs beyond the crash suite's. */
+  env?: Record<string, string>;
 }): Promise<FailpointCrashResult> {
-  const env = { ...crashEnv(opts.mockUrl), ...opts.lake.env };
+  const env = { ...crashEnv(opts.mockUrl), ...opts.lake.env, ...opts.env };
   const crashed = await runCli(
     ['run-all', '--run-id', `${opts.tag}-a-crash`, '--until', String(opts.until)],
     {
@@ -343,6 +347,7 @@ export async function runFailpointCrash(opts: {
     afterClean,
     cleanExit: clean.code,
     cleanStderr: clean.stderr.slice(-2000),
+    crashStderr: crashed.stderr,
     diff,
   };
 }

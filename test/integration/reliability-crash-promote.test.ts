@@ -112,6 +112,28 @@ describe('run-all killed at exact points of the staged publish', () => {
     }, 240_000);
   }
 
+  it.concurrent('killed after the first Silver table typed beside extraction (disk)', async () => {
+    // SPEC 14 item 4: the first table built is one typed while extraction goes on (the run's
+    // transform starts only after those builds settle), so the kill lands in that path
+    const r = await runFailpointCrash({
+      lake: localTarget(await mkdtemp(join(tmpdir(), 'pp-promote-overlap-'))),
+      mockUrl: mock.url,
+      until: CRASH_NOW,
+      failpoint: 'transform.silver_table:1',
+      tag: 'd-overlap',
+      reference,
+      env: { TRANSFORM_DURING_EXTRACT: 'always', LOG_LEVEL: 'info', LOG_FORMAT: 'json' },
+    });
+    // the table the kill followed was built by the typing beside extraction
+    const built = r.crashStderr
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { msg?: string; overlap?: boolean })
+      .filter((l) => l.msg === 'silver built');
+    expect(built.map((l) => l.overlap)).toEqual([true]);
+    expectHealed(r, 'transform.silver_table:1 beside extraction');
+  }, 240_000);
+
   it.concurrent('killed between two partition moves on S3 (CopyObject + DeleteObject)', async () => {
     const lake = s3Target(s3TestConfig(), freshPrefix('promote-crash'));
     const r = await runFailpointCrash({

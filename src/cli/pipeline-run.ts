@@ -1,6 +1,5 @@
 import { availableParallelism } from 'node:os';
 import { redactSettings } from '../config/settings.js';
-import { SILVER_TABLES } from '../contracts/silver.js';
 import type { TableName } from '../entities/entity.js';
 import { colorEnabled } from '../obs/color.js';
 import { CpuGauge } from '../obs/cpu-gauge.js';
@@ -196,21 +195,19 @@ export class PipelineRun {
     this.overlap = new SilverOverlap(
       async (tables, threads) => {
         const { runTransform } = await import('../transform/run-transform.js');
-        return inStep('transform', () =>
-          runTransform({
-            store: this.view ?? this.store,
-            settings: { ...ctx.settings, DUCKDB_THREADS: threads },
-            logger: ctx.logger.child({ step: 'transform', overlap: true }),
-            runId: ctx.runId,
-            until: this.until,
-            silver: true,
-            silverTables: tables,
-            gold: false,
-            probe: false,
-            ...(opts.fullRefresh ? { fullRefresh: true } : {}),
-            ...(this.rebuild ? { rebuild: this.rebuild } : {}),
-          }),
-        );
+        return runTransform({
+          store: this.view ?? this.store,
+          settings: { ...ctx.settings, DUCKDB_THREADS: threads },
+          logger: ctx.logger.child({ step: 'transform', overlap: true }),
+          runId: ctx.runId,
+          until: this.until,
+          silver: true,
+          silverTables: tables,
+          gold: false,
+          probe: false,
+          ...(opts.fullRefresh ? { fullRefresh: true } : {}),
+          ...(this.rebuild ? { rebuild: this.rebuild } : {}),
+        });
       },
       staged,
       capacity,
@@ -219,15 +216,10 @@ export class PipelineRun {
 
   /** Extraction is over (or failed): no more overlapped builds; waits for the one under way. */
   async settleOverlap(manifest: RunManifest): Promise<void> {
-    if (!this.overlap) return;
-    const t0 = performance.now();
-    try {
-      this.overlapped = await this.overlap.settle();
-    } finally {
-      // the wait after extraction is the transform's
-      this.timings['transform'] =
-        Math.round(((this.timings['transform'] ?? 0) + (performance.now() - t0) / 1000) * 1000) / 1000;
-    }
+    const overlap = this.overlap;
+    if (!overlap) return;
+    // the wait after extraction is the transform's, and so is a failed build
+    this.overlapped = await this.timed('transform', () => overlap.settle());
     if (this.overlapped.tables.length > 0)
       await manifest.section('overlap', {
         silver_tables: this.overlapped.tables,
@@ -248,6 +240,7 @@ export class PipelineRun {
     let goldBuilt = false;
     if (steps.includes('transform')) {
       const early = this.overlapped;
+      const { SILVER_TABLES } = await import('../contracts/silver.js');
       const report = await this.transform('transform', {
         silver: true,
         gold: withReferences ? 'unless-dangling' : true,

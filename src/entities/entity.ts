@@ -58,4 +58,11 @@ export interface EntityDef {
    * window start (balance transactions turn `available` at `available_on` silently). 0 = none.
    */
   readonly changeLookbackSeconds: number;
+  /**
+   * The top-level `status` values in which such an object may still change (a balance transaction
+   * `pending`). When given, the lookback reaches back only to the oldest object the last listing
+   * saw in one of them (or with no readable `status`), never further than `changeLookbackSeconds`:
+   * every object before it had reached a final state, which no later change leaves.
+   */
+  readonly unsettledStatuses?: readonly string[];
 }

@@ -106,10 +106,12 @@ export const ENTITIES: readonly EntityDef[] = [
     listParams: {},
     dependsOn: ['charges', 'refunds', 'disputes'],
     mutable: true,
-    // Stripe emits no event when a balance transaction turns `available`; re-read instead.
+    // Stripe emits no event when a balance transaction turns `available`; re-read instead, back
+    // to the oldest one still `pending` (an `available` one never changes again).
     eventTypes: [],
     deleteEvents: [],
     changeLookbackSeconds: 10 * DAY,
+    unsettledStatuses: ['pending'],
   },
   {
     name: 'disputes',

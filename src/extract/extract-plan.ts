@@ -23,7 +23,10 @@ export interface ExtractPlan {
 
 export interface ExtractPlanInput {
   /** The selected entities, parents first. */
-  readonly entities: readonly Pick<EntityDef, 'name' | 'eventTypes' | 'changeLookbackSeconds'>[];
+  readonly entities: readonly Pick<
+    EntityDef,
+    'name' | 'eventTypes' | 'changeLookbackSeconds' | 'unsettledStatuses'
+  >[];
   readonly watermarks: ReadonlyMap<string, Watermark | undefined>;
   /** Exclusive end of every window of the run. */
   readonly end: number;
@@ -49,7 +52,18 @@ export function planExtraction(p: ExtractPlanInput): ExtractPlan {
     entities.set(
       d.name,
       planEntity({
-        ...(wm ? { watermark: { created: wm.created_watermark, events: wm.events_watermark } } : {}),
+        ...(wm
+          ? {
+              watermark: {
+                created: wm.created_watermark,
+                events: wm.events_watermark,
+                // only an entity that still declares what is unsettled trusts the mark
+                ...(d.unsettledStatuses && wm.unsettled_from !== undefined
+                  ? { unsettled: wm.unsettled_from }
+                  : {}),
+              },
+            }
+          : {}),
         end: p.end,
         safetySeconds: p.safetySeconds,
         days: p.days,

@@ -13,7 +13,18 @@ describe('ExtractStats', () => {
       retries: 3,
       maxCreated: 150,
       firstSourceTime: 100,
+      tracksUnsettled: false,
+      unsettledFrom: undefined,
     });
+  });
+
+  it('keeps the earliest unsettled created of an entity that tracks them', () => {
+    const s = new ExtractStats(['balance_transactions', 'charges'], new Set(['balance_transactions']));
+    s.addApiPage('balance_transactions', { records: 3, retries: 0, sourceTime: 200 }, 150, 120);
+    s.addApiPage('balance_transactions', { records: 3, retries: 0, sourceTime: 200 }, 110, 90);
+    s.addApiPage('balance_transactions', { records: 3, retries: 0, sourceTime: 200 }, 100, undefined);
+    expect(s.of('balance_transactions')).toMatchObject({ tracksUnsettled: true, unsettledFrom: 90 });
+    expect(s.of('charges')).toMatchObject({ tracksUnsettled: false, unsettledFrom: undefined });
   });
 
   it('counts an events page for the log and its routed records for their entities', () => {

@@ -8,6 +8,8 @@ export interface EntityStats extends ListingSeen {
   retries: number;
   maxCreated: number | undefined;
   firstSourceTime: number | undefined;
+  tracksUnsettled: boolean;
+  unsettledFrom: number | undefined;
 }
 
 /** What a page says about itself, for the counters. */
@@ -33,11 +35,20 @@ export class ExtractStats {
   /** Latest `created` of the events pass (within its window). */
   passMaxCreated: number | undefined;
 
-  constructor(names: Iterable<string>) {
+  /** `tracksUnsettled`: the entities that say which of their objects are unsettled. */
+  constructor(names: Iterable<string>, tracksUnsettled: ReadonlySet<string> = new Set()) {
     this.byName = new Map(
       [...names].map((n) => [
         n,
-        { pages: 0, records: 0, retries: 0, maxCreated: undefined, firstSourceTime: undefined },
+        {
+          pages: 0,
+          records: 0,
+          retries: 0,
+          maxCreated: undefined,
+          firstSourceTime: undefined,
+          tracksUnsettled: tracksUnsettled.has(n),
+          unsettledFrom: undefined,
+        },
       ]),
     );
   }
@@ -53,8 +64,12 @@ export class ExtractStats {
     return this.byName.has(name);
   }
 
-  addApiPage(name: string, page: PageCounts, maxCreated: number | undefined): void {
+  /** `unsettledFrom`: the earliest `created` among the page's unsettled objects. */
+  addApiPage(name: string, page: PageCounts, maxCreated: number | undefined, unsettledFrom?: number): void {
     const s = this.of(name);
+    if (unsettledFrom !== undefined && (s.unsettledFrom === undefined || unsettledFrom < s.unsettledFrom)) {
+      s.unsettledFrom = unsettledFrom;
+    }
     s.pages++;
     s.records += page.records;
     s.retries += page.retries;

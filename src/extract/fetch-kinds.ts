@@ -6,7 +6,7 @@ import { ChildReader } from './child-reads.js';
 import { EVENTS, type ExtractPlan } from './extract-plan.js';
 import type { ExtractStats } from './extract-stats.js';
 import { type ListSliceOptions, listSlice } from './list-slice.js';
-import { apiPageBatches, type Batches, eventPageBatches, linesOf } from './page-lines.js';
+import { apiPageBatches, type Batches, eventPageBatches, linesOf, unsettledFrom } from './page-lines.js';
 import { type Rejected, screenItems } from './screen.js';
 import type { Mark, WatermarkAdvance } from './watermark-advance.js';
 import type { TimeWindow } from './windows.js';
@@ -97,6 +97,7 @@ export function fetchKinds(ctx: FetchContext): Record<FetchKindName, FetchKind> 
         def.name,
         { records: good.length, retries: raw.retries, sourceTime: raw.sourceTime },
         maxCreated,
+        def.unsettledStatuses ? unsettledFrom(good, def.unsettledStatuses, window.gte) : undefined,
       );
       progress(def.name);
     },

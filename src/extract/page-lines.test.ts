@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { toJsonLine } from '../bronze/envelope.js';
 import { eventToRecords, type StripeEvent } from '../bronze/from-event.js';
-import { apiPageBatches, eventPageBatches, linesOf, type PartitionLines } from './page-lines.js';
+import {
+  apiPageBatches,
+  eventPageBatches,
+  linesOf,
+  type PartitionLines,
+  unsettledFrom,
+} from './page-lines.js';
 
 const DAY1 = 1_704_067_200; // 2024-01-01T00:00:00Z
 
@@ -45,6 +51,19 @@ describe('apiPageBatches', () => {
     const { batches, maxCreated } = apiPageBatches([item({ id: 'x' })], meta, DAY1 - 1);
     expect(maxCreated).toBeUndefined();
     expect([...batches.keys()]).toEqual(['charges/2023-12-31']);
+  });
+});
+
+describe('unsettledFrom', () => {
+  it('is the oldest created among objects in an unsettled or unreadable status', () => {
+    const at = (created: number | undefined, status: string | undefined) => ({ created, status });
+    const pending = ['pending'];
+    expect(unsettledFrom([at(30, 'available'), at(20, 'pending'), at(25, 'pending')], pending, 0)).toBe(20);
+    expect(unsettledFrom([at(30, 'available'), at(10, 'available')], pending, 0)).toBeUndefined();
+    // a status the scan could not read counts as unsettled; a missing created as the fallback
+    expect(unsettledFrom([at(30, undefined), at(40, 'pending')], pending, 0)).toBe(30);
+    expect(unsettledFrom([at(undefined, 'pending'), at(40, 'pending')], pending, 7)).toBe(7);
+    expect(unsettledFrom([], pending, 0)).toBeUndefined();
   });
 });
 

@@ -99,6 +99,29 @@ export function apiPageBatches(
 }
 
 /**
+ * The earliest `created` among a page's objects that may still change without an event: those
+ * whose top-level `status` is one of `statuses`, or cannot be read (assumed unsettled: a pending
+ * object must never be taken for a final one). An object without `created` counts as `fallback`
+ * (the window's start). Undefined when every object is final.
+ *
+ * @example
+ * unsettledFrom(items, ['pending'], window.gte); // the oldest pending balance transaction's created
+ */
+export function unsettledFrom(
+  items: readonly Pick<RawItem, 'created' | 'status'>[],
+  statuses: readonly string[],
+  fallback: number,
+): number | undefined {
+  let from: number | undefined;
+  for (const item of items) {
+    if (item.status !== undefined && !statuses.includes(item.status)) continue;
+    const created = item.created ?? fallback;
+    if (from === undefined || created < from) from = created;
+  }
+  return from;
+}
+
+/**
  * Which event objects an entity takes from the events pass: `all` (an incremental load: every
  * change) or `deletes` (a full load: the list already has every live object's current state, only
  * the tombstones of objects deleted before the listing are missing).

@@ -104,7 +104,10 @@ export async function runExtract(opts: ExtractOptions): Promise<ExtractReport> {
   });
   logPlan(logger, plan, watermarks, days);
 
-  const stats = new ExtractStats(selected.map((d) => d.name));
+  const stats = new ExtractStats(
+    selected.map((d) => d.name),
+    new Set(selected.filter((d) => d.unsettledStatuses).map((d) => d.name)),
+  );
   const sink = await BronzeSink.create({
     store,
     runId,

@@ -57,6 +57,32 @@ describe('WatermarkAdvance', () => {
     });
   });
 
+  it('marks where the unsettled objects start for an entity that tracks them, its window end when none', () => {
+    const plan = planExtraction({
+      ...base,
+      entities: [{ ...planDef('balance_transactions', false), unsettledStatuses: ['pending'] }],
+      watermarks: new Map([['balance_transactions', watermark('balance_transactions', END - 3600, END)]]),
+    });
+    const tracked = (unsettledFrom?: number) => ({ ...seen(END - 10), tracksUnsettled: true, unsettledFrom });
+    expect(new WatermarkAdvance(plan, END).afterListing('balance_transactions', tracked(END - 7200))).toEqual(
+      {
+        created: END - 10,
+        events: 0,
+        unsettled: END - 7200,
+      },
+    );
+    expect(new WatermarkAdvance(plan, END).afterListing('balance_transactions', tracked())).toEqual({
+      created: END - 10,
+      events: 0,
+      unsettled: END,
+    });
+    // an entity that does not track them marks nothing of the kind
+    expect(new WatermarkAdvance(plan, END).afterListing('balance_transactions', seen(END - 10))).toEqual({
+      created: END - 10,
+      events: 0,
+    });
+  });
+
   it('a backfill moves nothing', () => {
     const plan = planExtraction({
       ...base,

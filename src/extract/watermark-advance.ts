@@ -1,10 +1,11 @@
+import type { WatermarkPosition } from '../state/watermarks.js';
 import { EVENTS, type ExtractPlan, isFullLoad } from './extract-plan.js';
 
-/** A watermark to write: the `created` and `events` points (each only ever moves forwards). */
-export interface Mark {
-  readonly created: number;
-  readonly events: number;
-}
+/**
+ * A watermark to write: the `created` and `events` points (each only ever moves forwards), and
+ * where the unsettled objects start (`Watermark.unsettled_from`).
+ */
+export type Mark = WatermarkPosition;
 
 /** What an entity's listing saw, as far as its watermark is concerned. */
 export interface ListingSeen {
@@ -12,6 +13,10 @@ export interface ListingSeen {
   readonly maxCreated: number | undefined;
   /** Earliest `Date` among the entity's responses: when its load began, on the source's clock. */
   readonly firstSourceTime: number | undefined;
+  /** Whether the entity says which of its objects are unsettled (`EntityDef.unsettledStatuses`). */
+  readonly tracksUnsettled?: boolean;
+  /** Earliest `created` among the unsettled objects listed. */
+  readonly unsettledFrom?: number | undefined;
 }
 
 /**
@@ -37,7 +42,7 @@ export class WatermarkAdvance {
   afterListing(name: string, seen: ListingSeen): Mark | undefined {
     const plan = this.plan.entities.get(name);
     if (!plan || plan.mode === 'backfill') return undefined;
-    if (!isFullLoad(plan)) return { created: seen.maxCreated ?? 0, events: 0 };
+    if (!isFullLoad(plan)) return { created: seen.maxCreated ?? 0, events: 0, ...this.unsettled(name, seen) };
     if (!this.plan.pass?.routing.has(name) || this.bothDone(name)) return this.fullLoadMark(name, seen);
     return undefined;
   }
@@ -81,7 +86,17 @@ export class WatermarkAdvance {
       created: seen.maxCreated ?? this.plan.entities.get(name)!.window.gte,
       // The events watermark starts at the source's clock when the load began (or the window end).
       events: Math.min(seen.firstSourceTime ?? this.end, this.end),
+      ...this.unsettled(name, seen),
     };
+  }
+
+  /**
+   * A whole listing of an entity that tracks unsettled objects: the oldest it saw, or, when it saw
+   * none, its window's end (everything listed was final).
+   */
+  private unsettled(name: string, seen: ListingSeen): { unsettled?: number } {
+    if (!seen.tracksUnsettled) return {};
+    return { unsettled: seen.unsettledFrom ?? this.plan.entities.get(name)!.window.lt };
   }
 }
 

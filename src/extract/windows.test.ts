@@ -49,6 +49,23 @@ describe('planEntity', () => {
     expect(p.eventsFrom).toBeUndefined();
   });
 
+  it('reaches back only to the oldest unsettled object the last listing saw, within the lookback', () => {
+    const plan = (unsettled: number) =>
+      planEntity({
+        ...base,
+        end: END,
+        usesEvents: false,
+        changeLookbackSeconds: 10 * DAY_SECONDS,
+        watermark: { created: END - 100, events: END - 100, unsettled },
+      }).window.gte;
+    // two days back: only those two days are read again
+    expect(plan(END - 2 * DAY_SECONDS)).toBe(END - 2 * DAY_SECONDS);
+    // nothing unsettled (the mark is the last window's end): the plain safety window
+    expect(plan(END - 50)).toBe(END - 100 - 300);
+    // older than the lookback: the lookback bounds it, as before
+    expect(plan(END - 30 * DAY_SECONDS)).toBe(END - 100 - 300 - 10 * DAY_SECONDS);
+  });
+
   it('re-extracts fully when the events watermark is beyond the 30 days of retention', () => {
     const wm = { created: END - 100, events: END - 31 * DAY_SECONDS };
     expect(planEntity({ ...base, end: END, watermark: wm }).mode).toBe('stale');

@@ -33,7 +33,15 @@ export interface EntityPlan {
 }
 
 export interface PlanInput {
-  readonly watermark?: { readonly created: number; readonly events: number };
+  readonly watermark?: {
+    readonly created: number;
+    readonly events: number;
+    /**
+     * Where the objects that may still change without an event start, as the last listing saw
+     * them (`Watermark.unsettled_from`): the lookback reaches back no further.
+     */
+    readonly unsettled?: number;
+  };
   /** Exclusive end of every window of the run. */
   readonly end: number;
   readonly safetySeconds: number;
@@ -49,6 +57,9 @@ export interface PlanInput {
 /**
  * The window of one entity: `[max(0, watermark - safety - lookback), end)` once loaded,
  * `[end - days, end)` on a first run or when the events watermark is beyond Stripe's retention.
+ * With `unsettled` (the oldest object the last listing saw that may still change) the lookback
+ * starts there instead, when that is later: `[max(watermark - safety - lookback,
+ * min(unsettled, watermark - safety)), end)`.
  *
  * @example
  * planEntity({ watermark: { created: 1000, events: 1000 }, end: 5000, safetySeconds: 300,
@@ -65,8 +76,10 @@ export function planEntity(p: PlanInput): EntityPlan {
   if (p.usesEvents && p.end - p.watermark.events > EVENTS_RETENTION_SECONDS) {
     return { mode: 'stale', window: full, ...fullEvents };
   }
-  const gte = Math.max(0, p.watermark.created - p.safetySeconds - p.changeLookbackSeconds);
-  const window = { gte: Math.min(gte, p.end), lt: p.end };
+  const from = p.watermark.created - p.safetySeconds;
+  let gte = from - p.changeLookbackSeconds;
+  if (p.watermark.unsettled !== undefined) gte = Math.max(gte, Math.min(p.watermark.unsettled, from));
+  const window = { gte: Math.min(Math.max(0, gte), p.end), lt: p.end };
   if (!p.usesEvents) return { mode: 'incremental', window };
   return { mode: 'incremental', window, eventsFrom: Math.max(0, p.watermark.events - p.safetySeconds) };
 }

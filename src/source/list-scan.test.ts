@@ -124,6 +124,21 @@ describe('scanList', () => {
     ]);
   });
 
+  it('reads a top-level status, not a nested one, and none with escapes', () => {
+    const text = body([
+      { id: 'txn_1', created: 5, source: { id: 'ch_1', status: 'succeeded' }, status: 'pending' },
+      { id: 'txn_2', created: 6, status: 'available' },
+      { id: 'txn_3', created: 7, fee_details: [{ status: 'pending' }] },
+    ]);
+    expect(scanList(Buffer.from(text))!.items.map((i) => i.status)).toEqual([
+      'pending',
+      'available',
+      undefined,
+    ]);
+    const escaped = '{"object":"list","data":[{"id":"txn_4","status":"pend\\u0069ng"}],"has_more":false}';
+    expect(scanList(Buffer.from(escaped))!.items[0]!.status).toBeUndefined();
+  });
+
   it('gives the exact bytes of each element, not a re-serialisation', () => {
     const text =
       '{"object":"list","data":[{"id":"a","z":1.50,"n":"\\u00e9"},{"id":"b","y":1e3}],"has_more":false}';

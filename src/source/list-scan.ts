@@ -2,7 +2,8 @@
  * One pass over the bytes of a compact Stripe list body (`{"object":"list","data":[…],
  * "has_more":…}`) that finds what extraction needs without decoding or parsing the page: each
  * `data` element's byte range (its JSON exactly as sent, which Bronze stores as is), its top-level
- * `id`, `created` and `type` (what routes an event), and `has_more`.
+ * `id`, `created`, `type` (what routes an event) and `status` (whether it may still change without
+ * an event), and `has_more`.
  *
  * Decoding a page to a string and `JSON.parse`-ing it, then encoding each record back to UTF-8
  * for the Bronze file, was over half the extractor's CPU; the scan reads each byte once.
@@ -19,7 +20,7 @@
  *
  * @example
  * scanList(Buffer.from('{"object":"list","data":[{"id":"ch_1","created":5}],"has_more":false}'))
- * // -> { items: [{ start: 26, end: 50, id: 'ch_1', created: 5, type: undefined }], hasMore: false }
+ * // -> { items: [{ start: 26, end: 50, id: 'ch_1', created: 5, type: undefined, status: undefined }], hasMore: false }
  */
 import { isUtf8 } from 'node:buffer';
 
@@ -32,6 +33,8 @@ export interface ScannedItem {
   readonly created: number | undefined;
   /** Its top-level `type` when that is an ASCII string without escapes (an event's type). */
   readonly type: string | undefined;
+  /** Its top-level `status` when that is an ASCII string without escapes. */
+  readonly status: string | undefined;
   /**
    * Worth a closer look before it goes to Bronze (SPEC 15): it escapes a UTF-16 surrogate
    * (`\ud800`, possibly lone), has a number with an exponent (possibly out of range), or has a
@@ -74,6 +77,7 @@ for (const ch of '0123456789abcdefABCDEF') HEX[ch.charCodeAt(0)] = 1;
 const KEY_ID = bytes('id');
 const KEY_CREATED = bytes('created');
 const KEY_TYPE = bytes('type');
+const KEY_STATUS = bytes('status');
 const KEY_DATA = bytes('data');
 const KEY_HAS_MORE = bytes('has_more');
 
@@ -141,11 +145,20 @@ interface ItemInProgress {
   id: string | undefined;
   created: number | undefined;
   type: string | undefined;
+  status: string | undefined;
   suspect: boolean;
 }
 
 function newItem(start: number): ItemInProgress {
-  return { start, end: -1, id: undefined, created: undefined, type: undefined, suspect: false };
+  return {
+    start,
+    end: -1,
+    id: undefined,
+    created: undefined,
+    type: undefined,
+    status: undefined,
+    suspect: false,
+  };
 }
 
 /**
@@ -168,6 +181,8 @@ function itemString(
   }
   if (keyIs(buf, keyStart, keyEnd, KEY_TYPE)) {
     if (!scanned.escaped) item.type = ascii(buf, s, j);
+  } else if (keyIs(buf, keyStart, keyEnd, KEY_STATUS)) {
+    if (!scanned.escaped) item.status = ascii(buf, s, j);
   } else if (keyIs(buf, keyStart, keyEnd, KEY_CREATED)) item.suspect = true;
   return true;
 }

@@ -24,6 +24,8 @@ export interface RawItem {
   readonly created: number | undefined;
   /** Its top-level `type` when that is a string (an event's type). */
   readonly type: string | undefined;
+  /** Its top-level `status` when that is a string (undefined also when the scan could not read it). */
+  readonly status?: string | undefined;
   /** The element's JSON: exactly as sent when the body was compact, else re-serialised compactly. */
   readonly json: Buffer;
   /**
@@ -131,6 +133,7 @@ export class StripeClient {
         id: it.id,
         created: it.created,
         type: it.type,
+        status: it.status,
         json: bytes.subarray(it.start, it.end),
         suspect: it.suspect,
       }));
@@ -141,6 +144,7 @@ export class StripeClient {
       id: typeof obj?.id === 'string' ? obj.id : undefined,
       created: typeof obj?.created === 'number' ? obj.created : undefined,
       type: typeof obj?.type === 'string' ? obj.type : undefined,
+      status: typeof obj?.status === 'string' ? obj.status : undefined,
       json: Buffer.from(JSON.stringify(obj) ?? 'null'),
       suspect: true,
       value: obj as unknown,

@@ -47,6 +47,26 @@ describe('watermarks', () => {
     expect(mergeForward('x', cur, { created: 4, events: 6 }, 'r2', now)).toBeUndefined();
   });
 
+  it('take unsettled_from from the latest whole listing, and keep it when a position has none', async () => {
+    await advanceWatermark(store, 'balance_transactions', { created: 100, events: 0, unsettled: 90 }, 'r1');
+    expect(await readWatermark(store, 'balance_transactions')).toMatchObject({ unsettled_from: 90 });
+    // it may move back (a reload saw an older object still pending) and alone forces a write
+    const w = await advanceWatermark(
+      store,
+      'balance_transactions',
+      { created: 100, events: 0, unsettled: 80 },
+      'r2',
+    );
+    expect(w).toMatchObject({ created_watermark: 100, unsettled_from: 80, run_id: 'r2' });
+    const kept = await advanceWatermark(store, 'balance_transactions', { created: 120, events: 0 }, 'r3');
+    expect(kept).toMatchObject({ created_watermark: 120, unsettled_from: 80 });
+    await store.put(
+      '_state/watermarks/refunds.json',
+      JSON.stringify({ entity: 'refunds', created_watermark: 1, events_watermark: 1, unsettled_from: -5 }),
+    );
+    await expect(readWatermark(store, 'refunds')).rejects.toThrow(/refunds\.json.*unsettled_from/);
+  });
+
   it('name the key when the file is unreadable', async () => {
     await store.put('_state/watermarks/charges.json', '{not json');
     await expect(readWatermark(store, 'charges')).rejects.toThrow(WatermarkError);

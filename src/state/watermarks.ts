@@ -8,6 +8,14 @@ export interface Watermark {
   readonly created_watermark: number;
   /** The largest event `created` read (or the source's clock when the first load began). */
   readonly events_watermark: number;
+  /**
+   * Entities whose objects change without events and that say which states are final
+   * (`EntityDef.unsettledStatuses`): the oldest `created` among the objects the last whole listing
+   * saw still unsettled (its window's end when none). Every object created before it was final
+   * then, so the next window's lookback reaches back to it and no further. Absent: the whole
+   * lookback.
+   */
+  readonly unsettled_from?: number;
   /** The run that last moved it. */
   readonly run_id: string;
   /** ISO 8601 UTC, the pipeline's clock. */
@@ -47,10 +55,13 @@ export function parseWatermark(key: string, entity: string, text: string): Water
     throw new WatermarkError(key, '"created_watermark" is not a Unix time');
   if (!isWatermarkTime(w.events_watermark))
     throw new WatermarkError(key, '"events_watermark" is not a Unix time');
+  if (w.unsettled_from !== undefined && !isWatermarkTime(w.unsettled_from))
+    throw new WatermarkError(key, '"unsettled_from" is not a Unix time');
   return {
     entity,
     created_watermark: w.created_watermark as number,
     events_watermark: w.events_watermark as number,
+    ...(w.unsettled_from !== undefined ? { unsettled_from: w.unsettled_from } : {}),
     run_id: typeof w.run_id === 'string' ? w.run_id : '',
     updated_at: typeof w.updated_at === 'string' ? w.updated_at : '',
   };
@@ -64,25 +75,42 @@ export async function readWatermark(store: ObjectStore, entity: string): Promise
   return parseWatermark(key, entity, Buffer.from(bytes).toString('utf8'));
 }
 
+/** A position a durable part of a run proposes (see `Watermark` for each field). */
+export interface WatermarkPosition {
+  readonly created: number;
+  readonly events: number;
+  /** What a whole listing saw of the unsettled objects (`Watermark.unsettled_from`). */
+  readonly unsettled?: number;
+}
+
 /**
- * Merges a proposed position into the current watermark, only ever forwards: each field is the
- * larger of old and new. Undefined when nothing would change (no write needed).
+ * Merges a proposed position into the current watermark, only ever forwards: the created and
+ * events points are the larger of old and new. `unsettled_from` is what the latest whole listing
+ * saw (kept when the position has none): that listing covered every object from the previous
+ * one on. Undefined when nothing would change (no write needed).
  */
 export function mergeForward(
   entity: string,
   current: Watermark | undefined,
-  next: { readonly created: number; readonly events: number },
+  next: WatermarkPosition,
   runId: string,
   now: Date,
 ): Watermark | undefined {
   const created = Math.max(current?.created_watermark ?? 0, next.created);
   const events = Math.max(current?.events_watermark ?? 0, next.events);
-  if (current && created === current.created_watermark && events === current.events_watermark)
+  const unsettled = next.unsettled ?? current?.unsettled_from;
+  if (
+    current &&
+    created === current.created_watermark &&
+    events === current.events_watermark &&
+    unsettled === current.unsettled_from
+  )
     return undefined;
   return {
     entity,
     created_watermark: created,
     events_watermark: events,
+    ...(unsettled !== undefined ? { unsettled_from: unsettled } : {}),
     run_id: runId,
     updated_at: now.toISOString(),
   };
@@ -95,13 +123,13 @@ export function mergeForward(
 export async function advanceWatermark(
   store: ObjectStore,
   entity: string,
-  next: { readonly created: number; readonly events: number },
+  next: WatermarkPosition,
   runId: string,
   now: Date = new Date(),
 ): Promise<Watermark> {
   // Never write what `parseWatermark` would refuse: one bad value would fail every later run.
   for (const [field, value] of Object.entries(next)) {
-    if (!isWatermarkTime(value)) {
+    if (value !== undefined && !isWatermarkTime(value)) {
       throw new WatermarkError(
         layout.watermark(entity),
         `refusing to write ${field} ${value}, not whole Unix seconds`,

@@ -53,7 +53,7 @@ interface Manifest {
   status: string;
   quality: { passed: boolean };
   transform: Record<string, { partitions: number }>;
-  extract: Record<string, { records: number }>;
+  extract: Record<string, { records: number; window: { gte: number; lt: number } }>;
   references?: { fetched: Record<string, number>; not_found: string[] };
   timings: Record<string, number>;
   memory: { peak_rss_mib_after: Record<string, number> };
@@ -119,6 +119,19 @@ describe('run-all end to end against the mock API', () => {
       for (const key of pointer.keys) expect(existsSync(join(root, key)), key).toBe(true);
     }
 
+    // Balance transactions change without events (pending -> available): the first load notes
+    // where the oldest one still pending starts, and the next run re-reads from there, not from
+    // the whole 10-day lookback (the status comparison after it proves none was left pending).
+    const pendingAtFirst = (await fetchTruth(mock.url, 'balance_transactions'))
+      .filter((t) => t.status === 'pending')
+      .map((t) => Number(t.created));
+    expect(pendingAtFirst.length, 'balance transactions pending at the first load').toBeGreaterThan(0);
+    const btMark = JSON.parse(
+      await readFile(join(root, '_state/watermarks/balance_transactions.json'), 'utf8'),
+    ) as { created_watermark: number; unsettled_from: number };
+    expect(btMark.unsettled_from).toBe(Math.min(...pendingAtFirst));
+    expect(btMark.unsettled_from).toBeGreaterThan(btMark.created_watermark - 10 * 86_400);
+
     await advanceMockClock(mock.url, CHANGES_STEP);
     const after = await censusOf(mock.url);
     expect(after.deletedCustomers, 'customers deleted since the first load').toBeGreaterThan(
@@ -135,6 +148,9 @@ describe('run-all end to end against the mock API', () => {
     await expectSilverEqualsTruth(root, mock.url);
     await expectDailySalesEqualTruth(root, mock.url);
     const m2 = await manifestOf(root, 'e2e-2');
+    expect(m2.extract.balance_transactions?.window.gte, 'the lookback starts at the oldest pending').toBe(
+      btMark.unsettled_from,
+    );
     const silverCharges = await readdir(join(root, 'silver/source=stripe/entity=charges'));
     expect(m2.transform['silver.charges']?.partitions).toBeGreaterThan(0);
     expect(

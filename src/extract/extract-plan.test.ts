@@ -48,6 +48,19 @@ describe('planExtraction', () => {
     });
   });
 
+  it("takes a watermark's unsettled_from only for an entity that declares what is unsettled", () => {
+    const mark = { ...watermark('balance_transactions', END - 3600, END), unsettled_from: END - DAY_SECONDS };
+    const lookback = { ...planDef('balance_transactions', false), changeLookbackSeconds: 10 * DAY_SECONDS };
+    const gte = (def: typeof lookback & { unsettledStatuses?: string[] }) =>
+      planExtraction({
+        ...base,
+        entities: [def],
+        watermarks: new Map([['balance_transactions', mark]]),
+      }).entities.get('balance_transactions')?.window.gte;
+    expect(gte({ ...lookback, unsettledStatuses: ['pending'] })).toBe(END - DAY_SECONDS);
+    expect(gte(lookback)).toBe(END - 3600 - 300 - 10 * DAY_SECONDS);
+  });
+
   it('has no events pass when nothing selected uses events', () => {
     const plan = planExtraction({
       ...base,
